@@ -1,0 +1,3 @@
+"""Ingestion: the Segment-spec /v1 HTTP routes and the file importers."""
+
+from __future__ import annotations

@@ -1,0 +1,166 @@
+"""The Segment-spec tracking API: POST /v1/track|identify|page|screen|group|alias|batch.
+
+Any app instrumented with Segment or RudderStack can send here by changing only the host.
+The write key comes as the HTTP Basic username (empty password) or as `writeKey` in the body.
+A request is answered 200 only after its messages are committed; SDKs retry 429 and 5xx with
+the same messageId, and duplicates are dropped by the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import zlib
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from touchpath.errors import BadRequest, Unauthorized
+from touchpath.events.message import stage_messages
+from touchpath.settings import Settings
+from touchpath.store import Store, utcnow
+
+__all__ = ["StoreDep", "decode_request", "get_store", "router"]
+
+router = APIRouter(prefix="/v1", tags=["collect"])
+
+
+class _BatchBody(msgspec.Struct):
+    batch: list[msgspec.Raw]
+    writeKey: str | None = None
+    sentAt: str | None = None
+
+
+class _SingleBody(msgspec.Struct):
+    writeKey: str | None = None
+    sentAt: str | None = None
+
+
+_decode_batch = msgspec.json.Decoder(_BatchBody).decode
+_decode_single = msgspec.json.Decoder(_SingleBody).decode
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(body, limit + 1)
+    except zlib.error as exc:
+        raise BadRequest(f"body: not valid gzip: {exc}") from exc
+    if len(out) > limit or d.unconsumed_tail:
+        raise BadRequest(f"body: over {limit} bytes once decompressed; the limit is {limit}")
+    return out
+
+
+def _basic_username(header: str | None) -> str | None:
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        raise Unauthorized("Authorization: not valid Basic credentials") from None
+    return decoded.split(":", 1)[0] or None
+
+
+def decode_request(
+    body: bytes, route_type: str | None, settings: Settings
+) -> tuple[list[bytes], str | None, str | None]:
+    """Split a request body into raw messages; returns (raws, body write key, batch sentAt)."""
+    try:
+        if route_type is None:
+            parsed = _decode_batch(body)
+            raws = [bytes(r) for r in parsed.batch]
+            where = "batch"
+        else:
+            single = _decode_single(body)
+            parsed_key, sent = single.writeKey, None
+            raws = [body]
+            where = "message"
+    except msgspec.ValidationError as exc:
+        raise BadRequest(f"body: {exc}") from None
+    except msgspec.DecodeError as exc:
+        raise BadRequest(f"body: invalid JSON: {exc}") from None
+    if route_type is None:
+        parsed_key, sent = parsed.writeKey, parsed.sentAt
+        if len(raws) > settings.max_batch_messages:
+            raise BadRequest(
+                f"batch: {len(raws)} messages; the limit is {settings.max_batch_messages}"
+            )
+    for i, raw in enumerate(raws):
+        if len(raw) > settings.max_message_bytes:
+            at = f"batch[{i}]" if where == "batch" else "message"
+            raise BadRequest(
+                f"{at}: {len(raw)} bytes; the limit is {settings.max_message_bytes} per message"
+            )
+    return raws, parsed_key, sent
+
+
+async def _read_body(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) > limit:
+        raise BadRequest(f"body: {length} bytes; the limit is {limit} per request")
+    chunks = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BadRequest(f"body: over {limit} bytes; the limit is {limit} per request")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def get_store(request: Request) -> Store:
+    store: Store = request.app.state.store
+    return store
+
+
+StoreDep = Annotated[Store, Depends(get_store)]
+
+
+async def _collect(request: Request, store: Store, route_type: str | None) -> JSONResponse:
+    settings = store.settings
+    received_at = utcnow()
+    body = await _read_body(request, settings.max_request_bytes)
+    if "gzip" in request.headers.get("content-encoding", "").lower():
+        body = _gunzip(body, settings.max_request_bytes)
+    header_key = _basic_username(request.headers.get("authorization"))
+    raws, body_key, sent_at = decode_request(body, route_type, settings)
+    write_key = header_key or body_key
+    if not write_key:
+        raise Unauthorized("write key: missing; send it as the Basic username or as writeKey")
+    source = store.source_for_key(write_key)
+    if source is None:
+        raise Unauthorized("write key: no source has this write key")
+    staged = stage_messages(
+        raws, source=source, received_at=received_at, route_type=route_type, batch_sent_at=sent_at
+    )
+    result = await asyncio.wrap_future(store.ingest(staged))
+    return JSONResponse(
+        {
+            "success": True,
+            "accepted": result.accepted,
+            "rejected": result.rejected,
+            "duplicates": result.duplicates,
+        }
+    )
+
+
+@router.post("/batch", summary="Send many messages of any type at once")
+async def batch(request: Request, store: StoreDep) -> JSONResponse:
+    return await _collect(request, store, None)
+
+
+def _single(kind: str) -> Any:
+    async def endpoint(request: Request, store: StoreDep) -> JSONResponse:
+        return await _collect(request, store, kind)
+
+    endpoint.__name__ = kind
+    return endpoint
+
+
+for _kind in ("track", "identify", "page", "screen", "group", "alias"):
+    router.add_api_route(
+        f"/{_kind}", _single(_kind), methods=["POST"], summary=f"Send one {_kind} message"
+    )

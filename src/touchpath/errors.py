@@ -1,0 +1,66 @@
+"""The one exception hierarchy of Touchpath. Messages say what was wrong and where."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BadRequest",
+    "ImportFailed",
+    "NotFound",
+    "Overloaded",
+    "SpecError",
+    "StoreUnavailable",
+    "TouchpathError",
+    "Unauthorized",
+]
+
+
+class TouchpathError(Exception):
+    """Base class of every error Touchpath raises on purpose."""
+
+    code = "touchpath_error"
+
+
+class BadRequest(TouchpathError):
+    """The input is malformed or over a limit; the message says what and where."""
+
+    code = "bad_request"
+
+
+class Unauthorized(TouchpathError):
+    """No write key, or one that names no source."""
+
+    code = "unauthorized"
+
+
+class Overloaded(TouchpathError):
+    """The writer queue is full; retry after `retry_after` seconds."""
+
+    code = "overloaded"
+
+    def __init__(self, message: str, retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class StoreUnavailable(TouchpathError):
+    """The store cannot take writes (closed, failed, or the disk refused)."""
+
+    code = "store_unavailable"
+
+
+class NotFound(TouchpathError):
+    """A named thing (source, profile, map, journey) does not exist."""
+
+    code = "not_found"
+
+
+class SpecError(TouchpathError):
+    """An analysis spec, map document or journey definition is invalid."""
+
+    code = "invalid_spec"
+
+
+class ImportFailed(TouchpathError):
+    """A file could not be imported at all (unreadable, unknown format, bad mapping)."""
+
+    code = "import_failed"

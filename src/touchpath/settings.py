@@ -1,0 +1,36 @@
+"""One settings object, read from the environment (TOUCHPATH_*) and passed everywhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Configuration for a Touchpath process. Nothing is opened when this is built."""
+
+    model_config = SettingsConfigDict(env_prefix="TOUCHPATH_", frozen=True, extra="forbid")
+
+    db: Path = Field(default=Path("touchpath.duckdb"), description="DuckDB file of the store.")
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
+    port: int = Field(default=8000, description="Port the HTTP server binds.")
+    dedupe_window_hours: float = Field(
+        default=24.0,
+        description="Messages repeating a (source, messageId) within this window are dropped.",
+    )
+    writer_queue_max: int = Field(
+        default=50_000,
+        description="Messages that may wait for the writer; beyond it the collector answers 429.",
+    )
+    writer_max_batch: int = Field(
+        default=20_000, description="Most messages the writer commits in one transaction."
+    )
+    max_message_bytes: int = Field(default=32 * 1024, description="Largest accepted message.")
+    max_request_bytes: int = Field(default=500 * 1024, description="Largest accepted request body.")
+    max_batch_messages: int = Field(default=2_500, description="Most messages in one batch.")
+    retry_after_seconds: int = Field(default=2, description="Retry-After sent with a 429.")
+    write_keys_required: bool = Field(
+        default=True, description="Reject /v1 requests that carry no known write key."
+    )

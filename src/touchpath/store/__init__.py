@@ -1,0 +1,7 @@
+"""The embedded store: schema and migrations, the single writer, read helpers."""
+
+from __future__ import annotations
+
+from touchpath.store.store import CommitListener, IngestResult, Source, Store, utcnow
+
+__all__ = ["CommitListener", "IngestResult", "Source", "Store", "utcnow"]

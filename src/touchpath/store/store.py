@@ -1,0 +1,473 @@
+"""The embedded store: one DuckDB file, one writer thread, reads on their own cursors.
+
+DuckDB allows one writer, so every write in a process goes through `Store`'s writer thread, fed by
+a queue. Ingest jobs that queue up while a commit is under way are committed together in the
+next transaction (group commit): the commit rate, not the request rate, decides throughput.
+A future is resolved only after its transaction commits, so the collector answers 200 only for
+durable messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import pyarrow as pa
+
+from touchpath.errors import NotFound, Overloaded, SpecError, StoreUnavailable
+from touchpath.events.message import Staged
+from touchpath.settings import Settings
+from touchpath.store.ingest import NORMALISE_SQL, insert_events_sql
+from touchpath.store.schema import MIGRATIONS
+
+__all__ = ["CommitListener", "IngestResult", "Source", "Store"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+CommitListener = Callable[[duckdb.DuckDBPyConnection, int, int], None]
+"""Called in the writer thread after events with seq in [first, last] are committed."""
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What became of the messages of one request."""
+
+    accepted: int
+    rejected: int
+    duplicates: int
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    name: str
+    write_key: str
+    created_at: datetime
+
+
+@dataclass
+class _IngestJob:
+    staged: Staged
+    future: Future[IngestResult]
+
+
+@dataclass
+class _WriteJob:
+    fn: Callable[[duckdb.DuckDBPyConnection], Any]
+    future: Future[Any]
+
+
+_STOP = object()
+
+
+def utcnow() -> datetime:
+    """The current time as a naive UTC datetime, the form the store keeps."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Store:
+    """A Touchpath store on one DuckDB file. Use as a context manager or call `close()`."""
+
+    def __init__(self, path: str | Path, settings: Settings | None = None) -> None:
+        self.settings = settings or Settings(db=Path(path))
+        self.path = Path(path)
+        try:
+            self._root = duckdb.connect(str(self.path))
+        except duckdb.Error as exc:
+            raise StoreUnavailable(f"{self.path}: cannot open the store: {exc}") from exc
+        self._root.execute("SET GLOBAL TimeZone = 'UTC'")
+        self._root_lock = threading.Lock()
+        self._migrate()
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._pending = 0
+        self._pending_lock = threading.Lock()
+        self._listeners: list[CommitListener] = []
+        self._keys_by_write_key: dict[str, str] = {}
+        self._window = timedelta(hours=self.settings.dedupe_window_hours)
+        self._recent: set[int] = set()
+        self._recent_order: deque[tuple[datetime, int]] = deque()
+        self._next_seq = self._load_state()
+        self._closed = False
+        self._failed: BaseException | None = None
+        self._writer_con = self.cursor()
+        self._thread = threading.Thread(target=self._run, name="touchpath-writer", daemon=True)
+        self._thread.start()
+
+    # ----------------------------------------------------------------------------- lifecycle
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Finish queued writes, then close the file."""
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        self._thread.join()
+        self._writer_con.close()
+        self._root.close()
+
+    def _migrate(self) -> None:
+        con = self._root
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+        )
+        done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+        for m in MIGRATIONS:
+            if m.version in done:
+                continue
+            con.execute("BEGIN")
+            try:
+                con.execute(m.sql)
+                con.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [m.version, m.name, utcnow()]
+                )
+                con.execute("COMMIT")
+            except Exception:
+                con.execute("ROLLBACK")
+                raise
+            log.info("applied migration %s: %s", m.version, m.name)
+
+    def _load_state(self) -> int:
+        con = self._root
+        cutoff = utcnow() - self._window
+        rows = con.execute(
+            "SELECT received_at, source, message_id FROM events WHERE received_at >= ? "
+            "ORDER BY received_at",
+            [cutoff],
+        ).fetchall()
+        for received_at, source, mid in rows:
+            key = hash((source, mid))
+            self._recent.add(key)
+            self._recent_order.append((received_at, key))
+        (max_seq,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone() or (0,)
+        return int(max_seq) + 1
+
+    @property
+    def schema_version(self) -> int:
+        return max(m.version for m in MIGRATIONS)
+
+    # ----------------------------------------------------------------------------- reads
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A new connection to the same database, for reads on the caller's thread."""
+        with self._root_lock:
+            return self._root.cursor()
+
+    @contextmanager
+    def reading(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read cursor that is closed afterwards."""
+        cur = self.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        """Run one read query and return its rows."""
+        with self.reading() as cur:
+            return cur.execute(sql, params or []).fetchall()
+
+    def query_dicts(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        """Run one read query and return its rows as dicts keyed by column name."""
+        with self.reading() as cur:
+            result = cur.execute(sql, params or [])
+            names = [d[0] for d in result.description or []]
+            return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+    # ----------------------------------------------------------------------------- writes
+    def add_commit_listener(self, listener: CommitListener) -> None:
+        """Run `listener` in the writer thread after each ingest commit."""
+        self._listeners.append(listener)
+
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> Future[T]:
+        """Run `fn(con)` in the writer thread inside one transaction."""
+        self._check_open()
+        fut: Future[T] = Future()
+        self._queue.put(_WriteJob(fn, fut))
+        return fut
+
+    def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """`write`, waiting for the result."""
+        return self.write(fn).result()
+
+    def ingest(self, staged: Staged) -> Future[IngestResult]:
+        """Queue staged messages; the future resolves once they are committed."""
+        self._check_open()
+        n = len(staged)
+        with self._pending_lock:
+            if self._pending and self._pending + n > self.settings.writer_queue_max:
+                raise Overloaded(
+                    f"the writer has {self._pending} messages waiting; retry shortly",
+                    retry_after=self.settings.retry_after_seconds,
+                )
+            self._pending += n
+        fut: Future[IngestResult] = Future()
+        self._queue.put(_IngestJob(staged, fut))
+        return fut
+
+    @property
+    def pending(self) -> int:
+        """Messages queued for the writer and not yet committed."""
+        return self._pending
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreUnavailable(f"{self.path}: the store is closed")
+        if self._failed is not None:
+            raise StoreUnavailable(f"{self.path}: the writer stopped: {self._failed}")
+
+    def _run(self) -> None:
+        carry: Any = None
+        while True:
+            job = carry if carry is not None else self._queue.get()
+            carry = None
+            if job is _STOP:
+                return
+            if isinstance(job, _WriteJob):
+                self._run_write(job)
+                continue
+            jobs = [job]
+            n = len(job.staged)
+            while n < self.settings.writer_max_batch:
+                try:
+                    nxt = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if isinstance(nxt, _IngestJob):
+                    jobs.append(nxt)
+                    n += len(nxt.staged)
+                else:
+                    carry = nxt
+                    break
+            self._commit_ingest(jobs)
+
+    def _run_write(self, job: _WriteJob) -> None:
+        con = self._writer_con
+        try:
+            con.execute("BEGIN")
+            result = job.fn(con)
+            con.execute("COMMIT")
+        except BaseException as exc:
+            with suppress(duckdb.Error):
+                con.execute("ROLLBACK")
+            job.future.set_exception(exc)
+        else:
+            job.future.set_result(result)
+
+    def _dedupe(self, jobs: list[_IngestJob]) -> tuple[list[list[bool]], list[int]]:
+        """Mark duplicates by (source, messageId) within the window and within this group."""
+        now = utcnow()
+        cutoff = now - self._window
+        while self._recent_order and self._recent_order[0][0] < cutoff:
+            self._recent.discard(self._recent_order.popleft()[1])
+        seen: set[tuple[str, str]] = set()
+        keep: list[list[bool]] = []
+        suspects: list[tuple[int, int, str, str]] = []
+        for j, job in enumerate(jobs):
+            flags = []
+            src = job.staged.source
+            for i, mid in enumerate(job.staged.message_ids):
+                pair = (src, mid)
+                if pair in seen:
+                    flags.append(False)
+                    continue
+                seen.add(pair)
+                if hash(pair) in self._recent:
+                    suspects.append((j, i, src, mid))
+                flags.append(True)
+            keep.append(flags)
+        if suspects:
+            # A hash hit is confirmed against the log, so a collision never drops a message.
+            probe = pa.table(
+                {"source": [s[2] for s in suspects], "message_id": [s[3] for s in suspects]}
+            )
+            con = self._writer_con
+            con.register("dedupe_probe", probe)
+            try:
+                found = set(
+                    con.execute(
+                        "SELECT DISTINCT p.source, p.message_id FROM dedupe_probe p "
+                        "JOIN events e ON e.source = p.source AND e.message_id = p.message_id "
+                        "WHERE e.received_at >= ?",
+                        [cutoff],
+                    ).fetchall()
+                )
+            finally:
+                con.unregister("dedupe_probe")
+            for j, i, src, mid in suspects:
+                if (src, mid) in found:
+                    keep[j][i] = False
+        dups = [flags.count(False) for flags in keep]
+        return keep, dups
+
+    def _commit_ingest(self, jobs: list[_IngestJob]) -> None:
+        con = self._writer_con
+        total = sum(len(j.staged) for j in jobs)
+        try:
+            keep, dups = self._dedupe(jobs)
+            cols: dict[str, list[Any]] = {
+                k: []
+                for k in ("ord", "raw", "source", "received_at", "message_id", "type", "reason")
+            }
+            sent: list[str | None] = []
+            owner: list[int] = []
+            pairs: list[tuple[str, str]] = []
+            for j, job in enumerate(jobs):
+                st = job.staged
+                for i in range(len(st)):
+                    if not keep[j][i]:
+                        continue
+                    cols["ord"].append(len(owner))
+                    cols["raw"].append(st.raws[i])
+                    cols["source"].append(st.source)
+                    cols["received_at"].append(st.received_at)
+                    cols["message_id"].append(st.message_ids[i])
+                    cols["type"].append(st.types[i])
+                    cols["reason"].append(st.reasons[i])
+                    sent.append(st.batch_sent_at)
+                    owner.append(j)
+                    pairs.append((st.source, st.message_ids[i]))
+            table = pa.table(
+                {
+                    "ord": pa.array(cols["ord"], pa.int64()),
+                    "raw": pa.array(cols["raw"], pa.string()),
+                    "source": pa.array(cols["source"], pa.string()),
+                    "received_at": pa.array(cols["received_at"], pa.timestamp("us")),
+                    "message_id": pa.array(cols["message_id"], pa.string()),
+                    "type": pa.array(cols["type"], pa.string()),
+                    "reason": pa.array(cols["reason"], pa.string()),
+                    "batch_sent_at": pa.array(sent, pa.string()),
+                }
+            )
+            base = self._next_seq
+            con.register("staged", table)
+            try:
+                con.execute("BEGIN")
+                con.execute(f"CREATE OR REPLACE TEMP TABLE normalised AS {NORMALISE_SQL}")
+                con.execute(insert_events_sql(base))
+                con.execute(
+                    "INSERT INTO rejected SELECT n.received_at, n.source, n.message_id, n.type, "
+                    "n.reason, s.raw FROM normalised n JOIN staged s USING (ord) "
+                    "WHERE n.reason IS NOT NULL"
+                )
+                rejected_ords = [
+                    r[0]
+                    for r in con.execute(
+                        "SELECT ord FROM normalised WHERE reason IS NOT NULL"
+                    ).fetchall()
+                ]
+                con.execute("DROP TABLE normalised")
+                con.execute("COMMIT")
+            except BaseException:
+                with suppress(duckdb.Error):
+                    con.execute("ROLLBACK")
+                raise
+            finally:
+                con.unregister("staged")
+        except BaseException as exc:
+            log.exception("ingest commit failed")
+            with self._pending_lock:
+                self._pending -= total
+            err = StoreUnavailable(f"{self.path}: the write failed and was rolled back: {exc}")
+            for job in jobs:
+                job.future.set_exception(err)
+            return
+        rejected_by_job = [0] * len(jobs)
+        rejected_set = set(rejected_ords)
+        for o in rejected_ords:
+            rejected_by_job[owner[o]] += 1
+        accepted = len(owner) - len(rejected_ords)
+        self._next_seq = base + accepted
+        now = utcnow()
+        for o, pair in enumerate(pairs):
+            if o not in rejected_set:
+                key = hash(pair)
+                self._recent.add(key)
+                self._recent_order.append((now, key))
+        with self._pending_lock:
+            self._pending -= total
+        for j, job in enumerate(jobs):
+            kept = len(job.staged) - dups[j]
+            job.future.set_result(
+                IngestResult(
+                    accepted=kept - rejected_by_job[j],
+                    rejected=rejected_by_job[j],
+                    duplicates=dups[j],
+                )
+            )
+        if accepted:
+            for listener in self._listeners:
+                try:
+                    listener(con, base, base + accepted - 1)
+                except Exception:
+                    log.exception("commit listener %r failed", listener)
+
+    # ----------------------------------------------------------------------------- sources
+    def create_source(self, name: str) -> Source:
+        """Create a source and give it a new write key."""
+        if not name or not name.strip():
+            raise SpecError("source name: must not be empty")
+        name = name.strip()
+
+        def create(con: duckdb.DuckDBPyConnection) -> Source:
+            if con.execute("SELECT 1 FROM sources WHERE name = ?", [name]).fetchone():
+                raise SpecError(f"source {name!r}: already exists")
+            src = Source(
+                id="src_" + secrets.token_hex(6),
+                name=name,
+                write_key=secrets.token_urlsafe(24),
+                created_at=utcnow(),
+            )
+            con.execute(
+                "INSERT INTO sources VALUES (?, ?, ?, ?)",
+                [src.id, src.name, src.write_key, src.created_at],
+            )
+            return src
+
+        return self.write_sync(create)
+
+    def sources(self) -> list[Source]:
+        """Every source, oldest first."""
+        rows = self.query("SELECT id, name, write_key, created_at FROM sources ORDER BY created_at")
+        return [Source(*r) for r in rows]
+
+    def source(self, name: str) -> Source:
+        """The source called `name`."""
+        for src in self.sources():
+            if src.name == name or src.id == name:
+                return src
+        raise NotFound(f"source {name!r}: no such source")
+
+    def source_for_key(self, write_key: str) -> str | None:
+        """The id of the source whose write key this is, or None."""
+        sid = self._keys_by_write_key.get(write_key)
+        if sid is None:
+            rows = self.query("SELECT id FROM sources WHERE write_key = ?", [write_key])
+            if rows:
+                sid = rows[0][0]
+                self._keys_by_write_key[write_key] = sid
+        return sid
+
+    def wait_idle(self, timeout: float = 30.0) -> None:
+        """Block until every queued write has been committed (tests, demo)."""
+        deadline = time.monotonic() + timeout
+        self.write_sync(lambda con: None)
+        while self._pending and time.monotonic() < deadline:
+            time.sleep(0.01)

@@ -1,0 +1,87 @@
+"""`create_app(settings)`: the ASGI app. Nothing is opened at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from touchpath import __version__
+from touchpath.collect.http import router as collect_router
+from touchpath.errors import (
+    BadRequest,
+    NotFound,
+    Overloaded,
+    SpecError,
+    StoreUnavailable,
+    TouchpathError,
+    Unauthorized,
+)
+from touchpath.settings import Settings
+from touchpath.store import Store
+from touchpath.web import api
+
+__all__ = ["create_app"]
+
+_STATUS: dict[type[TouchpathError], int] = {
+    BadRequest: 400,
+    SpecError: 400,
+    Unauthorized: 401,
+    NotFound: 404,
+    Overloaded: 429,
+    StoreUnavailable: 503,
+}
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
+    """Build the app. It opens `settings.db` on start unless a `store` is handed in."""
+    settings = settings or Settings()
+    owns_store = store is None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.store = store if store is not None else Store(settings.db, settings)
+        try:
+            yield
+        finally:
+            if owns_store:
+                app.state.store.close()
+
+    app = FastAPI(
+        title="Touchpath",
+        version=__version__,
+        summary="Customer journey platform: collect, unify, analyse, map, act.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if store is not None:
+        app.state.store = store
+
+    @app.exception_handler(TouchpathError)
+    async def touchpath_error(request: Request, exc: TouchpathError) -> JSONResponse:
+        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
+        headers = {}
+        if isinstance(exc, Overloaded):
+            headers["Retry-After"] = str(exc.retry_after)
+        return JSONResponse(
+            {"success": False, "error": {"code": exc.code, "message": str(exc)}},
+            status_code=status,
+            headers=headers,
+        )
+
+    app.include_router(collect_router)
+    app.include_router(api.router)
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> str:
+        return env.get_template("index.html").render(version=__version__)
+
+    return app
