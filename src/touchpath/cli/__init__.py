@@ -1,0 +1,8 @@
+"""The `touchpath` command: one group. Each area adds its commands in its own module here."""
+
+from __future__ import annotations
+
+from touchpath.cli import core as core
+from touchpath.cli.base import app, main
+
+__all__ = ["app", "main"]

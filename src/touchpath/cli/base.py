@@ -1,0 +1,73 @@
+"""The command group, shared options and printing helpers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from touchpath.errors import TouchpathError
+from touchpath.settings import Settings
+
+__all__ = [
+    "DbOpt",
+    "JsonOpt",
+    "app",
+    "console",
+    "err",
+    "main",
+    "print_rows",
+    "settings_for",
+    "sources_app",
+]
+
+app = typer.Typer(
+    name="touchpath",
+    help="Touchpath: collect, unify, analyse, map and act on customer journeys.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+console = Console()
+err = Console(stderr=True)
+
+DbOpt = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file of the store (env TOUCHPATH_DB).", show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def settings_for(db: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the environment with the command's options on top."""
+    values = {k: v for k, v in overrides.items() if v is not None}
+    if db is not None:
+        values["db"] = db
+    return Settings(**values)
+
+
+def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
+    """Rows as a rich table, or as JSON with --json."""
+    if as_json:
+        console.print_json(json.dumps(rows, default=str))
+        return
+    table = Table(title=title)
+    for name in rows[0].keys() if rows else ["(none)"]:
+        table.add_column(name)
+    for row in rows:
+        table.add_row(*[str(v) for v in row.values()])
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point: turn Touchpath's own errors into a clear message and exit code 2."""
+    try:
+        app()
+    except TouchpathError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise SystemExit(2) from None

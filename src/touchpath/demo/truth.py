@@ -1,0 +1,241 @@
+"""Ground truth of the demo business: who is who, and how big each planted effect came out.
+
+The generator knows things the data only implies: which anonymous ids and devices belong to
+which customer, which devices a family shares, which identifiers are junk. `GroundTruth` keeps
+them so identity and analysis tests can be scored. `FactMeter` measures the planted effects on
+the messages as they are emitted (in time order), with the same definitions docs/demo.md gives,
+so the sizes in `GroundTruth.facts` are what the data holds, not the configured probabilities.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import msgspec
+
+__all__ = ["DAY", "FactMeter", "GroundTruth"]
+
+DAY = 86_400.0
+HOUR = 3_600.0
+
+
+class GroundTruth(msgspec.Struct, frozen=True, kw_only=True):
+    """What the demo business really is, for scoring identity resolution and analyses."""
+
+    seed: int
+    customers: int
+    anonymous_visitors: int
+    events: int
+    invalid_messages: int
+    period_start: str
+    period_end: str
+    person_of: dict[str, str]
+    loyalty_of: dict[str, str]
+    shared_devices: list[str]
+    shared_identifiers: dict[str, list[str]]
+    junk_identifiers: list[str]
+    facts: dict[str, dict[str, float]]
+
+    def to_json(self) -> bytes:
+        """Encode as JSON bytes."""
+        return msgspec.json.encode(self)
+
+    @classmethod
+    def from_json(cls, data: bytes | str) -> GroundTruth:
+        """Decode JSON made by `to_json`."""
+        return msgspec.json.decode(data, type=cls)
+
+
+def _share(part: float, whole: float) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class FactMeter:
+    """Measures the planted facts from emitted messages, fed in time order.
+
+    The generator tags the messages that matter (a checkout, an order, a resolved ticket, an
+    abandoned cart, a session's first touch, a survey) with the customer's index; the meter
+    only counts. Windows that reach past the end of the period are left out (censored).
+    """
+
+    def __init__(self, period_end: float) -> None:
+        self.end = period_end
+        # (a) checkouts: [ts, on_app, converted]
+        self._checkouts: dict[int, list[list[Any]]] = {}
+        self._checkout_queue: deque[list[Any]] = deque()
+        self._checkout_n = [0, 0]
+        self._checkout_drop = [0, 0]
+        # (b) resolved tickets: [ts, slow, orders within 30 days]
+        self._tickets: dict[int, list[list[Any]]] = {}
+        self._ticket_rows: list[list[Any]] = []
+        self._feedback: dict[str, list[float]] = {}
+        # (c) abandoned carts: [ts, group, converted]
+        self._carts: dict[int, list[list[Any]]] = {}
+        self._cart_rows: list[list[Any]] = []
+        # (d) touches: (ts, channel) per customer, 30 days back
+        self._touches: dict[int, deque[tuple[float, str]]] = {}
+        self._first: dict[str, int] = {}
+        self._last: dict[str, int] = {}
+        self._attributed = 0
+        self._journey_first: dict[str, int] = {}
+        self._seen: set[int] = set()
+        # orders
+        self._revenue: list[float] = []
+        self._orders = {"web": 0, "app": 0, "store": 0}
+
+    def observe(self, ts: float, tag: tuple[Any, ...]) -> None:
+        """Count one tagged message (or marker) emitted at `ts`."""
+        kind = tag[0]
+        if kind == "order":
+            self._order(ts, tag[1], tag[2], tag[3])
+        elif kind == "touch":
+            self._touch(ts, tag[1], tag[2])
+        elif kind == "checkout":
+            self._expire_checkouts(ts)
+            row = [ts, tag[2], False]
+            self._checkouts.setdefault(tag[1], []).append(row)
+            self._checkout_queue.append(row)
+        elif kind == "resolved":
+            row = [ts, tag[2], 0]
+            self._tickets.setdefault(tag[1], []).append(row)
+            self._ticket_rows.append(row)
+        elif kind == "abandoned":
+            row = [ts, tag[2], False]
+            self._carts.setdefault(tag[1], []).append(row)
+            self._cart_rows.append(row)
+        elif kind == "feedback":
+            self._feedback.setdefault(tag[1], []).append(float(tag[2]))
+
+    def _expire_checkouts(self, now: float) -> None:
+        queue = self._checkout_queue
+        while queue and queue[0][0] + DAY < now:
+            row = queue.popleft()
+            if row[0] + DAY <= self.end:
+                app = int(row[1])
+                self._checkout_n[app] += 1
+                self._checkout_drop[app] += not row[2]
+
+    def _order(self, ts: float, cust: int, where: str, revenue: float) -> None:
+        self._expire_checkouts(ts)
+        self._orders[where] += 1
+        self._revenue.append(revenue)
+        for row in self._checkouts.pop(cust, ()):
+            if ts - row[0] <= DAY:
+                row[2] = True
+        windows = self._tickets.get(cust)
+        if windows:
+            for row in windows:
+                if row[0] < ts <= row[0] + 30 * DAY:
+                    row[2] += 1
+        carts = self._carts.get(cust)
+        if carts:
+            for row in carts:
+                if row[0] < ts <= row[0] + 3 * DAY:
+                    row[2] = True
+        if where != "store":
+            touches = self._touches.get(cust)
+            while touches and touches[0][0] < ts - 30 * DAY:
+                touches.popleft()
+            if touches:
+                self._attributed += 1
+                first, last = touches[0][1], touches[-1][1]
+                self._first[first] = self._first.get(first, 0) + 1
+                self._last[last] = self._last.get(last, 0) + 1
+
+    def _touch(self, ts: float, cust: int, channel: str) -> None:
+        touches = self._touches.get(cust)
+        if touches is None:
+            touches = self._touches[cust] = deque()
+        touches.append((ts, channel))
+        if cust not in self._seen:
+            self._seen.add(cust)
+            self._journey_first[channel] = self._journey_first.get(channel, 0) + 1
+
+    def facts(self) -> dict[str, dict[str, float]]:
+        """The measured sizes of every planted effect (see docs/demo.md for definitions)."""
+        self._expire_checkouts(self.end + 2 * DAY)
+        n_web, n_app = self._checkout_n
+        drop_web, drop_app = self._checkout_drop
+        web_drop, app_drop = _share(drop_web, n_web), _share(drop_app, n_app)
+
+        done = [r for r in self._ticket_rows if r[0] + 30 * DAY <= self.end]
+        slow = [r[2] for r in done if r[1]]
+        fast = [r[2] for r in done if not r[1]]
+        slow_rate = sum(slow) / len(slow) if slow else 0.0
+        fast_rate = sum(fast) / len(fast) if fast else 0.0
+        fb = {k: sum(v) / len(v) for k, v in self._feedback.items() if v}
+
+        carts = [r for r in self._cart_rows if r[0] + 3 * DAY <= self.end]
+        groups: dict[str, list[int]] = {"sent": [0, 0], "holdout": [0, 0], "no_consent": [0, 0]}
+        for row in carts:
+            counts = groups[row[1]]
+            counts[0] += 1
+            counts[1] += row[2]
+        conv = {g: _share(c[1], c[0]) for g, c in groups.items()}
+
+        first_total = sum(self._journey_first.values())
+        revenue = self._revenue
+        return {
+            "app_checkout_dropoff": {
+                "web_drop": web_drop,
+                "app_drop": app_drop,
+                "ratio": round(app_drop / web_drop, 3) if web_drop else 0.0,
+                "web_checkouts": float(n_web),
+                "app_checkouts": float(n_app),
+            },
+            "slow_support": {
+                "slow_tickets": float(len(slow)),
+                "fast_tickets": float(len(fast)),
+                "slow_share": _share(len(slow), len(slow) + len(fast)),
+                "slow_orders_30d": round(slow_rate, 4),
+                "fast_orders_30d": round(fast_rate, 4),
+                "order_rate_ratio": round(slow_rate / fast_rate, 3) if fast_rate else 0.0,
+                "slow_csat": round(fb.get("csat_support_slow", 0.0), 3),
+                "fast_csat": round(fb.get("csat_support_fast", 0.0), 3),
+                "slow_nps_score": round(fb.get("nps_support_slow", 0.0), 3),
+                "fast_nps_score": round(fb.get("nps_support_fast", 0.0), 3),
+                "slow_negative_comment_share": round(fb.get("negative_support_slow", 0.0), 3),
+                "fast_negative_comment_share": round(fb.get("negative_support_fast", 0.0), 3),
+            },
+            "sms_cart_reminder": {
+                "sent_carts": float(groups["sent"][0]),
+                "holdout_carts": float(groups["holdout"][0]),
+                "no_consent_carts": float(groups["no_consent"][0]),
+                "sent_conversion": conv["sent"],
+                "holdout_conversion": conv["holdout"],
+                "no_consent_conversion": conv["no_consent"],
+                "lift": round(conv["sent"] / conv["holdout"], 3) if conv["holdout"] else 0.0,
+            },
+            "paid_social_attribution": {
+                "orders_attributed": float(self._attributed),
+                **{
+                    f"first_touch_{k}": _share(v, self._attributed)
+                    for k, v in sorted(self._first.items())
+                },
+                **{
+                    f"last_touch_{k}": _share(v, self._attributed)
+                    for k, v in sorted(self._last.items())
+                },
+                **{
+                    f"journey_start_{k}": _share(v, first_total)
+                    for k, v in sorted(self._journey_first.items())
+                },
+            },
+            "orders": {
+                "web": float(self._orders["web"]),
+                "app": float(self._orders["app"]),
+                "store": float(self._orders["store"]),
+                "revenue_p10": round(_quantile(revenue, 0.1), 2),
+                "revenue_median": round(_quantile(revenue, 0.5), 2),
+                "revenue_p90": round(_quantile(revenue, 0.9), 2),
+                "revenue_total": round(sum(revenue), 2),
+            },
+        }
