@@ -69,5 +69,7 @@ def insert_events_sql(base_seq: int) -> str:
     return (
         f"INSERT INTO events ({cols}) "
         f"SELECT {int(base_seq)} + row_number() OVER (ORDER BY ord) - 1, {rest} "
-        "FROM normalised WHERE reason IS NULL ORDER BY ord"
+        "FROM normalised n WHERE reason IS NULL AND NOT EXISTS (SELECT 1 FROM suppressions x "
+        "WHERE (x.kind = 'user_id' AND x.value = n.user_id) "
+        "OR (x.kind = 'anonymous_id' AND x.value = n.anonymous_id)) ORDER BY ord"
     )

@@ -84,6 +84,21 @@ MIGRATIONS: tuple[Migration, ...] = (
            AND i.value = coalesce(e.user_id, e.anonymous_id);
         """,
     ),
+    Migration(
+        3,
+        "suppressions",
+        """
+        -- Identifiers whose future messages are accepted (200) and dropped, as Segment and
+        -- RudderStack do after a suppression request. kind is user_id or anonymous_id.
+        CREATE TABLE suppressions (
+            kind        VARCHAR NOT NULL,
+            value       VARCHAR NOT NULL,
+            created_at  TIMESTAMP NOT NULL,
+            reason      VARCHAR,
+            PRIMARY KEY (kind, value)
+        );
+        """,
+    ),
 )
 # Version ranges by area, so work in parallel never collides: 1-9 store/collect,
 # 10-19 identity and profiles, 20-29 analytics, 30-39 maps, 40-49 orchestration.

@@ -361,7 +361,7 @@ class Store:
             try:
                 con.execute("BEGIN")
                 con.execute(f"CREATE OR REPLACE TEMP TABLE normalised AS {NORMALISE_SQL}")
-                con.execute(insert_events_sql(base))
+                (inserted,) = con.execute(insert_events_sql(base)).fetchone() or (0,)
                 con.execute(
                     "INSERT INTO rejected SELECT n.received_at, n.source, n.message_id, n.type, "
                     "n.reason, s.raw FROM normalised n JOIN staged s USING (ord) "
@@ -393,8 +393,7 @@ class Store:
         rejected_set = set(rejected_ords)
         for o in rejected_ords:
             rejected_by_job[owner[o]] += 1
-        accepted = len(owner) - len(rejected_ords)
-        self._next_seq = base + accepted
+        self._next_seq = base + int(inserted)
         now = utcnow()
         for o, pair in enumerate(pairs):
             if o not in rejected_set:
@@ -412,10 +411,10 @@ class Store:
                     duplicates=dups[j],
                 )
             )
-        if accepted:
+        if inserted:
             for listener in self._listeners:
                 try:
-                    listener(con, base, base + accepted - 1)
+                    listener(con, base, base + int(inserted) - 1)
                 except Exception:
                     log.exception("commit listener %r failed", listener)
 
