@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from touchpath.cli import core as core
+from touchpath.cli import demo as demo
 from touchpath.cli.base import app, main
 
 __all__ = ["app", "main"]

@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from touchpath import __version__
@@ -37,6 +38,10 @@ _STATUS: dict[type[TouchpathError], int] = {
 }
 
 TEMPLATES = Path(__file__).parent / "templates"
+STATIC = Path(__file__).parent / "static"
+
+NAV: list[dict[str, str]] = []
+"""Links of the top navigation besides the live page; areas append theirs (e.g. maps)."""
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -78,10 +83,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(collect_router)
     app.include_router(api.router)
 
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:
-        return env.get_template("index.html").render(version=__version__)
+        return env.get_template("index.html").render(version=__version__, nav=NAV)
 
     return app
