@@ -99,6 +99,20 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        25,
+        "sentiment of free text, scored at ingest",
+        """
+        -- One row per scored text property of an event (touchpath.analytics.sentiment):
+        -- VADER's compound score in [-1, 1] and its label (positive, neutral, negative).
+        CREATE TABLE sentiment (
+            seq       BIGINT NOT NULL,
+            property  VARCHAR NOT NULL,
+            score     DOUBLE NOT NULL,
+            label     VARCHAR NOT NULL
+        );
+        """,
+    ),
 )
 # Version ranges by area, so work in parallel never collides: 1-9 store/collect,
 # 10-19 identity and profiles, 20-29 analytics, 30-39 maps, 40-49 orchestration.
