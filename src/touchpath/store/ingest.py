@@ -34,6 +34,8 @@ WITH s AS (
         nullif(json_extract_string(j, '$.previousId'), '') AS previous_id,
         coalesce(json_extract_string(j, '$.originalTimestamp'),
                  json_extract_string(j, '$.timestamp')) AS ts_text,
+        CASE WHEN json_extract_string(j, '$.originalTimestamp') IS NOT NULL
+             THEN 'originalTimestamp' ELSE 'timestamp' END AS ts_field,
         coalesce(json_extract_string(j, '$.sentAt'), batch_sent_at) AS sent_text,
         coalesce(json_extract(j, '$.context'), '{{}}'::JSON) AS context,
         json_extract(j, '$.properties') AS properties,
@@ -55,9 +57,9 @@ SELECT ord, message_id, source, type, event, anonymous_id, user_id, group_id, pr
     context, properties, traits,
     CASE WHEN reason IS NOT NULL THEN reason
          WHEN ts_text IS NOT NULL AND original_timestamp IS NULL
-              THEN 'timestamp: not an ISO-8601 time: ' || ts_text
+              THEN ts_field || ': not an ISO-8601 time: ''' || ts_text || ''''
          WHEN sent_text IS NOT NULL AND sent_at IS NULL
-              THEN 'sentAt: not an ISO-8601 time: ' || sent_text END AS reason
+              THEN 'sentAt: not an ISO-8601 time: ''' || sent_text || '''' END AS reason
 FROM t
 """
 

@@ -167,6 +167,8 @@ class Store:
     # ----------------------------------------------------------------------------- reads
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A new connection to the same database, for reads on the caller's thread."""
+        if self._closed:
+            raise StoreUnavailable(f"{self.path}: the store is closed")
         with self._root_lock:
             return self._root.cursor()
 
@@ -234,6 +236,21 @@ class Store:
             raise StoreUnavailable(f"{self.path}: the writer stopped: {self._failed}")
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # a bug, not a failed write: those resolve their futures
+            log.exception("the writer thread stopped")
+            self._failed = exc
+            err = StoreUnavailable(f"{self.path}: the writer stopped: {exc}")
+            while True:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    return
+                if isinstance(job, _IngestJob | _WriteJob) and not job.future.done():
+                    job.future.set_exception(err)
+
+    def _loop(self) -> None:
         carry: Any = None
         while True:
             job = carry if carry is not None else self._queue.get()
@@ -417,6 +434,30 @@ class Store:
                     listener(con, base, base + int(inserted) - 1)
                 except Exception:
                     log.exception("commit listener %r failed", listener)
+
+    # ----------------------------------------------------------------------------- bulk appends
+    def append_events(self, fn: Callable[[duckdb.DuckDBPyConnection, int], int]) -> Future[int]:
+        """Run `fn(con, first_seq)` in the writer thread in one transaction (file imports).
+
+        `fn` inserts events numbered `first_seq, first_seq + 1, ...` and returns how many. After
+        the commit the seq counter moves past them and the commit listeners run, as for ingest.
+        """
+
+        def job(con: duckdb.DuckDBPyConnection) -> int:
+            base = self._next_seq
+            n = int(fn(con, base))
+            con.execute("COMMIT")
+            self._next_seq = base + n
+            if n:
+                for listener in self._listeners:
+                    try:
+                        listener(con, base, base + n - 1)
+                    except Exception:
+                        log.exception("commit listener %r failed", listener)
+            con.execute("BEGIN")  # the empty transaction `_run_write` commits
+            return n
+
+        return self.write(job)
 
     # ----------------------------------------------------------------------------- sources
     def create_source(self, name: str) -> Source:
