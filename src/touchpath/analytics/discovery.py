@@ -1,0 +1,464 @@
+"""Journey discovery: the directly-follows graph, variants, stage flow and conformance.
+
+A *journey* is the time-ordered events of one case: a profile (default) or one of its sessions.
+Its *activities* are event names (page and screen names for page/screen calls) or, when `stages`
+map events to stages, stage names; events no stage claims are left out and repeated stages
+collapse into one (`awareness, awareness, decision` -> `awareness, decision`).
+
+- `discover_dfg`: every pair of directly following activities with its frequency, the cases that
+  take it and the time between the two (median, p90), plus node counts and start/end counts.
+- `discover_variants`: the most common whole sequences with their share of cases.
+- `coverage`: keep only the most common variants that together cover this share of cases.
+- `stage_flow`: the DFG over stages.
+- `conformance`: the share of journeys that follow the designed stage order (the order of
+  `stages`) and the most common deviations (going back a stage, skipping one, starting late).
+
+Each takes a frozen spec and a store and returns a typed result; the SQL builders
+(`dfg_sql`, `variants_sql`, `conformance_sql`, `journey_sql`) are public for reuse.
+
+>>> stage = Stage(name="decision", events=("Checkout Started", EventMatch(event="Cart", type="page")))
+>>> print(stage_case((stage,)).sql("duckdb"))
+CASE WHEN event = 'Checkout Started' OR (event = 'Cart' AND type = 'page') THEN 'decision' END
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlglot import exp
+
+from touchpath.analytics.common import EVENTS, EventMatch, Frozen, TimeRange, literal
+from touchpath.errors import SpecError
+from touchpath.store import Store
+
+__all__ = [
+    "ConformanceResult",
+    "ConformanceSpec",
+    "Deviation",
+    "DfgEdge",
+    "DfgNode",
+    "DfgResult",
+    "DfgSpec",
+    "JourneyScope",
+    "Stage",
+    "StageReach",
+    "Variant",
+    "VariantsResult",
+    "VariantsSpec",
+    "activity_expr",
+    "conformance",
+    "conformance_sql",
+    "dfg_sql",
+    "discover_dfg",
+    "discover_variants",
+    "journey_sql",
+    "match_of",
+    "stage_case",
+    "stage_flow",
+    "variants_sql",
+]
+
+JOURNEY_TYPES = ("track", "page", "screen")
+"""Message types that are steps of a journey (identify, alias and group are not)."""
+
+
+def match_of(item: str | EventMatch) -> EventMatch:
+    """An event name is shorthand for `EventMatch(event=name)`."""
+    return EventMatch(event=item) if isinstance(item, str) else item
+
+
+class Stage(Frozen):
+    """A named stage of a journey and the events that put a person in it."""
+
+    name: str = Field(min_length=1)
+    events: tuple[str | EventMatch, ...] = Field(min_length=1)
+
+
+def stage_case(stages: tuple[Stage, ...]) -> exp.Expr:
+    """A CASE giving each event row its stage name (first stage that claims it), else NULL."""
+    case = exp.Case()
+    for stage in stages:
+        conds = [match_of(e).condition() for e in stage.events]
+        case = case.when(exp.or_(*conds) if len(conds) > 1 else conds[0], literal(stage.name))
+    return case
+
+
+class JourneyScope(Frozen):
+    """Which events make up the journeys and what a step of a journey is."""
+
+    stages: tuple[Stage, ...] = ()
+    """When given, activities are stage names in this designed order; unmapped events drop out."""
+    include: tuple[str | EventMatch, ...] = ()
+    """Only these events (empty: every track, page and screen event)."""
+    exclude: tuple[str | EventMatch, ...] = ()
+    time_range: TimeRange | None = None
+    case: Literal["profile", "session"] = "profile"
+    """A journey per profile, or per session (split after `session_gap_minutes` of inactivity)."""
+    session_gap_minutes: float = Field(30.0, gt=0)
+    collapse_repeats: bool | None = None
+    """Merge directly repeated activities into one step (default: with stages yes, else no)."""
+
+    @field_validator("stages")
+    @classmethod
+    def _unique_stages(cls, v: tuple[Stage, ...]) -> tuple[Stage, ...]:
+        names = [s.name for s in v]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"stage names must be unique, repeated: {dupes}")
+        return v
+
+    @property
+    def collapses(self) -> bool:
+        return bool(self.stages) if self.collapse_repeats is None else self.collapse_repeats
+
+
+def activity_expr(scope: JourneyScope) -> exp.Expr:
+    """The activity of an event row: its stage, or its event/page name."""
+    if scope.stages:
+        return stage_case(scope.stages)
+    return exp.func("coalesce", exp.column("event"), exp.column("type"))
+
+
+def _filters(scope: JourneyScope) -> exp.Expr:
+    parts: list[exp.Expr] = [
+        exp.In(this=exp.column("type"), expressions=[literal(t) for t in JOURNEY_TYPES])
+    ]
+    if scope.time_range is not None:
+        parts.append(scope.time_range.condition())
+    if scope.include:
+        parts.append(exp.or_(*[match_of(e).condition() for e in scope.include]))
+    if scope.exclude:
+        parts.append(
+            exp.Not(this=exp.paren(exp.or_(*[match_of(e).condition() for e in scope.exclude])))
+        )
+    return exp.and_(*parts)
+
+
+def journey_sql(scope: JourneyScope) -> str:
+    """SQL of the journey steps: (case_id, activity, ts, seq), one row per step.
+
+    The map binder and the other analyses build on this relation.
+    """
+    act = activity_expr(scope).sql("duckdb")
+    where = _filters(scope).sql("duckdb")
+    if scope.case == "session":
+        gap = float(scope.session_gap_minutes) * 60.0
+        base = (
+            f"SELECT profile_id, {act} AS activity, timestamp AS ts, seq FROM {EVENTS} "
+            f"WHERE {where}"
+        )
+        sessions = (
+            f"SELECT profile_id || '#' || sum(CASE WHEN gap IS NULL OR gap > {gap} THEN 1 ELSE 0 END) "
+            "OVER (PARTITION BY profile_id ORDER BY ts, seq) AS case_id, activity, ts, seq FROM ("
+            "SELECT *, epoch(ts - lag(ts) OVER (PARTITION BY profile_id ORDER BY ts, seq)) AS gap "
+            f"FROM ({base}))"
+        )
+        rows = f"SELECT case_id, activity, ts, seq FROM ({sessions}) WHERE activity IS NOT NULL"
+    else:
+        rows = f"SELECT profile_id AS case_id, {act} AS activity, timestamp AS ts, seq FROM {EVENTS} WHERE {where}"
+        if scope.stages:
+            rows = f"SELECT * FROM ({rows}) WHERE activity IS NOT NULL"
+    if scope.collapses:
+        rows = (
+            f"SELECT * FROM ({rows}) QUALIFY activity IS DISTINCT FROM "
+            "lag(activity) OVER (PARTITION BY case_id ORDER BY ts, seq)"
+        )
+    return rows
+
+
+def _covered_sql(scope: JourneyScope, coverage: float | None) -> str:
+    """The journey steps, keeping only cases whose variant is among the top `coverage` share."""
+    steps = journey_sql(scope)
+    if coverage is None or coverage >= 1.0:
+        return steps
+    return f"""
+    WITH j AS ({steps}),
+    v AS (SELECT case_id, list(activity ORDER BY ts, seq) AS variant FROM j GROUP BY case_id),
+    vc AS (SELECT variant, count(*) AS n FROM v GROUP BY variant),
+    vr AS (SELECT variant, sum(n) OVER (ORDER BY n DESC, variant
+                  ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS before,
+                  sum(n) OVER () AS total FROM vc),
+    keep AS (SELECT v.case_id FROM v JOIN vr USING (variant)
+             WHERE coalesce(vr.before, 0) < {float(coverage)} * vr.total)
+    SELECT j.* FROM j SEMI JOIN keep USING (case_id)
+    """
+
+
+# --------------------------------------------------------------------------------------- DFG
+class DfgSpec(JourneyScope):
+    """Directly-follows graph of the journeys."""
+
+    kind: Literal["dfg"] = "dfg"
+    coverage: float | None = Field(None, gt=0, le=1)
+    """Keep only the most common variants that together cover this share of cases."""
+    min_frequency: int = Field(1, ge=1)
+    """Drop edges taken fewer times."""
+    top_k: int | None = Field(None, ge=1)
+    """Keep the K most frequent edges."""
+
+
+class DfgNode(BaseModel):
+    activity: str
+    frequency: int
+    cases: int
+    starts: int
+    ends: int
+
+
+class DfgEdge(BaseModel):
+    source: str
+    target: str
+    frequency: int
+    cases: int
+    median_seconds: float
+    p90_seconds: float
+
+
+class DfgResult(BaseModel):
+    kind: Literal["dfg"] = "dfg"
+    cases: int
+    events: int
+    nodes: list[DfgNode]
+    edges: list[DfgEdge]
+
+
+def dfg_sql(spec: DfgSpec) -> tuple[str, str]:
+    """SQL of the edges and of the nodes (with the case and event totals) of the DFG."""
+    steps = _covered_sql(spec, spec.coverage)
+    flow = f"""
+    WITH j AS ({steps}),
+    f AS (SELECT case_id, activity, ts,
+                 lead(activity) OVER w AS target, lead(ts) OVER w AS target_ts,
+                 lag(activity) OVER w AS prior
+          FROM j WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq))
+    """
+    top = f"LIMIT {int(spec.top_k)}" if spec.top_k else ""
+    edges = f"""{flow}
+    SELECT activity AS source, target, count(*) AS frequency,
+           count(DISTINCT case_id) AS cases,
+           median(epoch(target_ts - ts)) AS median_seconds,
+           quantile_cont(epoch(target_ts - ts), 0.9) AS p90_seconds
+    FROM f WHERE target IS NOT NULL
+    GROUP BY ALL HAVING count(*) >= {int(spec.min_frequency)}
+    ORDER BY frequency DESC, source, target {top}
+    """
+    nodes = f"""{flow}
+    SELECT activity, count(*) AS frequency, count(DISTINCT case_id) AS cases,
+           count(*) FILTER (WHERE prior IS NULL) AS starts,
+           count(*) FILTER (WHERE target IS NULL) AS ends,
+           sum(count(*)) OVER () AS events,
+           sum(count(*) FILTER (WHERE prior IS NULL)) OVER () AS total_cases
+    FROM f GROUP BY activity ORDER BY frequency DESC, activity
+    """
+    return edges, nodes
+
+
+def discover_dfg(store: Store, spec: DfgSpec) -> DfgResult:
+    """The directly-follows graph of the journeys in `store`."""
+    edges_sql, nodes_sql = dfg_sql(spec)
+    with store.reading() as cur:
+        edge_rows = cur.execute(edges_sql).fetchall()
+        node_rows = cur.execute(nodes_sql).fetchall()
+    events = int(node_rows[0][5]) if node_rows else 0
+    cases = int(node_rows[0][6]) if node_rows else 0
+    return DfgResult(
+        cases=cases,
+        events=events,
+        nodes=[
+            DfgNode(activity=r[0], frequency=r[1], cases=r[2], starts=r[3], ends=r[4])
+            for r in node_rows
+        ],
+        edges=[
+            DfgEdge(
+                source=r[0],
+                target=r[1],
+                frequency=r[2],
+                cases=r[3],
+                median_seconds=float(r[4]),
+                p90_seconds=float(r[5]),
+            )
+            for r in edge_rows
+        ],
+    )
+
+
+def stage_flow(store: Store, spec: DfgSpec) -> DfgResult:
+    """The DFG over stages: how journeys move between the stages of `spec.stages`."""
+    if not spec.stages:
+        raise SpecError("stages: stage flow needs at least one stage")
+    return discover_dfg(store, spec)
+
+
+# ----------------------------------------------------------------------------------- variants
+class VariantsSpec(JourneyScope):
+    """The most common whole journeys (variants)."""
+
+    kind: Literal["variants"] = "variants"
+    limit: int = Field(20, ge=1, le=10_000)
+    coverage: float | None = Field(None, gt=0, le=1)
+    """Stop once the variants listed cover this share of cases (still at most `limit`)."""
+
+
+class Variant(BaseModel):
+    steps: list[str]
+    cases: int
+    share: float
+    cumulative_share: float
+    median_duration_seconds: float
+
+
+class VariantsResult(BaseModel):
+    kind: Literal["variants"] = "variants"
+    cases: int
+    distinct_variants: int
+    variants: list[Variant]
+
+
+def variants_sql(spec: VariantsSpec) -> str:
+    """SQL of the variants, most common first, with share, cumulative share and duration."""
+    return f"""
+    WITH j AS ({journey_sql(spec)}),
+    v AS (SELECT case_id, list(activity ORDER BY ts, seq) AS variant,
+                 epoch(max(ts) - min(ts)) AS duration
+          FROM j GROUP BY case_id),
+    vc AS (SELECT variant, count(*) AS n, median(duration) AS duration FROM v GROUP BY variant),
+    vr AS (SELECT variant, n, duration, sum(n) OVER () AS total, count(*) OVER () AS distinct_n,
+                  sum(n) OVER (ORDER BY n DESC, variant ROWS UNBOUNDED PRECEDING) AS upto
+           FROM vc)
+    SELECT variant, n, n / total, upto / total, duration, total, distinct_n
+    FROM vr WHERE upto - n < {float(spec.coverage or 1.0)} * total
+    ORDER BY n DESC, variant LIMIT {int(spec.limit)}
+    """
+
+
+def discover_variants(store: Store, spec: VariantsSpec) -> VariantsResult:
+    """The most common variants of the journeys in `store` with their share of cases."""
+    rows = store.query(variants_sql(spec))
+    if not rows:
+        return VariantsResult(cases=0, distinct_variants=0, variants=[])
+    return VariantsResult(
+        cases=int(rows[0][5]),
+        distinct_variants=int(rows[0][6]),
+        variants=[
+            Variant(
+                steps=list(r[0]),
+                cases=r[1],
+                share=round(float(r[2]), 6),
+                cumulative_share=round(float(r[3]), 6),
+                median_duration_seconds=float(r[4]),
+            )
+            for r in rows
+        ],
+    )
+
+
+# -------------------------------------------------------------------------------- conformance
+class ConformanceSpec(JourneyScope):
+    """Real journeys against the designed stage order (the order of `stages`)."""
+
+    kind: Literal["conformance"] = "conformance"
+    allow_skips: bool = True
+    """Jumping forward over a stage conforms (otherwise a `skip` deviation)."""
+    require_start: bool = False
+    """Journeys must begin in the first stage (otherwise a `late_start` deviation)."""
+    limit: int = Field(10, ge=1, le=1000)
+    """How many of the most common deviations to list."""
+
+    @model_validator(mode="after")
+    def _needs_stages(self) -> ConformanceSpec:
+        if len(self.stages) < 2:
+            raise ValueError("stages: conformance needs a designed order of at least 2 stages")
+        return self
+
+
+class Deviation(BaseModel):
+    kind: Literal["backward", "skip", "late_start"]
+    from_stage: str | None
+    to_stage: str
+    cases: int
+    share: float
+    """Share of all cases that show this deviation at least once."""
+
+
+class StageReach(BaseModel):
+    stage: str
+    cases: int
+    share: float
+
+
+class ConformanceResult(BaseModel):
+    kind: Literal["conformance"] = "conformance"
+    cases: int
+    conforming: int
+    share_conforming: float
+    deviations: list[Deviation]
+    stages: list[StageReach]
+
+
+def conformance_sql(spec: ConformanceSpec) -> tuple[str, str]:
+    """SQL of the per-deviation counts and of the per-stage reach (with the case totals)."""
+    index = exp.Case()
+    for i, stage in enumerate(spec.stages):
+        index = index.when(
+            exp.EQ(this=exp.column("activity"), expression=literal(stage.name)),
+            exp.Literal.number(i),
+        )
+    steps = f"""
+    WITH j AS ({journey_sql(spec.model_copy(update={"collapse_repeats": True}))}),
+    t AS (SELECT case_id, activity AS src, {index.sql("duckdb")} AS si,
+                 lead(activity) OVER w AS dst, lead({index.sql("duckdb")}) OVER w AS di,
+                 row_number() OVER w AS pos
+          FROM j WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq)),
+    d AS (SELECT case_id, 'backward' AS kind, src AS from_stage, dst AS to_stage FROM t WHERE di < si
+          UNION ALL
+          SELECT case_id, 'skip', src, dst FROM t WHERE {"FALSE" if spec.allow_skips else "di > si + 1"}
+          UNION ALL
+          SELECT case_id, 'late_start', NULL, src FROM t
+          WHERE {"pos = 1 AND si > 0" if spec.require_start else "FALSE"}),
+    totals AS (SELECT count(DISTINCT case_id) AS cases FROM t),
+    bad AS (SELECT count(DISTINCT case_id) AS n FROM d)
+    """
+    deviations = f"""{steps}
+    SELECT kind, from_stage, to_stage, count(DISTINCT case_id) AS n,
+           (SELECT cases FROM totals), (SELECT n FROM bad)
+    FROM d GROUP BY ALL ORDER BY n DESC, kind, from_stage NULLS FIRST, to_stage
+    LIMIT {int(spec.limit)}
+    """
+    reach = f"""{steps}
+    SELECT src, count(DISTINCT case_id), (SELECT cases FROM totals), (SELECT n FROM bad)
+    FROM t GROUP BY src
+    """
+    return deviations, reach
+
+
+def conformance(store: Store, spec: ConformanceSpec) -> ConformanceResult:
+    """The share of journeys that follow the designed stage order, and the common deviations."""
+    dev_sql, reach_sql = conformance_sql(spec)
+    with store.reading() as cur:
+        devs = cur.execute(dev_sql).fetchall()
+        reach = {r[0]: r for r in cur.execute(reach_sql).fetchall()}
+    first = next(iter(reach.values()), None)
+    cases = int(first[2]) if first else 0
+    bad = int(first[3]) if first else 0
+
+    def share(n: int) -> float:
+        return round(n / cases, 6) if cases else 0.0
+
+    return ConformanceResult(
+        cases=cases,
+        conforming=cases - bad,
+        share_conforming=share(cases - bad),
+        deviations=[
+            Deviation(kind=r[0], from_stage=r[1], to_stage=r[2], cases=r[3], share=share(r[3]))
+            for r in devs
+        ],
+        stages=[
+            StageReach(
+                stage=s.name,
+                cases=int(reach[s.name][1]) if s.name in reach else 0,
+                share=share(int(reach[s.name][1])) if s.name in reach else 0.0,
+            )
+            for s in spec.stages
+        ],
+    )

@@ -1,0 +1,162 @@
+"""Discovery: DFG, variants, coverage, stage flow and conformance on declarative journeys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from pydantic import ValidationError
+
+from touchpath.analytics.common import EventMatch, TimeRange
+from touchpath.analytics.discovery import (
+    ConformanceSpec,
+    DfgSpec,
+    Stage,
+    VariantsSpec,
+    conformance,
+    discover_dfg,
+    discover_variants,
+    stage_flow,
+)
+from touchpath.analytics.testing import journeys_for
+from touchpath.errors import SpecError
+from touchpath.store import Store
+
+
+def ev(name: str, at: str, **extra: object) -> dict[str, object]:
+    return {"event": name, "timestamp": f"2026-03-01T{at}:00", **extra}
+
+
+ABC = {
+    "p1": [ev("A", "10:00"), ev("B", "10:05"), ev("C", "10:20"),
+           {"type": "identify", "timestamp": "2026-03-01T10:30:00", "traits": {"plan": "x"}}],
+    "p2": [ev("A", "10:00"), ev("B", "10:10"), ev("C", "11:10")],
+    "p3": [ev("A", "10:00"), ev("C", "10:30")],
+    "p4": [ev("B", "09:00"), ev("A", "09:01")],
+}  # fmt: skip
+
+
+def edges(result: object) -> dict[tuple[str, str], tuple[int, int, float, float]]:
+    return {
+        (e.source, e.target): (e.frequency, e.cases, e.median_seconds, e.p90_seconds)
+        for e in result.edges  # type: ignore[attr-defined]
+    }
+
+
+def test_dfg_frequencies_and_transition_times(store: Store) -> None:
+    journeys_for(store, ABC)
+    result = discover_dfg(store, DfgSpec())
+    assert result.cases == 4
+    assert result.events == 10  # the identify call is not a journey step
+    assert edges(result) == {
+        ("A", "B"): (2, 2, 450.0, 570.0),  # 5 and 10 minutes
+        ("B", "C"): (2, 2, 2250.0, 3330.0),  # 15 and 60 minutes
+        ("A", "C"): (1, 1, 1800.0, 1800.0),
+        ("B", "A"): (1, 1, 60.0, 60.0),
+    }
+    nodes = {n.activity: (n.frequency, n.cases, n.starts, n.ends) for n in result.nodes}
+    assert nodes == {"A": (4, 4, 3, 1), "B": (3, 3, 1, 0), "C": (3, 3, 0, 3)}
+    assert [e.source + e.target for e in result.edges][:2] == ["AB", "BC"]
+
+
+def test_dfg_edge_filters_and_time_range(store: Store) -> None:
+    journeys_for(store, ABC)
+    assert set(edges(discover_dfg(store, DfgSpec(min_frequency=2)))) == {("A", "B"), ("B", "C")}
+    assert set(edges(discover_dfg(store, DfgSpec(top_k=1)))) == {("A", "B")}
+    early = DfgSpec(time_range=TimeRange(end=datetime(2026, 3, 1, 10, 6)))
+    assert set(edges(discover_dfg(store, early))) == {("A", "B"), ("B", "A")}
+    no_b = DfgSpec(exclude=("B",))
+    assert edges(discover_dfg(store, no_b))[("A", "C")][0] == 3
+
+
+def test_variants_with_share_and_coverage(store: Store) -> None:
+    journeys_for(store, ABC)
+    result = discover_variants(store, VariantsSpec())
+    assert result.cases == 4 and result.distinct_variants == 3
+    got = [(v.steps, v.cases, v.share, v.cumulative_share) for v in result.variants]
+    assert got == [
+        (["A", "B", "C"], 2, 0.5, 0.5),
+        (["A", "C"], 1, 0.25, 0.75),
+        (["B", "A"], 1, 0.25, 1.0),
+    ]
+    assert result.variants[0].median_duration_seconds == (1200 + 4200) / 2
+    covered = discover_variants(store, VariantsSpec(coverage=0.5))
+    assert [v.steps for v in covered.variants] == [["A", "B", "C"]]
+    assert len(discover_variants(store, VariantsSpec(coverage=0.6)).variants) == 2
+    # coverage filtering of the DFG keeps only the cases of the top variants
+    dfg = discover_dfg(store, DfgSpec(coverage=0.5))
+    assert dfg.cases == 2
+    assert edges(dfg) == {("A", "B"): (2, 2, 450.0, 570.0), ("B", "C"): (2, 2, 2250.0, 3330.0)}
+
+
+def test_sessions_split_after_inactivity(store: Store) -> None:
+    journeys_for(store, {"s": [ev("A", "10:00"), ev("B", "10:10"), ev("C", "12:00")]})
+    assert set(edges(discover_dfg(store, DfgSpec(case="session")))) == {("A", "B")}
+    assert discover_dfg(store, DfgSpec(case="session")).cases == 2
+    wide = DfgSpec(case="session", session_gap_minutes=200)
+    assert set(edges(discover_dfg(store, wide))) == {("A", "B"), ("B", "C")}
+
+
+STAGES = (
+    Stage(name="awareness", events=(EventMatch(event="Home", type="page"), "Product Viewed")),
+    Stage(name="decision", events=("Checkout Started",)),
+    Stage(name="purchase", events=("Order Completed",)),
+)
+
+STAGED = {
+    "q1": [{"name": "Home", "timestamp": "2026-03-01T10:00:00"}, ev("Product Viewed", "10:01"),
+           ev("Checkout Started", "10:02"), ev("Order Completed", "10:03")],
+    "q2": [ev("Product Viewed", "10:00"), ev("Checkout Started", "10:01"),
+           ev("Product Viewed", "10:02"), ev("Checkout Started", "10:03")],
+    "q3": [ev("Checkout Started", "10:00"), ev("Order Completed", "10:05")],
+    "q4": [{"name": "Home", "timestamp": "2026-03-01T10:00:00"}, ev("Order Completed", "11:00")],
+    "q5": [ev("Ticket Created", "10:00")],
+}  # fmt: skip
+
+
+def test_stage_flow_collapses_repeats_and_drops_unmapped_events(store: Store) -> None:
+    journeys_for(store, STAGED)
+    result = stage_flow(store, DfgSpec(stages=STAGES))
+    assert result.cases == 4  # q5 has no mapped event
+    got = {k: v[:2] for k, v in edges(result).items()}
+    assert got == {
+        ("awareness", "decision"): (3, 2),
+        ("decision", "purchase"): (2, 2),
+        ("decision", "awareness"): (1, 1),
+        ("awareness", "purchase"): (1, 1),
+    }
+    with pytest.raises(SpecError, match="stages"):
+        stage_flow(store, DfgSpec())
+
+
+def test_conformance_share_and_deviations(store: Store) -> None:
+    journeys_for(store, STAGED)
+    lenient = conformance(store, ConformanceSpec(stages=STAGES))
+    assert (lenient.cases, lenient.conforming, lenient.share_conforming) == (4, 3, 0.75)
+    assert [(d.kind, d.from_stage, d.to_stage, d.cases, d.share) for d in lenient.deviations] == [
+        ("backward", "decision", "awareness", 1, 0.25)
+    ]
+    assert [(s.stage, s.cases) for s in lenient.stages] == [
+        ("awareness", 3), ("decision", 3), ("purchase", 3),
+    ]  # fmt: skip
+    strict = conformance(
+        store, ConformanceSpec(stages=STAGES, allow_skips=False, require_start=True)
+    )
+    assert (strict.conforming, strict.share_conforming) == (1, 0.25)
+    assert sorted((d.kind, d.from_stage, d.to_stage) for d in strict.deviations) == [
+        ("backward", "decision", "awareness"),
+        ("late_start", None, "decision"),
+        ("skip", "awareness", "purchase"),
+    ]
+
+
+def test_specs_are_validated() -> None:
+    with pytest.raises(ValidationError, match="at least 2 stages"):
+        ConformanceSpec(stages=STAGES[:1])
+    with pytest.raises(ValidationError, match="unique"):
+        DfgSpec(stages=(STAGES[0], STAGES[0]))
+    with pytest.raises(ValidationError):
+        DfgSpec(coverage=1.5)
+    with pytest.raises(ValidationError):
+        DfgSpec.model_validate({"kind": "dfg", "bogus": 1})
+    assert DfgSpec.model_validate_json(DfgSpec(stages=STAGES).model_dump_json()).stages == STAGES
