@@ -1,0 +1,121 @@
+"""Breakdowns shared by funnels and retention: one value per profile, top N kept, the rest "Other".
+
+A profile falls in exactly one group. `event_property` and `channel` take the value of the
+profile's first entry event (first-touch attribution, as PostHog does by default);
+`first_touch_channel` the channel of the profile's first event of all; `profile_property` the
+latest value of a trait.
+
+>>> Breakdown(by="channel").label()
+'channel'
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator, Field, model_validator
+from sqlglot import exp
+
+from touchpath.analytics.common import Frozen, TimeRange, property_expr
+
+__all__ = [
+    "NONE_VALUE",
+    "OTHER_VALUE",
+    "Breakdown",
+    "Duration",
+    "grouped_sql",
+    "parse_duration",
+]
+
+OTHER_VALUE = "Other"
+NONE_VALUE = "(none)"
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: object) -> object:
+    """Seconds from an int or a text like `30m`, `12h`, `7d`, `2w`.
+
+    >>> parse_duration("7d"), parse_duration(90), parse_duration("1.5h")
+    (604800, 90, 5400)
+    """
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text and text[-1] in _UNITS:
+            try:
+                return round(float(text[:-1]) * _UNITS[text[-1]])
+            except ValueError:
+                pass
+        elif text.isdigit():
+            return int(text)
+        raise ValueError(f"not a duration: {value!r} (use seconds or e.g. 30m, 12h, 7d, 2w)")
+    return value
+
+
+class Breakdown(Frozen):
+    """Split an analysis by a value per profile, keeping the `top` largest groups."""
+
+    by: Literal["event_property", "profile_property", "channel", "first_touch_channel", "audience"]
+    property: str | None = Field(default=None, min_length=1)
+    top: int = Field(default=5, ge=1, le=100)
+
+    @model_validator(mode="after")
+    def _property_when_needed(self) -> Breakdown:
+        if self.by in ("event_property", "profile_property") and not self.property:
+            raise ValueError(f"property: required to break down by {self.by}")
+        if self.by == "audience":
+            # Audiences belong to the identity/profiles area; their table does not exist yet.
+            raise ValueError("audience breakdowns are pending: there is no audience table yet")
+        return self
+
+    def label(self) -> str:
+        return f"{self.by} {self.property}" if self.property else self.by
+
+    def entry_value(self) -> exp.Expr | None:
+        """The value taken from the entry event row, or None when it comes from the profile."""
+        if self.by == "event_property":
+            assert self.property
+            return property_expr(self.property)
+        if self.by == "channel":
+            return exp.column("channel")
+        return None
+
+    def profile_values_sql(self, time_range: TimeRange) -> str | None:
+        """SELECT pid, value for breakdowns that come from the profile, not the entry event."""
+        if self.by == "first_touch_channel":
+            end = TimeRange(end=time_range.end).condition().sql("duckdb")
+            return (
+                "SELECT profile_id AS pid, arg_min(channel, (timestamp, seq)) AS value "
+                f"FROM resolved_events WHERE {end} GROUP BY profile_id"
+            )
+        if self.by == "profile_property":
+            assert self.property
+            value = property_expr("traits." + self.property).sql("duckdb")
+            return (
+                f"SELECT profile_id AS pid, arg_max({value}, (timestamp, seq)) AS value "
+                f"FROM resolved_events WHERE {value} IS NOT NULL GROUP BY profile_id"
+            )
+        return None
+
+
+def grouped_sql(entries: str, values: str, top: int) -> str:
+    """SELECT pid, grp: each entered profile's group, the `top` largest kept, the rest Other.
+
+    `entries` selects the entered profiles (column pid); `values` selects (pid, value).
+    """
+    return f"""
+        SELECT e.pid, CASE WHEN t.value IS NOT NULL THEN t.value ELSE {exp.Literal.string(OTHER_VALUE).sql()} END AS grp
+        FROM ({entries}) e
+        LEFT JOIN (SELECT pid, coalesce(CAST(value AS VARCHAR), {exp.Literal.string(NONE_VALUE).sql()}) AS value FROM ({values})) v USING (pid)
+        LEFT JOIN (
+            SELECT value FROM (
+                SELECT coalesce(CAST(v2.value AS VARCHAR), {exp.Literal.string(NONE_VALUE).sql()}) AS value, count(*) AS n
+                FROM ({entries}) e2 LEFT JOIN ({values}) v2 USING (pid)
+                GROUP BY 1 ORDER BY n DESC, value LIMIT {int(top)}
+            )
+        ) t ON t.value = coalesce(v.value, {exp.Literal.string(NONE_VALUE).sql()})
+    """
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration), Field(gt=0)]
+"""Seconds; specs also accept `30m`, `12h`, `7d`, `2w`."""

@@ -1,0 +1,434 @@
+"""Funnels: how many profiles reach each of 2-20 steps, in order, within a conversion window.
+
+Ordered funnels (the default) follow ClickHouse's `windowFunnel(window)` exactly: a profile
+reaches step k when it has events e1..ek matching steps 1..k with t1 <= t2 <= ... <= tk and
+tk - t1 <= window (inclusive). Events with equal timestamps chain in step order, and one event
+may satisfy two consecutive steps when it matches both. An optional `max_step_gap` bounds each
+t(i+1) - t(i); exclusion steps break a chain when the excluded event happens strictly between
+the two steps' events. `strict` needs the steps to be consecutive events of the profile;
+`any` counts steps done in any order within the window.
+
+SQL: one scan of `resolved_events` keeps the step events; then one ASOF JOIN per step links each
+step-k event to the latest valid chain at step k-1 at or before it. The latest predecessor is the
+best one (most room for the window, the gap and exclusions), so the chain is exact, set-wise, and
+costs k-1 sorted merges instead of a per-profile loop.
+
+>>> spec = FunnelSpec(steps=[FunnelStep(event="Product Viewed"), FunnelStep(event="Order Completed")], window="1d")
+>>> spec.window
+86400
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Literal
+
+import duckdb
+from pydantic import Field, model_validator
+
+from touchpath.analytics.breakdown import Breakdown, Duration, grouped_sql
+from touchpath.analytics.common import EventMatch, Frozen, TimeRange
+from touchpath.store import Store
+
+__all__ = [
+    "HISTOGRAM_BUCKETS",
+    "Dropped",
+    "Exclusion",
+    "FunnelGroup",
+    "FunnelResult",
+    "FunnelSpec",
+    "FunnelStep",
+    "FunnelStepResult",
+    "TimeToConvert",
+    "TrendPoint",
+    "funnel",
+    "funnel_sql",
+    "reached_sql",
+]
+
+JOURNEY_TYPES = ("track", "page", "screen")
+"""Message types that are journey events (identify, group and alias are not)."""
+
+HISTOGRAM_BUCKETS: tuple[tuple[str, float], ...] = (
+    ("<1m", 60), ("1-5m", 300), ("5-30m", 1800), ("30m-1h", 3600), ("1-6h", 21600),
+    ("6-24h", 86400), ("1-3d", 259200), ("3-7d", 604800), ("7-30d", 2592000),
+    (">=30d", float("inf")),
+)  # fmt: skip
+"""Upper bounds (exclusive, seconds) of the time-to-convert histogram."""
+
+
+class FunnelStep(EventMatch):
+    """One step: an event definition with an optional display name."""
+
+    name: str | None = None
+
+    def title(self) -> str:
+        return self.name or self.label()
+
+
+class Exclusion(EventMatch):
+    """A chain breaks when this event happens strictly between steps `after` and `before` (1-based)."""
+
+    after: int = Field(default=1, ge=1)
+    before: int | None = Field(default=None, ge=2)
+
+
+class FunnelSpec(Frozen):
+    """What to count: steps, window, order mode, exclusions, breakdown, trend, drop-offs."""
+
+    kind: Literal["funnel"] = "funnel"
+    steps: tuple[FunnelStep, ...] = Field(min_length=2, max_length=20)
+    window: Duration = 14 * 86400
+    max_step_gap: Duration | None = None
+    order: Literal["ordered", "strict", "any"] = "ordered"
+    exclusions: tuple[Exclusion, ...] = ()
+    breakdown: Breakdown | None = None
+    time_range: TimeRange = TimeRange()
+    trend: Literal["day", "week"] | None = None
+    dropped_at: int | None = Field(default=None, ge=2)
+    dropped_limit: int = Field(default=100, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FunnelSpec:
+        n = len(self.steps)
+        if self.dropped_at is not None and self.dropped_at > n:
+            raise ValueError(f"dropped_at: {self.dropped_at} is past the last step ({n})")
+        for i, ex in enumerate(self.exclusions):
+            before = ex.before or n
+            if before > n or ex.after >= before:
+                raise ValueError(
+                    f"exclusions[{i}]: needs 1 <= after < before <= {n}, got {ex.after}, {before}"
+                )
+        if self.order == "any" and (self.exclusions or self.max_step_gap):
+            raise ValueError("order: exclusions and max_step_gap need an ordered or strict funnel")
+        return self
+
+
+class TimeToConvert(Frozen):
+    """Seconds between two steps over the profiles that made both (their first conversion)."""
+
+    median_s: float | None
+    p90_s: float | None
+    histogram: dict[str, int]
+
+
+class FunnelStepResult(Frozen):
+    index: int
+    name: str
+    count: int
+    conversion: float
+    step_conversion: float
+    dropped: int
+    time_from_previous: TimeToConvert | None = None
+    time_from_start: TimeToConvert | None = None
+
+
+class FunnelGroup(Frozen):
+    """The funnel of one breakdown group; `value` is None for everyone."""
+
+    value: str | None
+    entered: int
+    converted: int
+    conversion: float
+    steps: list[FunnelStepResult]
+
+
+class TrendPoint(Frozen):
+    period: date
+    entered: int
+    converted: int
+    conversion: float
+
+
+class Dropped(Frozen):
+    """Profiles that made step `step - 1` but not step `step`."""
+
+    step: int
+    total: int
+    profiles: list[str]
+
+
+class FunnelResult(Frozen):
+    kind: Literal["funnel"] = "funnel"
+    steps: list[str]
+    groups: list[FunnelGroup]
+    trend: list[TrendPoint] | None = None
+    dropped: Dropped | None = None
+
+    @property
+    def overall(self) -> FunnelGroup:
+        return self.groups[0]
+
+    def counts(self) -> list[int]:
+        """Per-step counts of everyone (the numbers windowFunnel's levels give)."""
+        return [s.count for s in self.overall.steps]
+
+
+# --------------------------------------------------------------------------------- SQL
+def _cond(match: EventMatch) -> str:
+    return match.condition().sql("duckdb")
+
+
+def _base_sql(spec: FunnelSpec) -> str:
+    """One scan: the step events with a bit mask of the steps each matches."""
+    masks = " | ".join(
+        f"CASE WHEN {_cond(s)} THEN {1 << i} ELSE 0 END" for i, s in enumerate(spec.steps)
+    )
+    any_step = " OR ".join(f"({_cond(s)})" for s in spec.steps)
+    types = ", ".join(f"'{t}'" for t in JOURNEY_TYPES)
+    where = f"type IN ({types}) AND {spec.time_range.condition().sql('duckdb')}"
+    extra = ""
+    if spec.breakdown is not None and (value := spec.breakdown.entry_value()) is not None:
+        extra = f", {value.sql('duckdb')} AS bval"
+    if spec.order == "strict":
+        # Every journey event is kept and numbered: a step must be the very next event.
+        return (
+            f"SELECT profile_id AS pid, timestamp AS ts, ({masks}) AS mask{extra}, "
+            "row_number() OVER (PARTITION BY profile_id ORDER BY timestamp, seq) AS rn "
+            f"FROM resolved_events WHERE {where}"
+        )
+    return (
+        f"SELECT profile_id AS pid, timestamp AS ts, ({masks}) AS mask{extra} "
+        f"FROM resolved_events WHERE {where} AND ({any_step})"
+    )
+
+
+def _chain_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
+    """CTEs r0..r{n-1}: every valid chain end at each step, with the times c0..ck of its steps."""
+    n = len(spec.steps)
+    strict = spec.order == "strict"
+    ctes: list[tuple[str, str]] = []
+    rn = ", rn" if strict else ""
+    ctes.append(("r0", f"SELECT pid, ts AS c0{rn} FROM base WHERE mask & 1 <> 0"))
+    for k in range(1, n):
+        prev = ", ".join(f"r.c{i}" for i in range(k))
+        if strict:
+            join = f"JOIN r{k - 1} r ON s.pid = r.pid AND s.rn = r.rn + 1"
+        else:
+            join = f"ASOF JOIN r{k - 1} r ON s.pid = r.pid AND r.c{k - 1} <= s.ts"
+        where = [f"s.mask & {1 << k} <> 0"] if strict else []
+        where.append(f"s.ts <= r.c0 + to_seconds({int(spec.window)})")
+        if spec.max_step_gap is not None:
+            where.append(f"s.ts <= r.c{k - 1} + to_seconds({int(spec.max_step_gap)})")
+        for j, ex in enumerate(spec.exclusions):
+            if (ex.before or n) - 1 == k:
+                # The latest excluded event before this step's event must not follow step `after`.
+                where.append(
+                    f"NOT coalesce((SELECT max(x.ts) FROM x{j} x WHERE x.pid = s.pid "
+                    f"AND x.ts < s.ts) > r.c{ex.after - 1}, false)"
+                )
+        src = "base" if strict else f"(SELECT pid, ts FROM base WHERE mask & {1 << k} <> 0)"
+        ctes.append(
+            (
+                f"r{k}",
+                f"SELECT s.pid, {prev}, s.ts AS c{k}{', s.rn' if strict else ''} "
+                f"FROM {src} s {join} WHERE {' AND '.join(where)}",
+            )
+        )
+    return ctes
+
+
+def _exclusion_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
+    where = spec.time_range.condition().sql("duckdb")
+    return [
+        (
+            f"x{j}",
+            f"SELECT profile_id AS pid, timestamp AS ts FROM resolved_events "
+            f"WHERE {where} AND {_cond(ex)}",
+        )
+        for j, ex in enumerate(spec.exclusions)
+    ]
+
+
+def _unordered_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
+    """Any order: the most distinct steps done in a window starting at one of the step events."""
+    n = len(spec.steps)
+    return [
+        (
+            "w",
+            "SELECT pid, ts, bit_count(bit_or(mask) OVER (PARTITION BY pid ORDER BY ts "
+            f"RANGE BETWEEN CURRENT ROW AND to_seconds({int(spec.window)}) FOLLOWING)) AS level "
+            "FROM base",
+        ),
+        (
+            "best",
+            "SELECT pid, max(level) AS level, arg_max(ts, level) AS reached_at FROM w GROUP BY pid",
+        ),
+        (
+            "made",
+            "SELECT pid, k AS step, reached_at, NULL::DOUBLE AS gap_s, NULL::DOUBLE AS total_s "
+            f"FROM best, range(least(level, {n})) t(k)",
+        ),
+    ]
+
+
+def reached_sql(spec: FunnelSpec) -> str:
+    """SELECT pid, step (0-based), reached_at, gap_s, total_s, entry: one row per profile and step made.
+
+    `reached_at` is the time of the profile's first chain to reach the step; `gap_s` and `total_s`
+    are that chain's seconds from the previous step and from the first step; `entry` is the
+    profile's first step-1 event. Other analyses embed this (paths after a drop-off).
+    """
+    ctes: list[tuple[str, str]] = [("base", _base_sql(spec))]
+    if spec.order == "any":
+        ctes += _unordered_ctes(spec)
+    else:
+        ctes += _exclusion_ctes(spec) + _chain_ctes(spec)
+        parts = [
+            "SELECT pid, 0 AS step, min(c0) AS reached_at, 0.0 AS gap_s, 0.0 AS total_s FROM r0 GROUP BY pid"
+        ]
+        for k in range(1, len(spec.steps)):
+            parts.append(
+                f"SELECT pid, {k} AS step, min(c{k}) AS reached_at, "
+                f"arg_min(epoch(c{k}) - epoch(c{k - 1}), c{k}) AS gap_s, "
+                f"arg_min(epoch(c{k}) - epoch(c0), c{k}) AS total_s FROM r{k} GROUP BY pid"
+            )
+        ctes.append(("made", " UNION ALL ".join(parts)))
+    body = (
+        "SELECT m.*, e.reached_at AS entry FROM made m JOIN (SELECT pid, reached_at FROM made WHERE step = 0) e "
+        "USING (pid)"
+    )
+    with_ = ",\n".join(
+        f"{name} AS {'MATERIALIZED ' if name == 'base' else ''}({sql})" for name, sql in ctes
+    )
+    return f"WITH {with_}\n{body}"
+
+
+def funnel_sql(spec: FunnelSpec) -> str:
+    """SELECT pid, step, reached_at, gap_s, total_s, entry, grp: `reached_sql` with each profile's group."""
+    reached = reached_sql(spec)
+    bd = spec.breakdown
+    if bd is None:
+        return f"SELECT *, NULL::VARCHAR AS grp FROM ({reached})"
+    entries = "SELECT pid FROM reached WHERE step = 0"
+    values = bd.profile_values_sql(spec.time_range)
+    if values is None:
+        # The value of the profile's first entry event (first-touch attribution).
+        values = "SELECT pid, arg_min(bval, ts) AS value FROM base WHERE mask & 1 <> 0 GROUP BY pid"
+        # Reuse the same base: splice `grp` in under reached_sql's WITH.
+        head, _, tail = reached.rpartition("\n")
+        return (
+            f"{head},\nreached AS ({tail}),\n"
+            f"groups AS ({grouped_sql(entries, values, bd.top)})\n"
+            "SELECT r.*, g.grp FROM reached r JOIN groups g USING (pid)"
+        )
+    return (
+        f"WITH reached AS ({reached}), groups AS ({grouped_sql(entries, values, bd.top)})\n"
+        "SELECT r.*, g.grp FROM reached r JOIN groups g USING (pid)"
+    )
+
+
+def _histogram_sql(column: str) -> str:
+    parts, low = [], 0.0
+    for label, high in HISTOGRAM_BUCKETS:
+        cond = f"{column} >= {low}" + (f" AND {column} < {high}" if high != float("inf") else "")
+        parts.append(f"'{label}': count(*) FILTER (WHERE {cond})")
+        low = high
+    return "{" + ", ".join(parts) + "}"
+
+
+def _steps_sql(table: str) -> str:
+    return f"""
+        SELECT grp, step, count(*) AS n,
+            median(gap_s) AS gap_median, quantile_cont(gap_s, 0.9) AS gap_p90,
+            {_histogram_sql("gap_s")} AS gap_hist,
+            median(total_s) AS total_median, quantile_cont(total_s, 0.9) AS total_p90,
+            {_histogram_sql("total_s")} AS total_hist,
+            GROUPING(grp) AS everyone
+        FROM {table} GROUP BY GROUPING SETS ((grp, step), (step))
+    """
+
+
+# --------------------------------------------------------------------------------- running
+@contextmanager
+def _reached_table(store: Store, sql: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
+    """The reached rows in a temporary table of a read cursor, dropped afterwards."""
+    name = "funnel_" + secrets.token_hex(4)
+    with store.reading() as cur:
+        cur.execute(f"CREATE TEMP TABLE {name} AS {sql}")
+        try:
+            yield cur, name
+        finally:
+            cur.execute(f"DROP TABLE IF EXISTS {name}")
+
+
+def _ttc(median: float | None, p90: float | None, hist: dict[str, int]) -> TimeToConvert:
+    return TimeToConvert(median_s=median, p90_s=p90, histogram=hist)
+
+
+def _group(spec: FunnelSpec, value: str | None, rows: dict[int, tuple]) -> FunnelGroup:  # type: ignore[type-arg]
+    counts = [int(rows[k][2]) if k in rows else 0 for k in range(len(spec.steps))]
+    steps: list[FunnelStepResult] = []
+    timed = spec.order != "any"
+    for k, step in enumerate(spec.steps):
+        prev = counts[k - 1] if k else counts[0]
+        row = rows.get(k)
+        steps.append(
+            FunnelStepResult(
+                index=k + 1,
+                name=step.title(),
+                count=counts[k],
+                conversion=counts[k] / counts[0] if counts[0] else 0.0,
+                step_conversion=counts[k] / prev if prev else 0.0,
+                dropped=prev - counts[k] if k else 0,
+                time_from_previous=_ttc(row[3], row[4], row[5]) if timed and k and row else None,
+                time_from_start=_ttc(row[6], row[7], row[8]) if timed and k and row else None,
+            )
+        )
+    return FunnelGroup(
+        value=value,
+        entered=counts[0],
+        converted=counts[-1],
+        conversion=counts[-1] / counts[0] if counts[0] else 0.0,
+        steps=steps,
+    )
+
+
+def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
+    """Run a funnel on the store."""
+    last = len(spec.steps) - 1
+    with _reached_table(store, funnel_sql(spec)) as (cur, table):
+        rows = cur.execute(_steps_sql(table)).fetchall()
+        by_group: dict[str | None, dict[int, tuple]] = {}  # type: ignore[type-arg]
+        for row in rows:
+            if not row[9] and spec.breakdown is None:
+                continue
+            key = None if row[9] else row[0]
+            by_group.setdefault(key, {})[int(row[1])] = row
+        everyone = _group(spec, None, by_group.pop(None, {}))
+        others = sorted(
+            (_group(spec, v, r) for v, r in by_group.items()),
+            key=lambda g: (-g.entered, str(g.value)),
+        )
+        groups = [everyone, *others]
+        trend = None
+        if spec.trend is not None:
+            trend_rows = cur.execute(
+                f"SELECT date_trunc('{spec.trend}', entry)::DATE AS period, count(*) AS entered, "
+                f"count(*) FILTER (WHERE converted) FROM (SELECT pid, min(entry) AS entry, "
+                f"bool_or(step = {last}) AS converted FROM {table} GROUP BY pid) "
+                "GROUP BY 1 ORDER BY 1"
+            ).fetchall()
+            trend = [
+                TrendPoint(period=p, entered=e, converted=c, conversion=c / e if e else 0.0)
+                for p, e, c in trend_rows
+            ]
+        dropped = None
+        if spec.dropped_at is not None:
+            k = spec.dropped_at - 1
+            sql = (
+                f"SELECT pid FROM {table} WHERE step = {k - 1} "
+                f"AND pid NOT IN (SELECT pid FROM {table} WHERE step = {k})"
+            )
+            (total,) = cur.execute(f"SELECT count(*) FROM ({sql})").fetchone() or (0,)
+            pids = cur.execute(f"{sql} ORDER BY pid LIMIT {int(spec.dropped_limit)}").fetchall()
+            dropped = Dropped(step=spec.dropped_at, total=int(total), profiles=[p for (p,) in pids])
+    return FunnelResult(
+        steps=[s.title() for s in spec.steps],
+        groups=groups,
+        trend=trend,
+        dropped=dropped,
+    )
