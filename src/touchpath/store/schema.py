@@ -113,6 +113,22 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        30,
+        "journey map documents, versioned",
+        """
+        -- Every saved version of every journey map document (the YAML as written).
+        CREATE TABLE maps (
+            name        VARCHAR NOT NULL,
+            version     INTEGER NOT NULL,
+            yaml        VARCHAR NOT NULL,
+            title       VARCHAR,
+            type        VARCHAR NOT NULL,
+            created_at  TIMESTAMP NOT NULL,
+            PRIMARY KEY (name, version)
+        );
+        """,
+    ),
 )
 # Version ranges by area, so work in parallel never collides: 1-9 store/collect,
 # 10-19 identity and profiles, 20-29 analytics, 30-39 maps, 40-49 orchestration.
