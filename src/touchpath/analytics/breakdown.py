@@ -86,7 +86,8 @@ class Breakdown(Frozen):
             end = TimeRange(end=time_range.end).condition().sql("duckdb")
             return (
                 "SELECT profile_id AS pid, arg_min(channel, (timestamp, seq)) AS value "
-                f"FROM resolved_events WHERE {end} GROUP BY profile_id"
+                "FROM resolved_events WHERE type IN ('track', 'page', 'screen') "
+                f"AND {end} GROUP BY profile_id"
             )
         if self.by == "profile_property":
             assert self.property
