@@ -24,7 +24,7 @@ from touchpath.errors import (
 )
 from touchpath.settings import Settings
 from touchpath.store import Store
-from touchpath.web import api
+from touchpath.web import analytics_api, api
 
 __all__ = ["create_app"]
 
@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app.include_router(collect_router)
     app.include_router(api.router)
+    app.include_router(analytics_api.router)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())

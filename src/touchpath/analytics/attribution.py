@@ -1,0 +1,347 @@
+"""Attribution: which channels and touchpoints get the credit for conversions and their revenue.
+
+For every conversion (an event matching `conversion`), its *path* is the profile's touches in
+the lookback window before it and after the profile's previous conversion. A touch is, by
+default, the first event of each session (a visit, keyed by its channel, as web analytics
+counts them) or, with `touch="event"`, every matching event. The rule-based models split one
+conversion over its path:
+
+- `first_touch`, `last_touch`: all credit to the first or last touch;
+- `linear`: equal credit to every touch;
+- `time_decay`: credit halving every `half_life_days` before the conversion;
+- `position_based`: 40 % first, 40 % last, 20 % shared by the middle (one touch: 100 %,
+  two: 50/50);
+- `markov`: the data-driven removal effect of a first-order Markov chain over all paths,
+  converting and not (a profile's touches after its last conversion form a path to "null"):
+  the transition counts come from SQL, the small chain (one state per channel) is solved in
+  numpy, and each channel gets conversions in proportion to how much the conversion
+  probability falls when it is removed.
+
+Conversions with no touch in the window are reported as unattributed, never spread.
+
+>>> round(decay_weight(age_days=7.0, half_life_days=7.0), 3)
+0.5
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field, model_validator
+from sqlglot import exp
+
+from touchpath.analytics.common import (
+    EVENTS,
+    EventMatch,
+    Frozen,
+    TimeRange,
+    literal,
+    property_expr,
+)
+from touchpath.analytics.discovery import JOURNEY_TYPES, match_of
+from touchpath.store import Store
+
+__all__ = [
+    "MODELS",
+    "AttributionResult",
+    "AttributionRow",
+    "AttributionSpec",
+    "Credit",
+    "attribution",
+    "attribution_sql",
+    "decay_weight",
+    "markov_removal_effects",
+    "transitions_sql",
+]
+
+Model = Literal["first_touch", "last_touch", "linear", "time_decay", "position_based", "markov"]
+MODELS: tuple[Model, ...] = (
+    "first_touch", "last_touch", "linear", "time_decay", "position_based", "markov",
+)  # fmt: skip
+RULE_MODELS: tuple[Model, ...] = MODELS[:-1]
+START, CONVERSION, NULL = "(start)", "(conversion)", "(null)"
+
+
+def decay_weight(age_days: float, half_life_days: float) -> float:
+    """The unnormalised time-decay weight of a touch `age_days` before the conversion."""
+    return float(0.5 ** (age_days / half_life_days))
+
+
+class AttributionSpec(Frozen):
+    """Which conversions, which touches, which models."""
+
+    kind: Literal["attribution"] = "attribution"
+    conversion: EventMatch = EventMatch(event="Order Completed")
+    revenue_property: str | None = "revenue"
+    """Numeric property of the conversion event holding its revenue (None: count only)."""
+    by: Literal["channel", "touchpoint"] = "channel"
+    """Credit channels, or touchpoints (the touch's event/page name, or `touchpoint_property`)."""
+    touchpoint_property: str | None = None
+    """With `by="touchpoint"`, key touches by this property instead (e.g. context.campaign.name)."""
+    touch: Literal["session", "event"] = "session"
+    """A touch is the first event of a session (default) or every matching event."""
+    touches: tuple[str | EventMatch, ...] = ()
+    """Events that can be touches (empty: every track, page and screen event)."""
+    exclude_touches: tuple[str | EventMatch, ...] = ()
+    """Events that are never touches (e.g. `Email Delivered`: a send is not a visit)."""
+    exclude_channels: tuple[str, ...] = ()
+    """Channels that never get credit (e.g. `direct` for a last non-direct model)."""
+    session_gap_minutes: float = Field(30.0, gt=0)
+    lookback_days: float = Field(30.0, gt=0)
+    half_life_days: float = Field(7.0, gt=0)
+    position_first: float = Field(0.4, ge=0, le=1)
+    position_last: float = Field(0.4, ge=0, le=1)
+    models: tuple[Model, ...] = MODELS
+    time_range: TimeRange | None = None
+    """Conversions in this range (their touches may start up to the lookback before it)."""
+
+    @model_validator(mode="after")
+    def _check(self) -> AttributionSpec:
+        if self.position_first + self.position_last > 1:
+            raise ValueError("position_first + position_last: must not exceed 1")
+        if not self.models:
+            raise ValueError("models: name at least one model")
+        return self
+
+
+class Credit(BaseModel):
+    conversions: float
+    revenue: float
+    share: float
+    """Share of the attributed conversions."""
+
+
+class AttributionRow(BaseModel):
+    key: str
+    credit: dict[str, Credit]
+
+
+class AttributionResult(BaseModel):
+    kind: Literal["attribution"] = "attribution"
+    by: str
+    models: list[str]
+    conversions: int
+    revenue: float
+    attributed_conversions: int
+    attributed_revenue: float
+    rows: list[AttributionRow]
+    removal_effects: dict[str, float] = {}
+    """Markov: the share of conversions lost when each key is removed."""
+
+
+def _or(items: tuple[str | EventMatch, ...]) -> str:
+    return exp.or_(*[match_of(e).condition() for e in items]).sql("duckdb")
+
+
+def _base_sql(spec: AttributionSpec) -> str:
+    """CTEs `conv` (conversions with their previous one) and `touch` (keyed touches)."""
+    is_conv = spec.conversion.condition().sql("duckdb")
+    revenue = (
+        f"coalesce({property_expr(spec.revenue_property, numeric=True).sql('duckdb')}, 0)"
+        if spec.revenue_property
+        else "0"
+    )
+    types = ", ".join(f"'{t}'" for t in JOURNEY_TYPES)
+    if spec.by == "channel":
+        key = "channel"
+    elif spec.touchpoint_property:
+        key = f"coalesce({property_expr(spec.touchpoint_property).sql('duckdb')}, event, type)"
+    else:
+        key = "coalesce(event, type)"
+    eligible = [f"NOT ({is_conv})"]
+    if spec.touches:
+        eligible.append(f"({_or(spec.touches)})")
+    if spec.exclude_touches:
+        eligible.append(f"NOT ({_or(spec.exclude_touches)})")
+    time_cond = spec.time_range.condition("conv_ts").sql("duckdb") if spec.time_range else "TRUE"
+    lower = ""
+    if spec.time_range and spec.time_range.start is not None:
+        start = TimeRange(start=spec.time_range.start).condition("x").args["expression"]
+        lower = (
+            f" AND timestamp >= {start.sql('duckdb')} "
+            f"- INTERVAL {float(spec.lookback_days) * 86400.0} SECOND"
+        )
+    gap = float(spec.session_gap_minutes) * 60.0
+    session_start = (
+        f"QUALIFY coalesce(epoch(ts - lag(ts) OVER (PARTITION BY profile_id ORDER BY ts, seq)) > {gap}, TRUE)"
+        if spec.touch == "session"
+        else ""
+    )
+    excluded = ""
+    if spec.exclude_channels:
+        names = ", ".join(literal(c).sql("duckdb") for c in spec.exclude_channels)
+        excluded = f"WHERE channel NOT IN ({names})"
+    return f"""
+    e AS (SELECT profile_id, timestamp AS ts, seq, {key} AS key, channel,
+                 ({is_conv}) AS is_conv, {revenue} AS revenue,
+                 ({" AND ".join(eligible)}) AS eligible
+          FROM {EVENTS} WHERE type IN ({types}){lower}),
+    conv AS (SELECT * FROM (
+                SELECT profile_id, seq AS conv_seq, ts AS conv_ts, revenue,
+                       lag(ts) OVER (PARTITION BY profile_id ORDER BY ts, seq) AS prev_ts
+                FROM e WHERE is_conv) WHERE {time_cond}),
+    touch AS (SELECT * FROM (
+                SELECT profile_id, ts, seq, key, channel FROM e WHERE eligible {session_start}) {excluded}),
+    path AS (SELECT c.conv_seq, c.conv_ts, c.revenue, t.key, t.ts, t.seq
+             FROM conv c JOIN touch t ON t.profile_id = c.profile_id
+              AND t.ts <= c.conv_ts
+              AND t.ts >= c.conv_ts - INTERVAL {float(spec.lookback_days) * 86400.0} SECOND
+              AND (c.prev_ts IS NULL OR t.ts > c.prev_ts))
+    """
+
+
+def attribution_sql(spec: AttributionSpec) -> str:
+    """SQL of the rule-based credit per key, plus the conversion totals on every row.
+
+    Columns: key, then `<model>_conversions` and `<model>_revenue` for each rule-based model,
+    then conversions, revenue, attributed_conversions, attributed_revenue.
+    """
+    pf, pl = float(spec.position_first), float(spec.position_last)
+    hl = float(spec.half_life_days)
+    weights = {
+        "first_touch": "(pos = 1)::DOUBLE",
+        "last_touch": "(pos = k)::DOUBLE",
+        "linear": "1.0 / k",
+        "time_decay": (
+            f"pow(0.5, age / {hl}) / sum(pow(0.5, age / {hl})) OVER (PARTITION BY conv_seq)"
+        ),
+        "position_based": (
+            "CASE WHEN k = 1 THEN 1.0 "
+            f"WHEN k = 2 THEN CASE WHEN pos = 1 THEN {pf} ELSE {pl} END / {pf + pl or 1.0} "
+            f"WHEN pos = 1 THEN {pf} WHEN pos = k THEN {pl} ELSE {1.0 - pf - pl} / (k - 2) END"
+        ),
+    }
+    cols = ", ".join(f"{w} AS {m}" for m, w in weights.items())
+    sums = ", ".join(
+        f"sum({m}) AS {m}_conversions, sum({m} * revenue) AS {m}_revenue" for m in weights
+    )
+    return f"""
+    WITH {_base_sql(spec)},
+    numbered AS (SELECT conv_seq, revenue, key,
+                        row_number() OVER (PARTITION BY conv_seq ORDER BY ts, seq) AS pos,
+                        count(*) OVER (PARTITION BY conv_seq) AS k,
+                        epoch(conv_ts - ts) / 86400.0 AS age
+                 FROM path),
+    weighted AS (SELECT key, revenue, {cols} FROM numbered),
+    per_key AS (SELECT key, {sums} FROM weighted GROUP BY key),
+    totals AS (SELECT count(*) AS conversions, coalesce(sum(revenue), 0) AS revenue,
+                      count(*) FILTER (WHERE conv_seq IN (SELECT conv_seq FROM path)) AS attributed,
+                      coalesce(sum(revenue) FILTER (WHERE conv_seq IN (SELECT conv_seq FROM path)), 0)
+                        AS attributed_revenue
+               FROM conv)
+    SELECT per_key.*, totals.* FROM totals LEFT JOIN per_key ON TRUE
+    ORDER BY per_key.last_touch_conversions DESC NULLS LAST, per_key.key
+    """
+
+
+def transitions_sql(spec: AttributionSpec) -> str:
+    """SQL of the Markov chain's transition counts (src, dst, n) over every path.
+
+    Converting paths end in `(conversion)`; a profile's touches after its last conversion
+    (within the lookback before its last touch) form one path that ends in `(null)`.
+    """
+    lookback = float(spec.lookback_days) * 86400.0
+    return f"""
+    WITH {_base_sql(spec)},
+    last_conv AS (SELECT profile_id, max(conv_ts) AS last_ts FROM conv GROUP BY profile_id),
+    open_touch AS (SELECT t.profile_id, t.ts, t.seq, t.key,
+                          max(t.ts) OVER (PARTITION BY t.profile_id) AS end_ts
+                   FROM touch t LEFT JOIN last_conv l USING (profile_id)
+                   WHERE l.last_ts IS NULL OR t.ts > l.last_ts),
+    steps AS (SELECT 'c' || conv_seq AS path_id, key, ts, seq, TRUE AS converted FROM path
+              UNION ALL
+              SELECT 'n' || profile_id, key, ts, seq, FALSE FROM open_touch
+              WHERE ts >= end_ts - INTERVAL {lookback} SECOND),
+    linked AS (SELECT coalesce(lag(key) OVER w, '{START}') AS src, key AS dst,
+                      lead(key) OVER w IS NULL AS last, converted
+               FROM steps WINDOW w AS (PARTITION BY path_id ORDER BY ts, seq))
+    SELECT src, dst, count(*) FROM linked GROUP BY ALL
+    UNION ALL
+    SELECT dst, CASE WHEN converted THEN '{CONVERSION}' ELSE '{NULL}' END, count(*)
+    FROM linked WHERE last GROUP BY ALL
+    """
+
+
+def markov_removal_effects(transitions: list[tuple[str, str, int]]) -> dict[str, float]:
+    """Removal effect of each state: 1 - P(convert without it) / P(convert with it)."""
+    keys = sorted({s for s, _, _ in transitions} | {d for _, d, _ in transitions})
+    keys = [k for k in keys if k not in (START, CONVERSION, NULL)]
+    states = [START, *keys]
+    index = {s: i for i, s in enumerate(states)}
+    n = len(states)
+    counts = np.zeros((n, n + 1))  # last column: (conversion)
+    totals = np.zeros((n, 1))  # every transition out, (null) included
+    for src, dst, k in transitions:
+        totals[index[src], 0] += k
+        if dst == CONVERSION:
+            counts[index[src], n] += k
+        elif dst != NULL:
+            counts[index[src], index[dst]] += k
+    base = _probability(counts, totals, None)
+    if base <= 0:
+        return {k: 0.0 for k in keys}
+    return {k: max(0.0, 1.0 - _probability(counts, totals, index[k]) / base) for k in keys}
+
+
+def _probability(counts: np.ndarray, totals: np.ndarray, removed: int | None) -> float:
+    """P(reach conversion from start); a removed state loses every journey that reaches it."""
+    n = counts.shape[0]
+    probs = np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+    conv = probs[:, n].copy()
+    q = probs[:, :n].copy()
+    if removed is not None:
+        q[:, removed] = 0.0
+        q[removed, :] = 0.0
+        conv[removed] = 0.0
+    x = np.linalg.solve(np.eye(n) - q, conv)
+    return float(x[0])
+
+
+def attribution(store: Store, spec: AttributionSpec) -> AttributionResult:
+    """Credit for the conversions in `store` by channel or touchpoint under each model."""
+    with store.reading() as cur:
+        rows = cur.execute(attribution_sql(spec)).fetchall()
+        transitions = (
+            [(str(a), str(b), int(n)) for a, b, n in cur.execute(transitions_sql(spec)).fetchall()]
+            if "markov" in spec.models
+            else []
+        )
+    rule = [m for m in spec.models if m in RULE_MODELS]
+    n_rule = len(RULE_MODELS)
+    conversions, revenue, attributed, attributed_revenue = rows[0][1 + 2 * n_rule :]
+    attributed = int(attributed)
+    credit: dict[str, dict[str, Credit]] = {}
+    for row in rows:
+        if row[0] is None:
+            continue
+        credit[row[0]] = {}
+        for i, m in enumerate(RULE_MODELS):
+            if m in rule:
+                conv_credit = float(row[1 + 2 * i] or 0.0)
+                credit[row[0]][m] = Credit(
+                    conversions=round(conv_credit, 6),
+                    revenue=round(float(row[2 + 2 * i] or 0.0), 2),
+                    share=round(conv_credit / attributed, 6) if attributed else 0.0,
+                )
+    effects: dict[str, float] = {}
+    if "markov" in spec.models and transitions:
+        effects = markov_removal_effects(transitions)
+        total_effect = sum(effects.values())
+        for key, effect in effects.items():
+            share = effect / total_effect if total_effect else 0.0
+            credit.setdefault(key, {})["markov"] = Credit(
+                conversions=round(share * attributed, 6),
+                revenue=round(share * float(attributed_revenue), 2),
+                share=round(share, 6),
+            )
+    return AttributionResult(
+        by=spec.by,
+        models=list(spec.models),
+        conversions=int(conversions),
+        revenue=round(float(revenue), 2),
+        attributed_conversions=attributed,
+        attributed_revenue=round(float(attributed_revenue), 2),
+        rows=[AttributionRow(key=k, credit=v) for k, v in credit.items()],
+        removal_effects={k: round(v, 6) for k, v in effects.items()},
+    )
