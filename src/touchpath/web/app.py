@@ -24,7 +24,7 @@ from touchpath.errors import (
 )
 from touchpath.settings import Settings
 from touchpath.store import Store
-from touchpath.web import analytics_api, api
+from touchpath.web import analytics_api, api, imports_api
 
 __all__ = ["create_app"]
 
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(collect_router)
     app.include_router(api.router)
     app.include_router(analytics_api.router)
+    app.include_router(imports_api.router)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
