@@ -7,12 +7,15 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import chdb
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from touchpath.analytics import api
 from touchpath.analytics.testing import journeys_for, profile_of
+from touchpath.cli import app
 from touchpath.errors import SpecError
 from touchpath.store import Store
 
@@ -277,3 +280,26 @@ def test_ordered_levels_equal_clickhouse_window_funnel(
             store, {"steps": [{"event": s} for s in steps], "window": max(window * 60, 1)}
         )
     assert ours.counts() == window_funnel_levels(rows, steps, max(window * 60, 1))
+
+
+def test_rest_funnel_and_bad_spec(server) -> None:  # type: ignore[no-untyped-def]
+    journeys_for(server.store, {"a": [ev("view", 0), ev("cart", 1)], "b": [ev("view", 0)]})
+    ok = httpx.post(f"{server.url}/api/analytics/funnel", json={"steps": STEPS[:2]})
+    assert ok.status_code == 200
+    assert [s["count"] for s in ok.json()["groups"][0]["steps"]] == [2, 1]
+    bad = httpx.post(
+        f"{server.url}/api/analytics/funnel", json={"steps": [{"event": "a"}, {"event": ""}]}
+    )
+    assert bad.status_code == 400
+    assert bad.json()["error"]["message"] == "steps[1].event: must not be blank"
+
+
+def test_cli_funnel_table_and_json(server) -> None:  # type: ignore[no-untyped-def]
+    journeys_for(server.store, {"a": [ev("view", 0), ev("cart", 1)], "b": [ev("view", 0)]})
+    db = str(server.store.path)
+    args = ["funnel", "--db", db, "--step", "view", "--step", "cart", "--window", "1d"]
+    out = CliRunner().invoke(app, [*args, "--json"])
+    assert out.exit_code == 0, out.output
+    assert '"conversion": 0.5' in out.output
+    out = CliRunner().invoke(app, [*args, "--breakdown", "channel", "--trend", "day"])
+    assert out.exit_code == 0 and "Funnel: direct" in out.output and "50.0%" in out.output

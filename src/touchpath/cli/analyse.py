@@ -1,0 +1,209 @@
+"""Commands `funnel`, `paths` and `retention`: a spec from options and/or `--spec file`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.table import Table
+
+from touchpath.analytics import api
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, settings_for
+from touchpath.errors import SpecError
+from touchpath.store import Store
+
+SpecOpt = Annotated[
+    Path | None, typer.Option("--spec", help="A spec file (YAML or JSON); options override it.")
+]
+
+
+def _load(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read the spec: {exc}") from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as exc:
+        raise SpecError(f"{path}: not valid {path.suffix[1:] or 'YAML'}: {exc}") from None
+    if not isinstance(data, dict):
+        raise SpecError(f"{path}: the spec must be a mapping")
+    return data
+
+
+def _merge(spec: dict[str, Any], **options: Any) -> dict[str, Any]:
+    return {**spec, **{k: v for k, v in options.items() if v not in (None, [], ())}}
+
+
+def _pct(x: float | None) -> str:
+    return "" if x is None else f"{100 * x:.1f}%"
+
+
+def _dur(s: float | None) -> str:
+    if s is None:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if s >= size:
+            return f"{s / size:.1f}{unit}"
+    return f"{s:.0f}s"
+
+
+def _print(data: Any, as_json: bool) -> bool:
+    if as_json:
+        console.print_json(data.model_dump_json())
+    return as_json
+
+
+@app.command()
+def funnel(
+    step: Annotated[list[str] | None, typer.Option("--step", help="A step's event name.")] = None,
+    window: Annotated[str | None, typer.Option(help="Conversion window, e.g. 7d.")] = None,
+    order: Annotated[str | None, typer.Option(help="ordered, strict or any.")] = None,
+    breakdown: Annotated[
+        str | None, typer.Option(help="channel, first_touch_channel or property:<name>.")
+    ] = None,
+    trend: Annotated[str | None, typer.Option(help="day or week.")] = None,
+    dropped_at: Annotated[int | None, typer.Option(help="List who dropped at step k.")] = None,
+    spec: SpecOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Per-step counts and conversion of a funnel."""
+    bd: dict[str, Any] | None = None
+    if breakdown:
+        kind, _, prop = breakdown.partition(":")
+        bd = {"by": "event_property", "property": prop} if kind == "property" else {"by": kind}
+    data = _merge(
+        _load(spec),
+        steps=[{"event": s} for s in step or []],
+        window=window,
+        order=order,
+        breakdown=bd,
+        trend=trend,
+        dropped_at=dropped_at,
+    )
+    parsed = api.funnel_spec(data)
+    with Store(settings_for(db).db, settings_for(db)) as store:
+        result = api.funnel(store, parsed)
+    if _print(result, as_json):
+        return
+    for group in result.groups:
+        title = "Funnel" if group.value is None else f"Funnel: {group.value}"
+        table = Table(title=title)
+        for col in ("step", "name", "count", "conversion", "from previous", "median", "p90"):
+            table.add_column(col, justify="left" if col == "name" else "right")
+        for s in group.steps:
+            t = s.time_from_previous
+            table.add_row(
+                str(s.index), s.name, f"{s.count:,}", _pct(s.conversion),
+                _pct(s.step_conversion), _dur(t.median_s if t else None),
+                _dur(t.p90_s if t else None),
+            )  # fmt: skip
+        console.print(table)
+    if result.trend:
+        table = Table(title="Conversion by entry period")
+        for col in ("period", "entered", "converted", "conversion"):
+            table.add_column(col, justify="right")
+        for p in result.trend:
+            table.add_row(str(p.period), f"{p.entered:,}", f"{p.converted:,}", _pct(p.conversion))
+        console.print(table)
+    if result.dropped:
+        console.print(
+            f"{result.dropped.total:,} dropped at step {result.dropped.step}: "
+            + ", ".join(result.dropped.profiles[:20])
+        )
+
+
+@app.command()
+def paths(
+    start: Annotated[str | None, typer.Option(help="Start event name.")] = None,
+    end: Annotated[str | None, typer.Option(help="End event name.")] = None,
+    steps: Annotated[int | None, typer.Option(help="Events per path.")] = None,
+    session_gap: Annotated[str | None, typer.Option(help="Inactivity that ends a session.")] = None,
+    min_weight: Annotated[int | None, typer.Option(help="Minimum edge weight.")] = None,
+    top: Annotated[int | None, typer.Option(help="Top K edges.")] = None,
+    spec: SpecOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The paths from a start event or to an end event (Sankey edges)."""
+    data = _merge(
+        _load(spec),
+        start={"event": start} if start else None,
+        end={"event": end} if end else None,
+        steps=steps,
+        session_gap=session_gap,
+        min_edge_weight=min_weight,
+        top_edges=top,
+    )
+    parsed = api.paths_spec(data)
+    with Store(settings_for(db).db, settings_for(db)) as store:
+        result = api.paths(store, parsed)
+    if _print(result, as_json):
+        return
+    table = Table(title=f"Path edges ({result.total:,} paths)")
+    for col in ("step", "from", "to", "weight"):
+        table.add_column(col, justify="right" if col in ("step", "weight") else "left")
+    for e in result.edges:
+        table.add_row(
+            str(e.step), e.source.split(":", 1)[1], e.target.split(":", 1)[1], f"{e.weight:,}"
+        )
+    console.print(table)
+    table = Table(title="Top paths")
+    table.add_column("path")
+    table.add_column("count", justify="right")
+    for p in result.top_paths:
+        table.add_row(" → ".join(p.path), f"{p.count:,}")
+    console.print(table)
+
+
+@app.command()
+def retention(
+    event: Annotated[str | None, typer.Option(help="Cohort event name.")] = None,
+    returning: Annotated[
+        str | None, typer.Option("--return", help="Return event (default: the cohort event).")
+    ] = None,
+    period: Annotated[str | None, typer.Option(help="day, week or month.")] = None,
+    periods: Annotated[int | None, typer.Option(help="How many periods.")] = None,
+    mode: Annotated[str | None, typer.Option(help="on or on_or_after.")] = None,
+    recurring: Annotated[
+        bool, typer.Option(help="Recurring instead of first-time cohorts.")
+    ] = False,
+    spec: SpecOpt = None,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The cohort retention table, the average curve and the repeat rate."""
+    data = _merge(
+        _load(spec),
+        cohort_event={"event": event} if event else None,
+        return_event={"event": returning} if returning else None,
+        period=period,
+        periods=periods,
+        mode=mode,
+        cohort_type="recurring" if recurring else None,
+    )
+    parsed = api.retention_spec(data)
+    with Store(settings_for(db).db, settings_for(db)) as store:
+        result = api.retention(store, parsed)
+    if _print(result, as_json):
+        return
+    table = Table(title=f"Retention by {result.period}")
+    table.add_column("cohort")
+    table.add_column("size", justify="right")
+    for k in range(parsed.periods):
+        table.add_column(str(k), justify="right")
+    for c in result.cohorts:
+        table.add_row(str(c.cohort), f"{c.size:,}", *[_pct(r) for r in c.rates])
+    table.add_row("average", "", *[_pct(r) for r in result.curve])
+    console.print(table)
+    rep = result.repeat
+    console.print(
+        f"repeat rate {_pct(rep.repeat_rate)} ({rep.repeaters:,} of {rep.profiles:,}); "
+        f"time between returns: median {_dur(rep.median_gap_s)}, p90 {_dur(rep.p90_gap_s)}"
+    )

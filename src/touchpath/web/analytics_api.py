@@ -1,0 +1,40 @@
+"""REST API of funnels, paths and retention: POST the spec JSON, get the result JSON.
+
+A bad spec gives 400 with the path of what is wrong, e.g. `steps[1].event: must not be blank`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+
+from touchpath.analytics import api
+from touchpath.analytics.funnels import FunnelResult
+from touchpath.analytics.paths import PathsResult
+from touchpath.analytics.retention import RetentionResult
+from touchpath.web.deps import StoreDep
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api/analytics", tags=["analytics"])
+
+SpecBody = Body(..., description="The analysis spec (see docs/funnels.md, paths.md, retention.md).")
+
+
+@router.post("/funnel", response_model=FunnelResult)
+def funnel(store: StoreDep, spec: dict[str, Any] = SpecBody) -> Any:
+    """Per-step counts, conversion, time to convert, breakdown, trend and drop-offs."""
+    return api.funnel(store, spec)
+
+
+@router.post("/paths", response_model=PathsResult)
+def paths(store: StoreDep, spec: dict[str, Any] = SpecBody) -> Any:
+    """Sankey nodes and edges of the paths from a start or to an end event."""
+    return api.paths(store, spec)
+
+
+@router.post("/retention", response_model=RetentionResult)
+def retention(store: StoreDep, spec: dict[str, Any] = SpecBody) -> Any:
+    """Cohort table, average curve, repeat rate and time between returns."""
+    return api.retention(store, spec)
