@@ -81,6 +81,8 @@ class Flow(_Model):
     source: str
     target: str
     count: int
+    """People who took this step."""
+    median_hours: float | None = None
 
 
 class PainPoint(_Model):

@@ -1,0 +1,142 @@
+"""Pain points ranked from the data, with the numbers behind each, and opportunities in words.
+
+Each finding has a severity in 0..1; the list is sorted by it. The kinds:
+- `channel_gap`: the same event on another channel or condition loses more people before the
+  goal (severity: half the log of the ratio of the losses, so 2x the loss scores 0.35);
+- `negative_feedback`: what people say right after a touchpoint is worse than after the rest
+  of the map (severity: twice the distance of its emotion below the map's mean, scaled by how
+  sure: up to 50 answers; survey touchpoints judge the whole brand and are left out);
+- `long_wait`: a hand-off within one channel of one stage (the business at work, e.g. ticket to
+  resolution on support), the usual next step of its source, takes more than a day at the
+  median (severity grows to 1 at 4 days);
+- `drop_off`: few of a stage reach the next one (severity: the loss, scaled down by 0.4, since
+  every funnel loses people).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+from touchpath.maps.bound import BoundMap, BoundTouchpoint, Opportunity, PainPoint
+from touchpath.maps.feedback import CSAT_EVENT, NPS_EVENT, Feedback
+
+__all__ = ["find_pain_points"]
+
+_Finding = tuple[float, str, str, str | None, str, dict[str, float | int | str], str | None]
+
+
+def find_pain_points(
+    bm: BoundMap, fb: dict[str, Feedback]
+) -> tuple[list[PainPoint], list[Opportunity]]:
+    """The ranked pain points of a bound map and the opportunities they point to."""
+    found: list[_Finding] = []
+    goal = bm.map.goal.event if bm.map.goal else "the goal"
+    by_event: dict[str, list[BoundTouchpoint]] = defaultdict(list)
+    data_emos = [
+        t.emotion for s in bm.stages for t in s.touchpoints
+        if t.emotion is not None and t.emotion_source == "data"
+    ]  # fmt: skip
+    mean_emo = sum(data_emos) / len(data_emos) if data_emos else 0.0
+    for st in bm.stages:
+        for tp in st.touchpoints:
+            doc_tp = next(t for s in bm.map.stages for t in s.touchpoints if t.name == tp.name)
+            if tp.persona.to_goal is not None and tp.persona.reach >= 20:
+                by_event[doc_tp.match.event].append(tp)
+            emo = tp.emotion if tp.emotion_source == "data" else None
+            f = fb.get(tp.name)
+            survey = doc_tp.match.event in (NPS_EVENT, CSAT_EVENT)  # it judges the whole brand
+            if emo is not None and not survey and emo < mean_emo - 0.1 and f and f.count >= 5:
+                sure = min(1.0, f.count / 50)
+                nums: dict[str, float | int | str] = {"feedback": f.count, "emotion": round(emo, 3)}
+                bits = []
+                if f.sentiment is not None:
+                    nums["sentiment"] = round(f.sentiment, 3)
+                    bits.append(f"sentiment {f.sentiment:+.2f}")
+                if f.negative_share is not None:
+                    nums["negative_share"] = round(f.negative_share, 3)
+                    bits.append(f"{f.negative_share:.0%} negative comments")
+                if f.csat is not None:
+                    nums["csat"] = round(f.csat, 2)
+                    bits.append(f"CSAT {f.csat:.1f}")
+                if f.nps is not None:
+                    nums["nps"] = round(f.nps, 1)
+                    bits.append(f"NPS {f.nps:.0f}")
+                found.append((
+                    min(1.0, 2 * (mean_emo - emo)) * sure, "negative_feedback", st.name, tp.name,
+                    f"After {tp.name}, feedback is the worst: {', '.join(bits)} (n={f.count:,})",
+                    nums,
+                    f"Fix what happens after {tp.name}: its feedback is the worst of the map "
+                    f"({', '.join(bits[:2])})",
+                ))  # fmt: skip
+    stage_of = {t.name: s for s in bm.stages for t in s.touchpoints}
+    channel_of = {t.name: t.channel for s in bm.stages for t in s.touchpoints}
+    usual: dict[str, str] = {}
+    for fl in sorted(bm.flows, key=lambda f: -f.count):
+        usual.setdefault(fl.source, fl.target)
+    for fl in bm.flows:
+        src, dst = stage_of.get(fl.source), stage_of.get(fl.target)
+        hours = fl.median_hours
+        same_channel = channel_of.get(fl.source) is not None and (
+            channel_of.get(fl.source) == channel_of.get(fl.target)
+        )
+        if (
+            src is None
+            or src is not dst
+            or not same_channel
+            or usual.get(fl.source) != fl.target
+            or hours is None
+            or hours <= 24
+            or fl.count < 10
+        ):
+            continue
+        found.append((
+            min(1.0, hours / 96), "long_wait", src.name, fl.source,
+            f"{fl.source} to {fl.target} takes {hours:.0f} h (median, {fl.count:,} people)",
+            {"median_hours": round(hours, 1), "people": fl.count, "next": fl.target},
+            f"Cut the wait from {fl.source} to {fl.target}: {hours:.0f} h at the median today",
+        ))  # fmt: skip
+    for tps in by_event.values():
+        if len(tps) < 2:
+            continue
+        best = max(tps, key=lambda t: t.persona.to_goal or 0.0)
+        best_loss = 1 - (best.persona.to_goal or 0.0)
+        for tp in tps:
+            if tp is best:
+                continue
+            loss = 1 - (tp.persona.to_goal or 0.0)
+            gap = loss - best_loss
+            if gap < 0.05:
+                continue
+            found.append((
+                min(1.0, 0.5 * math.log(loss / max(best_loss, 0.01))), "channel_gap", tp.stage, tp.name,
+                f"{tp.name} loses {loss:.0%} before {goal} against {best_loss:.0%} on {best.name}",
+                {"loss": round(loss, 4), "peer_loss": round(best_loss, 4), "peer": best.name,
+                 "reach": tp.persona.reach, "peer_reach": best.persona.reach},
+                f"{tp.name} loses {loss:.0%} against {best_loss:.0%} on {best.name}",
+            ))  # fmt: skip
+    for i, st in enumerate(bm.stages[:-1]):
+        to_next = st.persona.to_next
+        if to_next is None or st.persona.reach < 20:
+            continue
+        nxt = bm.stages[i + 1]
+        found.append((
+            0.4 * (1 - to_next), "drop_off", st.name, None,
+            f"{1 - to_next:.0%} of {st.title} never reach {nxt.title}",
+            {"reach": st.persona.reach, "to_next": round(to_next, 4)},
+            None,
+        ))  # fmt: skip
+    found.sort(key=lambda f: -f[0])
+    pains = [
+        PainPoint(
+            rank=k + 1, kind=kind, stage=stage, touchpoint=tp, score=round(score, 4),
+            summary=summary, numbers=nums,
+        )
+        for k, (score, kind, stage, tp, summary, nums, _) in enumerate(found)
+    ]  # fmt: skip
+    opportunities = [
+        Opportunity(text=text, stage=stage, touchpoint=tp)
+        for _, _, stage, tp, _, _, text in found
+        if text
+    ]
+    return pains, opportunities

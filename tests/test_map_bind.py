@@ -1,0 +1,153 @@
+"""Binding: the bound numbers are the analytics functions' numbers; pain points come from data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import orjson
+import pytest
+
+from touchpath.analytics import api, sentiment
+from touchpath.analytics.funnels import FunnelSpec
+from touchpath.analytics.testing import journeys_for
+from touchpath.events.message import stage_messages
+from touchpath.maps.bind import bind_map, stage_step
+from touchpath.maps.document import load_map
+from touchpath.maps.library import example
+from touchpath.store import Store
+
+DOC = load_map(
+    """
+name: shop
+goal: {event: Order Completed}
+window_days: 7
+stages:
+  - name: consideration
+    touchpoints:
+      - {name: Viewed, match: {event: Product Viewed}}
+  - name: decision
+    touchpoints:
+      - {name: Checkout web, match: {event: Checkout Started, channel: direct}}
+      - {name: Checkout app, match: {event: Checkout Started, channel: app}}
+      - {name: Ordered, match: {event: Order Completed}}
+  - name: experience
+    touchpoints:
+      - {name: Ticket, match: {event: Ticket Created, channel: support}}
+      - {name: Resolved, match: {event: Ticket Resolved, channel: support}}
+"""
+)
+
+
+def _at(day: int, hour: float = 0) -> str:
+    return (datetime(2026, 10, 1) + timedelta(days=day, hours=hour)).isoformat()
+
+
+def shop(store: Store) -> None:
+    """20 web buyers of whom 18 order; 20 app buyers of whom 10 order; 4 slow tickets, 4 fast."""
+    people: dict[str, list[dict[str, object]]] = {}
+    for i in range(40):
+        app = i >= 20
+        evs: list[dict[str, object]] = [
+            {"event": "Product Viewed", "timestamp": _at(i % 5), "channel": "direct"},
+            {"event": "Checkout Started", "timestamp": _at(i % 5, 1), "channel": "app" if app else "direct"},
+        ]  # fmt: skip
+        ordered = (i < 18) if not app else (i < 30)
+        if ordered:
+            evs.append({"event": "Order Completed", "timestamp": _at(i % 5, 2)})
+        if i % 4 == 0 and ordered:
+            slow = i % 8 == 0
+            wait = 40 if slow else 2
+            comment = (
+                "Nobody replied for two days, awful." if slow else "Quick and helpful, thanks!"
+            )
+            evs += [
+                {"event": "Ticket Created", "timestamp": _at(i % 5 + 1), "channel": "support"},
+                {"event": "Ticket Resolved", "timestamp": _at(i % 5 + 1, wait), "channel": "support"},
+                {"event": "CSAT Survey Completed", "timestamp": _at(i % 5 + 1, wait + 1),
+                 "properties": {"score": 1 if slow else 5, "comment": comment}},
+            ]  # fmt: skip
+        people[f"p{i}"] = evs
+    journeys_for(store, people)
+
+
+def test_bound_numbers_are_the_funnel_numbers(store: Store) -> None:
+    shop(store)
+    bm = bind_map(store, DOC)
+    for _, tp in DOC.touchpoints():
+        assert DOC.goal is not None
+        want = api.funnel(
+            store, FunnelSpec(steps=(tp.match.model_dump(), DOC.goal.model_dump()), window="7d")
+        ).groups[0]
+        got = bm.touchpoint(tp.name).persona
+        assert got.reach == want.steps[0].count
+        assert got.to_goal == pytest.approx(want.steps[1].conversion)
+    decision, experience = DOC.stages[1], DOC.stages[2]
+    want = api.funnel(
+        store, FunnelSpec(steps=(stage_step(decision), stage_step(experience)), window="7d")
+    ).groups[0]
+    got = bm.stage("decision").persona
+    assert (got.reach, got.to_next) == (
+        want.steps[0].count,
+        pytest.approx(want.steps[1].conversion),
+    )
+    # and the known answers of this data
+    assert bm.touchpoint("Checkout web").persona.to_goal == pytest.approx(18 / 20)
+    assert bm.touchpoint("Checkout app").persona.to_goal == pytest.approx(10 / 20)
+    assert bm.persona_size == 40
+
+
+def test_flow_channel_mix_and_feedback(store: Store) -> None:
+    sentiment.attach(store)
+    shop(store)
+    bm = bind_map(store, DOC)
+    flows = {(f.source, f.target): f for f in bm.flows}
+    assert flows[("Viewed", "Checkout web")].count == 20
+    assert flows[("Ticket", "Resolved")].count == 8
+    assert bm.touchpoint("Checkout app").persona.channel_mix == {"app": 1.0}
+    resolved = bm.touchpoint("Resolved").persona
+    # 8 tickets: p0, p8, p16, p24 slow (CSAT 1), p4, p12, p20, p28 fast (CSAT 5)
+    assert resolved.feedback == 8
+    assert resolved.csat == pytest.approx(3.0)
+    assert resolved.sentiment is not None
+
+
+def test_pain_points_rank_the_app_checkout_first(store: Store) -> None:
+    sentiment.attach(store)
+    shop(store)
+    bm = bind_map(store, DOC)
+    top = bm.pain_points[0]
+    assert (top.kind, top.touchpoint) == ("channel_gap", "Checkout app")
+    assert top.numbers["loss"] == pytest.approx(0.5) and top.numbers["peer_loss"] == pytest.approx(
+        0.1
+    )
+    assert any(
+        o.text == "Checkout app loses 50% against 10% on Checkout web" for o in bm.opportunities
+    )
+    assert [p.rank for p in bm.pain_points] == list(range(1, len(bm.pain_points) + 1))
+    assert [p.score for p in bm.pain_points] == sorted(
+        (p.score for p in bm.pain_points), reverse=True
+    )
+
+
+@pytest.mark.slow
+def test_demo_planted_pain_points_rank_at_the_top(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from touchpath.demo import DemoBusiness, DemoConfig
+
+    with Store(tmp_path / "demo.duckdb") as store:
+        sentiment.attach(store)
+        business = DemoBusiness(DemoConfig(customers=1500, seed=7))
+        now = datetime.now(UTC).replace(tzinfo=None)
+        for batch in business.batches(2000):
+            raws = [orjson.dumps(m) for m in batch]
+            store.ingest(stage_messages(raws, source="demo", received_at=now)).result()
+        bm = bind_map(store, example("demo-first-purchase"))
+    top3 = bm.pain_points[:3]
+    kinds = {(p.kind, p.touchpoint) for p in top3}
+    assert ("channel_gap", "Checkout (app)") in kinds, top3
+    support = {"Support ticket", "Ticket resolved"}
+    assert any(
+        p.kind in ("negative_feedback", "long_wait") and p.touchpoint in support for p in top3
+    ), top3
+    facts = business.truth().facts["app_checkout_dropoff"]
+    gap = next(p for p in top3 if p.kind == "channel_gap")
+    assert float(gap.numbers["loss"]) > float(gap.numbers["peer_loss"]) * 1.5, facts
