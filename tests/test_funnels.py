@@ -291,7 +291,7 @@ def test_rest_funnel_and_bad_spec(server) -> None:  # type: ignore[no-untyped-de
         f"{server.url}/api/analytics/funnel", json={"steps": [{"event": "a"}, {"event": ""}]}
     )
     assert bad.status_code == 400
-    assert bad.json()["error"]["message"] == "steps[1].event: must not be blank"
+    assert bad.json()["error"]["message"].startswith("steps[1].event: must not be blank")
 
 
 def test_cli_funnel_table_and_json(server) -> None:  # type: ignore[no-untyped-def]
