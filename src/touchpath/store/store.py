@@ -20,6 +20,7 @@ from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import compress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -102,6 +103,12 @@ class Store:
         self._next_seq = self._load_state()
         self._closed = False
         self._failed: BaseException | None = None
+        self.ingest_commits = 0
+        """Ingest transactions committed since the store was opened (group commit: many requests each)."""
+        self.ingest_requests = 0
+        """Ingest jobs (requests) those transactions carried."""
+        self.ingest_messages = 0
+        """Messages those transactions carried, duplicates and rejected ones included."""
         self._writer_con = self.cursor()
         self._thread = threading.Thread(target=self._run, name="touchpath-writer", daemon=True)
         self._thread.start()
@@ -339,40 +346,7 @@ class Store:
         total = sum(len(j.staged) for j in jobs)
         try:
             keep, dups = self._dedupe(jobs)
-            cols: dict[str, list[Any]] = {
-                k: []
-                for k in ("ord", "raw", "source", "received_at", "message_id", "type", "reason")
-            }
-            sent: list[str | None] = []
-            owner: list[int] = []
-            pairs: list[tuple[str, str]] = []
-            for j, job in enumerate(jobs):
-                st = job.staged
-                for i in range(len(st)):
-                    if not keep[j][i]:
-                        continue
-                    cols["ord"].append(len(owner))
-                    cols["raw"].append(st.raws[i])
-                    cols["source"].append(st.source)
-                    cols["received_at"].append(st.received_at)
-                    cols["message_id"].append(st.message_ids[i])
-                    cols["type"].append(st.types[i])
-                    cols["reason"].append(st.reasons[i])
-                    sent.append(st.batch_sent_at)
-                    owner.append(j)
-                    pairs.append((st.source, st.message_ids[i]))
-            table = pa.table(
-                {
-                    "ord": pa.array(cols["ord"], pa.int64()),
-                    "raw": pa.array(cols["raw"], pa.string()),
-                    "source": pa.array(cols["source"], pa.string()),
-                    "received_at": pa.array(cols["received_at"], pa.timestamp("us")),
-                    "message_id": pa.array(cols["message_id"], pa.string()),
-                    "type": pa.array(cols["type"], pa.string()),
-                    "reason": pa.array(cols["reason"], pa.string()),
-                    "batch_sent_at": pa.array(sent, pa.string()),
-                }
-            )
+            table, owner, pairs = _staged_table(jobs, keep)
             base = self._next_seq
             con.register("staged", table)
             try:
@@ -406,6 +380,9 @@ class Store:
             for job in jobs:
                 job.future.set_exception(err)
             return
+        self.ingest_commits += 1
+        self.ingest_requests += len(jobs)
+        self.ingest_messages += total
         rejected_by_job = [0] * len(jobs)
         rejected_set = set(rejected_ords)
         for o in rejected_ords:
@@ -511,3 +488,57 @@ class Store:
         self.write_sync(lambda con: None)
         while self._pending and time.monotonic() < deadline:
             time.sleep(0.01)
+
+
+def _staged_table(
+    jobs: list[_IngestJob], keep: list[list[bool]]
+) -> tuple[pa.Table, list[int], list[tuple[str, str]]]:
+    """The kept messages of a group of jobs as one Arrow table, with each row's job and key.
+
+    Columns are built per job by whole-list operations (the common case keeps every message),
+    not message by message.
+    """
+    raws: list[bytes] = []
+    mids: list[str] = []
+    types: list[str | None] = []
+    reasons: list[str | None] = []
+    sources: list[str] = []
+    received: list[datetime] = []
+    sent: list[str | None] = []
+    owner: list[int] = []
+    for j, job in enumerate(jobs):
+        st, flags = job.staged, keep[j]
+        if all(flags):
+            job_raws, job_mids, job_types, job_reasons = (
+                st.raws,
+                st.message_ids,
+                st.types,
+                st.reasons,
+            )
+        else:
+            job_raws = list(compress(st.raws, flags))
+            job_mids = list(compress(st.message_ids, flags))
+            job_types = list(compress(st.types, flags))
+            job_reasons = list(compress(st.reasons, flags))
+        n = len(job_raws)
+        raws += job_raws
+        mids += job_mids
+        types += job_types
+        reasons += job_reasons
+        sources += [st.source] * n
+        received += [st.received_at] * n
+        sent += [st.batch_sent_at] * n
+        owner += [j] * n
+    table = pa.table(
+        {
+            "ord": pa.array(range(len(raws)), pa.int64()),
+            "raw": pa.array(raws, pa.string()),
+            "source": pa.array(sources, pa.string()),
+            "received_at": pa.array(received, pa.timestamp("us")),
+            "message_id": pa.array(mids, pa.string()),
+            "type": pa.array(types, pa.string()),
+            "reason": pa.array(reasons, pa.string()),
+            "batch_sent_at": pa.array(sent, pa.string()),
+        }
+    )
+    return table, owner, list(zip(sources, mids, strict=True))

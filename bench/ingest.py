@@ -1,0 +1,222 @@
+"""Ingest benchmark: events/s through POST /v1/batch with concurrent clients.
+
+The server runs as a subprocess (`touchpath.web.server.serve` on a fresh DuckDB file); clients
+send pre-built batches of realistic Segment messages (the demo business) from an asyncio loop.
+Next to it, in the same run: the rate at which the same payloads are merely parsed by orjson
+(the peer: the ceiling of any Python collector), and the same server with group commit off
+(`writer_max_batch=1`: one transaction per request).
+
+    python bench/ingest.py [--customers 3000] [--batch 250] [--clients 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from touchpath.store import Store
+
+# The server: the real app under uvicorn; on SIGINT it prints the writer's commit counters.
+SERVER = """
+import json, sys
+from touchpath.settings import Settings
+from touchpath.store import Store
+from touchpath.web.server import serve
+settings = Settings(db=sys.argv[1], port=int(sys.argv[2]), writer_max_batch=int(sys.argv[3]))
+store = Store(settings.db, settings)
+try:
+    serve(settings, store)
+finally:
+    store.close()
+    print(json.dumps({"commits": store.ingest_commits, "requests": store.ingest_requests,
+                      "messages": store.ingest_messages}), flush=True)
+"""
+
+
+def payloads(customers: int, batch: int) -> list[bytes]:
+    """Request bodies of `batch` demo messages each, with a batch-level sentAt."""
+    try:
+        from touchpath.demo import DemoBusiness, DemoConfig
+    except ImportError:  # pragma: no cover - the demo is part of the package
+        sys.exit("touchpath.demo is missing")
+    business = DemoBusiness(DemoConfig(customers=customers, seed=7))
+    messages = [m for b in business.batches(batch) for m in b]
+    sent_at = "2026-11-23T12:00:00.000Z"
+    return [
+        orjson.dumps({"batch": messages[i : i + batch], "sentAt": sent_at})
+        for i in range(0, len(messages), batch)
+    ]
+
+
+def parse_rate(bodies: list[bytes], messages: int) -> float:
+    """Messages/s orjson parses (best of 3): the peer every Python collector pays at least."""
+    best = 0.0
+    for _ in range(3):
+        t = time.perf_counter()
+        for body in bodies:
+            orjson.loads(body)
+        best = max(best, messages / (time.perf_counter() - t))
+    return best
+
+
+@dataclass
+class Run:
+    label: str
+    messages: int
+    seconds: float
+    latencies: list[float]
+    peak_rss_mb: float
+    commits: dict[str, int]
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+    def pct(self, q: float) -> float:
+        xs = sorted(self.latencies)
+        return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _send(url: str, key: str, bodies: list[bytes], clients: int) -> list[float]:
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+    headers = {"Content-Type": "application/json"}
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        while not queue.empty():
+            body = queue.get_nowait()
+            while True:
+                t = time.perf_counter()
+                r = await http.post(url, content=body, headers=headers)
+                if r.status_code == 429:
+                    await asyncio.sleep(0.05)
+                    continue
+                if r.status_code != 200:
+                    raise SystemExit(f"{r.status_code}: {r.text}")
+                latencies.append(time.perf_counter() - t)
+                break
+
+    limits = httpx.Limits(max_connections=clients)
+    async with httpx.AsyncClient(auth=(key, ""), timeout=60, limits=limits) as http:
+        await asyncio.gather(*[worker(http) for _ in range(clients)])
+    return latencies
+
+
+def run_server(label: str, bodies: list[bytes], messages: int, clients: int, max_batch: int) -> Run:
+    tmp = Path(tempfile.mkdtemp(prefix="touchpath-bench-"))
+    db = tmp / "bench.duckdb"
+    with Store(db) as store:
+        key = store.create_source("bench").write_key
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVER, str(db), str(port), str(max_batch)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/api/stats", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.1)
+        if proc.poll() is not None or time.monotonic() > deadline:
+            sys.exit(f"server did not start: {proc.communicate()[1].decode()}")
+    # Warm up (imports, JIT of DuckDB's plans), then measure on a fresh rate.
+    asyncio.run(_send(f"{base}/v1/batch", key, bodies[:4], 2))
+    t = time.perf_counter()
+    latencies = asyncio.run(_send(f"{base}/v1/batch", key, bodies[4:], clients))
+    seconds = time.perf_counter() - t
+    rss = _peak_rss_mb(proc.pid)
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=60)
+    commits = json.loads(out.decode().strip().splitlines()[-1])
+    sent = messages - sum(len(orjson.loads(b)["batch"]) for b in bodies[:4])
+    with Store(db) as store:
+        (stored,) = store.query(
+            "SELECT (SELECT count(*) FROM events) + (SELECT count(*) FROM rejected)"
+        )[0]
+    if stored != messages:
+        sys.exit(f"{label}: {stored} events stored or rejected, {messages} sent")
+    return Run(label, sent, seconds, latencies, rss, commits)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--customers", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=250)
+    ap.add_argument("--clients", type=int, default=8)
+    args = ap.parse_args(argv)
+
+    bodies = payloads(args.customers, args.batch)
+    messages = sum(len(orjson.loads(b)["batch"]) for b in bodies)
+    size = sum(len(b) for b in bodies) / messages
+    print(
+        f"{messages:,} demo messages (~{size:.0f} B each) in {len(bodies)} batches of "
+        f"{args.batch}; {args.clients} concurrent clients; {os.cpu_count()} cores shared"
+    )
+    peer = parse_rate(bodies, messages)
+    runs = [
+        run_server("group commit", bodies, messages, args.clients, 20_000),
+        run_server("no group commit", bodies, messages, args.clients, 1),
+    ]
+    rows: list[tuple[str, ...]] = [("what", "events/s", "vs orjson", "p50 ms", "p99 ms",
+                                    "msgs/commit", "reqs/commit", "peak RSS MB")]  # fmt: skip
+    rows.append(("orjson.loads only", f"{peer:,.0f}", "1.00", "", "", "", "", ""))
+    for r in runs:
+        c: dict[str, Any] = r.commits
+        rows.append(
+            (
+                f"/v1/batch, {r.label}",
+                f"{r.rate:,.0f}",
+                f"{r.rate / peer:.2f}",
+                f"{r.pct(0.5):.1f}",
+                f"{r.pct(0.99):.1f}",
+                f"{c['messages'] / max(c['commits'], 1):,.0f}",
+                f"{c['requests'] / max(c['commits'], 1):.1f}",
+                f"{r.peak_rss_mb:.0f}",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print(
+            "  ".join(
+                cell.rjust(w) if i else cell.ljust(w)
+                for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+
+
+if __name__ == "__main__":
+    main()
