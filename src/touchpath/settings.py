@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(default=500 * 1024, description="Largest accepted request body.")
     max_batch_messages: int = Field(default=2_500, description="Most messages in one batch.")
     retry_after_seconds: int = Field(default=2, description="Retry-After sent with a 429.")
+    unify: Path | None = Field(
+        default=None,
+        description="YAML/JSON file of identity rules, computed traits and audiences "
+        "(docs/identity.md); the defaults apply when unset.",
+    )
     write_keys_required: bool = Field(
         default=True, description="Reject /v1 requests that carry no known write key."
     )

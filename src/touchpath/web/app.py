@@ -22,9 +22,10 @@ from touchpath.errors import (
     TouchpathError,
     Unauthorized,
 )
+from touchpath.profiles import attach as attach_unify
 from touchpath.settings import Settings
 from touchpath.store import Store
-from touchpath.web import analytics_api, api, imports_api
+from touchpath.web import analytics_api, api, imports_api, profiles_api
 
 __all__ = ["create_app"]
 
@@ -52,6 +53,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = store if store is not None else Store(settings.db, settings)
+        attach_unify(app.state.store, settings)
         try:
             yield
         finally:
@@ -82,6 +84,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app.include_router(collect_router)
     app.include_router(api.router)
+    app.include_router(profiles_api.router)
     app.include_router(analytics_api.router)
     app.include_router(imports_api.router)
 
