@@ -1,0 +1,260 @@
+"""Identity and profile commands: identity, profiles, traits, audiences, privacy."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from touchpath.analytics.common import Condition, EventMatch
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
+from touchpath.profiles import attach, lookup, privacy, rebuild, refresh
+from touchpath.profiles import audiences as aud
+from touchpath.profiles import traits as tr
+from touchpath.profiles.specs import Audience, ComputedTrait, parse_spec
+from touchpath.store import Store
+from touchpath.store.store import utcnow
+
+identity_app = typer.Typer(help="The identity graph.", no_args_is_help=True)
+profiles_app = typer.Typer(help="Profiles: show, explain, timeline.", no_args_is_help=True)
+traits_app = typer.Typer(help="Computed traits.", no_args_is_help=True)
+audiences_app = typer.Typer(help="Audiences.", no_args_is_help=True)
+privacy_app = typer.Typer(help="Privacy requests: delete, suppress.", no_args_is_help=True)
+app.add_typer(identity_app, name="identity")
+app.add_typer(profiles_app, name="profiles")
+app.add_typer(traits_app, name="traits")
+app.add_typer(audiences_app, name="audiences")
+app.add_typer(privacy_app, name="privacy")
+
+KindOpt = Annotated[
+    str | None, typer.Option("--kind", help="Identifier kind of REF (user_id, email, ...).")
+]
+
+
+def _open(db: Path | None) -> Store:
+    settings = settings_for(db)
+    store = Store(settings.db, settings)
+    attach(store, settings)
+    return store
+
+
+def _dump(data: Any) -> None:
+    console.print_json(json.dumps(data, default=str))
+
+
+@identity_app.command("rebuild")
+def identity_rebuild(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Recompute the identity graph and profiles from the event log."""
+    with _open(db) as store:
+        result = rebuild(store)
+    print_rows([result.__dict__], "Rebuilt", as_json)
+
+
+@profiles_app.command("show")
+def profiles_show(ref: str, kind: KindOpt = None, db: DbOpt = None) -> None:
+    """A profile by id or any identifier: identifiers, traits, audiences, consent."""
+    with _open(db) as store:
+        _dump(lookup.show(store, ref, kind))
+
+
+@profiles_app.command("explain")
+def profiles_explain(ref: str, kind: KindOpt = None, db: DbOpt = None) -> None:
+    """Why the identifiers of a profile belong together."""
+    with _open(db) as store:
+        _dump(lookup.explain(store, ref, kind))
+
+
+@profiles_app.command("timeline")
+def profiles_timeline(
+    ref: str,
+    kind: KindOpt = None,
+    limit: Annotated[int, typer.Option(help="Most events to show.")] = 200,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The profile's events across devices and channels, oldest first."""
+    with _open(db) as store:
+        result = lookup.timeline(store, ref, kind, limit=limit)
+    rows = [
+        {k: e[k] for k in ("timestamp", "type", "event", "channel", "user_id", "anonymous_id")}
+        for e in result["events"]
+    ]
+    print_rows(rows, f"{result['profile_id']}: {result['total']} events", as_json)
+
+
+@traits_app.command("add")
+def traits_add(
+    name: str,
+    op: Annotated[str, typer.Argument(help="count, sum, avg, min, max, first, last, ...")],
+    event: Annotated[str | None, typer.Option(help="Event name to count over.")] = None,
+    prop: Annotated[str | None, typer.Option("--property", help="Property aggregated.")] = None,
+    within_days: Annotated[float | None, typer.Option(help="Window in days.")] = None,
+    where: Annotated[
+        list[str] | None, typer.Option(help="Property filter 'prop op value', repeatable.")
+    ] = None,
+    db: DbOpt = None,
+) -> None:
+    """Define (or replace) a computed trait and compute it."""
+    conds = [_condition(w) for w in where or []]
+    spec = parse_spec(
+        ComputedTrait,
+        {
+            "name": name,
+            "op": op,
+            "event": EventMatch(event=event, where=tuple(conds)).model_dump(),
+            "property": prop,
+            "within_days": within_days,
+        },
+        "computed trait",
+    )
+    with _open(db) as store:
+        store.write_sync(lambda con: tr.define_computed(con, spec, utcnow()))
+    console.print(f"computed trait [bold]{name}[/] defined")
+
+
+def _condition(text: str) -> Condition:
+    parts = text.split(None, 2)
+    if len(parts) < 2:
+        raise typer.BadParameter(f"--where {text!r}: expected 'property op value'")
+    value: Any = parts[2] if len(parts) > 2 else None
+    if value is not None:
+        with contextlib.suppress(json.JSONDecodeError):
+            value = json.loads(value)
+    return parse_spec(Condition, {"property": parts[0], "op": parts[1], "value": value}, "--where")
+
+
+@traits_app.command("list")
+def traits_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Computed traits and their definitions."""
+    with _open(db) as store:
+        rows = store.query_dicts("SELECT name, spec, created_at FROM computed_traits ORDER BY name")
+    print_rows(rows, "Computed traits", as_json)
+
+
+@traits_app.command("remove")
+def traits_remove(name: str, db: DbOpt = None) -> None:
+    """Delete a computed trait and its values."""
+    with _open(db) as store:
+        store.write_sync(lambda con: tr.remove_computed(con, name))
+    console.print(f"computed trait [bold]{name}[/] removed")
+
+
+@traits_app.command("refresh")
+def traits_refresh(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Recompute computed traits for every profile (windows move with time)."""
+    with _open(db) as store:
+        result = refresh(store, "traits")
+    print_rows([result.__dict__], "Refreshed", as_json)
+
+
+@audiences_app.command("add")
+def audiences_add(
+    name: str,
+    condition: Annotated[str, typer.Argument(help="The condition as YAML/JSON, or @file.")],
+    db: DbOpt = None,
+) -> None:
+    """Define (or replace) an audience and compute its members."""
+    text = Path(condition[1:]).read_text() if condition.startswith("@") else condition
+    spec = parse_spec(Audience, {"name": name, "condition": _yaml(text)}, "audience")
+    with _open(db) as store:
+        store.write_sync(lambda con: aud.define_audience(con, spec, utcnow()))
+        refresh(store, "audiences")
+        size = store.query("SELECT count(*) FROM audience_members WHERE audience = ?", [name])
+    console.print(f"audience [bold]{name}[/]: {size[0][0]} members")
+
+
+def _yaml(text: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise typer.BadParameter(f"condition: not YAML or JSON: {exc}") from exc
+
+
+@audiences_app.command("list")
+def audiences_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Audiences with their size."""
+    with _open(db) as store:
+        rows = store.query_dicts(
+            "SELECT a.name, count(m.profile_id) AS size, a.spec FROM audiences a "
+            "LEFT JOIN audience_members m ON m.audience = a.name GROUP BY ALL ORDER BY a.name"
+        )
+    print_rows(rows, "Audiences", as_json)
+
+
+@audiences_app.command("remove")
+def audiences_remove(name: str, db: DbOpt = None) -> None:
+    """Delete an audience."""
+    with _open(db) as store:
+        store.write_sync(lambda con: aud.remove_audience(con, name))
+    console.print(f"audience [bold]{name}[/] removed")
+
+
+@audiences_app.command("refresh")
+def audiences_refresh(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Recompute every audience for every profile."""
+    with _open(db) as store:
+        result = refresh(store, "audiences")
+    print_rows([result.__dict__], "Refreshed", as_json)
+
+
+@audiences_app.command("members")
+def audiences_members(
+    name: str,
+    csv_out: Annotated[bool, typer.Option("--csv", help="CSV on stdout (export).")] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Members of an audience with their user id and email; --csv exports them."""
+    with _open(db) as store:
+        rows = lookup.members(store, name)
+    if csv_out:
+        w = csv.DictWriter(sys.stdout, fieldnames=["profile_id", "user_id", "email", "entered_at"])
+        w.writeheader()
+        w.writerows(rows)
+        return
+    print_rows(rows, f"{name}: {len(rows)} members", as_json)
+
+
+@privacy_app.command("delete")
+def privacy_delete(
+    user_id: str,
+    and_suppress: Annotated[bool, typer.Option("--suppress", help="Also suppress.")] = False,
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete everything stored about a user, in one transaction."""
+    with _open(db) as store:
+        counts = privacy.delete_user(store, user_id, and_suppress)
+    print_rows([{"table": k, "rows": v} for k, v in counts.items()], "Deleted", as_json)
+
+
+@privacy_app.command("suppress")
+def privacy_suppress(
+    value: str,
+    kind: Annotated[str, typer.Option(help="user_id or anonymous_id")] = "user_id",
+    reason: Annotated[str | None, typer.Option(help="Why.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """Acknowledge and drop future messages of a user."""
+    with _open(db) as store:
+        privacy.suppress(store, value, kind, reason)  # type: ignore[arg-type]
+    console.print(f"{kind} [bold]{value}[/] suppressed")
+
+
+@privacy_app.command("unsuppress")
+def privacy_unsuppress(
+    value: str,
+    kind: Annotated[str, typer.Option(help="user_id or anonymous_id")] = "user_id",
+    db: DbOpt = None,
+) -> None:
+    """Lift a suppression."""
+    with _open(db) as store:
+        privacy.unsuppress(store, value, kind)  # type: ignore[arg-type]
+    console.print(f"{kind} [bold]{value}[/] no longer suppressed")

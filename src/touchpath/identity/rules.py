@@ -1,0 +1,125 @@
+"""Merge rules of the identity graph: limits per identifier kind, priorities, blocked values.
+
+The defaults follow Segment Unify's recommended settings: one user_id per profile ever, five of
+every other kind (anonymous ids five a week, since every visit from a cleared browser or a till
+purchase brings a new one), user_id before email before the rest, and junk values blocked.
+
+>>> rules = IdentityRules()
+>>> rules.limit("user_id").max, rules.limit("anonymous_id").within_days, rules.limit("ios.id").max
+(1, 7.0, 5)
+>>> rules.is_blocked("null"), rules.is_blocked("000-000"), rules.is_blocked("ann@shop.example")
+(True, True, False)
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlglot import exp
+
+__all__ = ["IdentityRules", "Limit"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Limit(_Frozen):
+    """At most `max` identifiers of one kind per profile, counted over `within_days` (or ever)."""
+
+    max: int = Field(ge=1)
+    within_days: float | None = Field(default=None, gt=0)
+
+
+class IdentityRules(_Frozen):
+    """Which identifiers a message carries and when two of them may join one profile."""
+
+    limits: dict[str, Limit] = Field(
+        default_factory=lambda: {
+            "user_id": Limit(max=1),
+            "anonymous_id": Limit(max=5, within_days=7),
+        },
+        description="Limit per identifier kind; kinds not named get `default_limit`.",
+    )
+    default_limit: Limit = Limit(max=5)
+    priorities: tuple[str, ...] = Field(
+        default=("user_id", "email"),
+        description="Kinds from most to least trusted; unnamed kinds follow in name order. "
+        "When a merge would break a limit, the message's lowest-priority identifier is dropped.",
+    )
+    blocked_values: tuple[str, ...] = (
+        "null", "undefined", "anonymous", "-1", "none", "nil", "unknown", "n/a", "nan",
+        "true", "false", "[object object]",
+    )  # fmt: skip
+    blocked_patterns: tuple[str, ...] = (
+        r"^[0-]*$",
+        r"^(test|none|noemail|no-?reply|null|undefined|anonymous|unknown|nobody)@",
+        r"@(example|test)\.(com|org|net)$",
+    )
+    custom: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra identifier kinds and where they are read, e.g. "
+        "{'loyalty_id': 'traits.loyalty_id'} (a property name, properties.x, traits.x, context.x).",
+    )
+    external_ids: bool = Field(default=True, description="Read context.externalIds.")
+
+    @field_validator("blocked_patterns")
+    @classmethod
+    def _compiles(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for i, p in enumerate(patterns):
+            try:
+                re.compile(p)
+            except re.error as exc:
+                raise ValueError(f"blocked_patterns[{i}]: not a regular expression: {exc}") from exc
+        return patterns
+
+    @field_validator("custom")
+    @classmethod
+    def _custom_kinds(cls, custom: dict[str, str]) -> dict[str, str]:
+        for kind, path in custom.items():
+            if not kind.strip() or not path.strip():
+                raise ValueError(f"custom[{kind!r}]: kind and path must not be empty")
+        return custom
+
+    def limit(self, kind: str) -> Limit:
+        """The limit for identifiers of `kind`."""
+        return self.limits.get(kind, self.default_limit)
+
+    @cached_property
+    def _blocked(self) -> tuple[frozenset[str], tuple[re.Pattern[str], ...]]:
+        values = frozenset(v.lower() for v in self.blocked_values)
+        return values, tuple(re.compile(p, re.IGNORECASE) for p in self.blocked_patterns)
+
+    def is_blocked(self, value: str) -> bool:
+        """Whether `value` is never used as an identifier."""
+        values, patterns = self._blocked
+        return value.lower() in values or any(p.search(value) for p in patterns)
+
+    def blocked_sql(self, column: str = "value") -> str:
+        """A DuckDB condition true for blocked values of `column` (values as literals)."""
+        col = exp.column(column)
+        parts: list[exp.Expr] = []
+        if self.blocked_values:
+            parts.append(
+                exp.In(
+                    this=exp.Lower(this=col),
+                    expressions=[exp.Literal.string(v.lower()) for v in self.blocked_values],
+                )
+            )
+        for p in self.blocked_patterns:
+            parts.append(
+                exp.func("regexp_matches", col, exp.Literal.string(p), exp.Literal.string("i"))
+            )
+        return exp.or_(*parts).sql("duckdb") if parts else "false"
+
+    def priority_sql(self, column: str = "kind") -> str:
+        """A DuckDB expression ranking kinds: 0 for the most trusted, unnamed kinds last."""
+        case = exp.Case()
+        for i, kind in enumerate(self.priorities):
+            case = case.when(
+                exp.EQ(this=exp.column(column), expression=exp.Literal.string(kind)),
+                exp.Literal.number(i),
+            )
+        return case.else_(exp.Literal.number(len(self.priorities))).sql("duckdb")

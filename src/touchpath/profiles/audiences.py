@@ -1,0 +1,268 @@
+"""Audiences: profiles meeting a condition on traits, computed traits and performed events.
+
+A condition compiles to one SQL query: every leaf becomes a LEFT JOINed subquery giving one
+value per profile, and AND/OR/NOT combine the leaf tests. Entering and leaving are appended to
+the event log as `Audience Entered` / `Audience Exited` tracks (properties.audience) from the
+`touchpath.audiences` source, with deterministic messageIds, so journeys can trigger on them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from touchpath.analytics.common import literal
+from touchpath.errors import NotFound
+from touchpath.events.message import Staged, stage_messages
+from touchpath.profiles.specs import (
+    AllOf,
+    AnyOf,
+    Audience,
+    ComputedCondition,
+    Condition,
+    Not,
+    Performed,
+    TraitCondition,
+    parse_spec,
+    spec_json,
+)
+
+__all__ = [
+    "ENTERED",
+    "EXITED",
+    "SYSTEM_SOURCE",
+    "Change",
+    "audience_sql",
+    "define_audience",
+    "list_audiences",
+    "refresh_audiences",
+    "remove_audience",
+    "stage_changes",
+]
+
+SYSTEM_SOURCE = "touchpath.audiences"
+ENTERED = "Audience Entered"
+EXITED = "Audience Exited"
+_COUNTED = ("count", "unique_count", "sum")
+
+
+@dataclass(frozen=True)
+class Change:
+    """A profile entering or leaving an audience."""
+
+    audience: str
+    profile_id: str
+    entered: bool
+
+
+class _Compiler:
+    def __init__(self, con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+        self.con = con
+        self.now = now
+        self.joins: list[str] = []
+        self._computed_ops: dict[str, str] | None = None
+
+    def leaf(self, sql: str) -> str:
+        alias = f"l{len(self.joins)}"
+        self.joins.append(f"LEFT JOIN ({sql}) {alias} ON {alias}.profile_id = p.profile_id")
+        return alias
+
+    def computed_op(self, name: str) -> str:
+        if self._computed_ops is None:
+            rows = self.con.execute("SELECT name, spec ->> '$.op' FROM computed_traits").fetchall()
+            self._computed_ops = {n: op for n, op in rows}
+        if name not in self._computed_ops:
+            raise NotFound(f"computed trait {name!r}: no such computed trait")
+        return self._computed_ops[name]
+
+    def compile(self, cond: Condition) -> exp.Expr:
+        if isinstance(cond, AllOf):
+            return exp.and_(*[exp.Paren(this=self.compile(c)) for c in cond.all])
+        if isinstance(cond, AnyOf):
+            return exp.or_(*[exp.Paren(this=self.compile(c)) for c in cond.any])
+        if isinstance(cond, Not):
+            return exp.Not(this=exp.Paren(this=self.compile(cond.cond)))
+        if isinstance(cond, Performed):
+            where = cond.event.condition()
+            if cond.within_days is not None:
+                start = self.now - timedelta(days=cond.within_days)
+                where = exp.and_(
+                    where,
+                    exp.GTE(
+                        this=exp.column("timestamp"),
+                        expression=exp.cast(
+                            literal(start.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP")
+                        ),
+                    ),
+                )
+            alias = self.leaf(
+                "SELECT profile_id, count(*) AS v FROM resolved_events "
+                f"WHERE {where.sql('duckdb')} GROUP BY profile_id"
+            )
+            n = exp.func("coalesce", exp.column("v", alias), exp.Literal.number(0))
+            parts: list[exp.Expr] = []
+            if cond.at_least is not None:
+                parts.append(exp.GTE(this=n, expression=exp.Literal.number(cond.at_least)))
+            if cond.at_most is not None:
+                parts.append(exp.LTE(this=n, expression=exp.Literal.number(cond.at_most)))
+            return exp.and_(*parts)
+        if isinstance(cond, TraitCondition):
+            alias = self.leaf(
+                "SELECT profile_id, value ->> '$' AS v FROM profile_traits WHERE name = "
+                + literal(cond.trait).sql("duckdb")
+            )
+            return _compare(exp.column("v", alias), cond.op, cond.value, zero=False)
+        assert isinstance(cond, ComputedCondition)
+        op = self.computed_op(cond.trait)
+        alias = self.leaf(
+            "SELECT profile_id, value ->> '$' AS v FROM computed_trait_values WHERE name = "
+            + literal(cond.trait).sql("duckdb")
+        )
+        return _compare(exp.column("v", alias), cond.op, cond.value, zero=op in _COUNTED)
+
+
+def _compare(col: exp.Expr, op: str, value: Any, zero: bool) -> exp.Expr:
+    """`col op value`; numbers compare as numbers. `zero`: a missing value counts as 0."""
+    if op == "is_set":
+        return exp.Not(this=exp.Is(this=col, expression=exp.Null()))
+    if op == "is_not_set":
+        return exp.Is(this=col, expression=exp.Null())
+    if op in ("in", "not_in"):
+        values = value if isinstance(value, list | tuple) else [value]
+        cond: exp.Expr = exp.In(this=col, expressions=[literal(str(v)) for v in values])
+        return exp.Not(this=exp.func("coalesce", cond, exp.false())) if op == "not_in" else cond
+    if op == "contains":
+        return exp.func("contains", exp.Lower(this=col), literal(str(value).lower()))
+    if op == "regex":
+        return exp.RegexpLike(this=col, expression=literal(str(value)))
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    left: exp.Expr = col
+    right: exp.Expr
+    if numeric:
+        left = exp.TryCast(this=col, to=exp.DataType.build("DOUBLE"))
+        if zero:
+            left = exp.func("coalesce", left, exp.Literal.number(0))
+        right = literal(value)
+    else:
+        right = literal("true" if value is True else "false" if value is False else str(value))
+    cls = {"eq": exp.EQ, "neq": exp.NEQ, "gt": exp.GT, "gte": exp.GTE, "lt": exp.LT,
+           "lte": exp.LTE}[op]  # fmt: skip
+    result: exp.Expr = cls(this=left, expression=right)
+    if op == "neq":
+        result = exp.func("coalesce", result, exp.true())
+    return result
+
+
+def audience_sql(
+    con: duckdb.DuckDBPyConnection, audience: Audience, now: datetime, scope: str | None
+) -> str:
+    """SELECT profile_id of the members of `audience` among the profiles in `scope`."""
+    comp = _Compiler(con, now)
+    cond = comp.compile(audience.condition).sql("duckdb")
+    base = "profiles" if scope is None else f"(SELECT DISTINCT profile_id FROM {scope})"
+    return f"SELECT p.profile_id FROM {base} p {' '.join(comp.joins)} WHERE coalesce({cond}, false)"
+
+
+def list_audiences(con: duckdb.DuckDBPyConnection) -> list[Audience]:
+    """Every audience, by name."""
+    rows = con.execute("SELECT name, spec FROM audiences ORDER BY name").fetchall()
+    return [parse_spec(Audience, json.loads(s), f"audience {n!r}") for n, s in rows]
+
+
+def define_audience(con: duckdb.DuckDBPyConnection, audience: Audience, now: datetime) -> None:
+    """Create or replace an audience (its membership is computed by the next refresh)."""
+    audience_sql(con, audience, now, None)  # fails early on unknown computed traits
+    con.execute(
+        "INSERT OR REPLACE INTO audiences VALUES (?, ?, ?)",
+        [audience.name, spec_json(audience), now],
+    )
+
+
+def remove_audience(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Delete an audience and its memberships (no exit events)."""
+    if not con.execute("SELECT 1 FROM audiences WHERE name = ?", [name]).fetchall():
+        raise NotFound(f"audience {name!r}: no such audience")
+    con.execute("DELETE FROM audience_members WHERE audience = ?", [name])
+    con.execute("DELETE FROM audiences WHERE name = ?", [name])
+
+
+def refresh_audiences(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    scope: str | None,
+    names: list[str] | None = None,
+) -> list[Change]:
+    """Recompute memberships for the profiles in `scope` and return who entered and left."""
+    changes: list[Change] = []
+    for aud in list_audiences(con):
+        if names is not None and aud.name not in names:
+            continue
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE _members AS {audience_sql(con, aud, now, scope)}"
+        )
+        scoped = "" if scope is None else f"AND profile_id IN (SELECT profile_id FROM {scope})"
+        left = con.execute(
+            f"DELETE FROM audience_members WHERE audience = ? {scoped} "
+            "AND profile_id NOT IN (SELECT profile_id FROM _members) RETURNING profile_id",
+            [aud.name],
+        ).fetchall()
+        entered = con.execute(
+            "INSERT INTO audience_members SELECT ?, profile_id, ? FROM _members "
+            "WHERE profile_id NOT IN (SELECT profile_id FROM audience_members WHERE audience = ?) "
+            "RETURNING profile_id",
+            [aud.name, now, aud.name],
+        ).fetchall()
+        changes += [Change(aud.name, p, False) for (p,) in sorted(left)]
+        changes += [Change(aud.name, p, True) for (p,) in sorted(entered)]
+        con.execute("DROP TABLE _members")
+    return changes
+
+
+def stage_changes(
+    con: duckdb.DuckDBPyConnection, changes: list[Change], trigger: int, now: datetime
+) -> Staged | None:
+    """The Audience Entered/Exited messages for `changes`, keyed by the seq that caused them."""
+    if not changes:
+        return None
+    pids = sorted({c.profile_id for c in changes})
+    con.execute("CREATE OR REPLACE TEMP TABLE _pids (profile_id VARCHAR)")
+    con.executemany("INSERT INTO _pids VALUES (?)", [[p] for p in pids])
+    who = {
+        pid: (uid, anon)
+        for pid, uid, anon in con.execute(
+            "SELECT profile_id, min(value) FILTER (WHERE kind = 'user_id'), "
+            "min(value) FILTER (WHERE kind = 'anonymous_id') FROM identifiers "
+            "WHERE profile_id IN (SELECT profile_id FROM _pids) GROUP BY profile_id"
+        ).fetchall()
+    }
+    con.execute("DROP TABLE _pids")
+    raws: list[bytes] = []
+    stamp = now.isoformat() + "Z"
+    for c in changes:
+        uid, anon = who.get(c.profile_id, (None, None))
+        if uid is None and anon is None:
+            continue
+        event = ENTERED if c.entered else EXITED
+        key = f"{c.audience}|{c.profile_id}|{event}|{trigger}"
+        msg: dict[str, Any] = {
+            "type": "track",
+            "event": event,
+            "messageId": "aud-" + hashlib.sha256(key.encode()).hexdigest()[:32],
+            "timestamp": stamp,
+            "properties": {"audience": c.audience, "profile_id": c.profile_id},
+            "context": {"library": {"name": "touchpath-audiences"}},
+        }
+        if uid is not None:
+            msg["userId"] = uid
+        else:
+            msg["anonymousId"] = anon
+        raws.append(json.dumps(msg).encode())
+    if not raws:
+        return None
+    return stage_messages(raws, source=SYSTEM_SOURCE, received_at=now)

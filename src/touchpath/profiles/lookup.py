@@ -1,0 +1,155 @@
+"""Reading profiles: find one by any identifier, show it, explain its graph, list its timeline."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from touchpath.errors import NotFound
+from touchpath.store import Store
+
+__all__ = ["explain", "find_profile", "members", "show", "timeline"]
+
+
+def find_profile(store: Store, ref: str, kind: str | None = None) -> str:
+    """The profile id for `ref`: a profile id, or an identifier value (of `kind` if given)."""
+    if kind is None and store.query("SELECT 1 FROM profiles WHERE profile_id = ?", [ref]):
+        return ref
+    sql = "SELECT profile_id FROM identifiers WHERE value = ?"
+    params: list[Any] = [ref]
+    if kind is not None:
+        sql += " AND kind = ?"
+        params.append(kind)
+    rows = store.query(sql + " ORDER BY kind = 'user_id' DESC, kind LIMIT 1", params)
+    if not rows:
+        # A merged-away id still finds the profile it was merged into.
+        rows = store.query(
+            "SELECT kept_profile_id FROM merges WHERE merged_profile_id = ? ORDER BY seq DESC",
+            [ref],
+        )
+        if rows:
+            return find_profile(store, rows[0][0])
+        where = f" of kind {kind}" if kind else ""
+        raise NotFound(f"profile {ref!r}: no profile has this id or identifier{where}")
+    return str(rows[0][0])
+
+
+def show(store: Store, ref: str, kind: str | None = None) -> dict[str, Any]:
+    """A profile: identifiers, traits, computed traits, audiences and consent with its history."""
+    pid = find_profile(store, ref, kind)
+    created = store.query("SELECT created_at FROM profiles WHERE profile_id = ?", [pid])
+    idents = store.query_dicts(
+        "SELECT kind, value, first_seen, last_seen FROM identifiers WHERE profile_id = ? "
+        "ORDER BY kind, value",
+        [pid],
+    )
+    traits = {
+        n: json.loads(v) if v is not None else None
+        for n, v in store.query(
+            "SELECT name, value FROM profile_traits WHERE profile_id = ? ORDER BY name", [pid]
+        )
+    }
+    computed = {
+        n: json.loads(v)
+        for n, v in store.query(
+            "SELECT name, value FROM computed_trait_values WHERE profile_id = ? ORDER BY name",
+            [pid],
+        )
+    }
+    auds = [
+        {"audience": a, "entered_at": t}
+        for a, t in store.query(
+            "SELECT audience, entered_at FROM audience_members WHERE profile_id = ? "
+            "ORDER BY audience",
+            [pid],
+        )
+    ]
+    consent = store.query_dicts(
+        """
+        SELECT timestamp, message_id, preferences FROM (
+            SELECT timestamp, seq, message_id,
+                json_extract(context, '$.consent.categoryPreferences') AS preferences,
+                lag(json_extract(context, '$.consent.categoryPreferences')::VARCHAR)
+                    OVER (ORDER BY timestamp, seq) AS before
+            FROM resolved_events
+            WHERE profile_id = ?
+              AND json_extract(context, '$.consent.categoryPreferences') IS NOT NULL)
+        WHERE before IS DISTINCT FROM preferences::VARCHAR
+        ORDER BY timestamp, seq
+        """,
+        [pid],
+    )
+    for row in consent:
+        row["preferences"] = json.loads(row["preferences"])
+    return {
+        "profile_id": pid,
+        "created_at": created[0][0] if created else None,
+        "identifiers": idents,
+        "traits": traits,
+        "computed_traits": computed,
+        "audiences": auds,
+        "consent": consent[-1]["preferences"] if consent else None,
+        "consent_history": consent,
+    }
+
+
+def explain(store: Store, ref: str, kind: str | None = None) -> dict[str, Any]:
+    """Why identifiers belong together: the message that linked each, the merges, the drops."""
+    pid = find_profile(store, ref, kind)
+    links = store.query_dicts(
+        "SELECT kind, value, linked_seq, linked_by AS message_id, linked_at FROM identifiers "
+        "WHERE profile_id = ? ORDER BY linked_seq, kind, value",
+        [pid],
+    )
+    merges = store.query_dicts(
+        """
+        WITH RECURSIVE chain(p) AS (
+            SELECT ?::VARCHAR UNION SELECT m.merged_profile_id FROM merges m JOIN chain c
+            ON m.kept_profile_id = c.p)
+        SELECT seq, message_id, merged_at, kept_profile_id, merged_profile_id, identifiers
+        FROM merges WHERE kept_profile_id IN (SELECT p FROM chain) ORDER BY seq
+        """,
+        [pid],
+    )
+    for m in merges:
+        m["identifiers"] = json.loads(m["identifiers"])
+    drops = store.query_dicts(
+        "SELECT d.seq, d.message_id, d.kind, d.value, d.reason FROM identity_drops d "
+        "WHERE d.seq IN (SELECT seq FROM resolved_events WHERE profile_id = ?) ORDER BY d.seq",
+        [pid],
+    )
+    return {"profile_id": pid, "links": links, "merges": merges, "drops": drops}
+
+
+def timeline(
+    store: Store, ref: str, kind: str | None = None, limit: int = 200, offset: int = 0
+) -> dict[str, Any]:
+    """Every event of the profile across devices and channels, with its anonymous history."""
+    pid = find_profile(store, ref, kind)
+    rows = store.query_dicts(
+        "SELECT seq, timestamp, type, event, channel, source, user_id, anonymous_id, message_id, "
+        "properties FROM resolved_events WHERE profile_id = ? "
+        "ORDER BY timestamp, seq LIMIT ? OFFSET ?",
+        [pid, limit, offset],
+    )
+    for r in rows:
+        r["properties"] = json.loads(r["properties"]) if r["properties"] else None
+    (total,) = store.query("SELECT count(*) FROM resolved_events WHERE profile_id = ?", [pid])[0]
+    return {"profile_id": pid, "total": int(total), "events": rows}
+
+
+def members(store: Store, audience: str) -> list[dict[str, Any]]:
+    """Members of `audience` with their user id and email, for lists and CSV export."""
+    if not store.query("SELECT 1 FROM audiences WHERE name = ?", [audience]):
+        raise NotFound(f"audience {audience!r}: no such audience")
+    return store.query_dicts(
+        """
+        SELECT m.profile_id,
+            min(i.value) FILTER (WHERE i.kind = 'user_id') AS user_id,
+            min(i.value) FILTER (WHERE i.kind = 'email') AS email,
+            m.entered_at
+        FROM audience_members m LEFT JOIN identifiers i USING (profile_id)
+        WHERE m.audience = ? GROUP BY m.profile_id, m.entered_at ORDER BY m.entered_at, m.profile_id
+        """,
+        [audience],
+    )

@@ -1,0 +1,167 @@
+"""REST API of identity and profiles: /api/profiles, /api/traits, /api/audiences, /api/privacy."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Literal
+
+from fastapi import APIRouter, Body
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from touchpath.profiles import attach, lookup, privacy, rebuild, refresh
+from touchpath.profiles import audiences as aud
+from touchpath.profiles import traits as tr
+from touchpath.profiles.specs import Audience, ComputedTrait, parse_spec
+from touchpath.store.store import utcnow
+from touchpath.web.deps import StoreDep
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/api")
+profiles = APIRouter(prefix="/profiles", tags=["profiles"])
+traits = APIRouter(prefix="/traits", tags=["traits"])
+audiences = APIRouter(prefix="/audiences", tags=["audiences"])
+privacy_router = APIRouter(prefix="/privacy", tags=["privacy"])
+
+
+@profiles.post("/rebuild")
+async def rebuild_graph(store: StoreDep) -> dict[str, Any]:
+    """Recompute the identity graph and profiles from the event log."""
+    return (await run_in_threadpool(rebuild, store)).__dict__
+
+
+@profiles.get("/lookup")
+def find(store: StoreDep, value: str, kind: str | None = None) -> dict[str, Any]:
+    """The profile of an identifier (any kind, or the given one)."""
+    return lookup.show(store, value, kind)
+
+
+@profiles.get("/{ref}")
+def show(store: StoreDep, ref: str, kind: str | None = None) -> dict[str, Any]:
+    """A profile by id or identifier: identifiers, traits, computed traits, audiences, consent."""
+    return lookup.show(store, ref, kind)
+
+
+@profiles.get("/{ref}/explain")
+def explain(store: StoreDep, ref: str, kind: str | None = None) -> dict[str, Any]:
+    """Why the identifiers of the profile belong together."""
+    return lookup.explain(store, ref, kind)
+
+
+@profiles.get("/{ref}/timeline")
+def timeline(
+    store: StoreDep, ref: str, kind: str | None = None, limit: int = 200, offset: int = 0
+) -> dict[str, Any]:
+    """The profile's events across devices and channels, oldest first."""
+    return lookup.timeline(store, ref, kind, limit=min(max(limit, 1), 10_000), offset=offset)
+
+
+@traits.get("")
+def list_traits(store: StoreDep) -> list[dict[str, Any]]:
+    """Computed trait definitions."""
+    with store.reading() as con:
+        return [t.model_dump(mode="json") for t in tr.list_computed(con)]
+
+
+@traits.put("/{name}")
+def put_trait(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """Define or replace a computed trait; it is computed for everyone at once."""
+    trait = parse_spec(ComputedTrait, {**spec, "name": name}, "computed trait")
+    attach(store)
+    store.write_sync(lambda con: tr.define_computed(con, trait, utcnow()))
+    return trait.model_dump(mode="json")
+
+
+@traits.delete("/{name}")
+def delete_trait(store: StoreDep, name: str) -> dict[str, bool]:
+    store.write_sync(lambda con: tr.remove_computed(con, name))
+    return {"success": True}
+
+
+@audiences.get("")
+def list_audiences(store: StoreDep) -> list[dict[str, Any]]:
+    """Audiences with their size."""
+    sizes = dict(store.query("SELECT audience, count(*) FROM audience_members GROUP BY audience"))
+    with store.reading() as con:
+        return [
+            {**a.model_dump(mode="json"), "size": int(sizes.get(a.name, 0))}
+            for a in aud.list_audiences(con)
+        ]
+
+
+@audiences.put("/{name}")
+def put_audience(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """Define or replace an audience (body: {"condition": ...}); members are computed at once."""
+    audience = parse_spec(Audience, {**spec, "name": name}, "audience")
+    attach(store)
+    store.write_sync(lambda con: aud.define_audience(con, audience, utcnow()))
+    refresh(store, "audiences")
+    return {**audience.model_dump(mode="json"), "size": len(lookup.members(store, name))}
+
+
+@audiences.delete("/{name}")
+def delete_audience(store: StoreDep, name: str) -> dict[str, bool]:
+    store.write_sync(lambda con: aud.remove_audience(con, name))
+    return {"success": True}
+
+
+@audiences.post("/refresh")
+def refresh_audiences(store: StoreDep) -> dict[str, Any]:
+    """Recompute computed traits and audiences for every profile."""
+    return refresh(store).__dict__
+
+
+@audiences.get("/{name}/members", response_model=None)
+def members(store: StoreDep, name: str, format: Literal["json", "csv"] = "json") -> Any:
+    """Members of an audience; `?format=csv` exports them."""
+    rows = lookup.members(store, name)
+    if format == "csv":
+        out = io.StringIO()
+        w = csv.DictWriter(out, fieldnames=["profile_id", "user_id", "email", "entered_at"])
+        w.writeheader()
+        w.writerows(rows)
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    return {"audience": name, "size": len(rows), "members": rows}
+
+
+@privacy_router.post("/delete")
+def delete_user(
+    store: StoreDep,
+    user_id: str = Body(..., embed=True, alias="userId"),
+    suppress: bool = Body(False, embed=True),
+) -> dict[str, Any]:
+    """Delete everything about a user in one transaction; reports rows removed per table."""
+    return {"userId": user_id, "deleted": privacy.delete_user(store, user_id, suppress)}
+
+
+@privacy_router.get("/suppressions")
+def list_suppressions(store: StoreDep) -> list[dict[str, Any]]:
+    return privacy.suppressions(store)
+
+
+@privacy_router.put("/suppressions/{kind}/{value}")
+def add_suppression(
+    store: StoreDep, kind: Literal["user_id", "anonymous_id"], value: str, reason: str | None = None
+) -> dict[str, bool]:
+    """Suppress: future messages of this identifier get 200 and are dropped."""
+    privacy.suppress(store, value, kind, reason)
+    return {"success": True}
+
+
+@privacy_router.delete("/suppressions/{kind}/{value}")
+def lift_suppression(
+    store: StoreDep, kind: Literal["user_id", "anonymous_id"], value: str
+) -> dict[str, bool]:
+    """Lift a suppression."""
+    privacy.unsuppress(store, value, kind)
+    return {"success": True}
+
+
+for _sub in (profiles, traits, audiences, privacy_router):
+    router.include_router(_sub)

@@ -1,0 +1,156 @@
+"""Profiles: traits latest by event time, computed traits, consent history, REST API."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from identity_helpers import ingest, msg, profile_of
+from touchpath.profiles import attach
+from touchpath.profiles.lookup import show
+from touchpath.profiles.specs import ComputedTrait, parse_spec
+from touchpath.profiles.traits import define_computed
+from touchpath.store import Store
+from touchpath.store.store import utcnow
+
+
+@pytest.fixture
+def ustore(store: Store) -> Store:
+    attach(store)
+    return store
+
+
+def orders(uid: str, *amounts: float, start: int = 10) -> list[dict]:
+    return [
+        msg(
+            "track",
+            start + i,
+            userId=uid,
+            event="Order Completed",
+            properties={"revenue": a, "category": "shoes" if a > 50 else "socks"},
+        )
+        for i, a in enumerate(amounts)
+    ]
+
+
+def test_traits_are_latest_by_event_time_and_survive_merges(ustore: Store) -> None:
+    ingest(
+        ustore,
+        [
+            msg("identify", 5, anonymousId="a1", traits={"plan": "pro", "city": "Oslo"}),
+            msg("identify", 1, anonymousId="a1", traits={"plan": "free"}),
+        ],
+    )  # older, late
+    ingest(
+        ustore,
+        [
+            msg("identify", 3, userId="u1", traits={"city": "Bergen"}),
+            msg("identify", 4, userId="u1", anonymousId="a1"),
+        ],
+    )
+    p = show(ustore, "u1")
+    assert p["traits"]["plan"] == "pro"
+    assert p["traits"]["city"] == "Oslo"  # minute 5 beats minute 3 after the merge
+    assert profile_of(ustore, "anonymous_id", "a1") == p["profile_id"]
+
+
+def test_computed_traits_are_kept_current(ustore: Store) -> None:
+    specs = [
+        {"name": "orders", "op": "count", "event": {"event": "Order Completed"}},
+        {
+            "name": "revenue",
+            "op": "sum",
+            "event": {"event": "Order Completed"},
+            "property": "revenue",
+        },
+        {
+            "name": "avg_rev",
+            "op": "avg",
+            "event": {"event": "Order Completed"},
+            "property": "revenue",
+        },
+        {
+            "name": "top_cat",
+            "op": "most_frequent",
+            "event": {"event": "Order Completed"},
+            "property": "category",
+        },
+        {
+            "name": "first_cat",
+            "op": "first",
+            "event": {"event": "Order Completed"},
+            "property": "category",
+        },
+        {
+            "name": "cats",
+            "op": "unique_list",
+            "event": {"event": "Order Completed"},
+            "property": "category",
+        },
+        {
+            "name": "big",
+            "op": "count",
+            "within_days": 30,
+            "event": {
+                "event": "Order Completed",
+                "where": [{"property": "revenue", "op": "gt", "value": 50}],
+            },
+        },
+    ]
+    for s in specs:
+        trait = parse_spec(ComputedTrait, s, "t")
+        ustore.write_sync(lambda con, t=trait: define_computed(con, t, utcnow()))
+    ingest(ustore, orders("u1", 10, 80, 20))
+    c = show(ustore, "u1")["computed_traits"]
+    assert c == {
+        "orders": 3,
+        "revenue": 110.0,
+        "avg_rev": pytest.approx(110 / 3),
+        "top_cat": "socks",
+        "first_cat": "socks",
+        "cats": ["shoes", "socks"],
+        "big": 1,
+    }
+    ingest(ustore, orders("u1", 90, 95, start=20))
+    c = show(ustore, "u1")["computed_traits"]
+    assert (c["orders"], c["top_cat"], c["big"]) == (5, "shoes", 3)
+
+
+def test_consent_is_kept_with_its_history(ustore: Store) -> None:
+    def consent(minute: int, ads: bool) -> dict:
+        return msg(
+            "track",
+            minute,
+            userId="u1",
+            context={"consent": {"categoryPreferences": {"Advertising": ads, "Analytics": True}}},
+        )
+
+    ingest(ustore, [consent(1, True), consent(2, True), consent(3, False)])
+    p = show(ustore, "u1")
+    assert p["consent"] == {"Advertising": False, "Analytics": True}
+    assert [h["preferences"]["Advertising"] for h in p["consent_history"]] == [True, False]
+
+
+def test_rest_api(server) -> None:  # type: ignore[no-untyped-def]
+    attach(server.store)
+    ingest(
+        server.store,
+        [
+            msg("identify", 0, userId="u1", anonymousId="a1", traits={"email": "ann@shop.io"}),
+            *orders("u1", 10, 60),
+        ],
+    )
+    with httpx.Client(base_url=server.url) as http:
+        r = http.get("/api/profiles/lookup", params={"kind": "email", "value": "ann@shop.io"})
+        assert r.status_code == 200, r.text
+        pid = r.json()["profile_id"]
+        assert http.get(f"/api/profiles/{pid}/timeline").json()["total"] == 3
+        assert http.get("/api/profiles/a1/explain").json()["profile_id"] == pid
+        r = http.put(
+            "/api/traits/orders", json={"op": "count", "event": {"event": "Order Completed"}}
+        )
+        assert r.status_code == 200, r.text
+        assert http.get(f"/api/profiles/{pid}").json()["computed_traits"] == {"orders": 2}
+        bad = http.put("/api/traits/x", json={"op": "sum", "event": {"event": "Order Completed"}})
+        assert bad.status_code == 400 and "property" in bad.json()["error"]["message"]
+        assert http.get("/api/profiles/nobody").status_code == 404
