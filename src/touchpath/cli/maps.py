@@ -1,0 +1,190 @@
+"""`touchpath map ...`: validate, save, list, bind, render, discover, compare, schema."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
+from touchpath.errors import SpecError
+from touchpath.maps.bind import bind_map
+from touchpath.maps.bound import BoundMap
+from touchpath.maps.compare import compare_maps, render_compare
+from touchpath.maps.discover import discover_map, load_taxonomy
+from touchpath.maps.document import JourneyMap, dump_map, load_map_file, schema_text
+from touchpath.maps.library import get_map, list_maps, save_map
+from touchpath.maps.render import FORMATS, render
+from touchpath.store import Store
+
+map_app = typer.Typer(help="Journey maps: documents bound to live data.", no_args_is_help=True)
+app.add_typer(map_app, name="map")
+
+StartOpt = Annotated[
+    datetime | None, typer.Option(help="Only events at or after this UTC time.", show_default=False)
+]
+EndOpt = Annotated[
+    datetime | None, typer.Option(help="Only events before this UTC time.", show_default=False)
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")]
+
+
+def _doc(store: Store, ref: str) -> JourneyMap:
+    """A map from a YAML file path, or a saved/example map by name."""
+    path = Path(ref)
+    if path.suffix in (".yaml", ".yml", ".json") or path.is_file():
+        return load_map_file(path)
+    return get_map(store, ref)[0]
+
+
+def _write(data: bytes | str, out: Path | None) -> None:
+    if out is None:
+        if isinstance(data, bytes):
+            raise SpecError("--out: required for binary formats (png, pdf)")
+        typer.echo(data, nl=False)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data if isinstance(data, bytes) else data.encode())
+    console.print(f"wrote {out} ({out.stat().st_size:,} bytes)")
+
+
+@map_app.command("validate")
+def validate(files: list[Path]) -> None:
+    """Check map documents; errors name the path, e.g. stages[2].touchpoints[0].match.event."""
+    failed = 0
+    for f in files:
+        try:
+            doc = load_map_file(f)
+        except SpecError as exc:
+            failed += 1
+            console.print(f"[red]invalid[/] {exc}")
+        else:
+            console.print(f"[green]ok[/] {f}: {doc.name}, {len(doc.stages)} stages, "
+                          f"{len(doc.touchpoints())} touchpoints")  # fmt: skip
+    if failed:
+        raise typer.Exit(1)
+
+
+@map_app.command("schema")
+def schema(out: OutOpt = None) -> None:
+    """Print (or write) the JSON Schema of the map document."""
+    _write(schema_text(), out)
+
+
+@map_app.command("save")
+def save(file: Path, db: DbOpt = None) -> None:
+    """Save a new version of a map document in the store."""
+    doc = load_map_file(file)
+    with Store(settings_for(db).db, settings_for(db)) as store:
+        version = save_map(store, doc, file.read_text(encoding="utf-8"))
+    console.print(f"saved {doc.name} version {version}")
+
+
+@map_app.command("list")
+def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
+    """Saved maps (latest versions) and the shipped examples."""
+    with Store(settings_for(db).db, settings_for(db)) as store:
+        rows = [e.__dict__ for e in list_maps(store)]
+    print_rows(rows, "Journey maps", as_json)
+
+
+def _bind(store: Store, ref: str, start: datetime | None, end: datetime | None) -> BoundMap:
+    return bind_map(store, _doc(store, ref), start, end)
+
+
+@map_app.command("bind")
+def bind(
+    map_ref: Annotated[str, typer.Argument(metavar="MAP", help="A YAML file or a map name.")],
+    db: DbOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Bind a map to the events: numbers per stage and touchpoint, pain points, opportunities."""
+    with Store(settings_for(db).db, settings_for(db)) as store:
+        bm = _bind(store, map_ref, start, end)
+    if as_json or out:
+        _write(bm.model_dump_json(indent=2), out)
+        return
+    rows = [
+        {"stage": s.title, "touchpoint": t.name, "reach": t.persona.reach,
+         "to goal": None if t.persona.to_goal is None else round(t.persona.to_goal, 3),
+         "emotion": None if t.emotion is None else round(t.emotion, 2)}
+        for s in bm.stages for t in s.touchpoints
+    ]  # fmt: skip
+    print_rows(rows, f"{bm.map.heading}: {bm.persona_size:,} people", False)
+    print_rows(
+        [{"rank": p.rank, "kind": p.kind, "pain point": p.summary} for p in bm.pain_points[:10]],
+        "Pain points",
+        False,
+    )
+    for o in bm.opportunities[:10]:
+        console.print(f"• {o.text}")
+    for p in bm.pending:
+        console.print(f"[yellow]pending:[/] {p}")
+
+
+@map_app.command("render")
+def render_cmd(
+    map_ref: Annotated[str, typer.Argument(metavar="MAP", help="A YAML file or a map name.")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help=f"One of {', '.join(FORMATS)}.")] = "",
+    out: OutOpt = None,
+    db: DbOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+) -> None:
+    """Render a bound map as self-contained HTML, SVG, PNG or PDF (A3 landscape)."""
+    fmt = fmt or (out.suffix.lstrip(".") if out else "html")
+    with Store(settings_for(db).db, settings_for(db)) as store:
+        bm = _bind(store, map_ref, start, end)
+    _write(render(bm, fmt), out)
+
+
+@map_app.command("discover")
+def discover(
+    db: DbOpt = None,
+    name: Annotated[str, typer.Option(help="Name of the new map.")] = "discovered",
+    taxonomy: Annotated[
+        Path | None, typer.Option(help="YAML {stage: [event names]}; default built in.")
+    ] = None,
+    per_stage: Annotated[int, typer.Option(help="Touchpoints per stage.")] = 5,
+    goal: Annotated[str, typer.Option(help="Goal event.")] = "Order Completed",
+    start: StartOpt = None,
+    end: EndOpt = None,
+    out: OutOpt = None,
+) -> None:
+    """Write a current-state map discovered from the events; edit it and bind it again."""
+    tax = load_taxonomy(taxonomy.read_text(encoding="utf-8")) if taxonomy else None
+    with Store(settings_for(db).db, settings_for(db)) as store:
+        doc = discover_map(
+            store, name=name, taxonomy=tax, per_stage=per_stage, start=start, end=end, goal=goal
+        )
+    _write(dump_map(doc), out)
+
+
+@map_app.command("compare")
+def compare(
+    first: Annotated[str, typer.Argument(help="A YAML file or a map name.")],
+    second: Annotated[str, typer.Argument(help="A YAML file or a map name.")],
+    db: DbOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    second_start: Annotated[
+        datetime | None, typer.Option(help="Time range of the second map (default: the same).")
+    ] = None,
+    second_end: Annotated[datetime | None, typer.Option(help="End of the second range.")] = None,
+    out: OutOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Two maps side by side (or one map in two time ranges) with the differences marked."""
+    with Store(settings_for(db).db, settings_for(db)) as store:
+        a = _bind(store, first, start, end)
+        b = _bind(store, second, second_start or start, second_end or end)
+    if as_json:
+        console.print_json(json.dumps([d.__dict__ for d in compare_maps(a, b)]))
+        return
+    _write(render_compare(a, b, (first, second)), out)

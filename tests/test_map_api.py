@@ -1,0 +1,111 @@
+"""Journey maps over REST and the CLI, on a real server and a real store; discovery; compare."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from test_map_bind import DOC, shop
+from touchpath.cli import app
+from touchpath.maps.bind import bind_map
+from touchpath.maps.compare import compare_maps, render_compare
+from touchpath.maps.discover import discover_map, load_taxonomy
+from touchpath.maps.document import load_map
+from touchpath.maps.render.browser import open_page
+from touchpath.store import Store
+
+
+def test_rest_validate_save_bind_render(server) -> None:  # type: ignore[no-untyped-def]
+    shop(server.store)
+    with httpx.Client(base_url=server.url, timeout=60) as c:
+        bad = c.post(
+            "/api/maps/validate",
+            json={"yaml": "name: m\nstages: [{name: s, touchpoints: [{name: t, match: {}}]}]"},
+        )
+        assert bad.status_code == 400
+        assert bad.json()["error"]["message"] == "stages[0].touchpoints[0].match.event: required"
+        doc = DOC.model_dump(mode="json")
+        assert c.post("/api/maps", json=doc).json() == {"name": "shop", "version": 1}
+        names = {m["name"]: m for m in c.get("/api/maps").json()}
+        assert names["shop"]["version"] == 1 and names["demo-first-purchase"]["origin"] == "example"
+        bound = c.get("/api/maps/shop/bind").json()
+        app_checkout = next(
+            t for s in bound["stages"] for t in s["touchpoints"] if t["name"] == "Checkout app"
+        )
+        assert app_checkout["persona"]["to_goal"] == pytest.approx(0.5)
+        assert bound["pain_points"][0]["touchpoint"] == "Checkout app"
+        svg = c.get("/api/maps/shop/render.svg")
+        assert svg.headers["content-type"] == "image/svg+xml" and ">Checkout app</text>" in svg.text
+        assert c.get("/api/maps/shop/render.gif").status_code == 400
+        assert c.get("/api/maps/nope/bind").status_code == 404
+        page = c.get("/maps/shop")
+        assert page.status_code == 200 and "Checkout app" in page.text
+        found = c.post("/api/maps/discover", json={"decision": ["Checkout Started"]}).json()
+        assert [s["name"] for s in found["document"]["stages"]] == ["decision"]
+        assert c.get("/api/maps/schema").json()["title"] == "JourneyMap"
+
+
+def test_cli_validate_render_discover(tmp_path: Path) -> None:
+    db = tmp_path / "t.duckdb"
+    with Store(db) as store:
+        shop(store)
+    good, bad = tmp_path / "good.yaml", tmp_path / "bad.yaml"
+    good.write_text(
+        "name: shop\nstages: [{name: d, touchpoints: [{name: c, match: {event: Checkout Started}}]}]"
+    )
+    bad.write_text("name: shop\nstages: [{name: d, touchpoints: [{name: c, match: {}}]}]")
+    runner = CliRunner()
+    r = runner.invoke(app, ["map", "validate", str(good), str(bad)])
+    assert r.exit_code == 1
+    assert "stages[0].touchpoints[0].match.event: required" in r.output.replace("\n", "")
+    out = tmp_path / "m.svg"
+    r = runner.invoke(app, ["map", "render", str(good), "--db", str(db), "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.read_text().startswith("<svg") and "reach 40" in out.read_text()
+    disc = tmp_path / "d.yaml"
+    r = runner.invoke(app, ["map", "discover", "--db", str(db), "-o", str(disc)])
+    assert r.exit_code == 0, r.output
+    doc = load_map(disc.read_text())
+    assert doc.goal is not None and doc.goal.event == "Order Completed"
+    schema = tmp_path / "s.json"
+    assert runner.invoke(app, ["map", "schema", "-o", str(schema)]).exit_code == 0
+    assert (
+        schema.read_text()
+        == (Path(__file__).parents[1] / "schemas" / "journey-map.schema.json").read_text()
+    )
+
+
+def test_discovery_takes_stages_from_the_taxonomy(store: Store) -> None:
+    shop(store)
+    tax = load_taxonomy("look: [Product Viewed]\nbuy: [Checkout Started, Order Completed]\n")
+    doc = discover_map(store, taxonomy=tax, per_stage=2)
+    assert [s.name for s in doc.stages] == ["look", "buy"]
+    buy = [(t.match.event, t.match.channel) for t in doc.stages[1].touchpoints]
+    # the two most frequent pairs by people: Order Completed/direct (28), then a checkout (20)
+    assert buy[0] == ("Order Completed", "direct") and buy[1][0] == "Checkout Started"
+    bm = bind_map(store, doc)  # a discovered map binds like any other
+    assert bm.stage("look").persona.reach == 40
+
+
+@pytest.mark.browser
+def test_compare_marks_differences(store: Store) -> None:
+    shop(store)
+    a = bind_map(store, DOC)
+    edited = load_map(
+        "name: shop\ngoal: {event: Order Completed}\nstages:\n"
+        "  - {name: consideration, touchpoints: [{name: Viewed, match: {event: Product Viewed}}]}\n"
+        "  - {name: decision, touchpoints: [{name: Checkout app, match: {event: Checkout Started, channel: app}},"
+        " {name: One-click, match: {event: Order Completed}}]}\n"
+    )
+    b = bind_map(store, edited)
+    diffs = {(d.where, d.what) for d in compare_maps(a, b)}
+    assert ("experience", "stage only in the first") in diffs
+    assert ("decision · One-click", "touchpoint added") in diffs
+    assert ("decision · Checkout web", "touchpoint removed") in diffs
+    html = render_compare(a, b, ("current", "future"))
+    with open_page(html) as page:
+        assert page.locator("#map svg").count() == 2
+        assert page.locator("tr.changed").count() == len(compare_maps(a, b))
