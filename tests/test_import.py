@@ -316,11 +316,12 @@ def test_segment_jsonl_goes_through_the_collector_rules(store: Store, tmp_path: 
     ]  # fmt: skip
     lines = [orjson.dumps(m).decode() for m in messages]
     lines.insert(2, "{not json")
+    lines.append(lines[0])  # the same messageId again: a duplicate, as at the collector
     path = tmp_path / "segment.jsonl.gz"
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
     report = import_file(store, path)
     assert report.format == "segment"
-    assert (report.rows, report.imported, report.bad) == (5, 3, 2)
+    assert (report.rows, report.imported, report.duplicates, report.bad) == (6, 3, 1, 2)
     assert [(b.line, b.reason) for b in report.bad_rows] == [
         (3, "line: not a JSON object"),
         (4, "userId or anonymousId: one is required"),

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Literal
@@ -267,7 +268,6 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         exp.EQ(this=exp.column("store_rejects"), expression=exp.true()),
         exp.EQ(this=exp.column("rejects_table"), expression=_str("csv_rejects")),
         exp.EQ(this=exp.column("rejects_scan"), expression=_str("csv_scan")),
-        exp.EQ(this=exp.column("parallel"), expression=exp.false()),
     )
     try:
         con.execute(f"CREATE TABLE raw AS SELECT * FROM {_sql(read)}")
@@ -276,7 +276,7 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     # DuckDB numbers rejected records as lines (header = 1). Good rows keep file order; the
     # line of the k-th good row is k + 1 + the rejected lines before it.
     con.execute(
-        f"""
+        """
         CREATE TABLE bad_lines AS
         SELECT line::BIGINT AS line, any_value(error_type)::VARCHAR AS error_type,
                string_agg(DISTINCT error_message, '; ') AS message,
@@ -286,12 +286,18 @@ def _load_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         SELECT line - 2 - (row_number() OVER (ORDER BY line) - 1) AS good_before,
                row_number() OVER (ORDER BY line) AS n
         FROM bad_lines;
+        """
+    )
+    if not con.execute("SELECT count(*) FROM bad_lines").fetchall()[0][0]:
+        con.execute(f"CREATE VIEW src AS SELECT *, (rowid + 2)::BIGINT AS {_LINE} FROM raw")
+        return
+    con.execute(
+        f"""
         CREATE TABLE src AS
-        SELECT r.*, (r.k + 1 + coalesce(b.n, 0))::BIGINT AS {_LINE}
+        SELECT r.* EXCLUDE (k), (r.k + 1 + coalesce(b.n, 0))::BIGINT AS {_LINE}
         FROM (SELECT *, rowid + 1 AS k FROM raw) r
         ASOF LEFT JOIN (SELECT good_before, max(n) AS n FROM bad_steps GROUP BY good_before) b
             ON r.k > b.good_before;
-        ALTER TABLE src DROP COLUMN k;
         DROP TABLE raw;
         """
     )
@@ -537,20 +543,37 @@ def _mapped_sql(
             {_sql(props)} AS properties, {_sql(_str(_CONTEXT))}::JSON AS context
         FROM src {"WHERE j IS NOT NULL" if table.jsonl else ""}
     )
-    SELECT line, message_id, 'track' AS type, event, anonymous_id, user_id, timestamp,
-        coalesce(given_channel, {_sql(channel_case())}) AS channel, context, properties,
+    , keyed AS (
+        -- The rules read only these properties (and the constant context), so the channel is
+        -- derived once per distinct key, not once per row.
+        SELECT *, json_object('channel', json_extract(properties, '$.channel'),
+            'referrer', json_extract(properties, '$.referrer'),
+            'url', json_extract(properties, '$.url'))::VARCHAR AS channel_key
+        FROM b
+    ), channels AS (
+        SELECT event, channel_key, {_sql(channel_case())} AS channel
+        FROM (SELECT DISTINCT event, channel_key, channel_key::JSON AS properties,
+                     {_sql(_str(_CONTEXT))}::JSON AS context
+              FROM keyed WHERE given_channel IS NULL)
+    )
+    SELECT line, message_id, 'track' AS type, k.event, anonymous_id, user_id,
+        NULL::VARCHAR AS group_id, NULL::VARCHAR AS previous_id, timestamp,
+        timestamp AS original_timestamp, NULL::TIMESTAMP AS sent_at,
+        coalesce(given_channel, c.channel) AS channel, context, properties, NULL::JSON AS traits,
         CASE WHEN user_id IS NULL AND anonymous_id IS NULL THEN 'person'
-             WHEN event IS NULL THEN 'event'
+             WHEN k.event IS NULL THEN 'event'
              WHEN timestamp IS NULL THEN 'time' END AS field,
         CASE WHEN user_id IS NULL AND anonymous_id IS NULL
                   THEN {_sql(_str(f"person: missing ({who} is empty)"))}
-             WHEN event IS NULL THEN {_sql(_str(f"event: missing ({ev_where} is empty)"))}
+             WHEN k.event IS NULL THEN {_sql(_str(f"event: missing ({ev_where} is empty)"))}
              WHEN time_text IS NULL OR trim(time_text) = ''
                   THEN {_sql(_str(f"time: missing ({r.time!r} is empty)"))}
              WHEN timestamp IS NULL
                   THEN 'time: cannot read ''' || time_text || '''' || {_sql(_str(fmt))} END
-             AS reason
-    FROM b
+             AS reason,
+        false AS repeat
+    FROM keyed k LEFT JOIN channels c
+        ON c.event IS NOT DISTINCT FROM k.event AND c.channel_key = k.channel_key
     """
 
 
@@ -574,7 +597,6 @@ def _map_segment(con: duckdb.DuckDBPyConnection, digest: str, source_id: str) ->
             "type": pa.array(staged.types, pa.string()),
             "reason": pa.array(staged.reasons, pa.string()),
             "batch_sent_at": pa.array([None] * len(rows), pa.string()),
-            "has_id": pa.array([b'"messageId"' in r.encode() for _, r in rows], pa.bool_()),
         }
     )
     con.register("staged", table)
@@ -588,7 +610,10 @@ def _map_segment(con: duckdb.DuckDBPyConnection, digest: str, source_id: str) ->
             n.type, n.event, n.anonymous_id, n.user_id, n.group_id, n.previous_id, n.timestamp,
             n.original_timestamp, n.sent_at, n.channel, n.context, n.properties, n.traits,
             CASE WHEN n.reason IS NOT NULL THEN split_part(n.reason, ':', 1) END AS field,
-            n.reason
+            n.reason,
+            -- a messageId seen earlier in the same file is a duplicate, as the collector has it
+            n.reason IS NULL AND row_number() OVER (
+                PARTITION BY n.message_id, n.reason IS NULL ORDER BY n.ord) > 1 AS repeat
         FROM n JOIN staged s USING (ord)
         """
     )
@@ -596,46 +621,50 @@ def _map_segment(con: duckdb.DuckDBPyConnection, digest: str, source_id: str) ->
 
 
 # ------------------------------------------------------------------------------- writing
-_EVENT_COLS = (
-    "message_id, source, type, event, anonymous_id, user_id, group_id, previous_id, timestamp, "
-    "original_timestamp, sent_at, received_at, channel, context, properties, traits"
+_CHUNK_COLS = (
+    "message_id, type, event, anonymous_id, user_id, group_id, previous_id, timestamp, "
+    "original_timestamp, sent_at, channel, context, properties, traits"
 )
 
 
 def _insert_chunk(
-    con: duckdb.DuckDBPyConnection, first_seq: int, *, chunk: pa.Table, counts: dict[str, int]
+    con: duckdb.DuckDBPyConnection,
+    first_seq: int,
+    *,
+    chunk: pa.Table,
+    source_id: str,
+    received_at: datetime,
+    counts: dict[str, int],
 ) -> int:
     """In the writer: insert the rows of `chunk` not yet in the log, numbered from first_seq."""
     con.register("import_chunk", chunk)
     try:
-        con.execute(
-            """
-            CREATE OR REPLACE TEMP TABLE import_new AS
-            SELECT c.*, EXISTS (SELECT 1 FROM suppressions x
-                    WHERE (x.kind = 'user_id' AND x.value = c.user_id)
-                       OR (x.kind = 'anonymous_id' AND x.value = c.anonymous_id)) AS suppressed
+        (suppressed,) = con.execute(
+            "SELECT count(*) FROM import_chunk c WHERE EXISTS (SELECT 1 FROM suppressions x "
+            "WHERE (x.kind = 'user_id' AND x.value = c.user_id) "
+            "OR (x.kind = 'anonymous_id' AND x.value = c.anonymous_id))"
+        ).fetchall()[0]
+        (inserted,) = con.execute(
+            f"""
+            INSERT INTO events (seq, source, received_at, {_CHUNK_COLS})
+            SELECT {int(first_seq)} + row_number() OVER (ORDER BY line) - 1, ?, ?,
+                {_CHUNK_COLS}
             FROM import_chunk c
             WHERE NOT EXISTS (SELECT 1 FROM events e
-                              WHERE e.source = c.source AND e.message_id = c.message_id)
-            QUALIFY row_number() OVER (PARTITION BY c.message_id ORDER BY c.line) = 1
-            """
-        )
-        (new, suppressed) = con.execute(
-            "SELECT count(*), count(*) FILTER (suppressed) FROM import_new"
+                              WHERE e.source = ? AND e.message_id = c.message_id)
+              AND NOT EXISTS (SELECT 1 FROM suppressions x
+                              WHERE (x.kind = 'user_id' AND x.value = c.user_id)
+                                 OR (x.kind = 'anonymous_id' AND x.value = c.anonymous_id))
+            ORDER BY line
+            """,
+            [source_id, received_at, source_id],
         ).fetchall()[0]
-        con.execute(
-            f"INSERT INTO events (seq, {_EVENT_COLS}) "
-            f"SELECT {int(first_seq)} + row_number() OVER (ORDER BY line) - 1, {_EVENT_COLS} "
-            "FROM import_new WHERE NOT suppressed ORDER BY line"
-        )
-        con.execute("DROP TABLE import_new")
     finally:
         con.unregister("import_chunk")
-    inserted = int(new) - int(suppressed)
-    counts["imported"] += inserted
+    counts["imported"] += int(inserted)
     counts["suppressed"] += int(suppressed)
-    counts["duplicates"] += chunk.num_rows - int(new)
-    return inserted
+    counts["duplicates"] += chunk.num_rows - int(inserted) - int(suppressed)
+    return int(inserted)
 
 
 def _insert_rejected(con: duckdb.DuckDBPyConnection, bad: pa.Table) -> None:
@@ -750,37 +779,31 @@ def import_file(
             """,
             [source_id, received_at],
         )
-        con.execute(
-            f"""
-            CREATE TABLE good AS
-            SELECT row_number() OVER (ORDER BY line) AS rn, line, message_id,
-                ?::VARCHAR AS source, type, event, anonymous_id, user_id,
-                {"group_id, previous_id" if segment else "NULL::VARCHAR AS group_id, NULL::VARCHAR AS previous_id"},
-                timestamp, {"original_timestamp, sent_at" if segment else "timestamp AS original_timestamp, NULL::TIMESTAMP AS sent_at"},
-                ?::TIMESTAMP AS received_at, channel, context, properties,
-                {"traits" if segment else "NULL::JSON AS traits"}
-            FROM mapped WHERE reason IS NULL ORDER BY line
-            """,
-            [source_id, received_at],
-        )
-        (n_good,) = con.execute("SELECT count(*) FROM good").fetchall()[0]
+        n_good, repeats, max_line = con.execute(
+            "SELECT count(*) FILTER (NOT repeat), count(*) FILTER (repeat), "
+            "coalesce(max(line), 0) FROM mapped WHERE reason IS NULL"
+        ).fetchall()[0]
         (n_bad,) = con.execute("SELECT count(*) FROM bad").fetchall()[0]
-        counts = {"imported": 0, "duplicates": 0, "suppressed": 0}
+        counts = {"imported": 0, "duplicates": int(repeats), "suppressed": 0}
+        insert = partial(_insert_chunk, source_id=source_id, received_at=received_at, counts=counts)
         done = 0
         if progress:
             progress(0, int(n_good))
         pending: Future[int] | None = None
-        for start in range(1, int(n_good) + 1, chunk_rows):
+        for start in range(0, int(max_line) + 1, chunk_rows):
             chunk = con.sql(
-                "SELECT * EXCLUDE (rn) FROM good WHERE rn BETWEEN ? AND ?",
-                params=[start, start + chunk_rows - 1],
+                f"SELECT line, {_CHUNK_COLS} FROM mapped "
+                "WHERE reason IS NULL AND NOT repeat AND line >= ? AND line < ?",
+                params=[start, start + chunk_rows],
             ).to_arrow_table()
+            if not chunk.num_rows:
+                continue
             # The next chunk is read while the writer inserts this one.
             if pending is not None:
                 pending.result()
                 if progress:
                     progress(done, int(n_good))
-            pending = store.append_events(partial(_insert_chunk, chunk=chunk, counts=counts))
+            pending = store.append_events(partial(insert, chunk=chunk))
             done += chunk.num_rows
         if pending is not None:
             pending.result()
@@ -811,7 +834,7 @@ def import_file(
         source_id=source_id,
         digest=digest,
         mapping=resolved,
-        rows=int(n_good) + int(n_bad),
+        rows=int(n_good) + int(repeats) + int(n_bad),
         imported=counts["imported"],
         duplicates=counts["duplicates"],
         suppressed=counts["suppressed"],
