@@ -1,0 +1,120 @@
+"""Benchmark: funnels, paths and retention on the 1M and 10M demo event logs.
+
+    python bench/analytics_funnels.py              # 1M and 10M
+    python bench/analytics_funnels.py --sizes 1M
+
+The demo stores are the ones bench/analytics_insights.py builds (stage_messages + Store.ingest
+in big groups), copied to bench/out/funnels_<size>.duckdb so runs do not fight over the file.
+The ordered funnel runs beside ClickHouse's windowFunnel (chdb) on the same events, exported
+once to Parquet (export time not counted); both give per-level counts, which must be equal.
+The table gives the best of `--repeat` runs and the peak RSS growth during the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import chdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from analytics_insights import OUT, build, measure
+
+from touchpath.analytics import api
+from touchpath.analytics.funnels import FunnelSpec
+from touchpath.store import Store
+
+FUNNEL = FunnelSpec.model_validate(
+    {
+        "steps": [
+            {"event": "Product Viewed"},
+            {"event": "Product Added"},
+            {"event": "Checkout Started"},
+            {"event": "Order Completed"},
+        ],
+        "window": "7d",
+    }
+)
+
+
+def store_for(label: str) -> Path:
+    mine = OUT / f"funnels_{label}.duckdb"
+    if not mine.exists():
+        shutil.copyfile(build(label), mine)
+    return mine
+
+
+def chdb_funnel(parquet: Path) -> list[int]:
+    conds = ", ".join(f"event = '{s.event}'" for s in FUNNEL.steps)
+    names = ", ".join(f"'{s.event}'" for s in FUNNEL.steps)
+    out = chdb.query(
+        f"SELECT level, count() FROM (SELECT pid, windowFunnel({FUNNEL.window})(ts, {conds}) AS level "
+        f"FROM file('{parquet}', Parquet) WHERE event IN ({names}) GROUP BY pid) GROUP BY level",
+        "CSV",
+    )
+    by = {int(a): int(b) for a, b in (x.split(",") for x in str(out).split())}
+    return [sum(n for lv, n in by.items() if lv >= k) for k in range(1, len(FUNNEL.steps) + 1)]
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["1M", "10M"])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    print(f"{'events':>7} | {'analysis':<40} | {'seconds':>8} | {'peak MB':>8}")
+    print(f"{'-' * 7}-+-{'-' * 40}-+-{'-' * 8}-+-{'-' * 8}")
+    for label in args.sizes:
+        path = store_for(label)
+        with Store(path) as store:
+            (n,) = store.query("SELECT count(*) FROM events")[0]
+            parquet = OUT / f"funnels_{label}.parquet"
+            if not parquet.exists():
+                store.query(
+                    "COPY (SELECT profile_id AS pid, epoch(timestamp)::UBIGINT AS ts, event "
+                    f"FROM resolved_events) TO '{parquet}' (FORMAT parquet)"
+                )
+            cases: list[tuple[str, Any]] = [
+                ("funnel 4 steps ordered 7d (touchpath)", lambda: api.funnel(store, FUNNEL)),
+                ("funnel 4 steps windowFunnel (chdb)", lambda p=parquet: chdb_funnel(p)),
+                (
+                    "funnel strict",
+                    lambda: api.funnel(store, FUNNEL.model_copy(update={"order": "strict"})),
+                ),
+                (
+                    "funnel any order",
+                    lambda: api.funnel(store, FUNNEL.model_copy(update={"order": "any"})),
+                ),
+                (
+                    "funnel + channel breakdown + week trend",
+                    lambda: api.funnel(
+                        store,
+                        {**FUNNEL.model_dump(), "breakdown": {"by": "channel"}, "trend": "week"},
+                    ),
+                ),
+                (
+                    "paths from Home, 5 steps",
+                    lambda: api.paths(store, {"start": {"event": "Home"}}),
+                ),
+                (
+                    "retention weekly, Order Completed",
+                    lambda: api.retention(store, {"cohort_event": {"event": "Order Completed"}}),
+                ),
+            ]
+            results: dict[str, Any] = {}
+            for name, fn in cases:
+                secs, peak, res = measure(fn, args.repeat)
+                results[name] = res
+                print(f"{n / 1e6:>6.1f}M | {name:<40} | {secs:8.3f} | {peak:8.0f}", flush=True)
+            ours = results["funnel 4 steps ordered 7d (touchpath)"].counts()
+            theirs = results["funnel 4 steps windowFunnel (chdb)"]
+            print(f"        per-level counts touchpath {ours} chdb {theirs} equal={ours == theirs}")
+
+
+if __name__ == "__main__":
+    t0 = time.perf_counter()
+    main()
+    print(f"total {time.perf_counter() - t0:.0f}s")
