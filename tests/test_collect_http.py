@@ -205,6 +205,11 @@ def _big_message(size: int) -> dict[str, Any]:
         ("/v1/track", lambda: b"not json", "invalid JSON"),
         ("/v1/batch", lambda: b'{"batch": {"type": "track"}}', "batch"),
         ("/v1/batch", lambda: b'{"nobatch": []}', "batch"),
+        (
+            "/v1/batch",
+            lambda: b'{"batch": [{"type": "track", "event": "\xff"}]}',
+            "body: not UTF-8 at byte 39",
+        ),
     ],
     ids=[
         "message>32KB",
@@ -215,6 +220,7 @@ def _big_message(size: int) -> dict[str, Any]:
         "bad-json-single",
         "batch-not-a-list",
         "batch-missing",
+        "not-utf8",
     ],
 )
 def test_limits_and_invalid_json_are_400(

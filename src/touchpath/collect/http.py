@@ -69,6 +69,10 @@ def decode_request(
 ) -> tuple[list[bytes], str | None, str | None]:
     """Split a request body into raw messages; returns (raws, body write key, batch sentAt)."""
     try:
+        body.decode("utf-8")  # JSON is UTF-8; msgspec does not look inside the raw messages
+    except UnicodeDecodeError as exc:
+        raise BadRequest(f"body: not UTF-8 at byte {exc.start}") from None
+    try:
         if route_type is None:
             parsed = _decode_batch(body)
             raws = [bytes(r) for r in parsed.batch]

@@ -532,7 +532,8 @@ def _staged_table(
     table = pa.table(
         {
             "ord": pa.array(range(len(raws)), pa.int64()),
-            "raw": pa.array(raws, pa.string()),
+            # bytes -> string directly validates UTF-8 object by object (~30x slower than this).
+            "raw": pa.array(raws, pa.binary()).cast(pa.string()),
             "source": pa.array(sources, pa.string()),
             "received_at": pa.array(received, pa.timestamp("us")),
             "message_id": pa.array(mids, pa.string()),
