@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
 from touchpath.analytics.common import EventMatch, TimeRange
 from touchpath.analytics.discovery import (
@@ -19,6 +24,7 @@ from touchpath.analytics.discovery import (
     stage_flow,
 )
 from touchpath.analytics.testing import journeys_for
+from touchpath.cli import app
 from touchpath.errors import SpecError
 from touchpath.store import Store
 
@@ -160,3 +166,42 @@ def test_specs_are_validated() -> None:
     with pytest.raises(ValidationError):
         DfgSpec.model_validate({"kind": "dfg", "bogus": 1})
     assert DfgSpec.model_validate_json(DfgSpec(stages=STAGES).model_dump_json()).stages == STAGES
+
+
+def test_rest_and_cli(server: Any, tmp_path: Path) -> None:
+    journeys_for(server.store, STAGED)
+    stages = [{"name": s.name, "events": [e if isinstance(e, str) else e.model_dump()
+                                          for e in s.events]} for s in STAGES]  # fmt: skip
+    r = httpx.post(f"{server.url}/api/analytics/conformance", json={"stages": stages})
+    assert r.status_code == 200, r.text
+    assert (r.json()["cases"], r.json()["conforming"]) == (4, 3)
+    r = httpx.post(f"{server.url}/api/analytics/dfg", json={"stages": stages, "top_k": 1})
+    assert r.json()["edges"] == [
+        {"source": "awareness", "target": "decision", "frequency": 3, "cases": 2,
+         "median_seconds": 60.0, "p90_seconds": 108.0},  # 120 s (from Home), 60 s, 60 s
+    ]  # fmt: skip
+    r = httpx.post(f"{server.url}/api/analytics/variants", json={"limit": 1})
+    assert r.json()["variants"][0]["cases"] == 1 and r.json()["cases"] == 5
+    bad = httpx.post(f"{server.url}/api/analytics/dfg", json={"coverage": 2})
+    assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("coverage:")
+    bad = httpx.post(f"{server.url}/api/analytics/conformance", json={"stages": stages[:1]})
+    assert bad.status_code == 400 and "at least 2 stages" in bad.json()["error"]["message"]
+
+    db = ["--db", str(server.store.path)]
+    out = CliRunner().invoke(
+        app, ["conformance", *db, "--stage", "awareness=Home,Product Viewed",
+              "--stage", "decision=Checkout Started", "--stage", "purchase=Order Completed",
+              "--json"],
+    )  # fmt: skip
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["share_conforming"] == 0.75
+    spec = tmp_path / "dfg.yaml"
+    spec.write_text("include: [Checkout Started, Order Completed]\n")
+    out = CliRunner().invoke(app, ["dfg", *db, "--spec", str(spec)])
+    assert out.exit_code == 0, out.output
+    assert "Checkout Started" in out.output and "Order Completed" in out.output
+    assert "Product Viewed" not in out.output
+    out = CliRunner().invoke(app, ["variants", *db, "--limit", "2"])
+    assert out.exit_code == 0 and "Variants" in out.output
+    out = CliRunner().invoke(app, ["dfg", *db, "--stage", "oops"])
+    assert out.exit_code != 0

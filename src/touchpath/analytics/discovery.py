@@ -233,15 +233,21 @@ def dfg_sql(spec: DfgSpec) -> tuple[str, str]:
                  lag(activity) OVER w AS prior
           FROM j WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq))
     """
-    top = f"LIMIT {int(spec.top_k)}" if spec.top_k else ""
+    # QUALIFY row_number() rather than LIMIT: DuckDB 2.0.0 can drop a LIMIT over a LEFT JOIN
+    # to an empty table, which resolved_events is before identity has run.
+    top = (
+        f"QUALIFY row_number() OVER (ORDER BY count(*) DESC, source, target) <= {int(spec.top_k)}"
+        if spec.top_k
+        else ""
+    )
     edges = f"""{flow}
     SELECT activity AS source, target, count(*) AS frequency,
            count(DISTINCT case_id) AS cases,
            median(epoch(target_ts - ts)) AS median_seconds,
            quantile_cont(epoch(target_ts - ts), 0.9) AS p90_seconds
     FROM f WHERE target IS NOT NULL
-    GROUP BY ALL HAVING count(*) >= {int(spec.min_frequency)}
-    ORDER BY frequency DESC, source, target {top}
+    GROUP BY activity, target HAVING count(*) >= {int(spec.min_frequency)} {top}
+    ORDER BY frequency DESC, source, target
     """
     nodes = f"""{flow}
     SELECT activity, count(*) AS frequency, count(DISTINCT case_id) AS cases,
@@ -328,7 +334,8 @@ def variants_sql(spec: VariantsSpec) -> str:
            FROM vc)
     SELECT variant, n, n / total, upto / total, duration, total, distinct_n
     FROM vr WHERE upto - n < {float(spec.coverage or 1.0)} * total
-    ORDER BY n DESC, variant LIMIT {int(spec.limit)}
+    QUALIFY row_number() OVER (ORDER BY n DESC, variant) <= {int(spec.limit)}
+    ORDER BY n DESC, variant
     """
 
 
@@ -422,8 +429,10 @@ def conformance_sql(spec: ConformanceSpec) -> tuple[str, str]:
     deviations = f"""{steps}
     SELECT kind, from_stage, to_stage, count(DISTINCT case_id) AS n,
            (SELECT cases FROM totals), (SELECT n FROM bad)
-    FROM d GROUP BY ALL ORDER BY n DESC, kind, from_stage NULLS FIRST, to_stage
-    LIMIT {int(spec.limit)}
+    FROM d GROUP BY kind, from_stage, to_stage
+    QUALIFY row_number() OVER (ORDER BY count(DISTINCT case_id) DESC, kind,
+                               from_stage NULLS FIRST, to_stage) <= {int(spec.limit)}
+    ORDER BY n DESC, kind, from_stage NULLS FIRST, to_stage
     """
     reach = f"""{steps}
     SELECT src, count(DISTINCT case_id), (SELECT cases FROM totals), (SELECT n FROM bad)

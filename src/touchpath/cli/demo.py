@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from touchpath.analytics import sentiment
 from touchpath.cli.base import app, console, settings_for
 from touchpath.store import Store, explore
 from touchpath.web.server import serving
@@ -41,6 +42,7 @@ def demo(
     settings = settings_for(db, host=host, port=port)
     business = DemoBusiness(DemoConfig(customers=customers, days=days, seed=seed))
     with Store(settings.db, settings) as store, serving(settings, store) as url:
+        sentiment.attach(store)
         console.print(f"Touchpath is serving [bold]{url}[/] (store {settings.db})")
         console.print(f"  live events  {url}/\n  REST API     {url}/docs")
         loaded = store.query("SELECT count(*) FROM events")[0][0]

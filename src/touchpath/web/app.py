@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from touchpath import __version__
+from touchpath.analytics import sentiment
 from touchpath.collect.http import router as collect_router
 from touchpath.errors import (
     BadRequest,
@@ -26,6 +27,7 @@ from touchpath.profiles import attach as attach_unify
 from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.web import analytics_api, api, imports_api, profiles_api
+from touchpath.web.insights_api import router as insights_router
 
 __all__ = ["create_app"]
 
@@ -54,6 +56,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.store = store if store is not None else Store(settings.db, settings)
         attach_unify(app.state.store, settings)
+        sentiment.attach(app.state.store)
         try:
             yield
         finally:
@@ -87,6 +90,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(profiles_api.router)
     app.include_router(analytics_api.router)
     app.include_router(imports_api.router)
+    app.include_router(insights_router)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
