@@ -59,7 +59,12 @@ def main() -> None:
         events = store.query("SELECT count(*) FROM events")[0][0]
         rows = []
         for workers in (1, 2, 4):
-            rows.append((f"bind, {workers} worker(s)", timed(lambda w=workers: bind_map(store, doc, workers=w))))
+            rows.append(
+                (
+                    f"bind, {workers} worker(s)",
+                    timed(lambda w=workers: bind_map(store, doc, workers=w)),
+                )
+            )
         bm = bind_map(store, doc)
         rows.append(("render svg", timed(lambda: render_svg(bm))))
         rows.append(("render html", timed(lambda: render_html(bm))))
