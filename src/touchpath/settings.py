@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     writer_max_batch: int = Field(
         default=20_000, description="Most messages the writer commits in one transaction."
     )
+    listener_delay_seconds: float = Field(
+        default=1.0,
+        description=(
+            "While ingest keeps the writer busy, commit listeners (identity, sentiment) run at "
+            "most this long after a commit, over every event committed since they last ran."
+        ),
+    )
     max_message_bytes: int = Field(default=32 * 1024, description="Largest accepted message.")
     max_request_bytes: int = Field(default=500 * 1024, description="Largest accepted request body.")
     max_batch_messages: int = Field(default=2_500, description="Most messages in one batch.")

@@ -87,5 +87,5 @@ def _load(store: Store, business: object, url: str) -> None:
         progress.update(task, total=sent, completed=sent)
     store.wait_idle()
     truth_path = store.path.with_suffix(".truth.json")
-    truth_path.write_text(business.truth().to_json())
+    truth_path.write_bytes(business.truth().to_json())
     console.print(f"sent {sent:,} messages; ground truth written to {truth_path}")

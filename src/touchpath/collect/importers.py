@@ -42,7 +42,7 @@ from touchpath.errors import ImportFailed, NotFound, SpecError
 from touchpath.events.channels import channel_case
 from touchpath.events.message import stage_messages
 from touchpath.store import Store, utcnow
-from touchpath.store.ingest import NORMALISE_SQL
+from touchpath.store.ingest import NORMALISE_SQL, staged_table
 
 __all__ = [
     "FORMATS",
@@ -586,19 +586,7 @@ def _map_segment(con: duckdb.DuckDBPyConnection, digest: str, source_id: str) ->
     staged = stage_messages(
         [raw.encode() for _, raw in rows], source=source_id, received_at=received_at
     )
-    lines = [line for line, _ in rows]
-    table = pa.table(
-        {
-            "ord": pa.array(lines, pa.int64()),
-            "raw": pa.array([raw for _, raw in rows], pa.string()),
-            "source": pa.array([source_id] * len(rows), pa.string()),
-            "received_at": pa.array([received_at] * len(rows), pa.timestamp("us")),
-            "message_id": pa.array(staged.message_ids, pa.string()),
-            "type": pa.array(staged.types, pa.string()),
-            "reason": pa.array(staged.reasons, pa.string()),
-            "batch_sent_at": pa.array([None] * len(rows), pa.string()),
-        }
-    )
+    table, _ = staged_table([staged], ords=[line for line, _ in rows])
     con.register("staged", table)
     con.execute(
         f"""

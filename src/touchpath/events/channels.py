@@ -12,13 +12,14 @@ whole batch, and docs/collect.md prints it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 import sqlglot
 from sqlglot import exp
 
-__all__ = ["CHANNELS", "FIELDS", "RULES", "Rule", "channel_case"]
+__all__ = ["CHANNELS", "FIELDS", "RULES", "FieldSQL", "Rule", "channel_case", "field_expr"]
 
 CHANNELS: tuple[str, ...] = (
     "paid_search",
@@ -51,7 +52,7 @@ FIELDS: dict[str, str] = {
     ),
     "library": "lower(json_extract_string(context, '$.library.name'))",
     "device_type": "lower(json_extract_string(context, '$.device.type'))",
-    "has_app": "json_extract(context, '$.app') IS NOT NULL",
+    "has_app": "json_extract_string(context, '$.app') IS NOT NULL",
     "event": "event",
 }
 """SQL over the event-log columns `context`, `properties` (JSON) and `event` for each field."""
@@ -72,6 +73,12 @@ APP_LIBRARIES = (
 PAID_MEDIA = ("cpc", "ppc", "paid", "paidsearch", "paid_search", "paid-search", "sem", "cpa")
 
 Op = Literal["in", "regex", "true", "not_null", "prefix"]
+FieldSQL = Callable[[str], exp.Expr]
+
+
+def field_expr(name: str) -> exp.Expr:
+    """The SQL of field `name` over the event-log columns, from `FIELDS`."""
+    return sqlglot.parse_one(FIELDS[name], read="duckdb")
 
 
 @dataclass(frozen=True)
@@ -85,8 +92,9 @@ class Rule:
     also: Rule | None = None  # a second condition that must hold too
     note: str = ""
 
-    def condition(self) -> exp.Expr:
-        column = sqlglot.parse_one(FIELDS[self.field], read="duckdb")
+    def condition(self, field: FieldSQL | None = None) -> exp.Expr:
+        """The rule's test; `field(name)` gives each field's SQL (default: `FIELDS`)."""
+        column = (field or field_expr)(self.field)
         cond: exp.Expr
         if self.op == "in":
             cond = exp.In(this=column, expressions=[exp.Literal.string(v) for v in self.values])
@@ -104,7 +112,7 @@ class Rule:
         else:
             cond = column
         if self.also is not None:
-            cond = exp.and_(cond, self.also.condition())
+            cond = exp.and_(cond, self.also.condition(field))
         return exp.paren(cond, copy=False)
 
 
@@ -163,19 +171,27 @@ RULES: tuple[Rule, ...] = (
 """The rule table, first match wins. `<explicit>` takes the value of properties.channel."""
 
 
-def channel_case() -> exp.Expr:
-    """One SQL CASE over `context`, `properties` and `event` that gives the channel."""
+def channel_case(field: FieldSQL | None = None) -> exp.Expr:
+    """One SQL CASE that gives the channel.
+
+    By default each field is computed inline from `context`, `properties` and `event`. A caller
+    that computes the fields once as columns (the ingest path does, since the referrer host is
+    tested by several rules) passes `field=lambda name: exp.column(...)`.
+    """
+    field = field or field_expr
     case = exp.Case()
     for rule in RULES:
         if rule.channel == "<explicit>":
-            value: exp.Expr = sqlglot.parse_one(FIELDS["prop_channel"], read="duckdb")
+            value: exp.Expr = field("prop_channel")
         else:
             value = exp.Literal.string(rule.channel)
-        cond: exp.Expr = rule.condition()
+        cond: exp.Expr = rule.condition(field)
         if rule.field == "referrer_host":
             # A referrer on the page's own host is navigation within the site, not a source.
-            same_host = sqlglot.parse_one(
-                f"coalesce({FIELDS['referrer_host']} = {FIELDS['page_host']}, false)", read="duckdb"
+            same_host = exp.func(
+                "coalesce",
+                exp.EQ(this=field("referrer_host"), expression=field("page_host")),
+                exp.false(),
             )
             cond = exp.and_(cond, exp.Not(this=same_host))
         if rule.op == "true" and rule.channel == "direct":

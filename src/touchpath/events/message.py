@@ -24,8 +24,12 @@ __all__ = ["MESSAGE_TYPES", "Head", "Staged", "check_message", "stage_messages"]
 MESSAGE_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 
 
+_NO_RAW = msgspec.Raw()
+
+
 class Head(msgspec.Struct):
-    """The fields of a message that decide whether it is valid and whether it is a duplicate."""
+    """The fields of a message that decide whether it is valid and whether it is a duplicate,
+    plus its JSON objects as undecoded slices (the store keeps them as they came)."""
 
     type: Any = None
     event: Any = None
@@ -34,6 +38,9 @@ class Head(msgspec.Struct):
     messageId: Any = None
     groupId: Any = None
     previousId: Any = None
+    context: msgspec.Raw = _NO_RAW
+    properties: msgspec.Raw = _NO_RAW
+    traits: msgspec.Raw = _NO_RAW
 
 
 _decode_head = msgspec.json.Decoder(Head).decode
@@ -75,6 +82,9 @@ class Staged:
     message_ids: list[str] = field(default_factory=list)
     types: list[str | None] = field(default_factory=list)
     reasons: list[str | None] = field(default_factory=list)
+    contexts: list[bytes | None] = field(default_factory=list)
+    properties: list[bytes | None] = field(default_factory=list)
+    traits: list[bytes | None] = field(default_factory=list)
     batch_sent_at: str | None = None
 
     def __len__(self) -> int:
@@ -105,4 +115,15 @@ def stage_messages(
         kind = route_type or head.type
         staged.types.append(kind if isinstance(kind, str) else None)
         staged.reasons.append(reason)
+        staged.contexts.append(_part(head.context))
+        staged.properties.append(_part(head.properties))
+        staged.traits.append(_part(head.traits))
     return staged
+
+
+def _part(raw: msgspec.Raw) -> bytes | None:
+    """An object of the message as raw JSON bytes; None when absent or null."""
+    if not raw:
+        return None
+    data = bytes(raw)
+    return None if data == b"null" else data

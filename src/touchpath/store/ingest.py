@@ -13,12 +13,17 @@ path by path would parse the message once per path (about 40 times).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import compress
+
+import pyarrow as pa
 import sqlglot
 from sqlglot import exp
 
-from touchpath.events.channels import channel_case
+from touchpath.events.channels import FIELDS, channel_case, field_expr
+from touchpath.events.message import Staged
 
-__all__ = ["EVENT_COLUMNS", "NORMALISE_SQL", "insert_events_sql"]
+__all__ = ["EVENT_COLUMNS", "NORMALISE_SQL", "insert_events_sql", "staged_table"]
 
 EVENT_COLUMNS = (
     "seq", "message_id", "source", "type", "event", "anonymous_id", "user_id", "group_id",
@@ -31,11 +36,11 @@ _UTC = "AT TIME ZONE 'UTC'"
 # Paths read as text, and paths read as JSON, from the raw message.
 _TEXT = ["$.event", "$.name", "$.anonymousId", "$.userId", "$.groupId", "$.previousId",
          "$.originalTimestamp", "$.timestamp", "$.sentAt"]  # fmt: skip
-_JSON = ["$.context", "$.properties", "$.traits", "$.context.traits"]
+_JSON: list[str] = []  # JSON objects come from the staged `context`/`properties`/`traits`
 
 
-def _channel_sql(text: list[str], json: list[str]) -> str:
-    """The channel CASE, its JSON look-ups on context/properties turned into extracted columns."""
+def _field_sql(name: str, text: list[str], json: list[str]) -> str:
+    """A channel field's SQL, its JSON look-ups on context/properties turned into extracted ones."""
 
     def swap(node: exp.Expr) -> exp.Expr:
         if (
@@ -51,29 +56,31 @@ def _channel_sql(text: list[str], json: list[str]) -> str:
             return sqlglot.parse_one(f"{name}[{paths.index(full) + 1}]", read="duckdb")
         return node
 
-    return channel_case().transform(swap).sql("duckdb")
+    return field_expr(name).transform(swap).sql("duckdb")
 
 
 def _normalise_sql() -> str:
     text, json = list(_TEXT), list(_JSON)
-    channel = _channel_sql(text, json)
+    # Each field the channel rules test is computed once per message, as a column `f_<name>`.
+    fields = {name: _field_sql(name, text, json) for name in FIELDS if name != "event"}
+    channel = channel_case(
+        lambda name: exp.column("event" if name == "event" else f"f_{name}")
+    ).sql("duckdb")
+    field_cols = ",\n        ".join(f"{sql} AS f_{name}" for name, sql in fields.items())
 
     def t(path: str) -> str:
         return f"t[{text.index(path) + 1}]"
 
-    def j(path: str) -> str:
-        return f"j[{json.index(path) + 1}]"
-
     text_list = ", ".join(f"'{p}'" for p in text)
-    json_list = ", ".join(f"'{p}'" for p in json)
+    assert not json, f"channel fields must be text look-ups, got {json}"
     return f"""
 WITH s AS (
     SELECT ord, source, received_at, message_id, type, reason, batch_sent_at,
         json_extract_string(raw, [{text_list}]) AS t,
-        json_extract(raw, [{json_list}]) AS j
+        context::JSON AS ctx, properties::JSON AS props, traits::JSON AS trt
     FROM staged
 ), x AS (
-    SELECT ord, source, received_at, message_id, type, reason, t, j,
+    SELECT ord, source, received_at, message_id, type, reason, t,
         CASE WHEN type = 'track' THEN {t("$.event")}
              WHEN type IN ('page', 'screen') THEN {t("$.name")} END AS event,
         nullif({t("$.anonymousId")}, '') AS anonymous_id,
@@ -84,14 +91,16 @@ WITH s AS (
         CASE WHEN {t("$.originalTimestamp")} IS NOT NULL
              THEN 'originalTimestamp' ELSE 'timestamp' END AS ts_field,
         coalesce({t("$.sentAt")}, batch_sent_at) AS sent_text,
-        coalesce({j("$.context")}, '{{}}'::JSON) AS context,
-        {j("$.properties")} AS properties,
-        coalesce({j("$.traits")}, {j("$.context.traits")}) AS traits
+        coalesce(ctx, '{{}}'::JSON) AS context,
+        props AS properties,
+        CASE WHEN trt IS NOT NULL THEN trt
+             WHEN ctx IS NOT NULL THEN json_extract(ctx, '$.traits') END AS traits
     FROM s
 ), y AS (
     SELECT *,
         try_cast(ts_text AS TIMESTAMPTZ) {_UTC} AS original_timestamp,
-        try_cast(sent_text AS TIMESTAMPTZ) {_UTC} AS sent_at
+        try_cast(sent_text AS TIMESTAMPTZ) {_UTC} AS sent_at,
+        {field_cols}
     FROM x
 )
 SELECT ord, message_id, source, type, event, anonymous_id, user_id, group_id, previous_id,
@@ -126,3 +135,54 @@ def insert_events_sql(base_seq: int) -> str:
         "WHERE (x.kind = 'user_id' AND x.value = n.user_id) "
         "OR (x.kind = 'anonymous_id' AND x.value = n.anonymous_id)) ORDER BY ord"
     )
+
+
+_STAGED_LISTS = ("raws", "message_ids", "types", "reasons", "contexts", "properties", "traits")
+
+
+def staged_table(
+    stageds: Sequence[Staged],
+    keep: Sequence[Sequence[bool]] | None = None,
+    ords: Sequence[int] | None = None,
+) -> tuple[pa.Table, list[int]]:
+    """The `staged` Arrow table `NORMALISE_SQL` reads, and the index of each row's Staged.
+
+    `keep[i]` flags the messages of `stageds[i]` to include (all by default); `ords` numbers the
+    rows (0, 1, ... by default). Columns are built by whole-list operations, not per message.
+    """
+    cols: dict[str, list[object]] = {name: [] for name in _STAGED_LISTS}
+    sources: list[str] = []
+    received: list[object] = []
+    sent: list[str | None] = []
+    owner: list[int] = []
+    for i, st in enumerate(stageds):
+        flags = keep[i] if keep is not None else None
+        for name in _STAGED_LISTS:
+            values = getattr(st, name)
+            cols[name] += values if flags is None or all(flags) else list(compress(values, flags))
+        n = len(cols["raws"]) - len(owner)
+        sources += [st.source] * n
+        received += [st.received_at] * n
+        sent += [st.batch_sent_at] * n
+        owner += [i] * n
+
+    def text(values: list[object]) -> pa.Array:
+        # bytes -> binary -> string validates UTF-8 in one pass (~30x faster than per object).
+        return pa.array(values, pa.binary()).cast(pa.string())
+
+    table = pa.table(
+        {
+            "ord": pa.array(ords if ords is not None else range(len(owner)), pa.int64()),
+            "raw": text(cols["raws"]),
+            "source": pa.array(sources, pa.string()),
+            "received_at": pa.array(received, pa.timestamp("us")),
+            "message_id": pa.array(cols["message_ids"], pa.string()),
+            "type": pa.array(cols["types"], pa.string()),
+            "reason": pa.array(cols["reasons"], pa.string()),
+            "batch_sent_at": pa.array(sent, pa.string()),
+            "context": text(cols["contexts"]),
+            "properties": text(cols["properties"]),
+            "traits": text(cols["traits"]),
+        }
+    )
+    return table, owner

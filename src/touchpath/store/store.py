@@ -20,7 +20,6 @@ from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from itertools import compress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -30,7 +29,7 @@ import pyarrow as pa
 from touchpath.errors import NotFound, Overloaded, SpecError, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
-from touchpath.store.ingest import NORMALISE_SQL, insert_events_sql
+from touchpath.store.ingest import NORMALISE_SQL, insert_events_sql, staged_table
 from touchpath.store.schema import MIGRATIONS
 
 __all__ = ["CommitListener", "IngestResult", "Source", "Store"]
@@ -39,7 +38,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 CommitListener = Callable[[duckdb.DuckDBPyConnection, int, int], None]
-"""Called in the writer thread after events with seq in [first, last] are committed."""
+"""Called in the writer thread with a seq range [first, last] of committed events. Ranges from
+several commits are coalesced while ingest is queued (at most `listener_delay_seconds`)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,8 @@ class Store:
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._listeners: list[CommitListener] = []
+        self._unlistened: tuple[int, int] | None = None  # seq range the listeners have not seen
+        self._unlistened_since = 0.0
         self._keys_by_write_key: dict[str, str] = {}
         self._window = timedelta(hours=self.settings.dedupe_window_hours)
         self._recent: set[int] = set()
@@ -263,8 +265,12 @@ class Store:
             job = carry if carry is not None else self._queue.get()
             carry = None
             if job is _STOP:
+                self._flush_listeners()
                 return
             if isinstance(job, _WriteJob):
+                # A write may read what the listeners maintain (profiles, sentiment): bring
+                # them up to date first.
+                self._flush_listeners()
                 self._run_write(job)
                 continue
             jobs = [job]
@@ -281,6 +287,8 @@ class Store:
                     carry = nxt
                     break
             self._commit_ingest(jobs)
+            if carry is None and self._listeners_due():
+                self._flush_listeners()
 
     def _run_write(self, job: _WriteJob) -> None:
         con = self._writer_con
@@ -346,7 +354,13 @@ class Store:
         total = sum(len(j.staged) for j in jobs)
         try:
             keep, dups = self._dedupe(jobs)
-            table, owner, pairs = _staged_table(jobs, keep)
+            table, owner = staged_table([job.staged for job in jobs], keep)
+            pairs = [
+                (job.staged.source, mid)
+                for job, flags in zip(jobs, keep, strict=True)
+                for mid, kept in zip(job.staged.message_ids, flags, strict=True)
+                if kept
+            ]
             base = self._next_seq
             con.register("staged", table)
             try:
@@ -406,11 +420,36 @@ class Store:
                 )
             )
         if inserted:
-            for listener in self._listeners:
-                try:
-                    listener(con, base, base + int(inserted) - 1)
-                except Exception:
-                    log.exception("commit listener %r failed", listener)
+            self._note_committed(base, base + int(inserted) - 1)
+
+    # ----------------------------------------------------------------------------- listeners
+    def _note_committed(self, first: int, last: int) -> None:
+        if self._unlistened is None:
+            self._unlistened = (first, last)
+            self._unlistened_since = time.monotonic()
+        else:
+            self._unlistened = (self._unlistened[0], last)
+
+    def _flush_listeners(self) -> None:
+        """Run the commit listeners once over every seq committed since they last ran."""
+        if self._unlistened is None:
+            return
+        first, last = self._unlistened
+        self._unlistened = None
+        for listener in self._listeners:
+            try:
+                listener(self._writer_con, first, last)
+            except Exception:
+                log.exception("commit listener %r failed", listener)
+
+    def _listeners_due(self) -> bool:
+        """Listeners wait while more ingest is queued (they then cover one larger range, which
+        costs less set-wise), but never longer than `listener_delay_seconds`."""
+        if self._unlistened is None:
+            return False
+        if self._queue.empty():
+            return True
+        return time.monotonic() - self._unlistened_since >= self.settings.listener_delay_seconds
 
     # ----------------------------------------------------------------------------- bulk appends
     def append_events(self, fn: Callable[[duckdb.DuckDBPyConnection, int], int]) -> Future[int]:
@@ -426,11 +465,8 @@ class Store:
             con.execute("COMMIT")
             self._next_seq = base + n
             if n:
-                for listener in self._listeners:
-                    try:
-                        listener(con, base, base + n - 1)
-                    except Exception:
-                        log.exception("commit listener %r failed", listener)
+                self._note_committed(base, base + n - 1)
+                self._flush_listeners()
             con.execute("BEGIN")  # the empty transaction `_run_write` commits
             return n
 
@@ -488,58 +524,3 @@ class Store:
         self.write_sync(lambda con: None)
         while self._pending and time.monotonic() < deadline:
             time.sleep(0.01)
-
-
-def _staged_table(
-    jobs: list[_IngestJob], keep: list[list[bool]]
-) -> tuple[pa.Table, list[int], list[tuple[str, str]]]:
-    """The kept messages of a group of jobs as one Arrow table, with each row's job and key.
-
-    Columns are built per job by whole-list operations (the common case keeps every message),
-    not message by message.
-    """
-    raws: list[bytes] = []
-    mids: list[str] = []
-    types: list[str | None] = []
-    reasons: list[str | None] = []
-    sources: list[str] = []
-    received: list[datetime] = []
-    sent: list[str | None] = []
-    owner: list[int] = []
-    for j, job in enumerate(jobs):
-        st, flags = job.staged, keep[j]
-        if all(flags):
-            job_raws, job_mids, job_types, job_reasons = (
-                st.raws,
-                st.message_ids,
-                st.types,
-                st.reasons,
-            )
-        else:
-            job_raws = list(compress(st.raws, flags))
-            job_mids = list(compress(st.message_ids, flags))
-            job_types = list(compress(st.types, flags))
-            job_reasons = list(compress(st.reasons, flags))
-        n = len(job_raws)
-        raws += job_raws
-        mids += job_mids
-        types += job_types
-        reasons += job_reasons
-        sources += [st.source] * n
-        received += [st.received_at] * n
-        sent += [st.batch_sent_at] * n
-        owner += [j] * n
-    table = pa.table(
-        {
-            "ord": pa.array(range(len(raws)), pa.int64()),
-            # bytes -> string directly validates UTF-8 object by object (~30x slower than this).
-            "raw": pa.array(raws, pa.binary()).cast(pa.string()),
-            "source": pa.array(sources, pa.string()),
-            "received_at": pa.array(received, pa.timestamp("us")),
-            "message_id": pa.array(mids, pa.string()),
-            "type": pa.array(types, pa.string()),
-            "reason": pa.array(reasons, pa.string()),
-            "batch_sent_at": pa.array(sent, pa.string()),
-        }
-    )
-    return table, owner, list(zip(sources, mids, strict=True))
