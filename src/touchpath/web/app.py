@@ -26,7 +26,7 @@ from touchpath.errors import (
 from touchpath.profiles import attach as attach_unify
 from touchpath.settings import Settings
 from touchpath.store import Store
-from touchpath.web import analytics_api, api, imports_api, profiles_api
+from touchpath.web import analytics_api, api, imports_api, maps_api, profiles_api
 from touchpath.web.insights_api import router as insights_router
 
 __all__ = ["create_app"]
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(analytics_api.router)
     app.include_router(imports_api.router)
     app.include_router(insights_router)
+    app.include_router(maps_api.router)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
