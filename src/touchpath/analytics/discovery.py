@@ -136,27 +136,32 @@ def _filters(scope: JourneyScope) -> exp.Expr:
 
 
 def journey_sql(scope: JourneyScope) -> str:
-    """SQL of the journey steps: (case_id, activity, ts, seq), one row per step.
+    """SQL of the journey steps: (case_id, profile_id, activity, ts, seq), one row per step.
 
-    The map binder and the other analyses build on this relation.
+    `case_id` is a 64-bit hash of the profile id (and the session number for sessions):
+    windows partition and sort on it far faster than on the text id. The map binder and the
+    other analyses build on this relation.
     """
     act = activity_expr(scope).sql("duckdb")
     where = _filters(scope).sql("duckdb")
     if scope.case == "session":
         gap = float(scope.session_gap_minutes) * 60.0
         base = (
-            f"SELECT profile_id, {act} AS activity, timestamp AS ts, seq FROM {EVENTS} "
-            f"WHERE {where}"
+            f"SELECT hash(profile_id) AS pk, profile_id, {act} AS activity, timestamp AS ts, seq "
+            f"FROM {EVENTS} WHERE {where}"
         )
         sessions = (
-            f"SELECT profile_id || '#' || sum(CASE WHEN gap IS NULL OR gap > {gap} THEN 1 ELSE 0 END) "
-            "OVER (PARTITION BY profile_id ORDER BY ts, seq) AS case_id, activity, ts, seq FROM ("
-            "SELECT *, epoch(ts - lag(ts) OVER (PARTITION BY profile_id ORDER BY ts, seq)) AS gap "
+            f"SELECT hash(pk, sum(CASE WHEN gap IS NULL OR gap > {gap} THEN 1 ELSE 0 END) "
+            "OVER (PARTITION BY pk ORDER BY ts, seq)) AS case_id, profile_id, activity, ts, seq "
+            "FROM (SELECT *, epoch(ts - lag(ts) OVER (PARTITION BY pk ORDER BY ts, seq)) AS gap "
             f"FROM ({base}))"
         )
-        rows = f"SELECT case_id, activity, ts, seq FROM ({sessions}) WHERE activity IS NOT NULL"
+        rows = f"SELECT * FROM ({sessions}) WHERE activity IS NOT NULL"
     else:
-        rows = f"SELECT profile_id AS case_id, {act} AS activity, timestamp AS ts, seq FROM {EVENTS} WHERE {where}"
+        rows = (
+            f"SELECT hash(profile_id) AS case_id, profile_id, {act} AS activity, "
+            f"timestamp AS ts, seq FROM {EVENTS} WHERE {where}"
+        )
         if scope.stages:
             rows = f"SELECT * FROM ({rows}) WHERE activity IS NOT NULL"
     if scope.collapses:
@@ -223,69 +228,63 @@ class DfgResult(BaseModel):
     edges: list[DfgEdge]
 
 
-def dfg_sql(spec: DfgSpec) -> tuple[str, str]:
-    """SQL of the edges and of the nodes (with the case and event totals) of the DFG."""
+def dfg_sql(spec: DfgSpec) -> str:
+    """SQL of the DFG in one pass over the sorted journeys (GROUPING SETS).
+
+    Rows with `is_node` false are edges (a NULL target counts the journeys that end there);
+    rows with `is_node` true are the activities with their event, case and start counts.
+    """
     steps = _covered_sql(spec, spec.coverage)
-    flow = f"""
+    return f"""
     WITH j AS ({steps}),
     f AS (SELECT case_id, activity, ts,
                  lead(activity) OVER w AS target, lead(ts) OVER w AS target_ts,
-                 lag(activity) OVER w AS prior
+                 lag(activity) OVER w IS NULL AS first
           FROM j WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq))
-    """
-    # QUALIFY row_number() rather than LIMIT: DuckDB 2.0.0 can drop a LIMIT over a LEFT JOIN
-    # to an empty table, which resolved_events is before identity has run.
-    top = (
-        f"QUALIFY row_number() OVER (ORDER BY count(*) DESC, source, target) <= {int(spec.top_k)}"
-        if spec.top_k
-        else ""
-    )
-    edges = f"""{flow}
-    SELECT activity AS source, target, count(*) AS frequency,
-           count(DISTINCT case_id) AS cases,
+    SELECT activity, target, grouping(target) = 1 AS is_node,
+           count(*) AS frequency, count(DISTINCT case_id) AS cases,
+           count(*) FILTER (WHERE first) AS starts,
            median(epoch(target_ts - ts)) AS median_seconds,
            quantile_cont(epoch(target_ts - ts), 0.9) AS p90_seconds
-    FROM f WHERE target IS NOT NULL
-    GROUP BY activity, target HAVING count(*) >= {int(spec.min_frequency)} {top}
-    ORDER BY frequency DESC, source, target
+    FROM f GROUP BY GROUPING SETS ((activity, target), (activity))
     """
-    nodes = f"""{flow}
-    SELECT activity, count(*) AS frequency, count(DISTINCT case_id) AS cases,
-           count(*) FILTER (WHERE prior IS NULL) AS starts,
-           count(*) FILTER (WHERE target IS NULL) AS ends,
-           sum(count(*)) OVER () AS events,
-           sum(count(*) FILTER (WHERE prior IS NULL)) OVER () AS total_cases
-    FROM f GROUP BY activity ORDER BY frequency DESC, activity
-    """
-    return edges, nodes
 
 
 def discover_dfg(store: Store, spec: DfgSpec) -> DfgResult:
-    """The directly-follows graph of the journeys in `store`."""
-    edges_sql, nodes_sql = dfg_sql(spec)
-    with store.reading() as cur:
-        edge_rows = cur.execute(edges_sql).fetchall()
-        node_rows = cur.execute(nodes_sql).fetchall()
-    events = int(node_rows[0][5]) if node_rows else 0
-    cases = int(node_rows[0][6]) if node_rows else 0
-    return DfgResult(
-        cases=cases,
-        events=events,
-        nodes=[
-            DfgNode(activity=r[0], frequency=r[1], cases=r[2], starts=r[3], ends=r[4])
-            for r in node_rows
-        ],
-        edges=[
+    """The directly-follows graph of the journeys in `store`.
+
+    `min_frequency` and `top_k` filter the aggregated edges (a few hundred rows at most).
+    """
+    rows = store.query(dfg_sql(spec))
+    ends = {r[0]: int(r[3]) for r in rows if not r[2] and r[1] is None}
+    nodes = sorted(
+        (
+            DfgNode(activity=r[0], frequency=r[3], cases=r[4], starts=r[5], ends=ends.get(r[0], 0))
+            for r in rows
+            if r[2]
+        ),
+        key=lambda n: (-n.frequency, n.activity),
+    )
+    edges = sorted(
+        (
             DfgEdge(
                 source=r[0],
                 target=r[1],
-                frequency=r[2],
-                cases=r[3],
-                median_seconds=float(r[4]),
-                p90_seconds=float(r[5]),
+                frequency=r[3],
+                cases=r[4],
+                median_seconds=float(r[6]),
+                p90_seconds=float(r[7]),
             )
-            for r in edge_rows
-        ],
+            for r in rows
+            if not r[2] and r[1] is not None and r[3] >= spec.min_frequency
+        ),
+        key=lambda e: (-e.frequency, e.source, e.target),
+    )
+    return DfgResult(
+        cases=sum(n.starts for n in nodes),
+        events=sum(n.frequency for n in nodes),
+        nodes=nodes,
+        edges=edges[: spec.top_k] if spec.top_k else edges,
     )
 
 
@@ -332,6 +331,8 @@ def variants_sql(spec: VariantsSpec) -> str:
     vr AS (SELECT variant, n, duration, sum(n) OVER () AS total, count(*) OVER () AS distinct_n,
                   sum(n) OVER (ORDER BY n DESC, variant ROWS UNBOUNDED PRECEDING) AS upto
            FROM vc)
+    -- QUALIFY row_number() rather than LIMIT: DuckDB 2.0.0 can drop a LIMIT over a LEFT JOIN
+    -- to an empty table, which resolved_events is before identity has run.
     SELECT variant, n, n / total, upto / total, duration, total, distinct_n
     FROM vr WHERE upto - n < {float(spec.coverage or 1.0)} * total
     QUALIFY row_number() OVER (ORDER BY n DESC, variant) <= {int(spec.limit)}

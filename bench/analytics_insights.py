@@ -1,0 +1,239 @@
+"""Benchmark: discovery, attribution and feedback on the 1M and 10M demo event logs.
+
+    python bench/analytics_insights.py            # 1M and 10M (builds missing stores first)
+    python bench/analytics_insights.py --sizes 1M  # only 1M
+    python bench/analytics_insights.py --build-only
+
+Stores are cached under bench/out/. Each analysis runs in a fresh process-local cursor; the table
+gives the best of `--repeat` runs and the peak RSS growth of the process during the run. The DFG
+is also computed by a plain pandas implementation on the same events in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+
+from touchpath.analytics import sentiment
+from touchpath.events.message import stage_messages
+from touchpath.settings import Settings
+from touchpath.store import Store
+
+OUT = Path(__file__).resolve().parent / "out"
+CUSTOMERS = 18_500  # the demo makes ~54 events per customer: ~1M events
+COPIES = {"1M": 1, "10M": 10}
+
+
+def build(label: str) -> Path:
+    """The demo business with ~1M events, loaded through stage_messages + ingest.
+
+    10M is ten copies of the 1M business with distinct ids (new seq, message, user and
+    anonymous ids, same times): generating and ingesting 185k customers on this shared 2-core
+    machine takes over an hour, copying takes seconds, and the analyses see 10x the profiles.
+    """
+    from touchpath.demo import DemoBusiness, DemoConfig
+
+    path = OUT / f"insights_{label}.duckdb"
+    if path.exists():
+        return path
+    if COPIES[label] > 1:
+        return replicate(build("1M"), path, COPIES[label])
+    OUT.mkdir(exist_ok=True)
+    tmp = path.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    settings = Settings(db=tmp, writer_queue_max=200_000, writer_max_batch=100_000)
+    with Store(tmp, settings) as store:
+        sentiment.attach(store)
+        store.create_source("demo")
+        pending = []
+        group: list[bytes] = []
+        n = 0
+        for batch in DemoBusiness(DemoConfig(customers=CUSTOMERS, seed=7)).batches(500):
+            group.extend(orjson.dumps(m) for m in batch)
+            if len(group) >= 50_000:
+                now = datetime.now(UTC).replace(tzinfo=None)
+                pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
+                n += len(group)
+                group = []
+                while len(pending) > 2:
+                    pending.pop(0).result()
+        if group:
+            now = datetime.now(UTC).replace(tzinfo=None)
+            pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
+            n += len(group)
+        for f in pending:
+            f.result()
+        store.wait_idle(600)
+        (events,) = store.query("SELECT count(*) FROM events")[0]
+    tmp.rename(path)
+    Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    print(f"built {path.name}: {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
+    return path
+
+
+def replicate(src: Path, path: Path, copies: int) -> Path:
+    """`copies` copies of the events (and their sentiment) of `src`, each with its own ids."""
+    import shutil
+
+    t0 = time.perf_counter()
+    tmp = path.with_suffix(".building")
+    shutil.copyfile(src, tmp)
+    with Store(tmp) as store:
+
+        def copy(con: Any) -> None:
+            (top,) = con.execute("SELECT max(seq) FROM events").fetchone()
+            for k in range(1, copies):
+                con.execute(
+                    "INSERT INTO events SELECT seq + ? * ?, message_id || '~' || ?, source, type, "
+                    "event, anonymous_id || '~' || ?, user_id || '~' || ?, group_id, previous_id, "
+                    "timestamp, original_timestamp, sent_at, received_at, channel, context, "
+                    "properties, traits FROM events WHERE seq <= ?",
+                    [k, top, k, k, k, top],
+                )
+                con.execute(
+                    "INSERT INTO sentiment SELECT seq + ? * ?, property, score, label "
+                    "FROM sentiment WHERE seq <= ?",
+                    [k, top, top],
+                )
+
+        store.write_sync(copy)
+        (events,) = store.query("SELECT count(*) FROM events")[0]
+    tmp.rename(path)
+    print(f"built {path.name}: {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
+    return path
+
+
+class PeakRss:
+    """Peak resident memory of this process while a block runs (sampled every 5 ms)."""
+
+    def __enter__(self) -> PeakRss:
+        self.proc = psutil.Process()
+        self.base = self.proc.memory_info().rss
+        self.peak = self.base
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.005)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+
+def measure(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    best = float("inf")
+    peak = 0.0
+    result = None
+    for _ in range(repeat):
+        gc.collect()
+        with PeakRss() as mem:
+            t0 = time.perf_counter()
+            result = fn()
+            best = min(best, time.perf_counter() - t0)
+        peak = max(peak, (mem.peak - mem.base) / 2**20)
+    return best, peak, result
+
+
+def pandas_dfg(store: Store) -> Any:
+    """The DFG as a plain pandas user would write it: sort, shift within profile, group."""
+    import pandas as pd
+
+    with store.reading() as cur:
+        df = cur.execute(
+            "SELECT profile_id, coalesce(event, type) AS activity, timestamp, seq "
+            "FROM resolved_events"
+        ).df()
+    df = df.sort_values(["profile_id", "timestamp", "seq"], kind="stable")
+    same = df["profile_id"].shift(-1) == df["profile_id"]
+    edges = pd.DataFrame(
+        {
+            "source": df["activity"][same],
+            "target": df["activity"].shift(-1)[same],
+            "secs": (df["timestamp"].shift(-1) - df["timestamp"])[same].dt.total_seconds(),
+        }
+    )
+    return edges.groupby(["source", "target"])["secs"].agg(
+        frequency="size", median="median", p90=lambda s: s.quantile(0.9)
+    )
+
+
+def stages() -> Any:
+    from touchpath.analytics.discovery import Stage
+
+    return (
+        Stage(name="awareness", events=("Home", "Category", "Product Viewed")),
+        Stage(name="consideration", events=("Product Added", "Cart")),
+        Stage(name="decision", events=("Checkout Started", "Payment Info Entered")),
+        Stage(name="purchase", events=("Order Completed",)),
+        Stage(name="support", events=("Ticket Created", "Ticket Resolved")),
+    )
+
+
+def cases(store: Store) -> list[tuple[str, Callable[[], Any]]]:
+    from touchpath.analytics import insights
+    from touchpath.analytics.attribution import AttributionSpec
+    from touchpath.analytics.discovery import ConformanceSpec, DfgSpec, VariantsSpec
+    from touchpath.analytics.feedback import FeedbackSpec
+
+    STAGES = stages()
+    return [
+        ("dfg (events)", lambda: insights.discover_dfg(store, DfgSpec())),
+        ("dfg (pandas peer)", lambda: pandas_dfg(store)),
+        ("dfg (stages)", lambda: insights.discover_dfg(store, DfgSpec(stages=STAGES))),
+        (
+            "variants (stages)",
+            lambda: insights.discover_variants(store, VariantsSpec(stages=STAGES)),
+        ),
+        ("conformance", lambda: insights.conformance(store, ConformanceSpec(stages=STAGES))),
+        (
+            "attribution (channel, 6 models)",
+            lambda: insights.attribution(store, AttributionSpec(by="channel")),
+        ),
+        (
+            "attribution (touchpoint)",
+            lambda: insights.attribution(
+                store,
+                AttributionSpec(by="touchpoint", models=("first_touch", "last_touch", "linear")),
+            ),
+        ),
+        ("feedback", lambda: insights.feedback(store, FeedbackSpec(stages=STAGES))),
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    ap.add_argument("--sizes", default="1M,10M")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--build-only", action="store_true")
+    args = ap.parse_args(argv)
+    labels = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    paths = {label: build(label) for label in labels}
+    if args.build_only:
+        return
+    print(f"{'events':>7} | {'analysis':<32} | {'seconds':>8} | {'peak MB':>8}")
+    print(f"{'-' * 7}-+-{'-' * 32}-+-{'-' * 8}-+-{'-' * 8}")
+    for label, path in paths.items():
+        with Store(path) as store:
+            for name, fn in cases(store):
+                secs, peak, _ = measure(fn, args.repeat)
+                print(f"{label:>7} | {name:<32} | {secs:8.3f} | {peak:8.0f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
