@@ -21,7 +21,7 @@ costs k-1 sorted merges instead of a per-profile loop.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Literal
@@ -184,11 +184,10 @@ def _base_sql(spec: FunnelSpec) -> str:
     if spec.breakdown is not None and (value := spec.breakdown.entry_value()) is not None:
         extra = f", {value.sql('duckdb')} AS bval"
     if spec.order == "strict":
-        # Every journey event is kept and numbered: a step must be the very next event.
+        # Every journey event is kept: a step must be the very next event.
         return (
-            f"SELECT profile_id AS pid, timestamp AS ts, ({masks}) AS mask{extra}, "
-            "row_number() OVER (PARTITION BY profile_id ORDER BY timestamp, seq) AS rn "
-            f"FROM resolved_events WHERE {where}"
+            f"SELECT profile_id AS pid, hash(profile_id) AS h, timestamp AS ts, seq, "
+            f"({masks}) AS mask{extra} FROM resolved_events WHERE {where}"
         )
     return (
         f"SELECT profile_id AS pid, hash(profile_id) AS h, timestamp AS ts, ({masks}) AS mask{extra} "
@@ -199,37 +198,75 @@ def _base_sql(spec: FunnelSpec) -> str:
 def _chain_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
     """CTEs r0..r{n-1}: every valid chain end at each step, with the times c0..ck of its steps."""
     n = len(spec.steps)
-    strict = spec.order == "strict"
     ctes: list[tuple[str, str]] = []
-    rn = ", rn" if strict else ""
-    h = "" if strict else ", h"
-    ctes.append(("r0", f"SELECT pid{h}, ts AS c0{rn} FROM base WHERE mask & 1 <> 0"))
+    ctes.append(("r0", "SELECT pid, h, ts AS c0 FROM base WHERE mask & 1 <> 0"))
     for k in range(1, n):
         prev = ", ".join(f"r.c{i}" for i in range(k))
-        if strict:
-            join = f"JOIN r{k - 1} r ON s.pid = r.pid AND s.rn = r.rn + 1"
-        else:
-            # A 64-bit hash of the profile id sorts twice as fast as the text.
-            join = f"ASOF JOIN r{k - 1} r ON s.h = r.h AND r.c{k - 1} <= s.ts"
-        where = [f"s.mask & {1 << k} <> 0"] if strict else []
-        where.append(f"s.ts <= r.c0 + to_seconds({int(spec.window)})")
+        # A 64-bit hash of the profile id sorts twice as fast as the text.
+        join = f"ASOF JOIN r{k - 1} r ON s.h = r.h AND r.c{k - 1} <= s.ts"
+        where = [f"s.ts <= r.c0 + to_seconds({int(spec.window)})"]
         if spec.max_step_gap is not None:
             where.append(f"s.ts <= r.c{k - 1} + to_seconds({int(spec.max_step_gap)})")
-        for j, ex in enumerate(spec.exclusions):
-            if (ex.before or n) - 1 == k:
-                # The latest excluded event before this step's event must not follow step `after`.
-                where.append(
-                    f"NOT coalesce((SELECT max(x.ts) FROM x{j} x WHERE x.pid = s.pid "
-                    f"AND x.ts < s.ts) > r.c{ex.after - 1}, false)"
-                )
-        src = "base" if strict else f"(SELECT pid, h, ts FROM base WHERE mask & {1 << k} <> 0)"
+        where += _exclusion_checks(spec, k, "s.pid", "s.ts", lambda i: f"r.c{i}")
+        src = f"(SELECT pid, h, ts FROM base WHERE mask & {1 << k} <> 0)"
         ctes.append(
             (
                 f"r{k}",
-                f"SELECT s.pid{', s.rn' if strict else ', s.h'}, {prev}, s.ts AS c{k} "
+                f"SELECT s.pid, s.h, {prev}, s.ts AS c{k} "
                 f"FROM {src} s {join} WHERE {' AND '.join(where)}",
             )
         )
+    return ctes
+
+
+def _exclusion_checks(
+    spec: FunnelSpec, k: int, pid: str, ts: str, step_time: Callable[[int], str]
+) -> list[str]:
+    """Conditions that no excluded event falls strictly between the steps it guards, checked at
+    step k (0-based) for exclusions whose `before` step is k+1: the latest excluded event before
+    that step's event `ts` must not follow step `after`'s event."""
+    n = len(spec.steps)
+    return [
+        f"NOT coalesce((SELECT max(x.ts) FROM x{j} x WHERE x.pid = {pid} "
+        f"AND x.ts < {ts}) > {step_time(ex.after - 1)}, false)"
+        for j, ex in enumerate(spec.exclusions)
+        if (ex.before or n) - 1 == k
+    ]
+
+
+def _strict_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
+    """Strict order in one pass: a chain ends at step k on an event whose k previous events
+    (`lag` over the profile's journey events by time) matched steps k-1 .. 1, within the window."""
+    n = len(spec.steps)
+    lags = ", ".join(
+        f"lag(mask, {i}) OVER w AS m{i}, lag(ts, {i}) OVER w AS t{i}" for i in range(1, n)
+    )
+    ctes = [
+        (
+            "lagged",
+            f"SELECT pid, ts AS t0, mask AS m0{', ' + lags if lags else ''} FROM base "
+            "WINDOW w AS (PARTITION BY h ORDER BY ts, seq) QUALIFY mask <> 0",
+        )
+    ]
+    parts = []
+    for k in range(n):
+        # t{i} is the time of step k - i: t0 is this event (step k), t{k} the first step.
+        conds = [f"m{i} & {1 << (k - i)} <> 0" for i in range(k + 1)]
+        if k:
+            conds.append(f"t0 <= t{k} + to_seconds({int(spec.window)})")
+        if spec.max_step_gap is not None:
+            gap = int(spec.max_step_gap)
+            conds += [f"t{i} <= t{i + 1} + to_seconds({gap})" for i in range(k)]
+        times = [f"t{k - i}" for i in range(k + 1)]  # times[i]: this chain's step i
+        for j in range(1, k + 1):
+            conds += _exclusion_checks(spec, j, "pid", times[j], times.__getitem__)
+        gap_s = "arg_min(epoch(t0) - epoch(t1), t0)" if k else "0.0"
+        total_s = f"arg_min(epoch(t0) - epoch(t{k}), t0)" if k else "0.0"
+        parts.append(
+            f"SELECT pid, {k} AS step, min(t0) AS reached_at, {gap_s} AS gap_s, "
+            f"{total_s} AS total_s FROM lagged WHERE {' AND '.join(conds)} GROUP BY pid"
+        )
+    ctes.append(("made", " UNION ALL ".join(parts)))
     return ctes
 
 
@@ -277,6 +314,8 @@ def reached_sql(spec: FunnelSpec) -> str:
     ctes: list[tuple[str, str]] = [("base", _base_sql(spec))]
     if spec.order == "any":
         ctes += _unordered_ctes(spec)
+    elif spec.order == "strict":
+        ctes += _exclusion_ctes(spec) + _strict_ctes(spec)
     else:
         ctes += _exclusion_ctes(spec) + _chain_ctes(spec)
         parts = [
