@@ -14,6 +14,7 @@ the order of the log, so `rebuild` from scratch equals resolving batch by batch.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -21,15 +22,16 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlglot import exp
 
 from touchpath.identity.rules import IdentityRules
 
 __all__ = [
     "Resolution",
+    "combos_sql",
     "extract_sql",
     "profile_id_for",
+    "raw_sql",
     "rebuild",
     "resolve",
     "resolved_through",
@@ -55,52 +57,87 @@ def profile_id_for(kind: str, value: str) -> str:
     return "p_" + hashlib.sha256(f"{kind}{SEP}{value}".encode()).hexdigest()[:20]
 
 
-def extract_sql(rules: IdentityRules, first: int, last: int) -> str:
-    """SELECT seq, ts, kind, value, prio: the identifiers of events with seq in [first, last].
+def raw_sql(rules: IdentityRules, first: int, last: int) -> str:
+    """SELECT seq, ts, r, h: the identifier fields of events with seq in [first, last] as they
+    are (a struct `r`, context parsed once per event) and a 64-bit hash of them.
+
+    Most events repeat the fields of earlier ones, so the costly part of extraction (filters,
+    blocked-value patterns, priorities) runs once per distinct `r` (`combos_sql`), not per event.
+    """
+    paths = [
+        "$.device.type", "$.device.id", "$.device.advertisingId", "$.device.adTrackingEnabled",
+        "$.device.token", "$.traits.email", "$.externalIds",
+    ]  # fmt: skip
+    ctx = "json_extract_string(context, [" + ", ".join(_lit(p) for p in paths) + "])"
+    fields = [
+        "'u': user_id",
+        "'a': anonymous_id",
+        "'p': CASE WHEN type = 'alias' THEN previous_id END",
+        "'e': coalesce(json_extract_string(traits, '$.email'), c[6])",
+        "'dt': c[1]",
+        "'d': c[2]",
+        "'ad': CASE WHEN coalesce(try_cast(c[4] AS BOOLEAN), false) THEN c[3] END",
+        "'pt': c[5]",
+    ]
+    if rules.external_ids:
+        fields.append("'x': c[7]")
+    for i, path in enumerate(rules.custom.values()):
+        fields.append(f"'c{i}': {_path_sql(path)}")
+    return f"""
+        SELECT seq, ts, r, hash(r) AS h FROM (
+            SELECT seq, timestamp AS ts, {{{", ".join(fields)}}} AS r
+            FROM (SELECT *, {ctx} AS c FROM events WHERE seq BETWEEN {int(first)} AND {int(last)}))
+    """
+
+
+def combos_sql(rules: IdentityRules, rel: str) -> str:
+    """SELECT *, combo for the rows of `rel` (which has the struct `r` of `raw_sql`).
 
     Identifiers follow Segment Unify: user_id, anonymous_id (and an alias's previousId), email
     from traits or context.traits, device ids by device type, advertising ids when ad tracking is
-    enabled, push tokens, context.externalIds, and the custom kinds of the rules.
+    enabled, push tokens, context.externalIds, and the custom kinds of the rules. `combo` joins
+    the distinct, unblocked identifiers (`kind SEP value`, most trusted first) with JOIN; it is
+    '' when there are none.
     """
-    custom = "".join(f", {_path_sql(path)} AS c{i}" for i, path in enumerate(rules.custom.values()))
-    parts = [
-        "SELECT seq, ts, 'user_id' AS kind, user_id AS value FROM w",
-        "SELECT seq, ts, 'anonymous_id', anonymous_id FROM w",
-        "SELECT seq, ts, 'anonymous_id', previous_id FROM w WHERE type = 'alias'",
-        "SELECT seq, ts, 'email', email FROM w",
-        "SELECT seq, ts, dev_type || '.id', device_id FROM w",
-        "SELECT seq, ts, dev_type || '.advertising_id', ad_id FROM w WHERE ad_on",
-        "SELECT seq, ts, dev_type || '.push_token', push_token FROM w",
+    dev = "coalesce(lower(r.dt), 'device')"
+    items = [
+        "{'k': 'user_id', 'v': r.u}",
+        "{'k': 'anonymous_id', 'v': r.a}",
+        "{'k': 'anonymous_id', 'v': r.p}",
+        "{'k': 'email', 'v': lower(trim(r.e))}",
+        f"{{'k': {dev} || '.id', 'v': r.d}}",
+        f"{{'k': {dev} || '.advertising_id', 'v': r.ad}}",
+        f"{{'k': {dev} || '.push_token', 'v': r.pt}}",
     ]
     for i, kind in enumerate(rules.custom):
-        parts.append(f"SELECT seq, ts, {_lit(kind)}, c{i} FROM w")
+        items.append(f"{{'k': {_lit(kind)}, 'v': r.c{i}}}")
+    ids = "[" + ", ".join(items) + "]"
     if rules.external_ids:
-        parts.append(
-            "SELECT seq, ts, json_extract_string(x, '$.type'), json_extract_string(x, '$.id') "
-            "FROM (SELECT seq, ts, unnest(ext) AS x FROM w WHERE ext IS NOT NULL)"
+        ids += (
+            " || CASE WHEN r.x IS NULL THEN [] ELSE list_transform("
+            "json_extract(r.x, '$[*]'), lambda x: {'k': json_extract_string(x, '$.type'), "
+            "'v': json_extract_string(x, '$.id')}) END"
         )
-    union = "\nUNION ALL ".join(parts)
-    ext = ", json_extract(context, '$.externalIds[*]') AS ext" if rules.external_ids else ""
+    keep = (
+        "x.v IS NOT NULL AND trim(x.v) <> '' AND x.k IS NOT NULL AND x.k <> '' "
+        f"AND NOT ({rules.blocked_sql('x.v')})"
+    )
+    ranked = f"{{'p': {rules.priority_sql('x.k')}, 'k': x.k, 'v': x.v}}"
     return f"""
-        WITH w AS MATERIALIZED (
-            SELECT seq, timestamp AS ts, type, user_id, anonymous_id, previous_id,
-                lower(trim(coalesce(json_extract_string(traits, '$.email'),
-                                    json_extract_string(context, '$.traits.email')))) AS email,
-                coalesce(lower(json_extract_string(context, '$.device.type')), 'device')
-                    AS dev_type,
-                json_extract_string(context, '$.device.id') AS device_id,
-                json_extract_string(context, '$.device.advertisingId') AS ad_id,
-                coalesce(try_cast(json_extract_string(context, '$.device.adTrackingEnabled')
-                    AS BOOLEAN), false) AS ad_on,
-                json_extract_string(context, '$.device.token') AS push_token
-                {ext}{custom}
-            FROM events WHERE seq BETWEEN {int(first)} AND {int(last)}
-        ), raw AS ({union})
-        SELECT seq, ts, kind, value, {rules.priority_sql()} AS prio
-        FROM raw
-        WHERE value IS NOT NULL AND trim(value) <> '' AND kind IS NOT NULL AND kind <> ''
-          AND NOT ({rules.blocked_sql()})
+        SELECT *, coalesce(array_to_string(list_transform(
+                list_sort(list_distinct(list_transform(list_filter({ids}, lambda x: {keep}),
+                    lambda x: {ranked}))),
+                lambda x: x.k || '{SEP}' || x.v), '{JOIN}'), '') AS combo
+        FROM {rel}
     """
+
+
+def extract_sql(rules: IdentityRules, first: int, last: int) -> str:
+    """SELECT seq, ts, combo: each event with seq in [first, last] that has identifiers."""
+    return (
+        f"SELECT seq, ts, combo FROM ({combos_sql(rules, f'({raw_sql(rules, first, last)})')}) "
+        "WHERE combo <> ''"
+    )
 
 
 def _path_sql(path: str) -> str:
@@ -235,29 +272,50 @@ def resolve(
     con: duckdb.DuckDBPyConnection, first: int, last: int, rules: IdentityRules
 ) -> Resolution:
     """Resolve events with seq in [first, last] into the graph. Runs inside the caller's
-    transaction on the writer connection."""
+    transaction on the writer connection.
+
+    Work is per distinct identifier combination, not per message: `_ev` holds each event's
+    combination, `_cmb` each distinct one with its first occurrence, and only combinations not
+    already on one profile are walked, first occurrences in seq order.
+    """
     res = Resolution(first, last)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _idx AS {extract_sql(rules, first, last)}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _ev AS {raw_sql(rules, first, last)}")
+    distinct = (
+        "(SELECT h, any_value(r) AS r, min(seq) AS seq, arg_min(ts, seq) AS ts, min(ts) AS lo, "
+        "max(ts) AS hi, count(*) AS n FROM _ev GROUP BY h)"
+    )
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE _msg AS
-        SELECT x.seq, epoch_us(any_value(x.ts)) AS ts,
-            string_agg(x.kind || '{SEP}' || x.value, '{JOIN}' ORDER BY x.prio, x.kind, x.value)
-                AS combo,
-            count(*) FILTER (WHERE i.profile_id IS NULL) AS unmapped,
-            count(DISTINCT i.profile_id) AS profiles
-        FROM (SELECT DISTINCT seq, ts, kind, value, prio FROM _idx) x
-        LEFT JOIN identifiers i ON i.kind = x.kind AND i.value = x.value
-        GROUP BY x.seq
+        CREATE OR REPLACE TEMP TABLE _cmb AS
+        SELECT combo, min(seq) AS seq, epoch_us(arg_min(ts, seq)) AS ts, min(lo) AS lo,
+            max(hi) AS hi, sum(n) AS n, list(h) AS hs
+        FROM ({combos_sql(rules, distinct)}) WHERE combo <> '' GROUP BY combo
         """
     )
-    (res.messages,) = con.execute("SELECT count(*) FROM _msg").fetchall()[0]
-    todo = con.sql(
-        "SELECT seq, ts, combo FROM _msg WHERE unmapped > 0 OR profiles > 1 ORDER BY seq"
-    ).to_arrow_table()
-    if todo.num_rows:
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _cid AS
+        SELECT combo, lo, hi, ident[:strpos(ident, '{SEP}') - 1] AS kind,
+            ident[strpos(ident, '{SEP}') + 1:] AS value
+        FROM (SELECT combo, lo, hi, unnest(string_split(combo, '{JOIN}')) AS ident FROM _cmb)
+        """
+    )
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _todo AS
+        SELECT c.combo FROM _cid c
+        LEFT JOIN identifiers i ON i.kind = c.kind AND i.value = c.value
+        GROUP BY c.combo
+        HAVING count(*) FILTER (WHERE i.profile_id IS NULL) > 0 OR count(DISTINCT i.profile_id) > 1
+        """
+    )
+    (res.messages,) = con.execute("SELECT coalesce(sum(n), 0) FROM _cmb").fetchall()[0]
+    todo = con.execute(
+        "SELECT c.seq, c.ts, c.combo FROM _cmb c SEMI JOIN _todo t USING (combo) ORDER BY c.seq"
+    ).fetchall()
+    if todo:
         graph = _load(con, rules)
-        _walk(graph, todo, res)
+        _walk(con, graph, todo, res)
         _save(con, graph, res)
     _touch_seen(con)
     con.execute(
@@ -265,20 +323,19 @@ def resolve(
         f"greatest({int(last)}, (SELECT coalesce(max(value), 0) FROM identity_state "
         "WHERE key = 'resolved_through')))"
     )
-    con.execute("DROP TABLE _idx")
-    con.execute("DROP TABLE _msg")
+    for table in ("_ev", "_cmb", "_cid", "_todo"):
+        con.execute(f"DROP TABLE {table}")
     return res
 
 
 def _load(con: duckdb.DuckDBPyConnection, rules: IdentityRules) -> _Graph:
-    """The profiles (all their identifiers) that the batch's unsettled messages touch."""
+    """The profiles (all their identifiers) that the batch's unsettled combinations touch."""
     graph = _Graph(rules)
     rows = con.execute(
         """
         WITH hit AS (
             SELECT DISTINCT i.profile_id FROM identifiers i
-            JOIN (SELECT DISTINCT kind, value FROM _idx WHERE seq IN (
-                    SELECT seq FROM _msg WHERE unmapped > 0 OR profiles > 1)) x
+            JOIN (SELECT DISTINCT kind, value FROM _cid SEMI JOIN _todo USING (combo)) x
               ON i.kind = x.kind AND i.value = x.value
         )
         SELECT i.kind, i.value, i.profile_id, epoch_us(coalesce(i.linked_at, i.first_seen)),
@@ -295,24 +352,49 @@ def _load(con: duckdb.DuckDBPyConnection, rules: IdentityRules) -> _Graph:
     return graph
 
 
-def _walk(graph: _Graph, todo: pa.Table, res: Resolution) -> None:
-    encoded = pc.dictionary_encode(todo.column("combo")).combine_chunks()
-    combos: list[list[Ident]] = [
-        [(p.split(SEP, 1)[0], p.split(SEP, 1)[1]) for p in key.split(JOIN)]
-        for key in encoded.dictionary.to_pylist()
-    ]
-    codes = encoded.indices.to_pylist()
-    seqs = todo.column("seq").to_pylist()
-    stamps = todo.column("ts").to_pylist()
-    settled: set[int] = set()
+def _walk(
+    con: duckdb.DuckDBPyConnection,
+    graph: _Graph,
+    todo: list[tuple[int, int, str]],
+    res: Resolution,
+) -> None:
+    """Walk first occurrences in seq order. A combination left unsettled (a windowed limit
+    dropped one of its identifiers) is walked again at its later occurrences, interleaved in seq
+    order, exactly as if every message had been walked."""
+    combos: dict[str, list[Ident]] = {}
+    later: list[tuple[int, int, str]] = []  # a heap of (seq, ts, combo)
     walked = 0
-    for code, seq, ts in zip(codes, seqs, stamps, strict=True):
-        if code in settled:
-            continue
+    i = 0
+    while i < len(todo) or later:
+        if later and (i >= len(todo) or later[0][0] < todo[i][0]):
+            seq, ts, key = heapq.heappop(later)
+            if key not in combos:  # settled at an earlier repeat
+                continue
+        else:
+            seq, ts, key = todo[i]
+            i += 1
+        combo = combos.get(key)
+        if combo is None:
+            combo = [_ident(p) for p in key.split(JOIN)]
         walked += 1
-        if graph.walk(combos[code], seq, ts):
-            settled.add(code)
+        if graph.walk(combo, seq, ts):
+            combos.pop(key, None)
+        elif key not in combos:
+            combos[key] = combo
+            for row in con.execute(
+                # events whose raw fields hash like this combination's (64-bit: no collisions
+                # are expected among the distinct field sets of a batch)
+                "SELECT seq, epoch_us(ts), ? FROM _ev WHERE seq > ? AND h IN "
+                "(SELECT unnest(hs) FROM _cmb WHERE combo = ?)",
+                [key, seq, key],
+            ).fetchall():
+                heapq.heappush(later, row)
     res.walked = walked
+
+
+def _ident(part: str) -> Ident:
+    kind, _, value = part.partition(SEP)
+    return (kind, value)
 
 
 def _final(merged_into: dict[str, str], pid: str) -> str:
@@ -421,7 +503,7 @@ def _touch_seen(con: duckdb.DuckDBPyConnection) -> None:
         """
         UPDATE identifiers SET first_seen = least(identifiers.first_seen, b.lo),
                                last_seen = greatest(identifiers.last_seen, b.hi)
-        FROM (SELECT kind, value, min(ts) AS lo, max(ts) AS hi FROM _idx GROUP BY ALL) b
+        FROM (SELECT kind, value, min(lo) AS lo, max(hi) AS hi FROM _cid GROUP BY ALL) b
         WHERE identifiers.kind = b.kind AND identifiers.value = b.value
           AND (b.lo < identifiers.first_seen OR b.hi > identifiers.last_seen)
         """

@@ -99,7 +99,7 @@ class IdentityRules(_Frozen):
 
     def blocked_sql(self, column: str = "value") -> str:
         """A DuckDB condition true for blocked values of `column` (values as literals)."""
-        col = exp.column(column)
+        col = exp.to_column(column)
         parts: list[exp.Expr] = []
         if self.blocked_values:
             parts.append(
@@ -119,7 +119,7 @@ class IdentityRules(_Frozen):
         case = exp.Case()
         for i, kind in enumerate(self.priorities):
             case = case.when(
-                exp.EQ(this=exp.column(column), expression=exp.Literal.string(kind)),
+                exp.EQ(this=exp.to_column(column), expression=exp.Literal.string(kind)),
                 exp.Literal.number(i),
             )
         return case.else_(exp.Literal.number(len(self.priorities))).sql("duckdb")
