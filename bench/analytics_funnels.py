@@ -3,8 +3,8 @@
     python bench/analytics_funnels.py              # 1M and 10M
     python bench/analytics_funnels.py --sizes 1M
 
-The demo stores are the ones bench/analytics_insights.py builds (stage_messages + Store.ingest
-in big groups), copied to bench/out/funnels_<size>.duckdb so runs do not fight over the file.
+The demo stores come from bench/stores.py (stage_messages + Store.ingest in big groups, cached
+under bench/out/), copied to bench/out/funnels_<size>.duckdb so runs do not fight over the file.
 The ordered funnel runs beside ClickHouse's windowFunnel (chdb) on the same events, exported
 once to Parquet (export time not counted); both give per-level counts, which must be equal.
 The table gives the best of `--repeat` runs and the peak RSS growth during the runs.
@@ -13,7 +13,6 @@ The table gives the best of `--repeat` runs and the peak RSS growth during the r
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 import chdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from analytics_insights import OUT, build, measure
+from stores import OUT, measure, working_copy
 
 from touchpath.analytics import api
 from touchpath.analytics.funnels import FunnelSpec
@@ -41,17 +40,10 @@ FUNNEL = FunnelSpec.model_validate(
 )
 
 
-def store_for(label: str) -> Path:
-    mine = OUT / f"funnels_{label}.duckdb"
-    if not mine.exists():
-        shutil.copyfile(build(label), mine)
-    return mine
-
-
 def chdb_funnel(parquet: Path) -> list[int]:
     conds = ", ".join(f"event = '{s.event}'" for s in FUNNEL.steps)
     names = ", ".join(f"'{s.event}'" for s in FUNNEL.steps)
-    out = chdb.query(
+    out = chdb.query(  # type: ignore[no-untyped-call]
         f"SELECT level, count() FROM (SELECT pid, windowFunnel({FUNNEL.window})(ts, {conds}) AS level "
         f"FROM file('{parquet}', Parquet) WHERE event IN ({names}) GROUP BY pid) GROUP BY level",
         "CSV",
@@ -68,7 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'events':>7} | {'analysis':<40} | {'seconds':>8} | {'peak MB':>8}")
     print(f"{'-' * 7}-+-{'-' * 40}-+-{'-' * 8}-+-{'-' * 8}")
     for label in args.sizes:
-        path = store_for(label)
+        path = working_copy(label, "funnels")
         with Store(path) as store:
             (n,) = store.query("SELECT count(*) FROM events")[0]
             parquet = OUT / f"funnels_{label}.parquet"
@@ -98,6 +90,10 @@ def main(argv: list[str] | None = None) -> None:
                 (
                     "paths from Home, 5 steps",
                     lambda: api.paths(store, {"start": {"event": "Home"}}),
+                ),
+                (
+                    "paths to Order Completed, 4 steps",
+                    lambda: api.paths(store, {"end": {"event": "Order Completed"}, "steps": 4}),
                 ),
                 (
                     "retention weekly, Order Completed",

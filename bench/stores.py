@@ -1,0 +1,138 @@
+"""Demo stores of about 1M and 10M events for the benchmarks, built once and cached in bench/out/.
+
+    python bench/stores.py               # build (or find) the 1M and 10M stores
+    python bench/stores.py --sizes 1M
+
+`demo_store(label)` is the demo business (seed 7) loaded through `stage_messages` + `Store.ingest`
+in groups of 50,000 messages with a few futures in flight, no commit listeners attached (no
+identity, no sentiment), so events resolve to 'u:<userId>' / 'a:<anonymousId>' profiles.
+bench/analytics_insights.py builds the same demo (same seed and sizes, plus sentiment) as
+insights_<label>.duckdb; when that file exists it is copied instead of building again.
+`working_copy(label, name)` gives a benchmark its own copy, so runs never fight over a file lock.
+`measure(fn, repeat)` is the best time of `repeat` runs and the peak RSS growth during them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import psutil
+
+from touchpath.events.message import stage_messages
+from touchpath.settings import Settings
+from touchpath.store import Store
+
+__all__ = ["OUT", "SIZES", "PeakRss", "demo_store", "measure", "working_copy"]
+
+OUT = Path(__file__).resolve().parent / "out"
+SIZES = {"1M": 18_500, "10M": 185_000}
+"""Customers per size: the demo makes about 54 events per customer."""
+SEED = 7
+
+
+def demo_store(label: str) -> Path:
+    """The cached demo store of size `label` (1M or 10M), built on first use."""
+    path = OUT / f"demo_{label}.duckdb"
+    if path.exists():
+        return path
+    OUT.mkdir(exist_ok=True)
+    tmp = path.with_suffix(".building")
+    same = OUT / f"insights_{label}.duckdb"  # the same demo, built by analytics_insights.py
+    if same.exists():
+        shutil.copyfile(same, tmp)
+        tmp.rename(path)
+        return path
+    from touchpath.demo import DemoBusiness, DemoConfig
+
+    tmp.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    settings = Settings(db=tmp, writer_queue_max=200_000, writer_max_batch=100_000)
+    with Store(tmp, settings) as store:
+        store.create_source("demo")
+        pending = []
+        group: list[bytes] = []
+        for batch in DemoBusiness(DemoConfig(customers=SIZES[label], seed=SEED)).batches(500):
+            group.extend(orjson.dumps(m) for m in batch)
+            if len(group) >= 50_000:
+                now = datetime.now(UTC).replace(tzinfo=None)
+                pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
+                group = []
+                while len(pending) > 2:
+                    pending.pop(0).result()
+        if group:
+            now = datetime.now(UTC).replace(tzinfo=None)
+            pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
+        for f in pending:
+            f.result()
+        (events,) = store.query("SELECT count(*) FROM events")[0]
+    tmp.rename(path)
+    Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    print(f"built {path.name}: {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
+    return path
+
+
+def working_copy(label: str, name: str) -> Path:
+    """A benchmark's own copy of the demo store, made once."""
+    mine = OUT / f"{name}_{label}.duckdb"
+    if not mine.exists():
+        shutil.copyfile(demo_store(label), mine)
+    return mine
+
+
+class PeakRss:
+    """Peak resident memory of this process while a block runs (sampled every 5 ms)."""
+
+    def __enter__(self) -> PeakRss:
+        self.proc = psutil.Process()
+        self.base = self.proc.memory_info().rss
+        self.peak = self.base
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+            time.sleep(0.005)
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+
+
+def measure(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
+    """(best seconds of `repeat` runs, peak RSS growth in MB, the last result)."""
+    best = float("inf")
+    peak = 0.0
+    result = None
+    for _ in range(repeat):
+        gc.collect()
+        with PeakRss() as mem:
+            t0 = time.perf_counter()
+            result = fn()
+            best = min(best, time.perf_counter() - t0)
+        peak = max(peak, (mem.peak - mem.base) / 2**20)
+    return best, peak, result
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=list(SIZES))
+    args = parser.parse_args(argv)
+    for label in args.sizes:
+        print(demo_store(label))
+
+
+if __name__ == "__main__":
+    main()
