@@ -80,7 +80,7 @@ class FactMeter:
         # (c) abandoned carts: [ts, group, converted]
         self._carts: dict[int, list[list[Any]]] = {}
         self._cart_rows: list[list[Any]] = []
-        # (d) touches: (ts, channel) per customer, 30 days back
+        # (d) touches: (ts, channel) per customer since their last order, 30 days back
         self._touches: dict[int, deque[tuple[float, str]]] = {}
         self._first: dict[str, int] = {}
         self._last: dict[str, int] = {}
@@ -107,8 +107,8 @@ class FactMeter:
             row = [ts, tag[2], 0]
             self._tickets.setdefault(tag[1], []).append(row)
             self._ticket_rows.append(row)
-        elif kind == "abandoned":
-            row = [ts, tag[2], False]
+        elif kind == "abandoned":  # tag[3] is the last cart activity, an hour before
+            row = [tag[3], tag[2], False]
             self._carts.setdefault(tag[1], []).append(row)
             self._cart_rows.append(row)
         elif kind == "feedback":
@@ -149,6 +149,8 @@ class FactMeter:
                 first, last = touches[0][1], touches[-1][1]
                 self._first[first] = self._first.get(first, 0) + 1
                 self._last[last] = self._last.get(last, 0) + 1
+        if touches := self._touches.get(cust):
+            touches.clear()  # the next journey starts after this order
 
     def _touch(self, ts: float, cust: int, channel: str) -> None:
         touches = self._touches.get(cust)
@@ -175,6 +177,7 @@ class FactMeter:
 
         carts = [r for r in self._cart_rows if r[0] + 3 * DAY <= self.end]
         groups: dict[str, list[int]] = {"sent": [0, 0], "holdout": [0, 0], "no_consent": [0, 0]}
+        groups["anonymous"] = [0, 0]
         for row in carts:
             counts = groups[row[1]]
             counts[0] += 1
@@ -236,6 +239,6 @@ class FactMeter:
                 "revenue_p10": round(_quantile(revenue, 0.1), 2),
                 "revenue_median": round(_quantile(revenue, 0.5), 2),
                 "revenue_p90": round(_quantile(revenue, 0.9), 2),
-                "revenue_total": round(sum(revenue), 2),
+                "revenue_total": round(float(sum(revenue)), 2),
             },
         }
