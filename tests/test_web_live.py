@@ -46,4 +46,14 @@ def test_live_page_shows_counts_stream_and_rejections(server: Server, browser: A
     page.wait_for_function("document.getElementById('total-events').textContent === '4'")
     page.wait_for_function("document.querySelector('#stream').innerText.includes('Signed Up')")
     assert errors == []
+
+    # The journey maps are served next to the stream, bound to the same store.
+    page.wait_for_selector("#maps a")
+    titles = page.inner_text("#maps")
+    assert "first purchase" in titles and "getting help" in titles and "BPIC 2012" in titles
+    page.click("#maps a[href='/maps/demo-first-purchase']")
+    page.wait_for_load_state("load")
+    assert page.url.endswith("/maps/demo-first-purchase")
+    assert "Checkout" in page.inner_text("body")
+    assert errors == []
     page.close()

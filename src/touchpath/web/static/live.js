@@ -76,6 +76,23 @@ async function refresh() {
   }
 }
 
+async function listMaps() {
+  const maps = await getJSON("/api/maps");
+  const list = document.getElementById("maps");
+  list.replaceChildren();
+  for (const m of maps) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = `/maps/${encodeURIComponent(m.name)}`;
+    a.textContent = m.title || m.name;
+    const kind = document.createElement("span");
+    kind.className = "hint";
+    kind.textContent = ` ${m.type.replaceAll("_", " ")} · ${m.origin}`;
+    li.append(a, kind);
+    list.appendChild(li);
+  }
+}
+
 async function loop() {
   try {
     await refresh();
@@ -84,4 +101,5 @@ async function loop() {
   }
   setTimeout(loop, 2000);
 }
+listMaps().catch(() => {});
 loop();
