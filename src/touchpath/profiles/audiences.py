@@ -62,9 +62,10 @@ class Change:
 
 
 class _Compiler:
-    def __init__(self, con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, now: datetime, events: str) -> None:
         self.con = con
         self.now = now
+        self.events = events
         self.joins: list[str] = []
         self._computed_ops: dict[str, str] | None = None
 
@@ -102,7 +103,7 @@ class _Compiler:
                     ),
                 )
             alias = self.leaf(
-                "SELECT profile_id, count(*) AS v FROM resolved_events "
+                f"SELECT profile_id, count(*) AS v FROM {self.events} "
                 f"WHERE {where.sql('duckdb')} GROUP BY profile_id"
             )
             n = exp.func("coalesce", exp.column("v", alias), exp.Literal.number(0))
@@ -160,10 +161,15 @@ def _compare(col: exp.Expr, op: str, value: Any, zero: bool) -> exp.Expr:
 
 
 def audience_sql(
-    con: duckdb.DuckDBPyConnection, audience: Audience, now: datetime, scope: str | None
+    con: duckdb.DuckDBPyConnection,
+    audience: Audience,
+    now: datetime,
+    scope: str | None,
+    events: str = "resolved_events",
 ) -> str:
-    """SELECT profile_id of the members of `audience` among the profiles in `scope`."""
-    comp = _Compiler(con, now)
+    """SELECT profile_id of the members of `audience` among the profiles in `scope`; performed
+    conditions read `events` (resolved_events, or a table holding the scope's events)."""
+    comp = _Compiler(con, now, events)
     cond = comp.compile(audience.condition).sql("duckdb")
     base = "profiles" if scope is None else f"(SELECT DISTINCT profile_id FROM {scope})"
     return f"SELECT p.profile_id FROM {base} p {' '.join(comp.joins)} WHERE coalesce({cond}, false)"
@@ -197,6 +203,7 @@ def refresh_audiences(
     now: datetime,
     scope: str | None,
     names: list[str] | None = None,
+    events: str = "resolved_events",
 ) -> list[Change]:
     """Recompute memberships for the profiles in `scope` and return who entered and left."""
     changes: list[Change] = []
@@ -204,7 +211,7 @@ def refresh_audiences(
         if names is not None and aud.name not in names:
             continue
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _members AS {audience_sql(con, aud, now, scope)}"
+            f"CREATE OR REPLACE TEMP TABLE _members AS {audience_sql(con, aud, now, scope, events)}"
         )
         scoped = "" if scope is None else f"AND profile_id IN (SELECT profile_id FROM {scope})"
         left = con.execute(

@@ -8,7 +8,20 @@ from typing import Any
 from touchpath.errors import NotFound
 from touchpath.store import Store
 
-__all__ = ["explain", "find_profile", "members", "show", "timeline"]
+__all__ = ["PROFILE_EVENTS", "explain", "find_profile", "members", "show", "timeline"]
+
+PROFILE_EVENTS = """
+    SELECT * FROM resolved_events
+    WHERE seq IN (
+        SELECT seq FROM events WHERE user_id IN (
+            SELECT value FROM identifiers WHERE profile_id = $1 AND kind = 'user_id')
+        UNION
+        SELECT seq FROM events WHERE anonymous_id IN (
+            SELECT value FROM identifiers WHERE profile_id = $1 AND kind = 'anonymous_id'))
+      AND profile_id = $1
+"""
+"""The resolved events of profile `$1`, found through its user and anonymous ids (an index-free
+probe of two columns) rather than by resolving the whole log."""
 
 
 def find_profile(store: Store, ref: str, kind: str | None = None) -> str:
@@ -65,15 +78,14 @@ def show(store: Store, ref: str, kind: str | None = None) -> dict[str, Any]:
         )
     ]
     consent = store.query_dicts(
-        """
+        f"""
         SELECT timestamp, message_id, preferences FROM (
             SELECT timestamp, seq, message_id,
                 json_extract(context, '$.consent.categoryPreferences') AS preferences,
                 lag(json_extract(context, '$.consent.categoryPreferences')::VARCHAR)
                     OVER (ORDER BY timestamp, seq) AS before
-            FROM resolved_events
-            WHERE profile_id = ?
-              AND json_extract(context, '$.consent.categoryPreferences') IS NOT NULL)
+            FROM ({PROFILE_EVENTS})
+            WHERE json_extract(context, '$.consent.categoryPreferences') IS NOT NULL)
         WHERE before IS DISTINCT FROM preferences::VARCHAR
         ORDER BY timestamp, seq
         """,
@@ -128,13 +140,17 @@ def timeline(
     pid = find_profile(store, ref, kind)
     rows = store.query_dicts(
         "SELECT seq, timestamp, type, event, channel, source, user_id, anonymous_id, message_id, "
-        "properties FROM resolved_events WHERE profile_id = ? "
-        "ORDER BY timestamp, seq LIMIT ? OFFSET ?",
+        f"properties, count(*) OVER () AS total FROM ({PROFILE_EVENTS}) "
+        "ORDER BY timestamp, seq LIMIT $2 OFFSET $3",
         [pid, limit, offset],
     )
     for r in rows:
         r["properties"] = json.loads(r["properties"]) if r["properties"] else None
-    (total,) = store.query("SELECT count(*) FROM resolved_events WHERE profile_id = ?", [pid])[0]
+    total = rows[0].pop("total") if rows else 0
+    for r in rows[1:]:
+        del r["total"]
+    if not rows and offset:
+        (total,) = store.query(f"SELECT count(*) FROM ({PROFILE_EVENTS})", [pid])[0]
     return {"profile_id": pid, "total": int(total), "events": rows}
 
 

@@ -102,8 +102,11 @@ def _agg(trait: ComputedTrait) -> exp.Expr:
             return exp.func("list_sort", exp.func("list", exp.Distinct(expressions=[value])))
 
 
-def computed_sql(trait: ComputedTrait, now: datetime, scope: str | None) -> str:
-    """SELECT profile_id, value (JSON) of one computed trait for the profiles in `scope`."""
+def computed_sql(
+    trait: ComputedTrait, now: datetime, scope: str | None, events: str = "resolved_events"
+) -> str:
+    """SELECT profile_id, value (JSON) of one computed trait for the profiles in `scope`,
+    read from `events` (resolved_events, or a table of the scope's events)."""
     conds: list[exp.Expr] = [trait.event.condition()]
     if trait.property is not None and trait.op != "count":
         conds.append(
@@ -124,12 +127,16 @@ def computed_sql(trait: ComputedTrait, now: datetime, scope: str | None) -> str:
         where += f" AND profile_id IN (SELECT profile_id FROM {scope})"
     return (
         f"SELECT profile_id, to_json({_agg(trait).sql('duckdb')}) AS value "
-        f"FROM resolved_events WHERE {where} GROUP BY profile_id"
+        f"FROM {events} WHERE {where} GROUP BY profile_id"
     )
 
 
 def refresh_computed(
-    con: duckdb.DuckDBPyConnection, now: datetime, scope: str | None, names: list[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    scope: str | None,
+    names: list[str] | None = None,
+    events: str = "resolved_events",
 ) -> int:
     """Recompute computed traits for the profiles in `scope`; returns the values written."""
     written = 0
@@ -140,7 +147,7 @@ def refresh_computed(
         con.execute(f"DELETE FROM computed_trait_values WHERE name = ?{scoped}", [trait.name])
         con.execute(
             "INSERT INTO computed_trait_values SELECT ?, profile_id, value, ? FROM ("
-            + computed_sql(trait, now, scope)
+            + computed_sql(trait, now, scope, events)
             + ") WHERE value IS NOT NULL AND value::VARCHAR <> 'null'",
             [trait.name, now],
         )

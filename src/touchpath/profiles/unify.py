@@ -1,5 +1,12 @@
-"""The unify pipeline: after each ingest commit, resolve identities, then bring traits, computed
-traits and audiences of the touched profiles up to date, all in one transaction.
+"""The unify pipeline: after each ingest commit, resolve identities and fold in traits; then bring
+computed traits and audiences of the touched profiles up to date.
+
+Identities and traits are updated at every commit, in proportion to the batch. Computed traits
+and audiences need each touched profile's whole history, so they are settled on a coalesced
+schedule: touched profiles are marked dirty, and the marks are settled when the writer has no
+ingest waiting or `SETTLE_EVERY` seconds after the oldest mark (and not at all while no computed
+trait or audience is defined). Settling reads only the dirty profiles' events, found through
+their identifiers (a semi-join), never a scan of the whole resolved log.
 
 `attach(store, settings)` registers it on a store (once per store) and catches up with events
 committed while nothing was attached.
@@ -9,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 
@@ -27,6 +35,10 @@ __all__ = ["Unify", "attach", "rebuild", "refresh"]
 log = logging.getLogger(__name__)
 _attached: weakref.WeakKeyDictionary[Store, Unify] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
+
+SETTLE_EVERY = 2.0
+"""Longest wait, in seconds, before touched profiles' computed traits and audiences are settled
+while ingest keeps the writer busy."""
 
 
 @dataclass
@@ -47,6 +59,7 @@ class Unify:
     def __init__(self, store: Store, config: UnifyConfig) -> None:
         self.store = store
         self.config = config
+        self._dirty_since: float | None = None
 
     def on_commit(self, con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
         """Commit listener (writer thread): update everything for seq in [first, last]."""
@@ -68,23 +81,48 @@ class Unify:
                 log.exception("audience events could not be queued")
 
     def update(self, con: duckdb.DuckDBPyConnection, first: int, last: int) -> Staged | None:
-        """Resolve [first, last] and refresh the touched profiles (inside a transaction)."""
+        """Resolve [first, last], fold in traits and mark the touched profiles; settle computed
+        traits and audiences when it is time (inside a transaction)."""
         res = graph.resolve(con, first, last, self.config.identity)
         traits.apply_merges(con, res.merged)
         traits.update_traits(con, first, last)
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _dirty (profile_id VARCHAR)")
+        if not _has_definitions(con):
+            con.execute("DELETE FROM _dirty")
+            self._dirty_since = None
+            return None
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT profile_id "
+            "INSERT INTO _dirty SELECT DISTINCT profile_id "
             f"FROM resolved_events WHERE seq BETWEEN {int(first)} AND {int(last)}"
         )
+        if res.merged:
+            con.execute(
+                "INSERT INTO _dirty SELECT DISTINCT new FROM (SELECT unnest(?) AS new)",
+                [sorted(set(res.merged.values()))],
+            )
+        now = time.monotonic()
+        if self._dirty_since is None:
+            self._dirty_since = now
+        if self.store.pending and now - self._dirty_since < SETTLE_EVERY:
+            return None
+        return self.settle(con, last)
+
+    def settle(self, con: duckdb.DuckDBPyConnection, trigger: int) -> Staged | None:
+        """Recompute computed traits and audiences of the dirty profiles from their events."""
+        con.execute("CREATE TEMP TABLE IF NOT EXISTS _dirty (profile_id VARCHAR)")
         con.execute(
-            "INSERT INTO _touched SELECT DISTINCT new FROM (SELECT unnest(?) AS new)",
-            [sorted(set(res.merged.values()))],
+            "CREATE OR REPLACE TEMP TABLE _touched AS SELECT DISTINCT d.profile_id FROM _dirty d "
+            "SEMI JOIN profiles p USING (profile_id)"
         )
+        con.execute("DELETE FROM _dirty")
+        self._dirty_since = None
+        scope_events(con, "_touched", "_touched_events")
         now = utcnow()
-        traits.refresh_computed(con, now, "_touched")
-        changes = audiences.refresh_audiences(con, now, "_touched")
+        traits.refresh_computed(con, now, "_touched", events="_touched_events")
+        changes = audiences.refresh_audiences(con, now, "_touched", events="_touched_events")
+        con.execute("DROP TABLE _touched_events")
         con.execute("DROP TABLE _touched")
-        return audiences.stage_changes(con, changes, last, now)
+        return audiences.stage_changes(con, changes, trigger, now)
 
     def catch_up(self, con: duckdb.DuckDBPyConnection) -> Staged | None:
         """Resolve whatever was committed after the last resolved seq (inside a transaction)."""
@@ -93,6 +131,36 @@ class Unify:
         if start > int(last):
             return None
         return self.update(con, start, int(last))
+
+
+def _has_definitions(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute("SELECT EXISTS (FROM computed_traits) OR EXISTS (FROM audiences)").fetchall()
+    return bool(row[0][0])
+
+
+def scope_events(con: duckdb.DuckDBPyConnection, scope: str, name: str) -> None:
+    """Create temp table `name`: the resolved events of the profiles in table `scope`.
+
+    The events are found through the profiles' user and anonymous ids (the keys resolved_events
+    joins on), so the log is probed on two columns instead of being resolved as a whole.
+    """
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {name} AS
+        WITH ids AS (
+            SELECT kind, value FROM identifiers SEMI JOIN {scope} USING (profile_id)
+            WHERE kind IN ('user_id', 'anonymous_id')
+        ), hits AS (
+            SELECT seq FROM events
+            WHERE user_id IN (SELECT value FROM ids WHERE kind = 'user_id')
+            UNION
+            SELECT seq FROM events
+            WHERE anonymous_id IN (SELECT value FROM ids WHERE kind = 'anonymous_id')
+        )
+        SELECT * FROM resolved_events
+        WHERE seq IN (SELECT seq FROM hits) AND profile_id IN (SELECT profile_id FROM {scope})
+        """
+    )
 
 
 def attach(store: Store, settings: Settings | None = None) -> Unify:
