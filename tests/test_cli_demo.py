@@ -1,0 +1,33 @@
+"""`touchpath demo`, the main job: generate, send through POST /v1/batch, serve."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from touchpath.demo import GroundTruth
+
+
+def test_demo_sends_the_business_through_http_and_keeps_every_message(tmp_path: Path) -> None:
+    db = tmp_path / "demo.duckdb"
+    run = subprocess.run(
+        [sys.executable, "-c", "from touchpath.cli import main; main()", "demo",
+         "--db", str(db), "--customers", "150", "--port", "0", "--no-serve"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "Touchpath is serving http://127.0.0.1:" in run.stdout
+    truth = GroundTruth.from_json(db.with_suffix(".truth.json").read_bytes())
+    con = duckdb.connect(str(db), read_only=True)
+    (events,) = con.execute(
+        "SELECT count(*) FROM events e JOIN sources s ON s.id = e.source WHERE s.name = 'demo'"
+    ).fetchone() or (0,)
+    (rejected,) = con.execute("SELECT count(*) FROM rejected").fetchone() or (0,)
+    con.close()
+    # Every generated message is either in the event log or rejected with a reason.
+    assert rejected == truth.invalid_messages
+    assert events == truth.events - truth.invalid_messages
+    assert f"{truth.invalid_messages:,} rejected messages kept" in run.stdout
