@@ -3,7 +3,8 @@
 A profile falls in exactly one group. `event_property` and `channel` take the value of the
 profile's first entry event (first-touch attribution, as PostHog does by default);
 `first_touch_channel` the channel of the profile's first event of all; `profile_property` the
-latest value of a trait.
+latest value of a trait; `audience` the audience the profile is a member of now (the first of
+`audiences` it belongs to, in the order given, or the first by name; `(none)` outside them all).
 
 >>> Breakdown(by="channel").label()
 'channel'
@@ -13,10 +14,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
+import duckdb
 from pydantic import BeforeValidator, Field, model_validator
 from sqlglot import exp
 
 from touchpath.analytics.common import Frozen, TimeRange, property_expr
+from touchpath.errors import NotFound
 
 __all__ = [
     "NONE_VALUE",
@@ -57,16 +60,25 @@ class Breakdown(Frozen):
 
     by: Literal["event_property", "profile_property", "channel", "first_touch_channel", "audience"]
     property: str | None = Field(default=None, min_length=1)
+    audiences: tuple[str, ...] = ()
     top: int = Field(default=5, ge=1, le=100)
 
     @model_validator(mode="after")
     def _property_when_needed(self) -> Breakdown:
         if self.by in ("event_property", "profile_property") and not self.property:
             raise ValueError(f"property: required to break down by {self.by}")
-        if self.by == "audience":
-            # Audiences belong to the identity/profiles area; their table does not exist yet.
-            raise ValueError("audience breakdowns are pending: there is no audience table yet")
+        if self.audiences and self.by != "audience":
+            raise ValueError(f"audiences: only for a breakdown by audience, not {self.by}")
         return self
+
+    def check(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Fail with NotFound when a named audience does not exist."""
+        if not self.audiences:
+            return
+        known = {n for (n,) in cur.execute("SELECT name FROM audiences").fetchall()}
+        for i, name in enumerate(self.audiences):
+            if name not in known:
+                raise NotFound(f"breakdown.audiences[{i}]: no audience {name!r}")
 
     def label(self) -> str:
         return f"{self.by} {self.property}" if self.property else self.by
@@ -88,6 +100,17 @@ class Breakdown(Frozen):
                 "SELECT profile_id AS pid, arg_min(channel, (timestamp, seq)) AS value "
                 "FROM resolved_events WHERE type IN ('track', 'page', 'screen') "
                 f"AND {end} GROUP BY profile_id"
+            )
+        if self.by == "audience":
+            if not self.audiences:
+                return "SELECT profile_id AS pid, min(audience) AS value FROM audience_members GROUP BY 1"
+            names = exp.Array(expressions=[exp.Literal.string(a) for a in self.audiences]).sql(
+                "duckdb"
+            )
+            return (
+                "SELECT profile_id AS pid, "
+                f"arg_min(audience, list_position({names}, audience)) AS value "
+                f"FROM audience_members WHERE list_contains({names}, audience) GROUP BY 1"
             )
         if self.by == "profile_property":
             assert self.property

@@ -44,6 +44,7 @@ __all__ = [
     "FunnelStepResult",
     "TimeToConvert",
     "TrendPoint",
+    "dropped_sql",
     "funnel",
     "funnel_sql",
     "reached_sql",
@@ -426,9 +427,27 @@ def _group(spec: FunnelSpec, value: str | None, rows: dict[int, tuple]) -> Funne
     )
 
 
+def dropped_sql(spec: FunnelSpec, step: int) -> str:
+    """SELECT pid: the profiles that made step `step - 1` of the funnel but not step `step`.
+
+    For saving a drop-off as an audience or following it elsewhere (paths after a drop-off).
+    """
+    if not 2 <= step <= len(spec.steps):
+        raise ValueError(f"step: needs 2 <= step <= {len(spec.steps)}, got {step}")
+    k = step - 1
+    return (
+        f"WITH reached AS MATERIALIZED ({reached_sql(spec)})\n"
+        f"SELECT pid FROM reached WHERE step = {k - 1} "
+        f"AND pid NOT IN (SELECT pid FROM reached WHERE step = {k})"
+    )
+
+
 def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
     """Run a funnel on the store."""
     last = len(spec.steps) - 1
+    if spec.breakdown is not None:
+        with store.reading() as cur:
+            spec.breakdown.check(cur)
     with _reached_table(store, funnel_sql(spec)) as (cur, table):
         rows = cur.execute(_steps_sql(table)).fetchall()
         by_group: dict[str | None, dict[int, tuple]] = {}  # type: ignore[type-arg]

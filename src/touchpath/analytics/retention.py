@@ -172,6 +172,8 @@ def retention(store: Store, spec: RetentionSpec) -> RetentionResult:
     n = spec.periods
     kept_sql = ", ".join(f"count(DISTINCT pid) FILTER (WHERE k = {k})" for k in range(n))
     with store.reading() as cur:
+        if spec.breakdown is not None:
+            spec.breakdown.check(cur)
         cur.execute(f"CREATE TEMP TABLE retention_hits AS {retention_sql(spec)}")
         try:
             (last,) = cur.execute(

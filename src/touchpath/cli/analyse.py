@@ -65,7 +65,10 @@ def funnel(
     window: Annotated[str | None, typer.Option(help="Conversion window, e.g. 7d.")] = None,
     order: Annotated[str | None, typer.Option(help="ordered, strict or any.")] = None,
     breakdown: Annotated[
-        str | None, typer.Option(help="channel, first_touch_channel or property:<name>.")
+        str | None,
+        typer.Option(
+            help="channel, first_touch_channel, property:<name>, audience or audience:<a>,<b>."
+        ),
     ] = None,
     trend: Annotated[str | None, typer.Option(help="day or week.")] = None,
     dropped_at: Annotated[int | None, typer.Option(help="List who dropped at step k.")] = None,
@@ -77,7 +80,12 @@ def funnel(
     bd: dict[str, Any] | None = None
     if breakdown:
         kind, _, prop = breakdown.partition(":")
-        bd = {"by": "event_property", "property": prop} if kind == "property" else {"by": kind}
+        if kind == "property":
+            bd = {"by": "event_property", "property": prop}
+        elif kind == "audience" and prop:
+            bd = {"by": "audience", "audiences": prop.split(",")}
+        else:
+            bd = {"by": kind}
     data = _merge(
         _load(spec),
         steps=[{"event": s} for s in step or []],
