@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from pydantic import ValidationError
+from typer.testing import CliRunner
 
 from touchpath.analytics.attribution import (
     AttributionResult,
@@ -16,6 +20,7 @@ from touchpath.analytics.attribution import (
 )
 from touchpath.analytics.common import EventMatch
 from touchpath.analytics.testing import journeys_for
+from touchpath.cli import app
 from touchpath.store import Store
 
 
@@ -162,3 +167,22 @@ def test_spec_validation() -> None:
         AttributionSpec(models=("nope",))  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         AttributionSpec(lookback_days=0)
+
+
+def test_rest_and_cli(server: Any, tmp_path: Path) -> None:
+    journeys_for(server.store, JOURNEYS)
+    r = httpx.post(f"{server.url}/api/analytics/attribution", json={"models": ["last_touch"]})
+    assert r.status_code == 200, r.text
+    got = {row["key"]: row["credit"]["last_touch"]["conversions"] for row in r.json()["rows"]}
+    assert got == {"email": 2, "sms": 1, "paid_search": 1, "paid_social": 0}
+    bad = httpx.post(f"{server.url}/api/analytics/attribution", json={"models": ["magic"]})
+    assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("models.0:")
+    db = ["--db", str(server.store.path)]
+    out = CliRunner().invoke(app, ["attribution", *db, "--model", "first_touch", "--json"])
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.output)["attributed_conversions"] == 4
+    spec = tmp_path / "a.yaml"
+    spec.write_text("lookback_days: 60\nmodels: [first_touch, markov]\n")
+    out = CliRunner().invoke(app, ["attribution", *db, "--spec", str(spec)])
+    assert out.exit_code == 0, out.output
+    assert "paid_search" in out.output and "markov" in out.output

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
+from typer.testing import CliRunner
 
 from touchpath.analytics import sentiment
 from touchpath.analytics.discovery import Stage
 from touchpath.analytics.feedback import FeedbackResult, FeedbackSpec, feedback
 from touchpath.analytics.testing import journeys_for
+from touchpath.cli import app
 from touchpath.store import Store
 
 
@@ -103,3 +106,21 @@ def test_no_feedback_gives_an_empty_result(store: Store) -> None:
     journeys_for(store, {"x": [answer("Product Viewed", "10:00")]})
     empty = feedback(store, FeedbackSpec())
     assert empty.overall.responses == 0 and empty.touchpoints == [] and empty.negative_phrases == {}
+
+
+def test_rest_cli_and_rescore(server: Any) -> None:
+    journeys_for(server.store, PEOPLE)  # the app attached the scorer when it started
+    server.store.wait_idle()
+    r = httpx.post(f"{server.url}/api/analytics/feedback", json={"phrases": 1})
+    assert r.status_code == 200, r.text
+    assert r.json()["negative_phrases"]["support"] == [{"phrase": "waited for days", "count": 2}]
+    bad = httpx.post(f"{server.url}/api/analytics/feedback", json={"phrases": -1})
+    assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("phrases:")
+    db = ["--db", str(server.store.path)]
+    out = CliRunner().invoke(app, ["feedback", *db, "--stage", "support=Ticket Created"])
+    assert out.exit_code == 0, out.output
+    assert "Feedback per stage" in out.output and "waited for days" in out.output
+    out = CliRunner().invoke(app, ["feedback", "rescore", *db])
+    assert out.exit_code == 0 and "scored 0 texts" in out.output  # all scored at ingest
+    out = CliRunner().invoke(app, ["feedback", "rescore", *db, "--full"])
+    assert out.exit_code == 0 and "scored 6 texts" in out.output
