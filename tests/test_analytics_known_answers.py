@@ -121,3 +121,40 @@ def test_online_retail_monthly_retention(retail: tuple[Store, dict]) -> None:  #
     assert r.cohorts[0].cohort.isoformat() == "2010-12-01"
     assert r.cohorts[0].size == len(dec)
     assert r.cohorts[0].retained == expected
+
+
+@pytest.mark.slow
+def test_demo_app_checkout_drop_off_is_about_twice_web(tmp_path: Path) -> None:
+    """The demo's planted fact: Checkout Started -> Order Completed within 1 day drops about
+    twice as often on the app as on the web. The funnel, broken down by the entry event's
+    channel, finds the same ratio the generator measured per checkout (truth.facts)."""
+    from touchpath.demo import DemoBusiness, DemoConfig
+
+    business = DemoBusiness(DemoConfig(customers=1500, seed=11))
+    with Store(tmp_path / "demo.duckdb") as store:
+        pending = [
+            store.ingest(
+                stage_messages(
+                    [orjson.dumps(m) for m in batch], source="demo", received_at=utcnow()
+                )
+            )
+            for batch in business.batches(5000)
+        ]
+        for f in pending:
+            f.result()
+        result = api.funnel(
+            store,
+            {
+                "steps": [{"event": "Checkout Started"}, {"event": "Order Completed"}],
+                "window": "1d",
+                "breakdown": {"by": "channel"},
+            },
+        )
+    drop = {g.value: 1 - g.conversion for g in result.groups}
+    entered = {g.value: g.entered for g in result.groups}
+    truth = business.truth().facts["app_checkout_dropoff"]
+    # Web checkouts come in as `direct` (analytics.js without campaign or referrer).
+    assert entered["app"] > 100 and entered["direct"] > 300, entered
+    ratio = drop["app"] / drop["direct"]
+    assert truth["ratio"] > 1.6, truth
+    assert ratio == pytest.approx(truth["ratio"], rel=0.3), (drop, truth)
