@@ -146,8 +146,8 @@ def main() -> None:
                 rows.append((f"timeline lookup x{len(lat)}", f"p50 {statistics.median(lat) * 1000:.0f} ms", f"p99 {p99 * 1000:.0f} ms", f"{rss_mb():.0f}"))  # fmt: skip
                 print(rows[-1], flush=True)
                 t = time.perf_counter()
-                r = refresh(store, "audiences")
-                rows.append(("audience refresh, 2 audiences, all profiles", f"{time.perf_counter() - t:.2f} s", f"{r.entered} entered, {r.exited} left", f"{rss_mb():.0f}"))  # fmt: skip
+                done = refresh(store, "audiences")
+                rows.append(("audience refresh, 2 audiences, all profiles", f"{time.perf_counter() - t:.2f} s", f"{done.entered} entered, {done.exited} left", f"{rss_mb():.0f}"))  # fmt: skip
                 print(rows[-1], flush=True)
     print()
     print("| step | time | rate / detail | peak RSS MB |")
