@@ -157,7 +157,7 @@ def pandas_dfg(store: Store) -> Any:
     with store.reading() as cur:
         df = cur.execute(
             "SELECT profile_id, coalesce(event, type) AS activity, timestamp, seq "
-            "FROM resolved_events"
+            "FROM resolved_events WHERE type IN ('track', 'page', 'screen')"
         ).df()
     df = df.sort_values(["profile_id", "timestamp", "seq"], kind="stable")
     same = df["profile_id"].shift(-1) == df["profile_id"]
@@ -188,10 +188,12 @@ def stages() -> Any:
 def cases(store: Store) -> list[tuple[str, Callable[[], Any]]]:
     from touchpath.analytics import insights
     from touchpath.analytics.attribution import AttributionSpec
+    from touchpath.analytics.common import EventMatch
     from touchpath.analytics.discovery import ConformanceSpec, DfgSpec, VariantsSpec
     from touchpath.analytics.feedback import FeedbackSpec
 
     STAGES = stages()
+    TOUCHES = (EventMatch(type="page"), "Application Opened")
     return [
         ("dfg (events)", lambda: insights.discover_dfg(store, DfgSpec())),
         ("dfg (pandas peer)", lambda: pandas_dfg(store)),
@@ -203,7 +205,7 @@ def cases(store: Store) -> list[tuple[str, Callable[[], Any]]]:
         ("conformance", lambda: insights.conformance(store, ConformanceSpec(stages=STAGES))),
         (
             "attribution (channel, 6 models)",
-            lambda: insights.attribution(store, AttributionSpec(by="channel")),
+            lambda: insights.attribution(store, AttributionSpec(by="channel", touches=TOUCHES)),
         ),
         (
             "attribution (touchpoint)",
@@ -226,13 +228,18 @@ def main(argv: list[str] | None = None) -> None:
     paths = {label: build(label) for label in labels}
     if args.build_only:
         return
+    print(f"cpus: {psutil.cpu_count()}, load average: {psutil.getloadavg()}")
     print(f"{'events':>7} | {'analysis':<32} | {'seconds':>8} | {'peak MB':>8}")
     print(f"{'-' * 7}-+-{'-' * 32}-+-{'-' * 8}-+-{'-' * 8}")
     for label, path in paths.items():
         with Store(path) as store:
+            results: dict[str, Any] = {}
             for name, fn in cases(store):
-                secs, peak, _ = measure(fn, args.repeat)
+                secs, peak, results[name] = measure(fn, args.repeat)
                 print(f"{label:>7} | {name:<32} | {secs:8.3f} | {peak:8.0f}", flush=True)
+            ours = {(e.source, e.target): e.frequency for e in results["dfg (events)"].edges}
+            peer = results["dfg (pandas peer)"]["frequency"].to_dict()
+            print(f"{label:>7} | DFG edges identical to pandas: {ours == peer}", flush=True)
 
 
 if __name__ == "__main__":

@@ -228,26 +228,31 @@ class DfgResult(BaseModel):
     edges: list[DfgEdge]
 
 
-def dfg_sql(spec: DfgSpec) -> str:
-    """SQL of the DFG in one pass over the sorted journeys (GROUPING SETS).
+def dfg_sql(spec: DfgSpec) -> tuple[str, str]:
+    """SQL of the DFG edges (one pass over the sorted journeys) and of its nodes.
 
-    Rows with `is_node` false are edges (a NULL target counts the journeys that end there);
-    rows with `is_node` true are the activities with their event, case and start counts.
+    Edge rows with a NULL target count the journeys that end at the activity; `starts` counts
+    the journeys that begin there. The node query needs no sort: events and cases per activity.
     """
     steps = _covered_sql(spec, spec.coverage)
-    return f"""
+    edges = f"""
     WITH j AS ({steps}),
     f AS (SELECT case_id, activity, ts,
                  lead(activity) OVER w AS target, lead(ts) OVER w AS target_ts,
                  lag(activity) OVER w IS NULL AS first
           FROM j WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq))
-    SELECT activity, target, grouping(target) = 1 AS is_node,
-           count(*) AS frequency, count(DISTINCT case_id) AS cases,
+    SELECT activity, target, count(*) AS frequency, count(DISTINCT case_id) AS cases,
            count(*) FILTER (WHERE first) AS starts,
            median(epoch(target_ts - ts)) AS median_seconds,
            quantile_cont(epoch(target_ts - ts), 0.9) AS p90_seconds
-    FROM f GROUP BY GROUPING SETS ((activity, target), (activity))
+    FROM f GROUP BY activity, target
     """
+    nodes = f"""
+    WITH j AS ({steps})
+    SELECT activity, count(*) AS frequency, count(DISTINCT case_id) AS cases
+    FROM j GROUP BY activity
+    """
+    return edges, nodes
 
 
 def discover_dfg(store: Store, spec: DfgSpec) -> DfgResult:
@@ -255,13 +260,20 @@ def discover_dfg(store: Store, spec: DfgSpec) -> DfgResult:
 
     `min_frequency` and `top_k` filter the aggregated edges (a few hundred rows at most).
     """
-    rows = store.query(dfg_sql(spec))
-    ends = {r[0]: int(r[3]) for r in rows if not r[2] and r[1] is None}
+    edges_sql, nodes_sql = dfg_sql(spec)
+    with store.reading() as cur:
+        rows = cur.execute(edges_sql).fetchall()
+        node_rows = cur.execute(nodes_sql).fetchall()
+    starts: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    for r in rows:
+        starts[r[0]] = starts.get(r[0], 0) + int(r[4])
+        if r[1] is None:
+            ends[r[0]] = int(r[2])
     nodes = sorted(
         (
-            DfgNode(activity=r[0], frequency=r[3], cases=r[4], starts=r[5], ends=ends.get(r[0], 0))
-            for r in rows
-            if r[2]
+            DfgNode(activity=a, frequency=n, cases=c, starts=starts.get(a, 0), ends=ends.get(a, 0))
+            for a, n, c in node_rows
         ),
         key=lambda n: (-n.frequency, n.activity),
     )
@@ -270,13 +282,13 @@ def discover_dfg(store: Store, spec: DfgSpec) -> DfgResult:
             DfgEdge(
                 source=r[0],
                 target=r[1],
-                frequency=r[3],
-                cases=r[4],
-                median_seconds=float(r[6]),
-                p90_seconds=float(r[7]),
+                frequency=r[2],
+                cases=r[3],
+                median_seconds=float(r[5]),
+                p90_seconds=float(r[6]),
             )
             for r in rows
-            if not r[2] and r[1] is not None and r[3] >= spec.min_frequency
+            if r[1] is not None and r[2] >= spec.min_frequency
         ),
         key=lambda e: (-e.frequency, e.source, e.target),
     )
