@@ -167,6 +167,7 @@ def test_spec_validation() -> None:
         AttributionSpec(models=("nope",))  # type: ignore[arg-type]
     with pytest.raises(ValidationError):
         AttributionSpec(lookback_days=0)
+    assert AttributionSpec(revenue_property="").revenue_property is None  # count only
 
 
 def test_rest_and_cli(server: Any, tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlglot import exp
 
 from touchpath.analytics.common import (
@@ -95,6 +95,11 @@ class AttributionSpec(Frozen):
     models: tuple[Model, ...] = MODELS
     time_range: TimeRange | None = None
     """Conversions in this range (their touches may start up to the lookback before it)."""
+
+    @field_validator("revenue_property", "touchpoint_property")
+    @classmethod
+    def _blank_is_none(cls, v: str | None) -> str | None:
+        return v if v is None or v.strip() else None
 
     @model_validator(mode="after")
     def _check(self) -> AttributionSpec:
