@@ -34,6 +34,10 @@ class Settings(BaseSettings):
             "most this long after a commit, over every event committed since they last ran."
         ),
     )
+    listener_idle_seconds: float = Field(
+        default=0.05,
+        description="An idle writer runs the commit listeners after this long without new work.",
+    )
     max_message_bytes: int = Field(default=32 * 1024, description="Largest accepted message.")
     max_request_bytes: int = Field(default=500 * 1024, description="Largest accepted request body.")
     max_batch_messages: int = Field(default=2_500, description="Most messages in one batch.")

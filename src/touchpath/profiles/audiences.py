@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from sqlglot import exp
 
 from touchpath.analytics.common import literal
@@ -238,8 +239,9 @@ def stage_changes(
     if not changes:
         return None
     pids = sorted({c.profile_id for c in changes})
-    con.execute("CREATE OR REPLACE TEMP TABLE _pids (profile_id VARCHAR)")
-    con.executemany("INSERT INTO _pids VALUES (?)", [[p] for p in pids])
+    con.register("_pids_in", pa.table({"profile_id": pa.array(pids, pa.string())}))
+    con.execute("CREATE OR REPLACE TEMP TABLE _pids AS SELECT * FROM _pids_in")
+    con.unregister("_pids_in")
     who = {
         pid: (uid, anon)
         for pid, uid, anon in con.execute(

@@ -10,6 +10,7 @@ import json
 from datetime import datetime, timedelta
 
 import duckdb
+import pyarrow as pa
 from sqlglot import exp
 
 from touchpath.analytics.common import literal, property_expr
@@ -56,12 +57,17 @@ def update_traits(con: duckdb.DuckDBPyConnection, first: int | None, last: int |
     )
 
 
+_REMAP = pa.schema([("old", pa.string()), ("new", pa.string())])
+
+
 def apply_merges(con: duckdb.DuckDBPyConnection, merged: dict[str, str]) -> None:
     """Move traits, computed values and memberships of merged-away profiles to the kept ones."""
     if not merged:
         return
-    con.execute("CREATE OR REPLACE TEMP TABLE _remap (old VARCHAR, new VARCHAR)")
-    con.executemany("INSERT INTO _remap VALUES (?, ?)", list(merged.items()))
+    remap = pa.table({"old": list(merged), "new": list(merged.values())}, schema=_REMAP)
+    con.register("_remap_in", remap)
+    con.execute("CREATE OR REPLACE TEMP TABLE _remap AS SELECT * FROM _remap_in")
+    con.unregister("_remap_in")
     con.execute(
         f"""
         INSERT INTO profile_traits

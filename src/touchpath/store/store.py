@@ -262,7 +262,7 @@ class Store:
     def _loop(self) -> None:
         carry: Any = None
         while True:
-            job = carry if carry is not None else self._queue.get()
+            job = carry if carry is not None else self._next_job()
             carry = None
             if job is _STOP:
                 self._flush_listeners()
@@ -287,8 +287,17 @@ class Store:
                     carry = nxt
                     break
             self._commit_ingest(jobs)
-            if carry is None and self._listeners_due():
+            if self._listeners_overdue():
                 self._flush_listeners()
+
+    def _next_job(self) -> Any:
+        """The next job; while listeners have unseen events, an idle writer runs them first."""
+        while self._unlistened is not None:
+            try:
+                return self._queue.get(timeout=self.settings.listener_idle_seconds)
+            except queue.Empty:
+                self._flush_listeners()
+        return self._queue.get()
 
     def _run_write(self, job: _WriteJob) -> None:
         con = self._writer_con
@@ -442,14 +451,14 @@ class Store:
             except Exception:
                 log.exception("commit listener %r failed", listener)
 
-    def _listeners_due(self) -> bool:
-        """Listeners wait while more ingest is queued (they then cover one larger range, which
-        costs less set-wise), but never longer than `listener_delay_seconds`."""
-        if self._unlistened is None:
-            return False
-        if self._queue.empty():
-            return True
-        return time.monotonic() - self._unlistened_since >= self.settings.listener_delay_seconds
+    def _listeners_overdue(self) -> bool:
+        """Listeners wait while ingest keeps coming (they then cover one larger range, which
+        costs less set-wise) but never longer than `listener_delay_seconds`; an idle writer runs
+        them after `listener_idle_seconds` (see `_next_job`)."""
+        return (
+            self._unlistened is not None
+            and time.monotonic() - self._unlistened_since >= self.settings.listener_delay_seconds
+        )
 
     # ----------------------------------------------------------------------------- bulk appends
     def append_events(self, fn: Callable[[duckdb.DuckDBPyConnection, int], int]) -> Future[int]:
