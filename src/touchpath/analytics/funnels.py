@@ -28,7 +28,9 @@ from typing import Literal
 
 import duckdb
 from pydantic import Field, model_validator
+from sqlglot import exp
 
+from touchpath.analytics import journey
 from touchpath.analytics.breakdown import Breakdown, Duration, grouped_sql
 from touchpath.analytics.common import EventMatch, Frozen, TimeRange
 from touchpath.store import Store
@@ -44,10 +46,12 @@ __all__ = [
     "FunnelStepResult",
     "TimeToConvert",
     "TrendPoint",
+    "can_use_sorted",
     "dropped_sql",
     "funnel",
     "funnel_sql",
     "reached_sql",
+    "use_sorted",
 ]
 
 JOURNEY_TYPES = ("track", "page", "screen")
@@ -305,20 +309,144 @@ def _unordered_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
     ]
 
 
-def reached_sql(spec: FunnelSpec) -> str:
+_SORTED_COLUMNS = {"event", "type", "channel", "timestamp"}
+_OFFSET = 1 << 62  # keeps packed microseconds positive for any time after 1823
+
+
+def can_use_sorted(spec: FunnelSpec) -> bool:
+    """Whether the sorted journey copy holds all this funnel needs (ordered, no exclusions,
+    steps and breakdown on event, type and channel only)."""
+    if spec.order != "ordered" or spec.exclusions:
+        return False
+    exprs = [s.condition() for s in spec.steps] + [spec.time_range.condition()]
+    if spec.breakdown is not None and (value := spec.breakdown.entry_value()) is not None:
+        exprs.append(value)
+    return all(c.name in _SORTED_COLUMNS for e in exprs for c in e.find_all(exp.Column))
+
+
+def use_sorted(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec) -> bool:
+    """Whether this funnel can run on the sorted journey copy now: it holds what the funnel
+    needs, it is fresh, and its step events are in order without ties across steps."""
+    if not can_use_sorted(spec) or not journey.is_fresh(cur):
+        return False
+    if not journey.has_ties(cur):
+        return True
+    (bad,) = cur.execute(sorted_ties_sql(spec)).fetchone() or (1,)
+    return bool(bad == 0)
+
+
+def _sorted_base_sql(spec: FunnelSpec) -> str:
+    """The step events of the sorted journey copy, in its stored order. `pid` is the profile's
+    number (pno) until `funnel_sql` maps it back to the id at the end."""
+    masks = " | ".join(
+        f"CASE WHEN {_cond(s)} THEN {1 << i} ELSE 0 END" for i, s in enumerate(spec.steps)
+    )
+    any_step = " OR ".join(f"({_cond(s)})" for s in spec.steps)
+    extra = ""
+    if spec.breakdown is not None and (value := spec.breakdown.entry_value()) is not None:
+        extra = f", {value.sql('duckdb')} AS bval"
+    return (
+        f"SELECT pno, pno AS pid, timestamp AS ts, ({masks}) AS mask{extra} FROM "
+        "(SELECT pno, ts AS timestamp, seq, type, event, channel FROM journey_events) "
+        f"WHERE {spec.time_range.condition().sql('duckdb')} AND ({any_step})"
+    )
+
+
+def sorted_ties_sql(spec: FunnelSpec) -> str:
+    """SELECT count: rows out of (profile, time) order, or sharing a time with a row of another
+    step mask, which the streaming pass cannot chain exactly (then the funnel uses the joins)."""
+    return (
+        "SELECT count(*) FROM (SELECT pno, ts, mask, lag(pno) OVER () AS lp, lag(ts) OVER () AS lt, "
+        f"lag(mask) OVER () AS lm FROM ({_sorted_base_sql(spec)})) "
+        "WHERE lp > pno OR (lp = pno AND (lt > ts OR (lt = ts AND lm <> mask)))"
+    )
+
+
+def _sorted_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
+    """Ordered funnel in one streaming pass over the sorted copy.
+
+    Per level k, `s{k}` is the start of the latest chain at step k so far in this profile and
+    `p{k}` the time of its step-k event: cumulative maxima over the stored order (no sort) of
+    (pno << 64) + microseconds, read back only while the pno matches. A step-k event extends
+    the latest chain at step k-1 when it is within the window (and the step gap), exactly as
+    the ASOF joins do.
+    """
+    n = len(spec.steps)
+    win = int(spec.window) * 1_000_000
+
+    def key(us: str) -> str:
+        return f"((pno::HUGEINT << 64) + ({us} + {_OFFSET}))"
+
+    def unpack(col: str) -> str:
+        return f"CASE WHEN ({col} >> 64) = pno THEN ({col} - (pno::HUGEINT << 64) - {_OFFSET})::BIGINT END"
+
+    frame = "OVER (ROWS UNBOUNDED PRECEDING)"
+    ctes = [
+        (
+            "l0",
+            f"SELECT *, epoch_us(ts) AS us, mask & 1 <> 0 AS hit0, "
+            f"max(CASE WHEN mask & 1 <> 0 THEN {key('epoch_us(ts)')} END) {frame} AS k0 FROM base",
+        )
+    ]
+    prev = "l0"
+    for k in range(1, n):
+        # s{k-1}, p{k-1}: start and step-(k-1) time of the latest chain at step k-1 (at step 1
+        # the chain is the step-1 event itself).
+        start = unpack(f"k{k - 1}")
+        pred = unpack("k0") if k == 1 else unpack(f"q{k - 1}")
+        cond = [f"mask & {1 << k} <> 0", f"s{k - 1} IS NOT NULL", f"us <= s{k - 1} + {win}"]
+        if spec.max_step_gap is not None:
+            cond.append(f"us <= p{k - 1} + {int(spec.max_step_gap) * 1_000_000}")
+        ctes.append(
+            (
+                f"m{k}",
+                f"SELECT *, {start} AS s{k - 1}, {pred} AS p{k - 1} FROM {prev}",
+            )
+        )
+        hit = " AND ".join(cond)
+        ctes.append(
+            (
+                f"l{k}",
+                f"SELECT *, coalesce({hit}, false) AS hit{k}, "
+                f"max(CASE WHEN {hit} THEN {key(f's{k - 1}')} END) {frame} AS k{k}, "
+                f"max(CASE WHEN {hit} THEN {key('us')} END) {frame} AS q{k} FROM m{k}",
+            )
+        )
+        prev = f"l{k}"
+    hit_any = " OR ".join(f"hit{k}" for k in range(n))
+    ctes.append(("lv", f"SELECT * FROM {prev} WHERE {hit_any}"))
+    parts = [
+        "SELECT pno AS pid, 0 AS step, min(ts) AS reached_at, 0.0 AS gap_s, "
+        "0.0 AS total_s FROM lv WHERE hit0 GROUP BY pno"
+    ]
+    for k in range(1, n):
+        parts.append(
+            f"SELECT pno AS pid, {k} AS step, min(ts) AS reached_at, "
+            f"arg_min(epoch(ts) - epoch(make_timestamp(p{k - 1})), ts) AS gap_s, "
+            f"arg_min(epoch(ts) - epoch(make_timestamp(s{k - 1})), ts) AS total_s "
+            f"FROM lv WHERE hit{k} GROUP BY pno"
+        )
+    ctes.append(("made", " UNION ALL ".join(parts)))
+    return ctes
+
+
+def reached_sql(spec: FunnelSpec, sorted_copy: bool = False) -> str:
     """SELECT pid, step (0-based), reached_at, gap_s, total_s, entry: one row per profile and step made.
 
     `reached_at` is the time of the profile's first chain to reach the step; `gap_s` and `total_s`
     are that chain's seconds from the previous step and from the first step; `entry` is the
     profile's first step-1 event. Other analyses embed this (paths after a drop-off).
+    `sorted_copy` reads the sorted journey copy (see `can_use_sorted`, touchpath.analytics.journey).
     """
-    ctes: list[tuple[str, str]] = [("base", _base_sql(spec))]
-    if spec.order == "any":
-        ctes += _unordered_ctes(spec)
+    ctes: list[tuple[str, str]]
+    if sorted_copy:
+        ctes = [("base", _sorted_base_sql(spec)), *_sorted_ctes(spec)]
+    elif spec.order == "any":
+        ctes = [("base", _base_sql(spec)), *_unordered_ctes(spec)]
     elif spec.order == "strict":
-        ctes += _exclusion_ctes(spec) + _strict_ctes(spec)
+        ctes = [("base", _base_sql(spec)), *_exclusion_ctes(spec), *_strict_ctes(spec)]
     else:
-        ctes += _exclusion_ctes(spec) + _chain_ctes(spec)
+        ctes = [("base", _base_sql(spec)), *_exclusion_ctes(spec), *_chain_ctes(spec)]
         parts = [
             "SELECT pid, 0 AS step, min(c0) AS reached_at, 0.0 AS gap_s, 0.0 AS total_s FROM r0 GROUP BY pid"
         ]
@@ -337,14 +465,29 @@ def reached_sql(spec: FunnelSpec) -> str:
     return f"WITH {with_}\n{body}"
 
 
-def funnel_sql(spec: FunnelSpec) -> str:
+def funnel_sql(spec: FunnelSpec, sorted_copy: bool = False) -> str:
     """SELECT pid, step, reached_at, gap_s, total_s, entry, grp: `reached_sql` with each profile's group."""
-    reached = reached_sql(spec)
+    if not sorted_copy:
+        return _funnel_sql(spec, False)
+    # The sorted copy numbers profiles: back to their ids once, at the end.
+    return (
+        f"SELECT p.profile_id AS pid, f.* EXCLUDE (pid) FROM ({_funnel_sql(spec, True)}) f "
+        "JOIN journey_profiles p ON p.pno = f.pid"
+    )
+
+
+def _funnel_sql(spec: FunnelSpec, sorted_copy: bool) -> str:
+    reached = reached_sql(spec, sorted_copy)
     bd = spec.breakdown
     if bd is None:
         return f"SELECT *, NULL::VARCHAR AS grp FROM ({reached})"
     entries = "SELECT pid FROM reached WHERE step = 0"
     values = bd.profile_values_sql(spec.time_range)
+    if values is not None and sorted_copy:
+        values = (
+            f"SELECT p.pno AS pid, v.value FROM ({values}) v "
+            "JOIN journey_profiles p ON p.profile_id = v.pid"
+        )
     if values is None:
         # The value of the profile's first entry event (first-touch attribution).
         values = "SELECT pid, arg_min(bval, ts) AS value FROM base WHERE mask & 1 <> 0 GROUP BY pid"
@@ -445,10 +588,11 @@ def dropped_sql(spec: FunnelSpec, step: int) -> str:
 def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
     """Run a funnel on the store."""
     last = len(spec.steps) - 1
-    if spec.breakdown is not None:
-        with store.reading() as cur:
+    with store.reading() as cur:
+        if spec.breakdown is not None:
             spec.breakdown.check(cur)
-    with _reached_table(store, funnel_sql(spec)) as (cur, table):
+        fast = use_sorted(cur, spec)
+    with _reached_table(store, funnel_sql(spec, fast)) as (cur, table):
         rows = cur.execute(_steps_sql(table)).fetchall()
         by_group: dict[str | None, dict[int, tuple]] = {}  # type: ignore[type-arg]
         for row in rows:

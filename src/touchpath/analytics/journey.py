@@ -1,0 +1,108 @@
+"""The journey copy: journey events' step-relevant columns stored in (profile, time, seq) order.
+
+Funnels spend most of their time sorting events by profile and time. `optimize(store)` writes
+the journey events (track, page, screen) of `resolved_events` once, sorted, into
+`journey_events`, numbering the profiles in the order of their ids (`pno`, mapped back to
+the id by `journey_profiles`). An ordered funnel then reads
+them in one streaming pass: cumulative maxima over the stored order, no sort, no join.
+
+The copy is used only while it is fresh: the event log has the same count and last seq and
+the identifier map the same fingerprint as when it was built. Otherwise analyses read
+`resolved_events` as before, so results never depend on whether `optimize` was run.
+
+>>> print(FRESH_SQL.split()[0])
+SELECT
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import duckdb
+
+from touchpath.store import Store, utcnow
+
+__all__ = ["FRESH_SQL", "JourneyBuild", "has_ties", "is_fresh", "optimize"]
+
+_JOURNEY_TYPES = "('track', 'page', 'screen')"
+
+_STATE_SQL = (
+    "SELECT (SELECT count(*) FROM events), (SELECT max(seq) FROM events), "
+    "(SELECT count(*) || ':' || coalesce(bit_xor(hash(kind, value, profile_id)), 0) "
+    "FROM identifiers)"
+)
+
+FRESH_SQL = (
+    f"SELECT count(*) > 0 AND bool_and(b.events = s.events AND b.max_seq IS NOT DISTINCT FROM "
+    f"s.max_seq AND b.identifiers_fp = s.fp) FROM journey_build b, ({_STATE_SQL}) s(events, max_seq, fp)"
+)
+"""One row, one boolean: is the journey copy built and does it match the log and identity?"""
+
+
+@dataclass(frozen=True)
+class JourneyBuild:
+    """What `optimize` wrote."""
+
+    events: int
+    profiles: int
+    ties: int
+    """Events that share their profile and time with the one before."""
+    built_at: datetime
+    seconds: float
+
+
+def is_fresh(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether `journey_events` matches the event log and the identifier map right now."""
+    row = cur.execute(FRESH_SQL).fetchone()
+    return bool(row and row[0])
+
+
+def has_ties(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether some events share their profile and time (then funnels check their steps)."""
+    row = cur.execute("SELECT max(ties) FROM journey_build").fetchone()
+    return bool(row and row[0])
+
+
+def optimize(store: Store) -> JourneyBuild:
+    """Rebuild the sorted journey copy in one transaction of the writer."""
+
+    def build(con: duckdb.DuckDBPyConnection) -> JourneyBuild:
+        t0 = utcnow()
+        events, max_seq, fp = con.execute(_STATE_SQL).fetchone() or (0, None, "")
+        for table in ("journey_events", "journey_profiles", "journey_build"):
+            con.execute(f"DELETE FROM {table}")
+        con.execute(
+            "CREATE TEMP TABLE journey_numbered AS SELECT dense_rank() OVER "
+            "(ORDER BY profile_id)::INTEGER AS pno, profile_id, timestamp, seq, type, event, "
+            f"channel FROM resolved_events WHERE type IN {_JOURNEY_TYPES}"
+        )
+        try:
+            con.execute(
+                "INSERT INTO journey_events SELECT pno, timestamp, seq, type, event, channel "
+                "FROM journey_numbered ORDER BY pno, timestamp, seq"
+            )
+            con.execute(
+                "INSERT INTO journey_profiles SELECT DISTINCT pno, profile_id FROM journey_numbered"
+            )
+        finally:
+            con.execute("DROP TABLE journey_numbered")
+        (ties,) = con.execute(
+            "SELECT count(*) FROM (SELECT pno, ts, lag(pno) OVER () AS lp, lag(ts) OVER () AS lt "
+            "FROM journey_events) WHERE lp = pno AND lt = ts"
+        ).fetchone() or (0,)
+        con.execute(
+            "INSERT INTO journey_build VALUES (?, ?, ?, ?, ?)", [t0, events, max_seq, fp, ties]
+        )
+        (n, profiles) = con.execute(
+            "SELECT (SELECT count(*) FROM journey_events), (SELECT count(*) FROM journey_profiles)"
+        ).fetchone() or (0, 0)
+        return JourneyBuild(
+            events=int(n),
+            profiles=int(profiles),
+            ties=int(ties),
+            built_at=t0,
+            seconds=(utcnow() - t0).total_seconds(),
+        )
+
+    return store.write_sync(build)

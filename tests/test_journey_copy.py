@@ -1,0 +1,154 @@
+"""The sorted journey copy (`touchpath optimize`): funnels read it only while it is fresh and
+exact, and then give the same rows as the ASOF joins and the same levels as windowFunnel."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from test_funnels import window_funnel_levels
+from touchpath.analytics import api, journey
+from touchpath.analytics.funnels import funnel_sql, use_sorted
+from touchpath.analytics.testing import journeys_for
+from touchpath.cli import app
+from touchpath.store import Store
+
+T0 = datetime(2024, 3, 4, 9, 0, 0)
+STEPS = [{"event": "view"}, {"event": "cart"}, {"event": "buy"}]
+
+
+def ev(name: str, minutes: float, **kw: object) -> dict[str, object]:
+    return {"event": name, "timestamp": (T0 + timedelta(minutes=minutes)).isoformat(), **kw}
+
+
+def rows(store: Store, spec: api.FunnelSpec, sorted_copy: bool) -> list[tuple[object, ...]]:
+    return store.query(f"SELECT * FROM ({funnel_sql(spec, sorted_copy)}) ORDER BY ALL")
+
+
+def fast(store: Store, spec: api.FunnelSpec) -> bool:
+    with store.reading() as cur:
+        return use_sorted(cur, spec)
+
+
+def test_used_only_while_fresh(store: Store) -> None:
+    journeys_for(store, {"ann": [ev("view", 0), ev("cart", 1)], "bob": [ev("view", 0)]})
+    spec = api.funnel_spec({"steps": STEPS[:2], "window": "1h"})
+    assert not fast(store, spec)  # never built
+    built = journey.optimize(store)
+    assert (built.events, built.profiles) == (3, 2)
+    assert fast(store, spec)
+    assert api.funnel(store, spec).counts() == [2, 1]
+    journeys_for(store, {"bob": [ev("cart", 2)]})  # a new event: the copy is stale
+    assert not fast(store, spec)
+    assert api.funnel(store, spec).counts() == [2, 2]
+    journey.optimize(store)
+    assert fast(store, spec) and api.funnel(store, spec).counts() == [2, 2]
+    store.write_sync(  # identity links bob to ann: stale again
+        lambda con: con.execute(
+            "INSERT INTO identifiers (kind, value, profile_id) VALUES ('user_id', 'bob', 'p1'), "
+            "('user_id', 'ann', 'p1')"
+        )
+    )
+    assert not fast(store, spec)
+    assert api.funnel(store, spec).counts() == [1, 1]
+
+
+def test_not_used_for_ties_properties_or_other_orders(store: Store) -> None:
+    journeys_for(store, {"tie": [ev("cart", 0), ev("view", 0)], "ok": [ev("view", 0)]})
+    assert journey.optimize(store).ties == 1
+    spec = api.funnel_spec({"steps": STEPS[:2]})
+    # Equal times across steps chain in step order: only the joins do that exactly.
+    assert not fast(store, spec)
+    assert api.funnel(store, spec).counts() == [2, 1]
+    assert fast(store, api.funnel_spec({"steps": STEPS[1:]}))
+    for other in (
+        {"steps": STEPS, "order": "strict"},
+        {"steps": STEPS, "exclusions": [{"event": "help"}]},
+        {"steps": [{"event": "view", "where": [{"property": "sku", "value": "x"}]}, STEPS[1]]},
+        {"steps": STEPS, "breakdown": {"by": "event_property", "property": "sku"}},
+    ):
+        assert not fast(store, api.funnel_spec(other)), other
+
+
+def test_same_rows_as_the_joins_with_breakdown_trend_and_gap(store: Store) -> None:
+    journeys_for(
+        store,
+        {
+            "ann": [ev("view", 0, channel="email"), ev("cart", 3), ev("view", 10), ev("buy", 12)],
+            "bob": [ev("view", 0, channel="web"), ev("cart", 90), ev("buy", 91)],
+            "cat": [ev("cart", 0), ev("view", 1), ev("cart", 2), ev("cart", 5)],
+            "dan": [ev("view", 0), ev("view", 200), ev("cart", 201), ev("buy", 500)],
+        },
+    )
+    journey.optimize(store)
+    spec = api.funnel_spec(
+        {
+            "steps": STEPS,
+            "window": "5h",
+            "max_step_gap": "1h",
+            "breakdown": {"by": "channel"},
+            "trend": "day",
+        }
+    )
+    assert fast(store, spec)
+    assert rows(store, spec, True) == rows(store, spec, False)
+    assert api.funnel(store, spec).counts() == [4, 3, 1]
+    first_touch = api.funnel_spec(
+        {**spec.model_dump(exclude={"breakdown"}), "breakdown": {"by": "first_touch_channel"}}
+    )
+    assert fast(store, first_touch)
+    assert rows(store, first_touch, True) == rows(store, first_touch, False)
+
+
+journeys = st.dictionaries(
+    st.sampled_from([f"p{i}" for i in range(8)]),
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 30)),
+        min_size=1,
+        max_size=8,
+        unique_by=lambda x: x[1],  # no two events of a profile at one time: the copy is used
+    ),
+    min_size=1,
+)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    journeys=journeys,
+    steps=st.lists(st.sampled_from(["a", "b", "c"]), min_size=2, max_size=4),
+    window=st.integers(1, 12),
+)
+def test_sorted_pass_equals_window_funnel_and_the_joins(
+    journeys: dict[str, list[tuple[str, int]]], steps: list[str], window: int
+) -> None:
+    events = [(p, t * 60, e) for p, evs in journeys.items() for e, t in evs]
+    spec = api.funnel_spec({"steps": [{"event": s} for s in steps], "window": window * 60})
+    with tempfile.TemporaryDirectory() as d, Store(Path(d) / "t.duckdb") as store:
+        journeys_for(store, {p: [ev(e, t) for e, t in evs] for p, evs in journeys.items()})
+        journey.optimize(store)
+        assert fast(store, spec)
+        assert rows(store, spec, True) == rows(store, spec, False)
+        ours = api.funnel(store, spec)
+    assert ours.counts() == window_funnel_levels(events, steps, window * 60)
+
+
+def test_cli_and_rest_optimize(server) -> None:  # type: ignore[no-untyped-def]
+    journeys_for(server.store, {"ann": [ev("view", 0), ev("cart", 1)]})
+    r = httpx.post(f"{server.url}/api/analytics/optimize")
+    assert r.status_code == 200 and r.json()["events"] == 2
+    db = str(server.store.path)
+    journeys_for(server.store, {"bob": [ev("view", 0)]})
+    server.store.close()
+    out = CliRunner().invoke(app, ["optimize", "--db", db])
+    assert out.exit_code == 0, out.output
+    assert "sorted 3 journey events of 2 profiles" in out.output
