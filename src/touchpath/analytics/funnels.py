@@ -413,18 +413,23 @@ def _sorted_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
             )
         )
         prev = f"l{k}"
-    hit_any = " OR ".join(f"hit{k}" for k in range(n))
-    ctes.append(("lv", f"SELECT * FROM {prev} WHERE {hit_any}"))
+    # One aggregate per profile straight off the stream, then one row per step made.
+    cols = ["min(ts) FILTER (WHERE hit0) AS r0"]
+    for k in range(1, n):
+        cols += [
+            f"min(ts) FILTER (WHERE hit{k}) AS r{k}",
+            f"arg_min(epoch(ts) - epoch(make_timestamp(p{k - 1})), ts) FILTER (WHERE hit{k}) AS g{k}",
+            f"arg_min(epoch(ts) - epoch(make_timestamp(s{k - 1})), ts) FILTER (WHERE hit{k}) AS t{k}",
+        ]
+    ctes.append(("lv", f"SELECT pno, {', '.join(cols)} FROM {prev} GROUP BY pno"))
     parts = [
-        "SELECT pno AS pid, 0 AS step, min(ts) AS reached_at, 0.0 AS gap_s, "
-        "0.0 AS total_s FROM lv WHERE hit0 GROUP BY pno"
+        "SELECT pno AS pid, 0 AS step, r0 AS reached_at, 0.0 AS gap_s, 0.0 AS total_s "
+        "FROM lv WHERE r0 IS NOT NULL"
     ]
     for k in range(1, n):
         parts.append(
-            f"SELECT pno AS pid, {k} AS step, min(ts) AS reached_at, "
-            f"arg_min(epoch(ts) - epoch(make_timestamp(p{k - 1})), ts) AS gap_s, "
-            f"arg_min(epoch(ts) - epoch(make_timestamp(s{k - 1})), ts) AS total_s "
-            f"FROM lv WHERE hit{k} GROUP BY pno"
+            f"SELECT pno AS pid, {k} AS step, r{k} AS reached_at, g{k} AS gap_s, "
+            f"t{k} AS total_s FROM lv WHERE r{k} IS NOT NULL"
         )
     ctes.append(("made", " UNION ALL ".join(parts)))
     return ctes
