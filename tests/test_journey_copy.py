@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from test_funnels import window_funnel_levels
 from touchpath.analytics import api, journey
 from touchpath.analytics.funnels import funnel_sql, use_sorted
+from touchpath.analytics.paths import can_use_sorted as paths_can_use_sorted
 from touchpath.analytics.testing import journeys_for
 from touchpath.cli import app
 from touchpath.store import Store
@@ -152,3 +153,34 @@ def test_cli_and_rest_optimize(server) -> None:  # type: ignore[no-untyped-def]
     out = CliRunner().invoke(app, ["optimize", "--db", db])
     assert out.exit_code == 0, out.output
     assert "sorted 3 journey events of 2 profiles" in out.output
+
+
+def test_paths_on_the_copy_equal_paths_on_the_log(store: Store) -> None:
+    def pg(name: str, minutes: float, **kw: object) -> dict[str, object]:
+        return {"name": name, "timestamp": (T0 + timedelta(minutes=minutes)).isoformat(), **kw}
+
+    journeys_for(
+        store,
+        {
+            "a": [pg("Home", 0), pg("Product/1", 1), pg("Product/2", 2), ev("buy", 3)],
+            "b": [pg("Home", 0), pg("Product/3", 1), pg("Help", 2), pg("Help", 3)],
+            "c": [pg("Home", 0), pg("Help", 1), pg("Home", 50), pg("Product/1", 51)],
+            "d": [pg("Help", 0), ev("buy", 5, channel="email"), pg("Home", 6)],
+        },
+    )
+    clean = [{"pattern": "Product/*", "replacement": "Product"}]
+    specs = [
+        {"start": {"event": "Home"}, "steps": 3, "cleaning": clean},
+        {"end": {"event": "Help"}, "steps": 3},
+        {"start": {"event": "Home"}, "collapse_repeats": True, "cleaning": clean},
+        {"steps": 4, "exclude": ["Help"], "session_gap": "1h"},
+        {"start": {"event": "buy", "channel": "email"}},
+    ]
+    before = [api.paths(store, s) for s in specs]
+    journey.optimize(store)
+    for spec, expected in zip(specs, before, strict=True):
+        assert paths_can_use_sorted(api.paths_spec(spec))
+        assert api.paths(store, spec) == expected, spec
+    assert not paths_can_use_sorted(
+        api.paths_spec({"start": {"event": "Home", "where": [{"property": "x", "value": 1}]}})
+    )

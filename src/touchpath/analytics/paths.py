@@ -20,7 +20,9 @@ import re
 from typing import Literal
 
 from pydantic import Field, model_validator
+from sqlglot import exp
 
+from touchpath.analytics import journey
 from touchpath.analytics.breakdown import Duration
 from touchpath.analytics.common import EventMatch, Frozen, TimeRange, literal
 from touchpath.analytics.funnels import JOURNEY_TYPES, FunnelSpec, reached_sql
@@ -34,6 +36,7 @@ __all__ = [
     "PathsResult",
     "PathsSpec",
     "TopPath",
+    "can_use_sorted",
     "paths",
     "paths_sql",
     "wildcard_regex",
@@ -147,7 +150,18 @@ def _name_sql(spec: PathsSpec) -> str:
     return name
 
 
-def paths_sql(spec: PathsSpec) -> str:
+def can_use_sorted(spec: PathsSpec) -> bool:
+    """Whether the sorted journey copy holds what these paths need: a start or end anchor (or
+    none) on `event`, `type` and `channel` only."""
+    if spec.after_dropoff is not None:
+        return False
+    exprs = [a.condition() for a in (spec.start, spec.end) if a is not None]
+    return all(
+        c.name in ("event", "type", "channel") for e in exprs for c in e.find_all(exp.Column)
+    )
+
+
+def paths_sql(spec: PathsSpec, sorted_copy: bool = False) -> str:
     """SELECT pid, first_step, path: one row per path, its names in order from step `first_step`.
 
     One window pass over the journey events sorted by (hash of the profile, time, seq) numbers
@@ -185,6 +199,17 @@ def paths_sql(spec: PathsSpec) -> str:
     # A 64-bit hash of the profile id sorts about twice as fast as the text.
     w = "WINDOW w AS (PARTITION BY h ORDER BY ts, seq)"
     new_s = f"coalesce(ts > lag(ts) OVER w + to_seconds({gap}), true) AS new_s"
+    source = f"resolved_events e {join} WHERE {where}"
+    profile = "hash(e.profile_id) AS h, e.profile_id AS pid"
+    if sorted_copy:
+        # Already in (profile, time, seq) order: number and compare neighbours as stored.
+        w = "WINDOW w AS ()"
+        new_s = f"coalesce(h <> lag(h) OVER w OR ts > lag(ts) OVER w + to_seconds({gap}), true) AS new_s"
+        source = (
+            "(SELECT pno, ts AS timestamp, seq, type, event, channel FROM journey_events) e "
+            f"WHERE {spec.time_range.condition().sql('duckdb')}"
+        )
+        profile = "e.pno AS h, e.pno AS pid"
     if spec.collapse_repeats:
         # Drop a name repeated within a session (never an anchor), then number what is left.
         numbered = f"""
@@ -219,9 +244,9 @@ marked AS MATERIALIZED (
         first_step = "1"
     return f"""
 WITH {drop}ev AS (
-    SELECT hash(e.profile_id) AS h, e.profile_id AS pid, e.timestamp AS ts, e.seq,
+    SELECT {profile}, e.timestamp AS ts, e.seq,
         {_name_sql(spec)} AS name, coalesce({anchor_cond}, false) AS anchor
-    FROM resolved_events e {join} WHERE {where}
+    FROM {source}
 ), kept AS (SELECT * FROM ev {keep}),{numbered},
 firsts AS ({firsts}),
 hops AS (
@@ -234,14 +259,16 @@ grouped AS (
         min(off) FILTER (WHERE new_s AND off > 0) AS cut, max(off) FILTER (WHERE new_s) AS lo
     FROM hops GROUP BY h, arn
 )
-SELECT pid, {first_step} AS first_step, {path} AS path FROM grouped
+SELECT {"p.profile_id" if sorted_copy else "pid"} AS pid, {first_step} AS first_step,
+    {path} AS path FROM grouped {"JOIN journey_profiles p ON p.pno = grouped.pid" if sorted_copy else ""}
 """
 
 
 def paths(store: Store, spec: PathsSpec) -> PathsResult:
-    """Run a paths analysis on the store."""
+    """Run a paths analysis on the store (on the sorted journey copy when it is fresh)."""
     with store.reading() as cur:
-        cur.execute(f"CREATE TEMP TABLE path_rows AS {paths_sql(spec)}")
+        fast = can_use_sorted(spec) and journey.is_fresh(cur)
+        cur.execute(f"CREATE TEMP TABLE path_rows AS {paths_sql(spec, fast)}")
         try:
             (total,) = cur.execute("SELECT count(*) FROM path_rows").fetchone() or (0,)
             edges = cur.execute(
