@@ -239,24 +239,30 @@ def _exclusion_checks(
     ]
 
 
-def _strict_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
+def _strict_ctes(spec: FunnelSpec, sorted_copy: bool = False) -> list[tuple[str, str]]:
     """Strict order in one pass: a chain ends at step k on an event whose k previous events
-    (`lag` over the profile's journey events by time) matched steps k-1 .. 1, within the window."""
+    (`lag` over the profile's journey events by time) matched steps k-1 .. 1, within the window.
+    On the sorted copy the pass streams in stored order and checks the lags' profile."""
     n = len(spec.steps)
     lags = ", ".join(
-        f"lag(mask, {i}) OVER w AS m{i}, lag(ts, {i}) OVER w AS t{i}" for i in range(1, n)
+        f"lag(mask, {i}) OVER w AS m{i}, lag(ts, {i}) OVER w AS t{i}"
+        + (f", lag(pid, {i}) OVER w AS q{i}" if sorted_copy else "")
+        for i in range(1, n)
     )
+    window = "()" if sorted_copy else "(PARTITION BY h ORDER BY ts, seq)"
     ctes = [
         (
             "lagged",
             f"SELECT pid, ts AS t0, mask AS m0{', ' + lags if lags else ''} FROM base "
-            "WINDOW w AS (PARTITION BY h ORDER BY ts, seq) QUALIFY mask <> 0",
+            f"WINDOW w AS {window} QUALIFY mask <> 0",
         )
     ]
     parts = []
     for k in range(n):
         # t{i} is the time of step k - i: t0 is this event (step k), t{k} the first step.
         conds = [f"m{i} & {1 << (k - i)} <> 0" for i in range(k + 1)]
+        if sorted_copy:
+            conds += [f"q{i} = pid" for i in range(1, k + 1)]
         if k:
             conds.append(f"t0 <= t{k} + to_seconds({int(spec.window)})")
         if spec.max_step_gap is not None:
@@ -314,9 +320,9 @@ _OFFSET = 1 << 62  # keeps packed microseconds positive for any time after 1823
 
 
 def can_use_sorted(spec: FunnelSpec) -> bool:
-    """Whether the sorted journey copy holds all this funnel needs (ordered, no exclusions,
-    steps and breakdown on event, type and channel only)."""
-    if spec.order != "ordered" or spec.exclusions:
+    """Whether the sorted journey copy holds all this funnel needs (ordered or strict, no
+    exclusions, steps and breakdown on event, type and channel only)."""
+    if spec.order == "any" or spec.exclusions:
         return False
     exprs = [s.condition() for s in spec.steps] + [spec.time_range.condition()]
     if spec.breakdown is not None and (value := spec.breakdown.entry_value()) is not None:
@@ -329,8 +335,8 @@ def use_sorted(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec) -> bool:
     needs, it is fresh, and its step events are in order without ties across steps."""
     if not can_use_sorted(spec) or not journey.is_fresh(cur):
         return False
-    if not journey.has_ties(cur):
-        return True
+    if spec.order == "strict" or not journey.has_ties(cur):
+        return True  # strict order is (time, seq), the copy's own order
     (bad,) = cur.execute(sorted_ties_sql(spec)).fetchone() or (1,)
     return bool(bad == 0)
 
@@ -341,7 +347,10 @@ def _sorted_base_sql(spec: FunnelSpec) -> str:
     masks = " | ".join(
         f"CASE WHEN {_cond(s)} THEN {1 << i} ELSE 0 END" for i, s in enumerate(spec.steps)
     )
-    any_step = " OR ".join(f"({_cond(s)})" for s in spec.steps)
+    # Strict funnels need every journey event: a step must be the very next one.
+    any_step = (
+        "true" if spec.order == "strict" else " OR ".join(f"({_cond(s)})" for s in spec.steps)
+    )
     extra = ""
     if spec.breakdown is not None and (value := spec.breakdown.entry_value()) is not None:
         extra = f", {value.sql('duckdb')} AS bval"
@@ -444,7 +453,9 @@ def reached_sql(spec: FunnelSpec, sorted_copy: bool = False) -> str:
     `sorted_copy` reads the sorted journey copy (see `can_use_sorted`, touchpath.analytics.journey).
     """
     ctes: list[tuple[str, str]]
-    if sorted_copy:
+    if sorted_copy and spec.order == "strict":
+        ctes = [("base", _sorted_base_sql(spec)), *_strict_ctes(spec, sorted_copy=True)]
+    elif sorted_copy:
         ctes = [("base", _sorted_base_sql(spec)), *_sorted_ctes(spec)]
     elif spec.order == "any":
         ctes = [("base", _base_sql(spec)), *_unordered_ctes(spec)]
