@@ -6,6 +6,7 @@ import csv
 import gzip
 import itertools
 from collections import defaultdict
+from concurrent.futures import Future
 from datetime import datetime
 from pathlib import Path
 
@@ -15,7 +16,7 @@ import pytest
 
 from touchpath.analytics import api
 from touchpath.events.message import stage_messages
-from touchpath.store import Store, utcnow
+from touchpath.store import IngestResult, Store, utcnow
 
 LOAN = ["A_SUBMITTED", "A_PREACCEPTED", "A_ACCEPTED", "A_FINALIZED", "A_APPROVED"]
 
@@ -132,14 +133,12 @@ def test_demo_app_checkout_drop_off_is_about_twice_web(tmp_path: Path) -> None:
 
     business = DemoBusiness(DemoConfig(customers=1500, seed=11))
     with Store(tmp_path / "demo.duckdb") as store:
-        pending = [
-            store.ingest(
-                stage_messages(
-                    [orjson.dumps(m) for m in batch], source="demo", received_at=utcnow()
-                )
-            )
-            for batch in business.batches(5000)
-        ]
+        pending: list[Future[IngestResult]] = []
+        for batch in business.batches(5000):
+            raws = [orjson.dumps(m) for m in batch]
+            pending.append(store.ingest(stage_messages(raws, source="demo", received_at=utcnow())))
+            while len(pending) > 2:  # a few in flight, within the writer's queue limit
+                pending.pop(0).result()
         for f in pending:
             f.result()
         result = api.funnel(
