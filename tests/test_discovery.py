@@ -12,12 +12,14 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
-from touchpath.analytics.common import EventMatch, TimeRange
+from touchpath.analytics import journey
+from touchpath.analytics.common import Condition, EventMatch, TimeRange
 from touchpath.analytics.discovery import (
     ConformanceSpec,
     DfgSpec,
     Stage,
     VariantsSpec,
+    can_use_sorted,
     conformance,
     discover_dfg,
     discover_variants,
@@ -205,3 +207,27 @@ def test_rest_and_cli(server: Any, tmp_path: Path) -> None:
     assert out.exit_code == 0 and "Variants" in out.output
     out = CliRunner().invoke(app, ["dfg", *db, "--stage", "oops"])
     assert out.exit_code != 0
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        DfgSpec(),
+        DfgSpec(stages=STAGES),
+        DfgSpec(exclude=("Product Viewed",), time_range=TimeRange(end=datetime(2026, 3, 1, 10, 3))),
+        DfgSpec(stages=STAGES, collapse_repeats=False, top_k=2),
+    ],
+    ids=["events", "stages", "filters", "stages-uncollapsed"],
+)
+def test_sorted_journey_copy_gives_the_same_dfg(store: Store, spec: DfgSpec) -> None:
+    journeys_for(store, {**ABC, **STAGED})
+    assert can_use_sorted(spec)
+    before = discover_dfg(store, spec)
+    journey.optimize(store)
+    with store.reading() as cur:
+        assert journey.is_fresh(cur)
+    assert discover_dfg(store, spec) == before
+    assert not can_use_sorted(DfgSpec(case="session"))
+    assert not can_use_sorted(
+        DfgSpec(include=(EventMatch(event="A", where=(Condition(property="x", value=1),)),))
+    )

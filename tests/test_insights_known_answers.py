@@ -22,7 +22,7 @@ import numpy as np
 import orjson
 import pytest
 
-from touchpath.analytics import insights, sentiment
+from touchpath.analytics import insights, journey, sentiment
 from touchpath.analytics.attribution import AttributionSpec
 from touchpath.analytics.common import Condition, EventMatch
 from touchpath.analytics.discovery import ConformanceSpec, DfgSpec, Stage, VariantsSpec
@@ -107,6 +107,8 @@ def test_bpic2012_dfg(bpic: tuple[Store, dict[str, list[tuple[float, str]]]]) ->
         assert e.p90_seconds == pytest.approx(float(np.quantile(values, 0.9)), abs=1e-3), edge
     starts = Counter(steps[0][1] for steps in cases.values())
     assert {n.activity: n.starts for n in result.nodes if n.starts} == dict(starts)
+    journey.optimize(store)  # the sorted journey copy gives the same graph with no sort
+    assert insights.discover_dfg(store, DfgSpec()) == result
 
 
 def test_bpic2012_loan_stages_conformance(bpic: tuple[Store, dict[str, list[tuple[float, str]]]]) -> None:  # fmt: skip

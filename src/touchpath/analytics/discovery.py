@@ -28,6 +28,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlglot import exp
 
+from touchpath.analytics import journey
 from touchpath.analytics.common import EVENTS, EventMatch, Frozen, TimeRange, literal
 from touchpath.errors import SpecError
 from touchpath.store import Store
@@ -47,6 +48,7 @@ __all__ = [
     "VariantsResult",
     "VariantsSpec",
     "activity_expr",
+    "can_use_sorted",
     "conformance",
     "conformance_sql",
     "dfg_sql",
@@ -54,6 +56,7 @@ __all__ = [
     "discover_variants",
     "journey_sql",
     "match_of",
+    "sorted_journey_sql",
     "stage_case",
     "stage_flow",
     "variants_sql",
@@ -172,6 +175,43 @@ def journey_sql(scope: JourneyScope) -> str:
     return rows
 
 
+def can_use_sorted(scope: JourneyScope) -> bool:
+    """Whether the sorted journey copy (`touchpath optimize`) holds what this scope reads:
+    profile journeys whose stages and filters test only `event`, `type` and `channel`."""
+    if scope.case != "profile":
+        return False
+    matches = [match_of(e) for st in scope.stages for e in st.events]
+    matches += [match_of(e) for e in (*scope.include, *scope.exclude)]
+    return all(
+        c.name in ("event", "type", "channel")
+        for m in matches
+        for c in m.condition().find_all(exp.Column)
+    )
+
+
+def sorted_journey_sql(scope: JourneyScope) -> str:
+    """`journey_sql` on the journey copy, already in (profile, time, seq) order: no sort.
+
+    `case_id` is the copy's profile number; the rows come out in stored order, so windows
+    over `()` see each journey's steps in time order (checked against `journey_sql` in tests).
+    """
+    act = activity_expr(scope).sql("duckdb")
+    where = _filters(scope).sql("duckdb")
+    rows = (
+        f"SELECT pno AS case_id, {act} AS activity, timestamp AS ts, seq FROM ("
+        "SELECT pno, ts AS timestamp, seq, type, event, channel FROM journey_events) "
+        f"WHERE {where}"
+    )
+    if scope.stages:
+        rows = f"SELECT * FROM ({rows}) WHERE activity IS NOT NULL"
+    if scope.collapses:
+        rows = (
+            f"SELECT * FROM ({rows}) QUALIFY activity IS DISTINCT FROM lag(activity) OVER () "
+            "OR case_id IS DISTINCT FROM lag(case_id) OVER ()"
+        )
+    return rows
+
+
 def _covered_sql(scope: JourneyScope, coverage: float | None) -> str:
     """The journey steps, keeping only cases whose variant is among the top `coverage` share."""
     steps = journey_sql(scope)
@@ -228,19 +268,32 @@ class DfgResult(BaseModel):
     edges: list[DfgEdge]
 
 
-def dfg_sql(spec: DfgSpec) -> tuple[str, str]:
+def dfg_sql(spec: DfgSpec, sorted_copy: bool = False) -> tuple[str, str]:
     """SQL of the DFG edges (one pass over the sorted journeys) and of its nodes.
 
     Edge rows with a NULL target count the journeys that end at the activity; `starts` counts
     the journeys that begin there. The node query needs no sort: events and cases per activity.
+    With `sorted_copy` (see `can_use_sorted`) the steps come from the journey copy in stored
+    order and neighbours are compared as stored, with no sort.
     """
     steps = _covered_sql(spec, spec.coverage)
+    window = "(PARTITION BY case_id ORDER BY ts, seq)"
+    target, target_ts, first = (
+        "lead(activity) OVER w",
+        "lead(ts) OVER w",
+        "lag(activity) OVER w IS NULL",
+    )
+    if sorted_copy and spec.coverage is None:
+        steps, window = sorted_journey_sql(spec), "()"
+        same = "lead(case_id) OVER w = case_id"
+        target = f"CASE WHEN {same} THEN lead(activity) OVER w END"
+        target_ts = f"CASE WHEN {same} THEN lead(ts) OVER w END"
+        first = "lag(case_id) OVER w IS DISTINCT FROM case_id"
     edges = f"""
     WITH j AS ({steps}),
     f AS (SELECT case_id, activity, ts,
-                 lead(activity) OVER w AS target, lead(ts) OVER w AS target_ts,
-                 lag(activity) OVER w IS NULL AS first
-          FROM j WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq))
+                 {target} AS target, {target_ts} AS target_ts, {first} AS first
+          FROM j WINDOW w AS {window})
     SELECT activity, target, count(*) AS frequency, count(DISTINCT case_id) AS cases,
            count(*) FILTER (WHERE first) AS starts,
            median(epoch(target_ts - ts)) AS median_seconds,
@@ -260,8 +313,9 @@ def discover_dfg(store: Store, spec: DfgSpec) -> DfgResult:
 
     `min_frequency` and `top_k` filter the aggregated edges (a few hundred rows at most).
     """
-    edges_sql, nodes_sql = dfg_sql(spec)
     with store.reading() as cur:
+        use_copy = spec.coverage is None and can_use_sorted(spec) and journey.is_fresh(cur)
+        edges_sql, nodes_sql = dfg_sql(spec, sorted_copy=use_copy)
         rows = cur.execute(edges_sql).fetchall()
         node_rows = cur.execute(nodes_sql).fetchall()
     starts: dict[str, int] = {}
