@@ -220,6 +220,10 @@ def cases(store: Store) -> list[tuple[str, Callable[[], Any]]]:
         ("optimize (sorted journey copy)", lambda: journey.optimize(store)),
         ("dfg (events, sorted copy)", lambda: insights.discover_dfg(store, DfgSpec())),
         ("dfg (stages, sorted copy)", lambda: insights.discover_dfg(store, DfgSpec(stages=STAGES))),
+        (
+            "conformance (sorted copy)",
+            lambda: insights.conformance(store, ConformanceSpec(stages=STAGES)),
+        ),
     ]
 
 

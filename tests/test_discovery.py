@@ -231,3 +231,14 @@ def test_sorted_journey_copy_gives_the_same_dfg(store: Store, spec: DfgSpec) -> 
     assert not can_use_sorted(
         DfgSpec(include=(EventMatch(event="A", where=(Condition(property="x", value=1),)),))
     )
+
+
+def test_sorted_journey_copy_gives_the_same_conformance(store: Store) -> None:
+    journeys_for(store, {**ABC, **STAGED})
+    specs = [
+        ConformanceSpec(stages=STAGES),
+        ConformanceSpec(stages=STAGES, allow_skips=False, require_start=True),
+    ]
+    before = [conformance(store, s) for s in specs]
+    journey.optimize(store)
+    assert [conformance(store, s) for s in specs] == before

@@ -470,26 +470,40 @@ class ConformanceResult(BaseModel):
     stages: list[StageReach]
 
 
-def conformance_sql(spec: ConformanceSpec) -> tuple[str, str]:
-    """SQL of the per-deviation counts and of the per-stage reach (with the case totals)."""
+def conformance_sql(spec: ConformanceSpec, sorted_copy: bool = False) -> tuple[str, str]:
+    """SQL of the per-deviation counts and of the per-stage reach (with the case totals).
+
+    With `sorted_copy` (see `can_use_sorted`) the steps come from the journey copy in stored
+    order and neighbours are compared as stored, with no sort.
+    """
     index = exp.Case()
     for i, stage in enumerate(spec.stages):
         index = index.when(
             exp.EQ(this=exp.column("activity"), expression=literal(stage.name)),
             exp.Literal.number(i),
         )
+    collapsed = spec.model_copy(update={"collapse_repeats": True})
+    idx = index.sql("duckdb")
+    rows = journey_sql(collapsed)
+    window = "(PARTITION BY case_id ORDER BY ts, seq)"
+    dst, di, first = "lead(activity) OVER w", f"lead({idx}) OVER w", "lag(case_id) OVER w IS NULL"
+    if sorted_copy:
+        rows, window = sorted_journey_sql(collapsed), "()"
+        same = "lead(case_id) OVER w = case_id"
+        dst = f"CASE WHEN {same} THEN {dst} END"
+        di = f"CASE WHEN {same} THEN {di} END"
+        first = "lag(case_id) OVER w IS DISTINCT FROM case_id"
     steps = f"""
-    WITH j AS ({journey_sql(spec.model_copy(update={"collapse_repeats": True}))}),
-    t AS (SELECT case_id, activity AS src, {index.sql("duckdb")} AS si,
-                 lead(activity) OVER w AS dst, lead({index.sql("duckdb")}) OVER w AS di,
-                 row_number() OVER w AS pos
-          FROM j WINDOW w AS (PARTITION BY case_id ORDER BY ts, seq)),
+    WITH j AS ({rows}),
+    t AS (SELECT case_id, activity AS src, {idx} AS si, {dst} AS dst, {di} AS di,
+                 {first} AS first
+          FROM j WINDOW w AS {window}),
     d AS (SELECT case_id, 'backward' AS kind, src AS from_stage, dst AS to_stage FROM t WHERE di < si
           UNION ALL
           SELECT case_id, 'skip', src, dst FROM t WHERE {"FALSE" if spec.allow_skips else "di > si + 1"}
           UNION ALL
           SELECT case_id, 'late_start', NULL, src FROM t
-          WHERE {"pos = 1 AND si > 0" if spec.require_start else "FALSE"}),
+          WHERE {"first AND si > 0" if spec.require_start else "FALSE"}),
     totals AS (SELECT count(DISTINCT case_id) AS cases FROM t),
     bad AS (SELECT count(DISTINCT case_id) AS n FROM d)
     """
@@ -510,8 +524,9 @@ def conformance_sql(spec: ConformanceSpec) -> tuple[str, str]:
 
 def conformance(store: Store, spec: ConformanceSpec) -> ConformanceResult:
     """The share of journeys that follow the designed stage order, and the common deviations."""
-    dev_sql, reach_sql = conformance_sql(spec)
     with store.reading() as cur:
+        use_copy = can_use_sorted(spec) and journey.is_fresh(cur)
+        dev_sql, reach_sql = conformance_sql(spec, sorted_copy=use_copy)
         devs = cur.execute(dev_sql).fetchall()
         reach = {r[0]: r for r in cur.execute(reach_sql).fetchall()}
     first = next(iter(reach.values()), None)
