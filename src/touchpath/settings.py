@@ -47,6 +47,3 @@ class Settings(BaseSettings):
         description="YAML/JSON file of identity rules, computed traits and audiences "
         "(docs/identity.md); the defaults apply when unset.",
     )
-    write_keys_required: bool = Field(
-        default=True, description="Reject /v1 requests that carry no known write key."
-    )
