@@ -14,6 +14,7 @@ rarely closes journeys. `truth.FactMeter` measures them on the emitted messages.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 import random
@@ -739,8 +740,9 @@ class _Session:
 
 INVALID_SHARE = 0.001  # malformed messages, for the collector's rejected-messages table
 CATEGORY_PATH = {category: f"/c/{_slug(category)}" for category in CATALOG}
-# "SS.mmmZ" for every millisecond of a minute: timestamps are a dict hit and one concatenation
-SECONDS = [f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000)]
+# "HH:MM:" for every minute of a day and "SS.mmmZ" for every millisecond of a minute
+CLOCK_MINUTES = [f"{m // 60:02d}:{m % 60:02d}:" for m in range(1440)]
+CLOCK_SECONDS = [f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000)]
 
 # action kinds
 VISIT, STORE, EMAIL_SEND, EMAIL_OPEN, PUSH_SEND, PUSH_OPEN, SMS_SEND, SMS_OPEN = range(8)
@@ -778,6 +780,8 @@ class _Simulation:
         self.actions: list[tuple[float, int, int, int, Any]] = []
         self.out: list[tuple[float, int, Message | None, tuple[Any, ...] | None]] = []
         self.seq = 0
+        self.message_prefix = self._uuid()[:24]
+        self.messages_made = 0
         self.now = self.t0  # the time of the action being processed
         self.counter = 100_000
         self.meter = FactMeter(self.t1)
@@ -788,7 +792,7 @@ class _Simulation:
         self.junk: set[str] = set()
         self.events = 0
         self.invalid = 0
-        self._minutes: dict[int, str] = {}
+        self._days: dict[int, str] = {}
         self._dst: dict[int, tuple[float, float]] = {}
         self._season = self._season_curve()
         self.people: list[_Customer] = []
@@ -818,15 +822,20 @@ class _Simulation:
         h = f"{self.rng.getrandbits(128):032x}"
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-a{h[17:20]}-{h[20:]}"
 
+    def _message_id(self) -> str:
+        """Unique and uuid-shaped: a per-run random prefix and a counter (cheap on the hot path)."""
+        self.messages_made += 1
+        return f"{self.message_prefix}{self.messages_made:012x}"
+
     def _iso(self, ts: float) -> str:
-        """ISO-8601 UTC with milliseconds and Z; minute prefixes are cached (the hot path)."""
-        ms = int(ts * 1000.0)
-        minute, rest = divmod(ms, 60_000)
-        prefix = self._minutes.get(minute)
+        """ISO-8601 UTC with milliseconds and Z, from cached pieces (this is the hot path)."""
+        day, rest = divmod(int(ts * 1000.0), 86_400_000)
+        prefix = self._days.get(day)
         if prefix is None:
-            stamp = datetime.fromtimestamp(minute * 60, UTC)
-            prefix = self._minutes[minute] = stamp.strftime("%Y-%m-%dT%H:%M:")
-        return prefix + SECONDS[rest]
+            prefix = datetime.fromtimestamp(day * 86_400, UTC).strftime("%Y-%m-%dT")
+            self._days[day] = prefix
+        minute, rest = divmod(rest, 60_000)
+        return prefix + CLOCK_MINUTES[minute] + CLOCK_SECONDS[rest]
 
     def _offset(self, cust: _Customer, ts: float) -> float:
         year = 1970 + int(ts // (365.2425 * DAY))
@@ -889,7 +898,6 @@ class _Simulation:
         rng = self.rng
         cfg = self.config
         city_weights = [c[4] for c in CITIES]
-        loyalty_seen: set[str] = set()
         n_visitors = cfg.customers // 4
         for i in range(cfg.customers + n_visitors):
             c = _Customer(i)
@@ -920,9 +928,8 @@ class _Simulation:
             c.phone = f"{DIAL_CODES[c.locale]} {rng.randrange(10**8, 10**9)}"
             while True:
                 loyalty = f"L{rng.randrange(1_000_000, 10_000_000)}"
-                if loyalty not in loyalty_seen:
+                if loyalty not in self.loyalty_of:
                     break
-            loyalty_seen.add(loyalty)
             c.loyalty = loyalty
             self.loyalty_of[loyalty] = c.uid
             if c.platform != "web" or rng.random() < 0.3:
@@ -1102,8 +1109,8 @@ class _Simulation:
 
     def _malformed(self, msg: Message) -> Message:
         """A broken copy of a message, as buggy integrations send: no event, or no identity."""
-        bad = dict(msg)
-        bad["messageId"] = self._uuid()
+        bad = copy.deepcopy(msg)  # its own dicts: consumers may mutate either
+        bad["messageId"] = self._message_id()
         if msg["type"] == "track" and self.noise.random() < 0.5:
             del bad["event"]
         else:
@@ -1175,7 +1182,7 @@ class _Simulation:
             msg = {"type": typ, key: value, "anonymousId": s.dev.anon}
         else:
             msg = {"type": typ, key: value, "userId": s.uid, "anonymousId": s.dev.anon}
-        msg["messageId"] = self._uuid()
+        msg["messageId"] = self._message_id()
         msg["timestamp"] = self._iso(t)
         msg["properties"] = props
         msg["context"] = self._context(s)
@@ -1197,7 +1204,7 @@ class _Simulation:
             "type": "track",
             "event": event,
             "userId": uid,
-            "messageId": self._uuid(),
+            "messageId": self._message_id(),
             "timestamp": self._iso(ts),
             "properties": props,
             "context": {"library": {"name": library, "version": LIB_VERSIONS[library]}},
@@ -1252,7 +1259,7 @@ class _Simulation:
         if user_id is not None:
             msg["userId"] = user_id
         msg["anonymousId"] = s.dev.anon
-        msg["messageId"] = self._uuid()
+        msg["messageId"] = self._message_id()
         msg["timestamp"] = self._iso(s.t)
         msg["traits"] = traits
         msg["context"] = self._context(s)
@@ -1509,7 +1516,7 @@ class _Simulation:
         total = round(sum(line["price"] * line["quantity"] for line in products), 2)
         cart_props = {
             "cart_id": f"cart_{c.idx}",
-            "products": products,
+            "products": [dict(line) for line in products],
             "value": total,
             "currency": CURRENCY,
         }
@@ -1532,7 +1539,7 @@ class _Simulation:
             "checkout_id": checkout_id,
             "revenue": revenue,
             "currency": CURRENCY,
-            "products": products,
+            "products": [dict(line) for line in products],
         }
         self._client(
             s, "track", "event", "Checkout Started", props, ("checkout", c.idx, s.app), step=1.0
@@ -1571,7 +1578,7 @@ class _Simulation:
             "shipping": 0.0 if revenue >= 50 else 4.95,
             "tax": round(revenue * 0.19 / 1.19, 2),
             "currency": CURRENCY,
-            "products": products,
+            "products": [dict(line) for line in products],
             "payment_method": method,
         }
         if coupon:
@@ -1685,7 +1692,7 @@ class _Simulation:
             "type": "track",
             "event": "Order Completed",
             "anonymousId": till,
-            "messageId": self._uuid(),
+            "messageId": self._message_id(),
             "timestamp": self._iso(ts),
             "properties": {
                 "order_id": self._next_id("NW-S-"),
@@ -2101,8 +2108,8 @@ class _Simulation:
             invalid_messages=self.invalid,
             period_start=self._iso(self.t0),
             period_end=self._iso(self.t1),
-            person_of=dict(self.person_of),
-            loyalty_of=dict(self.loyalty_of),
+            person_of=self.person_of,
+            loyalty_of=self.loyalty_of,
             shared_devices=list(self.shared_devices),
             shared_identifiers={k: list(v) for k, v in self.shared.items()},
             junk_identifiers=sorted(self.junk),

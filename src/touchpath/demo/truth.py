@@ -81,7 +81,7 @@ class FactMeter:
         self._carts: dict[int, list[list[Any]]] = {}
         self._cart_rows: list[list[Any]] = []
         # (d) touches: (ts, channel) per customer since their last order, 30 days back
-        self._touches: dict[int, deque[tuple[float, str]]] = {}
+        self._touches: dict[int, list[tuple[float, str]]] = {}
         self._first: dict[str, int] = {}
         self._last: dict[str, int] = {}
         self._attributed = 0
@@ -141,22 +141,22 @@ class FactMeter:
                 if row[0] < ts <= row[0] + 3 * DAY:
                     row[2] = True
         if where != "store":
-            touches = self._touches.get(cust)
-            while touches and touches[0][0] < ts - 30 * DAY:
-                touches.popleft()
+            since = ts - 30 * DAY
+            touches = [t for t in self._touches.get(cust, ()) if t[0] >= since]
             if touches:
                 self._attributed += 1
                 first, last = touches[0][1], touches[-1][1]
                 self._first[first] = self._first.get(first, 0) + 1
                 self._last[last] = self._last.get(last, 0) + 1
-        if touches := self._touches.get(cust):
-            touches.clear()  # the next journey starts after this order
+        if cust in self._touches:
+            self._touches[cust].clear()  # the next journey starts after this order
 
     def _touch(self, ts: float, cust: int, channel: str) -> None:
         touches = self._touches.get(cust)
         if touches is None:
-            touches = self._touches[cust] = deque()
-        touches.append((ts, channel))
+            self._touches[cust] = [(ts, channel)]
+        else:
+            touches.append((ts, channel))
         if cust not in self._seen:
             self._seen.add(cust)
             self._journey_first[channel] = self._journey_first.get(channel, 0) + 1
