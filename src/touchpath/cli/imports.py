@@ -11,7 +11,6 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from touchpath.analytics import sentiment
-from touchpath.analytics import sentiment
 from touchpath.cli.base import DbOpt, JsonOpt, app, console, settings_for
 from touchpath.collect.importers import FORMATS, ImportMapping, import_file
 from touchpath.store import Store
@@ -99,7 +98,6 @@ def import_(
             max_bad_rows=0 if as_json else max(show_bad, 0),
             progress=progress,
         )
-        sentiment.rescore(store)  # imports bypass the commit listeners
         sentiment.rescore(store)  # imports bypass the commit listeners
     if as_json:
         console.print_json(json.dumps(report.model_dump(mode="json"), default=str))

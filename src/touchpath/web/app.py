@@ -87,8 +87,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     app.include_router(collect_router)
     app.include_router(api.router)
-    app.include_router(profiles_api.router)
     app.include_router(analytics_api.router)
+    app.include_router(profiles_api.router)
     app.include_router(imports_api.router)
     app.include_router(insights_router)
     app.include_router(maps_api.router)
