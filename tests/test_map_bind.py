@@ -68,6 +68,7 @@ def shop(store: Store) -> None:
             ]  # fmt: skip
         people[f"p{i}"] = evs
     journeys_for(store, people)
+    store.wait_idle()  # commit listeners (sentiment) have run
 
 
 def test_bound_numbers_are_the_funnel_numbers(store: Store) -> None:

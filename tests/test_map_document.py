@@ -80,7 +80,13 @@ def test_examples_load_and_round_trip(path: Path) -> None:
 def test_touchpoint_match_compiles_to_sql() -> None:
     doc = example("demo-first-purchase")
     tp = next(t for _, t in doc.touchpoints() if t.name == "Checkout (web)")
-    assert tp.match.sql() == (
+    # a column condition, so funnels and the DFG can read the sorted journey copy
+    assert tp.match.sql() == "event = 'Checkout Started' AND channel <> 'app'"
+    lib = load_map(
+        "name: x\nstages: [{name: s, touchpoints: [{name: t, match: {event: Checkout Started, "
+        "where: [{property: context.library.name, value: analytics.js}]}}]}]"
+    )
+    assert lib.stages[0].touchpoints[0].match.sql() == (
         "event = 'Checkout Started' AND "
         "JSON_EXTRACT_STRING(context, '$.\"library\".\"name\"') = 'analytics.js'"
     )

@@ -1,28 +1,35 @@
-"""Binding a map to data: every number comes from an analytics function, none is computed here.
+"""Binding a map to data: every metric comes from an analytics function, none is computed here.
 
 - reach, conversion to the goal and time to it per touchpoint: `analytics.api.funnel` with the
   steps (touchpoint, goal);
 - reach, conversion to the next stage and to the goal, drop-off and time to the next stage per
   stage: `funnel` with (stage, next stage) and (stage, goal), a stage being any of its
   touchpoints' events;
-- the flow between touchpoints and the median time to the next step: `discovery.discover_dfg`
-  with one discovery stage per touchpoint;
-- channel mix and feedback (NPS, CSAT, sentiment of comments) per touchpoint: `maps.feedback`,
-  until the analytics feedback function lands (see `pending` of the result).
+- persona versus everyone else: the same funnels broken down by membership of the persona's
+  audience (`Breakdown(by="audience")`), so each funnel runs once for both groups;
+- the flow between touchpoints and the median time to the next step: `discover_dfg` with one
+  discovery stage per touchpoint (everyone);
+- NPS, CSAT and sentiment: `insights.feedback`, through the adapter of `feedback_specs`;
+- channel mix, population, repeated contacts and error pages: counts of the map's own events
+  from one tagged pass (`maps.touches`).
 
-The funnels run on a small thread pool: DuckDB releases the GIL, and each is one query.
+Funnels and the DFG read the sorted journey copy when it is fresh (`touchpath optimize`;
+`bind_map(..., optimize=True)` rebuilds a stale one first). The analyses run on a small thread
+pool: DuckDB releases the GIL, and each is one query.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
-from touchpath.analytics import api
+from touchpath.analytics import api, insights, journey
+from touchpath.analytics.breakdown import NONE_VALUE, Breakdown
 from touchpath.analytics.common import Condition, EventMatch, TimeRange
-from touchpath.analytics.discovery import DfgResult, DfgSpec, discover_dfg
+from touchpath.analytics.discovery import DfgResult, DfgSpec, can_use_sorted
 from touchpath.analytics.discovery import Stage as DiscoveryStage
-from touchpath.analytics.funnels import FunnelResult, FunnelSpec, FunnelStep
+from touchpath.analytics.funnels import FunnelGroup, FunnelResult, FunnelSpec, FunnelStep
+from touchpath.errors import NotFound
 from touchpath.maps.bound import (
     BoundMap,
     BoundStage,
@@ -31,13 +38,17 @@ from touchpath.maps.bound import (
     Metrics,
     authored_emotion,
 )
-from touchpath.maps.document import JourneyMap, Stage
-from touchpath.maps.feedback import Feedback, channel_mix, feedback
+from touchpath.maps.document import JourneyMap, Stage, Touchpoint
+from touchpath.maps.feedback import emotion, map_feedback
 from touchpath.maps.pain import find_pain_points
+from touchpath.maps.touches import Touches, touches
 from touchpath.store import Store
 from touchpath.store.store import utcnow
 
-__all__ = ["bind_map", "stage_step"]
+__all__ = ["CONTACT_DAYS", "bind_map", "stage_step"]
+
+CONTACT_DAYS = 7
+"""Two support contacts at most this many days apart are a repeated contact."""
 
 
 def stage_step(stage: Stage) -> FunnelStep:
@@ -52,25 +63,25 @@ def _step(match: EventMatch, name: str) -> FunnelStep:
     return FunnelStep(name=name, **match.model_dump(exclude={"name"}))
 
 
-def _median_hours(result: FunnelResult) -> float | None:
-    ttc = result.groups[0].steps[1].time_from_previous if result.groups else None
+# ------------------------------------------------------------------------------ binding
+def _groups(result: FunnelResult | None, audience: str | None) -> dict[bool, FunnelGroup]:
+    """The persona's group (True) and everyone else's (False, only with an audience)."""
+    if result is None or not result.groups:
+        return {}
+    if audience is None:
+        return {True: result.groups[0]}
+    out: dict[bool, FunnelGroup] = {}
+    for g in result.groups[1:]:
+        if g.value == audience:
+            out[True] = g
+        elif g.value == NONE_VALUE:
+            out[False] = g
+    return out
+
+
+def _median_hours(g: FunnelGroup | None) -> float | None:
+    ttc = g.steps[1].time_from_previous if g else None
     return None if ttc is None or ttc.median_s is None else ttc.median_s / 3600
-
-
-def _emotion(fb: Feedback | None) -> float | None:
-    """-1..1 from feedback: the mean of the signals there are (NPS and CSAT rescaled)."""
-    if fb is None or not fb.count:
-        return None
-    parts = []
-    if fb.nps_score is not None:
-        parts.append((fb.nps_score - 7.5) / 2.5)  # 0..10 around the passive band
-    if fb.csat is not None:
-        parts.append((fb.csat - 3.5) / 1.5)  # 1..5 around 3.5
-    if fb.sentiment is not None:
-        parts.append(fb.sentiment * 2)  # VADER compound of short comments sits near ±0.5
-    if not parts:
-        return None
-    return max(-1.0, min(1.0, sum(parts) / len(parts)))
 
 
 def bind_map(
@@ -79,28 +90,47 @@ def bind_map(
     start: datetime | None = None,
     end: datetime | None = None,
     workers: int = 4,
+    optimize: bool = False,
 ) -> BoundMap:
-    """Bind `doc` to the events in [start, end): the numbers of every stage and touchpoint."""
+    """Bind `doc` to the events in [start, end): the numbers of every stage and touchpoint.
+
+    `optimize` rebuilds the sorted journey copy first when it is stale (about 2 s per 1M
+    events), as `touchpath optimize` does; funnels and the DFG then stream over it.
+    """
     time_range = TimeRange(start=start, end=end)
     window = doc.window_days * 86400
+    audience = doc.persona.audience
+    with store.reading() as cur:
+        if audience is not None:
+            known = cur.execute("SELECT 1 FROM audiences WHERE name = ?", [audience]).fetchall()
+            if not known:
+                raise NotFound(f"persona.audience: no audience {audience!r}")
+        fresh = journey.is_fresh(cur)
+    if optimize and not fresh:
+        journey.optimize(store)
+        fresh = True
+    breakdown = Breakdown(by="audience", audiences=(audience,)) if audience else None
     pending: list[str] = []
-    if doc.persona.audience:
+    if audience is not None:
         pending.append(
-            f"persona.audience {doc.persona.audience!r}: audience breakdowns are not available "
-            "in the analytics functions yet; numbers cover everyone"
+            "others: NPS, CSAT and sentiment of everyone else need an audience filter in "
+            "analytics.feedback (FeedbackSpec has none); they cover the persona's audience only "
+            "for funnels and channel mix, and flows cover everyone"
         )
     goal = doc.goal
     stages = [s for s in doc.stages if s.touchpoints]
 
     def run(steps: list[FunnelStep]) -> FunnelResult:
         spec = FunnelSpec(steps=tuple(steps), window=window, time_range=time_range)
+        if breakdown is not None:
+            spec = spec.model_copy(update={"breakdown": breakdown})
         return api.funnel(store, spec)
 
     jobs: dict[tuple[str, str], list[FunnelStep]] = {}
     for _s, t in doc.touchpoints():
         if goal is not None:
             jobs[("tp_goal", t.name)] = [_step(t.match, t.name), _step(goal, "goal")]
-        else:  # without a goal, a touchpoint's conversion is to the next stage
+        else:  # without a goal the funnel gives the touchpoint's reach alone
             jobs[("tp_only", t.name)] = [_step(t.match, t.name), _step(t.match, t.name)]
     for i, s in enumerate(stages):
         if i + 1 < len(stages):
@@ -115,100 +145,118 @@ def bind_map(
         time_range=time_range,
         collapse_repeats=True,
     )
+    copy = fresh and can_use_sorted(dfg_spec)
+
+    def tagged() -> Touches:
+        with store.reading() as cur:
+            return touches(cur, doc, time_range, copy, audience, CONTACT_DAYS)
+
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        # The slowest first, so the pool ends together.
+        dfg_future: Future[DfgResult] | None = (
+            pool.submit(insights.discover_dfg, store, dfg_spec) if doc.touchpoints() else None
+        )
+        fb_future = pool.submit(map_feedback, store, doc, time_range)
+        touch_future = pool.submit(tagged)
         futures = {key: pool.submit(run, steps) for key, steps in jobs.items()}
-        dfg_future = pool.submit(discover_dfg, store, dfg_spec) if doc.touchpoints() else None
-        fb_future = pool.submit(feedback, store, doc, time_range)
-        mix_future = pool.submit(channel_mix, store, doc, time_range)
-        results = {key: f.result() for key, f in futures.items()}
+        results = {key: _groups(f.result(), audience) for key, f in futures.items()}
         dfg = (
             dfg_future.result() if dfg_future else DfgResult(cases=0, events=0, nodes=[], edges=[])
         )
         fb = fb_future.result()
-        mix = mix_future.result()
+        tagged_ = touch_future.result()
 
-    population = int(
-        store.query(
-            "SELECT count(DISTINCT profile_id) FROM resolved_events WHERE type IN "
-            f"('track', 'page', 'screen') AND {time_range.condition().sql('duckdb')}"
-        )[0][0]
-    )
+    population = {m: tagged_.population.get(m, 0) for m in ((True, False) if audience else (True,))}
 
-    def share(n: int) -> float | None:
-        return n / population if population else None
+    def share(n: int, member: bool) -> float | None:
+        return n / population[member] if population.get(member) else None
 
     next_hours: dict[str, float] = {}
     for edge in dfg.edges:  # edges come most frequent first: the usual next step
         if edge.source != edge.target and edge.source not in next_hours:
             next_hours[edge.source] = edge.median_seconds / 3600
 
+    def tp_metrics(t: Touchpoint, member: bool) -> Metrics | None:
+        r = results.get(("tp_goal", t.name)) or results[("tp_only", t.name)]
+        if member not in population:
+            return None
+        g = r.get(member)
+        reach = g.steps[0].count if g else 0
+        to_goal = g.steps[1].conversion if g and goal is not None else None
+        f = fb.touchpoints.get(t.name) if member else None
+        return Metrics(
+            reach=reach,
+            share=share(reach, member),
+            to_goal=to_goal,
+            drop_off=None if to_goal is None else 1 - to_goal,
+            median_hours_to_next=next_hours.get(t.name),
+            channel_mix=tagged_.channel_mix.get((t.name, member), {}),
+            nps=f.nps if f else None,
+            csat=f.csat_avg if f else None,
+            sentiment=f.sentiment_avg if f else None,
+            feedback=f.responses if f else 0,
+        )
+
+    def stage_metrics(s: Stage, tps: list[Metrics], member: bool) -> Metrics | None:
+        if member not in population:
+            return None
+        nxt = results.get(("stage_next", s.name), {}).get(member)
+        to_goal_g = results.get(("stage_goal", s.name), {}).get(member)
+        base = nxt or to_goal_g
+        reach = base.steps[0].count if base else 0
+        to_next = nxt.steps[1].conversion if nxt else None
+        to_goal = to_goal_g.steps[1].conversion if to_goal_g and goal is not None else None
+        mix: dict[str, float] = {}
+        total = sum(m.reach for m in tps) or 1
+        for m in tps:
+            for ch, v in m.channel_mix.items():
+                mix[ch] = mix.get(ch, 0.0) + v * m.reach / total
+        sf = fb.stages.get(s.name) if member else None
+        return Metrics(
+            reach=reach,
+            share=share(reach, member),
+            to_next=to_next,
+            to_goal=to_goal,
+            drop_off=None if to_next is None else 1 - to_next,
+            median_hours_to_next=_median_hours(nxt),
+            channel_mix=mix,
+            nps=sf.nps if sf else None,
+            csat=sf.csat_avg if sf else None,
+            sentiment=sf.sentiment_avg if sf else None,
+            feedback=sf.responses if sf else 0,
+        )
+
     bound_stages: list[BoundStage] = []
     for s in doc.stages:
         tps: list[BoundTouchpoint] = []
         for t in s.touchpoints:
-            r = results.get(("tp_goal", t.name)) or results[("tp_only", t.name)]
-            g = r.groups[0] if r.groups else None
-            reach = g.steps[0].count if g else 0
-            to_goal = g.steps[1].conversion if g and goal is not None else None
-            f = fb.get(t.name)
-            emo = _emotion(f)
+            emo = emotion(fb.touchpoints.get(t.name))
+            persona = tp_metrics(t, True)
+            assert persona is not None
             tps.append(
                 BoundTouchpoint(
                     name=t.name,
                     stage=s.name,
                     event=t.match.label(),
                     channel=t.match.channel if isinstance(t.match.channel, str) else None,
-                    persona=Metrics(
-                        reach=reach,
-                        share=share(reach),
-                        to_goal=to_goal,
-                        drop_off=None if to_goal is None else 1 - to_goal,
-                        median_hours_to_next=next_hours.get(t.name),
-                        channel_mix=mix.get(t.name, {}),
-                        nps=f.nps if f else None,
-                        csat=f.csat if f else None,
-                        sentiment=f.sentiment if f else None,
-                        feedback=f.count if f else 0,
-                    ),
+                    persona=persona,
+                    others=tp_metrics(t, False),
                     emotion=emo if emo is not None else authored_emotion(t.emotion),
                     emotion_source="data"
                     if emo is not None
                     else ("authored" if t.emotion is not None else None),
                 )
             )
-        nxt = results.get(("stage_next", s.name))
-        to_goal_r = results.get(("stage_goal", s.name))
-        base = nxt or to_goal_r
-        reach = base.groups[0].steps[0].count if base and base.groups else 0
-        to_next = nxt.groups[0].steps[1].conversion if nxt and nxt.groups else None
-        to_goal = (
-            to_goal_r.groups[0].steps[1].conversion if to_goal_r and to_goal_r.groups else None
-        )
-        stage_mix: dict[str, float] = {}
-        total_reach = sum(b.persona.reach for b in tps) or 1
-        for b in tps:
-            for ch, v in b.persona.channel_mix.items():
-                stage_mix[ch] = stage_mix.get(ch, 0.0) + v * b.persona.reach / total_reach
-        sf = fb.get("stage:" + s.name)
         emos = [b.emotion for b in tps if b.emotion is not None]
         data_emos = [b.emotion for b in tps if b.emotion is not None and b.emotion_source == "data"]
+        persona_s = stage_metrics(s, [b.persona for b in tps], True)
+        assert persona_s is not None
         bound_stages.append(
             BoundStage(
                 name=s.name,
                 title=s.title,
-                persona=Metrics(
-                    reach=reach,
-                    share=share(reach),
-                    to_next=to_next,
-                    to_goal=to_goal,
-                    drop_off=None if to_next is None else 1 - to_next,
-                    median_hours_to_next=_median_hours(nxt) if nxt else None,
-                    channel_mix=stage_mix,
-                    nps=sf.nps if sf else None,
-                    csat=sf.csat if sf else None,
-                    sentiment=sf.sentiment if sf else None,
-                    feedback=sf.count if sf else 0,
-                ),
+                persona=persona_s,
+                others=stage_metrics(s, [b.others for b in tps if b.others], False),
                 emotion=sum(emos) / len(emos) if emos else None,
                 emotion_source=("data" if data_emos else "authored") if emos else None,
                 touchpoints=tps,
@@ -216,29 +264,25 @@ def bind_map(
         )
     names = {t.name for _, t in doc.touchpoints()}
     flows = [
-        Flow(
-            source=e.source,
-            target=e.target,
-            count=e.cases,
-            median_hours=e.median_seconds / 3600,
-        )
+        Flow(source=e.source, target=e.target, count=e.cases, median_hours=e.median_seconds / 3600)
         for e in dfg.edges
         if e.source in names and e.target in names and e.source != e.target
     ][:60]
     goal_reach = None
     if goal is not None and stages:
-        last = results.get(("stage_goal", stages[0].name))
-        goal_reach = last.groups[0].steps[1].count if last and last.groups else None
+        first = results.get(("stage_goal", stages[0].name), {}).get(True)
+        goal_reach = first.steps[1].count if first else None
     bm = BoundMap(
         map=doc,
         start=start,
         end=end,
         bound_at=utcnow(),
-        persona_size=population,
+        persona_size=population[True],
+        others_size=population.get(False),
         goal_reach=goal_reach,
         stages=bound_stages,
         flows=flows,
         pending=pending,
     )
-    pains, opportunities = find_pain_points(bm, fb)
+    pains, opportunities = find_pain_points(bm, fb.touchpoints, tagged_)
     return bm.model_copy(update={"pain_points": pains, "opportunities": opportunities})

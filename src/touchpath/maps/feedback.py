@@ -1,116 +1,92 @@
-"""Feedback and channel mix per touchpoint, as the map binder needs them, in one query each.
+"""Feedback of a map's touchpoints and stages: an adapter over `insights.feedback`.
 
-Feedback after a touchpoint is what the people who reached it said within the map's window:
-NPS and CSAT survey scores and the sentiment of any scored text (the `sentiment` table that
-`analytics.sentiment` fills at ingest). NPS is %promoters (9-10) minus %detractors (0-6).
-The analytics `feedback` function, once it lands, replaces this module.
+The metrics (NPS, CSAT, sentiment) are the analytics function's; this module only says which
+answers belong to which touchpoint and stage of a map (see `feedback_specs`), and turns them
+into the emotion curve.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from touchpath.analytics.common import TimeRange, literal
-from touchpath.maps.document import JourneyMap
+from touchpath.analytics import insights
+from touchpath.analytics.common import TimeRange
+from touchpath.analytics.discovery import Stage as DiscoveryStage
+from touchpath.analytics.feedback import FeedbackResult, FeedbackRow, FeedbackSpec
+from touchpath.maps.document import JourneyMap, Touchpoint
 from touchpath.store import Store
 
-__all__ = ["CSAT_EVENT", "NPS_EVENT", "Feedback", "channel_mix", "feedback"]
+__all__ = ["MapFeedback", "emotion", "feedback_specs", "is_response", "map_feedback"]
 
-NPS_EVENT = "NPS Survey Completed"
-CSAT_EVENT = "CSAT Survey Completed"
-
-
-@dataclass(frozen=True)
-class Feedback:
-    count: int
-    nps: float | None
-    nps_score: float | None
-    csat: float | None
-    sentiment: float | None
-    negative_share: float | None
-    """Share of scored texts whose sentiment is negative."""
+_BASE = FeedbackSpec()
 
 
-def _touches_sql(doc: JourneyMap, time_range: TimeRange) -> str:
-    """(tp, stage, profile_id, ts): every touchpoint event in the range."""
-    rng = time_range.condition().sql("duckdb")
-    return " UNION ALL ".join(
-        f"SELECT {literal(t.name).sql('duckdb')} AS tp, {literal(s.name).sql('duckdb')} AS stage, "
-        f"profile_id, timestamp AS ts FROM resolved_events "
-        f"WHERE {t.match.condition().sql('duckdb')} AND {rng}"
-        for s in doc.stages
-        for t in s.touchpoints
-    )
+def is_response(tp: Touchpoint, spec: FeedbackSpec = _BASE) -> bool:
+    """Whether a touchpoint is itself a feedback answer (a survey or a review)."""
+    names = {m.event for m in (spec.nps, spec.csat, spec.ces)}
+    names |= {t if isinstance(t, str) else t.event for t in spec.texts}
+    return tp.match.event in names
 
 
-def feedback(store: Store, doc: JourneyMap, time_range: TimeRange) -> dict[str, Feedback]:
-    """Feedback per touchpoint name and per `stage:<name>`.
+def feedback_specs(doc: JourneyMap, time_range: TimeRange) -> tuple[FeedbackSpec, FeedbackSpec]:
+    """The feedback specs of a map: per touchpoint and per stage.
 
-    Each answer (a survey score, a scored comment) counts for the touchpoint the person met last
-    before it, within the map's window (last touch), and for the touchpoint it is itself, when
-    the map has one for surveys.
+    An answer belongs to the touchpoint the person met last at or before answering (the
+    analytics function's stage attribution, with one feedback stage per touchpoint that is not
+    itself an answer): a CSAT answer after a resolved ticket is the ticket's, whatever
+    touchpoint the survey names. A survey or review touchpoint shows all answers of its event.
     """
-    if not doc.touchpoints():
-        return {}
-    window = int(doc.window_days)
-    nps, csat = literal(NPS_EVENT).sql(), literal(CSAT_EVENT).sql()
-    sql = f"""
-    WITH touches AS ({_touches_sql(doc, time_range)}),
-    scored AS (SELECT seq, avg(score) AS sentiment FROM sentiment GROUP BY seq),
-    fb AS (
-        SELECT e.profile_id, e.timestamp AS ts, e.seq, e.event,
-               TRY_CAST(json_extract_string(e.properties, '$.score') AS DOUBLE) AS score,
-               s.sentiment
-        FROM resolved_events e LEFT JOIN scored s USING (seq)
-        WHERE (e.event IN ({nps}, {csat}) OR s.seq IS NOT NULL)
-          AND {time_range.condition("e.timestamp").sql("duckdb")}
-    ),
-    prior AS (  -- touchpoints that are not themselves answers
-        SELECT t.* FROM touches t ANTI JOIN fb ON fb.profile_id = t.profile_id AND fb.ts = t.ts
-    ),
-    last_touch AS (
-        SELECT p.tp, p.stage, fb.* FROM fb ASOF JOIN prior p
-            ON p.profile_id = fb.profile_id AND p.ts < fb.ts
-        WHERE fb.ts < p.ts + INTERVAL {window} DAY
-    ),
-    own AS (
-        SELECT t.tp, t.stage, fb.* FROM fb JOIN touches t
-            ON t.profile_id = fb.profile_id AND t.ts = fb.ts
-    ),
-    attributed AS (SELECT * FROM last_touch UNION SELECT * FROM own),
-    keyed AS (
-        SELECT tp AS key, * EXCLUDE (tp, stage) FROM attributed
-        UNION ALL SELECT DISTINCT 'stage:' || stage AS key, * EXCLUDE (tp, stage) FROM attributed
+    told = [t for _, t in doc.touchpoints() if not is_response(t)]
+    by_tp = FeedbackSpec(
+        stages=tuple(DiscoveryStage(name=t.name, events=(t.match,)) for t in told),
+        touchpoint_property=None,
+        time_range=time_range,
+        phrases=0,
     )
-    SELECT key,
-           count(DISTINCT seq) AS n,
-           100 * (avg(CASE WHEN score >= 9 THEN 1.0 ELSE 0.0 END) FILTER (WHERE event = {nps})
-                - avg(CASE WHEN score <= 6 THEN 1.0 ELSE 0.0 END) FILTER (WHERE event = {nps})),
-           avg(score) FILTER (WHERE event = {nps}),
-           avg(score) FILTER (WHERE event = {csat}),
-           avg(sentiment),
-           avg(CASE WHEN sentiment <= -0.05 THEN 1.0 ELSE 0.0 END) FILTER (WHERE sentiment IS NOT NULL)
-    FROM keyed GROUP BY key
-    """
-    return {r[0]: Feedback(int(r[1]), r[2], r[3], r[4], r[5], r[6]) for r in store.query(sql)}
+    by_stage = by_tp.model_copy(
+        update={
+            "stages": tuple(
+                DiscoveryStage(
+                    name=s.name,
+                    events=tuple(t.match for t in s.touchpoints if not is_response(t)),
+                )
+                for s in doc.stages
+                if any(not is_response(t) for t in s.touchpoints)
+            )
+        }
+    )
+    return by_tp, by_stage
 
 
-def channel_mix(
-    store: Store, doc: JourneyMap, time_range: TimeRange
-) -> dict[str, dict[str, float]]:
-    """Share of each touchpoint's events by channel."""
-    if not doc.touchpoints():
-        return {}
-    rng = time_range.condition().sql("duckdb")
-    parts = [
-        f"SELECT {literal(t.name).sql('duckdb')} AS key, channel, count(*) AS n "
-        f"FROM resolved_events WHERE {t.match.condition().sql('duckdb')} AND {rng} GROUP BY channel"
-        for _, t in doc.touchpoints()
-    ]
-    rows = store.query(
-        f"SELECT key, channel, n / sum(n) OVER (PARTITION BY key) FROM ({' UNION ALL '.join(parts)})"
-    )
-    out: dict[str, dict[str, float]] = {}
-    for key, channel, share in rows:
-        out.setdefault(key, {})[channel] = float(share)
-    return out
+class MapFeedback:
+    """The feedback rows of a map's touchpoints and stages."""
+
+    def __init__(self, doc: JourneyMap, by_tp: FeedbackResult, by_stage: FeedbackResult) -> None:
+        told = {r.name: r for r in by_tp.stages}
+        own = {r.name: r for r in by_tp.touchpoints}
+        self.touchpoints: dict[str, FeedbackRow] = {}
+        for _, t in doc.touchpoints():
+            row = own.get(t.match.event) if is_response(t) else told.get(t.name)
+            if row is not None and row.responses:
+                self.touchpoints[t.name] = row
+        self.stages = {r.name: r for r in by_stage.stages if r.responses}
+
+
+def map_feedback(store: Store, doc: JourneyMap, time_range: TimeRange) -> MapFeedback:
+    """Feedback per touchpoint and stage of `doc` (two calls of `insights.feedback`)."""
+    by_tp, by_stage = feedback_specs(doc, time_range)
+    return MapFeedback(doc, insights.feedback(store, by_tp), insights.feedback(store, by_stage))
+
+
+def emotion(fb: FeedbackRow | None) -> float | None:
+    """-1..1 from feedback: the mean of the signals there are (NPS, CSAT mean, sentiment)."""
+    if fb is None or not fb.responses:
+        return None
+    parts = []
+    if fb.nps is not None:
+        parts.append(fb.nps / 100)
+    if fb.csat_avg is not None:
+        parts.append((fb.csat_avg - 3.5) / 1.5)  # 1..5 around 3.5
+    if fb.sentiment_avg is not None:
+        parts.append(fb.sentiment_avg * 2)  # VADER compound of short comments sits near ±0.5
+    if not parts:
+        return None
+    return max(-1.0, min(1.0, sum(parts) / len(parts)))

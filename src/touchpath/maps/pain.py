@@ -10,7 +10,13 @@ Each finding has a severity in 0..1; the list is sorted by it. The kinds:
   resolution on support), the usual next step of its source, takes more than a day at the
   median (severity grows to 1 at 4 days);
 - `drop_off`: few of a stage reach the next one (severity: the loss, scaled down by 0.4, since
-  every funnel loses people).
+  every funnel loses people);
+- `repeat_contact`: people who contact support through a touchpoint again within a few days
+  (`maps.touches.Contacts`; severity: the share who came back, scaled by how sure: up to 20
+  people);
+- `error_page`: error pages and failed events (names like error, 404, not found, failed),
+  placed at the touchpoint people met last before them (severity: five times the share of the
+  persona who saw one, so 10% scores 0.5).
 """
 
 from __future__ import annotations
@@ -18,8 +24,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
+from touchpath.analytics.feedback import FeedbackRow
 from touchpath.maps.bound import BoundMap, BoundTouchpoint, Opportunity, PainPoint
-from touchpath.maps.feedback import CSAT_EVENT, NPS_EVENT, Feedback
+from touchpath.maps.feedback import is_response
+from touchpath.maps.touches import Touches
 
 __all__ = ["find_pain_points"]
 
@@ -27,9 +35,13 @@ _Finding = tuple[float, str, str, str | None, str, dict[str, float | int | str],
 
 
 def find_pain_points(
-    bm: BoundMap, fb: dict[str, Feedback]
+    bm: BoundMap, fb: dict[str, FeedbackRow], touches: Touches | None = None
 ) -> tuple[list[PainPoint], list[Opportunity]]:
-    """The ranked pain points of a bound map and the opportunities they point to."""
+    """The ranked pain points of a bound map and the opportunities they point to.
+
+    `fb` is the feedback per touchpoint name; `touches` the map's repeated contacts and error
+    pages (`maps.touches`).
+    """
     found: list[_Finding] = []
     goal = bm.map.goal.event if bm.map.goal else "the goal"
     by_event: dict[str, list[BoundTouchpoint]] = defaultdict(list)
@@ -45,26 +57,27 @@ def find_pain_points(
                 by_event[doc_tp.match.event].append(tp)
             emo = tp.emotion if tp.emotion_source == "data" else None
             f = fb.get(tp.name)
-            survey = doc_tp.match.event in (NPS_EVENT, CSAT_EVENT)  # it judges the whole brand
-            if emo is not None and not survey and emo < mean_emo - 0.1 and f and f.count >= 5:
-                sure = min(1.0, f.count / 50)
-                nums: dict[str, float | int | str] = {"feedback": f.count, "emotion": round(emo, 3)}
+            survey = is_response(doc_tp)  # it judges the whole brand
+            if emo is not None and not survey and emo < mean_emo - 0.1 and f and f.responses >= 5:
+                n = f.responses
+                sure = min(1.0, n / 50)
+                nums: dict[str, float | int | str] = {"feedback": n, "emotion": round(emo, 3)}
                 bits = []
-                if f.sentiment is not None:
-                    nums["sentiment"] = round(f.sentiment, 3)
-                    bits.append(f"sentiment {f.sentiment:+.2f}")
+                if f.sentiment_avg is not None:
+                    nums["sentiment"] = round(f.sentiment_avg, 3)
+                    bits.append(f"sentiment {f.sentiment_avg:+.2f}")
                 if f.negative_share is not None:
                     nums["negative_share"] = round(f.negative_share, 3)
                     bits.append(f"{f.negative_share:.0%} negative comments")
-                if f.csat is not None:
-                    nums["csat"] = round(f.csat, 2)
-                    bits.append(f"CSAT {f.csat:.1f}")
+                if f.csat_avg is not None:
+                    nums["csat"] = round(f.csat_avg, 2)
+                    bits.append(f"CSAT {f.csat_avg:.1f}")
                 if f.nps is not None:
                     nums["nps"] = round(f.nps, 1)
                     bits.append(f"NPS {f.nps:.0f}")
                 found.append((
                     min(1.0, 2 * (mean_emo - emo)) * sure, "negative_feedback", st.name, tp.name,
-                    f"After {tp.name}, feedback is the worst: {', '.join(bits)} (n={f.count:,})",
+                    f"After {tp.name}, feedback is the worst: {', '.join(bits)} (n={n:,})",
                     nums,
                     f"Fix what happens after {tp.name}: its feedback is the worst of the map "
                     f"({', '.join(bits[:2])})",
@@ -126,6 +139,8 @@ def find_pain_points(
             {"reach": st.persona.reach, "to_next": round(to_next, 4)},
             None,
         ))  # fmt: skip
+    if touches is not None:
+        found += _contacts(bm, touches) + _errors(bm, touches)
     found.sort(key=lambda f: -f[0])
     pains = [
         PainPoint(
@@ -140,3 +155,39 @@ def find_pain_points(
         if text
     ]
     return pains, opportunities
+
+
+def _contacts(bm: BoundMap, touches: Touches) -> list[_Finding]:
+    stage_of = {t.name: s.name for s in bm.stages for t in s.touchpoints}
+    out: list[_Finding] = []
+    for c in touches.contacts:
+        if c.repeat_people == 0 or c.people < 5:
+            continue
+        share = c.repeat_share
+        out.append((
+            min(1.0, share) * min(1.0, c.people / 20), "repeat_contact", stage_of[c.touchpoint],
+            c.touchpoint,
+            f"{share:.0%} of the people who contact {c.touchpoint} do again within {c.days} days "
+            f"({c.repeat_people:,} of {c.people:,}, {c.contacts / c.people:.1f} contacts each)",
+            {"people": c.people, "repeat_people": c.repeat_people, "repeat_share": round(share, 4),
+             "contacts": c.contacts, "days": c.days},
+            f"Solve it at the first contact: {share:.0%} contact {c.touchpoint} again within "
+            f"{c.days} days",
+        ))  # fmt: skip
+    return out
+
+
+def _errors(bm: BoundMap, touches: Touches) -> list[_Finding]:
+    first = bm.stages[0].name if bm.stages else ""
+    out: list[_Finding] = []
+    for e in touches.errors:
+        everyone = bm.persona_size + (bm.others_size or 0)
+        share = e.people / everyone if everyone else 0.0
+        where = f" after {e.touchpoint}" if e.touchpoint else ""
+        out.append((
+            min(1.0, 5 * share), "error_page", e.stage or first, e.touchpoint,
+            f"{e.people:,} people ({share:.1%}) hit {e.event}{where} ({e.events:,} times)",
+            {"event": e.event, "events": e.events, "people": e.people, "share": round(share, 4)},
+            f"Fix {e.event}{where}: {share:.1%} of people hit it",
+        ))  # fmt: skip
+    return out

@@ -1,0 +1,219 @@
+"""The map's touchpoint events, tagged in one pass per bind: channel mix, population, repeated
+support contacts and error pages are read from that one table.
+
+Each journey event (track, page, screen) in the time range gets the name of the first
+touchpoint, in map order, whose event definition it meets (the same rule as the DFG's
+stages), and a flag when its name looks like an error (`error`, `404`, `not found`, `fail`).
+Only tagged or error events are kept. When the sorted journey copy is fresh (`touchpath
+optimize`) and every touchpoint tests only `event`, `type` and `channel`, the pass reads the
+copy instead of resolving identities again.
+
+None of these is an analytics metric: they are counts of the map's own events.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import duckdb
+
+from touchpath.analytics.common import EVENTS, TimeRange, literal
+from touchpath.analytics.discovery import Stage, stage_case
+from touchpath.maps.document import JourneyMap, Touchpoint
+
+__all__ = [
+    "CONTACT_END",
+    "ERROR_PATTERN",
+    "Contacts",
+    "ErrorPage",
+    "Touches",
+    "contact_touchpoints",
+    "tagged",
+    "touches",
+]
+
+ERROR_PATTERN = r"(?i)(error|\b404\b|not found|fail)"
+"""Event and page names that are error pages or failed steps."""
+
+CONTACT_END = r"(?i)(resolved|closed|solved|ended|replied)"
+"""Support touchpoints named like this end a contact (the business answering), not start one."""
+
+_TYPES = "('track', 'page', 'screen')"
+
+
+@dataclass(frozen=True)
+class Contacts:
+    """People who contacted support through one touchpoint again within `days` days."""
+
+    touchpoint: str
+    days: int
+    people: int
+    """People with at least one contact."""
+    repeat_people: int
+    """People with two contacts at most `days` apart."""
+    contacts: int
+
+    @property
+    def repeat_share(self) -> float:
+        return self.repeat_people / self.people if self.people else 0.0
+
+
+@dataclass(frozen=True)
+class ErrorPage:
+    """An error page or failed event, with the touchpoint people met last before it."""
+
+    event: str
+    stage: str | None
+    touchpoint: str | None
+    events: int
+    people: int
+
+
+@dataclass(frozen=True)
+class Touches:
+    """What the tagged pass yields for a bound map."""
+
+    population: dict[bool, int]
+    """Profiles with journey events in the range, by persona membership (True without audience)."""
+    channel_mix: dict[tuple[str, bool], dict[str, float]]
+    """(touchpoint, member) -> share of its events by channel."""
+    contacts: list[Contacts]
+    errors: list[ErrorPage]
+
+
+def contact_touchpoints(doc: JourneyMap) -> list[Touchpoint]:
+    """Touchpoints where a person contacts support: on the support channel, not ending one."""
+    out = []
+    for _, t in doc.touchpoints():
+        chans = [t.match.channel] if isinstance(t.match.channel, str) else t.match.channel or []
+        if "support" in chans and not re.search(CONTACT_END, t.name + " " + t.match.event):
+            out.append(t)
+    return out
+
+
+def _source(copy: bool) -> str:
+    """The journey columns, from the sorted copy or from `resolved_events`."""
+    if copy:
+        return (
+            "SELECT p.profile_id, j.ts AS timestamp, j.seq, j.type, j.event, j.channel "
+            "FROM journey_events j JOIN journey_profiles p USING (pno)"
+        )
+    return f"SELECT profile_id, timestamp, seq, type, event, channel FROM {EVENTS}"
+
+
+@contextmanager
+def tagged(
+    cur: duckdb.DuckDBPyConnection,
+    doc: JourneyMap,
+    time_range: TimeRange,
+    copy: bool,
+    audience: str | None,
+) -> Iterator[str]:
+    """A temporary table (pid, member, ts, tp, event, channel, error) of the tagged events.
+
+    `copy` reads the sorted journey copy (the caller checks it is fresh and sufficient);
+    `member` is whether the profile is in `audience` (True for everyone without one).
+    The source stays on the copy's columns, so touchpoint conditions on properties need
+    `copy=False`.
+    """
+    name = "map_touches_" + secrets.token_hex(4)
+    stages = tuple(Stage(name=t.name, events=(t.match,)) for _, t in doc.touchpoints())
+    tp = stage_case(stages).sql("duckdb") if stages else "NULL::VARCHAR"
+    rng = time_range.condition().sql("duckdb")
+    member = "TRUE"
+    if audience is not None:
+        member = (
+            "profile_id IN (SELECT profile_id FROM audience_members "
+            f"WHERE audience = {literal(audience).sql('duckdb')})"
+        )
+    src = _source(copy) if copy else f"SELECT * FROM {EVENTS}"  # conditions may read JSON
+    pop = f"{name}_pop"
+    cur.execute(
+        f"CREATE TEMP TABLE {pop} AS SELECT {member} AS member, count(DISTINCT profile_id) AS n "
+        f"FROM (SELECT DISTINCT profile_id FROM ({_source(copy)}) WHERE type IN {_TYPES} "
+        f"AND {rng}) GROUP BY ALL"
+    )
+    cur.execute(
+        f"CREATE TEMP TABLE {name} AS SELECT profile_id AS pid, {member} AS member, ts, tp, "
+        "event, channel, error FROM (SELECT profile_id, timestamp AS ts, event, channel, "
+        f"{tp} AS tp, regexp_matches(coalesce(event, ''), {literal(ERROR_PATTERN).sql('duckdb')}) "
+        f"AS error FROM ({src}) WHERE type IN {_TYPES} AND {rng}) WHERE tp IS NOT NULL OR error"
+    )
+    try:
+        yield name
+    finally:
+        cur.execute(f"DROP TABLE IF EXISTS {name}")
+        cur.execute(f"DROP TABLE IF EXISTS {pop}")
+
+
+def touches(
+    cur: duckdb.DuckDBPyConnection,
+    doc: JourneyMap,
+    time_range: TimeRange,
+    copy: bool,
+    audience: str | None,
+    contact_days: int,
+) -> Touches:
+    """Population, channel mix, repeated contacts and error pages from one tagged pass."""
+    with tagged(cur, doc, time_range, copy, audience) as table:
+        population = {
+            bool(m): int(n) for m, n in cur.execute(f"SELECT * FROM {table}_pop").fetchall()
+        }
+        mix: dict[tuple[str, bool], dict[str, float]] = {}
+        rows = cur.execute(
+            "SELECT tp, member, channel, n / sum(n) OVER (PARTITION BY tp, member) FROM "
+            f"(SELECT tp, member, channel, count(*) AS n FROM {table} WHERE tp IS NOT NULL "
+            "GROUP BY ALL)"
+        ).fetchall()
+        for tp, member, channel, share in rows:
+            mix.setdefault((tp, bool(member)), {})[channel] = float(share)
+        contacts: list[Contacts] = []
+        names = [t.name for t in contact_touchpoints(doc)]
+        if names:
+            listed = ", ".join(literal(n).sql("duckdb") for n in names)
+            rows = cur.execute(
+                f"""SELECT tp, count(DISTINCT pid), count(DISTINCT pid) FILTER (WHERE again),
+                           count(*)
+                    FROM (SELECT tp, pid, ts - lag(ts) OVER (PARTITION BY tp, pid ORDER BY ts)
+                                 <= INTERVAL {int(contact_days)} DAY AS again
+                          FROM {table} WHERE tp IN ({listed}))
+                    GROUP BY tp"""
+            ).fetchall()
+            by = {r[0]: r for r in rows}
+            contacts = [
+                Contacts(n, contact_days, int(by[n][1]), int(by[n][2]), int(by[n][3]))
+                for n in names
+                if n in by
+            ]
+        stage_of = {t.name: s.name for s, t in doc.touchpoints()}
+        rows = cur.execute(
+            f"""WITH err AS (SELECT pid, ts, event, tp FROM {table} WHERE error),
+                     before AS (SELECT pid, ts, tp FROM {table} WHERE tp IS NOT NULL AND NOT error)
+                SELECT e.event, coalesce(e.tp, b.tp), count(*), count(DISTINCT e.pid)
+                FROM err e ASOF LEFT JOIN before b ON b.pid = e.pid AND b.ts <= e.ts
+                GROUP BY ALL ORDER BY 4 DESC, 1"""
+        ).fetchall()
+        # An error event's place: the touchpoint most of its people met last before it.
+        errors: dict[str, ErrorPage] = {}
+        for event, tp, n, people in rows:
+            prev = errors.get(event)
+            if prev is None:
+                errors[event] = ErrorPage(event, stage_of.get(tp), tp, int(n), int(people))
+            else:
+                errors[event] = ErrorPage(
+                    event, prev.stage, prev.touchpoint, prev.events + int(n), prev.people
+                )
+        distinct = dict(
+            cur.execute(
+                f"SELECT event, count(DISTINCT pid) FROM {table} WHERE error GROUP BY event"
+            ).fetchall()
+        )
+        error_list = [
+            ErrorPage(e.event, e.stage, e.touchpoint, e.events, int(distinct[e.event]))
+            for e in errors.values()
+        ]
+    return Touches(population, mix, contacts, error_list)
