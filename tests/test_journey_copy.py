@@ -89,7 +89,6 @@ def test_same_rows_as_the_joins_with_breakdown_trend_and_gap(store: Store) -> No
             "dan": [ev("view", 0), ev("view", 200), ev("cart", 201), ev("buy", 500)],
         },
     )
-    journey.optimize(store)
     spec = api.funnel_spec(
         {
             "steps": STEPS,
@@ -97,9 +96,14 @@ def test_same_rows_as_the_joins_with_breakdown_trend_and_gap(store: Store) -> No
             "max_step_gap": "1h",
             "breakdown": {"by": "channel"},
             "trend": "day",
+            "dropped_at": 3,
         }
     )
+    from_the_log = api.funnel(store, spec)
+    journey.optimize(store)
     assert fast(store, spec)
+    assert api.funnel(store, spec) == from_the_log
+    assert from_the_log.dropped is not None and from_the_log.dropped.total == 2
     assert rows(store, spec, True) == rows(store, spec, False)
     assert api.funnel(store, spec).counts() == [4, 3, 1]
     first_touch = api.funnel_spec(

@@ -608,7 +608,8 @@ def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
         if spec.breakdown is not None:
             spec.breakdown.check(cur)
         fast = use_sorted(cur, spec)
-    with _reached_table(store, funnel_sql(spec, fast)) as (cur, table):
+    # On the sorted copy the rows keep profile numbers; only listed drop-offs need the ids.
+    with _reached_table(store, _funnel_sql(spec, fast)) as (cur, table):
         rows = cur.execute(_steps_sql(table)).fetchall()
         by_group: dict[str | None, dict[int, tuple]] = {}  # type: ignore[type-arg]
         for row in rows:
@@ -642,6 +643,8 @@ def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
                 f"AND pid NOT IN (SELECT pid FROM {table} WHERE step = {k})"
             )
             (total,) = cur.execute(f"SELECT count(*) FROM ({sql})").fetchone() or (0,)
+            if fast:  # profile numbers follow the ids' order
+                sql = f"SELECT p.profile_id AS pid FROM ({sql}) d JOIN journey_profiles p ON p.pno = d.pid"
             pids = cur.execute(f"{sql} ORDER BY pid LIMIT {int(spec.dropped_limit)}").fetchall()
             dropped = Dropped(step=spec.dropped_at, total=int(total), profiles=[p for (p,) in pids])
     return FunnelResult(
