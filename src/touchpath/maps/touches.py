@@ -96,11 +96,12 @@ def contact_touchpoints(doc: JourneyMap) -> list[Touchpoint]:
 
 
 def _source(copy: bool) -> str:
-    """The journey columns, from the sorted copy or from `resolved_events`."""
+    """The journey columns, from the sorted copy (the profile's number as its id) or from
+    `resolved_events`."""
     if copy:
         return (
-            "SELECT p.profile_id, j.ts AS timestamp, j.seq, j.type, j.event, j.channel "
-            "FROM journey_events j JOIN journey_profiles p USING (pno)"
+            "SELECT pno AS profile_id, ts AS timestamp, seq, type, event, channel "
+            "FROM journey_events"
         )
     return f"SELECT profile_id, timestamp, seq, type, event, channel FROM {EVENTS}"
 
@@ -126,10 +127,13 @@ def tagged(
     rng = time_range.condition().sql("duckdb")
     member = "TRUE"
     if audience is not None:
-        member = (
-            "profile_id IN (SELECT profile_id FROM audience_members "
-            f"WHERE audience = {literal(audience).sql('duckdb')})"
+        members = (
+            "SELECT profile_id FROM audience_members "
+            f"WHERE audience = {literal(audience).sql('duckdb')}"
         )
+        if copy:
+            members = f"SELECT pno FROM journey_profiles WHERE profile_id IN ({members})"
+        member = f"profile_id IN ({members})"
     src = _source(copy) if copy else f"SELECT * FROM {EVENTS}"  # conditions may read JSON
     pop = f"{name}_pop"
     cur.execute(
