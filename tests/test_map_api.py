@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -9,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from test_map_bind import DOC, shop
+from touchpath.analytics import journey
 from touchpath.cli import app
 from touchpath.maps.bind import bind_map
 from touchpath.maps.compare import compare_maps, render_compare
@@ -37,6 +39,10 @@ def test_rest_validate_save_bind_render(server) -> None:  # type: ignore[no-unty
         )
         assert app_checkout["persona"]["to_goal"] == pytest.approx(0.5)
         assert bound["pain_points"][0]["touchpoint"] == "Checkout app"
+        fast = c.get("/api/maps/shop/bind", params={"optimize": "true"}).json()
+        assert {**fast, "bound_at": None} == {**bound, "bound_at": None}
+        with server.store.reading() as cur:
+            assert journey.is_fresh(cur)  # the stale journey copy was rebuilt first
         svg = c.get("/api/maps/shop/render.svg")
         assert svg.headers["content-type"] == "image/svg+xml" and ">Checkout app</text>" in svg.text
         assert c.get("/api/maps/shop/render.gif").status_code == 400
@@ -70,6 +76,9 @@ def test_cli_validate_render_discover(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     doc = load_map(disc.read_text())
     assert doc.goal is not None and doc.goal.event == "Order Completed"
+    r = runner.invoke(app, ["map", "bind", str(good), "--db", str(db), "--optimize", "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["stages"][0]["persona"]["reach"] == 40
     schema = tmp_path / "s.json"
     assert runner.invoke(app, ["map", "schema", "-o", str(schema)]).exit_code == 0
     assert (

@@ -91,8 +91,10 @@ def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     print_rows(rows, "Journey maps", as_json)
 
 
-def _bind(store: Store, ref: str, start: datetime | None, end: datetime | None) -> BoundMap:
-    return bind_map(store, _doc(store, ref), start, end)
+def _bind(
+    store: Store, ref: str, start: datetime | None, end: datetime | None, optimize: bool = False
+) -> BoundMap:
+    return bind_map(store, _doc(store, ref), start, end, optimize=optimize)
 
 
 @map_app.command("bind")
@@ -103,10 +105,16 @@ def bind(
     end: EndOpt = None,
     out: OutOpt = None,
     as_json: JsonOpt = False,
+    optimize: Annotated[
+        bool,
+        typer.Option(
+            "--optimize", help="Rebuild the sorted journey copy first when it is stale (faster)."
+        ),
+    ] = False,
 ) -> None:
     """Bind a map to the events: numbers per stage and touchpoint, pain points, opportunities."""
     with Store(settings_for(db).db, settings_for(db)) as store:
-        bm = _bind(store, map_ref, start, end)
+        bm = _bind(store, map_ref, start, end, optimize)
     if as_json or out:
         _write(bm.model_dump_json(indent=2), out)
         return
@@ -114,9 +122,13 @@ def bind(
         {"stage": s.title, "touchpoint": t.name, "reach": t.persona.reach,
          "to goal": None if t.persona.to_goal is None else round(t.persona.to_goal, 3),
          "emotion": None if t.emotion is None else round(t.emotion, 2)}
+        | ({"others reach": t.others.reach,
+            "others to goal": None if t.others.to_goal is None else round(t.others.to_goal, 3)}
+           if t.others else {})
         for s in bm.stages for t in s.touchpoints
     ]  # fmt: skip
-    print_rows(rows, f"{bm.map.heading}: {bm.persona_size:,} people", False)
+    others = f", everyone else {bm.others_size:,}" if bm.others_size is not None else ""
+    print_rows(rows, f"{bm.map.heading}: {bm.persona_size:,} people{others}", False)
     print_rows(
         [{"rank": p.rank, "kind": p.kind, "pain point": p.summary} for p in bm.pain_points[:10]],
         "Pain points",

@@ -137,6 +137,8 @@ def bind_map(
             jobs[("stage_next", s.name)] = [stage_step(s), stage_step(stages[i + 1])]
         if goal is not None:
             jobs[("stage_goal", s.name)] = [stage_step(s), _step(goal, "goal")]
+        elif i + 1 == len(stages):  # the last stage with no goal: its reach alone
+            jobs[("stage_only", s.name)] = [stage_step(s), stage_step(s)]
     dfg_spec = DfgSpec(
         stages=tuple(
             DiscoveryStage(name=t.name, events=(EventMatch(**t.match.model_dump()),))
@@ -202,7 +204,7 @@ def bind_map(
             return None
         nxt = results.get(("stage_next", s.name), {}).get(member)
         to_goal_g = results.get(("stage_goal", s.name), {}).get(member)
-        base = nxt or to_goal_g
+        base = nxt or to_goal_g or results.get(("stage_only", s.name), {}).get(member)
         reach = base.steps[0].count if base else 0
         to_next = nxt.steps[1].conversion if nxt else None
         to_goal = to_goal_g.steps[1].conversion if to_goal_g and goal is not None else None

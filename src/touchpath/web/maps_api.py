@@ -75,9 +75,13 @@ def _bound(store: Store, name: str, start: datetime | None, end: datetime | None
 
 
 @router.get("/api/maps/{name}/bind", response_model=BoundMap)
-def maps_bind(store: StoreDep, name: str, start: Start = None, end: End = None) -> Any:
-    """The map bound to the events: numbers per stage and touchpoint, pain points, opportunities."""
-    return _bound(store, name, start, end)
+def maps_bind(
+    store: StoreDep, name: str, start: Start = None, end: End = None, optimize: bool = False
+) -> Any:
+    """The map bound to the events: numbers per stage and touchpoint, pain points, opportunities.
+
+    `optimize=true` rebuilds a stale sorted journey copy first (as `touchpath optimize`)."""
+    return bind_map(store, get_map(store, name)[0], start, end, optimize=optimize)
 
 
 @router.post("/api/maps/bind", response_model=BoundMap)
