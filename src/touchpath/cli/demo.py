@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from touchpath.analytics import sentiment
+from touchpath.analytics import journey
 from touchpath.cli.base import app, console, settings_for
 from touchpath.store import Store, explore
 from touchpath.web.server import serving
@@ -42,9 +42,9 @@ def demo(
     settings = settings_for(db, host=host, port=port)
     business = DemoBusiness(DemoConfig(customers=customers, days=days, seed=seed))
     with Store(settings.db, settings) as store, serving(settings, store) as url:
-        sentiment.attach(store)
         console.print(f"Touchpath is serving [bold]{url}[/] (store {settings.db})")
-        console.print(f"  live events  {url}/\n  REST API     {url}/docs")
+        console.print(f"  live events   {url}/\n  REST API      {url}/docs")
+        console.print(f"  journey maps  {url}/maps/demo-first-purchase  {url}/maps/demo-support")
         loaded = store.query("SELECT count(*) FROM events")[0][0]
         if loaded and not reload:
             console.print(
@@ -86,6 +86,8 @@ def _load(store: Store, business: object, url: str) -> None:
         )
         progress.update(task, total=sent, completed=sent)
     store.wait_idle()
+    build = journey.optimize(store)  # the sorted journey copy that funnels and paths read
+    console.print(f"sorted journey copy built: {build.events:,} events")
     truth_path = store.path.with_suffix(".truth.json")
     truth_path.write_bytes(business.truth().to_json())
     console.print(f"sent {sent:,} messages; ground truth written to {truth_path}")
