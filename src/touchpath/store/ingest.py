@@ -17,13 +17,20 @@ from collections.abc import Sequence
 from itertools import compress
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
 from touchpath.events.channels import FIELDS, channel_case, field_expr
 from touchpath.events.message import Staged
 
-__all__ = ["EVENT_COLUMNS", "NORMALISE_SQL", "insert_events_sql", "staged_table"]
+__all__ = [
+    "EVENT_COLUMNS",
+    "NORMALISE_SQL",
+    "insert_events_sql",
+    "split_normalised",
+    "staged_table",
+]
 
 EVENT_COLUMNS = (
     "seq", "message_id", "source", "type", "event", "anonymous_id", "user_id", "group_id",
@@ -124,17 +131,49 @@ NORMALISE_SQL = _normalise_sql()
 """SELECT over `staged` giving one event-log row per message (plus `ord` and `reason`)."""
 
 
-def insert_events_sql(base_seq: int) -> str:
-    """INSERT of the valid rows of `normalised`, numbering them from `base_seq` in order."""
+def insert_events_sql(base_seq: int, *, suppressions: bool = True) -> str:
+    """INSERT of the valid rows of `normalised`, numbering them from `base_seq` in order.
+
+    `normalised` holds valid rows in `ord` order with `k` = 0, 1, ... (see `split_normalised`).
+    With `suppressions=False` (the caller found the table empty) seq is `base_seq + k`; otherwise
+    the rows of suppressed users are dropped and the rest numbered without gaps.
+    """
     cols = ", ".join(EVENT_COLUMNS)
     rest = ", ".join(c for c in EVENT_COLUMNS if c != "seq")
+    if not suppressions:
+        return f"INSERT INTO events ({cols}) SELECT {int(base_seq)} + k, {rest} FROM normalised"
     return (
         f"INSERT INTO events ({cols}) "
-        f"SELECT {int(base_seq)} + row_number() OVER (ORDER BY ord) - 1, {rest} "
-        "FROM normalised n WHERE reason IS NULL AND NOT EXISTS (SELECT 1 FROM suppressions x "
-        "WHERE (x.kind = 'user_id' AND x.value = n.user_id) "
-        "OR (x.kind = 'anonymous_id' AND x.value = n.anonymous_id)) ORDER BY ord"
+        f"SELECT {int(base_seq)} + row_number() OVER (ORDER BY k) - 1, {rest} "
+        "FROM normalised n WHERE NOT EXISTS (SELECT 1 FROM suppressions x "
+        "WHERE x.kind = 'user_id' AND x.value = n.user_id) AND NOT EXISTS (SELECT 1 "
+        "FROM suppressions x WHERE x.kind = 'anonymous_id' AND x.value = n.anonymous_id) "
+        "ORDER BY k"
     )
+
+
+def split_normalised(normalised: pa.Table, staged: pa.Table) -> tuple[pa.Table, pa.Table]:
+    """The valid rows of a `NORMALISE_SQL` result, numbered `k` in `ord` order, and the
+    rejected ones as `rejected` rows (with the raw message); `ord` must be `staged`'s row index.
+    """
+    normalised = normalised.sort_by("ord")
+    invalid = pc.is_valid(normalised.column("reason"))
+    n_bad = pc.sum(invalid).as_py() or 0
+    good = normalised.filter(pc.invert(invalid)) if n_bad else normalised
+    good = good.append_column("k", pa.array(range(good.num_rows), pa.int64()))
+    bad = normalised.filter(invalid) if n_bad else normalised.slice(0, 0)
+    rejected = pa.table(
+        {
+            "ord": bad.column("ord"),
+            "received_at": bad.column("received_at"),
+            "source": bad.column("source"),
+            "message_id": bad.column("message_id"),
+            "type": bad.column("type"),
+            "reason": bad.column("reason"),
+            "raw": staged.column("raw").take(bad.column("ord")),
+        }
+    )
+    return good, rejected
 
 
 _STAGED_LISTS = ("raws", "message_ids", "types", "reasons", "contexts", "properties", "traits")

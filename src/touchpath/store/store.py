@@ -29,7 +29,12 @@ import pyarrow as pa
 from touchpath.errors import NotFound, Overloaded, SpecError, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
-from touchpath.store.ingest import NORMALISE_SQL, insert_events_sql, staged_table
+from touchpath.store.ingest import (
+    NORMALISE_SQL,
+    insert_events_sql,
+    split_normalised,
+    staged_table,
+)
 from touchpath.store.schema import MIGRATIONS
 
 __all__ = ["CommitListener", "IngestResult", "Source", "Store"]
@@ -371,30 +376,42 @@ class Store:
                 if kept
             ]
             base = self._next_seq
+            # Few statements per commit: each costs milliseconds of fixed overhead, which is
+            # most of a commit's work at the batch sizes concurrent requests give.
             con.register("staged", table)
+            # The channel rules' IN lists would each become a join (DuckDB's in_clause
+            # rewrite), a fixed cost per statement larger than the per-row work here.
+            con.execute("SET disabled_optimizers = 'in_clause'")
+            try:
+                normalised = con.sql(NORMALISE_SQL).to_arrow_table()
+            finally:
+                con.execute("RESET disabled_optimizers")
+                con.unregister("staged")
+            good, bad = split_normalised(normalised, table)
+            rejected_ords = bad.column("ord").to_pylist()
+            con.register("normalised", good)
+            con.register("rejected_rows", bad)
             try:
                 con.execute("BEGIN")
-                con.execute(f"CREATE OR REPLACE TEMP TABLE normalised AS {NORMALISE_SQL}")
-                (inserted,) = con.execute(insert_events_sql(base)).fetchone() or (0,)
-                con.execute(
-                    "INSERT INTO rejected SELECT n.received_at, n.source, n.message_id, n.type, "
-                    "n.reason, s.raw FROM normalised n JOIN staged s USING (ord) "
-                    "WHERE n.reason IS NOT NULL"
-                )
-                rejected_ords = [
-                    r[0]
-                    for r in con.execute(
-                        "SELECT ord FROM normalised WHERE reason IS NOT NULL"
-                    ).fetchall()
-                ]
-                con.execute("DROP TABLE normalised")
+                (any_suppressed,) = con.execute(
+                    "SELECT EXISTS (SELECT 1 FROM suppressions)"
+                ).fetchone() or (True,)
+                (inserted,) = con.execute(
+                    insert_events_sql(base, suppressions=bool(any_suppressed))
+                ).fetchone() or (0,)
+                if bad.num_rows:
+                    con.execute(
+                        "INSERT INTO rejected SELECT received_at, source, message_id, type, "
+                        "reason, raw FROM rejected_rows"
+                    )
                 con.execute("COMMIT")
             except BaseException:
                 with suppress(duckdb.Error):
                     con.execute("ROLLBACK")
                 raise
             finally:
-                con.unregister("staged")
+                con.unregister("normalised")
+                con.unregister("rejected_rows")
         except BaseException as exc:
             log.exception("ingest commit failed")
             with self._pending_lock:
