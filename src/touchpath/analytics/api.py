@@ -17,8 +17,9 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from touchpath.analytics.funnels import FunnelResult, FunnelSpec
+from touchpath.analytics.funnels import FunnelResult, FunnelSpec, SavedAudience
 from touchpath.analytics.funnels import funnel as _funnel
+from touchpath.analytics.funnels import save_dropped as _save_dropped
 from touchpath.analytics.paths import PathsResult, PathsSpec
 from touchpath.analytics.paths import paths as _paths
 from touchpath.analytics.retention import RetentionResult, RetentionSpec
@@ -34,6 +35,7 @@ __all__ = [
     "paths_spec",
     "retention",
     "retention_spec",
+    "save_dropped",
 ]
 
 M = TypeVar("M", bound=BaseModel)
@@ -80,6 +82,18 @@ def retention_spec(data: RetentionSpec | Mapping[str, Any]) -> RetentionSpec:
 def funnel(store: Store, spec: FunnelSpec | Mapping[str, Any]) -> FunnelResult:
     """Per-step counts, conversion, time to convert, breakdown, trend and drop-offs."""
     return _funnel(store, funnel_spec(spec))
+
+
+def save_dropped(
+    store: Store,
+    spec: FunnelSpec | Mapping[str, Any],
+    step: int,
+    name: str,
+    group: str | None = None,
+) -> SavedAudience:
+    """Save the profiles that dropped at `step` of a funnel (of one breakdown group) as static
+    audience `name`."""
+    return _save_dropped(store, funnel_spec(spec), step, name, group)
 
 
 def paths(store: Store, spec: PathsSpec | Mapping[str, Any]) -> PathsResult:

@@ -33,7 +33,11 @@ from sqlglot import exp
 from touchpath.analytics import journey
 from touchpath.analytics.breakdown import Breakdown, Duration, grouped_sql
 from touchpath.analytics.common import EventMatch, Frozen, TimeRange
+from touchpath.errors import SpecError
+from touchpath.events.message import Staged
+from touchpath.profiles import audiences
 from touchpath.store import Store
+from touchpath.store.store import utcnow
 
 __all__ = [
     "HISTOGRAM_BUCKETS",
@@ -44,6 +48,7 @@ __all__ = [
     "FunnelSpec",
     "FunnelStep",
     "FunnelStepResult",
+    "SavedAudience",
     "TimeToConvert",
     "TrendPoint",
     "can_use_sorted",
@@ -51,6 +56,7 @@ __all__ = [
     "funnel",
     "funnel_sql",
     "reached_sql",
+    "save_dropped",
     "use_sorted",
 ]
 
@@ -586,18 +592,85 @@ def _group(spec: FunnelSpec, value: str | None, rows: dict[int, tuple]) -> Funne
     )
 
 
-def dropped_sql(spec: FunnelSpec, step: int) -> str:
-    """SELECT pid: the profiles that made step `step - 1` of the funnel but not step `step`.
+def dropped_sql(
+    spec: FunnelSpec, step: int, sorted_copy: bool = False, group: str | None = None
+) -> str:
+    """SELECT pid: the profiles that made step `step - 1` of the funnel but not step `step`;
+    with `group`, only those in that group of the spec's breakdown.
 
     For saving a drop-off as an audience or following it elsewhere (paths after a drop-off).
+    `sorted_copy` reads the sorted journey copy (see `use_sorted`); the ids are the same.
     """
     if not 2 <= step <= len(spec.steps):
         raise ValueError(f"step: needs 2 <= step <= {len(spec.steps)}, got {step}")
+    if group is not None and spec.breakdown is None:
+        raise ValueError("group: needs a breakdown")
     k = step - 1
-    return (
-        f"WITH reached AS MATERIALIZED ({reached_sql(spec)})\n"
-        f"SELECT pid FROM reached WHERE step = {k - 1} "
+    rows = reached_sql(spec, sorted_copy) if group is None else _funnel_sql(spec, sorted_copy)
+    in_group = "" if group is None else f" AND grp = {exp.Literal.string(group).sql('duckdb')}"
+    sql = (
+        f"WITH reached AS MATERIALIZED ({rows})\n"
+        f"SELECT pid FROM reached WHERE step = {k - 1}{in_group} "
         f"AND pid NOT IN (SELECT pid FROM reached WHERE step = {k})"
+    )
+    if sorted_copy:
+        return f"SELECT p.profile_id AS pid FROM ({sql}) d JOIN journey_profiles p ON p.pno = d.pid"
+    return sql
+
+
+class SavedAudience(Frozen):
+    """A funnel drop-off saved as a static audience."""
+
+    audience: str
+    step: int
+    group: str | None = None
+    size: int
+    entered: int
+    exited: int
+
+
+def save_dropped(
+    store: Store, spec: FunnelSpec, step: int, name: str, group: str | None = None
+) -> SavedAudience:
+    """Save the profiles that dropped at `step` (made step - 1, not step) as static audience
+    `name` (created or replaced), with `Audience Entered`/`Exited` events for who came and went.
+    `group` keeps only the drop-offs in that group of the spec's breakdown.
+    """
+    if not 2 <= step <= len(spec.steps):
+        raise SpecError(f"step: needs 2 <= step <= {len(spec.steps)}, got {step}")
+    if group is not None and spec.breakdown is None:
+        raise SpecError(f"group: {group!r} needs a breakdown in the funnel")
+    with store.reading() as cur:
+        if spec.breakdown is not None:
+            spec.breakdown.check(cur)
+        fast = use_sorted(cur, spec)
+    origin: dict[str, object] = {
+        "funnel": spec.model_dump(mode="json", exclude_none=True),
+        "dropped_at": step,
+    }
+    if group is not None:
+        origin["group"] = group
+
+    def run(con: duckdb.DuckDBPyConnection) -> tuple[int, list[audiences.Change], Staged | None]:
+        now = utcnow()
+        sql = dropped_sql(spec, step, fast, group)
+        changes = audiences.save_static(con, name, sql, now, origin)
+        ((size,),) = con.execute(
+            "SELECT count(*) FROM audience_members WHERE audience = ?", [name]
+        ).fetchall()
+        ((last,),) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchall()
+        return int(size), changes, audiences.stage_changes(con, changes, int(last), now)
+
+    size, changes, staged = store.write_sync(run)
+    if staged is not None:
+        store.ingest(staged).result()
+    return SavedAudience(
+        audience=name,
+        step=step,
+        group=group,
+        size=size,
+        entered=sum(c.entered for c in changes),
+        exited=sum(not c.entered for c in changes),
     )
 
 

@@ -72,6 +72,13 @@ def funnel(
     ] = None,
     trend: Annotated[str | None, typer.Option(help="day or week.")] = None,
     dropped_at: Annotated[int | None, typer.Option(help="List who dropped at step k.")] = None,
+    save_dropped: Annotated[
+        str | None,
+        typer.Option(help="STEP:NAME saves who dropped at STEP as static audience NAME."),
+    ] = None,
+    dropped_group: Annotated[
+        str | None, typer.Option(help="With --save-dropped: only this breakdown group.")
+    ] = None,
     spec: SpecOpt = None,
     db: DbOpt = None,
     as_json: JsonOpt = False,
@@ -96,9 +103,20 @@ def funnel(
         dropped_at=dropped_at,
     )
     parsed = api.funnel_spec(data)
+    save: tuple[int, str] | None = None
+    if save_dropped is not None:
+        k, _, name = save_dropped.partition(":")
+        if not k.strip().isdigit() or not name:
+            raise typer.BadParameter(f"--save-dropped: expected STEP:NAME, got {save_dropped!r}")
+        save = int(k), name
     with Store(settings_for(db).db, settings_for(db)) as store:
         result = api.funnel(store, parsed)
-    if _print(result, as_json):
+        saved = api.save_dropped(store, parsed, *save, dropped_group) if save else None
+    if as_json:
+        out = result.model_dump(mode="json")
+        if saved is not None:
+            out["saved"] = saved.model_dump(mode="json")
+        console.print_json(json.dumps(out))
         return
     for group in result.groups:
         title = "Funnel" if group.value is None else f"Funnel: {group.value}"
@@ -124,6 +142,11 @@ def funnel(
         console.print(
             f"{result.dropped.total:,} dropped at step {result.dropped.step}: "
             + ", ".join(result.dropped.profiles[:20])
+        )
+    if saved is not None:
+        console.print(
+            f"audience [bold]{saved.audience}[/]: {saved.size:,} who dropped at step {saved.step} "
+            f"({saved.entered:,} entered, {saved.exited:,} exited)"
         )
 
 

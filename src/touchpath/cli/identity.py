@@ -179,10 +179,10 @@ def _yaml(text: str) -> Any:
 
 @audiences_app.command("list")
 def audiences_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """Audiences with their size."""
+    """Audiences with their kind (rule or static) and size."""
     with _open(db) as store:
         rows = store.query_dicts(
-            "SELECT a.name, count(m.profile_id) AS size, a.spec FROM audiences a "
+            "SELECT a.name, a.kind, count(m.profile_id) AS size, a.spec FROM audiences a "
             "LEFT JOIN audience_members m ON m.audience = a.name GROUP BY ALL ORDER BY a.name"
         )
     print_rows(rows, "Audiences", as_json)

@@ -4,12 +4,16 @@ A condition compiles to one SQL query: every leaf becomes a LEFT JOINed subquery
 value per profile, and AND/OR/NOT combine the leaf tests. Entering and leaving are appended to
 the event log as `Audience Entered` / `Audience Exited` tracks (properties.audience) from the
 `touchpath.audiences` source, with deterministic messageIds, so journeys can trigger on them.
+
+A static audience is a saved list of profiles (e.g. a funnel's drop-offs, `save_static`): it
+enters and exits the same way, but refreshes never recompute it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,9 +23,10 @@ import pyarrow as pa
 from sqlglot import exp
 
 from touchpath.analytics.common import literal
-from touchpath.errors import NotFound
+from touchpath.errors import BadRequest, NotFound
 from touchpath.events.message import Staged, stage_messages
 from touchpath.profiles.specs import (
+    NAME,
     AllOf,
     AnyOf,
     Audience,
@@ -39,11 +44,13 @@ __all__ = [
     "EXITED",
     "SYSTEM_SOURCE",
     "Change",
+    "audience_rows",
     "audience_sql",
     "define_audience",
     "list_audiences",
     "refresh_audiences",
     "remove_audience",
+    "save_static",
     "stage_changes",
 ]
 
@@ -177,18 +184,90 @@ def audience_sql(
 
 
 def list_audiences(con: duckdb.DuckDBPyConnection) -> list[Audience]:
-    """Every audience, by name."""
-    rows = con.execute("SELECT name, spec FROM audiences ORDER BY name").fetchall()
+    """Every rule-based audience, by name (static ones have no condition to evaluate)."""
+    rows = con.execute(
+        "SELECT name, spec FROM audiences WHERE kind = 'rule' ORDER BY name"
+    ).fetchall()
     return [parse_spec(Audience, json.loads(s), f"audience {n!r}") for n, s in rows]
+
+
+def audience_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Every audience, rule-based and static, by name: name, kind, size, spec, created_at."""
+    rows = con.execute(
+        "SELECT a.name, a.kind, count(m.profile_id) AS size, a.spec, a.created_at "
+        "FROM audiences a LEFT JOIN audience_members m ON m.audience = a.name "
+        "GROUP BY ALL ORDER BY a.name"
+    ).fetchall()
+    return [
+        {"name": n, "kind": k, "size": int(size), "spec": json.loads(spec), "created_at": at}
+        for n, k, size, spec, at in rows
+    ]
+
+
+def _kind_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    rows = con.execute("SELECT kind FROM audiences WHERE name = ?", [name]).fetchall()
+    return str(rows[0][0]) if rows else None
 
 
 def define_audience(con: duckdb.DuckDBPyConnection, audience: Audience, now: datetime) -> None:
     """Create or replace an audience (its membership is computed by the next refresh)."""
+    if _kind_of(con, audience.name) == "static":
+        raise BadRequest(
+            f"audience {audience.name!r}: a static audience; remove it before defining a rule"
+        )
     audience_sql(con, audience, now, None)  # fails early on unknown computed traits
     con.execute(
-        "INSERT OR REPLACE INTO audiences VALUES (?, ?, ?)",
+        "INSERT OR REPLACE INTO audiences (name, spec, created_at, kind) VALUES (?, ?, ?, 'rule')",
         [audience.name, spec_json(audience), now],
     )
+
+
+def save_static(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    profiles_sql: str,
+    now: datetime,
+    origin: dict[str, Any] | None = None,
+) -> list[Change]:
+    """Save the profiles `profiles_sql` selects (one column of profile ids) as static audience
+    `name`, creating or replacing it, and return who entered and left (for `stage_changes`).
+
+    `origin` says where the list came from (e.g. the funnel and step); it is kept as the spec.
+    Refreshes and settling leave a static audience's members alone.
+    """
+    if not re.match(NAME, name):
+        raise BadRequest(f"audience name {name!r}: use letters, digits, _ . - and spaces (1-100)")
+    if _kind_of(con, name) == "rule":
+        raise BadRequest(
+            f"audience {name!r}: a rule-based audience; remove it or pick another name"
+        )
+    spec = json.dumps({"name": name, "kind": "static", "origin": origin or {}}, sort_keys=True)
+    con.execute(
+        "INSERT OR REPLACE INTO audiences (name, spec, created_at, kind) VALUES (?, ?, ?, 'static')",
+        [name, spec, now],
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _static AS "
+        f"SELECT DISTINCT CAST(pid AS VARCHAR) AS profile_id FROM ({profiles_sql}) t(pid) "
+        "WHERE pid IS NOT NULL"
+    )
+    try:
+        left = con.execute(
+            "DELETE FROM audience_members WHERE audience = ? "
+            "AND profile_id NOT IN (SELECT profile_id FROM _static) RETURNING profile_id",
+            [name],
+        ).fetchall()
+        entered = con.execute(
+            "INSERT INTO audience_members SELECT ?, profile_id, ? FROM _static "
+            "WHERE profile_id NOT IN (SELECT profile_id FROM audience_members WHERE audience = ?) "
+            "RETURNING profile_id",
+            [name, now, name],
+        ).fetchall()
+    finally:
+        con.execute("DROP TABLE IF EXISTS _static")
+    return [Change(name, p, False) for (p,) in sorted(left)] + [
+        Change(name, p, True) for (p,) in sorted(entered)
+    ]
 
 
 def remove_audience(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -232,6 +311,16 @@ def refresh_audiences(
     return changes
 
 
+def _fallback_ids(profile_id: str) -> tuple[str | None, str | None]:
+    """User or anonymous id of a profile identity has not resolved yet ('u:<id>', 'a:<id>')."""
+    prefix, _, value = profile_id.partition(":")
+    if prefix == "u" and value:
+        return value, None
+    if prefix == "a" and value:
+        return None, value
+    return None, None
+
+
 def stage_changes(
     con: duckdb.DuckDBPyConnection, changes: list[Change], trigger: int, now: datetime
 ) -> Staged | None:
@@ -254,7 +343,7 @@ def stage_changes(
     raws: list[bytes] = []
     stamp = now.isoformat() + "Z"
     for c in changes:
-        uid, anon = who.get(c.profile_id, (None, None))
+        uid, anon = who.get(c.profile_id) or _fallback_ids(c.profile_id)
         if uid is None and anon is None:
             continue
         event = ENTERED if c.entered else EXITED

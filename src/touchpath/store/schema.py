@@ -235,5 +235,16 @@ MIGRATIONS += (
         """,
     ),
 )
+MIGRATIONS += (
+    Migration(
+        11,
+        "static audiences",
+        """
+        -- 'rule': members follow the condition in spec (refreshes recompute them); 'static': a
+        -- saved list (e.g. a funnel's drop-offs) that refreshes leave alone.
+        ALTER TABLE audiences ADD COLUMN kind VARCHAR NOT NULL DEFAULT 'rule';
+        """,
+    ),
+)
 # Version ranges by area, so work in parallel never collides: 1-9 store/collect,
 # 10-19 identity and profiles, 20-29 analytics, 30-39 maps, 40-49 orchestration.

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Body
 
 from touchpath.analytics import api, journey
-from touchpath.analytics.funnels import FunnelResult
+from touchpath.analytics.funnels import FunnelResult, SavedAudience
 from touchpath.analytics.paths import PathsResult
 from touchpath.analytics.retention import RetentionResult
 from touchpath.web.deps import StoreDep
@@ -26,6 +26,18 @@ SpecBody = Body(..., description="The analysis spec (see docs/funnels.md, paths.
 def funnel(store: StoreDep, spec: dict[str, Any] = SpecBody) -> Any:
     """Per-step counts, conversion, time to convert, breakdown, trend and drop-offs."""
     return api.funnel(store, spec)
+
+
+@router.post("/funnel/save-dropped", response_model=SavedAudience)
+def save_dropped(
+    store: StoreDep,
+    spec: dict[str, Any] = SpecBody,
+    step: int = Body(..., ge=2, description="The step dropped at (1-based, >= 2)."),
+    audience: str = Body(..., description="The static audience to create or replace."),
+    group: str | None = Body(None, description="Only drop-offs in this breakdown group."),
+) -> Any:
+    """Save the profiles that made step - 1 but not `step` as a static audience."""
+    return api.save_dropped(store, spec, step, audience, group)
 
 
 @router.post("/paths", response_model=PathsResult)

@@ -82,13 +82,11 @@ def delete_trait(store: StoreDep, name: str) -> dict[str, bool]:
 
 @audiences.get("")
 def list_audiences(store: StoreDep) -> list[dict[str, Any]]:
-    """Audiences with their size."""
-    sizes = dict(store.query("SELECT audience, count(*) FROM audience_members GROUP BY audience"))
+    """Audiences with their kind (rule or static) and size; a static one shows its origin."""
     with store.reading() as con:
-        return [
-            {**a.model_dump(mode="json"), "size": int(sizes.get(a.name, 0))}
-            for a in aud.list_audiences(con)
-        ]
+        rules = {a.name: a.model_dump(mode="json") for a in aud.list_audiences(con)}
+        rows = aud.audience_rows(con)
+    return [{**rules.get(r["name"], r["spec"]), "kind": r["kind"], "size": r["size"]} for r in rows]
 
 
 @audiences.put("/{name}")
