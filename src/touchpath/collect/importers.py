@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import itertools
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import suppress
 from dataclasses import dataclass
@@ -515,6 +516,12 @@ def _mapped_sql(
     pairs: list[exp.Expr] = []
     for p in r.properties:
         pairs += [_str(p), table.value(p, kinds.get(p))]
+    # The channel rules read only these properties: their key comes from the columns
+    # themselves, not by parsing each row's properties JSON again.
+    key_pairs: list[exp.Expr] = []
+    for p in ("channel", "referrer", "url"):
+        key_pairs += [_str(p), table.value(p, kinds.get(p)) if p in r.properties else exp.Null()]
+    channel_key = exp.cast(_fn("json_object", *key_pairs), "VARCHAR")
     props: exp.Expr = (
         _fn("json_merge_patch", exp.cast(_str("{}"), "JSON"), _fn("json_object", *pairs))
         if pairs
@@ -540,21 +547,16 @@ def _mapped_sql(
             {_sql(event)} AS event, {_sql(time_text)} AS time_text,
             {_sql(_time_expr(table, r.time, m))} AS timestamp,
             {_sql(channel)} AS given_channel,
-            {_sql(props)} AS properties, {_sql(_str(_CONTEXT))}::JSON AS context
+            {_sql(props)} AS properties, {_sql(_str(_CONTEXT))}::JSON AS context,
+            {_sql(channel_key)} AS channel_key
         FROM src {"WHERE j IS NOT NULL" if table.jsonl else ""}
-    )
-    , keyed AS (
-        -- The rules read only these properties (and the constant context), so the channel is
-        -- derived once per distinct key, not once per row.
-        SELECT *, json_object('channel', json_extract(properties, '$.channel'),
-            'referrer', json_extract(properties, '$.referrer'),
-            'url', json_extract(properties, '$.url'))::VARCHAR AS channel_key
-        FROM b
     ), channels AS (
+        -- The rules read only the key's properties (and the constant context), so the channel
+        -- is derived once per distinct key, not once per row.
         SELECT event, channel_key, {_sql(channel_case())} AS channel
         FROM (SELECT DISTINCT event, channel_key, channel_key::JSON AS properties,
                      {_sql(_str(_CONTEXT))}::JSON AS context
-              FROM keyed WHERE given_channel IS NULL)
+              FROM b WHERE given_channel IS NULL)
     )
     SELECT line, message_id, 'track' AS type, k.event, anonymous_id, user_id,
         NULL::VARCHAR AS group_id, NULL::VARCHAR AS previous_id, timestamp,
@@ -572,7 +574,7 @@ def _mapped_sql(
                   THEN 'time: cannot read ''' || time_text || '''' || {_sql(_str(fmt))} END
              AS reason,
         false AS repeat
-    FROM keyed k LEFT JOIN channels c
+    FROM b k LEFT JOIN channels c
         ON c.event IS NOT DISTINCT FROM k.event AND c.channel_key = k.channel_key
     """
 
@@ -624,35 +626,55 @@ def _insert_chunk(
     received_at: datetime,
     counts: dict[str, int],
 ) -> int:
-    """In the writer: insert the rows of `chunk` not yet in the log, numbered from first_seq."""
+    """In the writer: insert the rows of `chunk` not yet in the log, numbered from first_seq.
+
+    `chunk` is in line order with `k` = 0, 1, ...; when none of its rows is in the log already
+    and no user is suppressed (the usual first import), seq is `first_seq + k`: no window, no
+    sort, no anti-join in the INSERT.
+    """
     con.register("import_chunk", chunk)
     try:
-        (suppressed,) = con.execute(
-            "SELECT count(*) FROM import_chunk c WHERE EXISTS (SELECT 1 FROM suppressions x "
-            "WHERE (x.kind = 'user_id' AND x.value = c.user_id) "
-            "OR (x.kind = 'anonymous_id' AND x.value = c.anonymous_id))"
+        any_suppressed, any_present = con.execute(
+            "SELECT EXISTS (SELECT 1 FROM suppressions), EXISTS (SELECT 1 FROM import_chunk c "
+            "JOIN events e ON e.message_id = c.message_id WHERE e.source = ?)",
+            [source_id],
         ).fetchall()[0]
-        (inserted,) = con.execute(
-            f"""
+        suppressed = 0
+        if any_suppressed:
+            (suppressed,) = con.execute(
+                f"SELECT count(*) FROM import_chunk c WHERE {_SUPPRESSED}"
+            ).fetchall()[0]
+        if not any_suppressed and not any_present:
+            sql = (
+                f"INSERT INTO events (seq, source, received_at, {_CHUNK_COLS}) "
+                f"SELECT {int(first_seq)} + k, ?, ?, {_CHUNK_COLS} FROM import_chunk"
+            )
+            params: list[Any] = [source_id, received_at]
+        else:
+            sql = f"""
             INSERT INTO events (seq, source, received_at, {_CHUNK_COLS})
-            SELECT {int(first_seq)} + row_number() OVER (ORDER BY line) - 1, ?, ?,
-                {_CHUNK_COLS}
+            SELECT {int(first_seq)} + row_number() OVER (ORDER BY k) - 1, ?, ?, {_CHUNK_COLS}
             FROM import_chunk c
             WHERE NOT EXISTS (SELECT 1 FROM events e
                               WHERE e.source = ? AND e.message_id = c.message_id)
-              AND NOT EXISTS (SELECT 1 FROM suppressions x
-                              WHERE (x.kind = 'user_id' AND x.value = c.user_id)
-                                 OR (x.kind = 'anonymous_id' AND x.value = c.anonymous_id))
-            ORDER BY line
-            """,
-            [source_id, received_at, source_id],
-        ).fetchall()[0]
+              AND NOT ({_SUPPRESSED})
+            ORDER BY k
+            """
+            params = [source_id, received_at, source_id]
+        (inserted,) = con.execute(sql, params).fetchall()[0]
     finally:
         con.unregister("import_chunk")
     counts["imported"] += int(inserted)
     counts["suppressed"] += int(suppressed)
     counts["duplicates"] += chunk.num_rows - int(inserted) - int(suppressed)
     return int(inserted)
+
+
+_SUPPRESSED = (
+    "EXISTS (SELECT 1 FROM suppressions x WHERE x.kind = 'user_id' AND x.value = c.user_id) "
+    "OR EXISTS (SELECT 1 FROM suppressions x "
+    "WHERE x.kind = 'anonymous_id' AND x.value = c.anonymous_id)"
+)
 
 
 def _insert_rejected(con: duckdb.DuckDBPyConnection, bad: pa.Table) -> None:
@@ -665,6 +687,20 @@ def _insert_rejected(con: duckdb.DuckDBPyConnection, bad: pa.Table) -> None:
         )
     finally:
         con.unregister("import_bad")
+
+
+def _chunks(reader: pa.RecordBatchReader, rows: int) -> Iterator[pa.Table]:
+    """Tables of at least `rows` rows (the last may be smaller) numbered `k` = 0, 1, ..."""
+    batches: list[pa.RecordBatch] = []
+    size = 0
+    for batch in itertools.chain(reader, [None]):
+        if batch is not None:
+            batches.append(batch)
+            size += batch.num_rows
+        if size and (size >= rows or batch is None):
+            chunk = pa.Table.from_batches(batches)
+            yield chunk.append_column("k", pa.array(range(chunk.num_rows), pa.int64()))
+            batches, size = [], 0
 
 
 def _source_id(store: Store, name: str) -> str:
@@ -767,9 +803,9 @@ def import_file(
             """,
             [source_id, received_at],
         )
-        n_good, repeats, max_line = con.execute(
-            "SELECT count(*) FILTER (NOT repeat), count(*) FILTER (repeat), "
-            "coalesce(max(line), 0) FROM mapped WHERE reason IS NULL"
+        n_good, repeats = con.execute(
+            "SELECT count(*) FILTER (NOT repeat), count(*) FILTER (repeat) "
+            "FROM mapped WHERE reason IS NULL"
         ).fetchall()[0]
         (n_bad,) = con.execute("SELECT count(*) FROM bad").fetchall()[0]
         counts = {"imported": 0, "duplicates": int(repeats), "suppressed": 0}
@@ -778,14 +814,11 @@ def import_file(
         if progress:
             progress(0, int(n_good))
         pending: Future[int] | None = None
-        for start in range(0, int(max_line) + 1, chunk_rows):
-            chunk = con.sql(
-                f"SELECT line, {_CHUNK_COLS} FROM mapped "
-                "WHERE reason IS NULL AND NOT repeat AND line >= ? AND line < ?",
-                params=[start, start + chunk_rows],
-            ).to_arrow_table()
-            if not chunk.num_rows:
-                continue
+        good = con.sql(
+            f"SELECT {_CHUNK_COLS}, line FROM mapped WHERE reason IS NULL AND NOT repeat "
+            "ORDER BY line"
+        ).to_arrow_reader(chunk_rows)
+        for chunk in _chunks(good, chunk_rows):
             # The next chunk is read while the writer inserts this one.
             if pending is not None:
                 pending.result()
