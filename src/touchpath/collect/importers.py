@@ -320,15 +320,17 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _jsonl_lines(path: Path) -> pa.Table:
-    lines: list[int] = []
-    raws: list[str] = []
+    """The non-blank lines of a JSONL file with their line numbers (whole-buffer splitting)."""
     with _open_text(path) as f:
-        for n, line in enumerate(f, start=1):
-            text = line.strip()
-            if text:
-                lines.append(n)
-                raws.append(text.decode("utf-8", errors="replace"))
-    return pa.table({_LINE: pa.array(lines, pa.int64()), "raw": pa.array(raws, pa.string())})
+        data: bytes = f.read()
+    numbered = [(n, line.strip()) for n, line in enumerate(data.split(b"\n"), start=1)]
+    kept = [(n, text) for n, text in numbered if text]
+    raws = pa.array([text for _, text in kept], pa.binary())
+    try:
+        text = raws.cast(pa.string())
+    except pa.ArrowInvalid:  # not UTF-8 somewhere: replace the bad bytes line by line
+        text = pa.array([t.decode("utf-8", errors="replace") for _, t in kept], pa.string())
+    return pa.table({_LINE: pa.array([n for n, _ in kept], pa.int64()), "raw": text})
 
 
 def _load_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -581,14 +583,14 @@ def _mapped_sql(
 
 def _map_segment(con: duckdb.DuckDBPyConnection, digest: str, source_id: str) -> None:
     """Segment-shaped JSONL: the collector's own checks and normalisation, set-wise."""
-    rows = con.execute(
-        f"SELECT {_LINE}, raw FROM src WHERE j IS NOT NULL ORDER BY {_LINE}"
-    ).fetchall()
+    rows = con.sql(
+        f"SELECT {_LINE}, raw::BLOB AS raw FROM src WHERE j IS NOT NULL ORDER BY {_LINE}"
+    ).to_arrow_table()
     received_at = utcnow()
     staged = stage_messages(
-        [raw.encode() for _, raw in rows], source=source_id, received_at=received_at
+        rows.column("raw").to_pylist(), source=source_id, received_at=received_at
     )
-    table, _ = staged_table([staged], ords=[line for line, _ in rows])
+    table, _ = staged_table([staged], ords=rows.column(_LINE).to_pylist())
     con.register("staged", table)
     con.execute(
         f"""

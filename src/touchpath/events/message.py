@@ -101,7 +101,10 @@ def stage_messages(
 ) -> Staged:
     """Check each raw message and assign a messageId where it has none."""
     staged = Staged(source=source, received_at=received_at, batch_sent_at=batch_sent_at)
-    for raw in raws:
+    # Assigned ids are uuid-shaped: a random prefix per call and a counter (uuid4 per message
+    # cost ~3 us, as much as decoding the message).
+    prefix = str(uuid.uuid4())[:-8]
+    for n, raw in enumerate(raws):
         try:
             head = _decode_head(raw)
         except msgspec.DecodeError:
@@ -111,7 +114,7 @@ def stage_messages(
             reason = check_message(head, route_type)
         mid = head.messageId
         staged.raws.append(raw)
-        staged.message_ids.append(str(mid) if _present(mid) else str(uuid.uuid4()))
+        staged.message_ids.append(str(mid) if _present(mid) else f"{prefix}{n:08x}")
         kind = route_type or head.type
         staged.types.append(kind if isinstance(kind, str) else None)
         staged.reasons.append(reason)
