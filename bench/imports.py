@@ -33,7 +33,7 @@ def timed(fn: Callable[[], int]) -> tuple[int, float]:
 
 def duckdb_parse(path: Path) -> int:
     q = f"SELECT count(*) FROM read_csv('{path}', all_varchar=true, header=true)"
-    return int(duckdb.sql(q).fetchall()[0][0])
+    return int(duckdb.execute(q).fetchall()[0][0])
 
 
 def orjson_parse(path: Path) -> int:
@@ -81,7 +81,7 @@ def main() -> None:
         ("BPIC 2012 as Segment JSONL", seg, ImportMapping(), orjson_parse, "orjson loads"),
     ]
     print(f"{'file':30} {'rows':>9} {'imported':>9} {'import s':>9} {'rows/s':>9} "
-          f"{'re-import s':>11} {'peer':>16} {'peer s':>7} {'peer rows/s':>11}")  # fmt: skip
+          f"{'re-import s':>11} {'peer':>16} {'peer s':>7} {'peer rows/s':>11} {'ratio':>6}")  # fmt: skip
     for i, (label, path, mapping, peer, peer_name) in enumerate(cases):
         peer_rows, peer_s = timed(lambda p=path, f=peer: f(p))  # type: ignore[misc]
         with Store(tmp / f"bench{i}.duckdb") as store:
@@ -91,7 +91,8 @@ def main() -> None:
         print(
             f"{label:30} {report.rows:>9,} {report.imported:>9,} {report.seconds:>9.2f} "
             f"{report.rows / report.seconds:>9,.0f} {again.seconds:>11.2f} {peer_name:>16} "
-            f"{peer_s:>7.2f} {peer_rows / peer_s:>11,.0f}"
+            f"{peer_s:>7.2f} {peer_rows / peer_s:>11,.0f} "
+            f"{report.rows / report.seconds / (peer_rows / peer_s):>6.2f}"
         )
 
 

@@ -3,8 +3,11 @@
 The server runs as a subprocess (`touchpath.web.server.serve` on a fresh DuckDB file); clients
 send pre-built batches of realistic Segment messages (the demo business) from an asyncio loop.
 Next to it, in the same run: the rate at which the same payloads are merely parsed by orjson
-(the peer: the ceiling of any Python collector), and the same server with group commit off
-(`writer_max_batch=1`: one transaction per request).
+(the peer: the ceiling of any Python collector), the same server with the commit listeners
+(identity resolution, sentiment) left out, and with group commit off (`writer_max_batch=1`: one
+transaction per request). "server CPU" is the server process's user+system seconds over the run
+(DuckDB's threads included); "per CPU-s" divides the messages by it, a figure less swayed by
+other load on shared cores than the wall-clock rate.
 
     python bench/ingest.py [--customers 3000] [--batch 250] [--clients 8]
 """
@@ -33,6 +36,10 @@ from touchpath.store import Store
 # The server: the real app under uvicorn; on SIGINT it prints the writer's commit counters.
 SERVER = """
 import json, sys
+if sys.argv[4] == "off":  # leave out the commit listeners app.py attaches (bench only)
+    import touchpath.web.app as app_module
+    app_module.attach_unify = lambda *a: None
+    app_module.sentiment.attach = lambda *a: None
 from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.web.server import serve
@@ -81,6 +88,7 @@ class Run:
     latencies: list[float]
     peak_rss_mb: float
     commits: dict[str, int]
+    cpu_seconds: float
 
     @property
     def rate(self) -> float:
@@ -96,6 +104,11 @@ def _free_port() -> int:
         s.bind(("127.0.0.1", 0))
         port: int = s.getsockname()[1]
         return port
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _peak_rss_mb(pid: int) -> float:
@@ -132,14 +145,29 @@ async def _send(url: str, key: str, bodies: list[bytes], clients: int) -> list[f
     return latencies
 
 
-def run_server(label: str, bodies: list[bytes], messages: int, clients: int, max_batch: int) -> Run:
+def run_server(
+    label: str,
+    bodies: list[bytes],
+    messages: int,
+    clients: int,
+    max_batch: int,
+    listeners: bool = True,
+) -> Run:
     tmp = Path(tempfile.mkdtemp(prefix="touchpath-bench-"))
     db = tmp / "bench.duckdb"
     with Store(db) as store:
         key = store.create_source("bench").write_key
     port = _free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-c", SERVER, str(db), str(port), str(max_batch)],
+        [
+            sys.executable,
+            "-c",
+            SERVER,
+            str(db),
+            str(port),
+            str(max_batch),
+            "on" if listeners else "off",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -155,9 +183,11 @@ def run_server(label: str, bodies: list[bytes], messages: int, clients: int, max
             sys.exit(f"server did not start: {proc.communicate()[1].decode()}")
     # Warm up (imports, JIT of DuckDB's plans), then measure on a fresh rate.
     asyncio.run(_send(f"{base}/v1/batch", key, bodies[:4], 2))
+    cpu = _cpu_seconds(proc.pid)
     t = time.perf_counter()
     latencies = asyncio.run(_send(f"{base}/v1/batch", key, bodies[4:], clients))
     seconds = time.perf_counter() - t
+    cpu = _cpu_seconds(proc.pid) - cpu
     rss = _peak_rss_mb(proc.pid)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
@@ -169,7 +199,7 @@ def run_server(label: str, bodies: list[bytes], messages: int, clients: int, max
         )[0]
     if stored != messages:
         sys.exit(f"{label}: {stored} events stored or rejected, {messages} sent")
-    return Run(label, sent, seconds, latencies, rss, commits)
+    return Run(label, sent, seconds, latencies, rss, commits, cpu)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -189,11 +219,13 @@ def main(argv: list[str] | None = None) -> None:
     peer = parse_rate(bodies, messages)
     runs = [
         run_server("group commit", bodies, messages, args.clients, 20_000),
+        run_server("group commit, no listeners", bodies, messages, args.clients, 20_000, False),
         run_server("no group commit", bodies, messages, args.clients, 1),
     ]
     rows: list[tuple[str, ...]] = [("what", "events/s", "vs orjson", "p50 ms", "p99 ms",
-                                    "msgs/commit", "reqs/commit", "peak RSS MB")]  # fmt: skip
-    rows.append(("orjson.loads only", f"{peer:,.0f}", "1.00", "", "", "", "", ""))
+                                    "msgs/commit", "reqs/commit", "peak RSS MB",
+                                    "server CPU s", "per CPU-s", "vs orjson")]  # fmt: skip
+    rows.append(("orjson.loads only", f"{peer:,.0f}", "1.00", "", "", "", "", "", "", "", ""))
     for r in runs:
         c: dict[str, Any] = r.commits
         rows.append(
@@ -206,6 +238,9 @@ def main(argv: list[str] | None = None) -> None:
                 f"{c['messages'] / max(c['commits'], 1):,.0f}",
                 f"{c['requests'] / max(c['commits'], 1):.1f}",
                 f"{r.peak_rss_mb:.0f}",
+                f"{r.cpu_seconds:.2f}",
+                f"{r.messages / r.cpu_seconds:,.0f}",
+                f"{r.messages / r.cpu_seconds / peer:.2f}",
             )
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
