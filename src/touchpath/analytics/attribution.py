@@ -31,6 +31,7 @@ import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlglot import exp
 
+from touchpath.analytics import journey
 from touchpath.analytics.common import (
     EVENTS,
     EventMatch,
@@ -50,6 +51,7 @@ __all__ = [
     "Credit",
     "attribution",
     "attribution_sql",
+    "can_use_sorted",
     "decay_weight",
     "markov_removal_effects",
     "transitions_sql",
@@ -139,11 +141,29 @@ def _or(items: tuple[str | EventMatch, ...]) -> str:
     return exp.or_(*[match_of(e).condition() for e in items]).sql("duckdb")
 
 
-def _base_sql(spec: AttributionSpec) -> str:
+_COPY_COLUMNS = {"event", "type", "channel", "timestamp"}
+
+
+def can_use_sorted(spec: AttributionSpec) -> bool:
+    """Whether the sorted journey copy (`touchpath optimize`) holds what `spec` reads: the
+    conversion, touch and time conditions test only event, type, channel and time, and touches
+    are keyed by channel or event name (revenue is read from the log for conversions only)."""
+    if spec.by == "touchpoint" and spec.touchpoint_property:
+        return False
+    matches = [spec.conversion, *map(match_of, (*spec.touches, *spec.exclude_touches))]
+    exprs = [m.condition() for m in matches]
+    if spec.time_range is not None:
+        exprs.append(spec.time_range.condition())
+    return all(c.name in _COPY_COLUMNS for e in exprs for c in e.find_all(exp.Column))
+
+
+def _base_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
     """CTEs `conv` (conversions with their previous one), `touch` (keyed touches) and `path`.
 
     Profiles are keyed by a 64-bit hash of the profile id: windows and the range join
-    partition on it far faster than on the text id.
+    partition on it far faster than on the text id. With `sorted_copy` (see `can_use_sorted`)
+    events come from the journey copy keyed by its profile number, in stored (profile, time,
+    seq) order, so session starts stream with no sort; revenue joins in by seq.
     """
     is_conv = spec.conversion.condition().sql("duckdb")
     revenue = (
@@ -181,6 +201,8 @@ def _base_sql(spec: AttributionSpec) -> str:
     if spec.exclude_channels:
         names = ", ".join(literal(c).sql("duckdb") for c in spec.exclude_channels)
         excluded = f"WHERE channel NOT IN ({names})"
+    if sorted_copy:
+        return _sorted_base_sql(spec, key, is_conv, revenue, eligible, lower, gap, excluded)
     return f"""
     e AS (SELECT hash(profile_id) AS profile_id, timestamp AS ts, seq, {key} AS key, channel,
                  ({is_conv}) AS is_conv,
@@ -201,7 +223,48 @@ def _base_sql(spec: AttributionSpec) -> str:
     """
 
 
-def attribution_sql(spec: AttributionSpec) -> str:
+def _sorted_base_sql(
+    spec: AttributionSpec,
+    key: str,
+    is_conv: str,
+    revenue: str,
+    eligible: list[str],
+    lower: str,
+    gap: float,
+    excluded: str,
+) -> str:
+    """`_base_sql` on the sorted journey copy (same CTEs and rows, profiles keyed by pno)."""
+    time_cond = spec.time_range.condition("conv_ts").sql("duckdb") if spec.time_range else "TRUE"
+    session_start = (
+        f"QUALIFY lag(profile_id) OVER () IS DISTINCT FROM profile_id "
+        f"OR epoch(ts - lag(ts) OVER ()) > {gap}"
+        if spec.touch == "session"
+        else ""
+    )
+    return f"""
+    e AS (SELECT pno AS profile_id, ts, seq, {key} AS key, channel, ({is_conv}) AS is_conv,
+                 ({" AND ".join(eligible)}) AS eligible
+          FROM (SELECT pno, ts, ts AS timestamp, seq, type, event, channel FROM journey_events)
+          WHERE TRUE{lower}),
+    conv AS (SELECT * FROM (
+                SELECT c.profile_id, c.seq AS conv_seq, c.ts AS conv_ts, r.revenue,
+                       lag(c.ts) OVER (PARTITION BY c.profile_id ORDER BY c.ts, c.seq) AS prev_ts
+                FROM (SELECT profile_id, ts, seq FROM e WHERE is_conv) c
+                LEFT JOIN (SELECT seq, {revenue} AS revenue FROM events
+                           WHERE type IN ({", ".join(f"'{t}'" for t in JOURNEY_TYPES)})
+                             AND ({is_conv})) r USING (seq)) WHERE {time_cond}),
+    touch AS (SELECT * FROM (
+                SELECT profile_id, ts, seq, key, channel FROM e WHERE eligible {session_start})
+              {excluded}),
+    path AS (SELECT c.conv_seq, c.conv_ts, c.revenue, t.key, t.ts, t.seq
+             FROM conv c JOIN touch t ON t.profile_id = c.profile_id
+              AND t.ts <= c.conv_ts
+              AND t.ts >= c.conv_ts - INTERVAL {float(spec.lookback_days) * 86400.0} SECOND
+              AND (c.prev_ts IS NULL OR t.ts > c.prev_ts))
+    """
+
+
+def attribution_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
     """SQL of the rule-based credit per key, plus the conversion totals on every row.
 
     Columns: key, then `<model>_conversions` and `<model>_revenue` for each rule-based model,
@@ -227,7 +290,7 @@ def attribution_sql(spec: AttributionSpec) -> str:
         f"sum({m}) AS {m}_conversions, sum({m} * revenue) AS {m}_revenue" for m in weights
     )
     return f"""
-    WITH {_base_sql(spec)},
+    WITH {_base_sql(spec, sorted_copy)},
     numbered AS (SELECT conv_seq, revenue, key,
                         row_number() OVER (PARTITION BY conv_seq ORDER BY ts, seq) AS pos,
                         count(*) OVER (PARTITION BY conv_seq) AS k,
@@ -245,7 +308,7 @@ def attribution_sql(spec: AttributionSpec) -> str:
     """
 
 
-def transitions_sql(spec: AttributionSpec) -> str:
+def transitions_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
     """SQL of the Markov chain's transition counts (src, dst, n) over every path.
 
     Converting paths end in `(conversion)`; a profile's touches after its last conversion
@@ -253,7 +316,7 @@ def transitions_sql(spec: AttributionSpec) -> str:
     """
     lookback = float(spec.lookback_days) * 86400.0
     return f"""
-    WITH {_base_sql(spec)},
+    WITH {_base_sql(spec, sorted_copy)},
     last_conv AS (SELECT profile_id, max(conv_ts) AS last_ts FROM conv GROUP BY profile_id),
     open_touch AS (SELECT t.profile_id, t.ts, t.seq, t.key,
                           max(t.ts) OVER (PARTITION BY t.profile_id) AS end_ts
@@ -311,9 +374,13 @@ def _probability(counts: np.ndarray, totals: np.ndarray, removed: int | None) ->
 def attribution(store: Store, spec: AttributionSpec) -> AttributionResult:
     """Credit for the conversions in `store` by channel or touchpoint under each model."""
     with store.reading() as cur:
-        rows = cur.execute(attribution_sql(spec)).fetchall()
+        fast = can_use_sorted(spec) and journey.is_fresh(cur)
+        rows = cur.execute(attribution_sql(spec, fast)).fetchall()
         transitions = (
-            [(str(a), str(b), int(n)) for a, b, n in cur.execute(transitions_sql(spec)).fetchall()]
+            [
+                (str(a), str(b), int(n))
+                for a, b, n in cur.execute(transitions_sql(spec, fast)).fetchall()
+            ]
             if "markov" in spec.models
             else []
         )

@@ -386,11 +386,19 @@ class VariantsResult(BaseModel):
     variants: list[Variant]
 
 
-def variants_sql(spec: VariantsSpec) -> str:
-    """SQL of the variants, most common first, with share, cumulative share and duration."""
+def variants_sql(spec: VariantsSpec, sorted_copy: bool = False) -> str:
+    """SQL of the variants, most common first, with share, cumulative share and duration.
+
+    With `sorted_copy` (see `can_use_sorted`) the steps come from the journey copy numbered in
+    stored order, so each list sorts on one integer instead of (time, seq).
+    """
+    steps, order = journey_sql(spec), "ts, seq"
+    if sorted_copy:
+        steps = f"SELECT *, row_number() OVER () AS rn FROM ({sorted_journey_sql(spec)})"
+        order = "rn"
     return f"""
-    WITH j AS ({journey_sql(spec)}),
-    v AS (SELECT case_id, list(activity ORDER BY ts, seq) AS variant,
+    WITH j AS ({steps}),
+    v AS (SELECT case_id, list(activity ORDER BY {order}) AS variant,
                  epoch(max(ts) - min(ts)) AS duration
           FROM j GROUP BY case_id),
     vc AS (SELECT variant, count(*) AS n, median(duration) AS duration FROM v GROUP BY variant),
@@ -408,7 +416,9 @@ def variants_sql(spec: VariantsSpec) -> str:
 
 def discover_variants(store: Store, spec: VariantsSpec) -> VariantsResult:
     """The most common variants of the journeys in `store` with their share of cases."""
-    rows = store.query(variants_sql(spec))
+    with store.reading() as cur:
+        use_copy = can_use_sorted(spec) and journey.is_fresh(cur)
+        rows = cur.execute(variants_sql(spec, sorted_copy=use_copy)).fetchall()
     if not rows:
         return VariantsResult(cases=0, distinct_variants=0, variants=[])
     return VariantsResult(
