@@ -28,6 +28,7 @@ from touchpath.identity.rules import IdentityRules
 
 __all__ = [
     "Resolution",
+    "clear_tables",
     "combos_sql",
     "extract_sql",
     "profile_id_for",
@@ -513,13 +514,38 @@ def _touch_seen(con: duckdb.DuckDBPyConnection) -> None:
 _WIPE = ("identifiers", "profiles", "merges", "identity_drops", "identity_state")
 
 
+def clear_tables(con: duckdb.DuckDBPyConnection, *tables: str) -> None:
+    """Empty `tables` (inside the caller's transaction) by dropping and re-creating them from
+    their own DDL and indexes. A DELETE of every row costs little to run but a lot to commit:
+    DuckDB takes each deleted key out of the primary-key index at commit (about 1.8 s for the
+    identifiers and traits of the 1M demo). Tables a foreign key refers to are DELETEd."""
+    for table in tables:
+        rows = con.execute(
+            "SELECT sql FROM duckdb_tables() WHERE table_name = ? AND NOT temporary "
+            "AND schema_name = current_schema()",
+            [table],
+        ).fetchall()
+        referenced = con.execute(
+            "SELECT count(*) FROM duckdb_constraints() WHERE referenced_table = ?", [table]
+        ).fetchall()[0][0]
+        if len(rows) != 1 or referenced:
+            con.execute(f"DELETE FROM {table}")
+            continue
+        indexes = con.execute(
+            "SELECT sql FROM duckdb_indexes() WHERE table_name = ? AND sql IS NOT NULL", [table]
+        ).fetchall()
+        con.execute(f"DROP TABLE {table}")
+        con.execute(rows[0][0])
+        for (sql,) in indexes:
+            con.execute(sql)
+
+
 def rebuild(
     con: duckdb.DuckDBPyConnection, rules: IdentityRules, chunk: int = 2_000_000
 ) -> Resolution:
     """Recompute the graph from the whole event log in seq order (inside the caller's
     transaction). Gives the same graph as resolving batch by batch."""
-    for table in _WIPE:
-        con.execute(f"DELETE FROM {table}")
+    clear_tables(con, *_WIPE)
     (lo, hi) = con.execute(
         "SELECT coalesce(min(seq), 1), coalesce(max(seq), 0) FROM events"
     ).fetchall()[0]

@@ -215,7 +215,7 @@ def rebuild(store: Store) -> Refreshed:
 
     def run(con: duckdb.DuckDBPyConnection) -> tuple[Refreshed, Staged | None]:
         graph.rebuild(con, unify.config.identity)
-        con.execute("DELETE FROM profile_traits")
+        graph.clear_tables(con, "profile_traits")
         traits.update_traits(con, None, None)
         # Memberships of profiles that no longer exist go; the rest are re-evaluated.
         con.execute(
