@@ -224,7 +224,31 @@ def cases(store: Store) -> list[tuple[str, Callable[[], Any]]]:
             "conformance (sorted copy)",
             lambda: insights.conformance(store, ConformanceSpec(stages=STAGES)),
         ),
+        (
+            "variants (stages, sorted copy)",
+            lambda: insights.discover_variants(store, VariantsSpec(stages=STAGES)),
+        ),
+        (
+            "attribution (channel, sorted copy)",
+            lambda: insights.attribution(store, AttributionSpec(by="channel", touches=TOUCHES)),
+        ),
+        (
+            "attribution (touchpoint, sorted copy)",
+            lambda: insights.attribution(
+                store,
+                AttributionSpec(by="touchpoint", models=("first_touch", "last_touch", "linear")),
+            ),
+        ),
     ]
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal results, credits within the rounding of float sums (attribution)."""
+    if a.kind != "attribution":
+        return bool(a == b)
+    ca = {(r.key, m): c.conversions for r in a.rows for m, c in r.credit.items()}
+    cb = {(r.key, m): c.conversions for r in b.rows for m, c in r.credit.items()}
+    return ca.keys() == cb.keys() and all(abs(ca[k] - cb[k]) < 1e-3 for k in ca)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -251,6 +275,14 @@ def main(argv: list[str] | None = None) -> None:
                     continue
                 secs, peak, results[name] = measure(fn, args.repeat)
                 print(f"{label:>7} | {name:<32} | {secs:8.3f} | {peak:8.0f}", flush=True)
+            for log, copy in (
+                ("variants (stages)", "variants (stages, sorted copy)"),
+                ("attribution (channel, 6 models)", "attribution (channel, sorted copy)"),
+                ("attribution (touchpoint)", "attribution (touchpoint, sorted copy)"),
+            ):
+                if log in results and copy in results:
+                    same = _same(results[log], results[copy])
+                    print(f"{label:>7} | {copy}: same result as the log: {same}", flush=True)
             if "dfg (events)" in results and "dfg (pandas peer)" in results:
                 ours = {(e.source, e.target): e.frequency for e in results["dfg (events)"].edges}
                 peer = results["dfg (pandas peer)"]["frequency"].to_dict()
