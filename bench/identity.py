@@ -9,6 +9,7 @@
 Peak memory is the process's max RSS after each step (it only grows).
 
     python bench/identity.py [--customers 3700] [--big bench/out/insights_1M.duckdb]
+    python bench/identity.py --skip-ingest --big bench/out/demo_10M.duckdb
 """
 
 from __future__ import annotations
@@ -102,14 +103,16 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=3700)
     ap.add_argument("--big", type=Path, default=OUT / "insights_1M.duckdb")
     ap.add_argument("--lookups", type=int, default=200)
+    ap.add_argument("--skip-ingest", action="store_true", help="only the steps on --big")
     args = ap.parse_args()
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory(dir=OUT if OUT.is_dir() else None) as d:
         tmp = Path(d)
-        batches = staged_batches(args.customers)
+        batches = [] if args.skip_ingest else staged_batches(args.customers)
         n = sum(len(b) for b in batches)
         base = 0.0
-        for mode in ("unattached", "attached, no definitions", "attached + definitions"):
+        modes = ("unattached", "attached, no definitions", "attached + definitions")
+        for mode in modes if batches else ():
             rate, secs = ingest_rate(batches, mode, tmp)
             base = base or rate
             rows.append(
