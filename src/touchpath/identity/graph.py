@@ -310,6 +310,10 @@ def resolve(
         HAVING count(*) FILTER (WHERE i.profile_id IS NULL) > 0 OR count(DISTINCT i.profile_id) > 1
         """
     )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _seen AS "
+        "SELECT kind, value, min(lo) AS lo, max(hi) AS hi FROM _cid GROUP BY ALL"
+    )
     (res.messages,) = con.execute("SELECT coalesce(sum(n), 0) FROM _cmb").fetchall()[0]
     todo = con.execute(
         "SELECT c.seq, c.ts, c.combo FROM _cmb c SEMI JOIN _todo t USING (combo) ORDER BY c.seq"
@@ -324,7 +328,7 @@ def resolve(
         f"greatest({int(last)}, (SELECT coalesce(max(value), 0) FROM identity_state "
         "WHERE key = 'resolved_through')))"
     )
-    for table in ("_ev", "_cmb", "_cid", "_todo"):
+    for table in ("_ev", "_cmb", "_cid", "_todo", "_seen"):
         con.execute(f"DROP TABLE {table}")
     return res
 
@@ -461,9 +465,11 @@ def _save(con: duckdb.DuckDBPyConnection, graph: _Graph, res: Resolution) -> Non
         con.execute(
             "INSERT INTO identifiers (kind, value, profile_id, first_seen, last_seen, "
             "linked_seq, linked_at, linked_by) "
-            "SELECT n.kind, n.value, n.profile_id, make_timestamp(n.ts), make_timestamp(n.ts), "
-            "n.seq, make_timestamp(n.ts), e.message_id "
-            "FROM _newi n LEFT JOIN events e ON e.seq = n.seq"
+            # first/last seen over the whole batch at once (so `_touch_seen` skips them)
+            "SELECT n.kind, n.value, n.profile_id, least(make_timestamp(n.ts), s.lo), "
+            "greatest(make_timestamp(n.ts), s.hi), n.seq, make_timestamp(n.ts), e.message_id "
+            "FROM _newi n LEFT JOIN events e ON e.seq = n.seq "
+            "LEFT JOIN _seen s ON s.kind = n.kind AND s.value = n.value"
         )
         con.unregister("_newi")
     if graph.merges:
@@ -504,7 +510,7 @@ def _touch_seen(con: duckdb.DuckDBPyConnection) -> None:
         """
         UPDATE identifiers SET first_seen = least(identifiers.first_seen, b.lo),
                                last_seen = greatest(identifiers.last_seen, b.hi)
-        FROM (SELECT kind, value, min(lo) AS lo, max(hi) AS hi FROM _cid GROUP BY ALL) b
+        FROM _seen b
         WHERE identifiers.kind = b.kind AND identifiers.value = b.value
           AND (b.lo < identifiers.first_seen OR b.hi > identifiers.last_seen)
         """
