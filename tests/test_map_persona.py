@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from touchpath.analytics import api
+from touchpath.analytics import api, sentiment
 from touchpath.analytics.funnels import FunnelSpec
 from touchpath.analytics.testing import journeys_for
 from touchpath.errors import NotFound
@@ -47,11 +47,20 @@ def _ev(event: str, hours: float, channel: str = "direct") -> dict[str, object]:
     }
 
 
+def _nps(score: int, hours: float, comment: str) -> dict[str, object]:
+    return {
+        "event": "NPS Survey Completed",
+        "timestamp": (T0 + timedelta(hours=hours)).isoformat(),
+        "properties": {"score": score, "comment": comment},
+    }
+
+
 @pytest.fixture
 def pro_store(store: Store) -> Store:
     """6 pro people on the app (5 check out, 4 order) and 10 others on the web (6 check out,
     2 order); the audience `pro` is everyone whose trait plan is pro."""
     attach(store)
+    sentiment.attach(store)
     people: dict[str, list[dict[str, object]]] = {}
     for i in range(6):
         evs: list[dict[str, object]] = [
@@ -62,6 +71,7 @@ def pro_store(store: Store) -> Store:
             evs.append(_ev("Checkout Started", 2, "app"))
         if i < 4:
             evs.append(_ev("Order Completed", 3 + i, "app"))
+        evs.append(_nps(10, 20, "Great app, quick and easy checkout"))
         people[f"pro{i}"] = evs
     for i in range(10):
         evs = [_ev("Product Viewed", 1)]
@@ -69,6 +79,8 @@ def pro_store(store: Store) -> Store:
             evs.append(_ev("Checkout Started", 5))
         if i < 2:
             evs.append(_ev("Order Completed", 30))
+        if i < 6:
+            evs.append(_nps(2, 40, "Terrible checkout, slow and confusing"))
         people[f"free{i}"] = evs
     journeys_for(store, people)
     store.wait_idle()
@@ -111,6 +123,20 @@ def test_persona_against_everyone_else(pro_store: Store) -> None:
     assert stage.persona.reach == groups["pro"].entered
     assert stage.others.reach == groups["(none)"].entered
     assert any("others" in p for p in bm.pending)
+
+
+def test_persona_feedback_against_everyone_else(pro_store: Store) -> None:
+    """NPS and sentiment are split by the persona's audience like the funnel numbers."""
+    bm = bind_map(pro_store, DOC)
+    decision = bm.stage("decision")
+    assert decision.others is not None
+    # an answer belongs to the touchpoint met last: the pro who never checked out answered
+    # after viewing, so 5 of the 6 pro answers are the decision stage's
+    assert (decision.persona.nps, decision.persona.feedback) == (100, 5)
+    assert (decision.others.nps, decision.others.feedback) == (-100, 6)
+    assert decision.persona.sentiment is not None and decision.persona.sentiment > 0.3
+    assert decision.others.sentiment is not None and decision.others.sentiment < -0.3
+    assert not any("NPS" in p for p in bm.pending)
 
 
 def test_without_an_audience_there_are_no_others(pro_store: Store) -> None:

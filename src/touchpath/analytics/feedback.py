@@ -79,6 +79,10 @@ class FeedbackSpec(Frozen):
     phrases: int = Field(5, ge=0, le=100)
     """Negative phrases to list per touchpoint."""
     min_phrase_count: int = Field(2, ge=1)
+    audience: str | None = None
+    """Only answers of this audience's current members (or, with `members=False`, of everyone
+    else): a journey map's persona against the rest."""
+    members: bool = True
 
 
 class FeedbackRow(BaseModel):
@@ -136,6 +140,13 @@ def responses_sql(spec: FeedbackSpec) -> str:
         + ")"
     )
     time_cond = spec.time_range.condition().sql("duckdb") if spec.time_range else "TRUE"
+    if spec.audience is not None:
+        name = literal(spec.audience).sql("duckdb")
+        negate = "" if spec.members else "NOT "
+        time_cond += (
+            f" AND profile_id {negate}IN "
+            f"(SELECT profile_id FROM audience_members WHERE audience = {name})"
+        )
     types = ", ".join(f"'{t}'" for t in JOURNEY_TYPES)
     stage_join = ""
     stage_col = "NULL::VARCHAR"

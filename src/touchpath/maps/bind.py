@@ -112,11 +112,7 @@ def bind_map(
     breakdown = Breakdown(by="audience", audiences=(audience,)) if audience else None
     pending: list[str] = []
     if audience is not None:
-        pending.append(
-            "others: NPS, CSAT and sentiment of everyone else need an audience filter in "
-            "analytics.feedback (FeedbackSpec has none); they cover the persona's audience only "
-            "for funnels and channel mix, and flows cover everyone"
-        )
+        pending.append("others: flows and times to the usual next step cover everyone")
     goal = doc.goal
     stages = [s for s in doc.stages if s.touchpoints]
 
@@ -158,7 +154,12 @@ def bind_map(
         dfg_future: Future[DfgResult] | None = (
             pool.submit(insights.discover_dfg, store, dfg_spec) if doc.touchpoints() else None
         )
-        fb_future = pool.submit(map_feedback, store, doc, time_range)
+        fb_future = pool.submit(map_feedback, store, doc, time_range, audience, True)
+        others_fb_future = (
+            pool.submit(map_feedback, store, doc, time_range, audience, False)
+            if audience is not None
+            else None
+        )
         touch_future = pool.submit(tagged)
         futures = {key: pool.submit(run, steps) for key, steps in jobs.items()}
         results = {key: _groups(f.result(), audience) for key, f in futures.items()}
@@ -166,6 +167,7 @@ def bind_map(
             dfg_future.result() if dfg_future else DfgResult(cases=0, events=0, nodes=[], edges=[])
         )
         fb = fb_future.result()
+        others_fb = others_fb_future.result() if others_fb_future else None
         tagged_ = touch_future.result()
 
     population = {m: tagged_.population.get(m, 0) for m in ((True, False) if audience else (True,))}
@@ -185,7 +187,8 @@ def bind_map(
         g = r.get(member)
         reach = g.steps[0].count if g else 0
         to_goal = g.steps[1].conversion if g and goal is not None else None
-        f = fb.touchpoints.get(t.name) if member else None
+        group_fb = fb if member else others_fb
+        f = group_fb.touchpoints.get(t.name) if group_fb else None
         return Metrics(
             reach=reach,
             share=share(reach, member),
@@ -213,7 +216,8 @@ def bind_map(
         for m in tps:
             for ch, v in m.channel_mix.items():
                 mix[ch] = mix.get(ch, 0.0) + v * m.reach / total
-        sf = fb.stages.get(s.name) if member else None
+        group_fb = fb if member else others_fb
+        sf = group_fb.stages.get(s.name) if group_fb else None
         return Metrics(
             reach=reach,
             share=share(reach, member),

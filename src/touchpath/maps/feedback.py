@@ -26,7 +26,9 @@ def is_response(tp: Touchpoint, spec: FeedbackSpec = _BASE) -> bool:
     return tp.match.event in names
 
 
-def feedback_specs(doc: JourneyMap, time_range: TimeRange) -> tuple[FeedbackSpec, FeedbackSpec]:
+def feedback_specs(
+    doc: JourneyMap, time_range: TimeRange, audience: str | None = None, members: bool = True
+) -> tuple[FeedbackSpec, FeedbackSpec]:
     """The feedback specs of a map: per touchpoint and per stage.
 
     An answer belongs to the touchpoint the person met last at or before answering (the
@@ -40,6 +42,8 @@ def feedback_specs(doc: JourneyMap, time_range: TimeRange) -> tuple[FeedbackSpec
         touchpoint_property=None,
         time_range=time_range,
         phrases=0,
+        audience=audience,
+        members=members,
     )
     by_stage = by_tp.model_copy(
         update={
@@ -70,9 +74,16 @@ class MapFeedback:
         self.stages = {r.name: r for r in by_stage.stages if r.responses}
 
 
-def map_feedback(store: Store, doc: JourneyMap, time_range: TimeRange) -> MapFeedback:
-    """Feedback per touchpoint and stage of `doc` (two calls of `insights.feedback`)."""
-    by_tp, by_stage = feedback_specs(doc, time_range)
+def map_feedback(
+    store: Store,
+    doc: JourneyMap,
+    time_range: TimeRange,
+    audience: str | None = None,
+    members: bool = True,
+) -> MapFeedback:
+    """Feedback per touchpoint and stage of `doc` (two calls of `insights.feedback`), of
+    everyone, or of an audience's members (or non-members)."""
+    by_tp, by_stage = feedback_specs(doc, time_range, audience, members)
     return MapFeedback(doc, insights.feedback(store, by_tp), insights.feedback(store, by_stage))
 
 
