@@ -189,21 +189,31 @@ class _Graph:
     merges: list[tuple[int, int, str, str, str]] = field(default_factory=list)
     drops: list[tuple[int, int, str, str, str]] = field(default_factory=list)
 
+    limits: dict[str, tuple[int, float | None]] = field(default_factory=dict)
+    """kind -> (max, window in microseconds or None), looked up once per kind."""
+
+    def _limit(self, kind: str) -> tuple[int, float | None]:
+        lim = self.limits.get(kind)
+        if lim is None:
+            rule = self.rules.limit(kind)
+            window = None if rule.within_days is None else rule.within_days * _DAY_US
+            lim = self.limits[kind] = (rule.max, window)
+        return lim
+
     def _violations(self, pids: set[str], new: list[Ident], ts: int) -> list[str]:
         """Kinds whose limit the union of `pids` plus `new` would break at time `ts`."""
         counts: dict[str, int] = {}
-        rules = self.rules
-        for ident in new:
-            counts[ident[0]] = counts.get(ident[0], 0) + 1
+        for kind, _ in new:
+            counts[kind] = counts.get(kind, 0) + 1
+        linked_at, limit = self.linked_at, self._limit
         for pid in pids:
             for ident in self.members[pid]:
-                lim = rules.limit(ident[0])
-                if lim.within_days is not None and (
-                    self.linked_at[ident] < ts - lim.within_days * _DAY_US
-                ):
+                kind = ident[0]
+                window = limit(kind)[1]
+                if window is not None and linked_at[ident] < ts - window:
                     continue
-                counts[ident[0]] = counts.get(ident[0], 0) + 1
-        return [k for k, n in counts.items() if n > rules.limit(k).max]
+                counts[kind] = counts.get(kind, 0) + 1
+        return [k for k, n in counts.items() if n > limit(k)[0]]
 
     def walk(self, combo: list[Ident], seq: int, ts: int) -> bool:
         """Resolve one message's identifiers (most trusted first). True if nothing can change
