@@ -1,7 +1,11 @@
-"""Pain points found in declarative data: repeated support contacts and error pages."""
+"""Pain points found in declarative data: repeated support contacts, error pages and channel
+switches that fail."""
 
 from __future__ import annotations
 
+import html
+import math
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,6 +13,7 @@ import pytest
 from touchpath.analytics.testing import journeys_for
 from touchpath.maps.bind import bind_map
 from touchpath.maps.document import load_map
+from touchpath.maps.render import render_svg
 from touchpath.maps.touches import contact_touchpoints
 from touchpath.store import Store
 
@@ -112,3 +117,112 @@ def test_no_error_pages_no_repeat_contacts(store: Store) -> None:
     journeys_for(store, {f"p{i}": [_ev("Checkout Started", 0), *_ticket(1)] for i in range(8)})
     bm = bind_map(store, DOC)
     assert not [p for p in bm.pain_points if p.kind in ("error_page", "repeat_contact")]
+
+
+SWITCH = load_map(
+    """
+name: switch
+goal: {event: Order Completed}
+window_days: 7
+stages:
+  - name: consideration
+    touchpoints:
+      - {name: Product, match: {event: Product Viewed}}
+  - name: decision
+    touchpoints:
+      - {name: Checkout, match: {event: Checkout Started}}
+"""
+)
+
+
+def _shoppers(switchers_ordering: int) -> dict[str, list[dict[str, object]]]:
+    """20 switchers view a product and check out on another channel (15 app to web, 5 web from
+    search to app), the first `switchers_ordering` order within the window and one more only after it;
+    20 stayers (10 on the app, 10 on the web, 5 of those first from search) of whom 16 order; 3 check out with no product
+    view before (neither switchers nor stayers), none of whom order."""
+    people: dict[str, list[dict[str, object]]] = {}
+    for i in range(20):
+        a, b = ("app", "direct") if i < 15 else ("organic_search", "app")
+        evs = [_ev("Product Viewed", 0, a), _ev("Checkout Started", 0.1, b)]
+        if i < switchers_ordering:
+            evs.append(_ev("Order Completed", 0.2, b))
+        elif i == 19:
+            evs.append(_ev("Order Completed", 10, b))  # after the 7-day window
+        people[f"switcher{i}"] = evs
+    for i in range(20):
+        ch = "app" if i < 10 else "direct"  # the web from search, then direct: one medium
+        first = "organic_search" if i >= 15 else ch
+        evs = [_ev("Product Viewed", 0, first), _ev("Checkout Started", 0.1, ch)]
+        if i % 5:  # 16 of 20
+            evs.append(_ev("Order Completed", 0.2, ch))
+        people[f"stayer{i}"] = evs
+    for i in range(3):
+        people[f"direct{i}"] = [_ev("Checkout Started", 0, "app")]
+    return people
+
+
+def _svg_text(svg: str) -> str:
+    return " ".join(html.unescape(t) for t in re.findall(r">([^<]*)</text>", svg))
+
+
+def test_channel_switch_that_fails(store: Store) -> None:
+    """Switchers at checkout reach the order 20% of the time, stayers 80%."""
+    journeys_for(store, _shoppers(switchers_ordering=4))
+    bm = bind_map(store, SWITCH)
+    (pain,) = [p for p in bm.pain_points if p.kind == "channel_switch"]
+    assert (pain.stage, pain.touchpoint) == ("decision", "Checkout")
+    assert pain.numbers == {
+        "switchers": 20,
+        "switcher_conversion": 0.2,
+        "stayers": 20,
+        "stayer_conversion": 0.8,
+        "pair": "app -> web",
+        "pair_people": 15,
+        "target": "Order Completed",
+        "days": 7,
+    }
+    assert pain.score == pytest.approx(0.5 * math.log(0.8 / 0.2), abs=1e-4)
+    assert pain.summary == (
+        "20 people switch channel at Checkout (mostly app to web): 20% reach Order Completed "
+        "within 7 days against 80% of 20 who stay on one"
+    )
+    assert any(
+        o.text == "Carry people from app to web at Checkout: switchers reach Order Completed "
+        "20% against 80%"
+        for o in bm.opportunities
+    )
+    assert [p.rank for p in bm.pain_points] == list(range(1, len(bm.pain_points) + 1))
+    assert f"#{pain.rank} {pain.summary}" in _svg_text(render_svg(bm))
+
+
+def test_channel_switch_that_converts(store: Store) -> None:
+    """Switchers order as often as stayers (16 of 20): no channel switch pain point."""
+    journeys_for(store, _shoppers(switchers_ordering=16))
+    bm = bind_map(store, SWITCH)
+    assert not [p for p in bm.pain_points if p.kind == "channel_switch"]
+    assert "switch channel" not in _svg_text(render_svg(bm))
+
+
+def test_channel_switch_without_goal(store: Store) -> None:
+    """Without a goal, converting is reaching a later stage: web checkout after app product
+    views that never reach the decision stage's order touchpoint."""
+    doc = load_map(
+        """
+name: switch-no-goal
+window_days: 7
+stages:
+  - name: decision
+    touchpoints:
+      - {name: Product, match: {event: Product Viewed}}
+      - {name: Checkout, match: {event: Checkout Started}}
+  - name: retention
+    touchpoints:
+      - {name: Ordered, match: {event: Order Completed}}
+"""
+    )
+    journeys_for(store, _shoppers(switchers_ordering=4))
+    bm = bind_map(store, doc)
+    (pain,) = [p for p in bm.pain_points if p.kind == "channel_switch"]
+    assert pain.touchpoint == "Checkout"
+    assert pain.numbers["target"] == "the next stage"
+    assert (pain.numbers["switcher_conversion"], pain.numbers["stayer_conversion"]) == (0.2, 0.8)

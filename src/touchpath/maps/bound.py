@@ -90,7 +90,13 @@ class PainPoint(_Model):
 
     rank: int
     kind: Literal[
-        "drop_off", "long_wait", "negative_feedback", "repeat_contact", "error_page", "channel_gap"
+        "drop_off",
+        "long_wait",
+        "negative_feedback",
+        "repeat_contact",
+        "error_page",
+        "channel_gap",
+        "channel_switch",
     ]
     stage: str
     touchpoint: str | None = None

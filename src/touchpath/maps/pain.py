@@ -16,7 +16,13 @@ Each finding has a severity in 0..1; the list is sorted by it. The kinds:
   people);
 - `error_page`: error pages and failed events (names like error, 404, not found, failed),
   placed at the touchpoint people met last before them (severity: five times the share of the
-  persona who saw one, so 10% scores 0.5).
+  persona who saw one, so 10% scores 0.5);
+- `channel_switch`: people who arrive at a touchpoint on another channel than the touchpoint
+  they met just before (app checkout continued on the web, chat then email; the web's
+  acquisition channels count as one, `web`) fail to reach the
+  goal within the window notably more often (10 points or more) than those who stayed on one
+  channel (`maps.touches.ChannelSwitch`; severity: half the log of the ratio of the failure
+  rates, as for `channel_gap`, scaled by how sure: up to 20 switchers).
 """
 
 from __future__ import annotations
@@ -140,7 +146,7 @@ def find_pain_points(
             None,
         ))  # fmt: skip
     if touches is not None:
-        found += _contacts(bm, touches) + _errors(bm, touches)
+        found += _contacts(bm, touches) + _errors(bm, touches) + _switches(bm, touches)
     found.sort(key=lambda f: -f[0])
     pains = [
         PainPoint(
@@ -189,5 +195,32 @@ def _errors(bm: BoundMap, touches: Touches) -> list[_Finding]:
             f"{e.people:,} people ({share:.1%}) hit {e.event}{where} ({e.events:,} times)",
             {"event": e.event, "events": e.events, "people": e.people, "share": round(share, 4)},
             f"Fix {e.event}{where}: {share:.1%} of people hit it",
+        ))  # fmt: skip
+    return out
+
+
+def _switches(bm: BoundMap, touches: Touches) -> list[_Finding]:
+    stage_of = {t.name: s.name for s in bm.stages for t in s.touchpoints}
+    out: list[_Finding] = []
+    for c in touches.switches:
+        if c.switchers < 5 or c.stayers < 5 or c.pair is None:
+            continue
+        fail, peer_fail = 1 - c.switcher_conversion, 1 - c.stayer_conversion
+        if fail - peer_fail < 0.1:
+            continue
+        a, b = c.pair
+        sure = min(1.0, c.switchers / 20)
+        out.append((
+            min(1.0, 0.5 * math.log(fail / max(peer_fail, 0.01))) * sure, "channel_switch",
+            stage_of[c.touchpoint], c.touchpoint,
+            f"{c.switchers:,} people switch channel at {c.touchpoint} (mostly {a} to {b}): "
+            f"{c.switcher_conversion:.0%} reach {c.target} within {c.days} days against "
+            f"{c.stayer_conversion:.0%} of {c.stayers:,} who stay on one",
+            {"switchers": c.switchers, "switcher_conversion": round(c.switcher_conversion, 4),
+             "stayers": c.stayers, "stayer_conversion": round(c.stayer_conversion, 4),
+             "pair": f"{a} -> {b}", "pair_people": c.pair_people, "target": c.target,
+             "days": c.days},
+            f"Carry people from {a} to {b} at {c.touchpoint}: switchers reach {c.target} "
+            f"{c.switcher_conversion:.0%} against {c.stayer_conversion:.0%}",
         ))  # fmt: skip
     return out

@@ -1,12 +1,12 @@
 """The map's touchpoint events, tagged in one pass per bind: channel mix, population, repeated
-support contacts and error pages are read from that one table.
+support contacts, error pages and channel switches are read from that one table.
 
 Each journey event (track, page, screen) in the time range gets the name of the first
 touchpoint, in map order, whose event definition it meets (the same rule as the DFG's
-stages), and a flag when its name looks like an error (`error`, `404`, `not found`, `fail`).
-Only tagged or error events are kept. When the sorted journey copy is fresh (`touchpath
+stages), a flag when its name looks like an error (`error`, `404`, `not found`, `fail`), and
+a flag when it meets the map's goal. Only tagged, error or goal events are kept. When the sorted journey copy is fresh (`touchpath
 optimize`) and every touchpoint tests only `event`, `type` and `channel`, the pass reads the
-copy instead of resolving identities again.
+copy instead of resolving identities again (the goal too must test only those).
 
 None of these is an analytics metric: they are counts of the map's own events.
 """
@@ -17,9 +17,10 @@ import re
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import duckdb
+from sqlglot import exp
 
 from touchpath.analytics.common import EVENTS, TimeRange, literal
 from touchpath.analytics.discovery import Stage, stage_case
@@ -28,6 +29,8 @@ from touchpath.maps.document import JourneyMap, Touchpoint
 __all__ = [
     "CONTACT_END",
     "ERROR_PATTERN",
+    "WEB_CHANNELS",
+    "ChannelSwitch",
     "Contacts",
     "ErrorPage",
     "Touches",
@@ -41,6 +44,18 @@ ERROR_PATTERN = r"(?i)(error|\b404\b|not found|fail)"
 
 CONTACT_END = r"(?i)(resolved|closed|solved|ended|replied)"
 """Support touchpoints named like this end a contact (the business answering), not start one."""
+
+WEB_CHANNELS = (
+    "paid_search",
+    "paid_social",
+    "display",
+    "social",
+    "organic_search",
+    "referral",
+    "direct",
+)
+"""Channels that are all the website, told apart by how people arrived: one medium, `web`,
+when looking for channel switches (app to web, chat to phone), not a switch among them."""
 
 _TYPES = "('track', 'page', 'screen')"
 
@@ -74,6 +89,33 @@ class ErrorPage:
 
 
 @dataclass(frozen=True)
+class ChannelSwitch:
+    """Persona members arriving at a touchpoint from the touchpoint they met just before: on
+    another channel (switchers) or on the same one (stayers), and how many of each reach the
+    goal (without a goal: a later stage) within the map's window."""
+
+    touchpoint: str
+    switchers: int
+    switchers_converted: int
+    stayers: int
+    stayers_converted: int
+    pair: tuple[str, str] | None
+    """The (from, to) channel pair most switchers took."""
+    pair_people: int
+    target: str
+    """What converting means: the goal's event, or `the next stage`."""
+    days: int
+
+    @property
+    def switcher_conversion(self) -> float:
+        return self.switchers_converted / self.switchers if self.switchers else 0.0
+
+    @property
+    def stayer_conversion(self) -> float:
+        return self.stayers_converted / self.stayers if self.stayers else 0.0
+
+
+@dataclass(frozen=True)
 class Touches:
     """What the tagged pass yields for a bound map."""
 
@@ -83,6 +125,7 @@ class Touches:
     """(touchpoint, member) -> share of its events by channel."""
     contacts: list[Contacts]
     errors: list[ErrorPage]
+    switches: list[ChannelSwitch] = field(default_factory=list)
 
 
 def contact_touchpoints(doc: JourneyMap) -> list[Touchpoint]:
@@ -114,16 +157,26 @@ def tagged(
     copy: bool,
     audience: str | None,
 ) -> Iterator[str]:
-    """A temporary table (pid, member, ts, tp, event, channel, error) of the tagged events.
+    """A temporary table (pid, member, ts, seq, tp, event, channel, error, goal) of the tagged
+    events.
 
-    `copy` reads the sorted journey copy (the caller checks it is fresh and sufficient);
-    `member` is whether the profile is in `audience` (True for everyone without one).
-    The source stays on the copy's columns, so touchpoint conditions on properties need
-    `copy=False`.
+    `copy` reads the sorted journey copy (the caller checks it is fresh and sufficient for the
+    touchpoints; a goal that tests more than `event`, `type` and `channel` reads
+    `resolved_events` instead); `member` is whether the profile is in `audience` (True for
+    everyone without one). The source stays on the copy's columns, so touchpoint conditions
+    on properties need `copy=False`.
     """
     name = "map_touches_" + secrets.token_hex(4)
     stages = tuple(Stage(name=t.name, events=(t.match,)) for _, t in doc.touchpoints())
     tp = stage_case(stages).sql("duckdb") if stages else "NULL::VARCHAR"
+    goal = "FALSE"
+    if doc.goal is not None:
+        cond = doc.goal.condition()
+        if copy and any(
+            c.name not in ("event", "type", "channel") for c in cond.find_all(exp.Column)
+        ):
+            copy = False
+        goal = cond.sql("duckdb")
     rng = time_range.condition().sql("duckdb")
     member = "TRUE"
     if audience is not None:
@@ -142,10 +195,11 @@ def tagged(
         f"AND {rng}) GROUP BY ALL"
     )
     cur.execute(
-        f"CREATE TEMP TABLE {name} AS SELECT profile_id AS pid, {member} AS member, ts, tp, "
-        "event, channel, error FROM (SELECT profile_id, timestamp AS ts, event, channel, "
-        f"{tp} AS tp, regexp_matches(coalesce(event, ''), {literal(ERROR_PATTERN).sql('duckdb')}) "
-        f"AS error FROM ({src}) WHERE type IN {_TYPES} AND {rng}) WHERE tp IS NOT NULL OR error"
+        f"CREATE TEMP TABLE {name} AS SELECT profile_id AS pid, {member} AS member, ts, seq, tp, "
+        "event, channel, error, goal FROM (SELECT profile_id, timestamp AS ts, seq, event, "
+        f"channel, {tp} AS tp, coalesce({goal}, FALSE) AS goal, "
+        f"regexp_matches(coalesce(event, ''), {literal(ERROR_PATTERN).sql('duckdb')}) AS error "
+        f"FROM ({src}) WHERE type IN {_TYPES} AND {rng}) WHERE tp IS NOT NULL OR error OR goal"
     )
     try:
         yield name
@@ -162,7 +216,8 @@ def touches(
     audience: str | None,
     contact_days: int,
 ) -> Touches:
-    """Population, channel mix, repeated contacts and error pages from one tagged pass."""
+    """Population, channel mix, repeated contacts, error pages and channel switches from one
+    tagged pass."""
     with tagged(cur, doc, time_range, copy, audience) as table:
         population = {
             bool(m): int(n) for m, n in cur.execute(f"SELECT * FROM {table}_pop").fetchall()
@@ -220,4 +275,71 @@ def touches(
             ErrorPage(e.event, e.stage, e.touchpoint, e.events, int(distinct[e.event]))
             for e in errors.values()
         ]
-    return Touches(population, mix, contacts, error_list)
+        switches = _switches(cur, table, doc)
+    return Touches(population, mix, contacts, error_list, switches)
+
+
+def _switches(cur: duckdb.DuckDBPyConnection, table: str, doc: JourneyMap) -> list[ChannelSwitch]:
+    """Channel switches at each touchpoint, counted set-wise over the tagged table.
+
+    A person's arrival at a touchpoint is their first event there; the channel of the
+    touchpoint they met just before comes from `lag` over their tagged events in time order
+    (web channels count as one, `web`: see `WEB_CHANNELS`). Arrivals with
+    nothing before them are neither switchers nor stayers. An arrival converts when a goal
+    event (without a goal: a touchpoint of a later stage) follows within the map's window.
+    """
+    stage_no = {t.name: i for i, s in enumerate(doc.stages) for t in s.touchpoints}
+    if not stage_no:
+        return []
+    sidx = (
+        "CASE tp "
+        + " ".join(f"WHEN {literal(n).sql('duckdb')} THEN {i}" for n, i in stage_no.items())
+        + " END"
+    )
+    if doc.goal is not None:
+        succ = f"SELECT pid, ts FROM {table} WHERE goal"
+        later, target = "TRUE", doc.goal.label()
+    else:
+        succ = f"SELECT pid, ts, {sidx} AS sidx FROM {table} WHERE tp IS NOT NULL"
+        later, target = "s.sidx > a.sidx", "the next stage"
+    days = int(doc.window_days)
+    web = ", ".join(literal(c).sql("duckdb") for c in WEB_CHANNELS)
+    medium = f"CASE WHEN channel IN ({web}) THEN 'web' ELSE channel END"
+    rows = cur.execute(
+        f"""WITH t AS (
+                SELECT pid, member, ts, tp, {medium} AS channel, {sidx} AS sidx,
+                       row_number() OVER (PARTITION BY pid, tp ORDER BY ts, seq) AS k,
+                       lag({medium}) OVER w AS prev_ch
+                FROM {table} WHERE tp IS NOT NULL
+                WINDOW w AS (PARTITION BY pid ORDER BY ts, seq)),
+            a AS (SELECT * FROM t WHERE k = 1 AND member AND prev_ch IS NOT NULL
+                  AND channel IS NOT NULL),
+            s AS ({succ}),
+            per AS (
+                SELECT a.tp, a.prev_ch, a.channel, count(s.pid) > 0 AS ok
+                FROM a LEFT JOIN s ON s.pid = a.pid AND s.ts >= a.ts
+                     AND s.ts <= a.ts + INTERVAL {days} DAY AND {later}
+                GROUP BY a.pid, a.tp, a.prev_ch, a.channel)
+            SELECT tp, prev_ch, channel, count(*), count(*) FILTER (WHERE ok)
+            FROM per GROUP BY ALL ORDER BY tp, 4 DESC, 2, 3"""
+    ).fetchall()
+    # A handful of rows per touchpoint (one per channel pair): folded here.
+    out: dict[str, ChannelSwitch] = {}
+    for tp, prev_ch, ch, n, ok in rows:
+        c = out.get(tp) or ChannelSwitch(str(tp), 0, 0, 0, 0, None, 0, target, days)
+        if prev_ch == ch:
+            c = replace(
+                c, stayers=c.stayers + int(n), stayers_converted=c.stayers_converted + int(ok)
+            )
+        else:
+            pair = c.pair or (prev_ch, ch)  # rows come most people first
+            pair_people = c.pair_people if c.pair else int(n)
+            c = replace(
+                c,
+                switchers=c.switchers + int(n),
+                switchers_converted=c.switchers_converted + int(ok),
+                pair=pair,
+                pair_people=pair_people,
+            )
+        out[tp] = c
+    return [out[n] for n in stage_no if n in out]
