@@ -307,13 +307,16 @@ def _switches(cur: duckdb.DuckDBPyConnection, table: str, doc: JourneyMap) -> li
     medium = f"CASE WHEN channel IN ({web}) THEN 'web' ELSE channel END"
     rows = cur.execute(
         f"""WITH t AS (
-                SELECT pid, member, ts, tp, {medium} AS channel, {sidx} AS sidx,
-                       row_number() OVER (PARTITION BY pid, tp ORDER BY ts, seq) AS k,
-                       lag({medium}) OVER w AS prev_ch
+                SELECT pid, member, ts, seq, tp, {medium} AS channel, {sidx} AS sidx,
+                       lag(tp) OVER w AS prev_tp, lag({medium}) OVER w AS prev_ch
                 FROM {table} WHERE tp IS NOT NULL
                 WINDOW w AS (PARTITION BY pid ORDER BY ts, seq)),
-            a AS (SELECT * FROM t WHERE k = 1 AND member AND prev_ch IS NOT NULL
-                  AND channel IS NOT NULL),
+            f AS (
+                SELECT pid, tp, any_value(sidx) AS sidx, min(ts) AS ts,
+                       arg_min({{'p': prev_ch, 'c': channel}}, (ts, seq)) AS first
+                FROM t WHERE member AND prev_tp IS DISTINCT FROM tp GROUP BY pid, tp),
+            a AS (SELECT pid, tp, sidx, ts, first.p AS prev_ch, first.c AS channel FROM f
+                  WHERE first.p IS NOT NULL AND first.c IS NOT NULL),
             s AS ({succ}),
             per AS (
                 SELECT a.tp, a.prev_ch, a.channel, count(s.pid) > 0 AS ok
