@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from touchpath.analytics import journey
+from touchpath.analytics.common import Condition, EventMatch
 from touchpath.analytics.testing import journeys_for
 from touchpath.maps.bind import bind_map
 from touchpath.maps.document import load_map
@@ -193,6 +195,8 @@ def test_channel_switch_that_fails(store: Store) -> None:
     )
     assert [p.rank for p in bm.pain_points] == list(range(1, len(bm.pain_points) + 1))
     assert f"#{pain.rank} {pain.summary}" in _svg_text(render_svg(bm))
+    journey.optimize(store)  # the tagged pass now reads the sorted journey copy: same finding
+    assert [p for p in bind_map(store, SWITCH).pain_points if p.kind == "channel_switch"] == [pain]
 
 
 def test_channel_switch_that_converts(store: Store) -> None:
@@ -226,3 +230,24 @@ stages:
     assert pain.touchpoint == "Checkout"
     assert pain.numbers["target"] == "the next stage"
     assert (pain.numbers["switcher_conversion"], pain.numbers["stayer_conversion"]) == (0.2, 0.8)
+
+
+def test_channel_switch_goal_on_a_property(store: Store) -> None:
+    """A goal that tests a property is read from `resolved_events` even when the journey copy
+    is fresh (the copy has no properties): only orders over 50 count."""
+    doc = SWITCH.model_copy(
+        update={"goal": EventMatch(event="Order Completed", where=(Condition(
+            property="total", op="gt", value=50),))}
+    )  # fmt: skip
+    people = _shoppers(switchers_ordering=4)
+    for evs in people.values():
+        for ev in evs:
+            if ev["event"] == "Order Completed":
+                ev["properties"] = {"total": 80}
+    people["stayer1"][-1]["properties"] = {"total": 20}  # a stayer's small order: not the goal
+    journeys_for(store, people)
+    journey.optimize(store)
+    bm = bind_map(store, doc)
+    (pain,) = [p for p in bm.pain_points if p.kind == "channel_switch"]
+    assert (pain.numbers["switcher_conversion"], pain.numbers["stayer_conversion"]) == (0.2, 0.75)
+    assert pain.numbers["target"] == "Order Completed where total gt 50"
