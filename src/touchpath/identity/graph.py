@@ -227,11 +227,11 @@ class _Graph:
             bad = self._violations(pids, new, ts) if (len(pids) > 1 or new) else []
             if not bad:
                 break
-            if any(self.rules.limit(k).within_days is not None for k in bad):
+            if any(self._limit(k)[1] is not None for k in bad):
                 settled = False
             dropped = ids.pop()
             why = "would give the profile more " + " and ".join(
-                f"{k} than {self.rules.limit(k).max}" for k in sorted(bad)
+                f"{k} than {self._limit(k)[0]}" for k in sorted(bad)
             )
             self.drops.append((seq, ts, dropped[0], dropped[1], why))
             if dropped not in self.profile_of:
@@ -400,13 +400,15 @@ def _walk(
         walked += 1
         if graph.walk(combo, seq, ts):
             combos.pop(key, None)
-        elif key not in combos:
-            combos[key] = combo
-            if occurrences is None:
-                occurrences = _occurrences(con)
-            seqs, tss = occurrences.get(key, ([], []))
-            for j in range(bisect.bisect_right(seqs, seq), len(seqs)):
-                heapq.heappush(later, (seqs[j], tss[j], key))
+            continue
+        if occurrences is None:
+            occurrences = _occurrences(con)
+        combos[key] = combo
+        # only the next occurrence is queued; walking it queues the one after, if still needed
+        seqs, tss = occurrences.get(key, ([], []))
+        j = bisect.bisect_right(seqs, seq)
+        if j < len(seqs):
+            heapq.heappush(later, (seqs[j], tss[j], key))
     res.walked = walked
 
 
