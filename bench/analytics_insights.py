@@ -12,8 +12,6 @@ is also computed by a plain pandas implementation on the same events in the same
 from __future__ import annotations
 
 import argparse
-import gc
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -22,6 +20,7 @@ from typing import Any
 
 import orjson
 import psutil
+from stores import measure  # bench/stores.py, beside this file
 
 from touchpath.analytics import sentiment
 from touchpath.events.message import stage_messages
@@ -111,43 +110,6 @@ def replicate(src: Path, path: Path, copies: int) -> Path:
     tmp.rename(path)
     print(f"built {path.name}: {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
     return path
-
-
-class PeakRss:
-    """Peak resident memory of this process while a block runs (sampled every 5 ms)."""
-
-    def __enter__(self) -> PeakRss:
-        self.proc = psutil.Process()
-        self.base = self.proc.memory_info().rss
-        self.peak = self.base
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.proc.memory_info().rss)
-            time.sleep(0.005)
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.proc.memory_info().rss)
-
-
-def measure(fn: Callable[[], Any], repeat: int) -> tuple[float, float, Any]:
-    best = float("inf")
-    peak = 0.0
-    result = None
-    for _ in range(repeat):
-        gc.collect()
-        with PeakRss() as mem:
-            t0 = time.perf_counter()
-            result = fn()
-            best = min(best, time.perf_counter() - t0)
-        peak = max(peak, (mem.peak - mem.base) / 2**20)
-    return best, peak, result
 
 
 def pandas_dfg(store: Store) -> Any:
