@@ -293,3 +293,41 @@ def test_rebuild_cli_and_explain_json(ustore: Store, tmp_path: Path) -> None:
     assert {link["value"] for link in data["links"]} == {"u1", "a1", "a2"}
     with Store(db) as again:
         assert graph(again) == before
+
+
+def test_first_attach_to_a_long_backlog_resolves_in_chunks_like_live(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from touchpath.profiles import unify
+
+    messages = [
+        msg("page", 0, name="Home", anonymousId="a1", context={"device": {"id": "D1", "type": "ios"}}),
+        msg("identify", 1, anonymousId="a1", userId="u1", traits={"email": "ann@shop.io", "plan": "free"}),
+        msg("page", 2, name="Home", anonymousId="a2", context={"device": {"id": "D1", "type": "ios"}}),
+        msg("identify", 3, anonymousId="a3", userId="u2", traits={"email": "bob@shop.io"}),
+        msg("identify", 4, anonymousId="a2", traits={"plan": "pro"}),
+        msg("track", 5, anonymousId="a4", traits={"email": "ANN@shop.io"}),
+        msg("identify", 6, anonymousId="a3", userId="u1"),  # a second user id: dropped
+        msg("page", 7, name="Home", anonymousId="a5"),
+        msg("identify", 8, anonymousId="a5", traits={"email": "ann@shop.io"}),  # a merge
+    ]  # fmt: skip
+    results = []
+    for chunk in (None, 2):
+        with Store(tmp_path / f"c{chunk}.duckdb") as store:
+            if chunk is None:
+                attach(store)
+                ingest(store, messages)
+            else:
+                ingest(store, messages)
+                monkeypatch.setattr(unify, "CATCH_UP_CHUNK", chunk)
+                attach(store)
+            store.wait_idle(timeout=30)
+            results.append(
+                (
+                    graph(store),
+                    store.query("SELECT profile_id, name, value FROM profile_traits ORDER BY ALL"),
+                    store.query("SELECT seq, kept_profile_id, merged_profile_id FROM merges"),
+                )
+            )
+    assert len(results[0][0]) >= 6 and results[0][1] and results[0][2]
+    assert results[0] == results[1]

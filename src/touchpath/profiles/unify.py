@@ -40,6 +40,9 @@ SETTLE_EVERY = 2.0
 """Longest wait, in seconds, before touched profiles' computed traits and audiences are settled
 while ingest keeps the writer busy."""
 
+CATCH_UP_CHUNK = 2_000_000
+"""Events resolved per step when catching up with a long backlog."""
+
 
 @dataclass
 class Refreshed:
@@ -125,12 +128,29 @@ class Unify:
         return audiences.stage_changes(con, changes, trigger, now)
 
     def catch_up(self, con: duckdb.DuckDBPyConnection) -> Staged | None:
-        """Resolve whatever was committed after the last resolved seq (inside a transaction)."""
+        """Resolve whatever was committed after the last resolved seq (inside a transaction).
+
+        A backlog longer than `CATCH_UP_CHUNK` (the first attach to a big log) is resolved in
+        chunks, and computed traits and audiences are then refreshed for everyone from
+        `resolved_events`, instead of materialising the touched profiles' events (the whole
+        log: the 10M demo ran out of 24 GB that way)."""
         (last,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchall()[0]
         start = graph.resolved_through(con) + 1
         if start > int(last):
             return None
-        return self.update(con, start, int(last))
+        if int(last) - start < CATCH_UP_CHUNK:
+            return self.update(con, start, int(last))
+        for lo in range(start, int(last) + 1, CATCH_UP_CHUNK):
+            hi = min(lo + CATCH_UP_CHUNK - 1, int(last))
+            res = graph.resolve(con, lo, hi, self.config.identity)
+            traits.apply_merges(con, res.merged)
+            traits.update_traits(con, lo, hi)
+        if not _has_definitions(con):
+            return None
+        now = utcnow()
+        traits.refresh_computed(con, now, None)
+        changes = audiences.refresh_audiences(con, now, None)
+        return audiences.stage_changes(con, changes, int(last), now)
 
 
 def _has_definitions(con: duckdb.DuckDBPyConnection) -> bool:
