@@ -115,7 +115,8 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def get_store(request: Request) -> Store:
+async def get_store(request: Request) -> Store:
+    """The app's store. Async so FastAPI does not hop to a worker thread for every request."""
     store: Store = request.app.state.store
     return store
 
