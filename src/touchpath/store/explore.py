@@ -30,7 +30,7 @@ def counts(store: Store) -> dict[str, Any]:
         ).fetchall()
         by_event = cur.execute(
             "SELECT coalesce(event, '(' || type || ')'), count(*) FROM events "
-            "GROUP BY 1 ORDER BY 2 DESC LIMIT 30"
+            "GROUP BY 1 ORDER BY 2 DESC LIMIT 15"
         ).fetchall()
         (n_rejected,) = cur.execute("SELECT count(*) FROM rejected").fetchone() or (0,)
     return {
