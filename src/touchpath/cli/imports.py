@@ -85,6 +85,8 @@ def import_(
         ) as bar,
     ):
         task = bar.add_task(f"importing {file.name}", total=None)
+        # Texts are scored as each chunk commits (the writer runs the listeners), as over HTTP.
+        sentiment.attach(store)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
@@ -98,7 +100,6 @@ def import_(
             max_bad_rows=0 if as_json else max(show_bad, 0),
             progress=progress,
         )
-        sentiment.rescore(store)  # imports bypass the commit listeners
     if as_json:
         console.print_json(json.dumps(report.model_dump(mode="json"), default=str))
         return
