@@ -195,3 +195,24 @@ def test_paths_on_the_copy_equal_paths_on_the_log(store: Store) -> None:
     assert not paths_can_use_sorted(
         api.paths_spec({"start": {"event": "Home", "where": [{"property": "x", "value": 1}]}})
     )
+
+
+def test_sorted_pass_never_chains_across_neighbouring_profiles(store: Store) -> None:
+    # In stored order "a1" (view, cart) is followed by "a2" (cart, buy) and "a3" (buy): the
+    # last hits carried over the stream belong to the profile before and must not chain.
+    journeys_for(
+        store,
+        {
+            "a1": [ev("view", 0), ev("cart", 1)],
+            "a2": [ev("cart", 2), ev("buy", 3)],
+            "a3": [ev("buy", 4), ev("view", 5)],
+        },
+    )
+    spec = api.funnel_spec({"steps": STEPS, "window": "1h"})
+    journey.optimize(store)
+    assert fast(store, spec)
+    assert rows(store, spec, True) == rows(store, spec, False)
+    result = api.funnel(store, spec)
+    assert result.counts() == [2, 1, 0]
+    assert result.overall.steps[1].time_from_previous is not None
+    assert result.overall.steps[1].time_from_previous.median_s == 60.0

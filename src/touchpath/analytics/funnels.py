@@ -322,7 +322,6 @@ def _unordered_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
 
 
 _SORTED_COLUMNS = {"event", "type", "channel", "timestamp"}
-_OFFSET = 1 << 62  # keeps packed microseconds positive for any time after 1823
 
 
 def can_use_sorted(spec: FunnelSpec) -> bool:
@@ -381,70 +380,79 @@ def _sorted_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
     """Ordered funnel in one streaming pass over the sorted copy.
 
     Per level k, `s{k}` is the start of the latest chain at step k so far in this profile and
-    `p{k}` the time of its step-k event: cumulative maxima over the stored order (no sort) of
-    (pno << 64) + microseconds, read back only while the pno matches. A step-k event extends
-    the latest chain at step k-1 when it is within the window (and the step gap), exactly as
-    the ASOF joins do.
+    `p{k}` its step-k event's time: the values at the last hit of level k so far in the stored
+    order (`last_value(... IGNORE NULLS)`, no sort), kept only while that hit's profile `h{k}`
+    is this row's. Within a profile both only grow, so the last hit holds the latest chain. A
+    step-k event extends the latest chain at step k-1 when it is within the window (and the
+    step gap), exactly as the ASOF joins do. A profile's row for step k is its first hit at
+    level k (the last hit before the row is another profile's): no GROUP BY.
     """
     n = len(spec.steps)
     win = int(spec.window) * 1_000_000
+    over = "OVER (ROWS UNBOUNDED PRECEDING)"
 
-    def key(us: str) -> str:
-        return f"((pno::HUGEINT << 64) + ({us} + {_OFFSET}))"
+    def carried(k: int, hit: str, start: str) -> str:
+        # Profile, chain start and time of the last level-k hit so far.
+        return ", ".join(
+            f"last_value(CASE WHEN {hit} THEN {v} END IGNORE NULLS) {over} AS {name}{k}"
+            for v, name in (("pno", "h"), (start, "k"), ("us", "q"))
+        )
 
-    def unpack(col: str) -> str:
-        return f"CASE WHEN ({col} >> 64) = pno THEN ({col} - (pno::HUGEINT << 64) - {_OFFSET})::BIGINT END"
-
-    frame = "OVER (ROWS UNBOUNDED PRECEDING)"
     ctes = [
         (
             "l0",
-            f"SELECT *, epoch_us(ts) AS us, mask & 1 <> 0 AS hit0, "
-            f"max(CASE WHEN mask & 1 <> 0 THEN {key('epoch_us(ts)')} END) {frame} AS k0 FROM base",
+            f"SELECT *, mask & 1 <> 0 AS hit0, {carried(0, 'mask & 1 <> 0', 'us')} "
+            "FROM (SELECT *, epoch_us(ts) AS us FROM base)",
         )
     ]
     prev = "l0"
     for k in range(1, n):
-        # s{k-1}, p{k-1}: start and step-(k-1) time of the latest chain at step k-1 (at step 1
-        # the chain is the step-1 event itself).
-        start = unpack(f"k{k - 1}")
-        pred = unpack("k0") if k == 1 else unpack(f"q{k - 1}")
+        # s{k-1}, p{k-1}: start and step-(k-1) time of the latest chain at step k-1.
+        mine = f"h{k - 1} = pno"
         cond = [f"mask & {1 << k} <> 0", f"s{k - 1} IS NOT NULL", f"us <= s{k - 1} + {win}"]
         if spec.max_step_gap is not None:
             cond.append(f"us <= p{k - 1} + {int(spec.max_step_gap) * 1_000_000}")
         ctes.append(
             (
                 f"m{k}",
-                f"SELECT *, {start} AS s{k - 1}, {pred} AS p{k - 1} FROM {prev}",
+                f"SELECT *, CASE WHEN {mine} THEN k{k - 1} END AS s{k - 1}, "
+                f"CASE WHEN {mine} THEN q{k - 1} END AS p{k - 1} FROM {prev}",
             )
         )
-        hit = " AND ".join(cond)
+        hit = f"coalesce({' AND '.join(cond)}, false)"
         ctes.append(
             (
                 f"l{k}",
-                f"SELECT *, coalesce({hit}, false) AS hit{k}, "
-                f"max(CASE WHEN {hit} THEN {key(f's{k - 1}')} END) {frame} AS k{k}, "
-                f"max(CASE WHEN {hit} THEN {key('us')} END) {frame} AS q{k} FROM m{k}",
+                f"SELECT *, {carried(k, f'hit{k}', f's{k - 1}')} "
+                f"FROM (SELECT *, {hit} AS hit{k} FROM m{k})",
             )
         )
         prev = f"l{k}"
-    # One aggregate per profile straight off the stream, then one row per step made.
-    cols = ["min(ts) FILTER (WHERE hit0) AS r0"]
-    for k in range(1, n):
-        cols += [
-            f"min(ts) FILTER (WHERE hit{k}) AS r{k}",
-            f"arg_min(epoch(ts) - epoch(make_timestamp(p{k - 1})), ts) FILTER (WHERE hit{k}) AS g{k}",
-            f"arg_min(epoch(ts) - epoch(make_timestamp(s{k - 1})), ts) FILTER (WHERE hit{k}) AS t{k}",
-        ]
-    ctes.append(("lv", f"SELECT pno, {', '.join(cols)} FROM {prev} GROUP BY pno"))
+    # A row is the profile's first hit at level k when the last hit before it (lag) is another
+    # profile's. All lags in one window; the rows that are a first hit go on.
+    lags = ", ".join(f"hit{k} AND lag(h{k}) OVER () IS DISTINCT FROM pno AS f{k}" for k in range(n))
+    keep = ", ".join(
+        ["pno", "ts", "us"] + [f"s{k}, p{k}" for k in range(n - 1)] + [f"f{k}" for k in range(n)]
+    )
+    flags = " OR ".join(f"f{k}" for k in range(n))
+    ctes.append(
+        (
+            "firsts",
+            # entry_us: the profile's entry (its one row where f0), carried over its later firsts.
+            f"SELECT *, last_value(CASE WHEN f0 THEN us END IGNORE NULLS) {over} AS entry_us "
+            f"FROM (SELECT {keep} FROM (SELECT *, {lags} FROM {prev}) WHERE {flags})",
+        )
+    )
     parts = [
-        "SELECT pno AS pid, 0 AS step, r0 AS reached_at, 0.0 AS gap_s, 0.0 AS total_s "
-        "FROM lv WHERE r0 IS NOT NULL"
+        "SELECT pno AS pid, 0 AS step, ts AS reached_at, 0.0 AS gap_s, 0.0 AS total_s, "
+        "ts AS entry FROM firsts WHERE f0"
     ]
     for k in range(1, n):
         parts.append(
-            f"SELECT pno AS pid, {k} AS step, r{k} AS reached_at, g{k} AS gap_s, "
-            f"t{k} AS total_s FROM lv WHERE r{k} IS NOT NULL"
+            f"SELECT pno AS pid, {k} AS step, ts AS reached_at, "
+            f"epoch(ts) - epoch(make_timestamp(p{k - 1})) AS gap_s, "
+            f"epoch(ts) - epoch(make_timestamp(s{k - 1})) AS total_s, "
+            f"make_timestamp(entry_us) AS entry FROM firsts WHERE f{k}"
         )
     ctes.append(("made", " UNION ALL ".join(parts)))
     return ctes
@@ -463,6 +471,8 @@ def reached_sql(spec: FunnelSpec, sorted_copy: bool = False) -> str:
         ctes = [("base", _sorted_base_sql(spec)), *_strict_ctes(spec, sorted_copy=True)]
     elif sorted_copy:
         ctes = [("base", _sorted_base_sql(spec)), *_sorted_ctes(spec)]
+        with_ = ",\n".join(f"{name} AS ({sql})" for name, sql in ctes)
+        return f"WITH {with_}\nSELECT * FROM made"  # made has the entry already
     elif spec.order == "any":
         ctes = [("base", _base_sql(spec)), *_unordered_ctes(spec)]
     elif spec.order == "strict":
@@ -526,24 +536,29 @@ def _funnel_sql(spec: FunnelSpec, sorted_copy: bool) -> str:
     )
 
 
-def _histogram_sql(column: str) -> str:
-    parts, low = [], 0.0
-    for label, high in HISTOGRAM_BUCKETS:
-        cond = f"{column} >= {low}" + (f" AND {column} < {high}" if high != float("inf") else "")
-        parts.append(f"'{label}': count(*) FILTER (WHERE {cond})")
-        low = high
-    return "{" + ", ".join(parts) + "}"
+def _bucket_sql(column: str) -> str:
+    """The index of `column`'s bucket in HISTOGRAM_BUCKETS (NULL when negative or NULL)."""
+    parts = [f"WHEN {column} < 0 THEN NULL"]
+    parts += [
+        f"WHEN {column} < {high} THEN {i}" for i, (_, high) in enumerate(HISTOGRAM_BUCKETS[:-1])
+    ]
+    return f"CASE {' '.join(parts)} ELSE {len(HISTOGRAM_BUCKETS) - 1} END"
 
 
-def _steps_sql(table: str) -> str:
+def _steps_sql(table: str, grouped: bool = True) -> str:
+    """Per (group, step) and per step: count, median and p90 seconds from the previous step and
+    from the first, and their histograms (bucket index -> count). One aggregate over the rows;
+    `grouped=False` (no breakdown) skips the per-group grouping set."""
+    grouping = "GROUPING SETS ((grp, step), (step))" if grouped else "step"
+    everyone = "GROUPING(grp)" if grouped else "1"
     return f"""
-        SELECT grp, step, count(*) AS n,
-            median(gap_s) AS gap_median, quantile_cont(gap_s, 0.9) AS gap_p90,
-            {_histogram_sql("gap_s")} AS gap_hist,
-            median(total_s) AS total_median, quantile_cont(total_s, 0.9) AS total_p90,
-            {_histogram_sql("total_s")} AS total_hist,
-            GROUPING(grp) AS everyone
-        FROM {table} GROUP BY GROUPING SETS ((grp, step), (step))
+        SELECT grp, step, n, gq[1], gq[2], gh, tq[1], tq[2], th, everyone FROM (
+            SELECT {"grp" if grouped else "NULL"} AS grp, step, count(*) AS n,
+                quantile_cont(gap_s, [0.5, 0.9]) AS gq, histogram({_bucket_sql("gap_s")}) AS gh,
+                quantile_cont(total_s, [0.5, 0.9]) AS tq, histogram({_bucket_sql("total_s")}) AS th,
+                {everyone} AS everyone
+            FROM {table} GROUP BY {grouping}
+        )
     """
 
 
@@ -560,8 +575,13 @@ def _reached_table(store: Store, sql: str) -> Iterator[tuple[duckdb.DuckDBPyConn
             cur.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _ttc(median: float | None, p90: float | None, hist: dict[str, int]) -> TimeToConvert:
-    return TimeToConvert(median_s=median, p90_s=p90, histogram=hist)
+def _ttc(median: float | None, p90: float | None, hist: dict[int, int] | None) -> TimeToConvert:
+    counts = hist or {}
+    return TimeToConvert(
+        median_s=median,
+        p90_s=p90,
+        histogram={label: int(counts.get(i, 0)) for i, (label, _) in enumerate(HISTOGRAM_BUCKETS)},
+    )
 
 
 def _group(spec: FunnelSpec, value: str | None, rows: dict[int, tuple]) -> FunnelGroup:  # type: ignore[type-arg]
@@ -590,6 +610,22 @@ def _group(spec: FunnelSpec, value: str | None, rows: dict[int, tuple]) -> Funne
         conversion=counts[-1] / counts[0] if counts[0] else 0.0,
         steps=steps,
     )
+
+
+def _groups(spec: FunnelSpec, rows: list[tuple]) -> list[FunnelGroup]:  # type: ignore[type-arg]
+    """Everyone first, then each breakdown group by size, from the rows of `_steps_sql`."""
+    by_group: dict[str | None, dict[int, tuple]] = {}  # type: ignore[type-arg]
+    for row in rows:
+        if not row[9] and spec.breakdown is None:
+            continue
+        key = None if row[9] else row[0]
+        by_group.setdefault(key, {})[int(row[1])] = row
+    everyone = _group(spec, None, by_group.pop(None, {}))
+    others = sorted(
+        (_group(spec, v, r) for v, r in by_group.items()),
+        key=lambda g: (-g.entered, str(g.value)),
+    )
+    return [everyone, *others]
 
 
 def dropped_sql(
@@ -682,20 +718,21 @@ def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
             spec.breakdown.check(cur)
         fast = use_sorted(cur, spec)
     # On the sorted copy the rows keep profile numbers; only listed drop-offs need the ids.
-    with _reached_table(store, _funnel_sql(spec, fast)) as (cur, table):
-        rows = cur.execute(_steps_sql(table)).fetchall()
-        by_group: dict[str | None, dict[int, tuple]] = {}  # type: ignore[type-arg]
-        for row in rows:
-            if not row[9] and spec.breakdown is None:
-                continue
-            key = None if row[9] else row[0]
-            by_group.setdefault(key, {})[int(row[1])] = row
-        everyone = _group(spec, None, by_group.pop(None, {}))
-        others = sorted(
-            (_group(spec, v, r) for v, r in by_group.items()),
-            key=lambda g: (-g.entered, str(g.value)),
+    sql = _funnel_sql(spec, fast)
+    if spec.trend is None and spec.dropped_at is None:
+        # Counts, medians and histograms straight off the pass: one statement, no table.
+        with store.reading() as cur:
+            grouped = spec.breakdown is not None
+            rows = cur.execute(
+                f"WITH reached_rows AS ({sql}) {_steps_sql('reached_rows', grouped)}"
+            )
+            return FunnelResult(
+                steps=[s.title() for s in spec.steps], groups=_groups(spec, rows.fetchall())
+            )
+    with _reached_table(store, sql) as (cur, table):
+        groups = _groups(
+            spec, cur.execute(_steps_sql(table, spec.breakdown is not None)).fetchall()
         )
-        groups = [everyone, *others]
         trend = None
         if spec.trend is not None:
             trend_rows = cur.execute(
