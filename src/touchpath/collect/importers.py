@@ -43,7 +43,7 @@ from touchpath.errors import ImportFailed, NotFound, SpecError
 from touchpath.events.channels import channel_case
 from touchpath.events.message import stage_messages
 from touchpath.store import Store, utcnow
-from touchpath.store.ingest import NORMALISE_SQL, staged_table
+from touchpath.store.ingest import normalise, staged_table
 
 __all__ = [
     "FORMATS",
@@ -591,25 +591,27 @@ def _map_segment(con: duckdb.DuckDBPyConnection, digest: str, source_id: str) ->
         rows.column("raw").to_pylist(), source=source_id, received_at=received_at
     )
     table, _ = staged_table([staged], ords=rows.column(_LINE).to_pylist())
-    con.register("staged", table)
-    con.execute(
-        f"""
-        CREATE TABLE mapped AS
-        WITH n AS ({NORMALISE_SQL})
-        SELECT n.ord AS line,
-            CASE WHEN json_extract_string(s.raw, '$.messageId') IS NOT NULL
-                 THEN n.message_id ELSE 'imp:{digest[:24]}:' || n.ord END AS message_id,
-            n.type, n.event, n.anonymous_id, n.user_id, n.group_id, n.previous_id, n.timestamp,
-            n.original_timestamp, n.sent_at, n.channel, n.context, n.properties, n.traits,
-            CASE WHEN n.reason IS NOT NULL THEN split_part(n.reason, ':', 1) END AS field,
-            n.reason,
-            -- a messageId seen earlier in the same file is a duplicate, as the collector has it
-            n.reason IS NULL AND row_number() OVER (
-                PARTITION BY n.message_id, n.reason IS NULL ORDER BY n.ord) > 1 AS repeat
-        FROM n JOIN staged s USING (ord)
-        """
-    )
-    con.unregister("staged")
+    con.register("n", normalise(con, table))
+    try:
+        con.execute(
+            f"""
+            CREATE TABLE mapped AS
+            SELECT n.ord AS line,
+                CASE WHEN n.given_id THEN n.message_id ELSE 'imp:{digest[:24]}:' || n.ord END
+                    AS message_id,
+                n.type, n.event, n.anonymous_id, n.user_id, n.group_id, n.previous_id,
+                n.timestamp, n.original_timestamp, n.sent_at, n.channel, n.context,
+                n.properties, n.traits,
+                CASE WHEN n.reason IS NOT NULL THEN split_part(n.reason, ':', 1) END AS field,
+                n.reason,
+                -- a messageId seen earlier in the same file is a duplicate, as the collector has
+                n.reason IS NULL AND row_number() OVER (
+                    PARTITION BY n.message_id, n.reason IS NULL ORDER BY n.ord) > 1 AS repeat
+            FROM n
+            """
+        )
+    finally:
+        con.unregister("n")
 
 
 # ------------------------------------------------------------------------------- writing

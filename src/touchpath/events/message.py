@@ -1,8 +1,9 @@
 """Segment-spec messages: the few fields checked at the door, and the staged form the store takes.
 
-Only the head of each message is decoded in Python (msgspec, unknown fields ignored); the rest
-stays as raw JSON and the store extracts it set-wise. A message that parses but breaks the spec
-is staged with a reason, so it is recorded as rejected instead of being lost.
+Messages reach the store as raw JSON; the writer checks and extracts them set-wise in SQL
+(`touchpath.store.ingest`). `check_message` states the same rules in Python: it is the reference
+the SQL is tested against. A message that parses but breaks the spec is recorded as rejected
+with its reason instead of being lost.
 
 >>> check_message(Head(type="track", anonymousId="a1"), None)
 'event: required for a track'
@@ -12,24 +13,27 @@ True
 
 from __future__ import annotations
 
-import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import msgspec
 
-__all__ = ["MESSAGE_TYPES", "Head", "Staged", "check_message", "stage_messages"]
+__all__ = [
+    "MESSAGE_TYPES",
+    "Head",
+    "Staged",
+    "check_message",
+    "decode_head",
+    "stage_messages",
+]
 
 MESSAGE_TYPES = frozenset({"track", "identify", "page", "screen", "group", "alias"})
 
 
-_NO_RAW = msgspec.Raw()
-
-
 class Head(msgspec.Struct):
-    """The fields of a message that decide whether it is valid and whether it is a duplicate,
-    plus its JSON objects as undecoded slices (the store keeps them as they came)."""
+    """The fields of a message that decide whether it is valid (its JSON objects skipped)."""
 
     type: Any = None
     event: Any = None
@@ -38,12 +42,13 @@ class Head(msgspec.Struct):
     messageId: Any = None
     groupId: Any = None
     previousId: Any = None
-    context: msgspec.Raw = _NO_RAW
-    properties: msgspec.Raw = _NO_RAW
-    traits: msgspec.Raw = _NO_RAW
+    timestamp: Any = None
+    originalTimestamp: Any = None
+    sentAt: Any = None
 
 
-_decode_head = msgspec.json.Decoder(Head).decode
+decode_head = msgspec.json.Decoder(Head).decode
+"""The `Head` of a raw message; raises msgspec.DecodeError when it is not a JSON object."""
 
 
 def _present(value: Any) -> bool:
@@ -59,7 +64,7 @@ def check_message(head: Head, route_type: str | None) -> str | None:
         return f"type: unknown message type {kind!r}"
     for name in ("userId", "anonymousId", "event", "messageId", "groupId", "previousId"):
         value = getattr(head, name)
-        if value is not None and not isinstance(value, str | int):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, str | int)):
             return f"{name}: must be a string, got {type(value).__name__}"
     if not _present(head.userId) and not _present(head.anonymousId):
         return "userId or anonymousId: one is required"
@@ -74,17 +79,16 @@ def check_message(head: Head, route_type: str | None) -> str | None:
 
 @dataclass
 class Staged:
-    """Messages of one request, checked and ready for the writer."""
+    """Messages of one request, as raw JSON, ready for the writer.
+
+    Nothing is decoded here: the writer checks and normalises a whole group of requests in one
+    SQL statement (`touchpath.store.ingest.NORMALISE_SQL`) with the rules of `check_message`.
+    """
 
     source: str
     received_at: datetime
     raws: list[bytes] = field(default_factory=list)
-    message_ids: list[str] = field(default_factory=list)
-    types: list[str | None] = field(default_factory=list)
-    reasons: list[str | None] = field(default_factory=list)
-    contexts: list[bytes | None] = field(default_factory=list)
-    properties: list[bytes | None] = field(default_factory=list)
-    traits: list[bytes | None] = field(default_factory=list)
+    route_type: str | None = None
     batch_sent_at: str | None = None
 
     def __len__(self) -> int:
@@ -92,41 +96,18 @@ class Staged:
 
 
 def stage_messages(
-    raws: list[bytes],
+    raws: Sequence[bytes | msgspec.Raw],
     *,
     source: str,
     received_at: datetime,
     route_type: str | None = None,
     batch_sent_at: str | None = None,
 ) -> Staged:
-    """Check each raw message and assign a messageId where it has none."""
-    staged = Staged(source=source, received_at=received_at, batch_sent_at=batch_sent_at)
-    # Assigned ids are uuid-shaped: a random prefix per call and a counter (uuid4 per message
-    # cost ~3 us, as much as decoding the message).
-    prefix = str(uuid.uuid4())[:-8]
-    for n, raw in enumerate(raws):
-        try:
-            head = _decode_head(raw)
-        except msgspec.DecodeError:
-            head = Head()
-            reason: str | None = "message: not a JSON object"
-        else:
-            reason = check_message(head, route_type)
-        mid = head.messageId
-        staged.raws.append(raw)
-        staged.message_ids.append(str(mid) if _present(mid) else f"{prefix}{n:08x}")
-        kind = route_type or head.type
-        staged.types.append(kind if isinstance(kind, str) else None)
-        staged.reasons.append(reason)
-        staged.contexts.append(_part(head.context))
-        staged.properties.append(_part(head.properties))
-        staged.traits.append(_part(head.traits))
-    return staged
-
-
-def _part(raw: msgspec.Raw) -> bytes | None:
-    """An object of the message as raw JSON bytes; None when absent or null."""
-    if not raw:
-        return None
-    data = bytes(raw)
-    return None if data == b"null" else data
+    """Stage raw messages of one request (a route type overrides each message's `type`)."""
+    return Staged(
+        source=source,
+        received_at=received_at,
+        raws=[bytes(r) for r in raws],
+        route_type=route_type,
+        batch_sent_at=batch_sent_at,
+    )

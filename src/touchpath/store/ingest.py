@@ -1,33 +1,39 @@
-"""Set-wise normalisation of staged messages into event-log rows, in one SQL statement.
+"""Set-wise checking and normalisation of raw messages into event-log rows, in one SQL statement.
 
-The writer registers a batch of staged messages as an Arrow table named `staged` with columns
-(ord, raw, source, received_at, message_id, type, reason, batch_sent_at) and runs
-`NORMALISE_SQL` over it: field extraction, timestamp correction, channel derivation and the
-last validity checks happen in DuckDB, vectorised, not message by message in Python.
+The writer registers the raw messages of a group of requests as an Arrow table named `staged`
+with columns (ord, raw, source, received_at, batch_sent_at, route_type) and runs `NORMALISE_SQL`
+over it: the spec checks of `touchpath.events.message.check_message`, messageId assignment,
+field extraction, timestamp correction and channel derivation all happen in DuckDB, vectorised
+and outside Python's GIL, not message by message in Python.
 
-Each message's JSON is parsed twice in all (once for the text fields, once for the JSON ones):
-every path the columns and the channel rules need is extracted in one list-valued call, and the
-channel rule table's own JSON look-ups are rewritten to read those extracted values. Extracting
-path by path would parse the message once per path (about 40 times).
+Each message's JSON is parsed twice in all: once for every text value the columns and the
+channel rules need (one list-valued `json_extract_string`), once for the JSON objects and the
+JSON form of the id fields, whose first character tells their type (one list-valued
+`json_extract`). Extracting path by path would parse the message once per path (about 40 times).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import compress
 
+import duckdb
+import msgspec
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlglot
 from sqlglot import exp
 
 from touchpath.events.channels import FIELDS, channel_case, field_expr
-from touchpath.events.message import Staged
+from touchpath.events.message import MESSAGE_TYPES, Staged, check_message, decode_head
 
 __all__ = [
     "EVENT_COLUMNS",
     "NORMALISE_SQL",
+    "Normaliser",
     "insert_events_sql",
+    "name_reasons",
+    "normalise",
     "split_normalised",
     "staged_table",
 ]
@@ -40,36 +46,46 @@ EVENT_COLUMNS = (
 
 _UTC = "AT TIME ZONE 'UTC'"
 
-# Paths read as text, and paths read as JSON, from the raw message.
-_TEXT = ["$.event", "$.name", "$.anonymousId", "$.userId", "$.groupId", "$.previousId",
-         "$.originalTimestamp", "$.timestamp", "$.sentAt"]  # fmt: skip
-_JSON: list[str] = []  # JSON objects come from the staged `context`/`properties`/`traits`
+# Paths read as text from the raw message (the channel rules add theirs).
+_TEXT = ["$.type", "$.event", "$.name", "$.anonymousId", "$.userId", "$.groupId", "$.previousId",
+         "$.messageId", "$.originalTimestamp", "$.timestamp", "$.sentAt"]  # fmt: skip
+# Paths read as JSON: the objects the log keeps, and the fields whose JSON type is checked.
+_CHECKED = ["userId", "anonymousId", "event", "messageId", "groupId", "previousId"]
+_JSON = ["$.context", "$.properties", "$.traits", "$.context.traits", "$.type"] + [
+    f"$.{name}" for name in _CHECKED
+]
 
 
-def _field_sql(name: str, text: list[str], json: list[str]) -> str:
+def _field_sql(name: str, text: list[str]) -> str:
     """A channel field's SQL, its JSON look-ups on context/properties turned into extracted ones."""
 
     def swap(node: exp.Expr) -> exp.Expr:
         if (
-            isinstance(node, exp.JSONExtract | exp.JSONExtractScalar)
+            isinstance(node, exp.JSONExtractScalar)
             and isinstance(node.this, exp.Column)
             and node.this.name in ("context", "properties")
         ):
             path = node.expression.sql("duckdb").strip("'")
             full = f"$.{node.this.name}{path[1:]}"
-            paths, name = (text, "t") if isinstance(node, exp.JSONExtractScalar) else (json, "j")
-            if full not in paths:
-                paths.append(full)
-            return sqlglot.parse_one(f"{name}[{paths.index(full) + 1}]", read="duckdb")
+            if full not in text:
+                text.append(full)
+            return sqlglot.parse_one(f"t[{text.index(full) + 1}]", read="duckdb")
+        if isinstance(node, exp.JSONExtract):
+            raise ValueError(f"channel field {name}: must read text values, not JSON")
         return node
 
     return field_expr(name).transform(swap).sql("duckdb")
 
 
+def _not_null(value: str) -> str:
+    """A JSON value, or SQL NULL for a JSON null (kept as JSON: no re-parse)."""
+    return f"CASE WHEN {value}::VARCHAR <> 'null' THEN {value} END"
+
+
 def _normalise_sql() -> str:
-    text, json = list(_TEXT), list(_JSON)
+    text = list(_TEXT)
     # Each field the channel rules test is computed once per message, as a column `f_<name>`.
-    fields = {name: _field_sql(name, text, json) for name in FIELDS if name != "event"}
+    fields = {name: _field_sql(name, text) for name in FIELDS if name != "event"}
     channel = channel_case(
         lambda name: exp.column("event" if name == "event" else f"f_{name}")
     ).sql("duckdb")
@@ -78,39 +94,66 @@ def _normalise_sql() -> str:
     def t(path: str) -> str:
         return f"t[{text.index(path) + 1}]"
 
+    def j(path: str) -> str:
+        return f"j[{_JSON.index(path) + 1}]"
+
+    def present(path: str) -> str:
+        return f"coalesce({t(path)}, '') <> ''"
+
     text_list = ", ".join(f"'{p}'" for p in text)
-    assert not json, f"channel fields must be text look-ups, got {json}"
+    json_list = ", ".join(f"'{p}'" for p in _JSON)
+    types = ", ".join(f"'{k}'" for k in sorted(MESSAGE_TYPES))
+    # Whether every checked field is absent, null, a string or an integer. A string's JSON text
+    # is longer than its value (the quotes); other values' texts are their values.
+    plain = " AND ".join(
+        f"({j(f'$.{name}')} IS NULL OR strlen({j(f'$.{name}')}) > strlen({t(f'$.{name}')}) "
+        f"OR {j(f'$.{name}')}::VARCHAR = 'null' "
+        f"OR (try_cast({j(f'$.{name}')}::VARCHAR AS HUGEINT) IS NOT NULL "
+        f"AND NOT contains({j(f'$.{name}')}, '.') AND NOT contains(lower({j(f'$.{name}')}), 'e')))"
+        for name in _CHECKED
+    )
+    # `ok` is check_message's verdict, computed without naming the reason: DuckDB evaluates
+    # every branch of a CASE over every row, so the reasons of the (few) failed messages are
+    # named in Python afterwards (`name_reasons`).
     return f"""
 WITH s AS (
-    SELECT ord, source, received_at, message_id, type, reason, batch_sent_at,
+    SELECT ord, source, received_at, batch_sent_at, route_type,
+        starts_with(ltrim(raw), '{{') AS is_object,
         json_extract_string(raw, [{text_list}]) AS t,
-        context::JSON AS ctx, properties::JSON AS props, traits::JSON AS trt
+        json_extract(raw, [{json_list}]) AS j
     FROM staged
 ), x AS (
-    SELECT ord, source, received_at, message_id, type, reason, t,
-        CASE WHEN type = 'track' THEN {t("$.event")}
-             WHEN type IN ('page', 'screen') THEN {t("$.name")} END AS event,
+    SELECT ord, source, received_at, route_type, t, j, is_object,
+        coalesce(route_type, {t("$.type")}) AS type,
+        is_object AND {plain} AND (route_type IS NOT NULL OR {t("$.type")} IN ({types}))
+                  AND ({present("$.userId")} OR {present("$.anonymousId")})
+                  AND CASE coalesce(route_type, {t("$.type")})
+                      WHEN 'track' THEN {present("$.event")}
+                      WHEN 'group' THEN {present("$.groupId")}
+                      WHEN 'alias' THEN {present("$.previousId")} ELSE true END AS ok,
+        {present("$.messageId")} AS given_id,
+        coalesce(nullif({t("$.messageId")}, ''), gen_random_uuid()::VARCHAR) AS message_id,
         nullif({t("$.anonymousId")}, '') AS anonymous_id,
         nullif({t("$.userId")}, '') AS user_id,
         nullif({t("$.groupId")}, '') AS group_id,
         nullif({t("$.previousId")}, '') AS previous_id,
         coalesce({t("$.originalTimestamp")}, {t("$.timestamp")}) AS ts_text,
-        CASE WHEN {t("$.originalTimestamp")} IS NOT NULL
-             THEN 'originalTimestamp' ELSE 'timestamp' END AS ts_field,
         coalesce({t("$.sentAt")}, batch_sent_at) AS sent_text,
-        coalesce(ctx, '{{}}'::JSON) AS context,
-        props AS properties,
-        CASE WHEN trt IS NOT NULL THEN trt
-             WHEN ctx IS NOT NULL THEN json_extract(ctx, '$.traits') END AS traits
+        coalesce({_not_null(j("$.context"))}, '{{}}'::JSON) AS context,
+        {_not_null(j("$.properties"))} AS properties,
+        coalesce({_not_null(j("$.traits"))}, {_not_null(j("$.context.traits"))}) AS traits
     FROM s
 ), y AS (
     SELECT *,
+        CASE WHEN type = 'track' THEN {t("$.event")}
+             WHEN type IN ('page', 'screen') THEN {t("$.name")} END AS event,
         try_cast(ts_text AS TIMESTAMPTZ) {_UTC} AS original_timestamp,
         try_cast(sent_text AS TIMESTAMPTZ) {_UTC} AS sent_at,
         {field_cols}
     FROM x
 )
-SELECT ord, message_id, source, type, event, anonymous_id, user_id, group_id, previous_id,
+SELECT ord, hash(source, message_id) AS h, given_id, message_id, source, type, event, anonymous_id,
+    user_id, group_id, previous_id,
     CASE WHEN sent_at IS NOT NULL AND original_timestamp IS NOT NULL
               THEN received_at - (sent_at - original_timestamp)
          WHEN original_timestamp IS NOT NULL THEN original_timestamp
@@ -118,17 +161,16 @@ SELECT ord, message_id, source, type, event, anonymous_id, user_id, group_id, pr
     original_timestamp, sent_at, received_at,
     {channel} AS channel,
     context, properties, traits,
-    CASE WHEN reason IS NOT NULL THEN reason
-         WHEN ts_text IS NOT NULL AND original_timestamp IS NULL
-              THEN ts_field || ': not an ISO-8601 time: ''' || ts_text || ''''
-         WHEN sent_text IS NOT NULL AND sent_at IS NULL
-              THEN 'sentAt: not an ISO-8601 time: ''' || sent_text || '''' END AS reason
+    coalesce(ok AND (ts_text IS NULL OR original_timestamp IS NOT NULL)
+             AND (sent_text IS NULL OR sent_at IS NOT NULL), false) AS valid
 FROM y
 """
 
 
 NORMALISE_SQL = _normalise_sql()
-"""SELECT over `staged` giving one event-log row per message (plus `ord` and `reason`)."""
+"""SELECT over `staged` giving one event-log row per message, plus `ord`, `valid`, `given_id`
+(false when the messageId was assigned) and `h`, the hash of (source, message_id) the duplicate
+check uses. `normalise` runs it and names reasons."""
 
 
 def insert_events_sql(base_seq: int, *, suppressions: bool = True) -> str:
@@ -152,15 +194,106 @@ def insert_events_sql(base_seq: int, *, suppressions: bool = True) -> str:
     )
 
 
-def split_normalised(normalised: pa.Table, staged: pa.Table) -> tuple[pa.Table, pa.Table]:
-    """The valid rows of a `NORMALISE_SQL` result, numbered `k` in `ord` order, and the
-    rejected ones as `rejected` rows (with the raw message); `ord` must be `staged`'s row index.
+def normalise(con: duckdb.DuckDBPyConnection, staged: pa.Table) -> pa.Table:
+    """`NORMALISE_SQL` over the `staged` table, in `ord` order, with each row's `reason`: NULL
+    for a valid message, else what is wrong with it."""
+    con.register("staged", staged)
+    try:
+        normalised = con.sql(NORMALISE_SQL).to_arrow_table()
+    finally:
+        con.unregister("staged")
+    return _finish(normalised, staged)
+
+
+class Normaliser:
+    """`normalise` with the statement prepared once on one connection (the writer's).
+
+    Planning and starting the statement costs ~10-20 ms whatever the batch: as much as the work
+    on a thousand messages. Prepared, it reads a temporary table the batch is copied into (a
+    prepared statement over a registered Arrow table would keep reading the first one).
     """
-    normalised = normalised.sort_by("ord")
-    invalid = pc.is_valid(normalised.column("reason"))
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _staged_rows (ord BIGINT, raw VARCHAR, source VARCHAR, "
+            "received_at TIMESTAMP, batch_sent_at VARCHAR, route_type VARCHAR)"
+        )
+        sql = NORMALISE_SQL.replace("    FROM staged\n", "    FROM _staged_rows\n", 1)
+        con.execute(f"PREPARE _touchpath_normalise AS {sql}")
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, staged: pa.Table) -> pa.Table:
+        con.register("_staged_in", staged)
+        try:
+            con.execute("DELETE FROM _staged_rows")
+            con.execute("INSERT INTO _staged_rows SELECT * FROM _staged_in")
+        finally:
+            con.unregister("_staged_in")
+        normalised = con.sql("EXECUTE _touchpath_normalise").to_arrow_table()
+        return _finish(normalised, staged)
+
+
+def _finish(normalised: pa.Table, staged: pa.Table) -> pa.Table:
+    ords = normalised.column("ord")
+    if not pc.all(pc.greater(ords.slice(1), ords.slice(0, len(ords) - 1))).as_py():
+        normalised = normalised.sort_by("ord")
+    return normalised.append_column("reason", name_reasons(normalised, staged))
+
+
+def name_reasons(normalised: pa.Table, staged: pa.Table) -> pa.Array:
+    """Why each row is invalid, NULL for the valid ones. Rows of both tables are in the same
+    order. The SQL only says whether a message is valid; the reason of each failed one is named
+    by `check_message` (the reference the SQL's verdict is tested against) and the time checks.
+    """
+    valid = normalised.column("valid").to_numpy(zero_copy_only=False)
+    bad = np.flatnonzero(~valid).tolist()
+    reasons: list[str | None] = [None] * len(valid)
+    if not bad:
+        return pa.array(reasons, pa.string())
+    raws = staged.column("raw").take(bad).to_pylist()
+    routes = staged.column("route_type").take(bad).to_pylist()
+    sents = staged.column("batch_sent_at").take(bad).to_pylist()
+    parsed_ts = normalised.column("original_timestamp").take(bad).to_pylist()
+    parsed_sent = normalised.column("sent_at").take(bad).to_pylist()
+    for n, i in enumerate(bad):
+        reasons[i] = _reason(raws[n], routes[n], sents[n], parsed_ts[n], parsed_sent[n])
+    return pa.array(reasons, pa.string())
+
+
+def _reason(
+    raw: str, route_type: str | None, batch_sent_at: str | None, ts: object, sent: object
+) -> str:
+    try:
+        head = decode_head(raw)
+    except msgspec.DecodeError:
+        return "message: not a JSON object"
+    reason = check_message(head, route_type)
+    if reason is not None:
+        return reason
+    ts_field = "originalTimestamp" if head.originalTimestamp is not None else "timestamp"
+    ts_text = head.originalTimestamp if head.originalTimestamp is not None else head.timestamp
+    if ts_text is not None and ts is None:
+        return f"{ts_field}: not an ISO-8601 time: {str(ts_text)!r}"
+    sent_text = head.sentAt if head.sentAt is not None else batch_sent_at
+    if sent_text is not None and sent is None:
+        return f"sentAt: not an ISO-8601 time: {str(sent_text)!r}"
+    return "message: failed the ingest checks"  # the SQL and check_message disagree (a bug)
+
+
+def split_normalised(
+    normalised: pa.Table, staged: pa.Table, keep: pa.Array | None = None
+) -> tuple[pa.Table, pa.Table]:
+    """The valid rows of a `normalise` result, numbered `k` in order, and the rejected ones as
+    `rejected` rows (with the raw message). Rows of both tables are in the same order; `keep`
+    leaves out rows that are duplicates.
+    """
+    raw = staged.column("raw")
+    if keep is not None:
+        normalised = normalised.filter(keep)
+        raw = raw.filter(keep)
+    invalid = pc.invert(normalised.column("valid"))
     n_bad = pc.sum(invalid).as_py() or 0
-    good = normalised.filter(pc.invert(invalid)) if n_bad else normalised
-    good = good.append_column("k", pa.array(range(good.num_rows), pa.int64()))
+    good = normalised.filter(normalised.column("valid")) if n_bad else normalised
+    good = good.append_column("k", pa.array(np.arange(good.num_rows, dtype=np.int64)))
     bad = normalised.filter(invalid) if n_bad else normalised.slice(0, 0)
     rejected = pa.table(
         {
@@ -170,58 +303,41 @@ def split_normalised(normalised: pa.Table, staged: pa.Table) -> tuple[pa.Table, 
             "message_id": bad.column("message_id"),
             "type": bad.column("type"),
             "reason": bad.column("reason"),
-            "raw": staged.column("raw").take(bad.column("ord")),
+            "raw": raw.filter(invalid) if n_bad else raw.slice(0, 0),
         }
     )
     return good, rejected
 
 
-_STAGED_LISTS = ("raws", "message_ids", "types", "reasons", "contexts", "properties", "traits")
-
-
 def staged_table(
-    stageds: Sequence[Staged],
-    keep: Sequence[Sequence[bool]] | None = None,
-    ords: Sequence[int] | None = None,
-) -> tuple[pa.Table, list[int]]:
+    stageds: Sequence[Staged], ords: Sequence[int] | None = None
+) -> tuple[pa.Table, np.ndarray]:
     """The `staged` Arrow table `NORMALISE_SQL` reads, and the index of each row's Staged.
 
-    `keep[i]` flags the messages of `stageds[i]` to include (all by default); `ords` numbers the
-    rows (0, 1, ... by default). Columns are built by whole-list operations, not per message.
+    Columns are built by whole-array operations: the raw messages in one Arrow array, and each
+    request's source, time, sentAt and route type spread over its rows by index (`take`).
+    `ords` numbers the rows (0, 1, ... by default).
     """
-    cols: dict[str, list[object]] = {name: [] for name in _STAGED_LISTS}
-    sources: list[str] = []
-    received: list[object] = []
-    sent: list[str | None] = []
-    owner: list[int] = []
-    for i, st in enumerate(stageds):
-        flags = keep[i] if keep is not None else None
-        for name in _STAGED_LISTS:
-            values = getattr(st, name)
-            cols[name] += values if flags is None or all(flags) else list(compress(values, flags))
-        n = len(cols["raws"]) - len(owner)
-        sources += [st.source] * n
-        received += [st.received_at] * n
-        sent += [st.batch_sent_at] * n
-        owner += [i] * n
+    sizes = np.fromiter((len(st) for st in stageds), dtype=np.int64, count=len(stageds))
+    owner = np.repeat(np.arange(len(stageds), dtype=np.int64), sizes)
+    index = pa.array(owner)
+    raws = [raw for st in stageds for raw in st.raws]
+    # bytes -> binary -> string validates UTF-8 in one pass (~30x faster than per object).
+    raw = pa.array(raws, pa.binary()).cast(pa.string())
 
-    def text(values: list[object]) -> pa.Array:
-        # bytes -> binary -> string validates UTF-8 in one pass (~30x faster than per object).
-        return pa.array(values, pa.binary()).cast(pa.string())
+    def spread(values: list[object], kind: pa.DataType) -> pa.Array:
+        return pa.array(values, kind).take(index)
 
     table = pa.table(
         {
-            "ord": pa.array(ords if ords is not None else range(len(owner)), pa.int64()),
-            "raw": text(cols["raws"]),
-            "source": pa.array(sources, pa.string()),
-            "received_at": pa.array(received, pa.timestamp("us")),
-            "message_id": pa.array(cols["message_ids"], pa.string()),
-            "type": pa.array(cols["types"], pa.string()),
-            "reason": pa.array(cols["reasons"], pa.string()),
-            "batch_sent_at": pa.array(sent, pa.string()),
-            "context": text(cols["contexts"]),
-            "properties": text(cols["properties"]),
-            "traits": text(cols["traits"]),
+            "ord": pa.array(ords, pa.int64())
+            if ords is not None
+            else pa.array(np.arange(len(raws))),
+            "raw": raw,
+            "source": spread([st.source for st in stageds], pa.string()),
+            "received_at": spread([st.received_at for st in stageds], pa.timestamp("us")),
+            "batch_sent_at": spread([st.batch_sent_at for st in stageds], pa.string()),
+            "route_type": spread([st.route_type for st in stageds], pa.string()),
         }
     )
     return table, owner

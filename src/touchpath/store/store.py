@@ -24,17 +24,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from touchpath.errors import NotFound, Overloaded, SpecError, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
-from touchpath.store.ingest import (
-    NORMALISE_SQL,
-    insert_events_sql,
-    split_normalised,
-    staged_table,
-)
+from touchpath.store.ingest import Normaliser, insert_events_sql, split_normalised, staged_table
 from touchpath.store.schema import MIGRATIONS
 
 __all__ = ["CommitListener", "IngestResult", "Source", "Store"]
@@ -105,8 +101,9 @@ class Store:
         self._unlistened_since = 0.0
         self._keys_by_write_key: dict[str, str] = {}
         self._window = timedelta(hours=self.settings.dedupe_window_hours)
+        # Hashes of (source, messageId) committed within the dedupe window, by commit time.
         self._recent: set[int] = set()
-        self._recent_order: deque[tuple[datetime, int]] = deque()
+        self._recent_order: deque[tuple[datetime, list[int]]] = deque()
         self._next_seq = self._load_state()
         self._closed = False
         self._failed: BaseException | None = None
@@ -117,9 +114,10 @@ class Store:
         self.ingest_messages = 0
         """Messages those transactions carried, duplicates and rejected ones included."""
         self._writer_con = self.cursor()
-        # Parsed once: the Python client tokenises SQL text on every call (~3 ms for this one);
-        # a parsed statement is still bound anew each time, to the `staged` table of the moment.
-        self._normalise = self._writer_con.extract_statements(NORMALISE_SQL)[0]
+        # The channel rules' IN lists would each become a join (DuckDB's in_clause rewrite), a
+        # fixed cost per commit larger than the per-row work; this connection only.
+        self._writer_con.execute("SET disabled_optimizers = 'in_clause'")
+        self._normalise = Normaliser(self._writer_con)
         self._thread = threading.Thread(target=self._run, name="touchpath-writer", daemon=True)
         self._thread.start()
 
@@ -166,14 +164,13 @@ class Store:
         con = self._root
         cutoff = utcnow() - self._window
         rows = con.execute(
-            "SELECT received_at, source, message_id FROM events WHERE received_at >= ? "
-            "ORDER BY received_at",
+            "SELECT received_at, list(hash(source, message_id)) FROM events "
+            "WHERE received_at >= ? GROUP BY received_at ORDER BY received_at",
             [cutoff],
         ).fetchall()
-        for received_at, source, mid in rows:
-            key = hash((source, mid))
-            self._recent.add(key)
-            self._recent_order.append((received_at, key))
+        for received_at, keys in rows:
+            self._recent.update(keys)
+            self._recent_order.append((received_at, keys))
         (max_seq,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone() or (0,)
         return int(max_seq) + 1
 
@@ -320,78 +317,76 @@ class Store:
         else:
             job.future.set_result(result)
 
-    def _dedupe(self, jobs: list[_IngestJob]) -> tuple[list[list[bool]], list[int]]:
-        """Mark duplicates by (source, messageId) within the window and within this group."""
+    def _dedupe(self, normalised: pa.Table) -> np.ndarray:
+        """Which rows to keep: not a duplicate by (source, messageId) of a message committed
+        within the window or of an earlier row of this group. `normalised` is in `ord` order."""
         now = utcnow()
         cutoff = now - self._window
         while self._recent_order and self._recent_order[0][0] < cutoff:
-            self._recent.discard(self._recent_order.popleft()[1])
-        seen: set[tuple[str, str]] = set()
-        keep: list[list[bool]] = []
-        suspects: list[tuple[int, int, str, str]] = []
-        for j, job in enumerate(jobs):
-            flags = []
-            src = job.staged.source
-            for i, mid in enumerate(job.staged.message_ids):
-                pair = (src, mid)
-                if pair in seen:
-                    flags.append(False)
-                    continue
-                seen.add(pair)
-                if hash(pair) in self._recent:
-                    suspects.append((j, i, src, mid))
-                flags.append(True)
-            keep.append(flags)
-        if suspects:
-            # A hash hit is confirmed against the log, so a collision never drops a message.
-            probe = pa.table(
-                {"source": [s[2] for s in suspects], "message_id": [s[3] for s in suspects]}
+            self._recent.difference_update(self._recent_order.popleft()[1])
+        hashes = normalised.column("h").to_numpy()
+        n = len(hashes)
+        keep = np.ones(n, dtype=bool)
+        _, first = np.unique(hashes, return_index=True)
+        if len(first) < n:
+            keep[:] = False
+            keep[first] = True
+            self._confirm_repeats(normalised, hashes, keep)
+        listed = hashes.tolist()
+        if self._recent.isdisjoint(listed):
+            return keep
+        known = self._recent.intersection(listed)
+        suspects = [i for i, h in enumerate(listed) if h in known and keep[i]]
+        # A hash hit is confirmed against the log, so a collision never drops a message.
+        probe = normalised.select(["source", "message_id"]).take(suspects)
+        con = self._writer_con
+        con.register("dedupe_probe", probe)
+        try:
+            found = set(
+                con.execute(
+                    "SELECT DISTINCT p.source, p.message_id FROM dedupe_probe p "
+                    "JOIN events e ON e.source = p.source AND e.message_id = p.message_id "
+                    "WHERE e.received_at >= ?",
+                    [cutoff],
+                ).fetchall()
             )
-            con = self._writer_con
-            con.register("dedupe_probe", probe)
-            try:
-                found = set(
-                    con.execute(
-                        "SELECT DISTINCT p.source, p.message_id FROM dedupe_probe p "
-                        "JOIN events e ON e.source = p.source AND e.message_id = p.message_id "
-                        "WHERE e.received_at >= ?",
-                        [cutoff],
-                    ).fetchall()
-                )
-            finally:
-                con.unregister("dedupe_probe")
-            for j, i, src, mid in suspects:
-                if (src, mid) in found:
-                    keep[j][i] = False
-        dups = [flags.count(False) for flags in keep]
-        return keep, dups
+        finally:
+            con.unregister("dedupe_probe")
+        for i, pair in zip(suspects, zip(*probe.to_pydict().values(), strict=True), strict=True):
+            if pair in found:
+                keep[i] = False
+        return keep
+
+    @staticmethod
+    def _confirm_repeats(normalised: pa.Table, hashes: np.ndarray, keep: np.ndarray) -> None:
+        """Keep a row whose hash repeats an earlier row's when its (source, messageId) differs
+        (a hash collision, not a repeat)."""
+        repeats = np.flatnonzero(~keep).tolist()
+        repeated = set(hashes[repeats].tolist())
+        sources = normalised.column("source")
+        mids = normalised.column("message_id")
+        seen: dict[int, set[tuple[str, str]]] = {}
+        for i in np.flatnonzero(keep).tolist():
+            if int(hashes[i]) in repeated:
+                seen.setdefault(int(hashes[i]), set()).add((sources[i].as_py(), mids[i].as_py()))
+        for i in repeats:
+            pair = (sources[i].as_py(), mids[i].as_py())
+            group = seen.setdefault(int(hashes[i]), set())
+            if pair not in group:
+                keep[i] = True
+                group.add(pair)
 
     def _commit_ingest(self, jobs: list[_IngestJob]) -> None:
         con = self._writer_con
         total = sum(len(j.staged) for j in jobs)
         try:
-            keep, dups = self._dedupe(jobs)
-            table, owner = staged_table([job.staged for job in jobs], keep)
-            pairs = [
-                (job.staged.source, mid)
-                for job, flags in zip(jobs, keep, strict=True)
-                for mid, kept in zip(job.staged.message_ids, flags, strict=True)
-                if kept
-            ]
+            table, owner = staged_table([job.staged for job in jobs])
             base = self._next_seq
-            # Few statements per commit: each costs milliseconds of fixed overhead, which is
-            # most of a commit's work at the batch sizes concurrent requests give.
-            con.register("staged", table)
-            # The channel rules' IN lists would each become a join (DuckDB's in_clause
-            # rewrite), a fixed cost per statement larger than the per-row work here.
-            con.execute("SET disabled_optimizers = 'in_clause'")
-            try:
-                normalised = con.sql(self._normalise).to_arrow_table()
-            finally:
-                con.execute("RESET disabled_optimizers")
-                con.unregister("staged")
-            good, bad = split_normalised(normalised, table)
-            rejected_ords = bad.column("ord").to_pylist()
+            # Few statements per commit: each costs a fixed overhead, which is a large part of
+            # a commit's work at the batch sizes concurrent requests give.
+            normalised = self._normalise(con, table)
+            keep = self._dedupe(normalised)
+            good, bad = split_normalised(normalised, table, pa.array(keep))
             con.register("normalised", good)
             con.register("rejected_rows", bad)
             try:
@@ -426,27 +421,20 @@ class Store:
         self.ingest_commits += 1
         self.ingest_requests += len(jobs)
         self.ingest_messages += total
-        rejected_by_job = [0] * len(jobs)
-        rejected_set = set(rejected_ords)
-        for o in rejected_ords:
-            rejected_by_job[owner[o]] += 1
+        dups = np.bincount(owner[~keep], minlength=len(jobs)).tolist()
+        bad_ords = bad.column("ord").to_numpy()
+        rejected = np.bincount(owner[bad_ords], minlength=len(jobs)).tolist()
         self._next_seq = base + int(inserted)
-        now = utcnow()
-        for o, pair in enumerate(pairs):
-            if o not in rejected_set:
-                key = hash(pair)
-                self._recent.add(key)
-                self._recent_order.append((now, key))
+        # Valid rows count as seen (rejected ones may be sent again, fixed).
+        seen = good.column("h").to_pylist()
+        self._recent.update(seen)
+        self._recent_order.append((utcnow(), seen))
         with self._pending_lock:
             self._pending -= total
         for j, job in enumerate(jobs):
             kept = len(job.staged) - dups[j]
             job.future.set_result(
-                IngestResult(
-                    accepted=kept - rejected_by_job[j],
-                    rejected=rejected_by_job[j],
-                    duplicates=dups[j],
-                )
+                IngestResult(accepted=kept - rejected[j], rejected=rejected[j], duplicates=dups[j])
             )
         if inserted:
             self._note_committed(base, base + int(inserted) - 1)
