@@ -21,7 +21,7 @@ import shutil
 import statistics
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
@@ -88,6 +88,43 @@ def ingest_rate(batches: list[Staged], mode: str, tmp: Path) -> tuple[float, flo
     return n / seconds, seconds
 
 
+def build_demo(path: Path, customers: int) -> Path:
+    """The demo business (seed 7) with `customers` people loaded into a new store at `path`
+    through stage_messages + Store.ingest, no listeners (like bench/stores.py, but every
+    customer generated: the 10M stores of bench/stores.py are the 1M demo copied ten times with
+    only userId/anonymousId suffixed, so ten "people" share each email, device and loyalty id)."""
+    from touchpath.demo import DemoBusiness, DemoConfig
+
+    if path.exists():
+        return path
+    tmp = path.with_suffix(".building")
+    tmp.unlink(missing_ok=True)
+    t0 = time.perf_counter()
+    settings = Settings(db=tmp, writer_queue_max=200_000, writer_max_batch=100_000)
+    with Store(tmp, settings) as store:
+        store.create_source("demo")
+        pending = []
+        group: list[bytes] = []
+        for batch in DemoBusiness(DemoConfig(customers=customers, seed=7)).batches(500):
+            group.extend(orjson.dumps(m) for m in batch)
+            if len(group) >= 50_000:
+                now = datetime.now(UTC).replace(tzinfo=None)
+                pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
+                group = []
+                while len(pending) > 2:
+                    pending.pop(0).result()
+        if group:
+            now = datetime.now(UTC).replace(tzinfo=None)
+            pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
+        for f in pending:
+            f.result()
+        (events,) = store.query("SELECT count(*) FROM events")[0]
+    tmp.rename(path)
+    Path(str(tmp) + ".wal").unlink(missing_ok=True)
+    print(f"built {path.name}: {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
+    return path
+
+
 def big_store(src: Path, tmp: Path) -> tuple[Store, int]:
     db = tmp / "big.duckdb"
     shutil.copy(src, db)
@@ -104,7 +141,16 @@ def main() -> None:
     ap.add_argument("--big", type=Path, default=OUT / "insights_1M.duckdb")
     ap.add_argument("--lookups", type=int, default=200)
     ap.add_argument("--skip-ingest", action="store_true", help="only the steps on --big")
+    ap.add_argument(
+        "--build",
+        type=int,
+        metavar="CUSTOMERS",
+        help="first build --big (if missing) from the demo with this many customers "
+        "(185000 = 10M events)",
+    )
     args = ap.parse_args()
+    if args.build:
+        build_demo(args.big, args.build)
     rows: list[tuple[str, str, str, str]] = []
     with tempfile.TemporaryDirectory(dir=OUT if OUT.is_dir() else None) as d:
         tmp = Path(d)

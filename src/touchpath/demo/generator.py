@@ -787,6 +787,7 @@ class _Simulation:
         self.meter = FactMeter(self.t1)
         self.person_of: dict[str, str] = {}
         self.loyalty_of: dict[str, str] = {}
+        self.emails: set[str] = set()
         self.shared: dict[str, list[str]] = {}
         self.shared_devices: list[str] = []
         self.junk: set[str] = set()
@@ -922,9 +923,12 @@ class _Simulation:
                 continue
             c.uid = f"u_{i + 1:06d}"
             self.person_of[c.web.anon] = c.uid
-            c.email = (
-                f"{c.first}.{c.last}{rng.randrange(1, 99)}@{rng.choice(EMAIL_DOMAINS)}".lower()
-            )
+            local = f"{c.first}.{c.last}{rng.randrange(1, 99)}".lower()
+            domain = rng.choice(EMAIL_DOMAINS)
+            c.email = f"{local}@{domain}"
+            if c.email in self.emails:  # a namesake has it: one address is one person
+                c.email = f"{local}.{i + 1}@{domain}"
+            self.emails.add(c.email)
             c.phone = f"{DIAL_CODES[c.locale]} {rng.randrange(10**8, 10**9)}"
             while True:
                 loyalty = f"L{rng.randrange(1_000_000, 10_000_000)}"

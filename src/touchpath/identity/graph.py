@@ -22,7 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 from sqlglot import exp
 
 from touchpath.identity.rules import IdentityRules
@@ -101,6 +104,32 @@ def combos_sql(rules: IdentityRules, rel: str) -> str:
     the distinct, unblocked identifiers (`kind SEP value`, most trusted first) with JOIN; it is
     '' when there are none.
     """
+    ids, keep, ranked = _identifier_parts(rules)
+    return f"""
+        SELECT *, coalesce(list_aggr(list_transform(
+                list_sort(list_distinct(list_transform(list_filter({ids}, lambda x: {keep}),
+                    lambda x: {ranked}))),
+                lambda x: x.k || '{SEP}' || x.v), 'string_agg', '{JOIN}'), '') AS combo
+        FROM {rel}
+    """
+
+
+def _combo_of_sql(rules: IdentityRules, rel: str, key: str) -> str:
+    """SELECT key, combo for the rows of `rel` that have identifiers: `combos_sql` as a
+    grouped aggregate over the unnested identifiers (less work than list lambdas per row)."""
+    ids, keep, _ = _identifier_parts(rules)
+    return f"""
+        SELECT {key}, string_agg(x.k || '{SEP}' || x.v, '{JOIN}'
+            ORDER BY {rules.priority_sql("x.k")}, x.k, x.v) AS combo
+        FROM (SELECT DISTINCT {key}, x FROM (SELECT {key}, unnest({ids}) AS x FROM {rel})
+              WHERE {keep})
+        GROUP BY {key}
+    """
+
+
+def _identifier_parts(rules: IdentityRules) -> tuple[str, str, str]:
+    """The list of {k, v} identifiers of a row's `r`, the condition one must meet, and its
+    {p, k, v} with the priority p."""
     dev = "coalesce(lower(r.dt), 'device')"
     items = [
         "{'k': 'user_id', 'v': r.u}",
@@ -125,13 +154,7 @@ def combos_sql(rules: IdentityRules, rel: str) -> str:
         f"AND NOT ({rules.blocked_sql('x.v')})"
     )
     ranked = f"{{'p': {rules.priority_sql('x.k')}, 'k': x.k, 'v': x.v}}"
-    return f"""
-        SELECT *, coalesce(array_to_string(list_transform(
-                list_sort(list_distinct(list_transform(list_filter({ids}, lambda x: {keep}),
-                    lambda x: {ranked}))),
-                lambda x: x.k || '{SEP}' || x.v), '{JOIN}'), '') AS combo
-        FROM {rel}
-    """
+    return ids, keep, ranked
 
 
 def extract_sql(rules: IdentityRules, first: int, last: int) -> str:
@@ -247,6 +270,23 @@ class _Graph:
         self._attach(keep, new, seq, ts)
         return settled
 
+    def join(self, combo: list[Ident], seq: int, ts: int) -> None:
+        """`walk` for a combination whose component no limit can touch."""
+        profile_of = self.profile_of
+        pids = {p for i in combo if (p := profile_of.get(i)) is not None}
+        new = [i for i in combo if i not in profile_of]
+        if not pids:
+            self._create(new, seq, ts)
+            return
+        if len(pids) == 1:
+            keep = next(iter(pids))
+        else:
+            keep = min(pids, key=lambda p: (self.created_seq[p], p))
+            for other in sorted(pids - {keep}):
+                self._merge(keep, other, seq, ts, combo)
+        if new:
+            self._attach(keep, new, seq, ts)
+
     def _create(self, idents: list[Ident], seq: int, ts: int) -> None:
         pid = profile_id_for(*idents[0])
         self.members[pid] = []
@@ -286,39 +326,35 @@ def resolve(
     """Resolve events with seq in [first, last] into the graph. Runs inside the caller's
     transaction on the writer connection.
 
-    Work is per distinct identifier combination, not per message: `_ev` holds each event's
-    combination, `_cmb` each distinct one with its first occurrence, and only combinations not
-    already on one profile are walked, first occurrences in seq order.
+    Work is per distinct identifier combination, not per message: `_cmb` holds each distinct
+    combination with its first occurrence. Combinations are grouped into connected components
+    (joined by a shared identifier or an existing profile). A component that ends as one
+    profile with no merge and no limit it could break is settled set-wise in SQL; the walk in
+    Python runs only over the other components, first occurrences in seq order.
     """
     res = Resolution(first, last)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _ev AS {raw_sql(rules, first, last)}")
-    distinct = (
-        "(SELECT h, any_value(r) AS r, min(seq) AS seq, arg_min(ts, seq) AS ts, min(ts) AS lo, "
-        "max(ts) AS hi, count(*) AS n FROM _ev GROUP BY h)"
-    )
+    raw = raw_sql(rules, first, last)
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _cmb AS
-        SELECT combo, min(seq) AS seq, epoch_us(arg_min(ts, seq)) AS ts, min(lo) AS lo,
-            max(hi) AS hi, sum(n) AS n, list(h) AS hs
-        FROM ({combos_sql(rules, distinct)}) WHERE combo <> '' GROUP BY combo
+        WITH d AS (
+            SELECT h, any_value(r) AS r, min(seq) AS seq, arg_min(ts, seq) AS ts, min(ts) AS lo,
+                max(ts) AS hi, count(*) AS n
+            FROM ({raw}) GROUP BY h)
+        SELECT (row_number() OVER (ORDER BY seq) - 1)::BIGINT AS ci, * FROM (
+            SELECT c.combo, min(d.seq) AS seq, epoch_us(arg_min(d.ts, d.seq)) AS ts,
+                min(d.lo) AS lo, max(d.hi) AS hi, sum(d.n) AS n, list(d.h) AS hs
+            FROM d JOIN ({_combo_of_sql(rules, "d", "h")}) c USING (h) GROUP BY c.combo)
         """
     )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _cid AS
-        SELECT combo, lo, hi, ident[:strpos(ident, '{SEP}') - 1] AS kind,
-            ident[strpos(ident, '{SEP}') + 1:] AS value
-        FROM (SELECT combo, lo, hi, unnest(string_split(combo, '{JOIN}')) AS ident FROM _cmb)
-        """
-    )
-    con.execute(
-        """
-        CREATE OR REPLACE TEMP TABLE _todo AS
-        SELECT c.combo FROM _cid c
-        LEFT JOIN identifiers i ON i.kind = c.kind AND i.value = c.value
-        GROUP BY c.combo
-        HAVING count(*) FILTER (WHERE i.profile_id IS NULL) > 0 OR count(DISTINCT i.profile_id) > 1
+        SELECT c.ci, c.kind, c.value, c.lo, c.hi, i.profile_id AS pid FROM (
+            SELECT ci, lo, hi, ident[:strpos(ident, '{SEP}') - 1] AS kind,
+                ident[strpos(ident, '{SEP}') + 1:] AS value
+            FROM (SELECT ci, lo, hi, unnest(string_split(combo, '{JOIN}')) AS ident FROM _cmb)
+        ) c LEFT JOIN identifiers i ON i.kind = c.kind AND i.value = c.value
         """
     )
     con.execute(
@@ -326,12 +362,14 @@ def resolve(
         "SELECT kind, value, min(lo) AS lo, max(hi) AS hi FROM _cid GROUP BY ALL"
     )
     (res.messages,) = con.execute("SELECT coalesce(sum(n), 0) FROM _cmb").fetchall()[0]
+    _components(con)
+    _settle_simple(con, rules, res)
     todo = con.execute(
-        "SELECT c.seq, c.ts, c.combo FROM _cmb c SEMI JOIN _todo t USING (combo) ORDER BY c.seq"
+        "SELECT c.seq, c.ts, c.combo, t.safe FROM _cmb c JOIN _todo t USING (ci) ORDER BY c.seq"
     ).fetchall()
     if todo:
         graph = _load(con, rules)
-        _walk(con, graph, todo, res)
+        _walk(con, graph, todo, res, raw)
         _save(con, graph, res)
     _touch_seen(con)
     con.execute(
@@ -339,9 +377,106 @@ def resolve(
         f"greatest({int(last)}, (SELECT coalesce(max(value), 0) FROM identity_state "
         "WHERE key = 'resolved_through')))"
     )
-    for table in ("_ev", "_cmb", "_cid", "_todo", "_seen"):
-        con.execute(f"DROP TABLE {table}")
+    for table in ("_cmb", "_cid", "_todo", "_seen", "_comp"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     return res
+
+
+def _components(con: duckdb.DuckDBPyConnection) -> None:
+    """`_comp(ci, comp)`: the connected component of each combination, where combinations are
+    joined by an identifier they share or by the existing profile their identifiers are on.
+
+    Nodes are numbered by a 64-bit hash: a collision can only join two components, which makes
+    them walked in Python (exact), never settled wrongly."""
+    (n,) = con.execute("SELECT count(*) FROM _cmb").fetchall()[0]
+    edges = con.execute(
+        f"SELECT ci, hash(coalesce(pid, kind || '{SEP}' || value)) AS h FROM _cid"
+    ).fetchnumpy()
+    ci = np.asarray(edges["ci"], dtype=np.int64)
+    _, node = np.unique(np.asarray(edges["h"]), return_inverse=True)
+    size = int(n) + int(node.max(initial=-1)) + 1
+    adj = coo_matrix((np.ones(len(ci), dtype=np.int8), (ci, node + int(n))), shape=(size, size))
+    _, labels = connected_components(adj, directed=False)
+    con.register(
+        "_comp_arrow",
+        pa.table({"ci": pa.array(np.arange(n, dtype=np.int64)), "comp": pa.array(labels[:n])}),
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _comp AS SELECT * FROM _comp_arrow")
+    con.unregister("_comp_arrow")
+
+
+def _settle_simple(con: duckdb.DuckDBPyConnection, rules: IdentityRules, res: Resolution) -> None:
+    """Settle set-wise every component that ends as exactly one profile without a merge and
+    that no limit can touch; `_todo(ci)` gets the combinations of all other components.
+
+    A component is simple when it holds exactly one profile maker (an existing profile, or a
+    combination whose identifiers all appear there first: the walk creates a profile for it)
+    and no kind has more distinct identifiers in it (the existing profiles' members counted)
+    than its limit: then every walk attaches to that one profile, and each new identifier is
+    linked by the first combination that carries it, as the walk would do."""
+    maxes = " ".join(f"WHEN {_lit(k)} THEN {lim.max}" for k, lim in rules.limits.items())
+    max_sql = f"CASE kind {maxes} ELSE {rules.default_limit.max} END"
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _ccomp AS
+        WITH cid AS (SELECT c.*, m.comp FROM _cid c JOIN _comp m USING (ci)),
+        firsts AS (SELECT kind, value, min(ci) AS fci FROM cid WHERE pid IS NULL GROUP BY ALL),
+        makers AS (
+            SELECT c.comp, c.ci::VARCHAR AS maker FROM cid c LEFT JOIN firsts f USING (kind, value)
+            GROUP BY c.comp, c.ci HAVING bool_and(c.pid IS NULL AND f.fci = c.ci)
+            UNION ALL
+            SELECT DISTINCT comp, pid FROM cid WHERE pid IS NOT NULL),
+        members AS (
+            SELECT DISTINCT comp, kind, value FROM cid WHERE pid IS NULL
+            UNION ALL
+            SELECT x.comp, i.kind, i.value
+            FROM (SELECT DISTINCT comp, pid FROM cid WHERE pid IS NOT NULL) x
+            JOIN identifiers i ON i.profile_id = x.pid),
+        over AS (
+            SELECT DISTINCT comp FROM (SELECT comp, kind, count(*) AS n FROM members GROUP BY ALL)
+            WHERE n > {max_sql})
+        SELECT comp, count(*) = 1 AS one, comp NOT IN (SELECT comp FROM over) AS safe
+        FROM makers GROUP BY comp
+        """
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _todo AS SELECT m.ci, x.safe FROM _comp m "
+        "JOIN _ccomp x USING (comp) WHERE NOT (x.one AND x.safe)"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _simple AS SELECT comp FROM _ccomp WHERE one AND safe"
+    )
+    con.execute("DROP TABLE _ccomp")
+    # the profile of each simple component: its existing one, or made by its first combination
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _sp AS
+        SELECT m.comp, coalesce(any_value(x.pid), 'p_' || sha256(split_part(arg_min(c.combo,
+                c.ci), '{JOIN}', 1))[:20]) AS pid,
+            bool_or(x.pid IS NOT NULL) AS existing, min(c.seq) AS seq, arg_min(c.ts, c.ci) AS ts
+        FROM _comp m JOIN _simple USING (comp) JOIN _cmb c USING (ci)
+        LEFT JOIN (SELECT ci, any_value(pid) AS pid FROM _cid WHERE pid IS NOT NULL GROUP BY ci) x
+            USING (ci)
+        GROUP BY m.comp
+        """
+    )
+    (res.new_profiles,) = con.execute(
+        "INSERT INTO profiles SELECT pid, seq, make_timestamp(ts) FROM _sp WHERE NOT existing"
+    ).fetchall()[0]
+    (res.new_identifiers,) = con.execute(
+        """
+        INSERT INTO identifiers (kind, value, profile_id, first_seen, last_seen,
+            linked_seq, linked_at, linked_by)
+        SELECT n.kind, n.value, s.pid, least(make_timestamp(c.ts), n.lo),
+            greatest(make_timestamp(c.ts), n.hi), c.seq, make_timestamp(c.ts), e.message_id
+        FROM (SELECT kind, value, min(ci) AS ci, min(lo) AS lo, max(hi) AS hi FROM _cid
+              WHERE pid IS NULL GROUP BY ALL) n
+        JOIN _cmb c USING (ci) JOIN _comp m USING (ci) JOIN _sp s USING (comp)
+        LEFT JOIN events e ON e.seq = c.seq
+        """
+    ).fetchall()[0]
+    con.execute("DROP TABLE _sp")
+    con.execute("DROP TABLE _simple")
 
 
 def _load(con: duckdb.DuckDBPyConnection, rules: IdentityRules) -> _Graph:
@@ -351,7 +486,7 @@ def _load(con: duckdb.DuckDBPyConnection, rules: IdentityRules) -> _Graph:
         """
         WITH hit AS (
             SELECT DISTINCT i.profile_id FROM identifiers i
-            JOIN (SELECT DISTINCT kind, value FROM _cid SEMI JOIN _todo USING (combo)) x
+            JOIN (SELECT DISTINCT kind, value FROM _cid SEMI JOIN _todo USING (ci)) x
               ON i.kind = x.kind AND i.value = x.value
         )
         SELECT i.kind, i.value, i.profile_id, epoch_us(coalesce(i.linked_at, i.first_seen)),
@@ -371,8 +506,9 @@ def _load(con: duckdb.DuckDBPyConnection, rules: IdentityRules) -> _Graph:
 def _walk(
     con: duckdb.DuckDBPyConnection,
     graph: _Graph,
-    todo: list[tuple[int, int, str]],
+    todo: list[tuple[int, int, str, bool]],
     res: Resolution,
+    raw: str,
 ) -> None:
     """Walk first occurrences in seq order. A combination left unsettled (a windowed limit
     dropped one of its identifiers) is walked again at its later occurrences, interleaved in seq
@@ -392,8 +528,12 @@ def _walk(
             if key not in combos:  # settled at an earlier repeat
                 continue
         else:
-            seq, ts, key = todo[i]
+            seq, ts, key, safe = todo[i]
             i += 1
+            if safe:  # no limit can be reached in its component: join without checking
+                walked += 1
+                graph.join([_ident(p) for p in key.split(JOIN)], seq, ts)
+                continue
         combo = combos.get(key)
         if combo is None:
             combo = [_ident(p) for p in key.split(JOIN)]
@@ -402,7 +542,7 @@ def _walk(
             combos.pop(key, None)
             continue
         if occurrences is None:
-            occurrences = _occurrences(con)
+            occurrences = _occurrences(con, raw)
         combos[key] = combo
         # only the next occurrence is queued; walking it queues the one after, if still needed
         seqs, tss = occurrences.get(key, ([], []))
@@ -412,14 +552,19 @@ def _walk(
     res.walked = walked
 
 
-def _occurrences(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[list[int], list[int]]]:
+def _occurrences(
+    con: duckdb.DuckDBPyConnection, raw: str
+) -> dict[str, tuple[list[int], list[int]]]:
     """combo -> (seqs, epoch-us times) of its events in the batch, in seq order, for every
-    combination with more than one event. Events are matched by the hash of their raw fields
-    (64-bit: no collisions are expected among the distinct field sets of a batch)."""
+    walked combination with more than one event. Events are matched by the hash of their raw
+    fields (64-bit: no collisions are expected among the distinct field sets of a batch); the
+    batch's fields are extracted again, as this is needed only when a limit left one unsettled."""
     rows = con.execute(
-        """
+        f"""
         SELECT c.combo, list(e.seq ORDER BY e.seq), list(epoch_us(e.ts) ORDER BY e.seq)
-        FROM _ev e JOIN (SELECT combo, unnest(hs) AS h FROM _cmb WHERE n > 1) c USING (h)
+        FROM (SELECT seq, ts, h FROM ({raw})) e
+        JOIN (SELECT combo, unnest(hs) AS h FROM _cmb SEMI JOIN _todo USING (ci) WHERE n > 1) c
+            USING (h)
         GROUP BY c.combo
         """
     ).fetchall()
@@ -440,8 +585,8 @@ def _final(merged_into: dict[str, str], pid: str) -> str:
 def _save(con: duckdb.DuckDBPyConnection, graph: _Graph, res: Resolution) -> None:
     merged = {old: _final(graph.merged_into, old) for old in graph.merged_into}
     res.merged = merged
-    res.new_identifiers = len(graph.new_idents)
-    res.new_profiles = len(graph.new_profiles)
+    res.new_identifiers += len(graph.new_idents)
+    res.new_profiles += len(graph.new_profiles)
     res.merges = len(graph.merges)
     res.drops = len(graph.drops)
     if merged:

@@ -108,9 +108,12 @@ class IdentityRules(_Frozen):
                     expressions=[exp.Literal.string(v.lower()) for v in self.blocked_values],
                 )
             )
-        for p in self.blocked_patterns:
+        if self.blocked_patterns:  # one regular expression: one pass over the value
+            pattern = "|".join(f"(?:{p})" for p in self.blocked_patterns)
             parts.append(
-                exp.func("regexp_matches", col, exp.Literal.string(p), exp.Literal.string("i"))
+                exp.func(
+                    "regexp_matches", col, exp.Literal.string(pattern), exp.Literal.string("i")
+                )
             )
         return exp.or_(*parts).sql("duckdb") if parts else "false"
 
