@@ -264,11 +264,94 @@ SELECT {"p.profile_id" if sorted_copy else "pid"} AS pid, {first_step} AS first_
 """
 
 
+def _sorted_paths_sql(spec: PathsSpec) -> str:
+    """`paths_sql` on the sorted journey copy in streaming passes: no sort, no join.
+
+    Rows come in (profile, time, seq) order. A row starts a session when its profile differs
+    from the row before or the gap is over `session_gap`; `sess` (the session's first row
+    number) and the session of the last anchor before the row are carried over the stream by
+    `last_value(... IGNORE NULLS)`, so the first anchor of each session is the anchor whose
+    session the previous anchor was not in. Its path is read from its neighbours by `lead`
+    (a start, or no anchor) or `lag` (an end), cut at the session's edge. `pid` is the
+    profile's number in the copy (`journey_profiles` maps it to the id).
+    """
+    anchor = spec.start or spec.end
+    anchor_cond = anchor.condition().sql("duckdb") if anchor is not None else "false"
+    excluded = " OR ".join(
+        f"regexp_full_match(name, {literal(wildcard_regex(x)).sql('duckdb')})" for x in spec.exclude
+    )
+    keep = f"WHERE NOT ({excluded}) OR anchor" if excluded else ""
+    gap = int(spec.session_gap)
+    n = int(spec.steps)
+    new_s = (
+        "coalesce(pno <> lag(pno) OVER () OR ts > lag(ts) OVER () + "
+        f"to_seconds({gap}), true) AS new_s"
+    )
+    if spec.collapse_repeats:
+        # Drop a name repeated within a session (never an anchor), then number what is left.
+        marked = f"""
+repeats AS (SELECT *, {new_s}, lag(name) OVER () AS prev_name FROM kept),
+marked AS (
+    SELECT *, row_number() OVER () AS rn FROM repeats
+    WHERE anchor OR new_s OR name IS DISTINCT FROM prev_name
+)"""
+    else:
+        marked = (
+            f"marked AS (SELECT *, row_number() OVER () AS rn FROM (SELECT *, {new_s} FROM kept))"
+        )
+    over = "OVER (ROWS UNBOUNDED PRECEDING)"
+    first = "new_s" if anchor is None else "anchor AND lag(asess) OVER () IS DISTINCT FROM sess"
+    if spec.end is not None:
+        # Back from the anchor to at most the session's first row: only the rows up to n - 1
+        # before a first anchor go on (found by `lead` of the cheap flag), then `lag` names.
+        near = " OR ".join(
+            ["first"] + [f"coalesce(lead(first, {i}) OVER (), false)" for i in range(1, n)]
+        )
+        names = [f"lag(name, {i}) OVER () AS n{i}" for i in range(1, n)]
+        size = f"least({n}, rn - sess + 1)"
+        path = f"list_slice([{', '.join([f'n{i}' for i in range(n - 1, 0, -1)] + ['name'])}], {n} - {size} + 1, {n})"
+        first_step = f"{n} - {size} + 1"
+        spans = f"""
+inpath AS (SELECT pno, rn, sess, name, first FROM (SELECT *, {near} AS near FROM marks) WHERE near),
+firsts AS (SELECT * FROM (SELECT *, {", ".join(names)} FROM inpath) WHERE first)"""
+    else:
+        # On from the anchor up to `steps` rows or the session's end: the rows of each path are
+        # those whose last first anchor `fr` (carried) is in their session and < n rows back.
+        names = [
+            f"lead(name, {i}) OVER () AS n{i}, lead(fr, {i}) OVER () AS r{i}" for i in range(1, n)
+        ]
+        cuts = " ".join(f"WHEN r{i} IS DISTINCT FROM fr THEN {i}" for i in range(1, n))
+        path = f"list_slice([{', '.join(['name'] + [f'n{i}' for i in range(1, n)])}], 1, CASE {cuts} ELSE {n} END)"
+        first_step = "1"
+        spans = f"""
+inpath AS (
+    SELECT pno, rn, fr, name FROM (
+        SELECT *, last_value(CASE WHEN first THEN rn END IGNORE NULLS) {over} AS fr,
+            last_value(CASE WHEN first THEN sess END IGNORE NULLS) {over} AS fs FROM marks
+    ) WHERE fs = sess AND rn - fr < {n}
+),
+firsts AS (SELECT * FROM (SELECT *, {", ".join(names)} FROM inpath) WHERE rn = fr)"""
+    return f"""
+WITH ev AS (
+    SELECT pno, ts, {_name_sql(spec)} AS name, coalesce({anchor_cond}, false) AS anchor
+    FROM (SELECT pno, ts, seq, type, event, channel FROM journey_events)
+    WHERE {spec.time_range.condition().sql("duckdb")}
+), kept AS (SELECT * FROM ev {keep}), {marked},
+carried AS (
+    SELECT *, last_value(CASE WHEN anchor THEN sess END IGNORE NULLS) {over} AS asess
+    FROM (SELECT *, last_value(CASE WHEN new_s THEN rn END IGNORE NULLS) {over} AS sess FROM marked)
+),
+marks AS (SELECT *, {first} AS first FROM carried),{spans}
+SELECT pno AS pid, {first_step} AS first_step, {path} AS path FROM firsts
+"""
+
+
 def paths(store: Store, spec: PathsSpec) -> PathsResult:
     """Run a paths analysis on the store (on the sorted journey copy when it is fresh)."""
     with store.reading() as cur:
         fast = can_use_sorted(spec) and journey.is_fresh(cur)
-        cur.execute(f"CREATE TEMP TABLE path_rows AS {paths_sql(spec, fast)}")
+        sql = _sorted_paths_sql(spec) if fast else paths_sql(spec)
+        cur.execute(f"CREATE TEMP TABLE path_rows AS {sql}")
         try:
             (total,) = cur.execute("SELECT count(*) FROM path_rows").fetchone() or (0,)
             edges = cur.execute(
