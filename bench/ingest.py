@@ -4,10 +4,12 @@ The server runs as a subprocess (`touchpath.web.server.serve` on a fresh DuckDB 
 send pre-built batches of realistic Segment messages (the demo business) from an asyncio loop.
 Next to it, in the same run: the rate at which the same payloads are merely parsed by orjson
 (the peer: the ceiling of any Python collector), the same server with the commit listeners
-(identity resolution, sentiment) left out, and with group commit off (`writer_max_batch=1`: one
-transaction per request). "server CPU" is the server process's user+system seconds over the run
-(DuckDB's threads included); "per CPU-s" divides the messages by it, a figure less swayed by
-other load on shared cores than the wall-clock rate.
+(identity resolution, sentiment) left out, with group commit off (`writer_max_batch=1`: one
+transaction per request), with four times the clients (larger group commits), and the HTTP layer
+alone (every request answered without the store: the framework's ceiling). "server CPU" is the
+server process's user+system seconds over the run (DuckDB's threads included); "per CPU-s"
+divides the messages by it, a figure less swayed by other load on shared cores than the
+wall-clock rate.
 
     python bench/ingest.py [--customers 3000] [--batch 250] [--clients 8]
 """
@@ -250,6 +252,9 @@ def main(argv: list[str] | None = None) -> None:
         run_server("group commit", bodies, messages, args.clients, 20_000),
         run_server("group commit, no listeners", bodies, messages, args.clients, 20_000, False),
         run_server("no group commit", bodies, messages, args.clients, 1),
+        run_server(
+            f"group commit, {4 * args.clients} clients", bodies, messages, 4 * args.clients, 20_000
+        ),
         run_server("HTTP layer only (no store)", bodies, messages, args.clients, 1, mode="http"),
     ]
     rows: list[tuple[str, ...]] = [("what", "events/s", "vs orjson", "p50 ms", "p99 ms",

@@ -41,9 +41,8 @@ from touchpath import __version__
 from touchpath.collect.xes import LINE, read_xes
 from touchpath.errors import ImportFailed, NotFound, SpecError
 from touchpath.events.channels import channel_case
-from touchpath.events.message import stage_messages
 from touchpath.store import Store, utcnow
-from touchpath.store.ingest import normalise, staged_table
+from touchpath.store.ingest import normalise
 
 __all__ = [
     "FORMATS",
@@ -583,14 +582,12 @@ def _mapped_sql(
 
 def _map_segment(con: duckdb.DuckDBPyConnection, digest: str, source_id: str) -> None:
     """Segment-shaped JSONL: the collector's own checks and normalisation, set-wise."""
-    rows = con.sql(
-        f"SELECT {_LINE}, raw::BLOB AS raw FROM src WHERE j IS NOT NULL ORDER BY {_LINE}"
+    table = con.sql(
+        f"SELECT {_LINE}::BIGINT AS ord, raw::VARCHAR AS raw, ?::VARCHAR AS source, "
+        "?::TIMESTAMP AS received_at, NULL::VARCHAR AS batch_sent_at, "
+        f"NULL::VARCHAR AS route_type FROM src WHERE j IS NOT NULL ORDER BY {_LINE}",
+        params=[source_id, utcnow()],
     ).to_arrow_table()
-    received_at = utcnow()
-    staged = stage_messages(
-        rows.column("raw").to_pylist(), source=source_id, received_at=received_at
-    )
-    table, _ = staged_table([staged], ords=rows.column(_LINE).to_pylist())
     con.register("n", normalise(con, table))
     try:
         con.execute(
