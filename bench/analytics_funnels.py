@@ -7,7 +7,8 @@ The demo stores come from bench/stores.py (stage_messages + Store.ingest in big 
 under bench/out/), copied to bench/out/funnels_<size>.duckdb so runs do not fight over the file.
 The ordered funnel runs beside ClickHouse's windowFunnel (chdb) on the same events, exported
 once to Parquet (export time not counted); both give per-level counts, which must be equal.
-The table gives the best of `--repeat` runs and the peak RSS growth during the runs.
+The table gives the best of `--repeat` runs, the mean process CPU seconds per run (DuckDB's and
+chdb's threads included; steadier than wall time on a shared machine) and the peak RSS growth.
 `touchpath optimize` (the sorted journey copy) is run first and timed; ordered funnels then read
 the copy. "rows only" runs just the reached-rows SQL both ways (sorted copy pass, ASOF joins).
 """
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import chdb
+import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stores import OUT, measure, working_copy
@@ -59,8 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sizes", nargs="+", default=["1M", "10M"])
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    print(f"{'events':>7} | {'analysis':<40} | {'seconds':>8} | {'peak MB':>8}")
-    print(f"{'-' * 7}-+-{'-' * 40}-+-{'-' * 8}-+-{'-' * 8}")
+    print(f"cpus: {psutil.cpu_count()}, load average: {psutil.getloadavg()}")
+    print(f"{'events':>7} | {'analysis':<40} | {'seconds':>8} | {'CPU s':>6} | {'peak MB':>8}")
+    print(f"{'-' * 7}-+-{'-' * 40}-+-{'-' * 8}-+-{'-' * 6}-+-{'-' * 8}")
     for label in args.sizes:
         path = working_copy(label, "funnels")
         with Store(path) as store:
@@ -71,10 +74,11 @@ def main(argv: list[str] | None = None) -> None:
                     "COPY (SELECT profile_id AS pid, epoch(timestamp)::UBIGINT AS ts, event "
                     f"FROM resolved_events) TO '{parquet}' (FORMAT parquet)"
                 )
+            c0 = time.process_time()
             secs, peak, _ = measure(lambda: journey.optimize(store), 1)
-            print(
-                f"{n / 1e6:>6.1f}M | {'optimize (sorted journey copy)':<40} | {secs:8.3f} | {peak:8.0f}"
-            )
+            cpu = time.process_time() - c0
+            name = "optimize (sorted journey copy)"
+            print(f"{n / 1e6:>6.1f}M | {name:<40} | {secs:8.3f} | {cpu:6.2f} | {peak:8.0f}")
 
             def rows(sorted_copy: bool) -> Any:
                 return store.query(f"SELECT count(*) FROM ({funnel_sql(FUNNEL, sorted_copy)})")
@@ -114,9 +118,14 @@ def main(argv: list[str] | None = None) -> None:
             ]
             results: dict[str, Any] = {}
             for name, fn in cases:
+                c0 = time.process_time()  # DuckDB's and chdb's threads run in this process
                 secs, peak, res = measure(fn, args.repeat)
+                cpu = (time.process_time() - c0) / args.repeat
                 results[name] = res
-                print(f"{n / 1e6:>6.1f}M | {name:<40} | {secs:8.3f} | {peak:8.0f}", flush=True)
+                print(
+                    f"{n / 1e6:>6.1f}M | {name:<40} | {secs:8.3f} | {cpu:6.2f} | {peak:8.0f}",
+                    flush=True,
+                )
             ours = results["funnel 4 steps ordered 7d (touchpath)"].counts()
             theirs = results["funnel 4 steps windowFunnel (chdb)"]
             print(f"        per-level counts touchpath {ours} chdb {theirs} equal={ours == theirs}")

@@ -20,9 +20,11 @@ from touchpath.analytics.attribution import (
 from touchpath.analytics.attribution import can_use_sorted as attribution_can_use_sorted
 from touchpath.analytics.common import EventMatch, TimeRange
 from touchpath.analytics.discovery import (
+    DfgSpec,
     Stage,
     VariantsSpec,
     can_use_sorted,
+    discover_dfg,
     discover_variants,
     variants_sql,
 )
@@ -70,6 +72,11 @@ VARIANTS = [
     VariantsSpec(stages=STAGES, limit=50),
     VariantsSpec(collapse_repeats=True, coverage=0.8, exclude=("Email Delivered",)),
 ]
+DFGS = [
+    DfgSpec(),
+    DfgSpec(collapse_repeats=True, exclude=("Email Delivered",), min_frequency=2),
+    DfgSpec(include=(EventMatch(type="page"), "Application Opened"), top_k=5),
+]
 ATTRIBUTIONS = [
     AttributionSpec(touches=(EventMatch(type="page"), "Application Opened")),
     AttributionSpec(by="touchpoint", exclude_touches=("Email Delivered",), lookback_days=3),
@@ -94,6 +101,7 @@ def test_same_results_on_the_copy(store: Store, seed: int) -> None:
     journeys_for(store, random_journeys(seed))
     before_v = [discover_variants(store, s) for s in VARIANTS]
     before_a = [attribution(store, s) for s in ATTRIBUTIONS]
+    before_d = [discover_dfg(store, s) for s in DFGS]
     journey.optimize(store)
     with store.reading() as cur:
         assert journey.is_fresh(cur)
@@ -101,6 +109,9 @@ def test_same_results_on_the_copy(store: Store, seed: int) -> None:
         assert can_use_sorted(spec)
         assert store.query(variants_sql(spec, True)) == store.query(variants_sql(spec))
         assert discover_variants(store, spec) == before
+    for dspec, dfg in zip(DFGS, before_d, strict=True):
+        assert can_use_sorted(dspec)
+        assert discover_dfg(store, dspec) == dfg  # by the names' codes on the copy
     for aspec, prior in zip(ATTRIBUTIONS, before_a, strict=True):
         assert attribution_can_use_sorted(aspec)
         if "markov" in aspec.models:

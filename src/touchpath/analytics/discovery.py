@@ -283,6 +283,8 @@ def dfg_sql(spec: DfgSpec, sorted_copy: bool = False) -> tuple[str, str]:
         "lead(ts) OVER w",
         "lag(activity) OVER w IS NULL",
     )
+    if sorted_copy and spec.coverage is None and not spec.stages:
+        return _coded_dfg_sql(spec)
     if sorted_copy and spec.coverage is None:
         steps, window = sorted_journey_sql(spec), "()"
         same = "lead(case_id) OVER w = case_id"
@@ -304,6 +306,43 @@ def dfg_sql(spec: DfgSpec, sorted_copy: bool = False) -> tuple[str, str]:
     WITH j AS ({steps})
     SELECT activity, count(*) AS frequency, count(DISTINCT case_id) AS cases
     FROM j GROUP BY activity
+    """
+    return edges, nodes
+
+
+def _coded_dfg_sql(spec: DfgSpec) -> tuple[str, str]:
+    """`dfg_sql` of event names on the sorted copy: neighbours compared as stored and grouped by
+    the names' integer codes (`journey_names`), named only in the few hundred result rows."""
+    where = _filters(spec).sql("duckdb")
+    steps = (
+        "SELECT pno, ts, code FROM (SELECT pno, ts AS timestamp, ts, seq, type, event, channel, "
+        f"code FROM journey_events) WHERE {where}"
+    )
+    if spec.collapses:
+        steps = (
+            f"SELECT * FROM ({steps}) QUALIFY code IS DISTINCT FROM lag(code) OVER () "
+            "OR pno IS DISTINCT FROM lag(pno) OVER ()"
+        )
+    same = "lead(pno) OVER () = pno"
+    edges = f"""
+    WITH f AS (
+        SELECT pno, code, ts, CASE WHEN {same} THEN lead(code) OVER () END AS target,
+            CASE WHEN {same} THEN epoch(lead(ts) OVER () - ts) END AS gap,
+            lag(pno) OVER () IS DISTINCT FROM pno AS first
+        FROM ({steps})
+    ),
+    g AS (
+        SELECT code, target, count(*) AS frequency, count(DISTINCT pno) AS cases,
+            count(*) FILTER (WHERE first) AS starts, quantile_cont(gap, [0.5, 0.9]) AS q
+        FROM f GROUP BY code, target
+    )
+    SELECT a.name, b.name, frequency, cases, starts, q[1], q[2] FROM g
+    JOIN journey_names a ON a.code = g.code LEFT JOIN journey_names b ON b.code = g.target
+    """
+    nodes = f"""
+    SELECT n.name, frequency, cases FROM (
+        SELECT code, count(*) AS frequency, count(DISTINCT pno) AS cases FROM ({steps}) GROUP BY code
+    ) g JOIN journey_names n USING (code)
     """
     return edges, nodes
 

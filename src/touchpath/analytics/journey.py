@@ -3,8 +3,9 @@
 Funnels spend most of their time sorting events by profile and time. `optimize(store)` writes
 the journey events (track, page, screen) of `resolved_events` once, sorted, into
 `journey_events`, numbering the profiles in the order of their ids (`pno`, mapped back to
-the id by `journey_profiles`). An ordered funnel then reads
-them in one streaming pass: cumulative maxima over the stored order, no sort, no join.
+the id by `journey_profiles`) and the activity names (`code`, named by `journey_names`).
+An ordered funnel then reads them in one streaming pass: the last hit of each step carried
+over the stored order, no sort, no join.
 
 The copy is used only while it is fresh: the event log has the same count and last seq and
 the identifier map the same fingerprint as when it was built. Otherwise analyses read
@@ -70,7 +71,7 @@ def optimize(store: Store) -> JourneyBuild:
     def build(con: duckdb.DuckDBPyConnection) -> JourneyBuild:
         t0 = utcnow()
         events, max_seq, fp = con.execute(_STATE_SQL).fetchone() or (0, None, "")
-        for table in ("journey_events", "journey_profiles", "journey_build"):
+        for table in ("journey_events", "journey_profiles", "journey_names", "journey_build"):
             con.execute(f"DELETE FROM {table}")
         con.execute(
             "CREATE TEMP TABLE journey_numbered AS SELECT dense_rank() OVER "
@@ -78,9 +79,16 @@ def optimize(store: Store) -> JourneyBuild:
             f"channel FROM resolved_events WHERE type IN {_JOURNEY_TYPES}"
         )
         try:
+            # Activity names (event, or type) numbered in name order, for the DFG.
             con.execute(
-                "INSERT INTO journey_events SELECT pno, timestamp, seq, type, event, channel "
-                "FROM journey_numbered ORDER BY pno, timestamp, seq"
+                "INSERT INTO journey_names SELECT (row_number() OVER (ORDER BY name))::INTEGER, "
+                "name FROM (SELECT DISTINCT coalesce(event, type) AS name FROM journey_numbered)"
+            )
+            con.execute(
+                "INSERT INTO journey_events SELECT j.pno, j.timestamp, j.seq, j.type, j.event, "
+                "j.channel, n.code FROM journey_numbered j "
+                "JOIN journey_names n ON n.name = coalesce(j.event, j.type) "
+                "ORDER BY j.pno, j.timestamp, j.seq"
             )
             con.execute(
                 "INSERT INTO journey_profiles SELECT DISTINCT pno, profile_id FROM journey_numbered"
