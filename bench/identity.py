@@ -6,15 +6,17 @@
 2. On the 1M-event demo store (bench/out/insights_1M.duckdb, built by
    bench/analytics_insights.py; copied, never modified): full `rebuild`, timeline lookup latency
    (p50/p99 over random profiles) and a full audience refresh.
-Peak memory is the process's max RSS after each step (it only grows).
+Peak memory is the process's max RSS after each step (it only grows); CPU-s is the process's
+CPU time (all threads) for the step, next to the 1-minute load average of the machine.
 
     python bench/identity.py [--customers 3700] [--big bench/out/insights_1M.duckdb]
-    python bench/identity.py --skip-ingest --big bench/out/demo_10M.duckdb
+    python bench/identity.py --skip-ingest --big bench/out/demo_10M_v2.duckdb --build 185000
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import shutil
@@ -142,6 +144,10 @@ def main() -> None:
     ap.add_argument("--lookups", type=int, default=200)
     ap.add_argument("--skip-ingest", action="store_true", help="only the steps on --big")
     ap.add_argument(
+        "--skip-attach", action="store_true", help="no timed first attach (catch-up) on --big"
+    )
+    ap.add_argument("--rebuilds", type=int, default=1, help="times to run the timed rebuild")
+    ap.add_argument(
         "--build",
         type=int,
         metavar="CUSTOMERS",
@@ -174,15 +180,21 @@ def main() -> None:
         if args.big.exists():
             store, events = big_store(args.big, tmp)
             with store:
-                t = time.perf_counter()
-                attach(store)  # catches up the whole log (first resolution)
-                store.wait_idle(timeout=1200)
-                rows.append((f"first attach (catch-up) {events:,} events", f"{time.perf_counter() - t:.1f} s", "", f"{rss_mb():.0f}"))  # fmt: skip
+                t, cpu = time.perf_counter(), time.process_time()
+                if args.skip_attach:
+                    rebuild(store)  # attaches without catching up, then rebuilds
+                    what = "attach + rebuild"
+                else:
+                    attach(store)  # catches up the whole log (first resolution)
+                    store.wait_idle(timeout=1200)
+                    what = "first attach (catch-up)"
+                rows.append((f"{what} {events:,} events", f"{time.perf_counter() - t:.1f} s", f"{time.process_time() - cpu:.1f} CPU-s, load {os.getloadavg()[0]:.1f}", f"{rss_mb():.0f}"))  # fmt: skip
                 print(rows[-1], flush=True)
-                t = time.perf_counter()
-                result = rebuild(store)
-                rows.append((f"rebuild {events:,} events ({result.profiles:,} profiles)", f"{time.perf_counter() - t:.1f} s", "", f"{rss_mb():.0f}"))  # fmt: skip
-                print(rows[-1], flush=True)
+                for _ in range(args.rebuilds):
+                    t, cpu = time.perf_counter(), time.process_time()
+                    result = rebuild(store)
+                    rows.append((f"rebuild {events:,} events ({result.profiles:,} profiles)", f"{time.perf_counter() - t:.1f} s", f"{time.process_time() - cpu:.1f} CPU-s, load {os.getloadavg()[0]:.1f}", f"{rss_mb():.0f}"))  # fmt: skip
+                    print(rows[-1], flush=True)
                 pids = [p for (p,) in store.query("SELECT profile_id FROM profiles")]
                 rng = random.Random(1)
                 lat = []
