@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from identity_helpers import graph, ingest, msg, profile_of
+from touchpath import identity
 from touchpath.profiles import attach, rebuild
 from touchpath.profiles.lookup import explain, timeline
 from touchpath.store import Store
@@ -180,7 +182,7 @@ emails = st.sampled_from(["x@shop.io", "y@shop.io", None, None])
 
 
 @st.composite
-def message_lists(draw: st.DrawFn) -> list[dict]:
+def message_lists(draw: st.DrawFn) -> list[dict[str, Any]]:
     n = draw(st.integers(1, 25))
     out = []
     for i in range(n):
@@ -210,7 +212,7 @@ def _partition(store: Store) -> set[frozenset[tuple[str, str]]]:
 )
 @given(messages=message_lists(), cut=st.integers(0, 25))
 def test_rebuild_equals_incremental_and_replay_changes_nothing(
-    tmp_path_factory: pytest.TempPathFactory, messages: list[dict], cut: int
+    tmp_path_factory: pytest.TempPathFactory, messages: list[dict[str, Any]], cut: int
 ) -> None:
     with Store(tmp_path_factory.mktemp("h") / "t.duckdb") as store:
         attach(store)
@@ -241,7 +243,7 @@ def test_rebuild_equals_incremental_and_replay_changes_nothing(
 )
 @given(messages=message_lists(), data=st.data())
 def test_order_does_not_change_the_graph_where_no_limit_applies(
-    tmp_path_factory: pytest.TempPathFactory, messages: list[dict], data: st.DataObject
+    tmp_path_factory: pytest.TempPathFactory, messages: list[dict[str, Any]], data: st.DataObject
 ) -> None:
     # one user id at most per connected group: no limit can apply
     for m in messages:
@@ -266,6 +268,35 @@ def test_order_does_not_change_the_graph_where_no_limit_applies(
             ingest(store, msgs)
             parts.append(_partition(store))
     assert parts[0] == parts[1]
+
+
+def test_only_components_a_limit_can_reach_are_walked(store: Store) -> None:
+    tablet = {"device": {"id": "T1", "type": "ios"}}
+    ingest(
+        store,  # nothing attached: the graph is rebuilt by hand below
+        [
+            msg("page", 0, name="Home", anonymousId="a1"),
+            msg("page", 1, name="Home", anonymousId="a2"),
+            msg("identify", 2, userId="u1", anonymousId="a1"),
+            msg("identify", 3, userId="u1", anonymousId="a2"),  # two profiles meet: a merge
+            msg("identify", 4, userId="u2", anonymousId="t1", context=tablet),
+            msg("identify", 5, userId="u3", anonymousId="t1", context=tablet),  # 2 user ids
+            msg("page", 6, name="Home", anonymousId="a9"),
+        ],
+    )
+    res = store.write_sync(lambda con: identity.rebuild(con, identity.IdentityRules()))
+    # only the family tablet's two combinations can break a limit: the rest is set-wise
+    assert (res.walked, res.merges, res.drops) == (2, 1, 2)
+    first = identity.profile_id_for("anonymous_id", "a1")
+    assert {profile_of(store, "anonymous_id", a) for a in ("a1", "a2")} == {first}
+    assert profile_of(store, "user_id", "u1") == first
+    assert profile_of(store, "user_id", "u3") not in (None, profile_of(store, "user_id", "u2"))
+    assert profile_of(store, "anonymous_id", "a9") == identity.profile_id_for("anonymous_id", "a9")
+    (merge,) = store.query_dicts("SELECT * FROM merges")
+    assert merge["kept_profile_id"] == first
+    assert merge["merged_profile_id"] == identity.profile_id_for("anonymous_id", "a2")
+    assert json.loads(merge["identifiers"]) == [["user_id", "u1"], ["anonymous_id", "a2"]]
+    assert res.merged == {merge["merged_profile_id"]: first}
 
 
 def test_rebuild_cli_and_explain_json(ustore: Store, tmp_path: Path) -> None:

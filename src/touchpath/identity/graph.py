@@ -270,23 +270,6 @@ class _Graph:
         self._attach(keep, new, seq, ts)
         return settled
 
-    def join(self, combo: list[Ident], seq: int, ts: int) -> None:
-        """`walk` for a combination whose component no limit can touch."""
-        profile_of = self.profile_of
-        pids = {p for i in combo if (p := profile_of.get(i)) is not None}
-        new = [i for i in combo if i not in profile_of]
-        if not pids:
-            self._create(new, seq, ts)
-            return
-        if len(pids) == 1:
-            keep = next(iter(pids))
-        else:
-            keep = min(pids, key=lambda p: (self.created_seq[p], p))
-            for other in sorted(pids - {keep}):
-                self._merge(keep, other, seq, ts, combo)
-        if new:
-            self._attach(keep, new, seq, ts)
-
     def _create(self, idents: list[Ident], seq: int, ts: int) -> None:
         pid = profile_id_for(*idents[0])
         self.members[pid] = []
@@ -363,9 +346,9 @@ def resolve(
     )
     (res.messages,) = con.execute("SELECT coalesce(sum(n), 0) FROM _cmb").fetchall()[0]
     _components(con)
-    _settle_simple(con, rules, res)
+    _settle_safe(con, rules, res)
     todo = con.execute(
-        "SELECT c.seq, c.ts, c.combo, t.safe FROM _cmb c JOIN _todo t USING (ci) ORDER BY c.seq"
+        "SELECT c.seq, c.ts, c.combo FROM _cmb c SEMI JOIN _todo t USING (ci) ORDER BY c.seq"
     ).fetchall()
     if todo:
         graph = _load(con, rules)
@@ -405,24 +388,30 @@ def _components(con: duckdb.DuckDBPyConnection) -> None:
     con.unregister("_comp_arrow")
 
 
-def _settle_simple(con: duckdb.DuckDBPyConnection, rules: IdentityRules, res: Resolution) -> None:
-    """Settle set-wise every component that ends as exactly one profile without a merge and
-    that no limit can touch; `_todo(ci)` gets the combinations of all other components.
+def _settle_safe(con: duckdb.DuckDBPyConnection, rules: IdentityRules, res: Resolution) -> None:
+    """Settle set-wise every component that no limit can touch; `_todo(ci)` gets the
+    combinations of the other components, for the walk.
 
-    A component is simple when it holds exactly one profile maker (an existing profile, or a
-    combination whose identifiers all appear there first: the walk creates a profile for it)
-    and no kind has more distinct identifiers in it (the existing profiles' members counted)
-    than its limit: then every walk attaches to that one profile, and each new identifier is
-    linked by the first combination that carries it, as the walk would do."""
+    A component is safe when no kind has more distinct identifiers in it (the members of the
+    existing profiles it touches counted) than its limit: the walk would then never drop an
+    identifier, so the whole component ends as one profile: the oldest of its profile makers
+    (existing profiles, and combinations whose identifiers all appear there first, which the
+    walk creates a profile for), as every merge keeps the older profile. Each new identifier is
+    linked by the first combination that carries it. Only the merge log needs the order of
+    events: `_merge_log` replays the merges of the components with more than one maker on
+    integers, which is what the walk would record."""
     maxes = " ".join(f"WHEN {_lit(k)} THEN {lim.max}" for k, lim in rules.limits.items())
     max_sql = f"CASE kind {maxes} ELSE {rules.default_limit.max} END"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _first AS "
+        "SELECT kind, value, min(ci) AS fci FROM _cid WHERE pid IS NULL GROUP BY ALL"
+    )
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _ccomp AS
         WITH cid AS (SELECT c.*, m.comp FROM _cid c JOIN _comp m USING (ci)),
-        firsts AS (SELECT kind, value, min(ci) AS fci FROM cid WHERE pid IS NULL GROUP BY ALL),
         makers AS (
-            SELECT c.comp, c.ci::VARCHAR AS maker FROM cid c LEFT JOIN firsts f USING (kind, value)
+            SELECT c.comp, c.ci::VARCHAR AS maker FROM cid c LEFT JOIN _first f USING (kind, value)
             GROUP BY c.comp, c.ci HAVING bool_and(c.pid IS NULL AND f.fci = c.ci)
             UNION ALL
             SELECT DISTINCT comp, pid FROM cid WHERE pid IS NOT NULL),
@@ -440,26 +429,38 @@ def _settle_simple(con: duckdb.DuckDBPyConnection, rules: IdentityRules, res: Re
         """
     )
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE _todo AS SELECT m.ci, x.safe FROM _comp m "
-        "JOIN _ccomp x USING (comp) WHERE NOT (x.one AND x.safe)"
+        "CREATE OR REPLACE TEMP TABLE _todo AS SELECT m.ci FROM _comp m "
+        "JOIN _ccomp x USING (comp) WHERE NOT x.safe"
     )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _simple AS SELECT comp FROM _ccomp WHERE one AND safe"
-    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _safe AS SELECT comp, one FROM _ccomp WHERE safe")
     con.execute("DROP TABLE _ccomp")
-    # the profile of each simple component: its existing one, or made by its first combination
+    # existing profiles of safe components, numbered after the combinations for `_merge_log`
+    con.execute(
+        """
+        CREATE OR REPLACE TEMP TABLE _ep AS
+        SELECT x.comp, x.pid, p.created_seq,
+            (SELECT count(*) FROM _cmb) + row_number() OVER (ORDER BY x.pid) - 1 AS node
+        FROM (SELECT DISTINCT m.comp, c.pid FROM _cid c JOIN _comp m USING (ci)
+              SEMI JOIN _safe USING (comp) WHERE c.pid IS NOT NULL) x
+        LEFT JOIN profiles p ON p.profile_id = x.pid
+        """
+    )
+    # the profile each safe component ends as: its oldest existing one, or its first maker's
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _sp AS
-        SELECT m.comp, coalesce(any_value(x.pid), 'p_' || sha256(split_part(arg_min(c.combo,
-                c.ci), '{JOIN}', 1))[:20]) AS pid,
-            bool_or(x.pid IS NOT NULL) AS existing, min(c.seq) AS seq, arg_min(c.ts, c.ci) AS ts
-        FROM _comp m JOIN _simple USING (comp) JOIN _cmb c USING (ci)
-        LEFT JOIN (SELECT ci, any_value(pid) AS pid FROM _cid WHERE pid IS NOT NULL GROUP BY ci) x
-            USING (ci)
-        GROUP BY m.comp
+        SELECT s.comp, coalesce(e.pid, mk.pid) AS pid, e.pid IS NOT NULL AS existing, mk.seq,
+            mk.ts
+        FROM _safe s
+        LEFT JOIN (SELECT comp, first(pid ORDER BY coalesce(created_seq, 0), pid) AS pid
+                   FROM _ep GROUP BY comp) e USING (comp)
+        JOIN (SELECT m.comp, 'p_' || sha256(split_part(arg_min(c.combo, c.ci), '{JOIN}', 1))[:20]
+                  AS pid, min(c.seq) AS seq, arg_min(c.ts, c.ci) AS ts
+              FROM _comp m SEMI JOIN _safe USING (comp) JOIN _cmb c USING (ci)
+              GROUP BY m.comp) mk USING (comp)
         """
     )
+    merged = _merge_log(con, res)
     (res.new_profiles,) = con.execute(
         "INSERT INTO profiles SELECT pid, seq, make_timestamp(ts) FROM _sp WHERE NOT existing"
     ).fetchall()[0]
@@ -475,8 +476,97 @@ def _settle_simple(con: duckdb.DuckDBPyConnection, rules: IdentityRules, res: Re
         LEFT JOIN events e ON e.seq = c.seq
         """
     ).fetchall()[0]
-    con.execute("DROP TABLE _sp")
-    con.execute("DROP TABLE _simple")
+    # existing profiles merged away: their identifiers move to the one the component ends as
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _rm AS SELECT e.pid AS old, s.pid AS new "
+        "FROM _ep e JOIN _sp s USING (comp) WHERE e.pid <> s.pid"
+    )
+    con.execute(
+        "UPDATE identifiers SET profile_id = r.new FROM _rm r WHERE identifiers.profile_id = r.old"
+    )
+    con.execute("DELETE FROM profiles WHERE profile_id IN (SELECT old FROM _rm)")
+    final = dict(con.execute("SELECT m.old, s.pid FROM _mk m JOIN _sp s USING (comp)").fetchall())
+    for old in merged:
+        res.merged[old] = final[old]
+    for table in ("_sp", "_ep", "_rm", "_mk", "_safe", "_first"):
+        con.execute(f"DROP TABLE {table}")
+
+
+def _merge_log(con: duckdb.DuckDBPyConnection, res: Resolution) -> list[str]:
+    """Record the merges of the safe components with more than one profile maker, in seq
+    order, as the walk would (the kept profile is the oldest, the others merged in id order,
+    with the combination that joined them). Nodes are integers: a combination that creates a
+    profile or links new identifiers (its index), or an existing profile (`_ep.node`). Returns
+    the profiles merged away; `_mk(old, comp)` gets them with their component."""
+    rows = con.execute(
+        """
+        SELECT c.ci, c.seq, c.ts, c.combo, c.comp, c.intro, c.prev FROM (
+            SELECT x.ci, any_value(b.seq) AS seq, any_value(b.ts) AS ts,
+                any_value(b.combo) AS combo, any_value(m.comp) AS comp,
+                bool_or(x.pid IS NULL AND f.fci = x.ci) AS intro,
+                list(DISTINCT coalesce(e.node, f.fci))
+                    FILTER (WHERE x.pid IS NOT NULL OR f.fci < x.ci) AS prev
+            FROM _cid x JOIN _comp m USING (ci) JOIN _safe s USING (comp)
+            JOIN _cmb b USING (ci)
+            LEFT JOIN _first f USING (kind, value) LEFT JOIN _ep e ON e.pid = x.pid
+            WHERE NOT s.one
+            GROUP BY x.ci) c
+        WHERE c.intro OR len(c.prev) > 1
+        ORDER BY c.ci
+        """
+    ).fetchall()
+    info: dict[int, tuple[int, str]] = {
+        int(node): (int(created or 0), pid)
+        for node, created, pid in con.execute("SELECT node, created_seq, pid FROM _ep").fetchall()
+    }
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        root = x
+        while (up := parent.get(root, root)) != root:
+            root = up
+        while x != root:  # path compression
+            parent[x], x = root, parent[x]
+        return root
+
+    merges = []
+    gone: list[tuple[str, int]] = []
+    for ci, seq, ts, key, comp, intro, prev in rows:
+        roots = {find(x) for x in prev} if prev else set()
+        if not roots:  # creates a profile
+            info[ci] = (seq, profile_id_for(*_ident(key.split(JOIN)[0])))
+            continue
+        keep = min(roots, key=info.__getitem__)
+        if len(roots) > 1:
+            why = json.dumps([list(_ident(p)) for p in key.split(JOIN)])
+            for other in sorted(roots - {keep}, key=lambda r: info[r][1]):
+                merges.append((seq, ts, info[keep][1], info[other][1], why))
+                gone.append((info[other][1], comp))
+                parent[other] = keep
+        if intro:
+            parent[ci] = keep
+    res.merges += len(merges)
+    _register(
+        con,
+        "_mk_in",
+        {"old": [g[0] for g in gone], "comp": [g[1] for g in gone]},
+        {"old": pa.string(), "comp": pa.int64()},
+    )
+    con.execute("CREATE OR REPLACE TEMP TABLE _mk AS SELECT * FROM _mk_in")
+    con.unregister("_mk_in")
+    if merges:
+        _register(
+            con,
+            "_merges",
+            {k: [m[i] for m in merges] for i, k in enumerate(("seq", "ts", "kept", "gone", "why"))},
+            {"seq": pa.int64(), "ts": pa.int64(), "kept": pa.string(), "gone": pa.string(), "why": pa.string()},
+        )  # fmt: skip
+        con.execute(
+            "INSERT INTO merges SELECT m.seq, e.message_id, make_timestamp(m.ts), m.kept, m.gone, "
+            "m.why FROM _merges m LEFT JOIN events e ON e.seq = m.seq"
+        )
+        con.unregister("_merges")
+    return [g[0] for g in gone]
 
 
 def _load(con: duckdb.DuckDBPyConnection, rules: IdentityRules) -> _Graph:
@@ -506,7 +596,7 @@ def _load(con: duckdb.DuckDBPyConnection, rules: IdentityRules) -> _Graph:
 def _walk(
     con: duckdb.DuckDBPyConnection,
     graph: _Graph,
-    todo: list[tuple[int, int, str, bool]],
+    todo: list[tuple[int, int, str]],
     res: Resolution,
     raw: str,
 ) -> None:
@@ -528,12 +618,8 @@ def _walk(
             if key not in combos:  # settled at an earlier repeat
                 continue
         else:
-            seq, ts, key, safe = todo[i]
+            seq, ts, key = todo[i]
             i += 1
-            if safe:  # no limit can be reached in its component: join without checking
-                walked += 1
-                graph.join([_ident(p) for p in key.split(JOIN)], seq, ts)
-                continue
         combo = combos.get(key)
         if combo is None:
             combo = [_ident(p) for p in key.split(JOIN)]
@@ -584,11 +670,11 @@ def _final(merged_into: dict[str, str], pid: str) -> str:
 
 def _save(con: duckdb.DuckDBPyConnection, graph: _Graph, res: Resolution) -> None:
     merged = {old: _final(graph.merged_into, old) for old in graph.merged_into}
-    res.merged = merged
+    res.merged.update(merged)
     res.new_identifiers += len(graph.new_idents)
     res.new_profiles += len(graph.new_profiles)
-    res.merges = len(graph.merges)
-    res.drops = len(graph.drops)
+    res.merges += len(graph.merges)
+    res.drops += len(graph.drops)
     if merged:
         _register(
             con,
