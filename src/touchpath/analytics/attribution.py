@@ -25,8 +25,12 @@ Conversions with no touch in the window are reported as unattributed, never spre
 
 from __future__ import annotations
 
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Literal
 
+import duckdb
 import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlglot import exp
@@ -215,12 +219,38 @@ def _base_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
                 FROM e WHERE is_conv) WHERE {time_cond}),
     touch AS (SELECT * FROM (
                 SELECT profile_id, ts, seq, key, channel FROM e WHERE eligible {session_start}) {excluded}),
-    path AS (SELECT c.conv_seq, c.conv_ts, c.revenue, t.key, t.ts, t.seq
+    {_path_cte(spec)}
+    """
+
+
+def _path_cte(spec: AttributionSpec) -> str:
+    """CTE `path`: each conversion's touches within the lookback, after its previous one."""
+    return f"""path AS (SELECT c.conv_seq, c.conv_ts, c.revenue, t.key, t.ts, t.seq
              FROM conv c JOIN touch t ON t.profile_id = c.profile_id
               AND t.ts <= c.conv_ts
               AND t.ts >= c.conv_ts - INTERVAL {float(spec.lookback_days) * 86400.0} SECOND
-              AND (c.prev_ts IS NULL OR t.ts > c.prev_ts))
-    """
+              AND (c.prev_ts IS NULL OR t.ts > c.prev_ts))"""
+
+
+@contextmanager
+def _shared_base(
+    cur: duckdb.DuckDBPyConnection, spec: AttributionSpec, sorted_copy: bool
+) -> Iterator[str]:
+    """`conv`, `touch` and `path` computed once into temporary tables of `cur`, as CTEs that
+    read them: the rule-based and Markov statements then share one scan and session pass."""
+    names = {cte: f"attribution_{cte}_{secrets.token_hex(4)}" for cte in ("conv", "touch", "path")}
+    base = _base_sql(spec, sorted_copy)
+    try:
+        for cte in ("conv", "touch"):
+            cur.execute(f"CREATE TEMP TABLE {names[cte]} AS WITH {base} SELECT * FROM {cte}")
+        read = f"conv AS (SELECT * FROM {names['conv']}), touch AS (SELECT * FROM {names['touch']})"
+        cur.execute(
+            f"CREATE TEMP TABLE {names['path']} AS WITH {read}, {_path_cte(spec)} SELECT * FROM path"
+        )
+        yield f"{read}, path AS (SELECT * FROM {names['path']})"
+    finally:
+        for name in names.values():
+            cur.execute(f"DROP TABLE IF EXISTS {name}")
 
 
 def _sorted_base_sql(
@@ -256,16 +286,15 @@ def _sorted_base_sql(
     touch AS (SELECT * FROM (
                 SELECT profile_id, ts, seq, key, channel FROM e WHERE eligible {session_start})
               {excluded}),
-    path AS (SELECT c.conv_seq, c.conv_ts, c.revenue, t.key, t.ts, t.seq
-             FROM conv c JOIN touch t ON t.profile_id = c.profile_id
-              AND t.ts <= c.conv_ts
-              AND t.ts >= c.conv_ts - INTERVAL {float(spec.lookback_days) * 86400.0} SECOND
-              AND (c.prev_ts IS NULL OR t.ts > c.prev_ts))
+    {_path_cte(spec)}
     """
 
 
-def attribution_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
+def attribution_sql(
+    spec: AttributionSpec, sorted_copy: bool = False, base: str | None = None
+) -> str:
     """SQL of the rule-based credit per key, plus the conversion totals on every row.
+    `base` replaces the CTEs of `_base_sql` (see `_shared_base`).
 
     Columns: key, then `<model>_conversions` and `<model>_revenue` for each rule-based model,
     then conversions, revenue, attributed_conversions, attributed_revenue.
@@ -290,7 +319,7 @@ def attribution_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
         f"sum({m}) AS {m}_conversions, sum({m} * revenue) AS {m}_revenue" for m in weights
     )
     return f"""
-    WITH {_base_sql(spec, sorted_copy)},
+    WITH {base or _base_sql(spec, sorted_copy)},
     numbered AS (SELECT conv_seq, revenue, key,
                         row_number() OVER (PARTITION BY conv_seq ORDER BY ts, seq) AS pos,
                         count(*) OVER (PARTITION BY conv_seq) AS k,
@@ -308,15 +337,18 @@ def attribution_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
     """
 
 
-def transitions_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
+def transitions_sql(
+    spec: AttributionSpec, sorted_copy: bool = False, base: str | None = None
+) -> str:
     """SQL of the Markov chain's transition counts (src, dst, n) over every path.
+    `base` replaces the CTEs of `_base_sql` (see `_shared_base`).
 
     Converting paths end in `(conversion)`; a profile's touches after its last conversion
     (within the lookback before its last touch) form one path that ends in `(null)`.
     """
     lookback = float(spec.lookback_days) * 86400.0
     return f"""
-    WITH {_base_sql(spec, sorted_copy)},
+    WITH {base or _base_sql(spec, sorted_copy)},
     last_conv AS (SELECT profile_id, max(conv_ts) AS last_ts FROM conv GROUP BY profile_id),
     open_touch AS (SELECT t.profile_id, t.ts, t.seq, t.key,
                           max(t.ts) OVER (PARTITION BY t.profile_id) AS end_ts
@@ -375,15 +407,16 @@ def attribution(store: Store, spec: AttributionSpec) -> AttributionResult:
     """Credit for the conversions in `store` by channel or touchpoint under each model."""
     with store.reading() as cur:
         fast = can_use_sorted(spec) and journey.is_fresh(cur)
-        rows = cur.execute(attribution_sql(spec, fast)).fetchall()
-        transitions = (
-            [
-                (str(a), str(b), int(n))
-                for a, b, n in cur.execute(transitions_sql(spec, fast)).fetchall()
-            ]
-            if "markov" in spec.models
-            else []
-        )
+        transitions: list[tuple[str, str, int]] = []
+        if "markov" in spec.models:
+            with _shared_base(cur, spec, fast) as base:
+                rows = cur.execute(attribution_sql(spec, fast, base)).fetchall()
+                transitions = [
+                    (str(a), str(b), int(n))
+                    for a, b, n in cur.execute(transitions_sql(spec, fast, base)).fetchall()
+                ]
+        else:
+            rows = cur.execute(attribution_sql(spec, fast)).fetchall()
     rule = [m for m in spec.models if m in RULE_MODELS]
     n_rule = len(RULE_MODELS)
     conversions, revenue, attributed, attributed_revenue = rows[0][1 + 2 * n_rule :]
