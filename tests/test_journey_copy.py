@@ -229,3 +229,48 @@ def test_sorted_pass_never_chains_across_neighbouring_profiles(store: Store) -> 
     assert result.counts() == [2, 1, 0]
     assert result.overall.steps[1].time_from_previous is not None
     assert result.overall.steps[1].time_from_previous.median_s == 60.0
+
+
+page_journeys = st.dictionaries(
+    st.sampled_from([f"p{i}" for i in range(6)]),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["Home", "Product/1", "Product/2", "Help", "buy"]), st.integers(0, 200)
+        ),
+        min_size=1,
+        max_size=10,
+        unique_by=lambda x: x[1],
+    ),
+    min_size=1,
+)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(journeys=page_journeys, steps=st.integers(2, 4))
+def test_paths_on_the_copy_equal_the_log_on_any_journeys(
+    journeys: dict[str, list[tuple[str, int]]], steps: int
+) -> None:
+    # Sessions break after 30 quiet minutes; neighbouring profiles sit next to each other in
+    # the copy, so anchors, cuts and collapsed repeats near their edges are all exercised.
+    def one(name: str, minutes: int) -> dict[str, object]:
+        if name == "buy":
+            return ev(name, minutes)
+        return {"name": name, "timestamp": (T0 + timedelta(minutes=minutes)).isoformat()}
+
+    clean = [{"pattern": "Product/*", "replacement": "Product"}]
+    specs = [
+        {"start": {"event": "Home"}, "steps": steps},
+        {"end": {"event": "buy"}, "steps": steps, "cleaning": clean},
+        {"steps": steps, "collapse_repeats": True, "cleaning": clean},
+        {"start": {"event": "Help"}, "steps": steps, "exclude": ["Product*"]},
+    ]
+    with tempfile.TemporaryDirectory() as d, Store(Path(d) / "t.duckdb") as store:
+        journeys_for(store, {p: [one(e, t) for e, t in evs] for p, evs in journeys.items()})
+        before = [api.paths(store, s) for s in specs]
+        journey.optimize(store)
+        for spec, expected in zip(specs, before, strict=True):
+            assert paths_can_use_sorted(api.paths_spec(spec))
+            assert api.paths(store, spec) == expected, spec
