@@ -117,12 +117,12 @@ def combos_sql(rules: IdentityRules, rel: str) -> str:
 def _combo_of_sql(rules: IdentityRules, rel: str, key: str) -> str:
     """SELECT key, combo for the rows of `rel` that have identifiers: `combos_sql` as a
     grouped aggregate over the unnested identifiers (less work than list lambdas per row)."""
-    ids, keep, _ = _identifier_parts(rules)
+    ids, keep, ranked = _identifier_parts(rules)
     return f"""
-        SELECT {key}, string_agg(x.k || '{SEP}' || x.v, '{JOIN}'
-            ORDER BY {rules.priority_sql("x.k")}, x.k, x.v) AS combo
-        FROM (SELECT DISTINCT {key}, x FROM (SELECT {key}, unnest({ids}) AS x FROM {rel})
-              WHERE {keep})
+        SELECT {key}, list_aggr(list_transform(list_sort(list(DISTINCT {ranked})),
+                lambda y: y.k || '{SEP}' || y.v), 'string_agg', '{JOIN}') AS combo
+        FROM (SELECT {key}, unnest({ids}) AS x FROM {rel})
+        WHERE {keep}
         GROUP BY {key}
     """
 
