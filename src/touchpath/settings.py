@@ -38,6 +38,17 @@ class Settings(BaseSettings):
         default=0.05,
         description="An idle writer runs the commit listeners after this long without new work.",
     )
+    journey_refresh_seconds: float = Field(
+        default=30.0,
+        description=(
+            "How often a server checks the sorted journey copy (docs/funnels.md); a stale copy is "
+            "rebuilt once ingest has paused for journey_refresh_idle_seconds. 0 turns it off."
+        ),
+    )
+    journey_refresh_idle_seconds: float = Field(
+        default=10.0,
+        description="Ingest must have paused this long before the journey copy is rebuilt.",
+    )
     max_message_bytes: int = Field(default=32 * 1024, description="Largest accepted message.")
     max_request_bytes: int = Field(default=500 * 1024, description="Largest accepted request body.")
     max_batch_messages: int = Field(default=2_500, description="Most messages in one batch.")

@@ -17,6 +17,8 @@ SELECT
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +26,9 @@ import duckdb
 
 from touchpath.store import Store, utcnow
 
-__all__ = ["FRESH_SQL", "JourneyBuild", "has_ties", "is_fresh", "optimize"]
+__all__ = ["FRESH_SQL", "JourneyBuild", "Refresher", "has_ties", "is_fresh", "optimize"]
+
+log = logging.getLogger(__name__)
 
 _JOURNEY_TYPES = "('track', 'page', 'screen')"
 
@@ -114,3 +118,54 @@ def optimize(store: Store) -> JourneyBuild:
         )
 
     return store.write_sync(build)
+
+
+class Refresher:
+    """Keeps the journey copy fresh in a running server, so analyses stay fast without a manual
+    `touchpath optimize`: every `every` seconds, a stale copy is rebuilt once the writer has had
+    no ingest for `idle` seconds (a rebuild holds the writer: ~1-2 s per 1M events, so it waits
+    for a lull instead of delaying requests). Until then analyses read the log, as always.
+    """
+
+    def __init__(self, store: Store, every: float, idle: float) -> None:
+        self.store = store
+        self.every = every
+        self.idle = idle
+        self.builds = 0
+        """Rebuilds done so far."""
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Check on a background thread until `stop()`."""
+        if self.every <= 0 or self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="touchpath-journey", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop checking; waits for a rebuild under way."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.refresh()
+            except Exception:
+                log.exception("refreshing the journey copy failed")
+
+    def refresh(self) -> JourneyBuild | None:
+        """Rebuild the copy now if it is stale and ingest has paused; what was built, or None."""
+        if self.store.pending or self.store.seconds_since_ingest() < self.idle:
+            return None
+        with self.store.reading() as cur:
+            (events,) = cur.execute("SELECT count(*) FROM events").fetchone() or (0,)
+            if not events or is_fresh(cur):
+                return None
+        built = optimize(self.store)
+        self.builds += 1
+        log.info("journey copy rebuilt: %s events in %.1f s", built.events, built.seconds)
+        return built

@@ -113,6 +113,7 @@ class Store:
         """Ingest jobs (requests) those transactions carried."""
         self.ingest_messages = 0
         """Messages those transactions carried, duplicates and rejected ones included."""
+        self._last_ingest = time.monotonic()
         self._writer_con = self.cursor()
         # The channel rules' IN lists would each become a join (DuckDB's in_clause rewrite), a
         # fixed cost per commit larger than the per-row work; this connection only.
@@ -237,6 +238,10 @@ class Store:
         fut: Future[IngestResult] = Future()
         self._queue.put(_IngestJob(staged, fut))
         return fut
+
+    def seconds_since_ingest(self) -> float:
+        """Seconds since the last ingest or append committed (or since the store was opened)."""
+        return time.monotonic() - self._last_ingest
 
     @property
     def pending(self) -> int:
@@ -436,6 +441,7 @@ class Store:
             job.future.set_result(
                 IngestResult(accepted=kept - rejected[j], rejected=rejected[j], duplicates=dups[j])
             )
+        self._last_ingest = time.monotonic()
         if inserted:
             self._note_committed(base, base + int(inserted) - 1)
 
@@ -481,6 +487,7 @@ class Store:
             n = int(fn(con, base))
             con.execute("COMMIT")
             self._next_seq = base + n
+            self._last_ingest = time.monotonic()
             if n:
                 self._note_committed(base, base + n - 1)
                 self._flush_listeners()

@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from touchpath import __version__
-from touchpath.analytics import sentiment
+from touchpath.analytics import journey, sentiment
 from touchpath.collect.http import router as collect_router
 from touchpath.errors import (
     BadRequest,
@@ -57,9 +57,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.store = store if store is not None else Store(settings.db, settings)
         attach_unify(app.state.store, settings)
         sentiment.attach(app.state.store)
+        refresher = journey.Refresher(
+            app.state.store,
+            every=settings.journey_refresh_seconds,
+            idle=settings.journey_refresh_idle_seconds,
+        )
+        refresher.start()
         try:
             yield
         finally:
+            refresher.stop()
             if owns_store:
                 app.state.store.close()
 
