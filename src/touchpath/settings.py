@@ -27,6 +27,13 @@ class Settings(BaseSettings):
     writer_max_batch: int = Field(
         default=20_000, description="Most messages the writer commits in one transaction."
     )
+    writer_gather_seconds: float = Field(
+        default=0.004,
+        description=(
+            "Under concurrent load, how long the writer waits for more requests to join a "
+            "commit (each commit has a fixed cost); 0 commits whatever is queued at once."
+        ),
+    )
     listener_delay_seconds: float = Field(
         default=1.0,
         description=(
