@@ -37,8 +37,13 @@ _UPSERT = (
 )
 
 
-def update_traits(con: duckdb.DuckDBPyConnection, first: int | None, last: int | None) -> None:
-    """Fold the traits of events with seq in [first, last] (all when None) into profile_traits."""
+def update_traits(
+    con: duckdb.DuckDBPyConnection, first: int | None, last: int | None, *, empty: bool = False
+) -> None:
+    """Fold the traits of events with seq in [first, last] (all when None) into profile_traits.
+
+    `empty`: the table was just emptied (a rebuild), so rows are inserted without the upsert's
+    conflict checks (~2 s of ~4 on the 10M demo)."""
     where = "" if first is None else f"AND seq BETWEEN {int(first)} AND {int(last or first)}"
     con.execute(
         f"""
@@ -52,7 +57,7 @@ def update_traits(con: duckdb.DuckDBPyConnection, first: int | None, last: int |
                   WHERE traits IS NOT NULL AND json_type(traits) = 'OBJECT' {where})
         )
         GROUP BY profile_id, k
-        {_UPSERT}
+        {"" if empty else _UPSERT}
         """
     )
 

@@ -236,7 +236,7 @@ def rebuild(store: Store) -> Refreshed:
     def run(con: duckdb.DuckDBPyConnection) -> tuple[Refreshed, Staged | None]:
         graph.rebuild(con, unify.config.identity)
         graph.clear_tables(con, "profile_traits")
-        traits.update_traits(con, None, None)
+        traits.update_traits(con, None, None, empty=True)
         # Memberships of profiles that no longer exist go; the rest are re-evaluated.
         con.execute(
             "DELETE FROM audience_members WHERE profile_id NOT IN (SELECT profile_id FROM profiles)"
