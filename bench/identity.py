@@ -23,10 +23,11 @@ import shutil
 import statistics
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import orjson
+from stores import load_demo  # bench/stores.py, beside this file
 
 from touchpath.events.message import Staged, stage_messages
 from touchpath.profiles import attach, rebuild, refresh
@@ -92,39 +93,12 @@ def ingest_rate(batches: list[Staged], mode: str, tmp: Path) -> tuple[float, flo
 
 def build_demo(path: Path, customers: int) -> Path:
     """The demo business (seed 7) with `customers` people loaded into a new store at `path`
-    through stage_messages + Store.ingest, no listeners (like bench/stores.py, but every
-    customer generated: the 10M stores of bench/stores.py are the 1M demo copied ten times with
-    only userId/anonymousId suffixed, so ten "people" share each email, device and loyalty id)."""
-    from touchpath.demo import DemoBusiness, DemoConfig
-
+    (bench/stores.py's loader, but every customer generated: the 10M stores of bench/stores.py
+    are the 1M demo copied ten times with only userId/anonymousId suffixed, so ten "people"
+    share each email, device and loyalty id)."""
     if path.exists():
         return path
-    tmp = path.with_suffix(".building")
-    tmp.unlink(missing_ok=True)
-    t0 = time.perf_counter()
-    settings = Settings(db=tmp, writer_queue_max=200_000, writer_max_batch=100_000)
-    with Store(tmp, settings) as store:
-        store.create_source("demo")
-        pending = []
-        group: list[bytes] = []
-        for batch in DemoBusiness(DemoConfig(customers=customers, seed=7)).batches(500):
-            group.extend(orjson.dumps(m) for m in batch)
-            if len(group) >= 50_000:
-                now = datetime.now(UTC).replace(tzinfo=None)
-                pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
-                group = []
-                while len(pending) > 2:
-                    pending.pop(0).result()
-        if group:
-            now = datetime.now(UTC).replace(tzinfo=None)
-            pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
-        for f in pending:
-            f.result()
-        (events,) = store.query("SELECT count(*) FROM events")[0]
-    tmp.rename(path)
-    Path(str(tmp) + ".wal").unlink(missing_ok=True)
-    print(f"built {path.name}: {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
-    return path
+    return load_demo(path, customers)
 
 
 def big_store(src: Path, tmp: Path) -> tuple[Store, int]:

@@ -45,14 +45,21 @@ def demo_store(label: str) -> Path:
     if path.exists():
         return path
     OUT.mkdir(exist_ok=True)
-    tmp = path.with_suffix(".building")
     same = OUT / f"insights_{label}.duckdb"  # the same demo, built by analytics_insights.py
     if same.exists():
+        tmp = path.with_suffix(".building")
         shutil.copyfile(same, tmp)
         tmp.rename(path)
         return path
+    return load_demo(path, SIZES[label])
+
+
+def load_demo(path: Path, customers: int, seed: int = SEED) -> Path:
+    """The demo business with `customers` people loaded into a new store at `path` through
+    stage_messages + Store.ingest, no listeners (written to a temporary name, then renamed)."""
     from touchpath.demo import DemoBusiness, DemoConfig
 
+    tmp = path.with_suffix(".building")
     tmp.unlink(missing_ok=True)
     t0 = time.perf_counter()
     settings = Settings(db=tmp, writer_queue_max=200_000, writer_max_batch=100_000)
@@ -60,7 +67,7 @@ def demo_store(label: str) -> Path:
         store.create_source("demo")
         pending = []
         group: list[bytes] = []
-        for batch in DemoBusiness(DemoConfig(customers=SIZES[label], seed=SEED)).batches(500):
+        for batch in DemoBusiness(DemoConfig(customers=customers, seed=seed)).batches(500):
             group.extend(orjson.dumps(m) for m in batch)
             if len(group) >= 50_000:
                 now = datetime.now(UTC).replace(tzinfo=None)

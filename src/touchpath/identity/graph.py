@@ -17,7 +17,7 @@ import bisect
 import hashlib
 import heapq
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -555,17 +555,7 @@ def _merge_log(con: duckdb.DuckDBPyConnection, res: Resolution) -> list[str]:
     con.execute("CREATE OR REPLACE TEMP TABLE _mk AS SELECT * FROM _mk_in")
     con.unregister("_mk_in")
     if merges:
-        _register(
-            con,
-            "_merges",
-            {k: [m[i] for m in merges] for i, k in enumerate(("seq", "ts", "kept", "gone", "why"))},
-            {"seq": pa.int64(), "ts": pa.int64(), "kept": pa.string(), "gone": pa.string(), "why": pa.string()},
-        )  # fmt: skip
-        con.execute(
-            "INSERT INTO merges SELECT m.seq, e.message_id, make_timestamp(m.ts), m.kept, m.gone, "
-            "m.why FROM _merges m LEFT JOIN events e ON e.seq = m.seq"
-        )
-        con.unregister("_merges")
+        _insert_merges(con, merges)
     return [g[0] for g in gone]
 
 
@@ -733,17 +723,7 @@ def _save(con: duckdb.DuckDBPyConnection, graph: _Graph, res: Resolution) -> Non
         )
         con.unregister("_newi")
     if graph.merges:
-        _register(
-            con,
-            "_merges",
-            {k: [m[i] for m in graph.merges] for i, k in enumerate(("seq", "ts", "kept", "gone", "why"))},
-            {"seq": pa.int64(), "ts": pa.int64(), "kept": pa.string(), "gone": pa.string(), "why": pa.string()},
-        )  # fmt: skip
-        con.execute(
-            "INSERT INTO merges SELECT m.seq, e.message_id, make_timestamp(m.ts), m.kept, m.gone, "
-            "m.why FROM _merges m LEFT JOIN events e ON e.seq = m.seq"
-        )
-        con.unregister("_merges")
+        _insert_merges(con, graph.merges)
     if graph.drops:
         _register(
             con,
@@ -762,6 +742,22 @@ def _register(
     con: duckdb.DuckDBPyConnection, name: str, cols: dict[str, list[Any]], types: dict[str, Any]
 ) -> None:
     con.register(name, pa.table({k: pa.array(v, types[k]) for k, v in cols.items()}))
+
+
+def _insert_merges(con: duckdb.DuckDBPyConnection, merges: Sequence[Sequence[Any]]) -> None:
+    """Record merges given as (seq, ts in microseconds, kept, gone, why), with each causing
+    message's id."""
+    _register(
+        con,
+        "_merges",
+        {k: [m[i] for m in merges] for i, k in enumerate(("seq", "ts", "kept", "gone", "why"))},
+        {"seq": pa.int64(), "ts": pa.int64(), "kept": pa.string(), "gone": pa.string(), "why": pa.string()},
+    )  # fmt: skip
+    con.execute(
+        "INSERT INTO merges SELECT m.seq, e.message_id, make_timestamp(m.ts), m.kept, m.gone, "
+        "m.why FROM _merges m LEFT JOIN events e ON e.seq = m.seq"
+    )
+    con.unregister("_merges")
 
 
 def _touch_seen(con: duckdb.DuckDBPyConnection) -> None:
