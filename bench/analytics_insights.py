@@ -16,17 +16,13 @@ import argparse
 import shutil
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import orjson
 import psutil
-from stores import measure  # bench/stores.py, beside this file
+from stores import load_demo, measure  # bench/stores.py, beside this file
 
 from touchpath.analytics import sentiment
-from touchpath.events.message import stage_messages
-from touchpath.settings import Settings
 from touchpath.store import Store
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -41,45 +37,14 @@ def build(label: str) -> Path:
     anonymous ids, same times): generating and ingesting 185k customers on this shared 2-core
     machine takes over an hour, copying takes seconds, and the analyses see 10x the profiles.
     """
-    from touchpath.demo import DemoBusiness, DemoConfig
-
     path = OUT / f"insights_{label}.duckdb"
     if path.exists():
         return path
     if COPIES[label] > 1:
         return replicate(build("1M"), path, COPIES[label])
     OUT.mkdir(exist_ok=True)
-    tmp = path.with_suffix(".building")
-    tmp.unlink(missing_ok=True)
-    t0 = time.perf_counter()
-    settings = Settings(db=tmp, writer_queue_max=200_000, writer_max_batch=100_000)
-    with Store(tmp, settings) as store:
-        sentiment.attach(store)
-        store.create_source("demo")
-        pending = []
-        group: list[bytes] = []
-        n = 0
-        for batch in DemoBusiness(DemoConfig(customers=CUSTOMERS, seed=7)).batches(500):
-            group.extend(orjson.dumps(m) for m in batch)
-            if len(group) >= 50_000:
-                now = datetime.now(UTC).replace(tzinfo=None)
-                pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
-                n += len(group)
-                group = []
-                while len(pending) > 2:
-                    pending.pop(0).result()
-        if group:
-            now = datetime.now(UTC).replace(tzinfo=None)
-            pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
-            n += len(group)
-        for f in pending:
-            f.result()
-        store.wait_idle(600)
-        (events,) = store.query("SELECT count(*) FROM events")[0]
-    tmp.rename(path)
-    Path(str(tmp) + ".wal").unlink(missing_ok=True)
-    print(f"built {path.name}: {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
-    return path
+    built: Path = load_demo(path, CUSTOMERS, attach=sentiment.attach)
+    return built
 
 
 def replicate(src: Path, path: Path, copies: int) -> Path:

@@ -54,9 +54,15 @@ def demo_store(label: str) -> Path:
     return load_demo(path, SIZES[label])
 
 
-def load_demo(path: Path, customers: int, seed: int = SEED) -> Path:
+def load_demo(
+    path: Path,
+    customers: int,
+    seed: int = SEED,
+    attach: Callable[[Store], Any] | None = None,
+) -> Path:
     """The demo business with `customers` people loaded into a new store at `path` through
-    stage_messages + Store.ingest, no listeners (written to a temporary name, then renamed)."""
+    stage_messages + Store.ingest (written to a temporary name, then renamed). `attach(store)`
+    adds commit listeners first (none by default); they have caught up when it returns."""
     from touchpath.demo import DemoBusiness, DemoConfig
 
     tmp = path.with_suffix(".building")
@@ -64,6 +70,8 @@ def load_demo(path: Path, customers: int, seed: int = SEED) -> Path:
     t0 = time.perf_counter()
     settings = Settings(db=tmp, writer_queue_max=200_000, writer_max_batch=100_000)
     with Store(tmp, settings) as store:
+        if attach is not None:
+            attach(store)
         store.create_source("demo")
         pending = []
         group: list[bytes] = []
@@ -80,6 +88,7 @@ def load_demo(path: Path, customers: int, seed: int = SEED) -> Path:
             pending.append(store.ingest(stage_messages(group, source="demo", received_at=now)))
         for f in pending:
             f.result()
+        store.wait_idle(600)
         (events,) = store.query("SELECT count(*) FROM events")[0]
     tmp.rename(path)
     Path(str(tmp) + ".wal").unlink(missing_ok=True)
