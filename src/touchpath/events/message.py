@@ -96,7 +96,7 @@ class Staged:
 
 
 def stage_messages(
-    raws: Sequence[bytes | msgspec.Raw],
+    raws: Sequence[bytes],
     *,
     source: str,
     received_at: datetime,
@@ -107,7 +107,7 @@ def stage_messages(
     return Staged(
         source=source,
         received_at=received_at,
-        raws=[bytes(r) for r in raws],
+        raws=list(raws),
         route_type=route_type,
         batch_sent_at=batch_sent_at,
     )

@@ -1,15 +1,15 @@
 """Set-wise checking and normalisation of raw messages into event-log rows, in one SQL statement.
 
-The writer registers the raw messages of a group of requests as an Arrow table named `staged`
-with columns (ord, raw, source, received_at, batch_sent_at, route_type) and runs `NORMALISE_SQL`
-over it: the spec checks of `touchpath.events.message.check_message`, messageId assignment,
+`NORMALISE_SQL` reads the raw messages of a group of requests from a table named `staged` with
+columns (ord, raw, source, received_at, batch_sent_at, route_type) (`staged_table` builds it; the
+writer's `Normaliser` copies it into a temporary table its prepared statement reads): the
+verdict of `touchpath.events.message.check_message`, messageId assignment,
 field extraction, timestamp correction and channel derivation all happen in DuckDB, vectorised
 and outside Python's GIL, not message by message in Python.
 
 Each message's JSON is parsed twice in all: once for every text value the columns and the
 channel rules need (one list-valued `json_extract_string`), once for the JSON objects and the
-JSON form of the id fields, whose first character tells their type (one list-valued
-`json_extract`). Extracting path by path would parse the message once per path (about 40 times).
+JSON text of the id fields, which tells their type (one list-valued `json_extract`). Extracting path by path would parse the message once per path (about 40 times).
 """
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ _TEXT = ["$.type", "$.event", "$.name", "$.anonymousId", "$.userId", "$.groupId"
          "$.messageId", "$.originalTimestamp", "$.timestamp", "$.sentAt"]  # fmt: skip
 # Paths read as JSON: the objects the log keeps, and the fields whose JSON type is checked.
 _CHECKED = ["userId", "anonymousId", "event", "messageId", "groupId", "previousId"]
-_JSON = ["$.context", "$.properties", "$.traits", "$.context.traits", "$.type"] + [
+_JSON = ["$.context", "$.properties", "$.traits", "$.context.traits"] + [
     f"$.{name}" for name in _CHECKED
 ]
 
@@ -120,7 +120,7 @@ WITH s AS (
         json_extract(raw, [{json_list}]) AS j
     FROM staged
 ), x AS (
-    SELECT ord, source, received_at, route_type, t, j, is_object,
+    SELECT ord, source, received_at, t,
         coalesce(route_type, {t("$.type")}) AS type,
         is_object AND {plain} AND (route_type IS NOT NULL OR {t("$.type")} IN ({types}))
                   AND ({present("$.userId")} OR {present("$.anonymousId")})
