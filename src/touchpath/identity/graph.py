@@ -95,28 +95,16 @@ def raw_sql(rules: IdentityRules, first: int, last: int) -> str:
     """
 
 
-def combos_sql(rules: IdentityRules, rel: str) -> str:
-    """SELECT *, combo for the rows of `rel` (which has the struct `r` of `raw_sql`).
+def combos_sql(rules: IdentityRules, rel: str, key: str) -> str:
+    """SELECT key, combo for the rows of `rel` (which has the struct `r` of `raw_sql`) that have
+    identifiers: one grouped aggregate over the unnested identifiers.
 
     Identifiers follow Segment Unify: user_id, anonymous_id (and an alias's previousId), email
     from traits or context.traits, device ids by device type, advertising ids when ad tracking is
     enabled, push tokens, context.externalIds, and the custom kinds of the rules. `combo` joins
-    the distinct, unblocked identifiers (`kind SEP value`, most trusted first) with JOIN; it is
-    '' when there are none.
+    the distinct, unblocked identifiers (`kind SEP value`, most trusted first) with JOIN; rows
+    with none are left out.
     """
-    ids, keep, ranked = _identifier_parts(rules)
-    return f"""
-        SELECT *, coalesce(list_aggr(list_transform(
-                list_sort(list_distinct(list_transform(list_filter({ids}, lambda x: {keep}),
-                    lambda x: {ranked}))),
-                lambda x: x.k || '{SEP}' || x.v), 'string_agg', '{JOIN}'), '') AS combo
-        FROM {rel}
-    """
-
-
-def _combo_of_sql(rules: IdentityRules, rel: str, key: str) -> str:
-    """SELECT key, combo for the rows of `rel` that have identifiers: `combos_sql` as a
-    grouped aggregate over the unnested identifiers (less work than list lambdas per row)."""
     ids, keep, ranked = _identifier_parts(rules)
     return f"""
         SELECT {key}, list_aggr(list_transform(list_sort(list(DISTINCT {ranked})),
@@ -160,8 +148,8 @@ def _identifier_parts(rules: IdentityRules) -> tuple[str, str, str]:
 def extract_sql(rules: IdentityRules, first: int, last: int) -> str:
     """SELECT seq, ts, combo: each event with seq in [first, last] that has identifiers."""
     return (
-        f"SELECT seq, ts, combo FROM ({combos_sql(rules, f'({raw_sql(rules, first, last)})')}) "
-        "WHERE combo <> ''"
+        f"WITH r AS ({raw_sql(rules, first, last)}) "
+        f"SELECT r.seq, r.ts, c.combo FROM r JOIN ({combos_sql(rules, 'r', 'seq')}) c USING (seq)"
     )
 
 
@@ -327,7 +315,7 @@ def resolve(
         SELECT (row_number() OVER (ORDER BY seq) - 1)::BIGINT AS ci, * FROM (
             SELECT c.combo, min(d.seq) AS seq, epoch_us(arg_min(d.ts, d.seq)) AS ts,
                 min(d.lo) AS lo, max(d.hi) AS hi, sum(d.n) AS n, list(d.h) AS hs
-            FROM d JOIN ({_combo_of_sql(rules, "d", "h")}) c USING (h) GROUP BY c.combo)
+            FROM d JOIN ({combos_sql(rules, "d", "h")}) c USING (h) GROUP BY c.combo)
         """
     )
     con.execute(
