@@ -10,7 +10,8 @@ once to Parquet (export time not counted); both give per-level counts, which mus
 The table gives the best of `--repeat` runs, the mean process CPU seconds per run (DuckDB's and
 chdb's threads included; steadier than wall time on a shared machine) and the peak RSS growth.
 `touchpath optimize` (the sorted journey copy) is run first and timed; ordered funnels then read
-the copy. "rows only" runs just the reached-rows SQL both ways (sorted copy pass, ASOF joins).
+the copy. "rows only" runs just the reached-rows SQL both ways (sorted copy pass, split into
+ranges of profiles as funnels split it; ASOF joins).
 """
 
 from __future__ import annotations
@@ -80,8 +81,12 @@ def main(argv: list[str] | None = None) -> None:
             name = "optimize (sorted journey copy)"
             print(f"{n / 1e6:>6.1f}M | {name:<40} | {secs:8.3f} | {cpu:6.2f} | {peak:8.0f}")
 
-            def rows(sorted_copy: bool) -> Any:
-                return store.query(f"SELECT count(*) FROM ({funnel_sql(FUNNEL, sorted_copy)})")
+            with store.reading() as cur:
+                layout = journey.layout(cur, [s.event for s in FUNNEL.steps])
+
+            def rows(sorted_copy: bool, layout: journey.Layout = layout) -> Any:
+                sql = funnel_sql(FUNNEL, sorted_copy, layout if sorted_copy else None)
+                return store.query(f"SELECT count(*) FROM ({sql})")
 
             cases: list[tuple[str, Any]] = [
                 ("funnel 4 steps ordered 7d (touchpath)", lambda: api.funnel(store, FUNNEL)),

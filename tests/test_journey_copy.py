@@ -33,6 +33,13 @@ def rows(store: Store, spec: api.FunnelSpec, sorted_copy: bool) -> list[tuple[ob
     return store.query(f"SELECT * FROM ({funnel_sql(spec, sorted_copy)}) ORDER BY ALL")
 
 
+def split_rows(store: Store, spec: api.FunnelSpec, parts: int) -> list[tuple[object, ...]]:
+    """`rows` on the copy, its pass split into `parts` ranges of profiles."""
+    with store.reading() as cur:
+        layout = journey.layout(cur, [s.event for s in spec.steps], parts)
+    return store.query(f"SELECT * FROM ({funnel_sql(spec, True, layout)}) ORDER BY ALL")
+
+
 def fast(store: Store, spec: api.FunnelSpec) -> bool:
     with store.reading() as cur:
         return use_sorted(cur, spec)
@@ -108,6 +115,7 @@ def test_same_rows_as_the_joins_with_breakdown_trend_and_gap(store: Store) -> No
     assert api.funnel(store, spec) == from_the_log
     assert from_the_log.dropped is not None and from_the_log.dropped.total == 2
     assert rows(store, spec, True) == rows(store, spec, False)
+    assert split_rows(store, spec, 3) == rows(store, spec, False)
     assert api.funnel(store, spec).counts() == [4, 3, 1]
     first_touch = api.funnel_spec(
         {**spec.model_dump(exclude={"breakdown"}), "breakdown": {"by": "first_touch_channel"}}
@@ -159,6 +167,7 @@ def test_sorted_pass_equals_window_funnel_and_the_joins(
         assert fast(store, spec)
         assert api.funnel(store, spec) == from_the_log  # counts, medians, p90s, histograms
         assert rows(store, spec, True) == rows(store, spec, False)
+        assert split_rows(store, spec, 3) == rows(store, spec, False)
         strict = api.funnel_spec({**spec.model_dump(), "order": "strict"})
         assert rows(store, strict, True) == rows(store, strict, False)
         any_order = api.funnel_spec({**spec.model_dump(), "order": "any"})
@@ -229,6 +238,22 @@ def test_sorted_pass_never_chains_across_neighbouring_profiles(store: Store) -> 
     assert result.counts() == [2, 1, 0]
     assert result.overall.steps[1].time_from_previous is not None
     assert result.overall.steps[1].time_from_previous.median_s == 60.0
+
+
+def test_layout_splits_profiles_and_filters_by_code(store: Store) -> None:
+    journeys_for(store, {f"p{i}": [ev("view", i), ev("cart", i + 1)] for i in range(7)})
+    journey.optimize(store)
+    with store.reading() as cur:
+        layout = journey.layout(cur, ["view", "nowhere"], parts=3)
+        assert journey.layout(cur, ["view"]).parts == 1  # small copies are not split
+    assert layout.ranges() == [(0, 2), (2, 4), (4, 7)]  # (lo, hi] over pno 1..7
+    assert layout.code_filter(["view", "nowhere"]) == f"code IN ({layout.codes['view']})"
+    assert layout.code_filter(["nowhere"]) == "false"  # no such activity: no row
+    assert layout.code_filter(["view", None]) is None  # any event: no pre-filter
+    # A step no event matches: the split pass still gives the joins' rows (none past it).
+    spec = api.funnel_spec({"steps": [STEPS[0], {"event": "nowhere"}], "window": "1h"})
+    assert split_rows(store, spec, 3) == rows(store, spec, False)
+    assert api.funnel(store, spec).counts() == [7, 0]
 
 
 page_journeys = st.dictionaries(

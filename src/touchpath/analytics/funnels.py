@@ -350,23 +350,31 @@ def use_sorted(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec) -> bool:
     return bool(bad == 0)
 
 
-def _sorted_base_sql(spec: FunnelSpec) -> str:
+def _sorted_base_sql(
+    spec: FunnelSpec, layout: journey.Layout | None = None, part: tuple[int, int] | None = None
+) -> str:
     """The step events of the sorted journey copy, in its stored order. `pid` is the profile's
-    number (pno) until `funnel_sql` maps it back to the id at the end."""
+    number (pno) until `funnel_sql` maps it back to the id at the end. With a `layout`, rows
+    are pre-filtered by activity code (an integer test instead of text); `part` keeps the
+    profiles numbered in (lo, hi]."""
     masks = " | ".join(
         f"CASE WHEN {_cond(s)} THEN {1 << i} ELSE 0 END" for i, s in enumerate(spec.steps)
     )
+    where = [spec.time_range.condition().sql("duckdb")]
+    if part is not None:
+        where.insert(0, f"pno > {int(part[0])} AND pno <= {int(part[1])}")
     # Strict funnels need every journey event: a step must be the very next one.
-    any_step = (
-        "true" if spec.order == "strict" else " OR ".join(f"({_cond(s)})" for s in spec.steps)
-    )
+    if spec.order != "strict":
+        if layout is not None and (codes := layout.code_filter([s.event for s in spec.steps])):
+            where.append(codes)
+        where.append("(" + " OR ".join(f"({_cond(s)})" for s in spec.steps) + ")")
     extra = ""
     if spec.breakdown is not None and (value := spec.breakdown.entry_value()) is not None:
         extra = f", {value.sql('duckdb')} AS bval"
     return (
         f"SELECT pno, pno AS pid, timestamp AS ts, ({masks}) AS mask{extra} FROM "
-        "(SELECT pno, ts AS timestamp, seq, type, event, channel FROM journey_events) "
-        f"WHERE {spec.time_range.condition().sql('duckdb')} AND ({any_step})"
+        "(SELECT pno, ts AS timestamp, seq, type, event, channel, code FROM journey_events) "
+        f"WHERE {' AND '.join(where)}"
     )
 
 
@@ -380,95 +388,106 @@ def sorted_ties_sql(spec: FunnelSpec) -> str:
     )
 
 
-def _sorted_ctes(spec: FunnelSpec) -> list[tuple[str, str]]:
+_NONE = -(2**62)
+"""The carried value of a level with no hit yet in this profile: far enough in the past that
+no window or step gap reaches it, so every test against it is false without a NULL check."""
+
+
+def _sorted_ctes(spec: FunnelSpec, base: str = "base", tag: str = "") -> list[tuple[str, str]]:
     """Ordered funnel in one streaming pass over the sorted copy.
 
     Per level k, `s{k}` is the start of the latest chain at step k so far in this profile and
     `p{k}` its step-k event's time: the values at the last hit of level k so far in the stored
-    order (`last_value(... IGNORE NULLS)`, no sort), kept only while that hit's profile `h{k}`
-    is this row's. Within a profile both only grow, so the last hit holds the latest chain. A
+    order (`last_value(... IGNORE NULLS)`, no sort). A profile's first row resets them to
+    `_NONE` (unless it is a hit itself), so a value carried over from the profile before is
+    never seen. Within a profile both only grow, so the last hit holds the latest chain. A
     step-k event extends the latest chain at step k-1 when it is within the window (and the
     step gap), exactly as the ASOF joins do. A profile's row for step k is its first hit at
-    level k (the last hit before the row is another profile's): no GROUP BY.
+    level k (the value carried to the row before is `_NONE`, or the row starts the profile):
+    no GROUP BY.
+
+    The CTEs read `base` and their names end in `tag`, so that one statement can run a pass
+    per range of profiles (`reached_sql` with a layout).
     """
     n = len(spec.steps)
     win = int(spec.window) * 1_000_000
     over = "OVER (ROWS UNBOUNDED PRECEDING)"
 
-    def carried(k: int, hit: str, start: str) -> str:
-        # Profile, chain start and time of the last level-k hit so far.
-        return ", ".join(
-            f"last_value(CASE WHEN {hit} THEN {v} END IGNORE NULLS) {over} AS {name}{k}"
-            for v, name in (("pno", "h"), (start, "k"), ("us", "q"))
+    def carried(hit: str, value: str, name: str) -> str:
+        return (
+            f"last_value(CASE WHEN {hit} THEN {value} WHEN newp THEN {_NONE} END IGNORE NULLS) "
+            f"{over} AS {name}"
         )
 
+    # s0 = p0: the latest step-1 event is the latest chain's start and its step-1 time.
     ctes = [
         (
-            "l0",
-            f"SELECT *, mask & 1 <> 0 AS hit0, {carried(0, 'mask & 1 <> 0', 'us')} "
-            "FROM (SELECT *, epoch_us(ts) AS us FROM base)",
+            f"l0{tag}",
+            f"SELECT *, mask & 1 <> 0 AS hit0, {carried('mask & 1 <> 0', 'us', 's0')}, "
+            "s0 AS p0 FROM (SELECT *, epoch_us(ts) AS us, "
+            f"lag(pno) OVER () IS DISTINCT FROM pno AS newp FROM {base})",
         )
     ]
-    prev = "l0"
+    prev = f"l0{tag}"
     for k in range(1, n):
         # s{k-1}, p{k-1}: start and step-(k-1) time of the latest chain at step k-1.
-        mine = f"h{k - 1} = pno"
-        cond = [f"mask & {1 << k} <> 0", f"s{k - 1} IS NOT NULL", f"us <= s{k - 1} + {win}"]
+        cond = [f"mask & {1 << k} <> 0", f"us <= s{k - 1} + {win}"]
         if spec.max_step_gap is not None:
             cond.append(f"us <= p{k - 1} + {int(spec.max_step_gap) * 1_000_000}")
+        if k < n - 1:
+            carry = (
+                f"{carried(f'hit{k}', f's{k - 1}', f's{k}')}, {carried(f'hit{k}', 'us', f'p{k}')}"
+            )
+        else:  # the last level: only whether it was hit before (for its first hit)
+            carry = carried(f"hit{k}", "0", f"s{k}")
         ctes.append(
             (
-                f"m{k}",
-                f"SELECT *, CASE WHEN {mine} THEN k{k - 1} END AS s{k - 1}, "
-                f"CASE WHEN {mine} THEN q{k - 1} END AS p{k - 1} FROM {prev}",
+                f"l{k}{tag}",
+                f"SELECT *, {carry} FROM (SELECT *, {' AND '.join(cond)} AS hit{k} FROM {prev})",
             )
         )
-        hit = f"coalesce({' AND '.join(cond)}, false)"
-        ctes.append(
-            (
-                f"l{k}",
-                f"SELECT *, {carried(k, f'hit{k}', f's{k - 1}')} "
-                f"FROM (SELECT *, {hit} AS hit{k} FROM m{k})",
-            )
-        )
-        prev = f"l{k}"
-    # A row is the profile's first hit at level k when the last hit before it (lag) is another
-    # profile's. All lags in one window; the rows that are a first hit go on.
-    lags = ", ".join(f"hit{k} AND lag(h{k}) OVER () IS DISTINCT FROM pno AS f{k}" for k in range(n))
+        prev = f"l{k}{tag}"
+    # A row is the profile's first hit at level k when it starts the profile or the value
+    # carried to the row before is _NONE. All lags in one window; the first hits go on.
+    lags = ", ".join(f"hit{k} AND (newp OR lag(s{k}) OVER () = {_NONE}) AS f{k}" for k in range(n))
     keep = ", ".join(
         ["pno", "ts", "us"] + [f"s{k}, p{k}" for k in range(n - 1)] + [f"f{k}" for k in range(n)]
     )
     flags = " OR ".join(f"f{k}" for k in range(n))
     ctes.append(
         (
-            "firsts",
-            # entry_us: the profile's entry (its one row where f0), carried over its later firsts.
+            f"firsts{tag}",
+            # entry_us: the profile's entry (its first row here is where f0), carried over its
+            # later firsts.
             f"SELECT *, last_value(CASE WHEN f0 THEN us END IGNORE NULLS) {over} AS entry_us "
             f"FROM (SELECT {keep} FROM (SELECT *, {lags} FROM {prev}) WHERE {flags})",
         )
     )
     parts = [
         "SELECT pno AS pid, 0 AS step, ts AS reached_at, 0.0 AS gap_s, 0.0 AS total_s, "
-        "ts AS entry FROM firsts WHERE f0"
+        f"ts AS entry FROM firsts{tag} WHERE f0"
     ]
     for k in range(1, n):
         parts.append(
             f"SELECT pno AS pid, {k} AS step, ts AS reached_at, "
             f"epoch(ts) - epoch(make_timestamp(p{k - 1})) AS gap_s, "
             f"epoch(ts) - epoch(make_timestamp(s{k - 1})) AS total_s, "
-            f"make_timestamp(entry_us) AS entry FROM firsts WHERE f{k}"
+            f"make_timestamp(entry_us) AS entry FROM firsts{tag} WHERE f{k}"
         )
-    ctes.append(("made", " UNION ALL ".join(parts)))
+    ctes.append((f"made{tag}", " UNION ALL ".join(parts)))
     return ctes
 
 
-def reached_sql(spec: FunnelSpec, sorted_copy: bool = False) -> str:
+def reached_sql(
+    spec: FunnelSpec, sorted_copy: bool = False, layout: journey.Layout | None = None
+) -> str:
     """SELECT pid, step (0-based), reached_at, gap_s, total_s, entry: one row per profile and step made.
 
     `reached_at` is the time of the profile's first chain to reach the step; `gap_s` and `total_s`
     are that chain's seconds from the previous step and from the first step; `entry` is the
     profile's first step-1 event. Other analyses embed this (paths after a drop-off).
-    `sorted_copy` reads the sorted journey copy (see `can_use_sorted`, touchpath.analytics.journey).
+    `sorted_copy` reads the sorted journey copy (see `can_use_sorted`, touchpath.analytics.journey);
+    with its `layout`, an ordered funnel's pass runs per part of the profiles, side by side.
     """
     ctes: list[tuple[str, str]]
     if sorted_copy and spec.order == "strict":
@@ -476,7 +495,17 @@ def reached_sql(spec: FunnelSpec, sorted_copy: bool = False) -> str:
     elif sorted_copy and spec.order == "any":
         ctes = [("base", _sorted_base_sql(spec)), *_unordered_ctes(spec, sorted_copy=True)]
     elif sorted_copy:
-        ctes = [("base", _sorted_base_sql(spec)), *_sorted_ctes(spec)]
+        # `base` (all parts) stays for the first-touch breakdown's values; unread, it costs nothing.
+        ctes = [("base", _sorted_base_sql(spec, layout))]
+        ranges = layout.ranges() if layout is not None else []
+        if len(ranges) < 2:
+            ctes += _sorted_ctes(spec)
+        else:
+            for i, part in enumerate(ranges):
+                ctes.append((f"base_{i}", _sorted_base_sql(spec, layout, part)))
+                ctes += _sorted_ctes(spec, f"base_{i}", f"_{i}")
+            made = " UNION ALL ".join(f"SELECT * FROM made_{i}" for i in range(len(ranges)))
+            ctes.append(("made", made))
         with_ = ",\n".join(f"{name} AS ({sql})" for name, sql in ctes)
         return f"WITH {with_}\nSELECT * FROM made"  # made has the entry already
     elif spec.order == "any":
@@ -503,19 +532,21 @@ def reached_sql(spec: FunnelSpec, sorted_copy: bool = False) -> str:
     return f"WITH {with_}\n{body}"
 
 
-def funnel_sql(spec: FunnelSpec, sorted_copy: bool = False) -> str:
+def funnel_sql(
+    spec: FunnelSpec, sorted_copy: bool = False, layout: journey.Layout | None = None
+) -> str:
     """SELECT pid, step, reached_at, gap_s, total_s, entry, grp: `reached_sql` with each profile's group."""
     if not sorted_copy:
         return _funnel_sql(spec, False)
     # The sorted copy numbers profiles: back to their ids once, at the end.
     return (
-        f"SELECT p.profile_id AS pid, f.* EXCLUDE (pid) FROM ({_funnel_sql(spec, True)}) f "
+        f"SELECT p.profile_id AS pid, f.* EXCLUDE (pid) FROM ({_funnel_sql(spec, True, layout)}) f "
         "JOIN journey_profiles p ON p.pno = f.pid"
     )
 
 
-def _funnel_sql(spec: FunnelSpec, sorted_copy: bool) -> str:
-    reached = reached_sql(spec, sorted_copy)
+def _funnel_sql(spec: FunnelSpec, sorted_copy: bool, layout: journey.Layout | None = None) -> str:
+    reached = reached_sql(spec, sorted_copy, layout)
     bd = spec.breakdown
     if bd is None:
         return f"SELECT *, NULL::VARCHAR AS grp FROM ({reached})"
@@ -635,7 +666,11 @@ def _groups(spec: FunnelSpec, rows: list[tuple]) -> list[FunnelGroup]:  # type: 
 
 
 def dropped_sql(
-    spec: FunnelSpec, step: int, sorted_copy: bool = False, group: str | None = None
+    spec: FunnelSpec,
+    step: int,
+    sorted_copy: bool = False,
+    group: str | None = None,
+    layout: journey.Layout | None = None,
 ) -> str:
     """SELECT pid: the profiles that made step `step - 1` of the funnel but not step `step`;
     with `group`, only those in that group of the spec's breakdown.
@@ -648,7 +683,11 @@ def dropped_sql(
     if group is not None and spec.breakdown is None:
         raise ValueError("group: needs a breakdown")
     k = step - 1
-    rows = reached_sql(spec, sorted_copy) if group is None else _funnel_sql(spec, sorted_copy)
+    rows = (
+        reached_sql(spec, sorted_copy, layout)
+        if group is None
+        else _funnel_sql(spec, sorted_copy, layout)
+    )
     in_group = "" if group is None else f" AND grp = {exp.Literal.string(group).sql('duckdb')}"
     sql = (
         f"WITH reached AS MATERIALIZED ({rows})\n"
@@ -686,6 +725,7 @@ def save_dropped(
         if spec.breakdown is not None:
             spec.breakdown.check(cur)
         fast = use_sorted(cur, spec)
+        layout = journey.layout(cur, [s.event for s in spec.steps]) if fast else None
     origin: dict[str, object] = {
         "funnel": spec.model_dump(mode="json", exclude_none=True),
         "dropped_at": step,
@@ -695,7 +735,7 @@ def save_dropped(
 
     def run(con: duckdb.DuckDBPyConnection) -> tuple[int, list[audiences.Change], Staged | None]:
         now = utcnow()
-        sql = dropped_sql(spec, step, fast, group)
+        sql = dropped_sql(spec, step, fast, group, layout)
         changes = audiences.save_static(con, name, sql, now, origin)
         ((size,),) = con.execute(
             "SELECT count(*) FROM audience_members WHERE audience = ?", [name]
@@ -723,8 +763,9 @@ def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
         if spec.breakdown is not None:
             spec.breakdown.check(cur)
         fast = use_sorted(cur, spec)
+        layout = journey.layout(cur, [s.event for s in spec.steps]) if fast else None
     # On the sorted copy the rows keep profile numbers; only listed drop-offs need the ids.
-    sql = _funnel_sql(spec, fast)
+    sql = _funnel_sql(spec, fast, layout)
     if spec.trend is None and spec.dropped_at is None:
         # Counts, medians and histograms straight off the pass: one statement, no table.
         with store.reading() as cur:

@@ -26,7 +26,16 @@ import duckdb
 
 from touchpath.store import Store, utcnow
 
-__all__ = ["FRESH_SQL", "JourneyBuild", "Refresher", "has_ties", "is_fresh", "optimize"]
+__all__ = [
+    "FRESH_SQL",
+    "JourneyBuild",
+    "Layout",
+    "Refresher",
+    "has_ties",
+    "is_fresh",
+    "layout",
+    "optimize",
+]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +76,59 @@ def has_ties(cur: duckdb.DuckDBPyConnection) -> bool:
     """Whether some events share their profile and time (then funnels check their steps)."""
     row = cur.execute("SELECT max(ties) FROM journey_build").fetchone()
     return bool(row and row[0])
+
+
+@dataclass(frozen=True)
+class Layout:
+    """What a pass over the copy needs to split it and skip rows early: how many profiles it
+    numbers (`pno` runs 1..profiles), how many parts to split them into, and the activity codes
+    of some names.
+
+    Streaming passes over the copy (the ordered funnel) run on one thread each; split into
+    `parts` ranges of profiles, their pipelines run side by side on DuckDB's threads.
+    """
+
+    profiles: int
+    parts: int
+    codes: dict[str, int]
+
+    def ranges(self) -> list[tuple[int, int]]:
+        """The parts' profile-number ranges `(lo, hi]`, in order, covering 1..profiles."""
+        n = max(1, min(self.parts, self.profiles))
+        return [(self.profiles * i // n, self.profiles * (i + 1) // n) for i in range(n)]
+
+    def code_filter(self, names: list[str | None]) -> str | None:
+        """A SQL condition on `code` that every row named one of `names` meets (a cheap integer
+        pre-filter), or None when some name is None (any activity)."""
+        if any(n is None for n in names):
+            return None
+        codes = sorted({self.codes[n] for n in names if n is not None and n in self.codes})
+        return f"code IN ({', '.join(map(str, codes))})" if codes else "false"
+
+
+MIN_PART_PROFILES = 5_000
+"""Profiles per part below which splitting a pass costs more than it gains."""
+
+
+def layout(
+    cur: duckdb.DuckDBPyConnection, names: list[str | None], parts: int | None = None
+) -> Layout:
+    """The copy's layout for a pass over activities `names`: by default two parts per DuckDB
+    thread (uneven parts finish at different times), fewer on small copies."""
+    (profiles,) = cur.execute("SELECT count(*) FROM journey_profiles").fetchone() or (0,)
+    if parts is None:
+        (threads,) = cur.execute("SELECT current_setting('threads')").fetchone() or (1,)
+        parts = max(1, min(2 * int(threads), int(profiles) // MIN_PART_PROFILES))
+    wanted = sorted({n for n in names if n is not None})
+    codes: dict[str, int] = {}
+    if wanted:
+        marks = ", ".join("?" for _ in wanted)
+        codes = dict(
+            cur.execute(
+                f"SELECT name, code FROM journey_names WHERE name IN ({marks})", wanted
+            ).fetchall()
+        )
+    return Layout(profiles=int(profiles), parts=parts, codes=codes)
 
 
 def optimize(store: Store) -> JourneyBuild:
