@@ -6,7 +6,11 @@ Next to it, in the same run: the rate at which the same payloads are merely pars
 (the peer: the ceiling of any Python collector), the same server with the commit listeners
 (identity resolution, sentiment) left out, with group commit off (`writer_max_batch=1`: one
 transaction per request), with four times the clients (larger group commits), and the HTTP layer
-alone (every request answered without the store: the framework's ceiling). "server CPU" is the
+alone (every request answered without the store: the framework's ceiling). Two rows bound the
+store's share from below, in commits of the size the group-commit run made: "writer alone" hands
+the same messages straight to `Store.ingest` (staging, normalising, dedupe and the write; no
+HTTP, no listeners), and "event-log write alone" only INSERTs the rows that run stored, already
+normalised, and COMMITs (no parsing or checks at all). "server CPU" is the
 server process's user+system seconds over the run (DuckDB's threads included); "per CPU-s"
 divides the messages by it, a figure less swayed by other load on shared cores than the
 wall-clock rate.
@@ -101,6 +105,7 @@ class Run:
     peak_rss_mb: float
     commits: dict[str, int]
     cpu_seconds: float
+    db: Path | None = None
 
     @property
     def rate(self) -> float:
@@ -230,7 +235,56 @@ def run_server(
         )[0]
     if stored != messages and mode != "http":
         sys.exit(f"{label}: {stored} events stored or rejected, {messages} sent")
-    return Run(label, sent, seconds, latencies, rss, commits, cpu)
+    return Run(label, sent, seconds, latencies, rss, commits, cpu, db)
+
+
+def writer_alone(bodies: list[bytes], per_commit: int) -> Run:
+    """The messages handed to `Store.ingest` in groups of `per_commit`, one at a time (no HTTP,
+    no commit listeners): what the writer costs without the server around it."""
+    from touchpath.events.message import stage_messages
+    from touchpath.store.store import utcnow
+
+    raws = [orjson.dumps(m) for b in bodies for m in orjson.loads(b)["batch"]]
+    groups = [raws[i : i + per_commit] for i in range(0, len(raws), per_commit)]
+    db = Path(tempfile.mkdtemp(prefix="touchpath-bench-")) / "writer.duckdb"
+    with Store(db) as store:
+        store.create_source("bench")
+        now = utcnow()
+        store.ingest(stage_messages(groups[0], source="bench", received_at=now)).result()
+        cpu, t = time.process_time(), time.perf_counter()  # after the warm-up group
+        for group in groups[1:]:
+            store.ingest(stage_messages(group, source="bench", received_at=utcnow())).result()
+        seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+    n = len(raws) - len(groups[0])
+    commits = {"commits": len(groups) - 1, "requests": len(groups) - 1, "messages": n}
+    return Run("writer alone", n, seconds, [], float("nan"), commits, cpu)
+
+
+def write_alone(stored: Path, per_commit: int) -> Run:
+    """INSERT + COMMIT of the event rows a run stored (already normalised) into a new store, in
+    commits of `per_commit` rows: DuckDB's own cost of the write, the floor under any collector
+    that answers 200 only after the event log's COMMIT."""
+    import duckdb
+
+    with Store(stored) as store, store.reading() as cur:
+        rows = cur.sql("SELECT * FROM events ORDER BY seq").to_arrow_table()
+    db = Path(tempfile.mkdtemp(prefix="touchpath-bench-")) / "write.duckdb"
+    Store(db).close()  # migrated
+    con = duckdb.connect(str(db))
+    try:
+        cpu, t = time.process_time(), time.perf_counter()
+        for i in range(0, rows.num_rows, per_commit):
+            con.register("part", rows.slice(i, per_commit))
+            con.execute("BEGIN")
+            con.execute("INSERT INTO events SELECT * FROM part")
+            con.execute("COMMIT")
+            con.unregister("part")
+        seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
+    finally:
+        con.close()
+    k = -(-rows.num_rows // per_commit)
+    commits = {"commits": k, "requests": k, "messages": rows.num_rows}
+    return Run("event-log write alone", rows.num_rows, seconds, [], float("nan"), commits, cpu)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -257,22 +311,26 @@ def main(argv: list[str] | None = None) -> None:
         ),
         run_server("HTTP layer only (no store)", bodies, messages, args.clients, 1, mode="http"),
     ]
+    grouped = runs[0]
+    per_commit = max(1, grouped.commits["messages"] // max(grouped.commits["commits"], 1))
+    assert grouped.db is not None
+    floors = [writer_alone(bodies, per_commit), write_alone(grouped.db, per_commit)]
     rows: list[tuple[str, ...]] = [("what", "events/s", "vs orjson", "p50 ms", "p99 ms",
                                     "msgs/commit", "reqs/commit", "peak RSS MB",
                                     "server CPU s", "per CPU-s", "vs orjson")]  # fmt: skip
     rows.append(("orjson.loads only", f"{peer:,.0f}", "1.00", "", "", "", "", "", "", "", ""))
-    for r in runs:
+    for r in runs + floors:
         c: dict[str, Any] = r.commits
         rows.append(
             (
-                f"/v1/batch, {r.label}",
+                f"/v1/batch, {r.label}" if r in runs else r.label,
                 f"{r.rate:,.0f}",
                 f"{r.rate / peer:.2f}",
-                f"{r.pct(0.5):.1f}",
-                f"{r.pct(0.99):.1f}",
+                f"{r.pct(0.5):.1f}" if r.latencies else "",
+                f"{r.pct(0.99):.1f}" if r.latencies else "",
                 f"{c['messages'] / max(c['commits'], 1):,.0f}",
                 f"{c['requests'] / max(c['commits'], 1):.1f}",
-                f"{r.peak_rss_mb:.0f}",
+                f"{r.peak_rss_mb:.0f}" if r.latencies else "",
                 f"{r.cpu_seconds:.2f}",
                 f"{r.messages / r.cpu_seconds:,.0f}",
                 f"{r.messages / r.cpu_seconds / peer:.2f}",
