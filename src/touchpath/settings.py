@@ -56,6 +56,15 @@ class Settings(BaseSettings):
         default=10.0,
         description="Ingest must have paused this long before the journey copy is rebuilt.",
     )
+    journey_max_lag_seconds: float = Field(
+        default=0.0,
+        description=(
+            "Analyses may read a journey copy built up to this many seconds ago although events "
+            "arrived since (their results then say `as_of`, the copy's time, and leave out what "
+            "came after); a server also rebuilds a copy older than half this while ingest goes "
+            "on. 0: only a copy that matches the log exactly is read."
+        ),
+    )
     max_message_bytes: int = Field(default=32 * 1024, description="Largest accepted message.")
     max_request_bytes: int = Field(default=500 * 1024, description="Largest accepted request body.")
     max_batch_messages: int = Field(default=2_500, description="Most messages in one batch.")

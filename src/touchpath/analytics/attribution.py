@@ -28,6 +28,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Literal
 
 import duckdb
@@ -139,6 +140,9 @@ class AttributionResult(BaseModel):
     rows: list[AttributionRow]
     removal_effects: dict[str, float] = {}
     """Markov: the share of conversions lost when each key is removed."""
+    as_of: datetime | None = None
+    """Set when read from a journey copy that lags the log (`journey.usable`): the time the
+    copy holds the log as of. None: the whole log."""
 
 
 def _or(items: tuple[str | EventMatch, ...]) -> str:
@@ -406,7 +410,8 @@ def _probability(counts: np.ndarray, totals: np.ndarray, removed: int | None) ->
 def attribution(store: Store, spec: AttributionSpec) -> AttributionResult:
     """Credit for the conversions in `store` by channel or touchpoint under each model."""
     with store.reading() as cur:
-        fast = can_use_sorted(spec) and journey.is_fresh(cur)
+        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
+        fast = can_use_sorted(spec) and copy.ok
         transitions: list[tuple[str, str, int]] = []
         if "markov" in spec.models:
             with _shared_base(cur, spec, fast) as base:
@@ -454,4 +459,5 @@ def attribution(store: Store, spec: AttributionSpec) -> AttributionResult:
         attributed_revenue=round(float(attributed_revenue), 2),
         rows=[AttributionRow(key=k, credit=v) for k, v in credit.items()],
         removal_effects={k: round(v, 6) for k, v in effects.items()},
+        as_of=copy.as_of if fast else None,
     )

@@ -23,6 +23,7 @@ CASE WHEN event = 'Checkout Started' OR (event = 'Cart' AND type = 'page') THEN 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -266,6 +267,9 @@ class DfgResult(BaseModel):
     events: int
     nodes: list[DfgNode]
     edges: list[DfgEdge]
+    as_of: datetime | None = None
+    """Set when read from a journey copy that lags the log (`journey.usable`): the time the
+    copy holds the log as of. None: the whole log."""
 
 
 def dfg_sql(spec: DfgSpec, sorted_copy: bool = False) -> tuple[str, str]:
@@ -353,7 +357,8 @@ def discover_dfg(store: Store, spec: DfgSpec) -> DfgResult:
     `min_frequency` and `top_k` filter the aggregated edges (a few hundred rows at most).
     """
     with store.reading() as cur:
-        use_copy = spec.coverage is None and can_use_sorted(spec) and journey.is_fresh(cur)
+        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
+        use_copy = spec.coverage is None and can_use_sorted(spec) and copy.ok
         edges_sql, nodes_sql = dfg_sql(spec, sorted_copy=use_copy)
         rows = cur.execute(edges_sql).fetchall()
         node_rows = cur.execute(nodes_sql).fetchall()
@@ -390,6 +395,7 @@ def discover_dfg(store: Store, spec: DfgSpec) -> DfgResult:
         events=sum(n.frequency for n in nodes),
         nodes=nodes,
         edges=edges[: spec.top_k] if spec.top_k else edges,
+        as_of=copy.as_of if use_copy else None,
     )
 
 
@@ -423,6 +429,9 @@ class VariantsResult(BaseModel):
     cases: int
     distinct_variants: int
     variants: list[Variant]
+    as_of: datetime | None = None
+    """Set when read from a journey copy that lags the log (`journey.usable`): the time the
+    copy holds the log as of. None: the whole log."""
 
 
 def variants_sql(spec: VariantsSpec, sorted_copy: bool = False) -> str:
@@ -456,11 +465,15 @@ def variants_sql(spec: VariantsSpec, sorted_copy: bool = False) -> str:
 def discover_variants(store: Store, spec: VariantsSpec) -> VariantsResult:
     """The most common variants of the journeys in `store` with their share of cases."""
     with store.reading() as cur:
-        use_copy = can_use_sorted(spec) and journey.is_fresh(cur)
+        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
+        use_copy = can_use_sorted(spec) and copy.ok
         rows = cur.execute(variants_sql(spec, sorted_copy=use_copy)).fetchall()
     if not rows:
-        return VariantsResult(cases=0, distinct_variants=0, variants=[])
+        return VariantsResult(
+            cases=0, distinct_variants=0, variants=[], as_of=copy.as_of if use_copy else None
+        )
     return VariantsResult(
+        as_of=copy.as_of if use_copy else None,
         cases=int(rows[0][5]),
         distinct_variants=int(rows[0][6]),
         variants=[
@@ -517,6 +530,9 @@ class ConformanceResult(BaseModel):
     share_conforming: float
     deviations: list[Deviation]
     stages: list[StageReach]
+    as_of: datetime | None = None
+    """Set when read from a journey copy that lags the log (`journey.usable`): the time the
+    copy holds the log as of. None: the whole log."""
 
 
 def conformance_sql(spec: ConformanceSpec, sorted_copy: bool = False) -> tuple[str, str]:
@@ -574,7 +590,8 @@ def conformance_sql(spec: ConformanceSpec, sorted_copy: bool = False) -> tuple[s
 def conformance(store: Store, spec: ConformanceSpec) -> ConformanceResult:
     """The share of journeys that follow the designed stage order, and the common deviations."""
     with store.reading() as cur:
-        use_copy = can_use_sorted(spec) and journey.is_fresh(cur)
+        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
+        use_copy = can_use_sorted(spec) and copy.ok
         dev_sql, reach_sql = conformance_sql(spec, sorted_copy=use_copy)
         devs = cur.execute(dev_sql).fetchall()
         reach = {r[0]: r for r in cur.execute(reach_sql).fetchall()}
@@ -586,6 +603,7 @@ def conformance(store: Store, spec: ConformanceSpec) -> ConformanceResult:
         return round(n / cases, 6) if cases else 0.0
 
     return ConformanceResult(
+        as_of=copy.as_of if use_copy else None,
         cases=cases,
         conforming=cases - bad,
         share_conforming=share(cases - bad),

@@ -23,7 +23,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Literal
 
 import duckdb
@@ -168,6 +168,10 @@ class FunnelResult(Frozen):
     groups: list[FunnelGroup]
     trend: list[TrendPoint] | None = None
     dropped: Dropped | None = None
+    as_of: datetime | None = None
+    """Set when the result was read from a journey copy that lags the log (see
+    `TOUCHPATH_JOURNEY_MAX_LAG_SECONDS`): the time the copy holds the log as of; events after it
+    are left out. None: the whole log."""
 
     @property
     def overall(self) -> FunnelGroup:
@@ -339,10 +343,11 @@ def can_use_sorted(spec: FunnelSpec) -> bool:
     return all(c.name in _SORTED_COLUMNS for e in exprs for c in e.find_all(exp.Column))
 
 
-def use_sorted(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec) -> bool:
+def use_sorted(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec, max_lag: float = 0.0) -> bool:
     """Whether this funnel can run on the sorted journey copy now: it holds what the funnel
-    needs, it is fresh, and its step events are in order without ties across steps."""
-    if not can_use_sorted(spec) or not journey.is_fresh(cur):
+    needs, it is fresh (or lags by at most `max_lag` seconds, see `journey.usable`), and its
+    step events are in order without ties across steps."""
+    if not can_use_sorted(spec) or not journey.usable(cur, max_lag).ok:
         return False
     if spec.order != "ordered" or not journey.has_ties(cur):
         return True  # strict order is (time, seq), the copy's own order; any order has no order
@@ -762,8 +767,10 @@ def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
     with store.reading() as cur:
         if spec.breakdown is not None:
             spec.breakdown.check(cur)
-        fast = use_sorted(cur, spec)
+        lag = store.settings.journey_max_lag_seconds
+        fast = use_sorted(cur, spec, lag)
         layout = journey.layout(cur, [s.event for s in spec.steps]) if fast else None
+        as_of = journey.usable(cur, lag).as_of if fast else None
     # On the sorted copy the rows keep profile numbers; only listed drop-offs need the ids.
     sql = _funnel_sql(spec, fast, layout)
     if spec.trend is None and spec.dropped_at is None:
@@ -774,7 +781,9 @@ def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
                 f"WITH reached_rows AS ({sql}) {_steps_sql('reached_rows', grouped)}"
             )
             return FunnelResult(
-                steps=[s.title() for s in spec.steps], groups=_groups(spec, rows.fetchall())
+                steps=[s.title() for s in spec.steps],
+                groups=_groups(spec, rows.fetchall()),
+                as_of=as_of,
             )
     with _reached_table(store, sql) as (cur, table):
         groups = _groups(
@@ -809,4 +818,5 @@ def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
         groups=groups,
         trend=trend,
         dropped=dropped,
+        as_of=as_of,
     )

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 
@@ -28,6 +28,7 @@ from touchpath.store import Store, utcnow
 
 __all__ = [
     "FRESH_SQL",
+    "CopyUse",
     "JourneyBuild",
     "Layout",
     "Refresher",
@@ -35,6 +36,7 @@ __all__ = [
     "is_fresh",
     "layout",
     "optimize",
+    "usable",
 ]
 
 log = logging.getLogger(__name__)
@@ -49,9 +51,10 @@ _STATE_SQL = (
 
 FRESH_SQL = (
     f"SELECT count(*) > 0 AND bool_and(b.events = s.events AND b.max_seq IS NOT DISTINCT FROM "
-    f"s.max_seq AND b.identifiers_fp = s.fp) FROM journey_build b, ({_STATE_SQL}) s(events, max_seq, fp)"
+    f"s.max_seq AND b.identifiers_fp = s.fp), max(b.built_at) "
+    f"FROM journey_build b, ({_STATE_SQL}) s(events, max_seq, fp)"
 )
-"""One row, one boolean: is the journey copy built and does it match the log and identity?"""
+"""One row: is the journey copy built and does it match the log and identity; when was it built?"""
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,27 @@ def is_fresh(cur: duckdb.DuckDBPyConnection) -> bool:
     """Whether `journey_events` matches the event log and the identifier map right now."""
     row = cur.execute(FRESH_SQL).fetchone()
     return bool(row and row[0])
+
+
+@dataclass(frozen=True)
+class CopyUse:
+    """Whether analyses may read the copy now, and the time it holds the log as of when that
+    is behind the log (None: it matches the log exactly, or is not used)."""
+
+    ok: bool
+    as_of: datetime | None = None
+
+
+def usable(cur: duckdb.DuckDBPyConnection, max_lag: float = 0.0) -> CopyUse:
+    """Whether the copy may be read: it matches the log exactly, or (with `max_lag` > 0, see
+    `TOUCHPATH_JOURNEY_MAX_LAG_SECONDS`) it was built at most `max_lag` seconds ago. A lagging
+    copy holds the events and identity merges committed before its `as_of`, none after."""
+    fresh, built_at = cur.execute(FRESH_SQL).fetchone() or (False, None)
+    if fresh:
+        return CopyUse(True)
+    if max_lag > 0 and built_at is not None and utcnow() - built_at <= timedelta(seconds=max_lag):
+        return CopyUse(True, built_at)
+    return CopyUse(False)
 
 
 def has_ties(cur: duckdb.DuckDBPyConnection) -> bool:
@@ -184,12 +208,17 @@ class Refresher:
     `touchpath optimize`: every `every` seconds, a stale copy is rebuilt once the writer has had
     no ingest for `idle` seconds (a rebuild holds the writer: ~0.5 s per 1M events, so it waits
     for a lull instead of delaying requests). Until then analyses read the log, as always.
+    On a store whose ingest never pauses, `max_lag` (analyses accept a copy that old) makes it
+    rebuild a copy older than half of it anyway, so the copy stays within the lag.
     """
 
-    def __init__(self, store: Store, every: float, idle: float) -> None:
+    def __init__(self, store: Store, every: float, idle: float, max_lag: float = 0.0) -> None:
         self.store = store
         self.every = every
         self.idle = idle
+        self.max_lag = max_lag
+        """With analyses allowed to read a copy this many seconds old, a copy older than half
+        of it is rebuilt even while ingest goes on (it would never pause on a busy store)."""
         self.builds = 0
         """Rebuilds done so far."""
         self._stop = threading.Event()
@@ -217,12 +246,19 @@ class Refresher:
                 log.exception("refreshing the journey copy failed")
 
     def refresh(self) -> JourneyBuild | None:
-        """Rebuild the copy now if it is stale and ingest has paused; what was built, or None."""
-        if self.store.pending or self.store.seconds_since_ingest() < self.idle:
+        """Rebuild the copy now if it is stale and ingest has paused, or (with `max_lag`) it is
+        older than half the lag analyses accept; what was built, or None."""
+        paused = not self.store.pending and self.store.seconds_since_ingest() >= self.idle
+        if not paused and self.max_lag <= 0:
             return None
         with self.store.reading() as cur:
             (events,) = cur.execute("SELECT count(*) FROM events").fetchone() or (0,)
-            if not events or is_fresh(cur):
+            fresh, built_at = cur.execute(FRESH_SQL).fetchone() or (False, None)
+        if not events or fresh:
+            return None
+        if not paused:
+            age = None if built_at is None else (utcnow() - built_at).total_seconds()
+            if age is not None and age < self.max_lag / 2:
                 return None
         built = optimize(self.store)
         self.builds += 1

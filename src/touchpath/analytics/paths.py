@@ -17,6 +17,7 @@ k-1 but not step k, from their step k-1 event on.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
@@ -141,6 +142,9 @@ class PathsResult(Frozen):
     nodes: list[PathNode]
     edges: list[PathEdge]
     top_paths: list[TopPath]
+    as_of: datetime | None = None
+    """Set when read from a journey copy that lags the log (`journey.usable`): the time the
+    copy holds the log as of. None: the whole log."""
 
 
 def _name_sql(spec: PathsSpec) -> str:
@@ -349,7 +353,8 @@ SELECT pno AS pid, {first_step} AS first_step, {path} AS path FROM firsts
 def paths(store: Store, spec: PathsSpec) -> PathsResult:
     """Run a paths analysis on the store (on the sorted journey copy when it is fresh)."""
     with store.reading() as cur:
-        fast = can_use_sorted(spec) and journey.is_fresh(cur)
+        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
+        fast = can_use_sorted(spec) and copy.ok
         sql = _sorted_paths_sql(spec) if fast else paths_sql(spec)
         cur.execute(f"CREATE TEMP TABLE path_rows AS {sql}")
         try:
@@ -396,4 +401,5 @@ def paths(store: Store, spec: PathsSpec) -> PathsResult:
             for s, a, b, w in edges
         ],
         top_paths=[TopPath(path=list(p), count=int(c)) for p, c in top],
+        as_of=copy.as_of if fast else None,
     )

@@ -11,7 +11,7 @@ import yaml
 from rich.table import Table
 
 from touchpath.analytics import api, journey
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, settings_for
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, note_as_of, settings_for
 from touchpath.errors import SpecError
 from touchpath.store import Store
 
@@ -118,6 +118,7 @@ def funnel(
             out["saved"] = saved.model_dump(mode="json")
         console.print_json(json.dumps(out))
         return
+    note_as_of(result)
     for group in result.groups:
         title = "Funnel" if group.value is None else f"Funnel: {group.value}"
         table = Table(title=title)
@@ -177,6 +178,7 @@ def paths(
         result = api.paths(store, parsed)
     if _print(result, as_json):
         return
+    note_as_of(result)
     table = Table(title=f"Path edges ({result.total:,} paths)")
     for col in ("step", "from", "to", "weight"):
         table.add_column(col, justify="right" if col in ("step", "weight") else "left")

@@ -51,6 +51,16 @@ def settings_for(db: Path | None = None, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
+def note_as_of(result: Any) -> None:
+    """Say so when an analysis read a journey copy that lags the log (`as_of` is set)."""
+    as_of = getattr(result, "as_of", None)
+    if as_of is not None:
+        console.print(
+            f"[dim]as of {as_of:%Y-%m-%d %H:%M:%S} UTC: read from the journey copy, events "
+            "after that are not counted (TOUCHPATH_JOURNEY_MAX_LAG_SECONDS)[/]"
+        )
+
+
 def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
     """Rows as a rich table, or as JSON with --json."""
     if as_json:

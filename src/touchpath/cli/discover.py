@@ -14,7 +14,15 @@ import typer
 import yaml
 
 from touchpath.analytics import insights, sentiment
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
+from touchpath.cli.base import (
+    DbOpt,
+    JsonOpt,
+    app,
+    console,
+    note_as_of,
+    print_rows,
+    settings_for,
+)
 from touchpath.errors import SpecError
 from touchpath.store import Store
 
@@ -98,6 +106,7 @@ def dfg(
         result = insights.discover_dfg(store, s)
     if as_json:
         return _dump(result)
+    note_as_of(result)
     console.print(f"{result.cases:,} journeys, {result.events:,} steps")
     rows = [
         {
@@ -129,6 +138,7 @@ def variants(
         result = insights.discover_variants(store, s)
     if as_json:
         return _dump(result)
+    note_as_of(result)
     console.print(f"{result.cases:,} journeys, {result.distinct_variants:,} distinct variants")
     rows = [
         {
@@ -161,6 +171,7 @@ def conformance_cmd(
         result = insights.conformance(store, s)
     if as_json:
         return _dump(result)
+    note_as_of(result)
     console.print(
         f"{result.conforming:,} of {result.cases:,} journeys follow the designed order "
         f"([bold]{result.share_conforming:.1%}[/])"
@@ -204,6 +215,7 @@ def attribution_cmd(
         result = insights.attribution(store, s)
     if as_json:
         return _dump(result)
+    note_as_of(result)
     console.print(
         f"{result.conversions:,} conversions ({result.revenue:,.2f} revenue), "
         f"{result.attributed_conversions:,} with a touch in the window"

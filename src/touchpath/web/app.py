@@ -61,6 +61,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             app.state.store,
             every=settings.journey_refresh_seconds,
             idle=settings.journey_refresh_idle_seconds,
+            max_lag=app.state.store.settings.journey_max_lag_seconds,
         )
         refresher.start()
         try:
