@@ -4,7 +4,10 @@
 
 For each file: the full import into a fresh store (read, map, validate, write through the
 single writer), a re-import (everything is a duplicate), and the peer: DuckDB reading the same
-CSV (count(*) over read_csv all_varchar) or orjson decoding every line of the JSONL.
+CSV (count(*) over read_csv all_varchar) or orjson decoding every line of the JSONL. "write
+alone" INSERTs the event rows the import stored, already mapped, into another fresh store and
+COMMITs them in the import's chunks of 100,000: DuckDB's own cost of the write, the floor under
+any import into the event log, with its ratio to the peer.
 """
 
 from __future__ import annotations
@@ -59,6 +62,25 @@ def segment_jsonl(csv_path: Path, out: Path) -> None:
     )
 
 
+def write_alone(stored: Path, out: Path, chunk: int = 100_000) -> float:
+    """Rows/s of INSERT + COMMIT of the events in `stored` into a new store at `out`."""
+    with Store(stored) as store, store.reading() as cur:
+        rows = cur.sql("SELECT * FROM events ORDER BY seq").to_arrow_table()
+    Store(out).close()  # migrated
+    con = duckdb.connect(str(out))
+    try:
+        t0 = time.perf_counter()
+        for i in range(0, rows.num_rows, chunk):
+            con.register("part", rows.slice(i, chunk))
+            con.execute("BEGIN")
+            con.execute("INSERT INTO events SELECT * FROM part")
+            con.execute("COMMIT")
+            con.unregister("part")
+        return rows.num_rows / (time.perf_counter() - t0)
+    finally:
+        con.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -81,18 +103,21 @@ def main() -> None:
         ("BPIC 2012 as Segment JSONL", seg, ImportMapping(), orjson_parse, "orjson loads"),
     ]
     print(f"{'file':30} {'rows':>9} {'imported':>9} {'import s':>9} {'rows/s':>9} "
-          f"{'re-import s':>11} {'peer':>16} {'peer s':>7} {'peer rows/s':>11} {'ratio':>6}")  # fmt: skip
+          f"{'re-import s':>11} {'peer':>16} {'peer s':>7} {'peer rows/s':>11} {'ratio':>6} "
+          f"{'write alone/s':>13} {'ratio':>6}")  # fmt: skip
     for i, (label, path, mapping, peer, peer_name) in enumerate(cases):
         peer_rows, peer_s = timed(lambda p=path, f=peer: f(p))  # type: ignore[misc]
         with Store(tmp / f"bench{i}.duckdb") as store:
             report = import_file(store, path, mapping)
             again = import_file(store, path, mapping)
         assert again.imported == 0
+        floor = write_alone(tmp / f"bench{i}.duckdb", tmp / f"write{i}.duckdb")
         print(
             f"{label:30} {report.rows:>9,} {report.imported:>9,} {report.seconds:>9.2f} "
             f"{report.rows / report.seconds:>9,.0f} {again.seconds:>11.2f} {peer_name:>16} "
             f"{peer_s:>7.2f} {peer_rows / peer_s:>11,.0f} "
-            f"{report.rows / report.seconds / (peer_rows / peer_s):>6.2f}"
+            f"{report.rows / report.seconds / (peer_rows / peer_s):>6.2f} "
+            f"{floor:>13,.0f} {floor / (peer_rows / peer_s):>6.2f}"
         )
 
 
