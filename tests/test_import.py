@@ -478,3 +478,18 @@ def test_rest_upload_and_server_path(server: Any, tmp_path: Path, csv_bytes: byt
     r = httpx.post(url, json={"mapping": {}}, timeout=30)
     assert r.status_code == 400
     assert r.json()["error"]["message"].startswith("body: path")
+
+
+def test_jsonl_lines_keep_their_numbers_across_blank_crlf_and_bad_bytes(
+    store: Store, tmp_path: Path
+) -> None:
+    ok = orjson.dumps({"type": "track", "event": "e", "userId": "u"})
+    path = tmp_path / "odd.jsonl"
+    # 1: ok (CRLF), 2: blank, 3: spaces only, 4: not UTF-8, 5: ok with a tab before it, 6: no id
+    path.write_bytes(
+        ok + b"\r\n\n   \n" + b'{"type": "track", "event": "\xff"}\n\t' + ok[:-1] + b', "x": 1}\n'
+        b'{"type": "track", "event": "e"}'
+    )
+    report = import_file(store, path)
+    assert (report.rows, report.imported, report.bad) == (4, 2, 2)
+    assert [b.line for b in report.bad_rows] == [4, 6]

@@ -32,8 +32,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
+import numpy as np
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlglot import exp
 
@@ -319,17 +321,19 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
 
 
 def _jsonl_lines(path: Path) -> pa.Table:
-    """The non-blank lines of a JSONL file with their line numbers (whole-buffer splitting)."""
+    """The non-blank lines of a JSONL file with their line numbers (whole-buffer splitting,
+    numbering, trimming and filtering as Arrow array operations, not line by line)."""
     with _open_text(path) as f:
         data: bytes = f.read()
-    numbered = [(n, line.strip()) for n, line in enumerate(data.split(b"\n"), start=1)]
-    kept = [(n, text) for n, text in numbered if text]
-    raws = pa.array([text for _, text in kept], pa.binary())
+    lines = data.split(b"\n")
     try:
-        text = raws.cast(pa.string())
+        text = pa.array(lines, pa.binary()).cast(pa.string())
     except pa.ArrowInvalid:  # not UTF-8 somewhere: replace the bad bytes line by line
-        text = pa.array([t.decode("utf-8", errors="replace") for _, t in kept], pa.string())
-    return pa.table({_LINE: pa.array([n for n, _ in kept], pa.int64()), "raw": text})
+        text = pa.array([t.decode("utf-8", errors="replace") for t in lines], pa.string())
+    text = pc.utf8_trim(text, characters=" \t\r\n\x0b\x0c")  # what bytes.strip() strips
+    kept = pc.greater(pc.binary_length(text), 0)
+    numbers = pa.array(np.arange(1, len(lines) + 1, dtype=np.int64))
+    return pa.table({_LINE: numbers.filter(kept), "raw": text.filter(kept)})
 
 
 def _load_jsonl(con: duckdb.DuckDBPyConnection, path: Path) -> None:
