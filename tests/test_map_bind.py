@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import orjson
 import pytest
@@ -14,6 +15,7 @@ from touchpath.events.message import stage_messages
 from touchpath.maps.bind import bind_map, stage_step
 from touchpath.maps.document import load_map
 from touchpath.maps.library import example
+from touchpath.settings import Settings
 from touchpath.store import Store
 
 DOC = load_map(
@@ -162,3 +164,31 @@ def test_demo_planted_pain_points_rank_at_the_top(tmp_path) -> None:  # type: ig
     facts = business.truth().facts["app_checkout_dropoff"]
     gap = next(p for p in top3 if p.kind == "channel_gap")
     assert float(gap.numbers["loss"]) > float(gap.numbers["peer_loss"]) * 1.5, facts
+
+
+def test_a_lagging_copy_binds_every_number_as_of_its_time(tmp_path: Path) -> None:
+    settings = Settings(db=tmp_path / "t.duckdb", journey_max_lag_seconds=600)
+    with Store(settings.db, settings) as store:
+        shop(store)
+        built = journey.optimize(store)
+        before = bind_map(store, DOC)
+        # 10 more app checkouts that never order, after the copy was built
+        journeys_for(
+            store,
+            {
+                f"late{i}": [
+                    {"event": "Product Viewed", "timestamp": _at(1), "channel": "direct"},
+                    {"event": "Checkout Started", "timestamp": _at(1, 1), "channel": "app"},
+                ]
+                for i in range(10)
+            },
+        )
+        lagging = bind_map(store, DOC, optimize=True)  # the copy is readable: not rebuilt
+        assert lagging.as_of == built.built_at and before.as_of is None
+        assert lagging.model_dump(exclude={"bound_at", "as_of"}) == before.model_dump(
+            exclude={"bound_at", "as_of"}
+        )
+    with Store(settings.db) as exact:  # no lag allowed: the whole log, 10 more app checkouts
+        bm = bind_map(exact, DOC)
+        assert bm.as_of is None and bm.persona_size == 50
+        assert bm.touchpoint("Checkout app").persona.to_goal == pytest.approx(10 / 30)

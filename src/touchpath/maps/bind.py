@@ -94,8 +94,10 @@ def bind_map(
 ) -> BoundMap:
     """Bind `doc` to the events in [start, end): the numbers of every stage and touchpoint.
 
-    `optimize` rebuilds the sorted journey copy first when it is stale (about 2 s per 1M
-    events), as `touchpath optimize` does; funnels and the DFG then stream over it.
+    `optimize` rebuilds the sorted journey copy first when it cannot be read (stale beyond
+    `TOUCHPATH_JOURNEY_MAX_LAG_SECONDS`; about 0.5 s per 1M events), as `touchpath optimize`
+    does; funnels and the DFG then stream over it. Every number of one map comes from the
+    same source: the copy (as of `as_of` when it lags) or the log.
     """
     time_range = TimeRange(start=start, end=end)
     window = doc.window_days * 86400
@@ -105,10 +107,11 @@ def bind_map(
             known = cur.execute("SELECT 1 FROM audiences WHERE name = ?", [audience]).fetchall()
             if not known:
                 raise NotFound(f"persona.audience: no audience {audience!r}")
-        fresh = journey.is_fresh(cur)
+        use = journey.usable(cur, store.settings.journey_max_lag_seconds)
+    fresh, as_of = use.ok, use.as_of
     if optimize and not fresh:
         journey.optimize(store)
-        fresh = True
+        fresh, as_of = True, None
     breakdown = Breakdown(by="audience", audiences=(audience,)) if audience else None
     pending: list[str] = []
     if audience is not None:
@@ -283,6 +286,7 @@ def bind_map(
         start=start,
         end=end,
         bound_at=utcnow(),
+        as_of=as_of,
         persona_size=population[True],
         others_size=population.get(False),
         goal_reach=goal_reach,

@@ -119,6 +119,9 @@ class BoundMap(_Model):
     start: datetime | None = None
     end: datetime | None = None
     bound_at: datetime
+    as_of: datetime | None = None
+    """Set when the numbers come from a journey copy that lags the log
+    (`TOUCHPATH_JOURNEY_MAX_LAG_SECONDS`): the time the copy holds the log as of."""
     persona_size: int
     others_size: int | None = None
     goal_reach: int | None = None
