@@ -535,8 +535,11 @@ class ConformanceResult(BaseModel):
     copy holds the log as of. None: the whole log."""
 
 
-def conformance_sql(spec: ConformanceSpec, sorted_copy: bool = False) -> tuple[str, str]:
-    """SQL of the per-deviation counts and of the per-stage reach (with the case totals).
+def conformance_sql(spec: ConformanceSpec, sorted_copy: bool = False) -> str:
+    """SQL of the per-deviation counts and the per-stage reach in one statement (the journeys'
+    stage steps are computed once): rows of (part, kind, from_stage, to_stage, cases, total
+    cases, deviating cases) where part is 'deviation' (the `limit` most common, most first)
+    or 'reach' (kind and to_stage NULL, from_stage the stage).
 
     With `sorted_copy` (see `can_use_sorted`) the steps come from the journey copy in stored
     order and neighbours are compared as stored, with no sort.
@@ -558,9 +561,10 @@ def conformance_sql(spec: ConformanceSpec, sorted_copy: bool = False) -> tuple[s
         dst = f"CASE WHEN {same} THEN {dst} END"
         di = f"CASE WHEN {same} THEN {di} END"
         first = "lag(case_id) OVER w IS DISTINCT FROM case_id"
-    steps = f"""
+    # `first` marks each journey's first step exactly once, so it counts the journeys.
+    return f"""
     WITH j AS ({rows}),
-    t AS (SELECT case_id, activity AS src, {idx} AS si, {dst} AS dst, {di} AS di,
+    t AS MATERIALIZED (SELECT case_id, activity AS src, {idx} AS si, {dst} AS dst, {di} AS di,
                  {first} AS first
           FROM j WINDOW w AS {window}),
     d AS (SELECT case_id, 'backward' AS kind, src AS from_stage, dst AS to_stage FROM t WHERE di < si
@@ -569,22 +573,18 @@ def conformance_sql(spec: ConformanceSpec, sorted_copy: bool = False) -> tuple[s
           UNION ALL
           SELECT case_id, 'late_start', NULL, src FROM t
           WHERE {"first AND si > 0" if spec.require_start else "FALSE"}),
-    totals AS (SELECT count(DISTINCT case_id) AS cases FROM t),
-    bad AS (SELECT count(DISTINCT case_id) AS n FROM d)
+    totals AS (SELECT count(*) FILTER (WHERE first) AS cases FROM t),
+    bad AS (SELECT count(DISTINCT case_id) AS n FROM d),
+    dv AS (SELECT kind, from_stage, to_stage, count(DISTINCT case_id) AS n FROM d
+           GROUP BY kind, from_stage, to_stage
+           QUALIFY row_number() OVER (ORDER BY n DESC, kind, from_stage NULLS FIRST,
+                                      to_stage) <= {int(spec.limit)}),
+    rc AS (SELECT src, count(DISTINCT case_id) AS n FROM t GROUP BY src)
+    SELECT 'deviation' AS part, kind, from_stage, to_stage, n,
+           (SELECT cases FROM totals), (SELECT n FROM bad) FROM dv
+    UNION ALL
+    SELECT 'reach', NULL, src, NULL, n, (SELECT cases FROM totals), (SELECT n FROM bad) FROM rc
     """
-    deviations = f"""{steps}
-    SELECT kind, from_stage, to_stage, count(DISTINCT case_id) AS n,
-           (SELECT cases FROM totals), (SELECT n FROM bad)
-    FROM d GROUP BY kind, from_stage, to_stage
-    QUALIFY row_number() OVER (ORDER BY count(DISTINCT case_id) DESC, kind,
-                               from_stage NULLS FIRST, to_stage) <= {int(spec.limit)}
-    ORDER BY n DESC, kind, from_stage NULLS FIRST, to_stage
-    """
-    reach = f"""{steps}
-    SELECT src, count(DISTINCT case_id), (SELECT cases FROM totals), (SELECT n FROM bad)
-    FROM t GROUP BY src
-    """
-    return deviations, reach
 
 
 def conformance(store: Store, spec: ConformanceSpec) -> ConformanceResult:
@@ -592,12 +592,14 @@ def conformance(store: Store, spec: ConformanceSpec) -> ConformanceResult:
     with store.reading() as cur:
         copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
         use_copy = can_use_sorted(spec) and copy.ok
-        dev_sql, reach_sql = conformance_sql(spec, sorted_copy=use_copy)
-        devs = cur.execute(dev_sql).fetchall()
-        reach = {r[0]: r for r in cur.execute(reach_sql).fetchall()}
-    first = next(iter(reach.values()), None)
-    cases = int(first[2]) if first else 0
-    bad = int(first[3]) if first else 0
+        rows = cur.execute(conformance_sql(spec, sorted_copy=use_copy)).fetchall()
+    devs = sorted(
+        (r[1:5] for r in rows if r[0] == "deviation"),
+        key=lambda r: (-r[3], r[0], r[1] is not None, r[1] or "", r[2] or ""),
+    )
+    reach = {r[2]: int(r[4]) for r in rows if r[0] == "reach"}
+    cases = int(rows[0][5]) if rows else 0
+    bad = int(rows[0][6]) if rows else 0
 
     def share(n: int) -> float:
         return round(n / cases, 6) if cases else 0.0
@@ -612,11 +614,7 @@ def conformance(store: Store, spec: ConformanceSpec) -> ConformanceResult:
             for r in devs
         ],
         stages=[
-            StageReach(
-                stage=s.name,
-                cases=int(reach[s.name][1]) if s.name in reach else 0,
-                share=share(int(reach[s.name][1])) if s.name in reach else 0.0,
-            )
+            StageReach(stage=s.name, cases=reach.get(s.name, 0), share=share(reach.get(s.name, 0)))
             for s in spec.stages
         ],
     )
