@@ -498,7 +498,7 @@ def reached_sql(
     if sorted_copy and spec.order == "strict":
         ctes = [("base", _sorted_base_sql(spec)), *_strict_ctes(spec, sorted_copy=True)]
     elif sorted_copy and spec.order == "any":
-        ctes = [("base", _sorted_base_sql(spec)), *_unordered_ctes(spec, sorted_copy=True)]
+        ctes = [("base", _sorted_base_sql(spec, layout)), *_unordered_ctes(spec, sorted_copy=True)]
     elif sorted_copy:
         # `base` (all parts) stays for the first-touch breakdown's values; unread, it costs nothing.
         ctes = [("base", _sorted_base_sql(spec, layout))]
