@@ -397,7 +397,7 @@ class Store:
             base = self._next_seq
             # Few statements per commit: each costs a fixed overhead, which is a large part of
             # a commit's work at the batch sizes concurrent requests give.
-            normalised = self._normalise(con, table)
+            normalised = self._normalise(table)
             keep = self._dedupe(normalised)
             good, bad = split_normalised(normalised, table, pa.array(keep))
             con.register("normalised", good)
