@@ -376,7 +376,7 @@ def split_normalised(
     leaves out rows that are duplicates.
     """
     raw = staged.column("raw")
-    if keep is not None:
+    if keep is not None and not pc.all(keep).as_py():  # a filter copies every column
         normalised = normalised.filter(keep)
         raw = raw.filter(keep)
     invalid = pc.invert(normalised.column("valid"))
