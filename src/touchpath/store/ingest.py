@@ -373,7 +373,7 @@ def split_normalised(
 ) -> tuple[pa.Table, pa.Table]:
     """The valid rows of a `normalise` result, numbered `k` in order, and the rejected ones as
     `rejected` rows (with the raw message). Rows of both tables are in the same order; `keep`
-    leaves out rows that are duplicates.
+    leaves out rows that are duplicates. The valid rows' JSON columns are typed JSON (`_as_json`).
     """
     raw = staged.column("raw")
     if keep is not None and not pc.all(keep).as_py():  # a filter copies every column
@@ -383,6 +383,7 @@ def split_normalised(
     n_bad = pc.sum(invalid).as_py() or 0
     good = normalised.filter(normalised.column("valid")) if n_bad else normalised
     good = good.append_column("k", pa.array(np.arange(good.num_rows, dtype=np.int64)))
+    good = _as_json(good, ("context", "properties", "traits"))
     bad = normalised.filter(invalid) if n_bad else normalised.slice(0, 0)
     rejected = pa.table(
         {
@@ -396,6 +397,23 @@ def split_normalised(
         }
     )
     return good, rejected
+
+
+_ARROW_JSON = {b"ARROW:extension:name": b"arrow.json", b"ARROW:extension:metadata": b""}
+
+
+def _as_json(table: pa.Table, names: Sequence[str]) -> pa.Table:
+    """`table` with the text columns `names` typed as JSON for DuckDB (Arrow's `arrow.json`).
+
+    They hold json_extract's output, valid JSON: typed so, DuckDB stores the text as it is
+    instead of parsing every value again to check it (a VARCHAR to JSON cast), ~0.3-0.5 us a
+    message for the three JSON columns of the event log.
+    """
+    for name in names:
+        i = table.schema.get_field_index(name)
+        field = table.schema.field(i).with_metadata(_ARROW_JSON)
+        table = table.set_column(i, field, table.column(i))
+    return table
 
 
 def staged_table(
