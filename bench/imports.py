@@ -24,6 +24,7 @@ import orjson
 
 from touchpath.collect.importers import ImportMapping, import_file
 from touchpath.store import Store
+from touchpath.store.ingest import _as_json
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,6 +67,8 @@ def write_alone(stored: Path, out: Path, chunk: int = 100_000) -> float:
     """Rows/s of INSERT + COMMIT of the events in `stored` into a new store at `out`."""
     with Store(stored) as store, store.reading() as cur:
         rows = cur.sql("SELECT * FROM events ORDER BY seq").to_arrow_table()
+    # JSON columns typed as the writer hands them over (no VARCHAR -> JSON parse on INSERT)
+    rows = _as_json(rows, ("context", "properties", "traits"))
     Store(out).close()  # migrated
     con = duckdb.connect(str(out))
     try:

@@ -40,6 +40,7 @@ import httpx
 import orjson
 
 from touchpath.store import Store
+from touchpath.store.ingest import _as_json
 
 # The server: the real app under uvicorn; on SIGINT it prints the writer's commit counters.
 SERVER = """
@@ -269,6 +270,8 @@ def write_alone(stored: Path, per_commit: int) -> Run:
 
     with Store(stored) as store, store.reading() as cur:
         rows = cur.sql("SELECT * FROM events ORDER BY seq").to_arrow_table()
+    # JSON columns typed as the writer hands them over (no VARCHAR -> JSON parse on INSERT)
+    rows = _as_json(rows, ("context", "properties", "traits"))
     db = Path(tempfile.mkdtemp(prefix="touchpath-bench-")) / "write.duckdb"
     Store(db).close()  # migrated
     con = duckdb.connect(str(db))
