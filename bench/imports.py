@@ -21,10 +21,10 @@ from pathlib import Path
 
 import duckdb
 import orjson
+from stores import write_alone  # bench/stores.py, beside this file
 
 from touchpath.collect.importers import ImportMapping, import_file
 from touchpath.store import Store
-from touchpath.store.ingest import _as_json
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -63,27 +63,6 @@ def segment_jsonl(csv_path: Path, out: Path) -> None:
     )
 
 
-def write_alone(stored: Path, out: Path, chunk: int = 100_000) -> float:
-    """Rows/s of INSERT + COMMIT of the events in `stored` into a new store at `out`."""
-    with Store(stored) as store, store.reading() as cur:
-        rows = cur.sql("SELECT * FROM events ORDER BY seq").to_arrow_table()
-    # JSON columns typed as the writer hands them over (no VARCHAR -> JSON parse on INSERT)
-    rows = _as_json(rows, ("context", "properties", "traits"))
-    Store(out).close()  # migrated
-    con = duckdb.connect(str(out))
-    try:
-        t0 = time.perf_counter()
-        for i in range(0, rows.num_rows, chunk):
-            con.register("part", rows.slice(i, chunk))
-            con.execute("BEGIN")
-            con.execute("INSERT INTO events SELECT * FROM part")
-            con.execute("COMMIT")
-            con.unregister("part")
-        return rows.num_rows / (time.perf_counter() - t0)
-    finally:
-        con.close()
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=REPO.parent / "shared" / "data")
@@ -120,7 +99,8 @@ def main() -> None:
             report = import_file(store, path, mapping)
             again = import_file(store, path, mapping)
         assert again.imported == 0
-        floor = write_alone(tmp / f"bench{i}.duckdb", tmp / f"write{i}.duckdb")
+        n, secs, _ = write_alone(tmp / f"bench{i}.duckdb", tmp / f"write{i}.duckdb", 100_000)
+        floor = n / secs
         print(
             f"{label:30} {report.rows:>9,} {report.imported:>9,} {report.seconds:>9.2f} "
             f"{report.rows / report.seconds:>9,.0f} {again.seconds:>11.2f} {peer_name:>16} "

@@ -38,9 +38,9 @@ from urllib.parse import urlsplit
 
 import httpx
 import orjson
+import stores  # bench/stores.py, beside this file
 
 from touchpath.store import Store
-from touchpath.store.ingest import _as_json
 
 # The server: the real app under uvicorn; on SIGINT it prints the writer's commit counters.
 SERVER = """
@@ -263,33 +263,14 @@ def writer_alone(bodies: list[bytes], per_commit: int) -> Run:
 
 
 def write_alone(stored: Path, per_commit: int) -> Run:
-    """INSERT + COMMIT of the event rows a run stored (already normalised) into a new store, in
-    commits of `per_commit` rows: DuckDB's own cost of the write, the floor under any collector
-    that answers 200 only after the event log's COMMIT."""
-    import duckdb
-
-    with Store(stored) as store, store.reading() as cur:
-        rows = cur.sql("SELECT * FROM events ORDER BY seq").to_arrow_table()
-    # JSON columns typed as the writer hands them over (no VARCHAR -> JSON parse on INSERT)
-    rows = _as_json(rows, ("context", "properties", "traits"))
+    """The event-log write alone (`stores.write_alone`) of the rows a run stored, in commits of
+    `per_commit` rows: the floor under any collector that answers 200 only after the COMMIT."""
     db = Path(tempfile.mkdtemp(prefix="touchpath-bench-")) / "write.duckdb"
-    Store(db).close()  # migrated
-    con = duckdb.connect(str(db))
-    try:
-        cpu, t = time.process_time(), time.perf_counter()
-        for i in range(0, rows.num_rows, per_commit):
-            con.register("part", rows.slice(i, per_commit))
-            con.execute("BEGIN")
-            con.execute("INSERT INTO events SELECT * FROM part")
-            con.execute("COMMIT")
-            con.unregister("part")
-        seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
-    finally:
-        con.close()
-    k = -(-rows.num_rows // per_commit)
-    commits = {"commits": k, "requests": k, "messages": rows.num_rows}
+    n, seconds, cpu = stores.write_alone(stored, db, per_commit)
+    k = -(-n // per_commit)
+    commits = {"commits": k, "requests": k, "messages": n}
     label = f"event-log write alone, {per_commit:,} per commit"
-    return Run(label, rows.num_rows, seconds, [], float("nan"), commits, cpu)
+    return Run(label, n, seconds, [], float("nan"), commits, cpu)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -31,7 +31,7 @@ from touchpath.events.message import stage_messages
 from touchpath.settings import Settings
 from touchpath.store import Store
 
-__all__ = ["OUT", "SIZES", "PeakRss", "demo_store", "measure", "working_copy"]
+__all__ = ["OUT", "SIZES", "PeakRss", "demo_store", "measure", "working_copy", "write_alone"]
 
 OUT = Path(__file__).resolve().parent / "out"
 SIZES = {"1M": 18_500, "10M": 185_000}
@@ -94,6 +94,33 @@ def load_demo(
     Path(str(tmp) + ".wal").unlink(missing_ok=True)
     print(f"built {path.name}: {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
     return path
+
+
+def write_alone(stored: Path, out: Path, per_commit: int) -> tuple[int, float, float]:
+    """INSERT + COMMIT of the event rows in `stored` (already normalised) into a new store at
+    `out`, in commits of `per_commit` rows: DuckDB's own cost of writing the event log, the floor
+    under any collector or import that stores them. (rows, seconds, CPU seconds)."""
+    import duckdb
+
+    from touchpath.store.ingest import _as_json
+
+    with Store(stored) as store, store.reading() as cur:
+        rows = cur.sql("SELECT * FROM events ORDER BY seq").to_arrow_table()
+    # JSON columns typed as the writer hands them over (no VARCHAR -> JSON parse on INSERT)
+    rows = _as_json(rows, ("context", "properties", "traits"))
+    Store(out).close()  # migrated
+    con = duckdb.connect(str(out))
+    try:
+        cpu, t = time.process_time(), time.perf_counter()
+        for i in range(0, rows.num_rows, per_commit):
+            con.register("part", rows.slice(i, per_commit))
+            con.execute("BEGIN")
+            con.execute("INSERT INTO events SELECT * FROM part")
+            con.execute("COMMIT")
+            con.unregister("part")
+        return rows.num_rows, time.perf_counter() - t, time.process_time() - cpu
+    finally:
+        con.close()
 
 
 def working_copy(label: str, name: str) -> Path:
