@@ -14,7 +14,6 @@ import queue
 import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
@@ -31,6 +30,7 @@ from touchpath.errors import NotFound, Overloaded, SpecError, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
 from touchpath.store.ingest import Normaliser, insert_events_sql, split_normalised, staged_table
+from touchpath.store.recent import RecentHashes
 from touchpath.store.schema import MIGRATIONS
 
 __all__ = ["CommitListener", "IngestResult", "Source", "Store"]
@@ -102,8 +102,7 @@ class Store:
         self._keys_by_write_key: dict[str, str] = {}
         self._window = timedelta(hours=self.settings.dedupe_window_hours)
         # Hashes of (source, messageId) committed within the dedupe window, by commit time.
-        self._recent: set[int] = set()
-        self._recent_order: deque[tuple[datetime, list[int]]] = deque()
+        self._recent = RecentHashes()
         self._next_seq = self._load_state()
         self._closed = False
         self._failed: BaseException | None = None
@@ -165,14 +164,17 @@ class Store:
     def _load_state(self) -> int:
         con = self._root
         cutoff = utcnow() - self._window
-        rows = con.execute(
-            "SELECT received_at, list(hash(source, message_id)) FROM events "
-            "WHERE received_at >= ? GROUP BY received_at ORDER BY received_at",
-            [cutoff],
-        ).fetchall()
-        for received_at, keys in rows:
-            self._recent.update(keys)
-            self._recent_order.append((received_at, keys))
+        # One chunk per minute of receipt, timed by its last message (none expires early).
+        recent = con.sql(
+            "SELECT max(received_at) AS last_at, list(hash(source, message_id)) AS h FROM events "
+            "WHERE received_at >= ? GROUP BY date_trunc('minute', received_at) ORDER BY last_at",
+            params=[cutoff],
+        ).to_arrow_table()
+        lists = recent.column("h").combine_chunks()
+        values = lists.values.to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
+        offsets = lists.offsets.to_numpy()
+        times = recent.column("last_at").to_pylist()
+        self._recent.load([(at, values[offsets[i] : offsets[i + 1]]) for i, at in enumerate(times)])
         (max_seq,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone() or (0,)
         return int(max_seq) + 1
 
@@ -335,8 +337,7 @@ class Store:
         within the window or of an earlier row of this group. `normalised` is in `ord` order."""
         now = utcnow()
         cutoff = now - self._window
-        while self._recent_order and self._recent_order[0][0] < cutoff:
-            self._recent.difference_update(self._recent_order.popleft()[1])
+        self._recent.expire(cutoff)
         hashes = normalised.column("h").to_numpy()
         n = len(hashes)
         keep = np.ones(n, dtype=bool)
@@ -345,11 +346,10 @@ class Store:
             keep[:] = False
             keep[first] = True
             self._confirm_repeats(normalised, hashes, keep)
-        listed = hashes.tolist()
-        if self._recent.isdisjoint(listed):
+        hit = self._recent.contains(hashes) & keep
+        if not hit.any():
             return keep
-        known = self._recent.intersection(listed)
-        suspects = [i for i, h in enumerate(listed) if h in known and keep[i]]
+        suspects = np.flatnonzero(hit).tolist()
         # A hash hit is confirmed against the log, so a collision never drops a message.
         probe = normalised.select(["source", "message_id"]).take(suspects)
         con = self._writer_con
@@ -441,9 +441,7 @@ class Store:
         rejected = np.bincount(owner[bad_ords], minlength=len(jobs)).tolist()
         self._next_seq = base + int(inserted)
         # Valid rows count as seen (rejected ones may be sent again, fixed).
-        seen = good.column("h").to_pylist()
-        self._recent.update(seen)
-        self._recent_order.append((utcnow(), seen))
+        self._recent.add(utcnow(), good.column("h").to_numpy())
         with self._pending_lock:
             self._pending -= total
         for j, job in enumerate(jobs):
