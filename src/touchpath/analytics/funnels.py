@@ -347,7 +347,12 @@ def use_sorted(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec, max_lag: float 
     """Whether this funnel can run on the sorted journey copy now: it holds what the funnel
     needs, it is fresh (or lags by at most `max_lag` seconds, see `journey.usable`), and its
     step events are in order without ties across steps."""
-    if not can_use_sorted(spec) or not journey.usable(cur, max_lag).ok:
+    return journey.usable(cur, max_lag).ok and _fits_sorted(cur, spec)
+
+
+def _fits_sorted(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec) -> bool:
+    """`use_sorted` but the copy's freshness: what the funnel needs is in it, without ties."""
+    if not can_use_sorted(spec):
         return False
     if spec.order != "ordered" or not journey.has_ties(cur):
         return True  # strict order is (time, seq), the copy's own order; any order has no order
@@ -767,10 +772,10 @@ def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
     with store.reading() as cur:
         if spec.breakdown is not None:
             spec.breakdown.check(cur)
-        lag = store.settings.journey_max_lag_seconds
-        fast = use_sorted(cur, spec, lag)
+        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
+        fast = copy.ok and _fits_sorted(cur, spec)
         layout = journey.layout(cur, [s.event for s in spec.steps]) if fast else None
-        as_of = journey.usable(cur, lag).as_of if fast else None
+        as_of = copy.as_of if fast else None
     # On the sorted copy the rows keep profile numbers; only listed drop-offs need the ids.
     sql = _funnel_sql(spec, fast, layout)
     if spec.trend is None and spec.dropped_at is None:

@@ -71,8 +71,7 @@ class JourneyBuild:
 
 def is_fresh(cur: duckdb.DuckDBPyConnection) -> bool:
     """Whether `journey_events` matches the event log and the identifier map right now."""
-    row = cur.execute(FRESH_SQL).fetchone()
-    return bool(row and row[0])
+    return usable(cur).ok
 
 
 @dataclass(frozen=True)
@@ -253,13 +252,10 @@ class Refresher:
             return None
         with self.store.reading() as cur:
             (events,) = cur.execute("SELECT count(*) FROM events").fetchone() or (0,)
-            fresh, built_at = cur.execute(FRESH_SQL).fetchone() or (False, None)
-        if not events or fresh:
+            copy = usable(cur, self.max_lag / 2)
+        exact = copy.ok and copy.as_of is None
+        if not events or exact or (copy.ok and not paused):
             return None
-        if not paused:
-            age = None if built_at is None else (utcnow() - built_at).total_seconds()
-            if age is not None and age < self.max_lag / 2:
-                return None
         built = optimize(self.store)
         self.builds += 1
         log.info("journey copy rebuilt: %s events in %.1f s", built.events, built.seconds)

@@ -80,7 +80,6 @@ class RecentHashes:
             self._live -= len(hashes)
             self._stale += len(hashes)
         if self._live == 0:
-            self._chunks.clear()
             self._sorted = np.empty(0, dtype=np.uint64)
             self._fresh, self._fresh_set, self._stale = [], set(), 0
         elif self._stale > max(_MERGE_AT, self._live):
