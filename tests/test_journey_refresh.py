@@ -16,6 +16,7 @@ from touchpath.analytics.attribution import AttributionSpec
 from touchpath.analytics.discovery import ConformanceSpec, DfgSpec, Stage, VariantsSpec
 from touchpath.analytics.testing import journeys_for
 from touchpath.cli import app
+from touchpath.errors import SpecError
 from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.web.server import serving
@@ -152,3 +153,13 @@ def test_cli_and_rest_say_as_of_when_the_copy_lags(tmp_path: Path) -> None:
         body = {"steps": [{"event": "view"}, {"event": "buy"}]}
         r = httpx.post(f"{url}/api/analytics/funnel", json=body)
         assert r.status_code == 200 and r.json()["as_of"] == built.built_at.isoformat()
+
+
+def test_a_bad_lag_setting_says_which_variable(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.duckdb")
+    args = ["funnel", "--db", db, "--step", "view", "--step", "buy"]
+    for value, says in (("-5", "greater than or equal to 0"), ("soon", "a valid number")):
+        out = CliRunner().invoke(app, args, env={"TOUCHPATH_JOURNEY_MAX_LAG_SECONDS": value})
+        assert isinstance(out.exception, SpecError)
+        assert str(out.exception).startswith("TOUCHPATH_JOURNEY_MAX_LAG_SECONDS: ")
+        assert says in str(out.exception) and repr(value) in str(out.exception)

@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     )
     journey_max_lag_seconds: float = Field(
         default=0.0,
+        ge=0,
         description=(
             "Analyses may read a journey copy built up to this many seconds ago although events "
             "arrived since (their results then say `as_of`, the copy's time, and leave out what "

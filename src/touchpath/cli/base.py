@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from touchpath.errors import TouchpathError
+from touchpath.errors import SpecError, TouchpathError
 from touchpath.settings import Settings
 
 __all__ = [
@@ -48,7 +49,16 @@ def settings_for(db: Path | None = None, **overrides: Any) -> Settings:
     values = {k: v for k, v in overrides.items() if v is not None}
     if db is not None:
         values["db"] = db
-    return Settings(**values)
+    try:
+        return Settings(**values)
+    except ValidationError as exc:  # a bad TOUCHPATH_* variable (or option): say which
+        raise SpecError(
+            "; ".join(
+                f"TOUCHPATH_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']} "
+                f"(got {e.get('input')!r})"
+                for e in exc.errors()
+            )
+        ) from None
 
 
 def note_as_of(result: Any) -> None:
