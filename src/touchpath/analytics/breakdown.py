@@ -12,14 +12,15 @@ latest value of a trait; `audience` the audience the profile is a member of now 
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import duckdb
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 from sqlglot import exp
 
 from touchpath.analytics.common import Frozen, TimeRange, property_expr
 from touchpath.errors import NotFound
+from touchpath.events.durations import Duration, parse_duration
 
 __all__ = [
     "NONE_VALUE",
@@ -32,27 +33,6 @@ __all__ = [
 
 OTHER_VALUE = "Other"
 NONE_VALUE = "(none)"
-
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: object) -> object:
-    """Seconds from an int or a text like `30m`, `12h`, `7d`, `2w`.
-
-    >>> parse_duration("7d"), parse_duration(90), parse_duration("1.5h")
-    (604800, 90, 5400)
-    """
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text and text[-1] in _UNITS:
-            try:
-                return round(float(text[:-1]) * _UNITS[text[-1]])
-            except ValueError:
-                pass
-        elif text.isdigit():
-            return int(text)
-        raise ValueError(f"not a duration: {value!r} (use seconds or e.g. 30m, 12h, 7d, 2w)")
-    return value
 
 
 class Breakdown(Frozen):
@@ -141,5 +121,4 @@ def grouped_sql(entries: str, values: str, top: int) -> str:
     """
 
 
-Duration = Annotated[int, BeforeValidator(parse_duration), Field(gt=0)]
 """Seconds; specs also accept `30m`, `12h`, `7d`, `2w`."""

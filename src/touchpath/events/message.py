@@ -13,12 +13,13 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import msgspec
+import orjson
 
 __all__ = [
     "MESSAGE_TYPES",
@@ -26,6 +27,7 @@ __all__ = [
     "Staged",
     "check_message",
     "decode_head",
+    "stage_internal",
     "stage_messages",
 ]
 
@@ -110,4 +112,18 @@ def stage_messages(
         raws=list(raws),
         route_type=route_type,
         batch_sent_at=batch_sent_at,
+    )
+
+
+def stage_internal(
+    messages: Iterable[Mapping[str, Any]], *, source: str, received_at: datetime
+) -> Staged:
+    """Stage messages Touchpath writes itself (source `touchpath.<area>`, see
+    `touchpath.events.names`). Give each a deterministic `messageId`: the store drops a repeat
+    within the dedupe window, so a step that runs twice writes its event once.
+    Queue the result with `store.ingest(staged, internal=True)`."""
+    return Staged(
+        source=source,
+        received_at=received_at,
+        raws=[orjson.dumps(dict(m)) for m in messages],
     )

@@ -22,8 +22,8 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from touchpath.analytics.common import literal
 from touchpath.errors import BadRequest, NotFound
+from touchpath.events.match import literal
 from touchpath.events.message import Staged, stage_messages
 from touchpath.profiles.specs import (
     NAME,

@@ -17,8 +17,8 @@ from typing import Annotated, Any, Literal, TypeVar
 import yaml
 from pydantic import Field, ValidationError, model_validator
 
-from touchpath.analytics.common import EventMatch, Frozen
 from touchpath.errors import SpecError
+from touchpath.events.match import EventMatch, Frozen
 from touchpath.identity.rules import IdentityRules
 
 __all__ = [

@@ -13,8 +13,8 @@ import duckdb
 import pyarrow as pa
 from sqlglot import exp
 
-from touchpath.analytics.common import literal, property_expr
 from touchpath.errors import NotFound
+from touchpath.events.match import literal, property_expr
 from touchpath.profiles.specs import ComputedTrait, parse_spec, spec_json
 
 __all__ = [

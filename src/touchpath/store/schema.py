@@ -1,17 +1,11 @@
-"""Versioned migrations of the embedded store. Append new ones; never edit an applied one."""
+"""Migrations written before areas owned theirs (see `touchpath.store.migrations`); they move to
+their areas' `migrations/` folders. Never edit an applied one; add new ones as files."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from touchpath.store.migrations import Migration
 
 __all__ = ["MIGRATIONS", "Migration"]
-
-
-@dataclass(frozen=True)
-class Migration:
-    version: int
-    name: str
-    sql: str
 
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -246,8 +240,6 @@ MIGRATIONS += (
         """,
     ),
 )
-# Version ranges by area, so work in parallel never collides: 1-9 store/collect,
-# 10-19 identity and profiles, 20-29 analytics, 30-39 maps, 40-49 orchestration.
 MIGRATIONS += (
     Migration(
         21,

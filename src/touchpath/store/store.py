@@ -30,8 +30,8 @@ from touchpath.errors import NotFound, Overloaded, SpecError, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
 from touchpath.store.ingest import Normaliser, insert_events_sql, split_normalised, staged_table
+from touchpath.store.migrations import discover
 from touchpath.store.recent import RecentHashes
-from touchpath.store.schema import MIGRATIONS
 
 __all__ = ["CommitListener", "IngestResult", "Source", "Store"]
 
@@ -146,7 +146,7 @@ class Store:
             "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
         )
         done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
-        for m in MIGRATIONS:
+        for m in discover():  # in version order
             if m.version in done:
                 continue
             con.execute("BEGIN")
@@ -180,7 +180,7 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        return max(m.version for m in MIGRATIONS)
+        return max(m.version for m in discover())
 
     # ----------------------------------------------------------------------------- reads
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -227,12 +227,20 @@ class Store:
         """`write`, waiting for the result."""
         return self.write(fn).result()
 
-    def ingest(self, staged: Staged) -> Future[IngestResult]:
-        """Queue staged messages; the future resolves once they are committed."""
+    def ingest(self, staged: Staged, *, internal: bool = False) -> Future[IngestResult]:
+        """Queue staged messages; the future resolves once they are committed.
+
+        `internal`: messages Touchpath writes itself (audience changes, journey and message
+        events) skip the queue limit, since refusing them would lose what was already decided;
+        they may be queued from any thread, the writer's listeners included."""
         self._check_open()
         n = len(staged)
         with self._pending_lock:
-            if self._pending and self._pending + n > self.settings.writer_queue_max:
+            if (
+                not internal
+                and self._pending
+                and self._pending + n > self.settings.writer_queue_max
+            ):
                 raise Overloaded(
                     f"the writer has {self._pending} messages waiting; retry shortly",
                     retry_after=self.settings.retry_after_seconds,

@@ -12,7 +12,6 @@ from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from touchpath import __version__
-from touchpath.analytics import journey, sentiment
 from touchpath.collect.http import router as collect_router
 from touchpath.errors import (
     BadRequest,
@@ -23,9 +22,9 @@ from touchpath.errors import (
     TouchpathError,
     Unauthorized,
 )
-from touchpath.profiles import attach as attach_unify
 from touchpath.settings import Settings
 from touchpath.store import Store
+from touchpath.system import Touchpath
 from touchpath.web import analytics_api, api, imports_api, maps_api, profiles_api
 from touchpath.web.insights_api import router as insights_router
 
@@ -50,26 +49,16 @@ NAV: list[dict[str, str]] = []
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the app. It opens `settings.db` on start unless a `store` is handed in."""
     settings = settings or Settings()
-    owns_store = store is None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.store = store if store is not None else Store(settings.db, settings)
-        attach_unify(app.state.store, settings)
-        sentiment.attach(app.state.store)
-        refresher = journey.Refresher(
-            app.state.store,
-            every=settings.journey_refresh_seconds,
-            idle=settings.journey_refresh_idle_seconds,
-            max_lag=app.state.store.settings.journey_max_lag_seconds,
-        )
-        refresher.start()
+        tp = Touchpath.open(settings, store=store, background=True)
+        app.state.touchpath = tp
+        app.state.store = tp.store
         try:
             yield
         finally:
-            refresher.stop()
-            if owns_store:
-                app.state.store.close()
+            tp.close()
 
     app = FastAPI(
         title="Touchpath",

@@ -1,0 +1,174 @@
+"""The composition root: one place builds a store with everything that runs beside it.
+
+`Touchpath.open(settings)` opens the store, attaches the commit listeners (identity and
+profiles, sentiment) and, for a long-running process (`background=True`: `serve`, `demo`), starts
+the background workers (the journey-copy refresher; next, the outbox dispatcher and the journey
+engine). The server, the CLI and the tests all build it this way, so nothing is attached in a
+module of its own and no module keeps state.
+
+Each area contributes a `Component`; adding one is one line in `components()`.
+
+>>> [c.name for c in components(background=False)]
+['identity', 'sentiment']
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from touchpath.clock import Clock, SystemClock
+from touchpath.settings import Settings
+from touchpath.store import Store
+
+__all__ = ["Component", "Touchpath", "components", "opened"]
+
+log = logging.getLogger(__name__)
+
+
+class Component(Protocol):
+    """A part that runs beside the store: started once the store is open, stopped before it
+    closes. `start` may add commit listeners and start threads; `stop` joins them."""
+
+    name: str
+
+    def start(self, tp: Touchpath) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class _Identity:
+    """Identity resolution, traits, computed traits and audiences as events commit."""
+
+    name = "identity"
+
+    def start(self, tp: Touchpath) -> None:
+        from touchpath.profiles import attach
+
+        tp.services["unify"] = attach(tp.store, tp.settings)
+
+    def stop(self) -> None:
+        pass
+
+
+class _Sentiment:
+    """Sentiment of free text, scored as events commit."""
+
+    name = "sentiment"
+
+    def start(self, tp: Touchpath) -> None:
+        from touchpath.analytics import sentiment
+
+        sentiment.attach(tp.store)
+
+    def stop(self) -> None:
+        pass
+
+
+class _JourneyCopy:
+    """Keeps the sorted journey copy fresh (docs/funnels.md)."""
+
+    name = "journey-copy"
+
+    def __init__(self) -> None:
+        self._refresher: Any = None
+
+    def start(self, tp: Touchpath) -> None:
+        from touchpath.analytics import journey
+
+        s = tp.settings
+        self._refresher = journey.Refresher(
+            tp.store,
+            every=s.journey_refresh_seconds,
+            idle=s.journey_refresh_idle_seconds,
+            max_lag=s.journey_max_lag_seconds,
+        )
+        self._refresher.start()
+        tp.services["journey_copy"] = self._refresher
+
+    def stop(self) -> None:
+        if self._refresher is not None:
+            self._refresher.stop()
+
+
+def components(background: bool) -> list[Component]:
+    """The components of a process, in start order (stopped in reverse). Listeners always run;
+    background workers only in long-running processes."""
+    out: list[Component] = [_Identity(), _Sentiment()]
+    if background:
+        out.append(_JourneyCopy())
+    return out
+
+
+@dataclass
+class Touchpath:
+    """A store and what runs beside it. Build with `Touchpath.open`; close with `close()`."""
+
+    settings: Settings
+    store: Store
+    clock: Clock
+    parts: list[Component] = field(default_factory=list)
+    services: dict[str, Any] = field(default_factory=dict)
+    """What components expose to the routes and commands (e.g. `unify`, `journey_copy`)."""
+    owns_store: bool = True
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings | None = None,
+        *,
+        store: Store | None = None,
+        clock: Clock | None = None,
+        background: bool = False,
+        db: str | Path | None = None,
+    ) -> Touchpath:
+        """Open the store (or use `store`), then start every component."""
+        settings = settings or Settings()
+        if db is not None:
+            settings = settings.model_copy(update={"db": Path(db)})
+        owns = store is None
+        tp = cls(
+            settings=settings,
+            store=store if store is not None else Store(settings.db, settings),
+            clock=clock or SystemClock(),
+            owns_store=owns,
+        )
+        try:
+            for part in components(background):
+                part.start(tp)
+                tp.parts.append(part)
+        except BaseException:
+            tp.close()
+            raise
+        return tp
+
+    def close(self) -> None:
+        """Stop the components in reverse order, then close the store if this opened it."""
+        while self.parts:
+            part = self.parts.pop()
+            try:
+                part.stop()
+            except Exception:
+                log.exception("stopping %s failed", part.name)
+        if self.owns_store:
+            self.store.close()
+
+    def __enter__(self) -> Touchpath:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@contextmanager
+def opened(settings: Settings | None = None, **kwargs: Any) -> Iterator[Touchpath]:
+    """`Touchpath.open` as a context manager."""
+    tp = Touchpath.open(settings, **kwargs)
+    try:
+        yield tp
+    finally:
+        tp.close()
