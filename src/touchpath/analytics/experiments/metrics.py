@@ -1,0 +1,201 @@
+"""Per-arm sufficient statistics of an experiment's metrics, in one SQL statement.
+
+A person's exposure is their first `Experiment Viewed` of the experiment (read through
+`resolved_events`, so an anonymous exposure joins the profile that later signs in). People
+seen in two arms are left out and counted (`multiple`): their outcome belongs to neither arm.
+Each metric's value is counted from that exposure (`touchpath.analytics.experiments.spec.Metric`),
+and its value in the `pre_window` before exposure is the CUPED covariate.
+
+The statement scans the events once: the rows any metric matches are joined to the exposed
+people on the profile and the widest window, and aggregated per person with a FILTER per
+metric; then per arm and exposure day into n, sum, sum of squares, and the pre-period sums.
+The skeleton is fixed text with placeholders; every user value (experiment id, event
+conditions, windows) enters as a SQLGlot literal or expression tree, and the whole tree is
+rendered once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlglot import exp, parse_one
+
+from touchpath.analytics.experiments.spec import ExperimentSpec, Metric
+from touchpath.analytics.experiments.stats import ArmStats
+from touchpath.events.match import TimeRange, literal, property_expr
+from touchpath.events.names import EXPERIMENT_VIEWED
+from touchpath.store import Store
+
+__all__ = ["ArmDay", "Exposures", "experiment_sql", "read_arms"]
+
+_UNITS = """
+viewed AS (
+    SELECT profile_id AS pid, timestamp AS ts,
+        json_extract_string(properties, '$.variation_id') AS arm
+    FROM resolved_events
+    WHERE event = :viewed
+      AND json_extract_string(properties, '$.experiment_id') = :experiment_id
+      AND :exposure_range
+),
+people AS (
+    SELECT pid, min(ts) AS ts, arg_min(arm, ts) AS arm, count(DISTINCT arm) AS arms
+    FROM viewed WHERE arm IS NOT NULL GROUP BY pid
+),
+units AS MATERIALIZED (
+    SELECT pid, ts, epoch(ts) AS us, arm FROM people WHERE arms = 1 AND :arm_filter
+)
+"""
+
+
+def _metric_columns(k: int, m: Metric, pre: bool) -> tuple[str, str]:
+    """The per-person aggregates of metric k (post, and pre when CUPED) as skeleton text."""
+    post = f"e.c{k} AND e.s - u.us >= :ws{k} AND e.s - u.us < :we{k}"
+    before = f"e.c{k} AND e.s - u.us < 0 AND e.s - u.us >= :pw{k}"
+    if m.kind == "count":
+        agg = "count(*) FILTER (WHERE {})"
+    elif m.kind == "sum":
+        agg = f"coalesce(sum(e.v{k}) FILTER (WHERE {{}}), 0)"
+    else:
+        agg = "coalesce(max(CASE WHEN {} THEN 1 ELSE 0 END), 0)"
+    y = agg.format(post) + f" AS y{k}"
+    x = (agg.format(before) if pre else "0") + f" AS x{k}"
+    return y, x
+
+
+def experiment_sql(spec: ExperimentSpec) -> str:
+    """The whole statement for `spec`, rendered once for DuckDB.
+
+    Rows: arm, day (of exposure), n, then per metric k: y{k}, yy{k}, x{k}, xx{k}, xy{k}.
+    """
+    metrics = spec.metrics
+    pre = [spec.cuped and m.pre_window is not None for m in metrics]
+    subs: dict[str, exp.Expr] = {
+        "viewed": literal(EXPERIMENT_VIEWED),
+        "experiment_id": literal(spec.experiment_id),
+        "exposure_range": TimeRange(start=spec.start, end=spec.end).condition(),
+        "arm_filter": (
+            exp.In(this=exp.column("arm"), expressions=[literal(a) for a in spec.arms])
+            if spec.arms
+            else exp.true()
+        ),
+    }
+    ev_cols, per_cols, out_cols = [], [], []
+    max_after = max(m.window for m in metrics)
+    max_before = max([m.pre_window or 0 for m, p in zip(metrics, pre, strict=True) if p] or [0])
+    any_cond: list[exp.Expr] = []
+    for k, m in enumerate(metrics):
+        cond = m.event.condition()
+        subs[f"cond{k}"] = cond
+        any_cond.append(cond.copy())
+        ev_cols.append(f":cond{k} AS c{k}")
+        if m.kind == "sum":
+            subs[f"val{k}"] = property_expr(m.property or "", numeric=True)
+            ev_cols.append(f":val{k} AS v{k}")
+        subs[f"ws{k}"] = literal(m.window_start)
+        subs[f"we{k}"] = literal(m.window)
+        subs[f"pw{k}"] = literal(-(m.pre_window or 0))
+        y, x = _metric_columns(k, m, pre[k])
+        per_cols += [y, x]
+        out_cols.append(
+            f"sum(y{k}) AS y{k}, sum(y{k} * y{k}) AS yy{k}, sum(x{k}) AS x{k}, "
+            f"sum(x{k} * x{k}) AS xx{k}, sum(x{k} * y{k}) AS xy{k}"
+        )
+    subs["any"] = exp.or_(*any_cond) if len(any_cond) > 1 else any_cond[0]
+    subs["after"] = literal(max_after)
+    subs["before"] = literal(max_before)
+    skeleton = f"""
+WITH {_UNITS},
+ev AS (
+    SELECT profile_id AS pid, epoch(timestamp) AS s, {", ".join(ev_cols)}
+    FROM resolved_events
+    WHERE :any AND timestamp >= (SELECT min(ts) FROM units) - to_seconds(:before)
+),
+per AS (
+    SELECT u.pid, u.arm, u.ts, {", ".join(per_cols)}
+    FROM units u
+    LEFT JOIN ev e ON e.pid = u.pid AND e.s >= u.us - :before AND e.s < u.us + :after
+    GROUP BY u.pid, u.arm, u.ts
+)
+SELECT arm, date_trunc('day', ts) AS day, count(*) AS n, {", ".join(out_cols)}
+FROM per GROUP BY arm, day ORDER BY day, arm
+"""
+    tree = parse_one(skeleton, dialect="duckdb")
+    tree = tree.transform(
+        lambda node: (
+            subs[node.name].copy()
+            if isinstance(node, exp.Placeholder) and node.name in subs
+            else node
+        )
+    )
+    return tree.sql("duckdb")
+
+
+@dataclass(frozen=True)
+class ArmDay:
+    """The sufficient statistics of everyone exposed to `arm` on `day`, one per metric."""
+
+    arm: str
+    day: datetime
+    stats: tuple[ArmStats, ...]
+
+
+@dataclass(frozen=True)
+class Exposures:
+    """What the log says about an experiment: per arm and exposure day, and how many people
+    were seen in more than one arm."""
+
+    days: list[ArmDay]
+    multiple: int
+    as_of: datetime | None
+
+    def arms(self) -> list[str]:
+        return sorted({d.arm for d in self.days})
+
+    def totals(self) -> dict[str, tuple[ArmStats, ...]]:
+        """Each arm's statistics over all days."""
+        out: dict[str, tuple[ArmStats, ...]] = {}
+        for d in self.days:
+            prev = out.get(d.arm)
+            out[d.arm] = (
+                d.stats
+                if prev is None
+                else tuple(a + b for a, b in zip(prev, d.stats, strict=True))
+            )
+        return out
+
+
+def _multiple_sql(spec: ExperimentSpec) -> str:
+    tree = parse_one(
+        f"WITH {_UNITS} SELECT count(*) FROM people WHERE arms > 1", dialect="duckdb"
+    ).transform(
+        lambda node: (
+            {
+                "viewed": literal(EXPERIMENT_VIEWED),
+                "experiment_id": literal(spec.experiment_id),
+                "exposure_range": TimeRange(start=spec.start, end=spec.end).condition(),
+                "arm_filter": exp.true(),
+            }[node.name]
+            if isinstance(node, exp.Placeholder)
+            else node
+        )
+    )
+    return tree.sql("duckdb")
+
+
+def read_arms(store: Store, spec: ExperimentSpec) -> Exposures:
+    """Run the statement on the event log and return the per-arm, per-day statistics."""
+    k = len(spec.metrics)
+    with store.reading() as cur:
+        rows = cur.execute(experiment_sql(spec)).fetchall()
+        (multiple,) = cur.execute(_multiple_sql(spec)).fetchone() or (0,)
+        (as_of,) = cur.execute("SELECT max(timestamp) FROM events").fetchone() or (None,)
+    days = []
+    for row in rows:
+        arm, day, n = row[0], row[1], int(row[2])
+        stats = []
+        for i in range(k):
+            y, yy, x, xx, xy = (float(v or 0) for v in row[3 + 5 * i : 8 + 5 * i])
+            stats.append(ArmStats(n=n, total=y, total_sq=yy, pre=x, pre_sq=xx, cross=xy))
+        days.append(ArmDay(arm=str(arm), day=day, stats=tuple(stats)))
+    return Exposures(days=days, multiple=int(multiple), as_of=as_of)
