@@ -85,20 +85,52 @@ def test_windows_exposure_order_and_people_in_both_arms(store: Store) -> None:
     journeys_for(
         store,
         {
-            "a": [_viewed(T0, "control"), {"event": order, "timestamp": T0 + timedelta(hours=1),
-                                           "properties": {"revenue": 30}}],
-            "b": [_viewed(T0, "control"), {"event": order, "timestamp": T0 + timedelta(days=8),
-                                           "properties": {"revenue": 50}}],
-            "c": [{"event": order, "timestamp": T0 - timedelta(days=1),
-                   "properties": {"revenue": 10}}, _viewed(T0, "control")],
-            "d": [_viewed(T0, "test"), _viewed(T0 + timedelta(hours=2), "test"),
-                  {"event": order, "timestamp": T0 + timedelta(days=2), "properties": {"revenue": 20}},
-                  {"event": order, "timestamp": T0 + timedelta(days=3), "properties": {"revenue": 25}}],
-            "e": [_viewed(T0, "test"), _viewed(T0 + timedelta(hours=1), "control"),
-                  {"event": order, "timestamp": T0 + timedelta(hours=3)}],
+            "a": [
+                _viewed(T0, "control"),
+                {
+                    "event": order,
+                    "timestamp": T0 + timedelta(hours=1),
+                    "properties": {"revenue": 30},
+                },
+            ],
+            "b": [
+                _viewed(T0, "control"),
+                {
+                    "event": order,
+                    "timestamp": T0 + timedelta(days=8),
+                    "properties": {"revenue": 50},
+                },
+            ],
+            "c": [
+                {
+                    "event": order,
+                    "timestamp": T0 - timedelta(days=1),
+                    "properties": {"revenue": 10},
+                },
+                _viewed(T0, "control"),
+            ],
+            "d": [
+                _viewed(T0, "test"),
+                _viewed(T0 + timedelta(hours=2), "test"),
+                {
+                    "event": order,
+                    "timestamp": T0 + timedelta(days=2),
+                    "properties": {"revenue": 20},
+                },
+                {
+                    "event": order,
+                    "timestamp": T0 + timedelta(days=3),
+                    "properties": {"revenue": 25},
+                },
+            ],
+            "e": [
+                _viewed(T0, "test"),
+                _viewed(T0 + timedelta(hours=1), "control"),
+                {"event": order, "timestamp": T0 + timedelta(hours=3)},
+            ],
             "f": [_viewed(T0, "test", experiment_id="another")],
         },
-    )  # fmt: skip
+    )
     spec = ExperimentSpec(
         experiment_id=SPLIT,
         primary=Metric(name="orders", event=EventMatch(event=order)),

@@ -25,7 +25,7 @@ from touchpath.errors import (
 from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.system import Touchpath
-from touchpath.web import analytics_api, api, imports_api, maps_api, profiles_api
+from touchpath.web import analytics_api, api, experiments_api, imports_api, maps_api, profiles_api
 from touchpath.web.insights_api import router as insights_router
 
 __all__ = ["create_app"]
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(imports_api.router)
     app.include_router(insights_router)
     app.include_router(maps_api.router)
+    app.include_router(experiments_api.router)
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())

@@ -43,7 +43,11 @@ from touchpath.analytics.experiments.stats import (
 )
 from touchpath.errors import SpecError
 
-__all__ = ["analyse", "pick_control"]
+__all__ = ["MIN_OUTCOMES", "analyse", "pick_control"]
+
+MIN_OUTCOMES = 5
+"""A conversion metric is read once every arm has this many people who converted and who
+did not (the normal approximation behind the intervals needs them)."""
 
 
 def pick_control(spec: ExperimentSpec, arms: list[str]) -> str:
@@ -81,6 +85,17 @@ def _ci(pair: tuple[Any, Any]) -> tuple[float, float]:
     return (_f(pair[0]), _f(pair[1]))
 
 
+def _opt(x: Any) -> float | None:
+    """A float, or None where it is undefined (a lift over a control mean of 0)."""
+    v = float(x)
+    return v if math.isfinite(v) else None
+
+
+def _opt_ci(pair: tuple[Any, Any]) -> tuple[float, float] | None:
+    lo, hi = _opt(pair[0]), _opt(pair[1])
+    return None if lo is None or hi is None else (lo, hi)
+
+
 def _comparison(
     spec: ExperimentSpec, m: Metric, arm: str, eff: Effect, p: float, vr: float | None, alpha: float
 ) -> ComparisonResult:
@@ -88,22 +103,22 @@ def _comparison(
     lift_ci = eff.seq_lift_ci if seq else eff.lift_ci
     significant = p < spec.alpha
     good = (eff.diff > 0) == m.higher_is_better
+    win = chance_to_win(eff.lift, eff.lift_se) if eff.lift_se > 0 else math.nan
     return ComparisonResult(
         arm=arm,
         diff=_f(eff.diff),
         diff_ci=_ci(eff.seq_diff_ci if seq else eff.diff_ci),
-        lift=_f(eff.lift),
-        lift_ci=_ci(lift_ci),
+        lift=_opt(eff.lift),
+        lift_ci=_opt_ci(lift_ci),
         p_value=p,
-        fixed_lift_ci=_ci(eff.lift_ci),
+        fixed_lift_ci=_opt_ci(eff.lift_ci),
         fixed_p_value=_f(eff.p_value) if math.isfinite(float(eff.p_value)) else 1.0,
-        chance_to_win=_f(chance_to_win(eff.lift, eff.lift_se) if m.higher_is_better
-                         else 1 - chance_to_win(eff.lift, eff.lift_se)),
+        chance_to_win=_opt(win if m.higher_is_better else 1 - win),
         significant=significant,
         direction=("better" if good else "worse") if significant else "unclear",
         cuped=vr is not None,
         variance_reduction=vr,
-    )  # fmt: skip
+    )
 
 
 def _p(eff: Effect, sequential: bool) -> float:
@@ -112,9 +127,13 @@ def _p(eff: Effect, sequential: bool) -> float:
 
 
 def _metric(
-    spec: ExperimentSpec, k: int, totals: dict[str, tuple[ArmStats, ...]], control: str,
-    treatments: list[str], guardrail: bool,
-) -> tuple[MetricResult, float]:  # fmt: skip
+    spec: ExperimentSpec,
+    k: int,
+    totals: dict[str, tuple[ArmStats, ...]],
+    control: str,
+    treatments: list[str],
+    guardrail: bool,
+) -> tuple[MetricResult, float]:
     m = spec.metrics[k]
     arms = [
         ArmResult(
@@ -138,8 +157,9 @@ def _metric(
         _comparison(spec, m, t, e, p, vr, alpha)
         for t, (e, vr), p in zip(treatments, effects, ps, strict=True)
     ]
-    return MetricResult(name=m.name, kind=m.kind, guardrail=guardrail, arms=arms,
-                        comparisons=comps), alpha  # fmt: skip
+    return MetricResult(
+        name=m.name, kind=m.kind, guardrail=guardrail, arms=arms, comparisons=comps
+    ), alpha
 
 
 def _series(
@@ -162,10 +182,18 @@ def _series(
             ci = None
             if c is not None and s is not None and c.n > 1 and s.n > 1 and c.mean:
                 eff, _ = _effect(spec, m, c, s, alpha)
-                lift = _f(eff.lift)
-                ci = _ci(eff.seq_lift_ci if spec.sequential else eff.lift_ci)
-            out.append(SeriesPoint(day=day, arm=t, n_control=int(c.n) if c else 0,
-                                   n_arm=int(s.n) if s else 0, lift=lift, lift_ci=ci))  # fmt: skip
+                lift = _opt(eff.lift)
+                ci = _opt_ci(eff.seq_lift_ci if spec.sequential else eff.lift_ci)
+            out.append(
+                SeriesPoint(
+                    day=day,
+                    arm=t,
+                    n_control=int(c.n) if c else 0,
+                    n_arm=int(s.n) if s else 0,
+                    lift=lift,
+                    lift_ci=ci,
+                )
+            )
     return out
 
 
@@ -186,18 +214,28 @@ def analyse(spec: ExperimentSpec, ex: Exposures, now: datetime | None = None) ->
     totals = ex.totals()
     counts = {a: int(totals[a][0].n) for a in arms}
     base = dict(
-        experiment_id=spec.experiment_id, control=control, exposures=counts,
-        multiple_exposures=ex.multiple, sequential=spec.sequential, alpha=spec.alpha,
-        correction=spec.correction, as_of=ex.as_of,
-    )  # fmt: skip
+        experiment_id=spec.experiment_id,
+        control=control,
+        exposures=counts,
+        multiple_exposures=ex.multiple,
+        sequential=spec.sequential,
+        alpha=spec.alpha,
+        correction=spec.correction,
+        as_of=ex.as_of,
+    )
     if control not in counts or not treatments:
         what = "no one has been exposed yet" if not counts else f"only arm(s) {', '.join(arms)}"
         return ExperimentResult(
             **base,
             verdict="keep_running",
             summary=f"Nothing to compare in {spec.experiment_id!r}: {what}.",
-            winner=None, srm_p_value=1.0, srm=False, metrics=[], series=[], needed_per_arm=None,
-        )  # fmt: skip
+            winner=None,
+            srm_p_value=1.0,
+            srm=False,
+            metrics=[],
+            series=[],
+            needed_per_arm=None,
+        )
     split = spec.expected_split
     if split is not None:
         missing = [a for a in arms if a not in split]
@@ -216,9 +254,15 @@ def analyse(spec: ExperimentSpec, ex: Exposures, now: datetime | None = None) ->
     verdict, winner, summary = _verdict(spec, results, counts, srm, srm_p, needed, ex, now)
     return ExperimentResult(
         **base,
-        verdict=verdict, summary=summary, winner=winner, srm_p_value=srm_p, srm=srm,
-        metrics=results, series=series, needed_per_arm=needed,
-    )  # fmt: skip
+        verdict=verdict,
+        summary=summary,
+        winner=winner,
+        srm_p_value=srm_p,
+        srm=srm,
+        metrics=results,
+        series=series,
+        needed_per_arm=needed,
+    )
 
 
 def _needed(spec: ExperimentSpec, control: ArmStats) -> int | None:
@@ -248,11 +292,46 @@ def _rate(ex: Exposures) -> float:
     return total / span
 
 
+def _change(c: ComparisonResult, level: str) -> str:
+    """`+12.3% (95% interval +4.1% to +20.5%)`, or the absolute difference when the control's
+    mean is 0 and a relative change is undefined."""
+    if c.lift is None or c.lift_ci is None:
+        lo, hi = c.diff_ci
+        return f"{c.diff:+.4g} per person ({level} interval {lo:+.4g} to {hi:+.4g})"
+    return f"{_pct(c.lift)} ({level} interval {_interval(c.lift_ci)})"
+
+
+def _too_few(spec: ExperimentSpec, results: list[MetricResult], counts: dict[str, int]) -> str:
+    """Why it is too early to read anything, or ''."""
+    small = min(counts, key=lambda a: counts[a])
+    if counts[small] < spec.min_per_arm:
+        return (
+            f"{small} has {counts[small]} people; each arm needs at least {spec.min_per_arm} "
+            "before the numbers mean anything"
+        )
+    if spec.primary.binary:
+        # The normal approximation needs a few of each outcome per arm (PostHog: np > 5).
+        for a in results[0].arms:
+            hits = round(a.total)
+            if min(hits, a.n - hits) < MIN_OUTCOMES:
+                return (
+                    f"{a.arm} has {hits} of {a.n} people converted; each arm needs at least "
+                    f"{MIN_OUTCOMES} who did and {MIN_OUTCOMES} who did not"
+                )
+    return ""
+
+
 def _verdict(
-    spec: ExperimentSpec, results: list[MetricResult], counts: dict[str, int], srm: bool,
-    srm_p: float, needed: int | None, ex: Exposures, now: datetime | None,
-) -> tuple[str, str | None, str]:  # fmt: skip
-    primary = results[0]
+    spec: ExperimentSpec,
+    results: list[MetricResult],
+    counts: dict[str, int],
+    srm: bool,
+    srm_p: float,
+    needed: int | None,
+    ex: Exposures,
+    now: datetime | None,
+) -> tuple[str, str | None, str]:
+    primary, control = results[0], results[0].arms[0].arm
     level = f"{100 * (1 - spec.alpha):.0f}%"
     if srm:
         sizes = ", ".join(f"{a}: {n}" for a, n in counts.items())
@@ -265,74 +344,57 @@ def _verdict(
                 "Fix it before reading any result."
             ),
         )
-    small = min(counts, key=lambda a: counts[a])
-    if counts[small] < spec.min_per_arm:
-        return (
-            "keep_running",
-            None,
-            (
-                f"Too early: {small} has {counts[small]} people; each arm needs at least "
-                f"{spec.min_per_arm} before the numbers mean anything."
-            ),
-        )
+    early = _too_few(spec, results, counts)
+    if early:
+        return "keep_running", None, f"Too early: {early}."
     comps = primary.comparisons
+    sign = 1 if spec.primary.higher_is_better else -1
     winners = [c for c in comps if c.direction == "better"]
     if winners:
-        best = max(winners, key=lambda c: c.lift if spec.primary.higher_is_better else -c.lift)
-        said = (
-            f"{best.arm} beats {results[0].arms[0].arm} on {primary.name}: {_pct(best.lift)} "
-            f"({level} interval {_interval(best.lift_ci)}), chance to win "
-            f"{100 * best.chance_to_win:.0f}%"
-        )
-        harmed = [
-            (g.name, c) for g in results[1:] for c in g.comparisons
-            if c.arm == best.arm and c.direction == "worse"
-        ]  # fmt: skip
-        if harmed:
-            name, c = harmed[0]
-            return (
-                "guardrail_harmed",
-                None,
-                (
-                    f"{said}, but it hurts guardrail {name}: {_pct(c.lift)} "
-                    f"({_interval(c.lift_ci)}). Weigh that before shipping it."
-                ),
-            )
+        best = max(winners, key=lambda c: sign * c.diff)
+        said = f"{best.arm} beats {control} on {primary.name}: {_change(best, level)}"
+        if best.chance_to_win is not None:
+            said += f", chance to win {100 * best.chance_to_win:.0f}%"
+        for g in results[1:]:
+            for c in g.comparisons:
+                if c.arm == best.arm and c.direction == "worse":
+                    return (
+                        "guardrail_harmed",
+                        None,
+                        (
+                            f"{said}, but it hurts guardrail {g.name}: {_change(c, level)}. "
+                            "Weigh that before shipping it."
+                        ),
+                    )
         return "winner", best.arm, said + ". Ship it."
     if comps and all(c.direction == "worse" for c in comps):
-        worst = comps[0]
         return (
             "loser",
             None,
             (
-                f"{', '.join(c.arm for c in comps)} did worse than {results[0].arms[0].arm} on "
-                f"{primary.name} ({worst.arm}: {_pct(worst.lift)}, {level} interval "
-                f"{_interval(worst.lift_ci)}). Keep the control."
+                f"{', '.join(c.arm for c in comps)} did worse than {control} on {primary.name} "
+                f"({comps[0].arm}: {_change(comps[0], level)}). Keep the control."
             ),
         )
-    top = max(comps, key=lambda c: abs(c.lift)) if comps else None
+    top = max(comps, key=lambda c: abs(c.diff))
+    where = f"{top.arm} is at {_change(top, level)}"
     now = now or datetime.now()
     ended = spec.end is not None and now.replace(tzinfo=None) >= spec.end.replace(tzinfo=None)
-    enough = needed is not None and counts[small] >= needed
-    where = (
-        f"{top.arm} is at {_pct(top.lift)} ({level} interval {_interval(top.lift_ci)})"
-        if top
-        else ""
-    )
-    if ended or enough:
+    small = min(counts.values())
+    if ended or (needed is not None and small >= needed):
         return (
             "no_difference",
             None,
             (
-                f"No arm differs from control on {primary.name} by as much as "
-                f"{100 * spec.mde:.0f}% that this experiment could find: {where}. It is safe to stop."
+                f"No arm differs from control on {primary.name} by the {100 * spec.mde:.0f}% this "
+                f"experiment can find: {where}. It is safe to stop."
             ),
         )
     more = ""
     if needed is not None:
-        rest = needed - counts[small]
+        rest = needed - small
         days = math.ceil(rest * len(counts) / max(_rate(ex), 1e-9))
-        more = f"; about {rest} more people per arm (~{days} days at the current rate)"
+        more = f"; about {rest:,} more people per arm (~{days} days at the current rate)"
     return (
         "keep_running",
         None,

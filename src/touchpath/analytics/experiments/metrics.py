@@ -38,12 +38,13 @@ viewed AS (
       AND json_extract_string(properties, '$.experiment_id') = :experiment_id
       AND :exposure_range
 ),
-people AS (
-    SELECT pid, min(ts) AS ts, arg_min(arm, ts) AS arm, count(DISTINCT arm) AS arms
+people AS MATERIALIZED (
+    SELECT pid, min(ts) AS ts, arg_min(arm, ts) AS arm, min(arm) <> max(arm) AS multiple
     FROM viewed WHERE arm IS NOT NULL GROUP BY pid
 ),
 units AS MATERIALIZED (
-    SELECT pid, ts, epoch(ts) AS us, arm FROM people WHERE arms = 1 AND :arm_filter
+    SELECT row_number() OVER () AS uid, pid, epoch(ts) AS us, arm, date_trunc('day', ts) AS day
+    FROM people WHERE NOT multiple AND :arm_filter
 )
 """
 
@@ -80,7 +81,7 @@ def experiment_sql(spec: ExperimentSpec) -> str:
             else exp.true()
         ),
     }
-    ev_cols, per_cols, out_cols = [], [], []
+    ev_cols, per_cols, out_cols, sum_cols = [], [], [], []
     max_after = max(m.window for m in metrics)
     max_before = max([m.pre_window or 0 for m, p in zip(metrics, pre, strict=True) if p] or [0])
     any_cond: list[exp.Expr] = []
@@ -101,6 +102,7 @@ def experiment_sql(spec: ExperimentSpec) -> str:
             f"sum(y{k}) AS y{k}, sum(y{k} * y{k}) AS yy{k}, sum(x{k}) AS x{k}, "
             f"sum(x{k} * x{k}) AS xx{k}, sum(x{k} * y{k}) AS xy{k}"
         )
+        sum_cols.append(", ".join(f"coalesce(s.{c}{k}, 0)" for c in ("y", "yy", "x", "xx", "xy")))
     subs["any"] = exp.or_(*any_cond) if len(any_cond) > 1 else any_cond[0]
     subs["after"] = literal(max_after)
     subs["before"] = literal(max_before)
@@ -109,16 +111,20 @@ WITH {_UNITS},
 ev AS (
     SELECT profile_id AS pid, epoch(timestamp) AS s, {", ".join(ev_cols)}
     FROM resolved_events
-    WHERE :any AND timestamp >= (SELECT min(ts) FROM units) - to_seconds(:before)
+    WHERE :any AND epoch(timestamp) >= (SELECT min(us) FROM units) - :before
 ),
 per AS (
-    SELECT u.pid, u.arm, u.ts, {", ".join(per_cols)}
+    SELECT any_value(u.arm) AS arm, any_value(u.day) AS day, {", ".join(per_cols)}
     FROM units u
-    LEFT JOIN ev e ON e.pid = u.pid AND e.s >= u.us - :before AND e.s < u.us + :after
-    GROUP BY u.pid, u.arm, u.ts
-)
-SELECT arm, date_trunc('day', ts) AS day, count(*) AS n, {", ".join(out_cols)}
-FROM per GROUP BY arm, day ORDER BY day, arm
+    JOIN ev e ON e.pid = u.pid AND e.s >= u.us - :before AND e.s < u.us + :after
+    GROUP BY u.uid
+),
+sums AS (SELECT arm, day, {", ".join(out_cols)} FROM per GROUP BY arm, day),
+counts AS (SELECT arm, day, count(*) AS n FROM units GROUP BY arm, day)
+SELECT c.arm, c.day, c.n, {", ".join(sum_cols)},
+    (SELECT count(*) FROM people WHERE multiple) AS multiple
+FROM counts c LEFT JOIN sums s ON s.arm = c.arm AND s.day = c.day
+ORDER BY c.day, c.arm
 """
     tree = parse_one(skeleton, dialect="duckdb")
     tree = tree.transform(
@@ -167,7 +173,7 @@ class Exposures:
 
 def _multiple_sql(spec: ExperimentSpec) -> str:
     tree = parse_one(
-        f"WITH {_UNITS} SELECT count(*) FROM people WHERE arms > 1", dialect="duckdb"
+        f"WITH {_UNITS} SELECT count(*) FROM people WHERE multiple", dialect="duckdb"
     ).transform(
         lambda node: (
             {
@@ -188,7 +194,10 @@ def read_arms(store: Store, spec: ExperimentSpec) -> Exposures:
     k = len(spec.metrics)
     with store.reading() as cur:
         rows = cur.execute(experiment_sql(spec)).fetchall()
-        (multiple,) = cur.execute(_multiple_sql(spec)).fetchone() or (0,)
+        if rows:
+            multiple = rows[0][-1]
+        else:  # no one in exactly one arm: count those in several all the same
+            (multiple,) = cur.execute(_multiple_sql(spec)).fetchone() or (0,)
         (as_of,) = cur.execute("SELECT max(timestamp) FROM events").fetchone() or (None,)
     days = []
     for row in rows:

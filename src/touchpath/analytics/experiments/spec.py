@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import builtins
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import BeforeValidator, Field, model_validator
 
 from touchpath.analytics.experiments.checks import SRM_THRESHOLD, Correction
-from touchpath.events.durations import Duration, OptionalDuration
+from touchpath.events.durations import Duration, OptionalDuration, parse_duration
 from touchpath.events.match import EventMatch, Frozen
 
 __all__ = [
@@ -31,6 +31,9 @@ __all__ = [
     "MetricResult",
     "SeriesPoint",
 ]
+
+Offset = Annotated[int, BeforeValidator(parse_duration), Field(ge=0)]
+"""Seconds from exposure, written as seconds or e.g. `7d` (0 allowed)."""
 
 MetricKind = Literal["conversion", "count", "sum", "retention"]
 
@@ -53,7 +56,7 @@ class Metric(Frozen):
     event: EventMatch
     property: str | None = None
     window: Duration = 7 * 86400
-    window_start: int = Field(default=0, ge=0)
+    window_start: Offset = 0
     pre_window: OptionalDuration = None
     higher_is_better: bool = True
 
@@ -179,18 +182,19 @@ class ComparisonResult(Frozen):
 
     `lift` is relative (0.12 = +12%); `lift_ci` is the interval the verdict uses (the
     always-valid one when the experiment is sequential, else the fixed-horizon one), at the
-    corrected level when several arms are read. `p_value` is corrected the same way.
+    corrected level when several arms are read. `p_value` is corrected the same way. The
+    lift and the chance to win are None when the control's mean is 0 (no relative change).
     """
 
     arm: str
     diff: float
     diff_ci: tuple[float, float]
-    lift: float
-    lift_ci: tuple[float, float]
+    lift: float | None
+    lift_ci: tuple[float, float] | None
     p_value: float
-    fixed_lift_ci: tuple[float, float]
+    fixed_lift_ci: tuple[float, float] | None
     fixed_p_value: float
-    chance_to_win: float
+    chance_to_win: float | None
     significant: bool
     direction: Literal["better", "worse", "unclear"]
     cuped: bool = False
