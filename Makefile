@@ -4,14 +4,19 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+UI := src/touchpath/web/ui
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint ui bench clean
 
-$(STAMP): pyproject.toml scripts/setup.sh tests/node/package.json
+$(STAMP): pyproject.toml scripts/setup.sh scripts/build_ui.sh tests/node/package.json $(UI)/package-lock.json
 	bash scripts/setup.sh
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The web app: rebuilt when its files or the server's OpenAPI document changed (else a no-op).
+ui: $(STAMP)
+	bash scripts/build_ui.sh
+
+demo: $(STAMP) ui
 	$(BIN)/touchpath demo
 
 lint: $(STAMP)
@@ -19,11 +24,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: lint
+test: lint ui
+	$(UI)/node_modules/.bin/vitest run --root $(UI)
 	$(BIN)/pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) tests/node/node_modules
+	rm -rf $(VENV) tests/node/node_modules $(UI)/node_modules $(UI)/dist

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Touchpath's demo and tests need: a virtualenv with the package and its dev
-# extras, Debian's chromium (browser tests), and @segment/analytics-node (SDK tests).
+# extras, Debian's chromium (browser tests), @segment/analytics-node (SDK tests), and the web app
+# (src/touchpath/web/ui, built by scripts/build_ui.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -26,3 +27,6 @@ if command -v npm >/dev/null 2>&1; then
 else
   echo "npm is missing: the @segment/analytics-node tests will fail" >&2
 fi
+
+# The web app: npm ci, types from the server's OpenAPI, tsc, vite build (skipped when unchanged).
+VENV="$VENV" bash scripts/build_ui.sh

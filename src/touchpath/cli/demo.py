@@ -43,8 +43,8 @@ def demo(
     business = DemoBusiness(DemoConfig(customers=customers, days=days, seed=seed))
     with Store(settings.db, settings) as store, serving(settings, store) as url:
         console.print(f"Touchpath is serving [bold]{url}[/] (store {settings.db})")
-        console.print(f"  live events   {url}/\n  REST API      {url}/docs")
-        console.print(f"  journey maps  {url}/maps/demo-first-purchase  {url}/maps/demo-support")
+        console.print(f"  web app       {url}/\n  REST API      {url}/docs")
+        console.print(f"  journey maps  {url}/maps")
         loaded = store.query("SELECT count(*) FROM events")[0][0]
         if loaded and not reload:
             console.print(

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
-from fastapi.staticfiles import StaticFiles
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from fastapi.responses import JSONResponse
 
 from touchpath import __version__
 from touchpath.collect.http import router as collect_router
@@ -25,8 +22,17 @@ from touchpath.errors import (
 from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.system import Touchpath
-from touchpath.web import analytics_api, api, experiments_api, imports_api, maps_api, profiles_api
+from touchpath.web import (
+    analytics_api,
+    api,
+    experiments_api,
+    explore_api,
+    imports_api,
+    maps_api,
+    profiles_api,
+)
 from touchpath.web.insights_api import router as insights_router
+from touchpath.web.spa import mount_spa
 
 __all__ = ["create_app"]
 
@@ -38,12 +44,6 @@ _STATUS: dict[type[TouchpathError], int] = {
     Overloaded: 429,
     StoreUnavailable: 503,
 }
-
-TEMPLATES = Path(__file__).parent / "templates"
-STATIC = Path(__file__).parent / "static"
-
-NAV: list[dict[str, str]] = []
-"""Links of the top navigation besides the live page; areas append theirs (e.g. maps)."""
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -90,16 +90,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(insights_router)
     app.include_router(maps_api.router)
     app.include_router(experiments_api.router)
+    app.include_router(explore_api.router)
 
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape())
-
-    @app.get("/favicon.ico", include_in_schema=False)
-    def favicon() -> FileResponse:
-        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def index() -> str:
-        return env.get_template("index.html").render(version=__version__, nav=NAV)
-
+    mount_spa(app)  # last: the client answers every other GET path
     return app

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
 
 from touchpath.maps.bind import bind_map
 from touchpath.maps.bound import BoundMap
@@ -36,10 +37,19 @@ def _parse(body: dict[str, Any]) -> JourneyMap:
     return parse_map(body)
 
 
-@router.get("/api/maps")
-def maps_list(store: StoreDep) -> list[dict[str, Any]]:
-    """Saved maps (latest versions) and the shipped examples."""
-    return [e.__dict__ for e in list_maps(store)]
+class MapEntryOut(BaseModel):
+    name: str
+    title: str | None
+    type: str
+    version: int | None
+    origin: str
+    created_at: datetime | None = None
+
+
+@router.get("/api/maps", response_model=list[MapEntryOut])
+def maps_list(store: StoreDep) -> list[MapEntryOut]:
+    """Saved maps (latest versions, `origin: saved`) and the shipped examples (`version: null`)."""
+    return [MapEntryOut(**e.__dict__) for e in list_maps(store)]
 
 
 @router.get("/api/maps/schema")

@@ -1,0 +1,27 @@
+// The navigation, by section. Areas that land later (journeys, destinations, experiments) add
+// their entries here.
+export interface NavItem {
+  to: string;
+  label: string;
+}
+export interface NavSection {
+  title: string;
+  items: NavItem[];
+}
+
+export const NAV: NavSection[] = [
+  { title: "", items: [{ to: "/", label: "Home" }] },
+  {
+    title: "Data",
+    items: [{ to: "/events", label: "Events" }],
+  },
+  {
+    title: "Customers",
+    items: [
+      { to: "/people", label: "People" },
+      { to: "/audiences", label: "Audiences" },
+      { to: "/traits", label: "Computed traits" },
+    ],
+  },
+  { title: "Journeys", items: [{ to: "/maps", label: "Journey maps" }] },
+];
