@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from touchpath.analytics.experiments import ExperimentSpec, Metric, experiment
+from touchpath.analytics.experiments import ExperimentSpec, Metric, experiment, read_arms
 from touchpath.analytics.testing import journeys_for
 from touchpath.events.match import EventMatch
 from touchpath.events.names import EXPERIMENT_VIEWED
@@ -139,6 +139,13 @@ def test_windows_exposure_order_and_people_in_both_arms(store: Store) -> None:
             Metric(
                 name="order count", kind="count", event=EventMatch(event=order), pre_window="7d"
             ),
+            Metric(
+                name="came back",
+                kind="retention",
+                event=EventMatch(event=order),
+                window_start="2d",
+                window="7d",
+            ),
         ),
         min_per_arm=2,
     )
@@ -152,6 +159,11 @@ def test_windows_exposure_order_and_people_in_both_arms(store: Store) -> None:
     assert by["revenue"]["control"].total == 30
     assert by["revenue"]["test"].total == 45
     assert by["order count"]["test"].total == 2
+    assert by["came back"]["test"].total == 1  # d ordered again on day 2 and 3
+    assert by["came back"]["control"].total == 0  # a ordered after 1h only
+    # The pre-exposure covariate (CUPED): c's order the day before its exposure.
+    control = read_arms(store, spec).totals()["control"]
+    assert (control[2].pre, control[2].total) == (1, 1)
     assert r.verdict == "keep_running"
 
 
@@ -178,3 +190,54 @@ def test_sample_ratio_mismatch_withholds_the_verdict(store: Store) -> None:
     # The planned split was 5:3: then the same counts fit, and the verdict is given.
     fits = experiment(store, spec.model_copy(update={"expected_split": {"control": 5, "test": 3}}))
     assert not fits.srm and fits.verdict == "winner" and fits.winner == "test"
+
+
+def test_per_arm_sums_match_a_python_reference(store: Store) -> None:
+    """Random people, exposures (repeated, some in two arms) and orders before and after:
+    the SQL's per-arm sufficient statistics equal a plain Python count of the same rules."""
+    rng = np.random.default_rng(9)
+    order, day = "Order Completed", 86400
+    people: dict[str, list[dict[str, Any]]] = {}
+    truth: dict[str, list[tuple[float, list[tuple[float, float]]]]] = {}
+    for i in range(300):
+        arms = ["a", "b", "c"]
+        first = T0 + timedelta(seconds=int(rng.integers(0, 10 * day)))
+        seen = [(first, arms[int(rng.integers(0, 3))])]
+        if rng.random() < 0.3:  # seen again, in the same arm or (rarely) another
+            other = seen[0][1] if rng.random() < 0.8 else arms[int(rng.integers(0, 3))]
+            seen.append((first + timedelta(seconds=int(rng.integers(1, 3 * day))), other))
+        orders = [
+            (first + timedelta(seconds=int(rng.integers(-20 * day, 20 * day))),
+             float(rng.integers(1, 100)))
+            for _ in range(int(rng.integers(0, 5)))
+        ]  # fmt: skip
+        people[f"p{i}"] = [_viewed(ts, arm) for ts, arm in seen] + [
+            {"event": order, "timestamp": ts, "properties": {"revenue": v}} for ts, v in orders
+        ]
+        if len({arm for _, arm in seen}) == 1:
+            rel = [((ts - first).total_seconds(), v) for ts, v in orders]
+            truth.setdefault(seen[0][1], []).append((0.0, rel))
+    journeys_for(store, people)
+    spec = ExperimentSpec(
+        experiment_id=SPLIT,
+        primary=Metric(name="conv", event=EventMatch(event=order), window="7d"),
+        guardrails=(
+            Metric(name="rev", kind="sum", property="revenue", event=EventMatch(event=order),
+                   window="14d", pre_window="10d"),
+            Metric(name="n", kind="count", event=EventMatch(event=order), window="3d"),
+        ),
+    )  # fmt: skip
+    totals = read_arms(store, spec).totals()
+    assert sorted(totals) == sorted(truth)
+    for arm, units in truth.items():
+        conv = [float(any(0 <= d < 7 * day for d, _ in rel)) for _, rel in units]
+        rev = [sum(v for d, v in rel if 0 <= d < 14 * day) for _, rel in units]
+        pre = [sum(v for d, v in rel if -10 * day <= d < 0) for _, rel in units]
+        n = [float(sum(1 for d, _ in rel if 0 <= d < 3 * day)) for _, rel in units]
+        c, r, k = totals[arm]
+        assert c.n == len(units) and (c.total, c.total_sq) == (sum(conv), sum(conv))
+        assert r.total == pytest.approx(sum(rev)) and r.pre == pytest.approx(sum(pre))
+        assert r.total_sq == pytest.approx(sum(x * x for x in rev))
+        assert r.cross == pytest.approx(sum(x * y for x, y in zip(pre, rev, strict=True)))
+        assert r.pre_sq == pytest.approx(sum(x * x for x in pre))
+        assert (k.total, k.total_sq) == (sum(n), sum(x * x for x in n))
