@@ -19,7 +19,7 @@ The verdict, in order:
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from touchpath.analytics.experiments.checks import adjust, srm_p_value
@@ -275,13 +275,18 @@ def _needed(spec: ExperimentSpec, control: ArmStats) -> int | None:
         if m.binary:
             if mean >= 1 or mean * (1 + spec.mde) >= 1:
                 return None
-            s = sample_size(mean, spec.mde, alpha=spec.alpha)
+            s = sample_size(mean, spec.mde, alpha=spec.alpha, tuning=spec.sequential_tuning)
         else:
             sd = math.sqrt(max(float(control.variance), 1e-12))
-            s = sample_size(mean, spec.mde, sd=sd, alpha=spec.alpha)
+            s = sample_size(mean, spec.mde, sd=sd, alpha=spec.alpha, tuning=spec.sequential_tuning)
     except ValueError:
         return None
     return s.per_arm_sequential if spec.sequential else s.per_arm
+
+
+def _utc(t: datetime) -> datetime:
+    """A naive UTC time (the log's), from a naive UTC or an aware time."""
+    return t.astimezone(UTC).replace(tzinfo=None) if t.tzinfo is not None else t
 
 
 def _rate(ex: Exposures) -> float:
@@ -378,8 +383,7 @@ def _verdict(
         )
     top = max(comps, key=lambda c: abs(c.diff))
     where = f"{top.arm} is at {_change(top, level)}"
-    now = now or datetime.now()
-    ended = spec.end is not None and now.replace(tzinfo=None) >= spec.end.replace(tzinfo=None)
+    ended = spec.end is not None and _utc(now or datetime.now(UTC)) >= _utc(spec.end)
     small = min(counts.values())
     if ended or (needed is not None and small >= needed):
         return (

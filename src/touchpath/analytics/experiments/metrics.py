@@ -149,7 +149,8 @@ class ArmDay:
 @dataclass(frozen=True)
 class Exposures:
     """What the log says about an experiment: per arm and exposure day, and how many people
-    were seen in more than one arm."""
+    were seen in more than one arm. `as_of` is set when read from a copy that lags the log
+    (None: the log itself, current)."""
 
     days: list[ArmDay]
     multiple: int
@@ -198,7 +199,6 @@ def read_arms(store: Store, spec: ExperimentSpec) -> Exposures:
             multiple = rows[0][-1]
         else:  # no one in exactly one arm: count those in several all the same
             (multiple,) = cur.execute(_multiple_sql(spec)).fetchone() or (0,)
-        (as_of,) = cur.execute("SELECT max(timestamp) FROM events").fetchone() or (None,)
     days = []
     for row in rows:
         arm, day, n = row[0], row[1], int(row[2])
@@ -207,4 +207,4 @@ def read_arms(store: Store, spec: ExperimentSpec) -> Exposures:
             y, yy, x, xx, xy = (float(v or 0) for v in row[3 + 5 * i : 8 + 5 * i])
             stats.append(ArmStats(n=n, total=y, total_sq=yy, pre=x, pre_sq=xx, cross=xy))
         days.append(ArmDay(arm=str(arm), day=day, stats=tuple(stats)))
-    return Exposures(days=days, multiple=int(multiple), as_of=as_of)
+    return Exposures(days=days, multiple=int(multiple), as_of=None)

@@ -57,9 +57,11 @@ def sample_size(
     sd: float | None = None,
     alpha: float = 0.05,
     power: float = 0.8,
+    tuning: float | None = None,
 ) -> SampleSize:
     """People per arm to detect a relative lift `mde` over `baseline` (a conversion rate in
-    (0, 1), or a mean with standard deviation `sd`)."""
+    (0, 1), or a mean with standard deviation `sd`). `tuning` is the sequential test's N*
+    (None: tuned to the sample it finds, the best case)."""
     if mde == 0:
         raise ValueError("mde: must not be 0")
     if not 0 < alpha < 1 or not 0 < power < 1:
@@ -81,9 +83,9 @@ def sample_size(
     zb = float(sps.norm.ppf(power))
 
     def gap(m: float) -> float:
-        # At m per arm (2m in all, tuning 2m), the effect must clear the half-width by z_b SEs.
+        # At m per arm (2m in all), the effect must clear the half-width by z_b SEs.
         se = math.sqrt((var_c + var_t) / m)
-        return float(sequential_halfwidth(se, 2 * m, alpha, 2 * m)) + zb * se - delta
+        return float(sequential_halfwidth(se, 2 * m, alpha, tuning or 2 * m)) + zb * se - delta
 
-    seq = math.ceil(optimize.brentq(gap, n / 2, n * 100))
+    seq = math.ceil(optimize.brentq(gap, n / 2, n * 10_000))
     return SampleSize(n, seq, baseline, mde, alpha, power)

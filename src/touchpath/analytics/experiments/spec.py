@@ -226,7 +226,8 @@ Verdict = Literal["winner", "loser", "no_difference", "keep_running", "guardrail
 class ExperimentResult(Frozen):
     """What a marketer needs: `verdict` (one word) and `summary` (one plain sentence), the
     winning arm if any, the numbers per metric and arm, the sample-ratio check, and the lift
-    over time for the chart. `as_of` is when the log was read; `source` what was read."""
+    over time for the chart. `source` is what was read (`log`); `as_of` is set when that was a
+    copy lagging the log (None: current), as for every analysis."""
 
     kind: Literal["experiment"] = "experiment"
     experiment_id: str
