@@ -100,6 +100,13 @@ def test_cli_save_results_and_typos(tmp_path: Path) -> None:
     assert "cart-sms" in r.output
     r = run(app, ["experiments", "show", "cart-sms", "--db", str(db)])
     assert "experiment_id: journey:abandoned-cart:split_1" in r.output
+    spec = tmp_path / "experiment.yaml"
+    spec.write_text(r.output)
+    r = run(app, ["experiments", "results", "--spec", str(spec), "--db", str(db), "--json"])
+    assert '"winner": "sms"' in r.output
+    spec.write_text("experiment_id: x\nprimary: {name: a, event: {event: ''}}\n")
+    r = run(app, ["experiments", "results", "--spec", str(spec), "--db", str(db)])
+    assert "primary.event.event: must not be blank" in str(r.exception)
     r = run(
         app,
         ["experiments", "sample-size", "--baseline", "0.1", "--mde", "0.1", "--per-day", "2000"],

@@ -24,6 +24,7 @@ from touchpath.analytics.experiments.saved import (
     list_experiments,
     save_experiment,
 )
+from touchpath.cli.analyse import _load  # a spec file (YAML or JSON), one reader for all
 from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
 from touchpath.errors import SpecError
 from touchpath.store import Store
@@ -41,22 +42,6 @@ SpecOpt = Annotated[
 def _store(db: Path | None) -> Store:
     settings = settings_for(db)
     return Store(settings.db, settings)
-
-
-def _load(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read the spec: {exc.strerror}") from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
-        raise SpecError(f"{path}: not valid {path.suffix[1:] or 'YAML'}: {exc}") from None
-    if not isinstance(data, dict):
-        raise SpecError(f"{path}: the spec must be a mapping")
-    return data
 
 
 def _spec_from(
