@@ -43,7 +43,7 @@ def build(label: str) -> Path:
     if COPIES[label] > 1:
         return replicate(build("1M"), path, COPIES[label])
     OUT.mkdir(exist_ok=True)
-    built: Path = load_demo(path, CUSTOMERS, attach=sentiment.attach)
+    built: Path = load_demo(path, CUSTOMERS, attach=sentiment.listen)
     return built
 
 
@@ -117,9 +117,9 @@ def stages() -> Any:
 def cases(store: Store) -> list[tuple[str, Callable[[], Any]]]:
     from touchpath.analytics import insights, journey
     from touchpath.analytics.attribution import AttributionSpec
-    from touchpath.analytics.common import EventMatch
     from touchpath.analytics.discovery import ConformanceSpec, DfgSpec, VariantsSpec
     from touchpath.analytics.feedback import FeedbackSpec
+    from touchpath.events.match import EventMatch
 
     STAGES = stages()
     TOUCHES = (EventMatch(type="page"), "Application Opened")

@@ -30,10 +30,11 @@ import orjson
 from stores import load_demo  # bench/stores.py, beside this file
 
 from touchpath.events.message import Staged, stage_messages
-from touchpath.profiles import attach, rebuild, refresh
+from touchpath.profiles import rebuild, refresh
 from touchpath.profiles.lookup import timeline
 from touchpath.settings import Settings
 from touchpath.store import Store
+from touchpath.system import Touchpath
 
 OUT = Path(__file__).resolve().parent / "out"
 UNIFY = """
@@ -77,7 +78,7 @@ def ingest_rate(batches: list[Staged], mode: str, tmp: Path) -> tuple[float, flo
     n = sum(len(b) for b in batches)
     with Store(db, settings) as store:
         if mode != "unattached":
-            attach(store, settings)
+            Touchpath.open(settings, store=store)  # listeners only: nothing to stop
         t = time.perf_counter()
         futures = []
         for b in batches:
@@ -164,17 +165,17 @@ def main() -> None:
                             "(SELECT coalesce(max(seq), 0) FROM events))"
                         )
                     )
-                    attach(store)
+                    tp = Touchpath.open(store=store)
                     what = "attach without catch-up"
                 else:
-                    attach(store)  # catches up the whole log (first resolution)
+                    tp = Touchpath.open(store=store)  # catches up the whole log (first resolution)
                     store.wait_idle(timeout=1200)
                     what = "first attach (catch-up)"
                 rows.append((f"{what} {events:,} events", f"{time.perf_counter() - t:.1f} s", f"{time.process_time() - cpu:.1f} CPU-s, load {os.getloadavg()[0]:.1f}", f"{rss_mb():.0f}"))  # fmt: skip
                 print(rows[-1], flush=True)
                 for _ in range(args.rebuilds):
                     t, cpu = time.perf_counter(), time.process_time()
-                    result = rebuild(store)
+                    result = rebuild(store, tp.services["unify"].config.identity)
                     rows.append((f"rebuild {events:,} events ({result.profiles:,} profiles)", f"{time.perf_counter() - t:.1f} s", f"{time.process_time() - cpu:.1f} CPU-s, load {os.getloadavg()[0]:.1f}", f"{rss_mb():.0f}"))  # fmt: skip
                     print(rows[-1], flush=True)
                 pids = [p for (p,) in store.query("SELECT profile_id FROM profiles")]

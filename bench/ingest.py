@@ -45,10 +45,9 @@ from touchpath.store import Store
 # The server: the real app under uvicorn; on SIGINT it prints the writer's commit counters.
 SERVER = """
 import json, sys
-if sys.argv[4] == "off":  # leave out the commit listeners app.py attaches (bench only)
-    import touchpath.web.app as app_module
-    app_module.attach_unify = lambda *a: None
-    app_module.sentiment.attach = lambda *a: None
+if sys.argv[4] == "off":  # leave out the components the app starts (bench only)
+    import touchpath.system
+    touchpath.system.components = lambda background: []
 from concurrent.futures import Future
 from touchpath.settings import Settings
 from touchpath.store import Store

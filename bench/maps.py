@@ -21,9 +21,9 @@ import orjson
 from stores import OUT, demo_store, measure  # bench/stores.py, beside this file
 
 from touchpath.analytics import api, insights, journey
-from touchpath.analytics.common import EventMatch, TimeRange
 from touchpath.analytics.discovery import DfgSpec, Stage
 from touchpath.analytics.funnels import FunnelSpec
+from touchpath.events.match import EventMatch, TimeRange
 from touchpath.events.message import stage_messages
 from touchpath.maps.bind import _step, bind_map, stage_step
 from touchpath.maps.feedback import map_feedback
@@ -56,7 +56,7 @@ def main() -> None:
         for workers in (1, 2, 4):
             secs, _, bm = measure(lambda w=workers: bind_map(store, doc, workers=w), args.repeat)
             rows.append((f"bind, copy fresh, {workers} worker(s)", secs))
-        window = doc.window_days * 86400
+        window = doc.window
 
         def funnels() -> None:
             for _, t in doc.touchpoints():

@@ -10,6 +10,7 @@ import pytest
 
 from touchpath.settings import Settings
 from touchpath.store import Store
+from touchpath.system import Touchpath
 from touchpath.web.server import serving
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +29,14 @@ class Server:
 def store(tmp_path: Path) -> Iterator[Store]:
     with Store(tmp_path / "touchpath.duckdb") as s:
         yield s
+
+
+@pytest.fixture
+def tp(store: Store) -> Iterator[Touchpath]:
+    """The `store` with what runs beside it in every process (identity and profiles, sentiment),
+    built by the composition root as the server and the CLI build it."""
+    with Touchpath.open(store=store) as t:
+        yield t
 
 
 @pytest.fixture

@@ -18,10 +18,11 @@ import pytest
 from touchpath.analytics import api
 from touchpath.demo import DemoBusiness, DemoConfig
 from touchpath.events.message import stage_messages
-from touchpath.profiles import attach, refresh
+from touchpath.profiles import refresh
 from touchpath.profiles.audiences import define_audience
 from touchpath.profiles.specs import Audience
 from touchpath.store import IngestResult, Store, utcnow
+from touchpath.system import Touchpath
 
 Retail = tuple[Store, dict[str, tuple[str, str]]]
 LOAN = ["A_SUBMITTED", "A_PREACCEPTED", "A_ACCEPTED", "A_FINALIZED", "A_APPROVED"]
@@ -181,8 +182,8 @@ def reminder_conversion(store: Store) -> dict[str | None, tuple[int, float]]:
     """The recipe of docs/funnels.md: audiences of the reminded and of SMS opt-ins never
     reminded; who dropped at signed-in `Product Added -> Order Completed` within 1 hour (the
     abandoners) in each, saved as static audiences; then the 3-day conversion of the two, broken
-    down by those audiences. Returns (profiles, conversion) per group."""
-    attach(store)
+    down by those audiences. Returns (profiles, conversion) per group (identity and profiles
+    running beside `store`, see `touchpath.system`)."""
     opted_in = {"type": "identify", "where": [{"property": "traits.sms_opt_in", "value": "true"}]}
     for name, cond in (
         ("reminded", {"kind": "performed", "event": SMS_REMINDER}),
@@ -222,7 +223,8 @@ def test_demo_sms_cart_reminder_lift(tmp_path: Path) -> None:
     business = DemoBusiness(DemoConfig(customers=3000, seed=12))
     with Store(tmp_path / "demo.duckdb") as store:
         load_demo(store, business)
-        found = reminder_conversion(store)
+        with Touchpath.open(store=store):  # resolves the loaded log first, as `serve` does
+            found = reminder_conversion(store)
     truth = business.truth().facts["sms_cart_reminder"]
     (n_sent, sent), (n_held, held) = found["abandoned_reminded"], found["abandoned_held_out"]
     assert n_sent > 100 and n_held > 60, found

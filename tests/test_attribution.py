@@ -18,9 +18,9 @@ from touchpath.analytics.attribution import (
     decay_weight,
     markov_removal_effects,
 )
-from touchpath.analytics.common import EventMatch
 from touchpath.analytics.testing import journeys_for
 from touchpath.cli import app
+from touchpath.events.match import EventMatch
 from touchpath.store import Store
 
 

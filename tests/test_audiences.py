@@ -9,14 +9,13 @@ import httpx
 import pytest
 
 from identity_helpers import ingest, msg
-from touchpath.profiles import attach
 from touchpath.store import Store
+from touchpath.system import Touchpath
 
 
 @pytest.fixture
-def ustore(store: Store) -> Store:
-    attach(store)
-    return store
+def ustore(tp: Touchpath) -> Store:
+    return tp.store
 
 
 def members(store: Store, name: str) -> set[str]:
@@ -31,8 +30,7 @@ def members(store: Store, name: str) -> set[str]:
 
 
 def test_membership_follows_events_and_is_logged(server) -> None:  # type: ignore[no-untyped-def]
-    store = server.store
-    attach(store)
+    store = server.store  # the app's composition root keeps audiences current
     ingest(
         store,
         [

@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from touchpath.analytics import journey
-from touchpath.analytics.common import Condition, EventMatch, TimeRange
 from touchpath.analytics.discovery import (
     ConformanceSpec,
     DfgSpec,
@@ -28,6 +27,7 @@ from touchpath.analytics.discovery import (
 from touchpath.analytics.testing import journeys_for
 from touchpath.cli import app
 from touchpath.errors import SpecError
+from touchpath.events.match import Condition, EventMatch, TimeRange
 from touchpath.store import Store
 
 

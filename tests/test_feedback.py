@@ -8,12 +8,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from touchpath.analytics import sentiment
 from touchpath.analytics.discovery import Stage
 from touchpath.analytics.feedback import FeedbackResult, FeedbackSpec, feedback
 from touchpath.analytics.testing import journeys_for
 from touchpath.cli import app
 from touchpath.store import Store
+from touchpath.system import Touchpath
 
 
 def answer(event: str, at: str, **props: Any) -> dict[str, Any]:
@@ -46,8 +46,8 @@ STAGES = (
 
 
 @pytest.fixture
-def result(store: Store) -> FeedbackResult:
-    sentiment.attach(store)
+def result(tp: Touchpath) -> FeedbackResult:
+    store = tp.store  # texts are scored as they commit
     journeys_for(store, PEOPLE)
     store.wait_idle()
     return feedback(store, FeedbackSpec(stages=STAGES))

@@ -12,11 +12,12 @@ from touchpath.analytics.funnels import dropped_sql
 from touchpath.analytics.testing import journeys_for
 from touchpath.cli import app
 from touchpath.errors import NotFound
-from touchpath.profiles import attach, refresh
 from touchpath.profiles import audiences as aud
+from touchpath.profiles import refresh
 from touchpath.profiles.specs import Audience
 from touchpath.store import Store
 from touchpath.store.store import utcnow
+from touchpath.system import Touchpath
 
 T0 = datetime(2024, 3, 4, 9, 0, 0)
 STEPS = [{"event": "view"}, {"event": "cart"}, {"event": "buy"}]
@@ -38,9 +39,9 @@ def define(store: Store, name: str, plan_name: str) -> None:
 
 
 @pytest.fixture
-def shop(store: Store) -> Store:
+def shop(tp: Touchpath) -> Store:
     """Two pro and three free people; identity attached, audiences `pro` and `free` defined."""
-    attach(store)
+    store = tp.store
     journeys_for(
         store,
         {

@@ -17,11 +17,12 @@ from touchpath.analytics.funnels import dropped_sql, use_sorted
 from touchpath.analytics.testing import journeys_for, profile_of
 from touchpath.cli import app
 from touchpath.errors import BadRequest
-from touchpath.profiles import attach, refresh
 from touchpath.profiles import audiences as aud
+from touchpath.profiles import refresh
 from touchpath.profiles.specs import Audience
 from touchpath.store import Store
 from touchpath.store.store import utcnow
+from touchpath.system import Touchpath
 
 T0 = datetime(2024, 3, 4, 9, 0, 0)
 STEPS = [{"event": "view"}, {"event": "cart"}, {"event": "buy"}]
@@ -77,8 +78,8 @@ def test_saved_members_are_the_dropped_list_with_enter_and_exit_events(store: St
     assert audience_events(store, "Audience Entered") == ["bob", "cat"]
 
 
-def test_refreshes_and_settling_leave_a_static_audience_alone(store: Store) -> None:
-    attach(store)
+def test_refreshes_and_settling_leave_a_static_audience_alone(tp: Touchpath) -> None:
+    store = tp.store
     load(store, SHOP)
     store.wait_idle()
     rule = Audience.model_validate(

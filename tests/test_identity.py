@@ -12,15 +12,15 @@ from hypothesis import strategies as st
 
 from identity_helpers import graph, ingest, msg, profile_of
 from touchpath import identity
-from touchpath.profiles import attach, rebuild
+from touchpath.profiles import rebuild
 from touchpath.profiles.lookup import explain, timeline
 from touchpath.store import Store
+from touchpath.system import Touchpath
 
 
 @pytest.fixture
-def ustore(store: Store) -> Store:
-    attach(store)
-    return store
+def ustore(tp: Touchpath) -> Store:
+    return tp.store
 
 
 def test_anonymous_history_joins_the_profile_on_sign_in(ustore: Store) -> None:
@@ -159,8 +159,7 @@ def test_custom_identifier_and_limit_from_settings(tmp_path: Path) -> None:
         "  limits: {user_id: {max: 1}, anonymous_id: {max: 2}}\n"
     )
     settings = Settings(db=tmp_path / "t.duckdb", unify=conf)
-    with Store(settings.db, settings) as store:
-        attach(store, settings)
+    with Store(settings.db, settings) as store, Touchpath.open(settings, store=store):
         ingest(
             store,
             [
@@ -214,8 +213,7 @@ def _partition(store: Store) -> set[frozenset[tuple[str, str]]]:
 def test_rebuild_equals_incremental_and_replay_changes_nothing(
     tmp_path_factory: pytest.TempPathFactory, messages: list[dict[str, Any]], cut: int
 ) -> None:
-    with Store(tmp_path_factory.mktemp("h") / "t.duckdb") as store:
-        attach(store)
+    with Store(tmp_path_factory.mktemp("h") / "t.duckdb") as store, Touchpath.open(store=store):
         ingest(store, messages[:cut])
         ingest(store, messages[cut:])
         incremental = graph(store)
@@ -223,7 +221,7 @@ def test_rebuild_equals_incremental_and_replay_changes_nothing(
             "SELECT seq, kept_profile_id, merged_profile_id FROM merges ORDER BY ALL"
         )
         ingest(store, messages, source="replay-same-ids")  # other source: new seqs, same content
-        rebuild(store)
+        rebuild(store, identity.IdentityRules())
         after = graph(store)
         # replaying the same messages later changes no identifier's profile
         assert after == incremental
@@ -346,13 +344,14 @@ def test_first_attach_to_a_long_backlog_resolves_in_chunks_like_live(
     for chunk in (None, 2):
         with Store(tmp_path / f"c{chunk}.duckdb") as store:
             if chunk is None:
-                attach(store)
+                tp = Touchpath.open(store=store)
                 ingest(store, messages)
             else:
                 ingest(store, messages)
                 monkeypatch.setattr(unify, "CATCH_UP_CHUNK", chunk)
-                attach(store)
+                tp = Touchpath.open(store=store)  # catches up with the whole log
             store.wait_idle(timeout=30)
+            tp.close()
             results.append(
                 (
                     graph(store),

@@ -24,9 +24,9 @@ from touchpath.cli import app
 from touchpath.demo import DemoBusiness, DemoConfig, GroundTruth
 from touchpath.events.message import stage_messages
 from touchpath.identity import IdentityRules
-from touchpath.profiles import attach
 from touchpath.settings import Settings
 from touchpath.store import Store
+from touchpath.system import Touchpath
 
 UNIFY_YAML = "identity:\n  custom:\n    loyalty_id: traits.loyalty_id\n"
 """Till purchases carry the loyalty card in externalIds; identify calls carry it as a trait."""
@@ -49,8 +49,7 @@ def resolved(tmp_path: Path, demo: Demo) -> Iterator[tuple[Store, Settings]]:
     settings = Settings(db=tmp_path / "touchpath.duckdb", unify=conf)
     batches, _ = demo
     received = datetime(2026, 11, 2)
-    with Store(settings.db, settings) as store:
-        attach(store, settings)
+    with Store(settings.db, settings) as store, Touchpath.open(settings, store=store):
         futures = []
         for batch in batches:
             raws = [json.dumps(m).encode() for m in batch]

@@ -18,7 +18,6 @@ from touchpath.analytics.attribution import (
     transitions_sql,
 )
 from touchpath.analytics.attribution import can_use_sorted as attribution_can_use_sorted
-from touchpath.analytics.common import EventMatch, TimeRange
 from touchpath.analytics.discovery import (
     DfgSpec,
     Stage,
@@ -29,6 +28,7 @@ from touchpath.analytics.discovery import (
     variants_sql,
 )
 from touchpath.analytics.testing import journeys_for
+from touchpath.events.match import EventMatch, TimeRange
 from touchpath.store import Store
 
 T0 = datetime(2024, 5, 1)

@@ -22,11 +22,11 @@ import numpy as np
 import orjson
 import pytest
 
-from touchpath.analytics import insights, journey, sentiment
+from touchpath.analytics import insights, journey
 from touchpath.analytics.attribution import AttributionSpec
-from touchpath.analytics.common import Condition, EventMatch
 from touchpath.analytics.discovery import ConformanceSpec, DfgSpec, Stage, VariantsSpec
 from touchpath.analytics.feedback import FeedbackSpec
+from touchpath.events.match import Condition, EventMatch
 from touchpath.events.message import stage_messages
 from touchpath.store import Store, utcnow
 
@@ -137,16 +137,15 @@ def test_bpic2012_loan_stages_conformance(bpic: tuple[Store, dict[str, list[tupl
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Store, dict[str, Any]]]:
     from touchpath.demo import DemoBusiness, DemoConfig
-    from touchpath.profiles import attach as attach_unify
+    from touchpath.system import Touchpath
 
     business = DemoBusiness(DemoConfig(customers=3_000, seed=7))
-    store = Store(tmp_path_factory.mktemp("demo") / "demo.duckdb")
-    attach_unify(store)  # anonymous visits join their customer, as in the app
-    sentiment.attach(store)
-    ingest(store, [m for batch in business.batches(500) for m in batch])
-    store.wait_idle(120)
-    yield store, business.truth().facts
-    store.close()
+    # Identity (anonymous visits join their customer) and sentiment run as in the app.
+    with Touchpath.open(db=tmp_path_factory.mktemp("demo") / "demo.duckdb") as tp:
+        store = tp.store
+        ingest(store, [m for batch in business.batches(500) for m in batch])
+        store.wait_idle(120)
+        yield store, business.truth().facts
 
 
 SLOW = Stage(name="slow support", events=(EventMatch(event="Ticket Resolved", where=(

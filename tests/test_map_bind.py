@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from touchpath.analytics import api, journey, sentiment
+from touchpath.analytics import api, journey
 from touchpath.analytics.funnels import FunnelSpec
 from touchpath.analytics.testing import journeys_for
 from touchpath.events.message import stage_messages
@@ -17,6 +17,7 @@ from touchpath.maps.document import load_map
 from touchpath.maps.library import example
 from touchpath.settings import Settings
 from touchpath.store import Store
+from touchpath.system import Touchpath
 
 DOC = load_map(
     """
@@ -97,8 +98,8 @@ def test_bound_numbers_are_the_funnel_numbers(store: Store) -> None:
     assert bm.persona_size == 40
 
 
-def test_flow_channel_mix_and_feedback(store: Store) -> None:
-    sentiment.attach(store)
+def test_flow_channel_mix_and_feedback(tp: Touchpath) -> None:
+    store = tp.store
     shop(store)
     bm = bind_map(store, DOC)
     flows = {(f.source, f.target): f for f in bm.flows}
@@ -112,8 +113,8 @@ def test_flow_channel_mix_and_feedback(store: Store) -> None:
     assert resolved.sentiment is not None
 
 
-def test_pain_points_rank_the_app_checkout_first(store: Store) -> None:
-    sentiment.attach(store)
+def test_pain_points_rank_the_app_checkout_first(tp: Touchpath) -> None:
+    store = tp.store
     shop(store)
     bm = bind_map(store, DOC)
     top = bm.pain_points[0]
@@ -130,8 +131,8 @@ def test_pain_points_rank_the_app_checkout_first(store: Store) -> None:
     )
 
 
-def test_sorted_journey_copy_gives_the_same_map(store: Store) -> None:
-    sentiment.attach(store)
+def test_sorted_journey_copy_gives_the_same_map(tp: Touchpath) -> None:
+    store = tp.store
     shop(store)
     before = bind_map(store, DOC)
     with store.reading() as cur:
@@ -146,8 +147,8 @@ def test_sorted_journey_copy_gives_the_same_map(store: Store) -> None:
 def test_demo_planted_pain_points_rank_at_the_top(tmp_path) -> None:  # type: ignore[no-untyped-def]
     from touchpath.demo import DemoBusiness, DemoConfig
 
-    with Store(tmp_path / "demo.duckdb") as store:
-        sentiment.attach(store)
+    with Touchpath.open(db=tmp_path / "demo.duckdb") as tp:
+        store = tp.store
         business = DemoBusiness(DemoConfig(customers=1500, seed=7))
         now = datetime.now(UTC).replace(tzinfo=None)
         for batch in business.batches(2000):

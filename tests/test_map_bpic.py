@@ -27,7 +27,7 @@ def test_bpic2012_loan_map(store: Store, data_dir: Path) -> None:
     assert bm.persona_size == 13_087
     assert bm.touchpoint("Application submitted").persona.reach == 13_087
     assert bm.touchpoint("Approved").persona.reach == 2_246
-    window = f"{doc.window_days}d"
+    window = doc.window
     for name in ("Application submitted", "Offer sent", "Incomplete file call", "Declined"):
         tp = next(t for _, t in doc.touchpoints() if t.name == name)
         want = api.funnel(

@@ -11,8 +11,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from touchpath.analytics import journey
-from touchpath.analytics.common import Condition, EventMatch
 from touchpath.analytics.testing import journeys_for
+from touchpath.events.match import Condition, EventMatch
 from touchpath.maps.bind import bind_map
 from touchpath.maps.document import load_map
 from touchpath.maps.render import render_svg

@@ -7,17 +7,18 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from touchpath.analytics import api, sentiment
+from touchpath.analytics import api
 from touchpath.analytics.funnels import FunnelSpec
 from touchpath.analytics.testing import journeys_for
 from touchpath.errors import NotFound
 from touchpath.maps.bind import bind_map, stage_step
 from touchpath.maps.document import load_map
-from touchpath.profiles import attach, refresh
 from touchpath.profiles import audiences as aud
+from touchpath.profiles import refresh
 from touchpath.profiles.specs import Audience
 from touchpath.store import Store
 from touchpath.store.store import utcnow
+from touchpath.system import Touchpath
 
 T0 = datetime(2026, 10, 5, 9)
 
@@ -56,11 +57,10 @@ def _nps(score: int, hours: float, comment: str) -> dict[str, object]:
 
 
 @pytest.fixture
-def pro_store(store: Store) -> Store:
+def pro_store(tp: Touchpath) -> Store:
     """6 pro people on the app (5 check out, 4 order) and 10 others on the web (6 check out,
     2 order); the audience `pro` is everyone whose trait plan is pro."""
-    attach(store)
-    sentiment.attach(store)
+    store = tp.store
     people: dict[str, list[dict[str, object]]] = {}
     for i in range(6):
         evs: list[dict[str, object]] = [

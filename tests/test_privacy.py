@@ -5,7 +5,6 @@ from __future__ import annotations
 import httpx
 
 from identity_helpers import ingest, msg
-from touchpath.profiles import attach
 
 
 def traces(store, needles: list[str]) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -27,8 +26,7 @@ def traces(store, needles: list[str]) -> dict[str, int]:  # type: ignore[no-unty
 
 
 def test_delete_leaves_no_trace_and_suppression_drops(server) -> None:  # type: ignore[no-untyped-def]
-    store = server.store
-    attach(store)
+    store = server.store  # the app's composition root resolves identities as events commit
     ingest(
         store,
         [

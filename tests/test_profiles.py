@@ -6,18 +6,17 @@ import httpx
 import pytest
 
 from identity_helpers import ingest, msg, profile_of
-from touchpath.profiles import attach
 from touchpath.profiles.lookup import show
 from touchpath.profiles.specs import ComputedTrait, parse_spec
 from touchpath.profiles.traits import define_computed
 from touchpath.store import Store
 from touchpath.store.store import utcnow
+from touchpath.system import Touchpath
 
 
 @pytest.fixture
-def ustore(store: Store) -> Store:
-    attach(store)
-    return store
+def ustore(tp: Touchpath) -> Store:
+    return tp.store
 
 
 def orders(uid: str, *amounts: float, start: int = 10) -> list[dict]:
@@ -132,7 +131,6 @@ def test_consent_is_kept_with_its_history(ustore: Store) -> None:
 
 
 def test_rest_api(server) -> None:  # type: ignore[no-untyped-def]
-    attach(server.store)
     ingest(
         server.store,
         [

@@ -21,8 +21,8 @@ def _labels(store: Store) -> dict[tuple[str, str], str]:
 
 
 def test_scored_at_ingest_by_the_commit_listener(store: Store) -> None:
-    sentiment.attach(store)
-    sentiment.attach(store)  # idempotent: one row per text, not two
+    sentiment.listen(store)
+    sentiment.listen(store)  # listening twice scores once: one row per text, not two
     journeys_for(
         store,
         {

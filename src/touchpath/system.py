@@ -46,13 +46,20 @@ class _Identity:
 
     name = "identity"
 
-    def start(self, tp: Touchpath) -> None:
-        from touchpath.profiles import attach
+    def __init__(self) -> None:
+        self._stop: Any = None
 
-        tp.services["unify"] = attach(tp.store, tp.settings)
+    def start(self, tp: Touchpath) -> None:
+        from touchpath.profiles import start
+        from touchpath.profiles.specs import load_config
+
+        unify = start(tp.store, load_config(tp.settings.unify))
+        tp.services["unify"] = unify
+        self._stop = lambda: tp.store.remove_commit_listener(unify.on_commit)
 
     def stop(self) -> None:
-        pass
+        if self._stop is not None:
+            self._stop()
 
 
 class _Sentiment:
@@ -60,13 +67,18 @@ class _Sentiment:
 
     name = "sentiment"
 
+    def __init__(self) -> None:
+        self._stop: Any = None
+
     def start(self, tp: Touchpath) -> None:
         from touchpath.analytics import sentiment
 
-        sentiment.attach(tp.store)
+        sentiment.listen(tp.store)
+        self._stop = lambda: sentiment.unlisten(tp.store)
 
     def stop(self) -> None:
-        pass
+        if self._stop is not None:
+            self._stop()
 
 
 class _JourneyCopy:
@@ -95,9 +107,13 @@ class _JourneyCopy:
             self._refresher.stop()
 
 
-def components(background: bool) -> list[Component]:
-    """The components of a process, in start order (stopped in reverse). Listeners always run;
-    background workers only in long-running processes."""
+def components(background: bool, listen: bool = True) -> list[Component]:
+    """The components of a process, in start order (stopped in reverse). Listeners run in every
+    process that writes events (`listen`); background workers only in long-running processes.
+    A process that only reads (a CLI query) starts none: it must not write beside a server
+    that holds the same file."""
+    if not listen:
+        return []
     out: list[Component] = [_Identity(), _Sentiment()]
     if background:
         out.append(_JourneyCopy())
@@ -124,10 +140,12 @@ class Touchpath:
         store: Store | None = None,
         clock: Clock | None = None,
         background: bool = False,
+        listen: bool = True,
         db: str | Path | None = None,
     ) -> Touchpath:
-        """Open the store (or use `store`), then start every component."""
-        settings = settings or Settings()
+        """Open the store (or use `store`), then start every component (none with
+        `listen=False`: a process that only reads)."""
+        settings = settings or (store.settings if store is not None else Settings())
         if db is not None:
             settings = settings.model_copy(update={"db": Path(db)})
         owns = store is None
@@ -138,7 +156,7 @@ class Touchpath:
             owns_store=owns,
         )
         try:
-            for part in components(background):
+            for part in components(background, listen):
                 part.start(tp)
                 tp.parts.append(part)
         except BaseException:

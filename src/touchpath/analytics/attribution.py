@@ -8,7 +8,7 @@ conversion over its path:
 
 - `first_touch`, `last_touch`: all credit to the first or last touch;
 - `linear`: equal credit to every touch;
-- `time_decay`: credit halving every `half_life_days` before the conversion;
+- `time_decay`: credit halving every `half_life` before the conversion;
 - `position_based`: 40 % first, 40 % last, 20 % shared by the middle (one touch: 100 %,
   two: 50/50);
 - `markov`: the data-driven removal effect of a first-order Markov chain over all paths,
@@ -29,7 +29,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -37,7 +37,9 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlglot import exp
 
 from touchpath.analytics import journey
-from touchpath.analytics.common import (
+from touchpath.analytics.discovery import JOURNEY_TYPES, match_of
+from touchpath.events.durations import Duration, renamed_durations
+from touchpath.events.match import (
     EVENTS,
     EventMatch,
     Frozen,
@@ -45,7 +47,6 @@ from touchpath.analytics.common import (
     literal,
     property_expr,
 )
-from touchpath.analytics.discovery import JOURNEY_TYPES, match_of
 from touchpath.store import Store
 
 __all__ = [
@@ -75,6 +76,14 @@ def decay_weight(age_days: float, half_life_days: float) -> float:
     return float(0.5 ** (age_days / half_life_days))
 
 
+_RENAMED = {
+    "session_gap_minutes": ("session_gap", 60),
+    "lookback_days": ("lookback", 86400),
+    "half_life_days": ("half_life", 86400),
+}
+"""Deprecated input names of the durations, with their units."""
+
+
 class AttributionSpec(Frozen):
     """Which conversions, which touches, which models."""
 
@@ -94,14 +103,22 @@ class AttributionSpec(Frozen):
     """Events that are never touches (e.g. `Email Delivered`: a send is not a visit)."""
     exclude_channels: tuple[str, ...] = ()
     """Channels that never get credit (e.g. `direct` for a last non-direct model)."""
-    session_gap_minutes: float = Field(30.0, gt=0)
-    lookback_days: float = Field(30.0, gt=0)
-    half_life_days: float = Field(7.0, gt=0)
+    session_gap: Duration = 1800
+    """Inactivity that ends a session, in seconds (input also `30m`)."""
+    lookback: Duration = 30 * 86400
+    """How far before a conversion its touches may be, in seconds (input also `30d`)."""
+    half_life: Duration = 7 * 86400
+    """Time-decay: a touch this much older gets half the credit, in seconds (input also `7d`)."""
     position_first: float = Field(0.4, ge=0, le=1)
     position_last: float = Field(0.4, ge=0, le=1)
     models: tuple[Model, ...] = MODELS
     time_range: TimeRange | None = None
     """Conversions in this range (their touches may start up to the lookback before it)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return renamed_durations(data, _RENAMED)
 
     @field_validator("revenue_property", "touchpoint_property")
     @classmethod
@@ -195,11 +212,8 @@ def _base_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
     lower = ""
     if spec.time_range and spec.time_range.start is not None:
         start = TimeRange(start=spec.time_range.start).condition("x").args["expression"]
-        lower = (
-            f" AND timestamp >= {start.sql('duckdb')} "
-            f"- INTERVAL {float(spec.lookback_days) * 86400.0} SECOND"
-        )
-    gap = float(spec.session_gap_minutes) * 60.0
+        lower = f" AND timestamp >= {start.sql('duckdb')} - INTERVAL {float(spec.lookback)} SECOND"
+    gap = float(spec.session_gap)
     session_start = (
         f"QUALIFY coalesce(epoch(ts - lag(ts) OVER (PARTITION BY profile_id ORDER BY ts, seq)) > {gap}, TRUE)"
         if spec.touch == "session"
@@ -232,7 +246,7 @@ def _path_cte(spec: AttributionSpec) -> str:
     return f"""path AS (SELECT c.conv_seq, c.conv_ts, c.revenue, t.key, t.ts, t.seq
              FROM conv c JOIN touch t ON t.profile_id = c.profile_id
               AND t.ts <= c.conv_ts
-              AND t.ts >= c.conv_ts - INTERVAL {float(spec.lookback_days) * 86400.0} SECOND
+              AND t.ts >= c.conv_ts - INTERVAL {float(spec.lookback)} SECOND
               AND (c.prev_ts IS NULL OR t.ts > c.prev_ts))"""
 
 
@@ -304,7 +318,7 @@ def attribution_sql(
     then conversions, revenue, attributed_conversions, attributed_revenue.
     """
     pf, pl = float(spec.position_first), float(spec.position_last)
-    hl = float(spec.half_life_days)
+    hl = spec.half_life / 86400.0
     weights = {
         "first_touch": "(pos = 1)::DOUBLE",
         "last_touch": "(pos = k)::DOUBLE",
@@ -350,7 +364,7 @@ def transitions_sql(
     Converting paths end in `(conversion)`; a profile's touches after its last conversion
     (within the lookback before its last touch) form one path that ends in `(null)`.
     """
-    lookback = float(spec.lookback_days) * 86400.0
+    lookback = float(spec.lookback)
     return f"""
     WITH {base or _base_sql(spec, sorted_copy)},
     last_conv AS (SELECT profile_id, max(conv_ts) AS last_ts FROM conv GROUP BY profile_id),

@@ -18,9 +18,9 @@ import duckdb
 from pydantic import Field, model_validator
 from sqlglot import exp
 
-from touchpath.analytics.common import Frozen, TimeRange, property_expr
 from touchpath.errors import NotFound
 from touchpath.events.durations import Duration, parse_duration
+from touchpath.events.match import Frozen, TimeRange, property_expr
 
 __all__ = [
     "NONE_VALUE",

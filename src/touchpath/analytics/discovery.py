@@ -24,14 +24,15 @@ CASE WHEN event = 'Checkout Started' OR (event = 'Cart' AND type = 'page') THEN 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlglot import exp
 
 from touchpath.analytics import journey
-from touchpath.analytics.common import EVENTS, EventMatch, Frozen, TimeRange, literal
 from touchpath.errors import SpecError
+from touchpath.events.durations import Duration, renamed_durations
+from touchpath.events.match import EVENTS, EventMatch, Frozen, TimeRange, literal
 from touchpath.store import Store
 
 __all__ = [
@@ -98,10 +99,16 @@ class JourneyScope(Frozen):
     exclude: tuple[str | EventMatch, ...] = ()
     time_range: TimeRange | None = None
     case: Literal["profile", "session"] = "profile"
-    """A journey per profile, or per session (split after `session_gap_minutes` of inactivity)."""
-    session_gap_minutes: float = Field(30.0, gt=0)
+    """A journey per profile, or per session (split after `session_gap` of inactivity)."""
+    session_gap: Duration = 1800
+    """Seconds of inactivity that end a session (input also `30m`, `1h`)."""
     collapse_repeats: bool | None = None
     """Merge directly repeated activities into one step (default: with stages yes, else no)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return renamed_durations(data, {"session_gap_minutes": ("session_gap", 60)})
 
     @field_validator("stages")
     @classmethod
@@ -149,7 +156,7 @@ def journey_sql(scope: JourneyScope) -> str:
     act = activity_expr(scope).sql("duckdb")
     where = _filters(scope).sql("duckdb")
     if scope.case == "session":
-        gap = float(scope.session_gap_minutes) * 60.0
+        gap = float(scope.session_gap)
         base = (
             f"SELECT hash(profile_id) AS pk, profile_id, {act} AS activity, timestamp AS ts, seq "
             f"FROM {EVENTS} WHERE {where}"

@@ -25,9 +25,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
-from touchpath.analytics.common import EVENTS, EventMatch, Frozen, TimeRange, literal, property_expr
 from touchpath.analytics.discovery import JOURNEY_TYPES, Stage, match_of, stage_case
 from touchpath.analytics.sentiment import TEXT_PROPERTIES
+from touchpath.events.match import EVENTS, EventMatch, Frozen, TimeRange, literal, property_expr
 from touchpath.store import Store
 
 __all__ = [

@@ -32,8 +32,8 @@ from sqlglot import exp
 
 from touchpath.analytics import journey
 from touchpath.analytics.breakdown import Breakdown, Duration, grouped_sql
-from touchpath.analytics.common import EventMatch, Frozen, TimeRange
 from touchpath.errors import SpecError
+from touchpath.events.match import EventMatch, Frozen, TimeRange
 from touchpath.events.message import Staged
 from touchpath.profiles import audiences
 from touchpath.store import Store

@@ -5,10 +5,10 @@ API (`POST /api/analytics/<kind>`) and the map binder all call these functions.
 
 >>> parse_spec("dfg", {"stages": [{"name": "buy", "events": ["Order Completed"]}]}).kind
 'dfg'
->>> parse_spec("attribution", {"lookback_days": -1})
+>>> parse_spec("attribution", {"lookback": "-1d"})
 Traceback (most recent call last):
 ...
-touchpath.errors.SpecError: lookback_days: Input should be greater than 0
+touchpath.errors.SpecError: lookback: Input should be greater than 0
 """
 
 from __future__ import annotations

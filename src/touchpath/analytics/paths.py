@@ -25,8 +25,8 @@ from sqlglot import exp
 
 from touchpath.analytics import journey
 from touchpath.analytics.breakdown import Duration
-from touchpath.analytics.common import EventMatch, Frozen, TimeRange, literal
 from touchpath.analytics.funnels import JOURNEY_TYPES, FunnelSpec, reached_sql
+from touchpath.events.match import EventMatch, Frozen, TimeRange, literal
 from touchpath.store import Store
 
 __all__ = [

@@ -21,8 +21,8 @@ from typing import Literal
 from pydantic import Field
 
 from touchpath.analytics.breakdown import Breakdown, grouped_sql
-from touchpath.analytics.common import EventMatch, Frozen, TimeRange
 from touchpath.analytics.funnels import JOURNEY_TYPES
+from touchpath.events.match import EventMatch, Frozen, TimeRange
 from touchpath.store import Store
 
 __all__ = [

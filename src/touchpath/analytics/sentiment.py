@@ -1,6 +1,6 @@
 """Sentiment of free text, scored once at ingest with VADER (vaderSentiment, MIT, ships its lexicon).
 
-`attach(store)` adds a commit listener: after each ingest commit it reads the text properties
+`listen(store)` adds a commit listener: after each ingest commit it reads the text properties
 (`TEXT_PROPERTIES`) of the new events in one query, scores each distinct text once and inserts
 the scores into the `sentiment(seq, property, score, label)` table in one Arrow insert, in the
 writer thread. `rescore(store)` backfills events that arrived while no listener was attached.
@@ -15,7 +15,6 @@ True
 from __future__ import annotations
 
 import logging
-import weakref
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
@@ -30,11 +29,12 @@ __all__ = [
     "NEGATIVE_BELOW",
     "POSITIVE_FROM",
     "TEXT_PROPERTIES",
-    "attach",
     "label_of",
+    "listen",
     "rescore",
     "score_range",
     "score_texts",
+    "unlisten",
 ]
 
 log = logging.getLogger(__name__)
@@ -47,7 +47,6 @@ NEGATIVE_BELOW = -0.05
 """VADER's recommended thresholds on the compound score (-1 .. 1)."""
 
 _CHUNK = 200_000
-_attached: weakref.WeakSet[Store] = weakref.WeakSet()
 
 
 @lru_cache(maxsize=1)
@@ -129,12 +128,15 @@ def _listener(con: duckdb.DuckDBPyConnection, first_seq: int, last_seq: int) -> 
     score_range(con, first_seq, last_seq)
 
 
-def attach(store: Store) -> None:
-    """Score the text of every event ingested into `store` from now on (idempotent)."""
-    if store in _attached:
-        return
-    _attached.add(store)
+def listen(store: Store) -> None:
+    """Score the text of every event ingested into `store` from now on. Call once per store
+    (the composition root, `touchpath.system`, does)."""
     store.add_commit_listener(_listener)
+
+
+def unlisten(store: Store) -> None:
+    """Stop scoring the events ingested into `store`."""
+    store.remove_commit_listener(_listener)
 
 
 def rescore(store: Store, *, full: bool = False) -> int:

@@ -11,9 +11,8 @@ import yaml
 from rich.table import Table
 
 from touchpath.analytics import api, journey
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, note_as_of, settings_for
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, note_as_of, opened
 from touchpath.errors import SpecError
-from touchpath.store import Store
 
 SpecOpt = Annotated[
     Path | None, typer.Option("--spec", help="A spec file (YAML or JSON); options override it.")
@@ -109,9 +108,9 @@ def funnel(
         if not k.strip().isdigit() or not name:
             raise typer.BadParameter(f"--save-dropped: expected STEP:NAME, got {save_dropped!r}")
         save = int(k), name
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        result = api.funnel(store, parsed)
-        saved = api.save_dropped(store, parsed, *save, dropped_group) if save else None
+    with opened(db) as tp:
+        result = api.funnel(tp.store, parsed)
+        saved = api.save_dropped(tp.store, parsed, *save, dropped_group) if save else None
     if as_json:
         out = result.model_dump(mode="json")
         if saved is not None:
@@ -174,8 +173,8 @@ def paths(
         top_edges=top,
     )
     parsed = api.paths_spec(data)
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        result = api.paths(store, parsed)
+    with opened(db) as tp:
+        result = api.paths(tp.store, parsed)
     if _print(result, as_json):
         return
     note_as_of(result)
@@ -222,8 +221,8 @@ def retention(
         cohort_type="recurring" if recurring else None,
     )
     parsed = api.retention_spec(data)
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        result = api.retention(store, parsed)
+    with opened(db) as tp:
+        result = api.retention(tp.store, parsed)
     if _print(result, as_json):
         return
     table = Table(title=f"Retention by {result.period}")
@@ -245,8 +244,8 @@ def retention(
 @app.command()
 def optimize(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Rebuild the copy of journey events sorted by profile and time that funnels read fast."""
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        built = journey.optimize(store)
+    with opened(db) as tp:
+        built = journey.optimize(tp.store)
     if as_json:
         console.print_json(json.dumps({**built.__dict__, "built_at": built.built_at.isoformat()}))
         return

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -14,6 +16,9 @@ from rich.table import Table
 from touchpath.errors import SpecError, TouchpathError
 from touchpath.settings import Settings
 
+if TYPE_CHECKING:
+    from touchpath.system import Touchpath
+
 __all__ = [
     "DbOpt",
     "JsonOpt",
@@ -21,6 +26,7 @@ __all__ = [
     "console",
     "err",
     "main",
+    "opened",
     "print_rows",
     "settings_for",
     "sources_app",
@@ -59,6 +65,23 @@ def settings_for(db: Path | None = None, **overrides: Any) -> Settings:
                 for e in exc.errors()
             )
         ) from None
+
+
+@contextmanager
+def opened(
+    db: Path | None = None, *, listen: bool = False, **overrides: Any
+) -> Iterator[Touchpath]:
+    """The store of `--db` (or TOUCHPATH_DB) built by the composition root (`touchpath.system`),
+    closed afterwards; every command opens it this way. Commands that write events or profiles
+    pass `listen=True` (identity, profiles and sentiment then run as over HTTP); the others
+    only read and start nothing beside the store."""
+    from touchpath.system import Touchpath
+
+    tp = Touchpath.open(settings_for(db, **overrides), listen=listen)
+    try:
+        yield tp
+    finally:
+        tp.close()
 
 
 def note_as_of(result: Any) -> None:

@@ -13,11 +13,12 @@ from touchpath.cli.base import (
     JsonOpt,
     app,
     console,
+    opened,
     print_rows,
     settings_for,
     sources_app,
 )
-from touchpath.store import Store, explore
+from touchpath.store import explore
 
 
 @app.command()
@@ -37,8 +38,8 @@ def serve(
 @sources_app.command("add")
 def sources_add(name: str, db: DbOpt = None) -> None:
     """Create a source and print its write key."""
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        src = store.create_source(name)
+    with opened(db) as tp:
+        src = tp.store.create_source(name)
     console.print(f"source [bold]{src.name}[/] ({src.id})")
     console.print(f"write key: [bold]{src.write_key}[/]")
 
@@ -46,8 +47,8 @@ def sources_add(name: str, db: DbOpt = None) -> None:
 @sources_app.command("list")
 def sources_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List sources with their write keys."""
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        rows = [s.__dict__ for s in store.sources()]
+    with opened(db) as tp:
+        rows = [s.__dict__ for s in tp.store.sources()]
     print_rows(rows, "Sources", as_json)
 
 
@@ -58,16 +59,16 @@ def rejected(
     as_json: JsonOpt = False,
 ) -> None:
     """Show messages that were rejected, with the reason."""
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        rows = explore.rejected(store, limit=limit)
+    with opened(db) as tp:
+        rows = explore.rejected(tp.store, limit=limit)
     print_rows(rows, "Rejected messages", as_json)
 
 
 @app.command()
 def stats(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Event counts by channel and type."""
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        result = explore.counts(store)
+    with opened(db) as tp:
+        result = explore.counts(tp.store)
     if as_json:
         console.print_json(json.dumps(result))
         return

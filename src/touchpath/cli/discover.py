@@ -7,6 +7,8 @@ Each command builds its spec from `--spec FILE` (YAML or JSON) with the options 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,8 +22,8 @@ from touchpath.cli.base import (
     app,
     console,
     note_as_of,
+    opened,
     print_rows,
-    settings_for,
 )
 from touchpath.errors import SpecError
 from touchpath.store import Store
@@ -70,9 +72,10 @@ def build_spec(kind: str, spec_file: Path | None, stages: list[str] | None, **op
     return insights.parse_spec(kind, data)
 
 
-def _open(db: Path | None) -> Store:
-    settings = settings_for(db)
-    return Store(settings.db, settings)
+@contextmanager
+def _open(db: Path | None) -> Iterator[Store]:
+    with opened(db) as tp:
+        yield tp.store
 
 
 def _dump(result: Any) -> None:

@@ -6,15 +6,16 @@ import contextlib
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from touchpath.analytics.common import Condition, EventMatch
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
-from touchpath.profiles import attach, lookup, privacy, rebuild, refresh
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows
+from touchpath.events.match import Condition, EventMatch
 from touchpath.profiles import audiences as aud
+from touchpath.profiles import lookup, privacy, rebuild, refresh
 from touchpath.profiles import traits as tr
 from touchpath.profiles.specs import Audience, ComputedTrait, parse_spec
 from touchpath.store import Store
@@ -36,11 +37,10 @@ KindOpt = Annotated[
 ]
 
 
-def _open(db: Path | None) -> Store:
-    settings = settings_for(db)
-    store = Store(settings.db, settings)
-    attach(store, settings)
-    return store
+@contextlib.contextmanager
+def _open(db: Path | None) -> Iterator[Store]:
+    with opened(db, listen=True) as tp:
+        yield tp.store
 
 
 def _dump(data: Any) -> None:
@@ -50,8 +50,8 @@ def _dump(data: Any) -> None:
 @identity_app.command("rebuild")
 def identity_rebuild(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Recompute the identity graph and profiles from the event log."""
-    with _open(db) as store:
-        result = rebuild(store)
+    with opened(db, listen=True) as tp:
+        result = rebuild(tp.store, tp.services["unify"].config.identity)
     print_rows([result.__dict__], "Rebuilt", as_json)
 
 

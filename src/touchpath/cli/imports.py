@@ -10,10 +10,8 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from touchpath.analytics import sentiment
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, settings_for
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened
 from touchpath.collect.importers import FORMATS, ImportMapping, import_file
-from touchpath.store import Store
 
 
 @app.command("import")
@@ -70,9 +68,8 @@ def import_(
         properties=properties,  # a comma list, split by the validator
         event_prefix=event_prefix,
     )
-    settings = settings_for(db)
     with (
-        Store(settings.db, settings) as store,
+        opened(db, listen=True) as tp,
         Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
@@ -85,14 +82,14 @@ def import_(
         ) as bar,
     ):
         task = bar.add_task(f"importing {file.name}", total=None)
-        # Texts are scored as each chunk commits (the writer runs the listeners), as over HTTP.
-        sentiment.attach(store)
+        # Texts are scored and identities resolved as each chunk commits (the writer runs the
+        # composition root's listeners), as over HTTP.
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
         report = import_file(
-            store,
+            tp.store,
             file,
             mapping,
             source=source,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows
 from touchpath.errors import SpecError
 from touchpath.maps.bind import bind_map
 from touchpath.maps.bound import BoundMap
@@ -78,16 +78,16 @@ def schema(out: OutOpt = None) -> None:
 def save(file: Path, db: DbOpt = None) -> None:
     """Save a new version of a map document in the store."""
     doc = load_map_file(file)
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        version = save_map(store, doc, file.read_text(encoding="utf-8"))
+    with opened(db) as tp:
+        version = save_map(tp.store, doc, file.read_text(encoding="utf-8"))
     console.print(f"saved {doc.name} version {version}")
 
 
 @map_app.command("list")
 def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Saved maps (latest versions) and the shipped examples."""
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        rows = [e.__dict__ for e in list_maps(store)]
+    with opened(db) as tp:
+        rows = [e.__dict__ for e in list_maps(tp.store)]
     print_rows(rows, "Journey maps", as_json)
 
 
@@ -113,8 +113,8 @@ def bind(
     ] = False,
 ) -> None:
     """Bind a map to the events: numbers per stage and touchpoint, pain points, opportunities."""
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        bm = _bind(store, map_ref, start, end, optimize)
+    with opened(db) as tp:
+        bm = _bind(tp.store, map_ref, start, end, optimize)
     if as_json or out:
         _write(bm.model_dump_json(indent=2), out)
         return
@@ -151,8 +151,8 @@ def render_cmd(
 ) -> None:
     """Render a bound map as self-contained HTML, SVG, PNG or PDF (A3 landscape)."""
     fmt = fmt or (out.suffix.lstrip(".") if out else "html")
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        bm = _bind(store, map_ref, start, end)
+    with opened(db) as tp:
+        bm = _bind(tp.store, map_ref, start, end)
     _write(render(bm, fmt), out)
 
 
@@ -171,9 +171,9 @@ def discover(
 ) -> None:
     """Write a current-state map discovered from the events; edit it and bind it again."""
     tax = load_taxonomy(taxonomy.read_text(encoding="utf-8")) if taxonomy else None
-    with Store(settings_for(db).db, settings_for(db)) as store:
+    with opened(db) as tp:
         doc = discover_map(
-            store, name=name, taxonomy=tax, per_stage=per_stage, start=start, end=end, goal=goal
+            tp.store, name=name, taxonomy=tax, per_stage=per_stage, start=start, end=end, goal=goal
         )
     _write(dump_map(doc), out)
 
@@ -193,9 +193,9 @@ def compare(
     as_json: JsonOpt = False,
 ) -> None:
     """Two maps side by side (or one map in two time ranges) with the differences marked."""
-    with Store(settings_for(db).db, settings_for(db)) as store:
-        a = _bind(store, first, start, end)
-        b = _bind(store, second, second_start or start, second_end or end)
+    with opened(db) as tp:
+        a = _bind(tp.store, first, start, end)
+        b = _bind(tp.store, second, second_start or start, second_end or end)
     if as_json:
         console.print_json(json.dumps([d.__dict__ for d in compare_maps(a, b)]))
         return

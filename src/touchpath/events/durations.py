@@ -9,11 +9,19 @@ specs, journeys, destinations and settings all take this form and keep whole sec
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field
 
-__all__ = ["UNITS", "Duration", "OptionalDuration", "format_duration", "parse_duration"]
+__all__ = [
+    "UNITS",
+    "Duration",
+    "OptionalDuration",
+    "format_duration",
+    "parse_duration",
+    "renamed_durations",
+]
 
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -55,8 +63,41 @@ def format_duration(seconds: float) -> str:
     return out
 
 
-Duration = Annotated[int, BeforeValidator(parse_duration), Field(gt=0)]
+_INPUT = BeforeValidator(parse_duration, json_schema_input_type=int | str)
+"""Read seconds or a text with a unit; input schemas show both."""
+
+Duration = Annotated[int, _INPUT, Field(gt=0)]
 """A positive duration in whole seconds, written as seconds or e.g. `30m`, `7d`."""
 
-OptionalDuration = Annotated[int | None, BeforeValidator(parse_duration), Field(default=None, gt=0)]
+OptionalDuration = Annotated[
+    int | None,
+    BeforeValidator(parse_duration, json_schema_input_type=int | str | None),
+    Field(default=None, gt=0),
+]
 """A positive duration in seconds, or None (no limit)."""
+
+
+def renamed_durations(data: Any, renamed: Mapping[str, tuple[str, int]]) -> Any:
+    """Accept a duration's deprecated input name: `renamed` maps each old name to its new name
+    and the old one's unit in seconds. For a model's `model_validator(mode="before")`; output and
+    docs use the new names only.
+
+    >>> renamed_durations({"lookback_days": 14}, {"lookback_days": ("lookback", 86400)})
+    {'lookback': 1209600}
+    >>> renamed_durations({"lookback_days": 1, "lookback": "1d"}, {"lookback_days": ("lookback", 86400)})
+    Traceback (most recent call last):
+    ...
+    ValueError: lookback_days: the old name of lookback; give only lookback
+    """
+    if not isinstance(data, Mapping) or not any(old in data for old in renamed):
+        return data
+    out = dict(data)
+    for old, (new, unit) in renamed.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise ValueError(f"{old}: the old name of {new}; give only {new}")
+        value = out.pop(old)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        out[new] = round(value * unit) if number else value
+    return out

@@ -12,16 +12,20 @@ event = 'Order Completed' AND TRY_CAST(JSON_EXTRACT_STRING(properties, '$."reven
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlglot import exp
 
 __all__ = [
+    "EVENTS",
+    "OPS",
     "Condition",
     "EventMatch",
     "Frozen",
+    "Op",
     "TimeRange",
+    "compare",
     "events_table",
     "literal",
     "property_expr",
@@ -41,8 +45,12 @@ Op = Literal[
     "eq", "neq", "gt", "gte", "lt", "lte", "in", "not_in",
     "contains", "not_contains", "regex", "is_set", "is_not_set",
 ]  # fmt: skip
+"""The one operator list of conditions on events, traits and computed traits."""
+OPS: tuple[str, ...] = get_args(Op)
 
 _COLUMNS = {"event", "type", "channel", "source", "user_id", "anonymous_id", "group_id"}
+_NOT_NULL = {"type", "channel", "source"}
+"""Columns of the event log that always have a value (no NULL rule needed on them)."""
 _JSON_COLUMNS = ("properties", "context", "traits")
 
 
@@ -82,38 +90,92 @@ def property_expr(path: str, numeric: bool = False) -> exp.Expr:
     return value
 
 
+def _number(value: Any) -> int | float | None:
+    """`value` as a number when it is one (or numeric text), else None; booleans are not."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _text(value: Any) -> exp.Expr:
+    """A user value as the text JSON values are compared as (`true`, not `True`)."""
+    if isinstance(value, bool):
+        return literal("true" if value else "false")
+    return literal(str(value))
+
+
+_COMPARE = {"eq": exp.EQ, "neq": exp.NEQ, "gt": exp.GT, "gte": exp.GTE, "lt": exp.LT,
+            "lte": exp.LTE}  # fmt: skip
+_ORDER = ("gt", "gte", "lt", "lte")
+
+
+def compare(value: exp.Expr, op: Op, operand: Any, default: Any = None) -> exp.Expr:
+    """The one condition compiler: `value op operand` for events, traits and computed traits.
+
+    The NULL rule: a missing value (NULL) meets no positive test and every negated one, so
+    `eq`, `gt`.., `in`, `contains` and `regex` are false for it and `neq`, `not_in` and
+    `not_contains` true (a profile without a coupon is one whose coupon is not `X`). Numbers
+    compare as numbers: `eq`/`neq` when the operand is a number, the order tests also when it
+    is numeric text; other values compare as text (booleans as `true`/`false`, as JSON writes
+    them). `default` stands in for a missing value in numeric tests (0 for a count of nothing).
+
+    >>> print(compare(exp.column("plan"), "neq", "pro").sql("duckdb"))
+    COALESCE(plan <> 'pro', TRUE)
+    >>> print(compare(exp.column("n"), "gte", 2, default=0).sql("duckdb"))
+    COALESCE(TRY_CAST(n AS DOUBLE), 0) >= 2
+    """
+    if op == "is_set":
+        return exp.Not(this=exp.Is(this=value, expression=exp.Null()))
+    if op == "is_not_set":
+        return exp.Is(this=value, expression=exp.Null())
+    number = _number(operand)
+    numeric = number is not None and (op in _ORDER or not isinstance(operand, str))
+    if op in _COMPARE and numeric:
+        value = exp.TryCast(this=value, to=exp.DataType.build("DOUBLE"))
+    if default is not None and numeric:
+        value = exp.func("coalesce", value, literal(default))
+    cond: exp.Expr
+    if op in ("in", "not_in"):
+        values = operand if isinstance(operand, list | tuple) else [operand]
+        cond = exp.In(this=value, expressions=[_text(v) for v in values])
+    elif op in ("contains", "not_contains"):
+        cond = exp.func("contains", exp.Lower(this=value), literal(str(operand).lower()))
+    elif op == "regex":
+        cond = exp.RegexpLike(this=value, expression=literal(str(operand)))
+    else:
+        right = literal(number) if numeric else _text(operand)
+        positive = "eq" if op == "neq" else op
+        cond = _COMPARE[positive](this=value, expression=right)
+        if op != "neq":
+            return cond
+        cond = exp.NEQ(this=value, expression=right)
+        return exp.func("coalesce", cond, exp.true()) if _nullable(value) else cond
+    if op.startswith("not_"):
+        return exp.Not(this=exp.func("coalesce", cond, exp.false()) if _nullable(value) else cond)
+    return cond
+
+
+def _nullable(value: exp.Expr) -> bool:
+    return not (isinstance(value, exp.Column) and value.name in _NOT_NULL)
+
+
 class Condition(Frozen):
-    """A test on one property of an event, e.g. `revenue gt 50` or `platform in [ios, android]`."""
+    """A test on one property of an event, e.g. `revenue gt 50` or `platform in [ios, android]`;
+    compiled by `compare`."""
 
     property: str = Field(min_length=1)
     op: Op = "eq"
     value: Any = None
 
     def sql(self) -> exp.Expr:
-        numeric = self.op in ("gt", "gte", "lt", "lte") or (
-            self.op in ("eq", "neq")
-            and isinstance(self.value, int | float)
-            and not isinstance(self.value, bool)
-        )
-        left = property_expr(self.property, numeric=numeric)
-        op = self.op
-        if op == "is_set":
-            return exp.Not(this=exp.Is(this=left, expression=exp.Null()))
-        if op == "is_not_set":
-            return exp.Is(this=left, expression=exp.Null())
-        if op in ("in", "not_in"):
-            values = self.value if isinstance(self.value, list | tuple) else [self.value]
-            cond: exp.Expr = exp.In(this=left, expressions=[literal(str(v)) for v in values])
-            return exp.Not(this=cond) if op == "not_in" else cond
-        if op in ("contains", "not_contains"):
-            cond = exp.func("contains", exp.Lower(this=left), literal(str(self.value).lower()))
-            return exp.Not(this=cond) if op == "not_contains" else cond
-        if op == "regex":
-            return exp.RegexpLike(this=left, expression=literal(str(self.value)))
-        right = literal(self.value if numeric else str(self.value))
-        cls = {"eq": exp.EQ, "neq": exp.NEQ, "gt": exp.GT, "gte": exp.GTE, "lt": exp.LT,
-               "lte": exp.LTE}[op]  # fmt: skip
-        return cls(this=left, expression=right)
+        return compare(property_expr(self.property), self.op, self.value)
 
 
 class EventMatch(Frozen):

@@ -49,8 +49,6 @@ JOIN = "\x1e"
 
 Ident = tuple[str, str]
 
-_DAY_US = 86_400_000_000
-
 
 def profile_id_for(kind: str, value: str) -> str:
     """The id of a profile created by the identifier (kind, value): stable across rebuilds.
@@ -208,7 +206,7 @@ class _Graph:
         lim = self.limits.get(kind)
         if lim is None:
             rule = self.rules.limit(kind)
-            window = None if rule.within_days is None else rule.within_days * _DAY_US
+            window = None if rule.within is None else rule.within * 1_000_000
             lim = self.limits[kind] = (rule.max, window)
         return lim
 

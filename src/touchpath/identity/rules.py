@@ -5,8 +5,8 @@ every other kind (anonymous ids five a week, since every visit from a cleared br
 purchase brings a new one), user_id before email before the rest, and junk values blocked.
 
 >>> rules = IdentityRules()
->>> rules.limit("user_id").max, rules.limit("anonymous_id").within_days, rules.limit("ios.id").max
-(1, 7.0, 5)
+>>> rules.limit("user_id").max, rules.limit("anonymous_id").within, rules.limit("ios.id").max
+(1, 604800, 5)
 >>> rules.is_blocked("null"), rules.is_blocked("000-000"), rules.is_blocked("ann@shop.example")
 (True, True, False)
 """
@@ -15,9 +15,12 @@ from __future__ import annotations
 
 import re
 from functools import cached_property
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlglot import exp
+
+from touchpath.events.durations import OptionalDuration, renamed_durations
 
 __all__ = ["IdentityRules", "Limit"]
 
@@ -27,10 +30,16 @@ class _Frozen(BaseModel):
 
 
 class Limit(_Frozen):
-    """At most `max` identifiers of one kind per profile, counted over `within_days` (or ever)."""
+    """At most `max` identifiers of one kind per profile, counted over `within` seconds (or ever;
+    input also `7d`)."""
 
     max: int = Field(ge=1)
-    within_days: float | None = Field(default=None, gt=0)
+    within: OptionalDuration = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return renamed_durations(data, {"within_days": ("within", 86400)})
 
 
 class IdentityRules(_Frozen):
@@ -39,7 +48,7 @@ class IdentityRules(_Frozen):
     limits: dict[str, Limit] = Field(
         default_factory=lambda: {
             "user_id": Limit(max=1),
-            "anonymous_id": Limit(max=5, within_days=7),
+            "anonymous_id": Limit(max=5, within=7 * 86400),
         },
         description="Limit per identifier kind; kinds not named get `default_limit`.",
     )

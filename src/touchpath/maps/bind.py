@@ -25,11 +25,11 @@ from datetime import datetime
 
 from touchpath.analytics import api, insights, journey
 from touchpath.analytics.breakdown import NONE_VALUE, Breakdown
-from touchpath.analytics.common import Condition, EventMatch, TimeRange
 from touchpath.analytics.discovery import DfgResult, DfgSpec, can_use_sorted
 from touchpath.analytics.discovery import Stage as DiscoveryStage
 from touchpath.analytics.funnels import FunnelGroup, FunnelResult, FunnelSpec, FunnelStep
 from touchpath.errors import NotFound
+from touchpath.events.match import Condition, EventMatch, TimeRange
 from touchpath.maps.bound import (
     BoundMap,
     BoundStage,
@@ -100,7 +100,7 @@ def bind_map(
     same source: the copy (as of `as_of` when it lags) or the log.
     """
     time_range = TimeRange(start=start, end=end)
-    window = doc.window_days * 86400
+    window = doc.window
     audience = doc.persona.audience
     with store.reading() as cur:
         if audience is not None:

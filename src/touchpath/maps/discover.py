@@ -13,8 +13,8 @@ from datetime import datetime
 
 import yaml
 
-from touchpath.analytics.common import TimeRange, literal
 from touchpath.errors import SpecError
+from touchpath.events.match import TimeRange, literal
 from touchpath.maps.document import EventDef, JourneyMap, Persona, Stage, Touchpoint
 from touchpath.store import Store
 

@@ -31,8 +31,9 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from touchpath.analytics.common import EventMatch, Frozen
 from touchpath.errors import SpecError
+from touchpath.events.durations import Duration, renamed_durations
+from touchpath.events.match import EventMatch, Frozen
 
 __all__ = [
     "DEFAULT_STAGES",
@@ -127,9 +128,18 @@ class JourneyMap(Frozen):
     type: MapType = "current_state"
     persona: Persona = Persona(name="Everyone")
     goal: EventDef | None = None
-    window_days: int = Field(
-        default=30, ge=1, le=3650, description="How long after a step the next one may follow."
+    window: Duration = Field(
+        default=30 * 86400,
+        le=3650 * 86400,
+        description="How long after a step the next one may follow, in seconds (input also "
+        "`30d`; the old `window_days` is read as days).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return renamed_durations(data, {"window_days": ("window", 86400)})
+
     stages: list[Stage] = Field(default_factory=_default_stages, min_length=1)
 
     @field_validator("stages")

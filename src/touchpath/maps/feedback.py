@@ -8,9 +8,9 @@ into the emotion curve.
 from __future__ import annotations
 
 from touchpath.analytics import insights
-from touchpath.analytics.common import TimeRange
 from touchpath.analytics.discovery import Stage as DiscoveryStage
 from touchpath.analytics.feedback import FeedbackResult, FeedbackRow, FeedbackSpec
+from touchpath.events.match import TimeRange
 from touchpath.maps.document import JourneyMap, Touchpoint
 from touchpath.store import Store
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field, replace
 import duckdb
 from sqlglot import exp
 
-from touchpath.analytics.common import EVENTS, TimeRange, literal
 from touchpath.analytics.discovery import Stage, stage_case
+from touchpath.events.match import EVENTS, TimeRange, literal
 from touchpath.maps.document import JourneyMap, Touchpoint
 
 __all__ = [
@@ -302,7 +302,7 @@ def _switches(cur: duckdb.DuckDBPyConnection, table: str, doc: JourneyMap) -> li
     else:
         succ = f"SELECT pid, ts, {sidx} AS sidx FROM {table} WHERE tp IS NOT NULL"
         later, target = "s.sidx > a.sidx", "the next stage"
-    days = int(doc.window_days)
+    days = int(doc.window // 86400)
     web = ", ".join(literal(c).sql("duckdb") for c in WEB_CHANNELS)
     medium = f"CASE WHEN channel IN ({web}) THEN 'web' ELSE channel END"
     rows = cur.execute(
@@ -321,7 +321,7 @@ def _switches(cur: duckdb.DuckDBPyConnection, table: str, doc: JourneyMap) -> li
             per AS (
                 SELECT a.tp, a.prev_ch, a.channel, count(s.pid) > 0 AS ok
                 FROM a LEFT JOIN s ON s.pid = a.pid AND s.ts >= a.ts
-                     AND s.ts <= a.ts + INTERVAL {days} DAY AND {later}
+                     AND s.ts <= a.ts + INTERVAL {int(doc.window)} SECOND AND {later}
                 GROUP BY a.pid, a.tp, a.prev_ch, a.channel)
             SELECT tp, prev_ch, channel, count(*), count(*) FILTER (WHERE ok)
             FROM per GROUP BY ALL ORDER BY tp, 4 DESC, 2, 3"""

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from touchpath.profiles.unify import Unify, attach, rebuild, refresh
+from touchpath.profiles.unify import Refreshed, Unify, rebuild, refresh, start
 
-__all__ = ["Unify", "attach", "rebuild", "refresh"]
+__all__ = ["Refreshed", "Unify", "rebuild", "refresh", "start"]

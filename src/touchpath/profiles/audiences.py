@@ -23,7 +23,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from touchpath.errors import BadRequest, NotFound
-from touchpath.events.match import literal
+from touchpath.events.match import compare, literal
 from touchpath.events.message import Staged, stage_messages
 from touchpath.profiles.specs import (
     NAME,
@@ -99,8 +99,8 @@ class _Compiler:
             return exp.Not(this=exp.Paren(this=self.compile(cond.cond)))
         if isinstance(cond, Performed):
             where = cond.event.condition()
-            if cond.within_days is not None:
-                start = self.now - timedelta(days=cond.within_days)
+            if cond.within is not None:
+                start = self.now - timedelta(seconds=cond.within)
                 where = exp.and_(
                     where,
                     exp.GTE(
@@ -126,46 +126,15 @@ class _Compiler:
                 "SELECT profile_id, value ->> '$' AS v FROM profile_traits WHERE name = "
                 + literal(cond.trait).sql("duckdb")
             )
-            return _compare(exp.column("v", alias), cond.op, cond.value, zero=False)
+            return compare(exp.column("v", alias), cond.op, cond.value)
         assert isinstance(cond, ComputedCondition)
         op = self.computed_op(cond.trait)
         alias = self.leaf(
             "SELECT profile_id, value ->> '$' AS v FROM computed_trait_values WHERE name = "
             + literal(cond.trait).sql("duckdb")
         )
-        return _compare(exp.column("v", alias), cond.op, cond.value, zero=op in _COUNTED)
-
-
-def _compare(col: exp.Expr, op: str, value: Any, zero: bool) -> exp.Expr:
-    """`col op value`; numbers compare as numbers. `zero`: a missing value counts as 0."""
-    if op == "is_set":
-        return exp.Not(this=exp.Is(this=col, expression=exp.Null()))
-    if op == "is_not_set":
-        return exp.Is(this=col, expression=exp.Null())
-    if op in ("in", "not_in"):
-        values = value if isinstance(value, list | tuple) else [value]
-        cond: exp.Expr = exp.In(this=col, expressions=[literal(str(v)) for v in values])
-        return exp.Not(this=exp.func("coalesce", cond, exp.false())) if op == "not_in" else cond
-    if op == "contains":
-        return exp.func("contains", exp.Lower(this=col), literal(str(value).lower()))
-    if op == "regex":
-        return exp.RegexpLike(this=col, expression=literal(str(value)))
-    numeric = isinstance(value, int | float) and not isinstance(value, bool)
-    left: exp.Expr = col
-    right: exp.Expr
-    if numeric:
-        left = exp.TryCast(this=col, to=exp.DataType.build("DOUBLE"))
-        if zero:
-            left = exp.func("coalesce", left, exp.Literal.number(0))
-        right = literal(value)
-    else:
-        right = literal("true" if value is True else "false" if value is False else str(value))
-    cls = {"eq": exp.EQ, "neq": exp.NEQ, "gt": exp.GT, "gte": exp.GTE, "lt": exp.LT,
-           "lte": exp.LTE}[op]  # fmt: skip
-    result: exp.Expr = cls(this=left, expression=right)
-    if op == "neq":
-        result = exp.func("coalesce", result, exp.true())
-    return result
+        zero = 0 if op in _COUNTED else None
+        return compare(exp.column("v", alias), cond.op, cond.value, default=zero)
 
 
 def audience_sql(

@@ -1,8 +1,8 @@
 """Definitions of computed traits and audiences, and the configuration file that holds them.
 
 >>> ComputedTrait(name="orders_30d", op="count", event=EventMatch(event="Order Completed"),
-...               within_days=30).name
-'orders_30d'
+...               within="30d").within
+2592000
 >>> Audience.model_validate({"name": "buyers", "condition": {"kind": "performed",
 ...     "event": {"event": "Order Completed"}, "at_least": 2}}).condition.kind
 'performed'
@@ -18,7 +18,8 @@ import yaml
 from pydantic import Field, ValidationError, model_validator
 
 from touchpath.errors import SpecError
-from touchpath.events.match import EventMatch, Frozen
+from touchpath.events.durations import OptionalDuration, renamed_durations
+from touchpath.events.match import EventMatch, Frozen, Op
 from touchpath.identity.rules import IdentityRules
 
 __all__ = [
@@ -41,10 +42,10 @@ AggOp = Literal[
     "count", "sum", "avg", "min", "max", "first", "last", "most_frequent", "unique_count",
     "unique_list",
 ]  # fmt: skip
-CompareOp = Literal[
-    "eq", "neq", "gt", "gte", "lt", "lte", "in", "not_in", "contains", "regex", "is_set",
-    "is_not_set",
-]  # fmt: skip
+
+
+_WITHIN_DAYS = {"within_days": ("within", 86400)}
+"""The deprecated input name of `within`, in days."""
 
 
 class ComputedTrait(Frozen):
@@ -54,7 +55,13 @@ class ComputedTrait(Frozen):
     op: AggOp
     event: EventMatch = EventMatch()
     property: str | None = Field(default=None, min_length=1)
-    within_days: float | None = Field(default=None, gt=0)
+    within: OptionalDuration = None
+    """Only events this recent, in seconds (input also `30d`); None: all of them."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return renamed_durations(data, _WITHIN_DAYS)
 
     @model_validator(mode="after")
     def _property_when_needed(self) -> ComputedTrait:
@@ -68,7 +75,7 @@ class TraitCondition(Frozen):
 
     kind: Literal["trait"] = "trait"
     trait: str = Field(min_length=1)
-    op: CompareOp = "eq"
+    op: Op = "eq"
     value: Any = None
 
 
@@ -77,7 +84,7 @@ class ComputedCondition(Frozen):
 
     kind: Literal["computed"] = "computed"
     trait: str = Field(min_length=1)
-    op: CompareOp = "eq"
+    op: Op = "eq"
     value: Any = None
 
 
@@ -89,7 +96,13 @@ class Performed(Frozen):
     event: EventMatch
     at_least: int | None = Field(default=None, ge=0)
     at_most: int | None = Field(default=None, ge=0)
-    within_days: float | None = Field(default=None, gt=0)
+    within: OptionalDuration = None
+    """Only events this recent, in seconds (input also `30d`); None: ever."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        return renamed_durations(data, _WITHIN_DAYS)
 
     @model_validator(mode="after")
     def _bounds(self) -> Performed:

@@ -123,8 +123,8 @@ def computed_sql(
         conds.append(
             exp.Not(this=exp.Is(this=property_expr(trait.property), expression=exp.Null()))
         )
-    if trait.within_days is not None:
-        start = now - timedelta(days=trait.within_days)
+    if trait.within is not None:
+        start = now - timedelta(seconds=trait.within)
         conds.append(
             exp.GTE(
                 this=exp.column("timestamp"),

@@ -8,33 +8,29 @@ ingest waiting or `SETTLE_EVERY` seconds after the oldest mark (and not at all w
 trait or audience is defined). Settling reads only the dirty profiles' events, found through
 their identifiers (a semi-join), never a scan of the whole resolved log.
 
-`attach(store, settings)` registers it on a store (once per store) and catches up with events
-committed while nothing was attached.
+`start(store, config)` registers it on a store and catches up with events committed while
+nothing listened; the composition root (`touchpath.system`) calls it once per store.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
-import weakref
 from dataclasses import dataclass
 
 import duckdb
 
 from touchpath.events.message import Staged
 from touchpath.identity import graph
+from touchpath.identity.rules import IdentityRules
 from touchpath.profiles import audiences, traits
-from touchpath.profiles.specs import UnifyConfig, load_config
-from touchpath.settings import Settings
+from touchpath.profiles.specs import UnifyConfig
 from touchpath.store import Store
 from touchpath.store.store import utcnow
 
-__all__ = ["Unify", "attach", "rebuild", "refresh"]
+__all__ = ["Refreshed", "Unify", "rebuild", "refresh", "start"]
 
 log = logging.getLogger(__name__)
-_attached: weakref.WeakKeyDictionary[Store, Unify] = weakref.WeakKeyDictionary()
-_lock = threading.Lock()
 
 SETTLE_EVERY = 2.0
 """Longest wait, in seconds, before touched profiles' computed traits and audiences are settled
@@ -183,15 +179,11 @@ def scope_events(con: duckdb.DuckDBPyConnection, scope: str, name: str) -> None:
     )
 
 
-def attach(store: Store, settings: Settings | None = None) -> Unify:
-    """Keep identities and profiles of `store` current as events arrive (idempotent)."""
-    with _lock:
-        unify = _attached.get(store)
-        if unify is not None:
-            return unify
-        config = load_config(getattr(settings or store.settings, "unify", None))
-        unify = Unify(store, config)
-        _attached[store] = unify
+def start(store: Store, config: UnifyConfig) -> Unify:
+    """Keep identities and profiles of `store` current as events arrive: define the configured
+    computed traits and audiences, catch up with the events no listener has seen, then listen.
+    Call once per store (`touchpath.system` does)."""
+    unify = Unify(store, config)
 
     def setup(con: duckdb.DuckDBPyConnection) -> Staged | None:
         now = utcnow()
@@ -210,7 +202,6 @@ def attach(store: Store, settings: Settings | None = None) -> Unify:
 
 def refresh(store: Store, what: str = "all") -> Refreshed:
     """Recompute computed traits and audiences for every profile (windows move with time)."""
-    unify = attach(store)
 
     def run(con: duckdb.DuckDBPyConnection) -> tuple[Refreshed, Staged | None]:
         now = utcnow()
@@ -225,16 +216,15 @@ def refresh(store: Store, what: str = "all") -> Refreshed:
     result, staged = store.write_sync(run)
     if staged is not None:
         store.ingest(staged)
-    del unify
     return result
 
 
-def rebuild(store: Store) -> Refreshed:
-    """Recompute the identity graph and every profile from the event log, in one transaction."""
-    unify = attach(store)
+def rebuild(store: Store, rules: IdentityRules) -> Refreshed:
+    """Recompute the identity graph under `rules` and every profile from the event log, in one
+    transaction."""
 
     def run(con: duckdb.DuckDBPyConnection) -> tuple[Refreshed, Staged | None]:
-        graph.rebuild(con, unify.config.identity)
+        graph.rebuild(con, rules)
         graph.clear_tables(con, "profile_traits")
         traits.update_traits(con, None, None, empty=True)
         # Memberships of profiles that no longer exist go; the rest are re-evaluated.

@@ -2,7 +2,9 @@
 
 A file is named `<version>_<name>.sql`; versions are unique across the project and migrations
 run in version order, each in its own transaction, recorded in `schema_migrations`. The store
-finds the files as package data, so it never imports the areas above it. Ranges by area keep work
+finds the files as package data, so it never imports the areas above it. The store's own (the
+event log, sources, rejected messages, suppressions) are in `touchpath/store/migrations/`, beside
+this module; the `resolved_events` view is identity's (`touchpath/identity/migrations/`). Ranges by area keep work
 in parallel from colliding:
 
 | versions | area |
@@ -67,9 +69,6 @@ def discover(package: str = "touchpath") -> tuple[Migration, ...]:
         found.append(
             Migration(int(m.group(1)), m.group(2).replace("_", " "), f.read_text("utf-8"), area)
         )
-    from touchpath.store.schema import MIGRATIONS  # those not yet moved to their area
-
-    found.extend(MIGRATIONS)
     found.sort(key=lambda m: m.version)
     for a, b in itertools.pairwise(found):
         if a.version == b.version:

@@ -213,8 +213,15 @@ class Store:
 
     # ----------------------------------------------------------------------------- writes
     def add_commit_listener(self, listener: CommitListener) -> None:
-        """Run `listener` in the writer thread after each ingest commit."""
-        self._listeners.append(listener)
+        """Run `listener` in the writer thread after each ingest commit (once, however often it
+        is added)."""
+        if listener not in self._listeners:
+            self._listeners.append(listener)
+
+    def remove_commit_listener(self, listener: CommitListener) -> None:
+        """Stop running `listener` (a component stopping); unknown listeners are ignored."""
+        if listener in self._listeners:
+            self._listeners.remove(listener)
 
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> Future[T]:
         """Run `fn(con)` in the writer thread inside one transaction."""

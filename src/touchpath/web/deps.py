@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
-from touchpath.collect.http import StoreDep, get_store
+from typing import Annotated
 
-__all__ = ["StoreDep", "get_store"]
+from fastapi import Depends, Request
+
+from touchpath.collect.http import StoreDep, get_store
+from touchpath.system import Touchpath
+
+__all__ = ["StoreDep", "TouchpathDep", "get_store", "get_touchpath"]
+
+
+async def get_touchpath(request: Request) -> Touchpath:
+    """The app's composition root: its store, settings and the services its components expose."""
+    tp: Touchpath = request.app.state.touchpath
+    return tp
+
+
+TouchpathDep = Annotated[Touchpath, Depends(get_touchpath)]

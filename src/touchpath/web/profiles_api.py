@@ -10,12 +10,12 @@ from fastapi import APIRouter, Body
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from touchpath.profiles import attach, lookup, privacy, rebuild, refresh
 from touchpath.profiles import audiences as aud
+from touchpath.profiles import lookup, privacy, rebuild, refresh
 from touchpath.profiles import traits as tr
 from touchpath.profiles.specs import Audience, ComputedTrait, parse_spec
 from touchpath.store.store import utcnow
-from touchpath.web.deps import StoreDep
+from touchpath.web.deps import StoreDep, TouchpathDep
 
 __all__ = ["router"]
 
@@ -27,9 +27,10 @@ privacy_router = APIRouter(prefix="/privacy", tags=["privacy"])
 
 
 @profiles.post("/rebuild")
-async def rebuild_graph(store: StoreDep) -> dict[str, Any]:
+async def rebuild_graph(tp: TouchpathDep) -> dict[str, Any]:
     """Recompute the identity graph and profiles from the event log."""
-    return (await run_in_threadpool(rebuild, store)).__dict__
+    rules = tp.services["unify"].config.identity
+    return (await run_in_threadpool(rebuild, tp.store, rules)).__dict__
 
 
 @profiles.get("/lookup")
@@ -69,7 +70,6 @@ def list_traits(store: StoreDep) -> list[dict[str, Any]]:
 def put_trait(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Define or replace a computed trait; it is computed for everyone at once."""
     trait = parse_spec(ComputedTrait, {**spec, "name": name}, "computed trait")
-    attach(store)
     store.write_sync(lambda con: tr.define_computed(con, trait, utcnow()))
     return trait.model_dump(mode="json")
 
@@ -93,7 +93,6 @@ def list_audiences(store: StoreDep) -> list[dict[str, Any]]:
 def put_audience(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Define or replace an audience (body: {"condition": ...}); members are computed at once."""
     audience = parse_spec(Audience, {**spec, "name": name}, "audience")
-    attach(store)
     store.write_sync(lambda con: aud.define_audience(con, audience, utcnow()))
     refresh(store, "audiences")
     return {**audience.model_dump(mode="json"), "size": len(lookup.members(store, name))}
