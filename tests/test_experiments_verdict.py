@@ -28,10 +28,11 @@ def _spec(**kw: object) -> ExperimentSpec:
         "control": "control",
         "primary": Metric(name="orders", event=EventMatch(event="Order Completed")),
         "guardrails": (
-            Metric(name="unsubscribed", event=EventMatch(event="Unsubscribed"),
-                   higher_is_better=False),
+            Metric(
+                name="unsubscribed", event=EventMatch(event="Unsubscribed"), higher_is_better=False
+            ),
         ),
-    }  # fmt: skip
+    }
     data.update(kw)
     return ExperimentSpec.model_validate(data)
 
@@ -49,7 +50,7 @@ def _exposures(arms: dict[str, tuple[int, int, int]], days: int = 1) -> Exposure
                         ArmStats.binary(n // days, orders // days),
                         ArmStats.binary(n // days, unsubs // days),
                     ),
-                )  # fmt: skip
+                )
             )
     return Exposures(days=out, multiple=0, as_of=None)
 
@@ -86,10 +87,13 @@ def test_several_arms_are_corrected_with_holm() -> None:
     fixed = _spec(sequential=False)
     r = analyse(fixed, _exposures(arms))
     raw = [
-        float(compare(ArmStats.binary(4000, 400), ArmStats.binary(4000, k), proportion=True,
-                      alpha=0.025).p_value)
+        float(
+            compare(
+                ArmStats.binary(4000, 400), ArmStats.binary(4000, k), proportion=True, alpha=0.025
+            ).p_value
+        )
         for k in (470, 455)
-    ]  # fmt: skip
+    ]
     got = [c.p_value for c in r.metrics[0].comparisons]
     assert got == pytest.approx(holm(raw))
     # Intervals at alpha / 2 (Bonferroni), wider than the uncorrected ones.
