@@ -4,6 +4,8 @@ results, and size a new one."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +27,7 @@ from touchpath.analytics.experiments.saved import (
     save_experiment,
 )
 from touchpath.cli.analyse import _load  # a spec file (YAML or JSON), one reader for all
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows
 from touchpath.errors import SpecError
 from touchpath.store import Store
 
@@ -39,9 +41,12 @@ SpecOpt = Annotated[
 ]
 
 
-def _store(db: Path | None) -> Store:
-    settings = settings_for(db)
-    return Store(settings.db, settings)
+@contextmanager
+def _store(db: Path | None) -> Iterator[Store]:
+    """The store through the composition root; experiments only read and save definitions,
+    so nothing listens beside it."""
+    with opened(db) as tp:
+        yield tp.store
 
 
 def _spec_from(
