@@ -14,6 +14,7 @@ from touchpath.analytics.testing import journeys_for
 from touchpath.events.match import EventMatch
 from touchpath.events.names import EXPERIMENT_VIEWED
 from touchpath.store import Store
+from touchpath.system import Touchpath
 
 T0 = datetime(2026, 3, 2, 9, 0)
 SPLIT = "journey:abandoned-cart:split_1"
@@ -241,3 +242,31 @@ def test_per_arm_sums_match_a_python_reference(store: Store) -> None:
         assert r.cross == pytest.approx(sum(x * y for x, y in zip(pre, rev, strict=True)))
         assert r.pre_sq == pytest.approx(sum(x * x for x in pre))
         assert (k.total, k.total_sq) == (sum(n), sum(x * x for x in n))
+
+
+def test_an_anonymous_exposure_joins_the_profile_that_signs_in(tp: Touchpath) -> None:
+    """Seen while anonymous, ordered after signing in: one person, converted (identity runs
+    beside the store as in every process, and experiments read `resolved_events`)."""
+    people: dict[str, list[dict[str, Any]]] = {}
+    for i in range(200):
+        arm = "control" if i % 2 else "test"
+        anon = f"anon-{i}"
+        people[f"p{i}"] = [
+            {**_viewed(T0 + timedelta(minutes=i), arm), "user_id": None, "anonymous_id": anon},
+            {"type": "identify", "timestamp": T0 + timedelta(minutes=i, seconds=30),
+             "anonymous_id": anon},
+        ]  # fmt: skip
+        if i % 4 == 0:  # half the test arm orders, signed in, without the anonymous id
+            people[f"p{i}"].append(
+                {"event": "Order Completed", "timestamp": T0 + timedelta(minutes=i + 5)}
+            )
+    journeys_for(tp.store, people)
+    tp.store.wait_idle()
+    spec = ExperimentSpec(
+        experiment_id=SPLIT,
+        primary=Metric(name="orders", event=EventMatch(event="Order Completed")),
+    )
+    r = experiment(tp.store, spec)
+    assert r.exposures == {"control": 100, "test": 100}
+    by = {a.arm: a for a in r.metrics[0].arms}
+    assert (by["test"].total, by["control"].total) == (50, 0)
