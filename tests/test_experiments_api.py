@@ -113,6 +113,15 @@ def test_cli_save_results_and_typos(tmp_path: Path) -> None:
         terminal_width=200,
     )
     assert "14,749 people per arm" in r.output and "15 days" in r.output
+    r = run(app, ["experiments", "audiences", "cart-sms", "--db", str(db)], terminal_width=200)
+    assert "audience experiment cart-sms sms: 600 people" in r.output, r.output
+    with Store(db) as store:
+        members = store.query(
+            "SELECT audience, count(*) FROM audience_members GROUP BY 1 ORDER BY 1"
+        )
+        assert members == [("experiment cart-sms holdout", 600), ("experiment cart-sms sms", 600)]
+        (entered,) = store.query("SELECT count(*) FROM events WHERE event = 'Audience Entered'")[0]
+        assert entered == 1200
     r = run(app, ["experiments", "results", "cart-smz", "--db", str(db)])
     assert r.exit_code != 0
     assert "experiment 'cart-smz': not found (saved: cart-sms)" in str(r.exception)

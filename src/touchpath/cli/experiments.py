@@ -21,9 +21,11 @@ from touchpath.analytics.experiments import (
     sample_size,
 )
 from touchpath.analytics.experiments.saved import (
+    arm_audience,
     delete_experiment,
     get_experiment,
     list_experiments,
+    save_arm_audiences,
     save_experiment,
 )
 from touchpath.cli.analyse import _load  # a spec file (YAML or JSON), one reader for all
@@ -147,6 +149,16 @@ def delete(name: str, db: DbOpt = None) -> None:
     with _store(db) as store:
         delete_experiment(store, name)
     console.print(f"deleted experiment {name}")
+
+
+@experiments_app.command("audiences")
+def audiences_cmd(name: str, db: DbOpt = None) -> None:
+    """Save each arm's people as static audience `experiment <name> <arm>` (a map's persona
+    audience then binds the map for that arm, to compare arms on the map)."""
+    with _store(db) as store:
+        sizes = save_arm_audiences(store, name)
+    for arm, size in sizes.items():
+        console.print(f"audience [bold]{arm_audience(name, arm)}[/]: {size:,} people")
 
 
 @experiments_app.command("results")

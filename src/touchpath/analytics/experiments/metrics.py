@@ -27,7 +27,7 @@ from touchpath.events.match import TimeRange, literal, property_expr
 from touchpath.events.names import EXPERIMENT_VIEWED
 from touchpath.store import Store
 
-__all__ = ["ArmDay", "Exposures", "experiment_sql", "read_arms"]
+__all__ = ["ArmDay", "Exposures", "arm_profiles_sql", "arms_sql", "experiment_sql", "read_arms"]
 
 _UNITS = """
 viewed AS (
@@ -71,16 +71,7 @@ def experiment_sql(spec: ExperimentSpec) -> str:
     """
     metrics = spec.metrics
     pre = [spec.cuped and m.pre_window is not None for m in metrics]
-    subs: dict[str, exp.Expr] = {
-        "viewed": literal(EXPERIMENT_VIEWED),
-        "experiment_id": literal(spec.experiment_id),
-        "exposure_range": TimeRange(start=spec.start, end=spec.end).condition(),
-        "arm_filter": (
-            exp.In(this=exp.column("arm"), expressions=[literal(a) for a in spec.arms])
-            if spec.arms
-            else exp.true()
-        ),
-    }
+    subs = _units_subs(spec, spec.arms)
     ev_cols, per_cols, out_cols, sum_cols = [], [], [], []
     max_after = max(m.window for m in metrics)
     max_before = max([m.pre_window or 0 for m, p in zip(metrics, pre, strict=True) if p] or [0])
@@ -126,15 +117,7 @@ SELECT c.arm, c.day, c.n, {", ".join(sum_cols)},
 FROM counts c LEFT JOIN sums s ON s.arm = c.arm AND s.day = c.day
 ORDER BY c.day, c.arm
 """
-    tree = parse_one(skeleton, dialect="duckdb")
-    tree = tree.transform(
-        lambda node: (
-            subs[node.name].copy()
-            if isinstance(node, exp.Placeholder) and node.name in subs
-            else node
-        )
-    )
-    return tree.sql("duckdb")
+    return _render(skeleton, subs)
 
 
 @dataclass(frozen=True)
@@ -172,22 +155,50 @@ class Exposures:
         return out
 
 
-def _multiple_sql(spec: ExperimentSpec) -> str:
-    tree = parse_one(
-        f"WITH {_UNITS} SELECT count(*) FROM people WHERE multiple", dialect="duckdb"
-    ).transform(
+def _units_subs(spec: ExperimentSpec, arms: tuple[str, ...] | None) -> dict[str, exp.Expr]:
+    """The values of the exposure CTEs' placeholders."""
+    return {
+        "viewed": literal(EXPERIMENT_VIEWED),
+        "experiment_id": literal(spec.experiment_id),
+        "exposure_range": TimeRange(start=spec.start, end=spec.end).condition(),
+        "arm_filter": (
+            exp.In(this=exp.column("arm"), expressions=[literal(a) for a in arms])
+            if arms
+            else exp.true()
+        ),
+    }
+
+
+def _render(skeleton: str, subs: dict[str, exp.Expr]) -> str:
+    """Parse the fixed skeleton, put each placeholder's expression tree in, render once."""
+    tree = parse_one(skeleton, dialect="duckdb").transform(
         lambda node: (
-            {
-                "viewed": literal(EXPERIMENT_VIEWED),
-                "experiment_id": literal(spec.experiment_id),
-                "exposure_range": TimeRange(start=spec.start, end=spec.end).condition(),
-                "arm_filter": exp.true(),
-            }[node.name]
-            if isinstance(node, exp.Placeholder)
+            subs[node.name].copy()
+            if isinstance(node, exp.Placeholder) and node.name in subs
             else node
         )
     )
     return tree.sql("duckdb")
+
+
+def _multiple_sql(spec: ExperimentSpec) -> str:
+    return _render(
+        f"WITH {_UNITS} SELECT count(*) FROM people WHERE multiple", _units_subs(spec, None)
+    )
+
+
+def arms_sql(spec: ExperimentSpec) -> str:
+    """The arms people were exposed to (one column, `arm`), by name."""
+    return _render(
+        f"WITH {_UNITS} SELECT DISTINCT arm FROM units ORDER BY arm", _units_subs(spec, spec.arms)
+    )
+
+
+def arm_profiles_sql(spec: ExperimentSpec, arm: str) -> str:
+    """The profiles exposed to `arm` only (one column, `pid`), as the experiment counts them:
+    for a static audience per arm, so a journey map can be bound for each arm and compared
+    (`touchpath.maps.compare`)."""
+    return _render(f"WITH {_UNITS} SELECT pid FROM units", _units_subs(spec, (arm,)))
 
 
 def read_arms(store: Store, spec: ExperimentSpec) -> Exposures:

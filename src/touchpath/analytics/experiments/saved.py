@@ -22,14 +22,17 @@ from pydantic import Field, field_validator
 from touchpath.analytics.experiments.spec import ExperimentSpec
 from touchpath.errors import NotFound, SpecError
 from touchpath.events.match import Frozen
+from touchpath.events.message import Staged
 from touchpath.store import Store
 from touchpath.store.store import utcnow
 
 __all__ = [
     "SavedExperiment",
+    "arm_audience",
     "delete_experiment",
     "get_experiment",
     "list_experiments",
+    "save_arm_audiences",
     "save_experiment",
 ]
 
@@ -106,3 +109,43 @@ def delete_experiment(store: Store, name: str) -> None:
     """Delete experiment `name` (NotFound when there is none)."""
     get_experiment(store, name)
     store.write_sync(lambda con: con.execute("DELETE FROM experiments WHERE name = ?", [name]))
+
+
+def arm_audience(name: str, arm: str) -> str:
+    """The static audience of one arm of experiment `name`: `experiment <name> <arm>`."""
+    return f"experiment {name.replace(':', '-')} {arm}"
+
+
+def save_arm_audiences(store: Store, name: str) -> dict[str, int]:
+    """Save each arm's people (as the experiment counts them) as static audience
+    `experiment <name> <arm>`, with Audience Entered/Exited events, and return the sizes.
+
+    A journey map whose persona is one of these audiences is bound for that arm alone, so two
+    arms' maps can be compared touchpoint by touchpoint (`touchpath.maps.compare`)."""
+    from touchpath.analytics.experiments.metrics import arm_profiles_sql, arms_sql
+    from touchpath.profiles import audiences
+
+    spec = get_experiment(store, name).spec
+    arms = [r[0] for r in store.query(arms_sql(spec))]
+
+    def run(con: duckdb.DuckDBPyConnection) -> tuple[dict[str, int], Staged | None]:
+        now = utcnow()
+        origin = {"experiment": name, "experiment_id": spec.experiment_id}
+        changes = []
+        sizes = {}
+        for arm in arms:
+            audience = arm_audience(name, arm)
+            changes += audiences.save_static(
+                con, audience, arm_profiles_sql(spec, arm), now, {**origin, "arm": arm}
+            )
+            ((size,),) = con.execute(
+                "SELECT count(*) FROM audience_members WHERE audience = ?", [audience]
+            ).fetchall()
+            sizes[arm] = int(size)
+        ((last,),) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchall()
+        return sizes, audiences.stage_changes(con, changes, int(last), now)
+
+    sizes, staged = store.write_sync(run)
+    if staged is not None:
+        store.ingest(staged).result()
+    return sizes
