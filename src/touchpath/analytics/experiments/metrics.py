@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+import duckdb
 from sqlglot import exp, parse_one
 
 from touchpath.analytics.experiments.spec import ExperimentSpec, Metric
@@ -27,7 +28,16 @@ from touchpath.events.match import TimeRange, literal, property_expr
 from touchpath.events.names import EXPERIMENT_VIEWED
 from touchpath.store import Store
 
-__all__ = ["ArmDay", "Exposures", "arm_profiles_sql", "arms_sql", "experiment_sql", "read_arms"]
+__all__ = [
+    "ArmDay",
+    "Exposures",
+    "arm_profiles_sql",
+    "arms_sql",
+    "experiment_query",
+    "experiment_sql",
+    "exposures",
+    "read_arms",
+]
 
 _UNITS = """
 viewed AS (
@@ -65,7 +75,12 @@ def _metric_columns(k: int, m: Metric, pre: bool) -> tuple[str, str]:
 
 
 def experiment_sql(spec: ExperimentSpec) -> str:
-    """The whole statement for `spec`, rendered once for DuckDB.
+    """`experiment_query` rendered for DuckDB."""
+    return experiment_query(spec).sql("duckdb")
+
+
+def experiment_query(spec: ExperimentSpec) -> exp.Expr:
+    """The whole statement for `spec`, as one SQLGlot tree (rendered once, at the edge).
 
     Rows: arm, day (of exposure), n, then per metric k: y{k}, yy{k}, x{k}, xx{k}, xy{k}.
     """
@@ -117,7 +132,7 @@ SELECT c.arm, c.day, c.n, {", ".join(sum_cols)},
 FROM counts c LEFT JOIN sums s ON s.arm = c.arm AND s.day = c.day
 ORDER BY c.day, c.arm
 """
-    return _render(skeleton, subs)
+    return _tree(skeleton, subs)
 
 
 @dataclass(frozen=True)
@@ -169,16 +184,19 @@ def _units_subs(spec: ExperimentSpec, arms: tuple[str, ...] | None) -> dict[str,
     }
 
 
-def _render(skeleton: str, subs: dict[str, exp.Expr]) -> str:
-    """Parse the fixed skeleton, put each placeholder's expression tree in, render once."""
-    tree = parse_one(skeleton, dialect="duckdb").transform(
+def _tree(skeleton: str, subs: dict[str, exp.Expr]) -> exp.Expr:
+    """Parse the fixed skeleton and put each placeholder's expression tree in."""
+    return parse_one(skeleton, dialect="duckdb").transform(
         lambda node: (
             subs[node.name].copy()
             if isinstance(node, exp.Placeholder) and node.name in subs
             else node
         )
     )
-    return tree.sql("duckdb")
+
+
+def _render(skeleton: str, subs: dict[str, exp.Expr]) -> str:
+    return _tree(skeleton, subs).sql("duckdb")
 
 
 def _multiple_sql(spec: ExperimentSpec) -> str:
@@ -203,13 +221,18 @@ def arm_profiles_sql(spec: ExperimentSpec, arm: str) -> str:
 
 def read_arms(store: Store, spec: ExperimentSpec) -> Exposures:
     """Run the statement on the event log and return the per-arm, per-day statistics."""
-    k = len(spec.metrics)
     with store.reading() as cur:
-        rows = cur.execute(experiment_sql(spec)).fetchall()
-        if rows:
-            multiple = rows[0][-1]
-        else:  # no one in exactly one arm: count those in several all the same
-            (multiple,) = cur.execute(_multiple_sql(spec)).fetchone() or (0,)
+        return exposures(cur, spec)
+
+
+def exposures(cur: duckdb.DuckDBPyConnection, spec: ExperimentSpec) -> Exposures:
+    """`read_arms` on a cursor (for a runner that is handed one)."""
+    k = len(spec.metrics)
+    rows = cur.execute(experiment_sql(spec)).fetchall()
+    if rows:
+        multiple = rows[0][-1]
+    else:  # no one in exactly one arm: count those in several all the same
+        (multiple,) = cur.execute(_multiple_sql(spec)).fetchone() or (0,)
     days = []
     for row in rows:
         arm, day, n = row[0], row[1], int(row[2])
