@@ -172,11 +172,17 @@ def test_spec_validation() -> None:
 
 def test_rest_and_cli(server: Any, tmp_path: Path) -> None:
     journeys_for(server.store, JOURNEYS)
-    r = httpx.post(f"{server.url}/api/analytics/attribution", json={"models": ["last_touch"]})
+    r = httpx.post(
+        f"{server.url}/api/analytics/attribution",
+        headers=server.auth,
+        json={"models": ["last_touch"]},
+    )
     assert r.status_code == 200, r.text
     got = {row["key"]: row["credit"]["last_touch"]["conversions"] for row in r.json()["rows"]}
     assert got == {"email": 2, "sms": 1, "paid_search": 1, "paid_social": 0}
-    bad = httpx.post(f"{server.url}/api/analytics/attribution", json={"models": ["magic"]})
+    bad = httpx.post(
+        f"{server.url}/api/analytics/attribution", headers=server.auth, json={"models": ["magic"]}
+    )
     assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("models.0:")
     db = ["--db", str(server.store.path)]
     out = CliRunner().invoke(app, ["attribution", *db, "--model", "first_touch", "--json"])

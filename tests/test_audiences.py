@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 
-import httpx
 import pytest
 
 from identity_helpers import ingest, msg
@@ -64,7 +63,7 @@ def test_membership_follows_events_and_is_logged(server) -> None:  # type: ignor
             ],
         }
     }
-    with httpx.Client(base_url=server.url) as http:
+    with server.client() as http:
         r = http.put("/api/audiences/vip", json=cond)
         assert r.status_code == 200, r.text
         assert r.json()["size"] == 2  # u1, u2: pro and never viewed a product

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import duckdb
 
+from touchpath import access
 from touchpath.demo import GroundTruth
+from touchpath.store import Store
 
 
 def test_demo_sends_the_business_through_http_and_keeps_every_message(tmp_path: Path) -> None:
@@ -20,6 +23,12 @@ def test_demo_sends_the_business_through_http_and_keeps_every_message(tmp_path: 
     )  # fmt: skip
     assert run.returncode == 0, run.stderr
     assert "Touchpath is serving http://127.0.0.1:" in run.stdout
+    # The demo makes an owner and prints the sign-in; the password works against the store.
+    m = re.search(r"sign in as\s+(\S+)\s+password\s+(\S+)", run.stdout)
+    assert m is not None, run.stdout
+    with Store(db) as store:
+        user = access.authenticate(store, m.group(1), m.group(2))
+        assert user is not None and user.role == "owner"
     truth = GroundTruth.from_json(db.with_suffix(".truth.json").read_bytes())
     con = duckdb.connect(str(db), read_only=True)
     (events,) = con.execute(

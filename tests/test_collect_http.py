@@ -108,7 +108,7 @@ def test_batch_of_every_type(server: Server) -> None:
 
 def test_write_key_in_body_and_as_basic_username(server: Server) -> None:
     a, b, c_ = _mid(), _mid(), _mid()
-    with httpx.Client(base_url=server.url) as c:
+    with server.client() as c:
         r1 = c.post(
             "/v1/track", json={**VALID["track"], "messageId": a, "writeKey": server.write_key}
         )
@@ -516,7 +516,7 @@ def test_invalid_messages_are_rejected_with_the_reason(server: Server, tmp_path:
         assert by_id["bad-single"]["reason"] == "userId or anonymousId: one is required"
         assert by_id["bad-single"]["type"] == "track"
 
-    api = httpx.get(f"{server.url}/api/rejected", timeout=30)
+    api = httpx.get(f"{server.url}/api/rejected", headers=server.auth, timeout=30)
     assert api.status_code == 200
     check(api.json())
     assert len(api.json()) == len(INVALID) + 2

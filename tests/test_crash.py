@@ -43,7 +43,7 @@ def _server(db: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/stats", timeout=2).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2).status_code == 200:
                 break
         except httpx.TransportError:
             pass

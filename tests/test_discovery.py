@@ -174,19 +174,25 @@ def test_rest_and_cli(server: Any, tmp_path: Path) -> None:
     journeys_for(server.store, STAGED)
     stages = [{"name": s.name, "events": [e if isinstance(e, str) else e.model_dump()
                                           for e in s.events]} for s in STAGES]  # fmt: skip
-    r = httpx.post(f"{server.url}/api/analytics/conformance", json={"stages": stages})
+    r = httpx.post(
+        f"{server.url}/api/analytics/conformance", headers=server.auth, json={"stages": stages}
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["cases"], r.json()["conforming"]) == (4, 3)
-    r = httpx.post(f"{server.url}/api/analytics/dfg", json={"stages": stages, "top_k": 1})
+    r = httpx.post(
+        f"{server.url}/api/analytics/dfg", headers=server.auth, json={"stages": stages, "top_k": 1}
+    )
     assert r.json()["edges"] == [
         {"source": "awareness", "target": "decision", "frequency": 3, "cases": 2,
          "median_seconds": 60.0, "p90_seconds": 108.0},  # 120 s (from Home), 60 s, 60 s
     ]  # fmt: skip
-    r = httpx.post(f"{server.url}/api/analytics/variants", json={"limit": 1})
+    r = httpx.post(f"{server.url}/api/analytics/variants", headers=server.auth, json={"limit": 1})
     assert r.json()["variants"][0]["cases"] == 1 and r.json()["cases"] == 5
-    bad = httpx.post(f"{server.url}/api/analytics/dfg", json={"coverage": 2})
+    bad = httpx.post(f"{server.url}/api/analytics/dfg", headers=server.auth, json={"coverage": 2})
     assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("coverage:")
-    bad = httpx.post(f"{server.url}/api/analytics/conformance", json={"stages": stages[:1]})
+    bad = httpx.post(
+        f"{server.url}/api/analytics/conformance", headers=server.auth, json={"stages": stages[:1]}
+    )
     assert bad.status_code == 400 and "at least 2 stages" in bad.json()["error"]["message"]
 
     db = ["--db", str(server.store.path)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import httpx
 from tests.conftest import Server
 from tests.test_experiments_log import _planted
 from typer.testing import CliRunner
@@ -29,7 +28,7 @@ SPEC = {
 
 def test_rest_save_read_and_errors(server: Server) -> None:
     _planted(server.store, 1200, {"holdout": 0.15, "sms": 0.3}, seed=2)
-    with httpx.Client(base_url=server.url, timeout=60) as c:
+    with server.client() as c:
         r = c.put("/api/experiments/cart-sms", json={"description": "SMS reminder", "spec": SPEC})
         assert r.status_code == 200, r.text
         assert r.json()["spec"]["experiment_id"] == SPEC["experiment_id"]

@@ -111,10 +111,12 @@ def test_no_feedback_gives_an_empty_result(store: Store) -> None:
 def test_rest_cli_and_rescore(server: Any) -> None:
     journeys_for(server.store, PEOPLE)  # the app attached the scorer when it started
     server.store.wait_idle()
-    r = httpx.post(f"{server.url}/api/analytics/feedback", json={"phrases": 1})
+    r = httpx.post(f"{server.url}/api/analytics/feedback", headers=server.auth, json={"phrases": 1})
     assert r.status_code == 200, r.text
     assert r.json()["negative_phrases"]["support"] == [{"phrase": "waited for days", "count": 2}]
-    bad = httpx.post(f"{server.url}/api/analytics/feedback", json={"phrases": -1})
+    bad = httpx.post(
+        f"{server.url}/api/analytics/feedback", headers=server.auth, json={"phrases": -1}
+    )
     assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("phrases:")
     db = ["--db", str(server.store.path)]
     out = CliRunner().invoke(app, ["feedback", *db, "--stage", "support=Ticket Created"])

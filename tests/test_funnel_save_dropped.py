@@ -7,7 +7,6 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 from tests.conftest import Server
 from typer.testing import CliRunner
@@ -177,7 +176,7 @@ def test_cli_save_dropped_then_audiences_list(store: Store) -> None:
 
 def test_rest_save_dropped_and_list(server: Server) -> None:
     load(server.store, SHOP)
-    with httpx.Client(base_url=server.url) as http:
+    with server.client() as http:
         r = http.post(
             "/api/analytics/funnel/save-dropped",
             json={"spec": {"steps": STEPS}, "step": 3, "audience": "carted"},

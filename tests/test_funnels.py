@@ -284,11 +284,15 @@ def test_ordered_levels_equal_clickhouse_window_funnel(
 
 def test_rest_funnel_and_bad_spec(server) -> None:  # type: ignore[no-untyped-def]
     journeys_for(server.store, {"a": [ev("view", 0), ev("cart", 1)], "b": [ev("view", 0)]})
-    ok = httpx.post(f"{server.url}/api/analytics/funnel", json={"steps": STEPS[:2]})
+    ok = httpx.post(
+        f"{server.url}/api/analytics/funnel", headers=server.auth, json={"steps": STEPS[:2]}
+    )
     assert ok.status_code == 200
     assert [s["count"] for s in ok.json()["groups"][0]["steps"]] == [2, 1]
     bad = httpx.post(
-        f"{server.url}/api/analytics/funnel", json={"steps": [{"event": "a"}, {"event": ""}]}
+        f"{server.url}/api/analytics/funnel",
+        headers=server.auth,
+        json={"steps": [{"event": "a"}, {"event": ""}]},
     )
     assert bad.status_code == 400
     assert bad.json()["error"]["message"].startswith("steps[1].event: must not be blank")

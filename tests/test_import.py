@@ -457,25 +457,31 @@ def test_rest_upload_and_server_path(server: Any, tmp_path: Path, csv_bytes: byt
     url = f"{server.url}/api/imports"
     files = {"file": ("signups.csv", io.BytesIO(csv_bytes), "text/csv")}
     mapping = json.dumps({"properties": ["plan"]})
-    r = httpx.post(url, files=files, data={"mapping": mapping}, timeout=30)
+    r = httpx.post(url, headers=server.auth, files=files, data={"mapping": mapping}, timeout=30)
     assert r.status_code == 200, r.text
     body = r.json()
     assert (body["file"], body["source"]) == ("signups.csv", "import:signups")
     assert (body["imported"], body["bad"]) == (1, 1)
     assert body["bad_rows"][0]["line"] == 3
-    r = httpx.post(url, files={"file": ("signups.csv", io.BytesIO(csv_bytes))}, timeout=30)
+    r = httpx.post(
+        url, headers=server.auth, files={"file": ("signups.csv", io.BytesIO(csv_bytes))}, timeout=30
+    )
     assert (r.json()["imported"], r.json()["duplicates"]) == (0, 1)
 
     path = tmp_path / "same.csv"
     path.write_bytes(csv_bytes)
-    r = httpx.post(url, json={"path": str(path), "source": "by-path"}, timeout=30)
+    r = httpx.post(
+        url, headers=server.auth, json={"path": str(path), "source": "by-path"}, timeout=30
+    )
     assert r.status_code == 200, r.text
     assert (r.json()["source"], r.json()["imported"]) == ("by-path", 1)
 
-    r = httpx.post(url, json={"path": str(path), "mapping": {"person": "who"}}, timeout=30)
+    r = httpx.post(
+        url, headers=server.auth, json={"path": str(path), "mapping": {"person": "who"}}, timeout=30
+    )
     assert r.status_code == 400
     assert "mapping.person: no column 'who'" in r.json()["error"]["message"]
-    r = httpx.post(url, json={"mapping": {}}, timeout=30)
+    r = httpx.post(url, headers=server.auth, json={"mapping": {}}, timeout=30)
     assert r.status_code == 400
     assert r.json()["error"]["message"].startswith("body: path")
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
+from tests.conftest import api_token, bearer
 from typer.testing import CliRunner
 
 from touchpath.analytics import api, insights, journey
@@ -151,7 +152,8 @@ def test_cli_and_rest_say_as_of_when_the_copy_lags(tmp_path: Path) -> None:
     settings = Settings(db=db, port=0, journey_max_lag_seconds=600)
     with Store(db, settings) as store, serving(settings, store) as url:
         body = {"steps": [{"event": "view"}, {"event": "buy"}]}
-        r = httpx.post(f"{url}/api/analytics/funnel", json=body)
+        headers = bearer(api_token(store, "viewer"))
+        r = httpx.post(f"{url}/api/analytics/funnel", json=body, headers=headers)
         assert r.status_code == 200 and r.json()["as_of"] == built.built_at.isoformat()
 
 

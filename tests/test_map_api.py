@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -22,7 +21,7 @@ from touchpath.store import Store
 
 def test_rest_validate_save_bind_render(server) -> None:  # type: ignore[no-untyped-def]
     shop(server.store)
-    with httpx.Client(base_url=server.url, timeout=60) as c:
+    with server.client() as c:
         bad = c.post(
             "/api/maps/validate",
             json={"yaml": "name: m\nstages: [{name: s, touchpoints: [{name: t, match: {}}]}]"},

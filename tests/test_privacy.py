@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
-
 from identity_helpers import ingest, msg
 
 
@@ -43,7 +41,7 @@ def test_delete_leaves_no_trace_and_suppression_drops(server) -> None:  # type: 
             {"type": "track", "userId": "user-zed"},
         ],
     )  # rejected: no event
-    with httpx.Client(base_url=server.url) as http:
+    with server.client() as http:
         http.put("/api/traits/orders", json={"op": "count", "event": {"event": "Order Completed"}})
         http.put(
             "/api/audiences/buyers",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from identity_helpers import ingest, msg, profile_of
@@ -138,7 +137,7 @@ def test_rest_api(server) -> None:  # type: ignore[no-untyped-def]
             *orders("u1", 10, 60),
         ],
     )
-    with httpx.Client(base_url=server.url) as http:
+    with server.client() as http:
         r = http.get("/api/profiles/lookup", params={"kind": "email", "value": "ann@shop.io"})
         assert r.status_code == 200, r.text
         pid = r.json()["profile_id"]

@@ -74,9 +74,13 @@ def test_repeat_rate_and_time_between_purchases(store: Store) -> None:
 
 def test_rest_and_cli(server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     journeys_for(server.store, PEOPLE)
-    r = httpx.post(f"{server.url}/api/analytics/retention", json=SPEC)
+    r = httpx.post(f"{server.url}/api/analytics/retention", headers=server.auth, json=SPEC)
     assert r.status_code == 200 and r.json()["cohorts"][0]["retained"] == [2, 1, 1, 1]
-    bad = httpx.post(f"{server.url}/api/analytics/retention", json={**SPEC, "period": "year"})
+    bad = httpx.post(
+        f"{server.url}/api/analytics/retention",
+        headers=server.auth,
+        json={**SPEC, "period": "year"},
+    )
     assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("period:")
     spec = tmp_path / "r.yaml"
     spec.write_text("cohort_event: {event: buy}\nperiod: week\nperiods: 4\n")

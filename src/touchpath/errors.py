@@ -4,11 +4,13 @@ from __future__ import annotations
 
 __all__ = [
     "BadRequest",
+    "Forbidden",
     "ImportFailed",
     "NotFound",
     "Overloaded",
     "SpecError",
     "StoreUnavailable",
+    "TooManyAttempts",
     "TouchpathError",
     "Unauthorized",
 ]
@@ -27,9 +29,20 @@ class BadRequest(TouchpathError):
 
 
 class Unauthorized(TouchpathError):
-    """No write key, or one that names no source."""
+    """No credential, or one that is not valid: a write key on /v1, a session or token elsewhere."""
 
     code = "unauthorized"
+
+
+class Forbidden(TouchpathError):
+    """A valid credential whose role is too low for the route, or a missing CSRF token."""
+
+    code = "forbidden"
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 class Overloaded(TouchpathError):
@@ -40,6 +53,12 @@ class Overloaded(TouchpathError):
     def __init__(self, message: str, retry_after: int = 1) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class TooManyAttempts(Overloaded):
+    """Too many failed sign-ins for an account or from an address; retry after `retry_after`."""
+
+    code = "rate_limited"
 
 
 class StoreUnavailable(TouchpathError):

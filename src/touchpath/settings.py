@@ -75,3 +75,19 @@ class Settings(BaseSettings):
         description="YAML/JSON file of identity rules, computed traits and audiences "
         "(docs/identity.md); the defaults apply when unset.",
     )
+    session_hours: float = Field(
+        default=12.0, gt=0, description="How long a browser session lasts after signing in."
+    )
+    login_max_failures_per_account: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins for one email within login_window_seconds before more wait.",
+    )
+    login_max_failures_per_address: int = Field(
+        default=20,
+        ge=1,
+        description="Failed sign-ins from one address within login_window_seconds before more wait.",
+    )
+    login_window_seconds: float = Field(
+        default=900.0, gt=0, description="The sliding window of the sign-in rate limits."
+    )

@@ -18,6 +18,7 @@ import orjson
 import pytest
 from tests.conftest import REPO
 
+from touchpath import access
 from touchpath.demo import DemoBusiness, DemoConfig
 from touchpath.settings import Settings
 from touchpath.store import Store
@@ -30,11 +31,24 @@ AXE = REPO / "src/touchpath/web/ui/node_modules/axe-core/axe.min.js"
 DEMO = DemoConfig(customers=120, days=21, seed=5)
 
 
+OWNER = ("owner@example.com", "correct horse battery")
+
+
 @dataclass
 class App:
     url: str
     store: Store
     write_key: str
+    token: str = ""
+    """An owner's API token, for requests the test makes itself."""
+
+    def sign_in(self, ctx: Any) -> None:
+        """Sign the browser context in as the owner (POST /api/auth/login sets its cookies)."""
+        email, password = OWNER
+        r = ctx.request.post(
+            f"{self.url}/api/auth/login", data={"email": email, "password": password}
+        )
+        assert r.ok, r.text()
 
     def send(self, batch: list[dict[str, Any]]) -> None:
         """Send messages through the collector, as an SDK would."""
@@ -48,8 +62,10 @@ def _serve(root: Path, demo: DemoConfig | None) -> Iterator[App]:
     settings = Settings(db=root / "touchpath.duckdb", port=0)
     with Store(settings.db, settings) as store:
         source = store.create_source("web")
+        access.create_user(store, OWNER[0], "owner", OWNER[1])
+        token = access.create_token(store, "owner", "browser tests")[1]
         with serving(settings, store) as url:
-            app = App(url, store, source.write_key)
+            app = App(url, store, source.write_key, token)
             if demo is not None:
                 for batch in DemoBusiness(demo).batches(400):
                     body = orjson.dumps({"batch": batch})
@@ -95,9 +111,15 @@ def watch() -> Watch:
 
 
 @pytest.fixture
-def context(browser: Any, watch: Watch) -> Iterator[Any]:
-    """A browser context whose requests may only reach 127.0.0.1 (the apps under test)."""
+def context(browser: Any, watch: Watch, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A browser context whose requests may only reach 127.0.0.1 (the apps under test), signed
+    in as the owner of the app the test uses (cookies are per host, not per port: one app a
+    test)."""
     ctx = browser.new_context(viewport={"width": 1360, "height": 900})
+    apps = [n for n in ("demo_app", "empty_app") if n in request.fixturenames]
+    assert len(apps) <= 1, "one app per test: the session cookie of 127.0.0.1 is shared"
+    for name in apps:
+        request.getfixturevalue(name).sign_in(ctx)
 
     def route(r: Any) -> None:
         host = urlsplit(r.request.url).hostname

@@ -56,7 +56,10 @@ def test_client_routes_and_api_404s(demo_app: App, page: Any) -> None:
     page.get_by_role("heading", name="Page not found").wait_for()
     page.get_by_role("main").get_by_role("link", name="home").click()
     page.get_by_role("heading", name="Home").wait_for()
-    r = httpx.get(demo_app.url + "/api/no-such-route")
+    assert httpx.get(demo_app.url + "/api/no-such-route").status_code == 401  # no credential
+    r = httpx.get(
+        demo_app.url + "/api/no-such-route", headers={"Authorization": f"Bearer {demo_app.token}"}
+    )
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/json")
     assert httpx.get(demo_app.url + "/maps").status_code == 200
     assert '<div id="root">' in httpx.get(demo_app.url + "/events?start=2026-10-01").text

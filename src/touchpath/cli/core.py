@@ -32,6 +32,13 @@ def serve(
 
     settings = settings_for(db, host=host, port=port)
     console.print(f"Touchpath on http://{settings.host}:{settings.port}  (store {settings.db})")
+    with opened(db) as tp:
+        nobody = not tp.store.query("SELECT 1 FROM users LIMIT 1")
+    if nobody:
+        console.print(
+            "No users yet: sign in after [bold]touchpath users add EMAIL --role owner[/] "
+            "(docs/access.md); /v1 takes write keys as before."
+        )
     run(settings)
 
 

@@ -43,6 +43,8 @@ def demo(
     business = DemoBusiness(DemoConfig(customers=customers, days=days, seed=seed))
     with Store(settings.db, settings) as store, serving(settings, store) as url:
         console.print(f"Touchpath is serving [bold]{url}[/] (store {settings.db})")
+        email, password = _demo_owner(store)
+        console.print(f"  sign in as    [bold]{email}[/]  password [bold]{password}[/]")
         console.print(f"  web app       {url}/\n  REST API      {url}/docs")
         console.print(f"  journey maps  {url}/maps")
         loaded = store.query("SELECT count(*) FROM events")[0][0]
@@ -63,6 +65,21 @@ def demo(
                 threading.Event().wait()
             except KeyboardInterrupt:
                 console.print("stopped")
+
+
+DEMO_OWNER = "owner@demo.touchpath.dev"
+
+
+def _demo_owner(store: Store) -> tuple[str, str]:
+    """The demo's owner with a fresh one-time password (made on first run, reset on later ones)."""
+    from touchpath import access
+    from touchpath.errors import NotFound
+
+    try:
+        access.get_user(store, DEMO_OWNER)
+    except NotFound:
+        return DEMO_OWNER, access.create_user(store, DEMO_OWNER, "owner")[1]
+    return DEMO_OWNER, access.set_password(store, DEMO_OWNER)[1]
 
 
 def _load(store: Store, business: object, url: str) -> None:

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends
 
 from touchpath.analytics import api, journey
 from touchpath.analytics.funnels import FunnelResult, SavedAudience
 from touchpath.analytics.paths import PathsResult
 from touchpath.analytics.retention import RetentionResult
+from touchpath.web.auth import require
 from touchpath.web.deps import StoreDep
 
 __all__ = ["router"]
@@ -28,7 +29,9 @@ def funnel(store: StoreDep, spec: dict[str, Any] = SpecBody) -> Any:
     return api.funnel(store, spec)
 
 
-@router.post("/funnel/save-dropped", response_model=SavedAudience)
+@router.post(
+    "/funnel/save-dropped", response_model=SavedAudience, dependencies=[Depends(require("editor"))]
+)
 def save_dropped(
     store: StoreDep,
     spec: dict[str, Any] = SpecBody,
@@ -52,7 +55,7 @@ def retention(store: StoreDep, spec: dict[str, Any] = SpecBody) -> Any:
     return api.retention(store, spec)
 
 
-@router.post("/optimize")
+@router.post("/optimize", dependencies=[Depends(require("editor"))])
 def optimize(store: StoreDep) -> dict[str, Any]:
     """Rebuild the copy of journey events sorted by profile and time that funnels read fast."""
     built = journey.optimize(store)

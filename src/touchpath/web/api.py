@@ -6,10 +6,11 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
 from touchpath.store import explore
+from touchpath.web.auth import require
 from touchpath.web.deps import StoreDep
 
 __all__ = ["router"]
@@ -28,13 +29,15 @@ class SourceOut(BaseModel):
     created_at: datetime
 
 
-@router.post("/sources", response_model=SourceOut, status_code=201)
+@router.post(
+    "/sources", response_model=SourceOut, status_code=201, dependencies=[Depends(require("admin"))]
+)
 def add_source(body: SourceIn, store: StoreDep) -> Any:
     """Create a source; the answer carries its write key."""
     return store.create_source(body.name).__dict__
 
 
-@router.get("/sources", response_model=list[SourceOut])
+@router.get("/sources", response_model=list[SourceOut], dependencies=[Depends(require("admin"))])
 def list_sources(store: StoreDep) -> Any:
     """Every source with its write key."""
     return [s.__dict__ for s in store.sources()]

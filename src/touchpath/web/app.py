@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from touchpath import __version__
+from touchpath.access import Access
 from touchpath.collect.http import router as collect_router
 from touchpath.errors import (
     BadRequest,
+    Forbidden,
     NotFound,
     Overloaded,
     SpecError,
@@ -23,6 +25,7 @@ from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.system import Touchpath
 from touchpath.web import (
+    access_api,
     analytics_api,
     api,
     experiments_api,
@@ -31,6 +34,7 @@ from touchpath.web import (
     maps_api,
     profiles_api,
 )
+from touchpath.web.auth import AuthMiddleware, declare_roles, require
 from touchpath.web.insights_api import router as insights_router
 from touchpath.web.spa import mount_spa
 
@@ -40,6 +44,7 @@ _STATUS: dict[type[TouchpathError], int] = {
     BadRequest: 400,
     SpecError: 400,
     Unauthorized: 401,
+    Forbidden: 403,
     NotFound: 404,
     Overloaded: 429,
     StoreUnavailable: 503,
@@ -55,9 +60,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         tp = Touchpath.open(settings, store=store, background=True)
         app.state.touchpath = tp
         app.state.store = tp.store
+        app.state.access = Access(tp.store)
         try:
             yield
         finally:
+            app.state.access.flush()
             tp.close()
 
     app = FastAPI(
@@ -74,6 +81,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     async def touchpath_error(request: Request, exc: TouchpathError) -> JSONResponse:
         status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
         headers = {}
+        if isinstance(exc, Unauthorized) and not request.url.path.startswith("/v1/"):
+            headers["WWW-Authenticate"] = 'Bearer realm="touchpath"'
         if isinstance(exc, Overloaded):
             headers["Retry-After"] = str(exc.retry_after)
         return JSONResponse(
@@ -82,15 +91,21 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             headers=headers,
         )
 
+    # /v1 takes write keys; every other router needs a session or token (touchpath.web.auth):
+    # viewer to read, and the role each route that changes things declares itself.
+    app.add_middleware(AuthMiddleware)
     app.include_router(collect_router)
-    app.include_router(api.router)
-    app.include_router(analytics_api.router)
-    app.include_router(profiles_api.router)
-    app.include_router(imports_api.router)
-    app.include_router(insights_router)
-    app.include_router(maps_api.router)
-    app.include_router(experiments_api.router)
-    app.include_router(explore_api.router)
+    viewer = [Depends(require("viewer"))]
+    app.include_router(access_api.router)  # /api/auth is open; users, tokens, audit: admin
+    app.include_router(api.router, dependencies=viewer)
+    app.include_router(analytics_api.router, dependencies=viewer)
+    app.include_router(profiles_api.router, dependencies=viewer)
+    app.include_router(imports_api.router, dependencies=[Depends(require("admin"))])
+    app.include_router(insights_router, dependencies=viewer)
+    app.include_router(maps_api.router, dependencies=viewer)
+    app.include_router(experiments_api.router, dependencies=viewer)
+    app.include_router(explore_api.router, dependencies=viewer)
 
     mount_spa(app)  # last: the client answers every other GET path
+    declare_roles(app)
     return app

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends
 from pydantic import BaseModel, Field
 
 from touchpath.analytics.experiments import (
@@ -23,6 +23,7 @@ from touchpath.analytics.experiments.saved import (
     save_experiment,
 )
 from touchpath.errors import SpecError
+from touchpath.web.auth import require
 from touchpath.web.deps import StoreDep
 
 __all__ = ["router"]
@@ -65,7 +66,12 @@ def list_saved(store: StoreDep) -> Any:
     return list_experiments(store)
 
 
-@router.put("/{name}", response_model=SavedExperiment, responses=_ERRORS)
+@router.put(
+    "/{name}",
+    response_model=SavedExperiment,
+    responses=_ERRORS,
+    dependencies=[Depends(require("editor"))],
+)
 def put(name: str, body: ExperimentIn, store: StoreDep) -> Any:
     """Save (create or replace) experiment `name`."""
     return save_experiment(store, name, body.spec, body.description)
@@ -77,7 +83,9 @@ def get(name: str, store: StoreDep) -> Any:
     return get_experiment(store, name)
 
 
-@router.delete("/{name}", status_code=204, responses=_ERRORS)
+@router.delete(
+    "/{name}", status_code=204, responses=_ERRORS, dependencies=[Depends(require("editor"))]
+)
 def delete(name: str, store: StoreDep) -> None:
     """Delete a saved experiment (its events stay in the log)."""
     delete_experiment(store, name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
@@ -20,6 +20,7 @@ from touchpath.maps.document import JourneyMap, dump_map, load_map, map_schema, 
 from touchpath.maps.library import get_map, list_maps, save_map
 from touchpath.maps.render import MEDIA_TYPES, render
 from touchpath.store import Store
+from touchpath.web.auth import require
 from touchpath.web.deps import StoreDep
 
 __all__ = ["router"]
@@ -65,7 +66,7 @@ def maps_validate(body: dict[str, Any] = DocBody) -> dict[str, Any]:
     return {"valid": True, "name": doc.name, "touchpoints": len(doc.touchpoints())}
 
 
-@router.post("/api/maps", status_code=201)
+@router.post("/api/maps", status_code=201, dependencies=[Depends(require("editor"))])
 def maps_save(store: StoreDep, body: dict[str, Any] = DocBody) -> dict[str, Any]:
     """Save a new version of a document."""
     doc = _parse(body)

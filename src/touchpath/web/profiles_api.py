@@ -6,7 +6,7 @@ import csv
 import io
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -15,6 +15,7 @@ from touchpath.profiles import lookup, privacy, rebuild, refresh
 from touchpath.profiles import traits as tr
 from touchpath.profiles.specs import Audience, ComputedTrait, parse_spec
 from touchpath.store.store import utcnow
+from touchpath.web.auth import require
 from touchpath.web.deps import StoreDep, TouchpathDep
 
 __all__ = ["router"]
@@ -23,10 +24,12 @@ router = APIRouter(prefix="/api")
 profiles = APIRouter(prefix="/profiles", tags=["profiles"])
 traits = APIRouter(prefix="/traits", tags=["traits"])
 audiences = APIRouter(prefix="/audiences", tags=["audiences"])
-privacy_router = APIRouter(prefix="/privacy", tags=["privacy"])
+privacy_router = APIRouter(
+    prefix="/privacy", tags=["privacy"], dependencies=[Depends(require("admin"))]
+)
 
 
-@profiles.post("/rebuild")
+@profiles.post("/rebuild", dependencies=[Depends(require("admin"))])
 async def rebuild_graph(tp: TouchpathDep) -> dict[str, Any]:
     """Recompute the identity graph and profiles from the event log."""
     rules = tp.services["unify"].config.identity
@@ -66,7 +69,7 @@ def list_traits(store: StoreDep) -> list[dict[str, Any]]:
         return [t.model_dump(mode="json") for t in tr.list_computed(con)]
 
 
-@traits.put("/{name}")
+@traits.put("/{name}", dependencies=[Depends(require("editor"))])
 def put_trait(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Define or replace a computed trait; it is computed for everyone at once."""
     trait = parse_spec(ComputedTrait, {**spec, "name": name}, "computed trait")
@@ -74,7 +77,7 @@ def put_trait(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> d
     return trait.model_dump(mode="json")
 
 
-@traits.delete("/{name}")
+@traits.delete("/{name}", dependencies=[Depends(require("editor"))])
 def delete_trait(store: StoreDep, name: str) -> dict[str, bool]:
     store.write_sync(lambda con: tr.remove_computed(con, name))
     return {"success": True}
@@ -89,7 +92,7 @@ def list_audiences(store: StoreDep) -> list[dict[str, Any]]:
     return [{**rules.get(r["name"], r["spec"]), "kind": r["kind"], "size": r["size"]} for r in rows]
 
 
-@audiences.put("/{name}")
+@audiences.put("/{name}", dependencies=[Depends(require("editor"))])
 def put_audience(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Define or replace an audience (body: {"condition": ...}); members are computed at once."""
     audience = parse_spec(Audience, {**spec, "name": name}, "audience")
@@ -98,13 +101,13 @@ def put_audience(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -
     return {**audience.model_dump(mode="json"), "size": len(lookup.members(store, name))}
 
 
-@audiences.delete("/{name}")
+@audiences.delete("/{name}", dependencies=[Depends(require("editor"))])
 def delete_audience(store: StoreDep, name: str) -> dict[str, bool]:
     store.write_sync(lambda con: aud.remove_audience(con, name))
     return {"success": True}
 
 
-@audiences.post("/refresh")
+@audiences.post("/refresh", dependencies=[Depends(require("editor"))])
 def refresh_audiences(store: StoreDep) -> dict[str, Any]:
     """Recompute computed traits and audiences for every profile."""
     return refresh(store).__dict__
