@@ -15,12 +15,15 @@ import duckdb
 import httpx
 import orjson
 import pytest
+from tests.conftest import api_token, bearer
 from typer.testing import CliRunner
 
 from touchpath.cli import app
 from touchpath.collect.importers import ImportMapping, detect_format, import_file
 from touchpath.errors import ImportFailed
+from touchpath.settings import Settings
 from touchpath.store import Store
+from touchpath.web.server import serving
 
 BPIC = "bpic2012-loan-applications/bpic2012_events.csv.gz"
 RETAIL = "uci-online-retail/online_retail.csv.gz"
@@ -468,22 +471,71 @@ def test_rest_upload_and_server_path(server: Any, tmp_path: Path, csv_bytes: byt
     )
     assert (r.json()["imported"], r.json()["duplicates"]) == (0, 1)
 
-    path = tmp_path / "same.csv"
-    path.write_bytes(csv_bytes)
-    r = httpx.post(
-        url, headers=server.auth, json={"path": str(path), "source": "by-path"}, timeout=30
-    )
-    assert r.status_code == 200, r.text
-    assert (r.json()["source"], r.json()["imported"]) == ("by-path", 1)
+    r = httpx.post(url, headers=server.auth, files={"nope": ("x.csv", b"")}, timeout=30)
+    assert r.status_code == 422  # no `file` part
 
-    r = httpx.post(
-        url, headers=server.auth, json={"path": str(path), "mapping": {"person": "who"}}, timeout=30
-    )
-    assert r.status_code == 400
-    assert "mapping.person: no column 'who'" in r.json()["error"]["message"]
-    r = httpx.post(url, headers=server.auth, json={"mapping": {}}, timeout=30)
-    assert r.status_code == 400
-    assert r.json()["error"]["message"].startswith("body: path")
+
+def test_path_imports_only_inside_the_import_folder(tmp_path: Path, csv_bytes: bytes) -> None:
+    folder = tmp_path / "imports"
+    folder.mkdir()
+    (folder / "same.csv").write_bytes(csv_bytes)
+    outside = tmp_path / "secret.csv"
+    outside.write_bytes(csv_bytes)
+    (folder / "link.csv").symlink_to(outside)
+    off = Settings(db=tmp_path / "off.duckdb", port=0)
+    with Store(off.db, off) as store, serving(off, store) as url:
+        r = httpx.post(
+            f"{url}/api/imports/path",
+            json={"path": "/etc/passwd"},
+            headers=bearer(api_token(store)),
+        )
+        assert r.status_code == 403 and "TOUCHPATH_IMPORT_DIR" in r.text  # off unless configured
+    settings = Settings(db=tmp_path / "t.duckdb", port=0, import_dir=folder)
+    with Store(settings.db, settings) as store, serving(settings, store) as url:
+        auth = bearer(api_token(store))
+
+        def post(body: dict[str, Any]) -> httpx.Response:
+            return httpx.post(f"{url}/api/imports/path", json=body, headers=auth, timeout=30)
+
+        r = post({"path": "same.csv", "source": "by-path"})
+        assert r.status_code == 200, r.text
+        assert (r.json()["source"], r.json()["imported"]) == ("by-path", 1)
+        for bad in ("/etc/passwd", "../secret.csv", "link.csv", str(outside)):
+            r = post({"path": bad})
+            assert r.status_code == 403 and "outside the import folder" in r.text, bad
+        r = post({"path": "same.csv", "mapping": {"person": "who"}})
+        assert r.status_code == 400
+        assert "mapping.person: no column 'who'" in r.json()["error"]["message"]
+        r = post({"path": "nothing.csv"})
+        assert r.status_code == 400 and "not a file" in r.text
+        # The old way, a JSON body naming any path on the server, imports nothing.
+        r = httpx.post(f"{url}/api/imports", json={"path": "/etc/passwd"}, headers=auth)
+        assert r.status_code == 422
+        assert store.query("SELECT count(*) FROM rejected WHERE payload LIKE '%root:%'") == [(0,)]
+
+
+def test_an_upload_over_the_limit_gets_413_while_streaming(tmp_path: Path) -> None:
+    settings = Settings(db=tmp_path / "t.duckdb", port=0, max_upload_bytes=50_000)
+    big = b"userId,event\n" + b"u1,Signed Up\n" * 10_000  # ~130 KB
+    with Store(settings.db, settings) as store, serving(settings, store) as url:
+        auth = bearer(api_token(store))
+        r = httpx.post(f"{url}/api/imports", files={"file": ("big.csv", big)}, headers=auth)
+        assert r.status_code == 413 and "50000" in r.text  # Content-Length says so at once
+
+        def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
+            boundary = b"--b\r\n"
+            yield (
+                boundary
+                + b'Content-Disposition: form-data; name="file"; filename="big.csv"\r\n\r\n'
+            )
+            for i in range(0, len(big), 8192):
+                yield big[i : i + 8192]
+            yield b"\r\n--b--\r\n"
+
+        headers = {**auth, "Content-Type": "multipart/form-data; boundary=b"}
+        r = httpx.post(f"{url}/api/imports", content=chunks(), headers=headers)
+        assert r.status_code == 413, r.text
+        assert store.query("SELECT count(*) FROM events") == [(0,)]
 
 
 def test_jsonl_lines_keep_their_numbers_across_blank_crlf_and_bad_bytes(

@@ -8,6 +8,7 @@ __all__ = [
     "ImportFailed",
     "NotFound",
     "Overloaded",
+    "PayloadTooLarge",
     "SpecError",
     "StoreUnavailable",
     "TooManyAttempts",
@@ -43,6 +44,12 @@ class Forbidden(TouchpathError):
         super().__init__(message)
         if code is not None:
             self.code = code
+
+
+class PayloadTooLarge(TouchpathError):
+    """A request body over its route's limit (413)."""
+
+    code = "too_large"
 
 
 class Overloaded(TouchpathError):

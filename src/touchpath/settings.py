@@ -91,3 +91,20 @@ class Settings(BaseSettings):
     login_window_seconds: float = Field(
         default=900.0, gt=0, description="The sliding window of the sign-in rate limits."
     )
+    import_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Folder whose files POST /api/imports/path may import; unset, path imports are off "
+            "(uploads still work)."
+        ),
+    )
+    max_upload_bytes: int = Field(
+        default=1024 * 1024 * 1024,
+        ge=1,
+        description="Largest file POST /api/imports accepts (413).",
+    )
+    max_api_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1,
+        description="Largest request body of any other /api route (413).",
+    )

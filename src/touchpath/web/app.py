@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
@@ -16,6 +16,7 @@ from touchpath.errors import (
     Forbidden,
     NotFound,
     Overloaded,
+    PayloadTooLarge,
     SpecError,
     StoreUnavailable,
     TouchpathError,
@@ -36,6 +37,7 @@ from touchpath.web import (
 )
 from touchpath.web.auth import AuthMiddleware, declare_roles, require
 from touchpath.web.insights_api import router as insights_router
+from touchpath.web.limits import BodyLimit
 from touchpath.web.spa import mount_spa
 
 __all__ = ["create_app"]
@@ -46,9 +48,19 @@ _STATUS: dict[type[TouchpathError], int] = {
     Unauthorized: 401,
     Forbidden: 403,
     NotFound: 404,
+    PayloadTooLarge: 413,
     Overloaded: 429,
     StoreUnavailable: 503,
 }
+
+
+def _body_limits(settings: Settings) -> Callable[[str], int | None]:
+    def limit_for(path: str) -> int | None:
+        if path.startswith("/api/imports"):
+            return settings.max_upload_bytes
+        return settings.max_api_body_bytes if path.startswith("/api/") else None  # /v1: its own
+
+    return limit_for
 
 
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
@@ -94,6 +106,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # /v1 takes write keys; every other router needs a session or token (touchpath.web.auth):
     # viewer to read, and the role each route that changes things declares itself.
     app.add_middleware(AuthMiddleware)
+    app.add_middleware(BodyLimit, limit_for=_body_limits(settings))  # outermost: before auth reads
     app.include_router(collect_router)
     viewer = [Depends(require("viewer"))]
     app.include_router(access_api.router)  # /api/auth is open; users, tokens, audit: admin

@@ -1,35 +1,46 @@
-"""REST API of file imports: POST /api/imports with an uploaded file or a server-side path."""
+"""REST API of file imports: an uploaded file (`POST /api/imports`, multipart) or a file inside the
+configured import folder (`POST /api/imports/path`, JSON). No other path on the server is read.
+
+Uploads are streamed to a temporary file and capped at `TOUCHPATH_MAX_UPLOAD_BYTES` (413 over it,
+enforced while reading by `touchpath.web.limits.BodyLimit`); path imports are off unless
+`TOUCHPATH_IMPORT_DIR` is set, and a path that resolves outside it (`..`, a symlink, an absolute
+path elsewhere) is refused with 403.
+"""
 
 from __future__ import annotations
 
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Request
-from pydantic import BaseModel, ValidationError
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from pydantic import BaseModel, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from touchpath.collect.importers import ImportMapping, ImportReport, import_file, source_name_for
-from touchpath.errors import BadRequest, ImportFailed
+from touchpath.errors import BadRequest, Forbidden, ImportFailed
 from touchpath.web.deps import StoreDep
 
-__all__ = ["ImportRequest", "router"]
+__all__ = ["ImportPath", "inside_import_dir", "router"]
 
 router = APIRouter(prefix="/api/imports", tags=["imports"])
 
+_ERRORS: dict[int | str, dict[str, str]] = {
+    400: {"description": "The file or its mapping is not valid; the message says what and where."},
+    413: {"description": "The upload is over TOUCHPATH_MAX_UPLOAD_BYTES."},
+}
 
-class ImportRequest(BaseModel):
-    """A JSON import request for a file the server can read."""
 
-    path: str
+class ImportPath(BaseModel):
+    """Import a file from the server's import folder (TOUCHPATH_IMPORT_DIR)."""
+
+    path: str = Field(min_length=1, description="Relative to the import folder (or inside it).")
     mapping: ImportMapping = ImportMapping()
-    source: str | None = None
-    format: str | None = None
-    max_bad_rows: int = 1000
+    source: str | None = Field(default=None, max_length=200)
+    format: str | None = Field(default=None, max_length=20)
+    max_bad_rows: int = Field(default=1000, ge=0, le=1_000_000)
 
 
 def _mapping(text: str | None) -> ImportMapping:
@@ -40,16 +51,35 @@ def _mapping(text: str | None) -> ImportMapping:
     except orjson.JSONDecodeError as exc:
         raise BadRequest(f"mapping: not JSON: {exc}") from None
     except ValidationError as exc:
-        raise BadRequest(f"mapping: {_first_error(exc)}") from None
+        e = exc.errors()[0]
+        where = ".".join(str(p) for p in e["loc"])
+        raise BadRequest(
+            f"mapping.{where}: {e['msg']}" if where else f"mapping: {e['msg']}"
+        ) from None
 
 
-def _first_error(exc: ValidationError) -> str:
-    e = exc.errors()[0]
-    where = ".".join(str(p) for p in e["loc"])
-    return f"{where}: {e['msg']}" if where else str(e["msg"])
+def inside_import_dir(folder: Path | None, path: str) -> Path:
+    """The file `path` names inside `folder`, or Forbidden. Symlinks and `..` are resolved first,
+    so nothing outside the folder can be named.
+
+    >>> inside_import_dir(Path("/srv/imports"), "../../etc/passwd")
+    Traceback (most recent call last):
+    ...
+    touchpath.errors.Forbidden: path: '../../etc/passwd' is outside the import folder /srv/imports
+    """
+    if folder is None:
+        raise Forbidden(
+            "path: imports from a server path are off; set TOUCHPATH_IMPORT_DIR to a folder, or "
+            "upload the file (POST /api/imports, multipart)"
+        )
+    root = folder.resolve()
+    target = (root / path).resolve()
+    if not target.is_relative_to(root):
+        raise Forbidden(f"path: {path!r} is outside the import folder {folder}")
+    return target
 
 
-def _run(store: Any, path: Path, req: ImportRequest) -> ImportReport:
+def _run(store: StoreDep, path: Path, req: ImportPath) -> ImportReport:
     try:
         return import_file(
             store,
@@ -63,41 +93,40 @@ def _run(store: Any, path: Path, req: ImportRequest) -> ImportReport:
         raise BadRequest(str(exc)) from None
 
 
-@router.post("", response_model=ImportReport, summary="Import a file of events")
-async def create_import(request: Request, store: StoreDep) -> ImportReport:
-    """Import a file and return the report.
+@router.post("", response_model=ImportReport, responses=_ERRORS, summary="Import an uploaded file")
+async def upload(
+    store: StoreDep,
+    file: Annotated[UploadFile, File(description="CSV, JSONL, Parquet or XES (optionally .gz).")],
+    mapping: Annotated[str | None, Form(description="JSON of ImportMapping.")] = None,
+    source: Annotated[str | None, Form(max_length=200)] = None,
+    format: Annotated[str | None, Form(max_length=20)] = None,
+    max_bad_rows: Annotated[int, Form(ge=0, le=1_000_000)] = 1000,
+) -> ImportReport:
+    """Import an uploaded file and return the report; re-sending it imports nothing twice."""
+    name = Path(file.filename or "upload").name or "upload"
+    req = ImportPath(
+        path=name, mapping=_mapping(mapping), source=source or None, format=format or None,
+        max_bad_rows=max_bad_rows,
+    )  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="touchpath-import-") as tmp:
+        path = Path(tmp) / name
+        with path.open("wb") as out:
+            await run_in_threadpool(shutil.copyfileobj, file.file, out)
+        if req.source is None:
+            req = req.model_copy(update={"source": source_name_for(path)})
+        report = await run_in_threadpool(_run, store, path, req)
+    return report.model_copy(update={"file": name})
 
-    Either `multipart/form-data` with `file` (the upload) and optional `mapping` (JSON of
-    ImportMapping), `source`, `format` and `max_bad_rows` fields, or a JSON `ImportRequest` body
-    naming a `path` on the server. Re-sending the same file imports nothing twice.
-    """
-    ctype = request.headers.get("content-type", "")
-    if ctype.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            raise BadRequest("file: required (a multipart file field named 'file')")
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        try:
-            req = ImportRequest(
-                path=upload.filename,
-                mapping=_mapping(fields.get("mapping")),
-                source=fields.get("source") or None,
-                format=fields.get("format") or None,
-                max_bad_rows=int(fields.get("max_bad_rows") or 1000),
-            )
-        except ValueError as exc:
-            raise BadRequest(f"max_bad_rows: {exc}") from None
-        with tempfile.TemporaryDirectory(prefix="touchpath-import-") as tmp:
-            path = Path(tmp) / Path(upload.filename).name
-            with path.open("wb") as out:
-                await run_in_threadpool(shutil.copyfileobj, upload.file, out)
-            if req.source is None:
-                req = req.model_copy(update={"source": source_name_for(path)})
-            report = await run_in_threadpool(_run, store, path, req)
-        return report.model_copy(update={"file": upload.filename})
-    try:
-        req = ImportRequest.model_validate_json(await request.body())
-    except ValidationError as exc:
-        raise BadRequest(f"body: {_first_error(exc)}") from None
-    return await run_in_threadpool(_run, store, Path(req.path), req)
+
+@router.post(
+    "/path",
+    response_model=ImportReport,
+    responses={**_ERRORS, 403: {"description": "Path imports are off, or the path is outside."}},
+    summary="Import a file from the import folder",
+)
+async def from_path(body: ImportPath, request: Request, store: StoreDep) -> ImportReport:
+    """Import a file inside TOUCHPATH_IMPORT_DIR (off when unset) and return the report."""
+    path = inside_import_dir(request.app.state.settings.import_dir, body.path)
+    if not path.is_file():
+        raise BadRequest(f"path: {body.path!r} is not a file in the import folder")
+    return await run_in_threadpool(_run, store, path, body)
