@@ -64,6 +64,15 @@ def test_rest_save_read_and_errors(server: Server) -> None:
         r = c.post("/api/experiments/sample-size", json={"baseline": 2, "mde": 0.1})
         assert r.status_code == 400 and "baseline" in r.text
 
+        r = c.post("/api/experiments/cart-sms/audiences")
+        assert r.json() == [
+            {"arm": "holdout", "audience": "experiment cart-sms holdout", "size": 600},
+            {"arm": "sms", "audience": "experiment cart-sms sms", "size": 600},
+        ]
+        with server.client("viewer") as v:  # a viewer reads results but changes nothing
+            assert v.get("/api/experiments/cart-sms/results").status_code == 200
+            assert v.put("/api/experiments/x", json={"spec": SPEC}).status_code == 403
+            assert v.post("/api/experiments/cart-sms/audiences").status_code == 403
         assert c.delete("/api/experiments/cart-sms").status_code == 204
         assert c.get("/api/experiments/cart-sms").status_code == 404
 

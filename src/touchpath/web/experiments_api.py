@@ -17,9 +17,11 @@ from touchpath.analytics.experiments import (
 )
 from touchpath.analytics.experiments.saved import (
     SavedExperiment,
+    arm_audience,
     delete_experiment,
     get_experiment,
     list_experiments,
+    save_arm_audiences,
     save_experiment,
 )
 from touchpath.errors import SpecError
@@ -95,6 +97,25 @@ def delete(name: str, store: StoreDep) -> None:
 def results(name: str, store: StoreDep) -> Any:
     """The verdict, per-arm numbers and lift over time of a saved experiment, read now."""
     return experiment(store, get_experiment(store, name).spec)
+
+
+class ArmAudience(BaseModel):
+    arm: str
+    audience: str
+    size: int
+
+
+@router.post(
+    "/{name}/audiences",
+    response_model=list[ArmAudience],
+    responses=_ERRORS,
+    dependencies=[Depends(require("editor"))],
+)
+def audiences(name: str, store: StoreDep) -> Any:
+    """Save each arm's people as static audience `experiment <name> <arm>` (a map's persona
+    audience then binds the map for that arm alone, to compare arms on the map)."""
+    sizes = save_arm_audiences(store, name)
+    return [ArmAudience(arm=a, audience=arm_audience(name, a), size=n) for a, n in sizes.items()]
 
 
 @router.post("/analyse", response_model=ExperimentResult, responses=_ERRORS)
