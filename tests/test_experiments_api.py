@@ -102,6 +102,10 @@ def test_cli_save_results_and_typos(tmp_path: Path) -> None:
     r = run(app, ["experiments", "results", "cart-sms", "--db", str(db)], terminal_width=200)
     assert r.exit_code == 0, r.output
     assert "winner: sms beats holdout on Order Completed" in r.output
+    r = run(
+        app, ["experiments", "results", "cart-sms", "--db", str(db), "--daily"], terminal_width=200
+    )
+    assert "lift with everyone exposed so far" in r.output and "2026-03-15" in r.output
     r = run(app, ["experiments", "results", "cart-sms", "--db", str(db), "--json"])
     assert '"verdict": "winner"' in r.output
     r = run(app, ["experiments", "list", "--db", str(db)])

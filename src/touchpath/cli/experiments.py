@@ -170,11 +170,14 @@ def results(
     window: WindowOpt = None,
     control: ControlOpt = None,
     guardrail: GuardOpt = None,
+    daily: Annotated[
+        bool, typer.Option("--daily", help="Also the primary metric's lift day by day.")
+    ] = False,
     as_json: JsonOpt = False,
     db: DbOpt = None,
 ) -> None:
     """Read an experiment (saved, or given by options) from the event log: the verdict, the
-    numbers per metric and arm, and the lift per day."""
+    numbers per metric and arm, and (--daily) the lift day by day."""
     with _store(db) as store:
         if name is not None:
             data: Any = get_experiment(store, name).spec
@@ -187,6 +190,25 @@ def results(
         console.print_json(result.model_dump_json())
         return
     _print_result(result)
+    if daily:
+        _print_series(result)
+
+
+def _print_series(r: ExperimentResult) -> None:
+    table = Table(
+        title=f"{r.metrics[0].name if r.metrics else ''}: lift with everyone exposed so far"
+    )
+    for col in ("day", "arm", "people (arm / control)", "lift", "interval"):
+        table.add_column(col)
+    for p in r.series:
+        table.add_row(
+            f"{p.day:%Y-%m-%d}",
+            p.arm,
+            f"{p.n_arm:,} / {p.n_control:,}",
+            "" if p.lift is None else _pct(p.lift),
+            "" if p.lift_ci is None else f"{_pct(p.lift_ci[0])} to {_pct(p.lift_ci[1])}",
+        )
+    console.print(table)
 
 
 def _pct(x: float) -> str:
