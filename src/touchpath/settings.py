@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -16,6 +17,24 @@ class Settings(BaseSettings):
     db: Path = Field(default=Path("touchpath.duckdb"), description="DuckDB file of the store.")
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     port: int = Field(default=8000, description="Port the HTTP server binds.")
+    collect_port: int | None = Field(
+        default=None,
+        description=(
+            "Serve the tracking API (/v1) alone on this port too, the one to expose to the "
+            "internet; the REST API and the web app stay on `port`."
+        ),
+    )
+    collect_host: str = Field(
+        default="127.0.0.1",
+        description="Address the collector port binds (0.0.0.0 to expose it).",
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default=["127.0.0.1", "localhost", "::1"],
+        description=(
+            "Host header names the server answers (comma-separated; `*` for any); others get 400, "
+            "so DNS rebinding cannot reach a server on 127.0.0.1. The bound `host` is added."
+        ),
+    )
     dedupe_window_hours: float = Field(
         default=24.0,
         description="Messages repeating a (source, messageId) within this window are dropped.",
@@ -108,3 +127,10 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest request body of any other /api route (413).",
     )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [h.strip() for h in value.split(",") if h.strip()]
+        return value

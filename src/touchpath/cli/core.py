@@ -26,12 +26,25 @@ def serve(
     db: DbOpt = None,
     host: Annotated[str | None, typer.Option(help="Address to bind.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind.")] = None,
+    collect_port: Annotated[
+        int | None,
+        typer.Option(help="Also serve /v1 alone on this port (the one to expose publicly)."),
+    ] = None,
+    collect_host: Annotated[
+        str | None, typer.Option(help="Address the collector port binds (0.0.0.0 to expose).")
+    ] = None,
 ) -> None:
     """Serve an existing store: the /v1 tracking API, the REST API and the UI."""
     from touchpath.web.server import serve as run
 
-    settings = settings_for(db, host=host, port=port)
+    settings = settings_for(
+        db, host=host, port=port, collect_port=collect_port, collect_host=collect_host
+    )
     console.print(f"Touchpath on http://{settings.host}:{settings.port}  (store {settings.db})")
+    if settings.collect_port is not None:
+        console.print(
+            f"Collector (/v1 only) on http://{settings.collect_host}:{settings.collect_port}"
+        )
     with opened(db) as tp:
         nobody = not tp.store.query("SELECT 1 FROM users LIMIT 1")
     if nobody:

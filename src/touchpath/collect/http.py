@@ -17,13 +17,15 @@ from typing import Annotated, Any
 import msgspec
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from touchpath.errors import BadRequest, Unauthorized
 from touchpath.events.message import stage_messages
 from touchpath.settings import Settings
 from touchpath.store import Store, utcnow
 
-__all__ = ["StoreDep", "decode_request", "get_store", "router"]
+__all__ = ["CollectCors", "StoreDep", "decode_request", "get_store", "router"]
 
 router = APIRouter(prefix="/v1", tags=["collect"])
 
@@ -169,3 +171,37 @@ for _kind in ("track", "identify", "page", "screen", "group", "alias"):
     router.add_api_route(
         f"/{_kind}", _single(_kind), methods=["POST"], summary=f"Send one {_kind} message"
     )
+
+
+_CORS = [
+    (b"access-control-allow-origin", b"*"),
+    (b"access-control-allow-methods", b"POST, OPTIONS"),
+    (b"access-control-allow-headers", b"Authorization, Content-Type, Content-Encoding"),
+    (b"access-control-max-age", b"86400"),
+]
+
+
+class CollectCors:
+    """CORS for the tracking API only: `/v1` answers any origin's preflight (browser SDKs send
+    from the shop's pages with a Basic write key) and its answers may be read by any origin.
+    Nothing else gets a CORS header, so no other site's script can read `/api`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS":
+            await Response(status_code=204, headers={k.decode(): v.decode() for k, v in _CORS})(
+                scope, receive, send
+            )
+            return
+
+        async def with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), _CORS[0]]
+            await send(message)
+
+        await self.app(scope, receive, with_cors)

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from touchpath import __version__
 from touchpath.access import Access
+from touchpath.collect.http import CollectCors
 from touchpath.collect.http import router as collect_router
 from touchpath.errors import (
     BadRequest,
@@ -36,11 +37,12 @@ from touchpath.web import (
     profiles_api,
 )
 from touchpath.web.auth import AuthMiddleware, declare_roles, require
+from touchpath.web.hosts import HostAllowList
 from touchpath.web.insights_api import router as insights_router
 from touchpath.web.limits import BodyLimit
 from touchpath.web.spa import mount_spa
 
-__all__ = ["create_app"]
+__all__ = ["allowed_hosts", "create_app", "create_collect_app", "touchpath_error"]
 
 _STATUS: dict[type[TouchpathError], int] = {
     BadRequest: 400,
@@ -63,6 +65,45 @@ def _body_limits(settings: Settings) -> Callable[[str], int | None]:
     return limit_for
 
 
+async def touchpath_error(request: Request, exc: TouchpathError) -> JSONResponse:
+    """Touchpath's errors as `{"success": false, "error": {"code", "message"}}` with their status."""
+    status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
+    headers = {}
+    if isinstance(exc, Unauthorized) and not request.url.path.startswith("/v1/"):
+        headers["WWW-Authenticate"] = 'Bearer realm="touchpath"'
+    if isinstance(exc, Overloaded):
+        headers["Retry-After"] = str(exc.retry_after)
+    return JSONResponse(
+        {"success": False, "error": {"code": exc.code, "message": str(exc)}},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    """The Host names the app answers: the setting, and the bound address when it is a name."""
+    extra = [] if settings.host in ("0.0.0.0", "::", "") else [settings.host]
+    return [*settings.allowed_hosts, *extra]
+
+
+def create_collect_app(settings: Settings, store: Store) -> FastAPI:
+    """The tracking API alone (`/v1`), for the port that may face the internet
+    (`--collect-port`): no REST API, no web app, no docs; CORS for any origin."""
+    app = FastAPI(
+        title="Touchpath collector",
+        version=__version__,
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.add_exception_handler(TouchpathError, touchpath_error)  # type: ignore[arg-type]
+    app.add_middleware(CollectCors)
+    app.include_router(collect_router)
+    return app
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the app. It opens `settings.db` on start unless a `store` is handed in."""
     settings = settings or Settings()
@@ -73,9 +114,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         app.state.touchpath = tp
         app.state.store = tp.store
         app.state.access = Access(tp.store)
+        collector = None
         try:
+            if settings.collect_port is not None:  # only /v1 on a port of its own
+                from touchpath.web.server import Collector
+
+                collector = Collector(create_collect_app(settings, tp.store), settings)
+                collector.start()
+                app.state.collect_url = collector.url
             yield
         finally:
+            if collector is not None:
+                collector.stop()
             app.state.access.flush()
             tp.close()
 
@@ -89,24 +139,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if store is not None:
         app.state.store = store
 
-    @app.exception_handler(TouchpathError)
-    async def touchpath_error(request: Request, exc: TouchpathError) -> JSONResponse:
-        status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
-        headers = {}
-        if isinstance(exc, Unauthorized) and not request.url.path.startswith("/v1/"):
-            headers["WWW-Authenticate"] = 'Bearer realm="touchpath"'
-        if isinstance(exc, Overloaded):
-            headers["Retry-After"] = str(exc.retry_after)
-        return JSONResponse(
-            {"success": False, "error": {"code": exc.code, "message": str(exc)}},
-            status_code=status,
-            headers=headers,
-        )
+    app.add_exception_handler(TouchpathError, touchpath_error)  # type: ignore[arg-type]
 
     # /v1 takes write keys; every other router needs a session or token (touchpath.web.auth):
     # viewer to read, and the role each route that changes things declares itself.
     app.add_middleware(AuthMiddleware)
-    app.add_middleware(BodyLimit, limit_for=_body_limits(settings))  # outermost: before auth reads
+    app.add_middleware(BodyLimit, limit_for=_body_limits(settings))  # before auth reads a body
+    app.add_middleware(CollectCors)  # /v1 only; /api sends no CORS headers
+    app.add_middleware(HostAllowList, allowed=allowed_hosts(settings))  # outermost
     app.include_router(collect_router)
     viewer = [Depends(require("viewer"))]
     app.include_router(access_api.router)  # /api/auth is open; users, tokens, audit: admin

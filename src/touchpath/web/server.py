@@ -6,6 +6,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import uvicorn
 
@@ -14,7 +15,7 @@ from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.web.app import create_app
 
-__all__ = ["serve", "serving"]
+__all__ = ["Collector", "serve", "serving"]
 
 
 def serve(settings: Settings, store: Store | None = None) -> None:
@@ -46,3 +47,40 @@ def serving(settings: Settings, store: Store | None = None) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+
+
+class Collector:
+    """The collector-only app (`create_collect_app`) on its own port and thread, started and
+    stopped by the main app's lifespan (so `serve` and `serving` both get it)."""
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        assert settings.collect_port is not None
+        config = uvicorn.Config(
+            app,
+            host=settings.collect_host,
+            port=settings.collect_port,
+            log_level="warning",
+            lifespan="off",
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, name="touchpath-collect", daemon=True
+        )
+        self.url = ""
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise TouchpathError(
+                    f"could not serve the collector on {self._server.config.host}:"
+                    f"{self._server.config.port}"
+                )
+            time.sleep(0.02)
+        host, port = self._server.servers[0].sockets[0].getsockname()[:2]
+        self.url = f"http://{host}:{port}"
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=30)
