@@ -31,7 +31,9 @@ def test_other_host_headers_get_400(server: Server) -> None:
 
 
 def test_allowed_hosts_setting(tmp_path: Path) -> None:
-    settings = Settings(db=tmp_path / "t.duckdb", port=0, allowed_hosts="shop.example, other.example")  # type: ignore[arg-type]
+    settings = Settings(
+        db=tmp_path / "t.duckdb", port=0, allowed_hosts="shop.example, other.example"
+    )  # type: ignore[arg-type]
     assert settings.allowed_hosts == ["shop.example", "other.example"]
     with Store(settings.db, settings) as store, serving(settings, store) as url:
         auth = bearer(api_token(store, "viewer"))
