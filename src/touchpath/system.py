@@ -9,7 +9,7 @@ module of its own and no module keeps state.
 Each area contributes a `Component`; adding one is one line in `components()`.
 
 >>> [c.name for c in components(background=False)]
-['identity', 'sentiment']
+['identity', 'sentiment', 'journeys']
 """
 
 from __future__ import annotations
@@ -107,6 +107,30 @@ class _JourneyCopy:
             self._refresher.stop()
 
 
+class _Journeys:
+    """The journey engine (docs/journeys.md): moves people as events commit, and, in a
+    long-running process, as their timers fall due."""
+
+    name = "journeys"
+
+    def __init__(self, background: bool) -> None:
+        self._background = background
+        self._engine: Any = None
+
+    def start(self, tp: Touchpath) -> None:
+        from touchpath.orchestrate import JourneyEngine
+
+        self._engine = JourneyEngine(tp.store, tp.clock)
+        self._engine.attach()
+        tp.services["journeys"] = self._engine
+        if self._background:
+            self._engine.start_timers()
+
+    def stop(self) -> None:
+        if self._engine is not None:
+            self._engine.stop()
+
+
 def components(background: bool, listen: bool = True) -> list[Component]:
     """The components of a process, in start order (stopped in reverse). Listeners run in every
     process that writes events (`listen`); background workers only in long-running processes.
@@ -114,7 +138,7 @@ def components(background: bool, listen: bool = True) -> list[Component]:
     that holds the same file."""
     if not listen:
         return []
-    out: list[Component] = [_Identity(), _Sentiment()]
+    out: list[Component] = [_Identity(), _Sentiment(), _Journeys(background)]
     if background:
         out.append(_JourneyCopy())
     return out

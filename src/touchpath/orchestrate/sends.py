@@ -1,0 +1,103 @@
+"""Sends and webhooks leave through the destinations' outbox, in the transaction that moves the
+person, with a deterministic idempotency key: (journey, version, profile, entry key, node,
+step). A step that ran is never run again, and the outbox skips a key it already holds, so a
+crash and a restart send nothing twice.
+
+The send policy (consent and subscriptions, suppression, frequency caps, quiet hours) is the
+destinations' dispatcher's, checked when a message is about to leave; the journey only says
+what to send to whom.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import duckdb
+
+from touchpath.orchestrate.document import SendNode, WebhookNode
+from touchpath.orchestrate.engine import Tick
+from touchpath.orchestrate.plan import Plan
+from touchpath.orchestrate.sql import lit
+
+__all__ = ["KEY_SQL", "detail_sql", "enqueue_group", "outbox_enqueue", "test_key"]
+
+KEY_SQL = (
+    "'journey:' || journey || ':v' || version || ':' || profile_id || ':' || entry_key || ':' "
+    "|| node || ':' || (step + 1)"
+)
+"""The idempotency key of the send a work row makes at its next step (the format of
+`touchpath.destinations.outbox.journey_key`)."""
+
+
+def detail_sql(plan: Plan, nid: str) -> str:
+    """What the step records about the send: where it went and its key."""
+    node = plan.doc.nodes[nid]
+    assert isinstance(node, SendNode | WebhookNode)
+    template = node.template if isinstance(node, SendNode) else None
+    return (
+        f"json_object('idempotency_key', {KEY_SQL}, 'destination', {lit(node.destination)}, "
+        f"'channel', {lit(plan.channels.get(nid))}, 'template', {lit(template)})"
+    )
+
+
+def enqueue_group(
+    con: duckdb.DuckDBPyConnection,
+    tick: Tick,
+    plan: Plan,
+    nid: str,
+    node: SendNode | WebhookNode,
+    where: str,
+) -> int:
+    """Write the group's messages to the outbox; returns how many were new."""
+    rows = con.execute(
+        f"SELECT {KEY_SQL} AS key, profile_id, entry_key, entry_props, ts FROM _jc WHERE {where}"
+    ).fetchall()
+    channel = plan.channels[nid]
+    base = {"journey": plan.journey, "version": plan.version, "node": nid}
+    messages: list[dict[str, Any]] = []
+    for key, profile_id, entry_key, props, _at in rows:
+        properties = json.loads(props) if props else {}
+        context = {**base, "entry_key": entry_key, "properties": properties}
+        msg: dict[str, Any] = {
+            "idempotency_key": key,
+            "destination": node.destination,
+            "channel": channel,
+            "profile_id": profile_id,
+            "context": context,
+            "journey": plan.journey,
+            "journey_version": plan.version,
+            "node": nid,
+            "entry_key": entry_key,
+        }
+        if isinstance(node, WebhookNode):
+            payload = {**node.body, **base, "profile_id": profile_id, "properties": properties}
+            msg["content"] = {"payload": payload}
+        else:
+            msg["template"] = node.template
+            if node.data:
+                msg["context"] = {**context, "data": node.data}
+            if node.template is None:
+                msg["content"] = dict(node.data)
+        messages.append(msg)
+    return outbox_enqueue(con, messages, tick.now)
+
+
+def test_key(journey: str, node: str, profile_id: str, at: datetime) -> str:
+    """The idempotency key of a test send (one per person, node and second)."""
+    return f"journey-test:{journey}:{node}:{profile_id}:{at.isoformat(timespec='seconds')}"
+
+
+def outbox_enqueue(
+    con: duckdb.DuckDBPyConnection, messages: Sequence[Mapping[str, Any]], now: datetime
+) -> int:
+    """The one place journeys hand messages to `touchpath.destinations.outbox.enqueue`."""
+    if not messages:
+        return 0
+    try:
+        from touchpath.destinations.outbox import OutboxMessage, enqueue
+    except ImportError:  # the destinations area has not landed: the steps keep what was decided
+        return 0
+    return int(enqueue(con, [OutboxMessage(**m) for m in messages], now=now))

@@ -1,0 +1,263 @@
+"""The journey engine of one store: the commit listener, the timers and the event emitter.
+
+- `on_commit` (the store's commit listener, in the writer thread) handles each committed range
+  of events in one transaction: entries, exits, goals, wait-for-event releases, and moves the
+  people it touched as far as they go. The range it has handled is kept in `journey_meta`, so
+  after a restart it catches up with what committed while it was down.
+- `run_due` (the timers, a background thread in `serve` and `demo`) claims due rows in batches
+  and advances them set-wise; each batch is one write job, sized so the writer is never held
+  much longer than `job_seconds`, and ingest goes on between batches.
+- `flush_events` turns recorded steps into events in the log (`touchpath.orchestrate.emit`) once
+  their transaction has committed; a step emitted twice is written once (deterministic ids).
+
+Every time comes from the injected clock (`touchpath.clock`): tests pass a ManualClock and call
+`run_due` themselves.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Any, TypeVar
+
+import duckdb
+
+from touchpath.clock import Clock
+from touchpath.orchestrate.emit import pending_events
+from touchpath.orchestrate.engine import Tick, advance, load_plan
+from touchpath.orchestrate.moves import on_events, running, time_limits
+from touchpath.orchestrate.plan import Plan
+from touchpath.orchestrate.sql import one
+from touchpath.store import IngestResult, Store
+
+__all__ = ["JourneyEngine"]
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class JourneyEngine:
+    """Runs the journeys of one store. Build it, `attach()` it; `start_timers()` in long-running
+    processes; `stop()` before the store closes."""
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        batch: int = 20_000,
+        job_seconds: float = 0.25,
+        tick_seconds: float = 0.5,
+        emit_chunk: int = 50_000,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.batch = batch
+        """Due rows claimed per timer job (adapted to `job_seconds`)."""
+        self.max_batch = max(batch, 200_000)
+        self.job_seconds = job_seconds
+        self.tick_seconds = tick_seconds
+        self.emit_chunk = emit_chunk
+        self._plans: dict[tuple[str, int], Plan] = {}
+        self._emit_lock = threading.Lock()
+        self._queued = 0  # last step id whose events were handed to ingest
+        self._confirmed = 0  # last step id whose events are committed
+        self._rewind: int | None = None  # a failed emission: emit again from here
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.stats = {"transitions": 0, "sends": 0, "jobs": 0}
+
+    # ------------------------------------------------------------------------ plumbing
+    def plans(self, con: duckdb.DuckDBPyConnection) -> Callable[[str, int], Plan]:
+        """Plans by (journey, version), cached: a published version never changes."""
+
+        def get(journey: str, version: int) -> Plan:
+            key = (journey, version)
+            plan = self._plans.get(key)
+            if plan is None:
+                plan = self._plans[key] = load_plan(con, journey, version)
+            return plan
+
+        return get
+
+    def tick(self, con: duckdb.DuckDBPyConnection, seq: int | None = None) -> Tick:
+        """A tick at the clock's time, inside the caller's transaction; records the emitter's
+        progress so a restart resumes from there."""
+        if self._confirmed:
+            _set_meta(con, "emitted_through", self._confirmed)
+        return Tick(con, self.clock.now(), self.plans(con), seq=seq)
+
+    def write(self, fn: Callable[[duckdb.DuckDBPyConnection, Tick], T]) -> T:
+        """Run `fn(con, tick)` in one writer transaction, then emit the steps it recorded."""
+        result = self.store.write_sync(lambda con: self._counted(fn, con))
+        self.flush_events()
+        return result
+
+    def _counted(
+        self, fn: Callable[[duckdb.DuckDBPyConnection, Tick], T], con: duckdb.DuckDBPyConnection
+    ) -> T:
+        tick = self.tick(con)
+        out = fn(con, tick)
+        self.stats["transitions"] += tick.transitions
+        self.stats["sends"] += tick.sends
+        return out
+
+    # ------------------------------------------------------------------------ lifecycle
+    def attach(self) -> None:
+        """Catch up with events committed while no engine ran, then listen to commits."""
+
+        def start(con: duckdb.DuckDBPyConnection) -> None:
+            (last,) = one(con, "SELECT coalesce(max(seq), 0) FROM events") or (0,)
+            seen = _get_meta(con, "listened_through")
+            self._queued = self._confirmed = _get_meta(con, "emitted_through") or 0
+            if seen is None:
+                _set_meta(con, "listened_through", int(last))
+            elif seen < last:
+                tick = Tick(con, self.clock.now(), self.plans(con), seq=int(last))
+                on_events(con, tick, int(seen) + 1, int(last))
+                _set_meta(con, "listened_through", int(last))
+
+        self.store.write_sync(start)
+        self.store.add_commit_listener(self.on_commit)
+        self.flush_events()
+
+    def start_timers(self) -> None:
+        """Run due timers on a background thread until `stop()`."""
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._timers, name="touchpath-journeys", daemon=True
+            )
+            self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the timers and stop listening (the store may stay open)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+        self.store.remove_commit_listener(self.on_commit)
+
+    # ------------------------------------------------------------------------ events
+    def on_commit(self, con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
+        """Commit listener (writer thread): everything events [first, last] do to journeys."""
+        con.execute("BEGIN")
+        try:
+            seen = _get_meta(con, "listened_through") or 0
+            start = max(first, seen + 1)
+            if start <= last:
+                tick = self.tick(con, seq=last)
+                on_events(con, tick, start, last)
+                _set_meta(con, "listened_through", last)
+                self.stats["transitions"] += tick.transitions
+                self.stats["sends"] += tick.sends
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        self.flush_events(con)
+
+    # ------------------------------------------------------------------------ time
+    def run_due(self, limit: int | None = None) -> int:
+        """Advance up to `limit` (the batch size) people whose time has come; end those past
+        a time limit and run due schedules. Returns how many were moved."""
+        n = limit or self.batch
+
+        def due(con: duckdb.DuckDBPyConnection, tick: Tick) -> int:
+            versions = running(con, tick)
+            ended = time_limits(con, tick, versions)
+            moved = advance(
+                con,
+                tick,
+                f"SELECT * REPLACE ({tick.seq} AS listen_from) FROM journey_state "
+                "WHERE status IN ('run', 'wait', 'listen') "
+                f"AND wake_at <= TIMESTAMP '{tick.now.isoformat(sep=' ')}' "
+                "AND journey IN (SELECT name FROM journeys WHERE status IN ('live', 'archived')) "
+                f"ORDER BY wake_at LIMIT {int(n)}",
+            )
+            return ended + moved
+
+        return self.write(due)
+
+    def drain(self, max_jobs: int = 1_000_000) -> int:
+        """Run due timers until none is due (tests, the CLI's `journeys run`)."""
+        total = 0
+        for _ in range(max_jobs):
+            moved = self.run_due()
+            total += moved
+            if moved < self.batch:
+                break
+        return total
+
+    def _timers(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            try:
+                moved = self.run_due()
+            except Exception:
+                log.exception("journey timers failed; retrying")
+                self._stop.wait(self.tick_seconds)
+                continue
+            took = time.monotonic() - started
+            self.stats["jobs"] += 1
+            if moved >= self.batch:  # more are due: size the next job to the time allowed
+                if took < self.job_seconds / 2:
+                    self.batch = min(self.batch * 2, self.max_batch)
+                elif took > self.job_seconds and self.batch > 500:
+                    self.batch //= 2
+                continue
+            self._stop.wait(self.tick_seconds)
+
+    # ------------------------------------------------------------------------ events out
+    def flush_events(self, con: duckdb.DuckDBPyConnection | None = None) -> int:
+        """Queue the events of committed steps not yet queued, a chunk at a time and never more
+        than a few chunks ahead of what has committed; returns how many steps were queued."""
+        queued = 0
+        with self._emit_lock:
+            if self._rewind is not None:
+                self._queued = self._confirmed = min(self._confirmed, self._rewind)
+                self._rewind = None
+            while self._queued - self._confirmed < 4 * self.emit_chunk:
+                prev = self._queued
+                if con is None:
+                    with self.store.reading() as cur:
+                        upto, staged = pending_events(cur, prev, self.emit_chunk)
+                else:
+                    upto, staged = pending_events(con, prev, self.emit_chunk)
+                if staged is None:
+                    break
+                self._queued = upto
+                queued += upto - prev
+                self.store.ingest(staged, internal=True).add_done_callback(
+                    self._confirm(prev, upto)
+                )
+                if upto - prev < self.emit_chunk:
+                    break
+        return queued
+
+    def _confirm(self, prev: int, upto: int) -> Callable[[Future[IngestResult]], Any]:
+        """Called when an emission commits (in order, the writer being one queue)."""
+
+        def done(fut: Future[IngestResult]) -> None:
+            if fut.exception() is not None:
+                log.error("journey events could not be written: %s", fut.exception())
+                self._rewind = prev if self._rewind is None else min(self._rewind, prev)
+            elif self._rewind is None or upto <= self._rewind:
+                self._confirmed = max(self._confirmed, upto)
+
+        return done
+
+
+def _get_meta(con: duckdb.DuckDBPyConnection, key: str) -> int | None:
+    row = one(con, "SELECT value FROM journey_meta WHERE key = ?", [key])
+    return int(row[0]) if row else None
+
+
+def _set_meta(con: duckdb.DuckDBPyConnection, key: str, value: int) -> None:
+    con.execute(
+        "INSERT INTO journey_meta VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = "
+        "excluded.value",
+        [key, value],
+    )
