@@ -26,6 +26,7 @@ MONDAY = datetime(2026, 3, 2, 9, 0)
 
 class World:
     def __init__(self, path: Path, start: datetime = MONDAY, **engine: Any) -> None:
+        path.mkdir(parents=True, exist_ok=True)
         self.clock = ManualClock(start)
         self.tp = Touchpath.open(Settings(db=path / "touchpath.duckdb"), clock=self.clock)
         self.engine: JourneyEngine = self.tp.services["journeys"]
@@ -37,12 +38,21 @@ class World:
         self.tp.close()
 
     # ----------------------------------------------------------------- acting
+    def settle(self) -> None:
+        """Wait until everything queued is committed and every listener has seen it (events
+        the listeners write, such as audience changes and journey steps, included)."""
+        for _ in range(50):
+            self.store.wait_idle()
+            self.store.write_sync(lambda con: None)  # runs the listeners first
+            if not self.store.pending:
+                return
+
     def send(self, *messages: dict[str, Any]) -> None:
         """Ingest messages stamped with the clock's time and wait for every listener."""
         now = self.clock.now()
         raws = [json.dumps({"timestamp": now.isoformat() + "Z", **m}).encode() for m in messages]
         self.store.ingest(stage_messages(raws, source="test", received_at=now)).result()
-        self.store.wait_idle()
+        self.settle()
 
     def track(self, user: str, event: str, **properties: Any) -> None:
         self.send({"type": "track", "userId": user, "event": event, "properties": properties})
@@ -59,7 +69,7 @@ class World:
         """Move the clock, run every due timer, wait for the events they wrote."""
         self.clock.advance(timedelta(**delta))
         moved = self.engine.drain()
-        self.store.wait_idle()
+        self.settle()
         return moved
 
     # ----------------------------------------------------------------- looking

@@ -66,8 +66,9 @@ SELECT {{
     'properties': {{
         'journey': s.journey, 'version': s.version, 'entry_key': s.entry_key,
         'profile_id': s.profile_id,
-        'node': CASE st.kind WHEN 'exited' THEN st.detail ->> '$.node'
+        'node': CASE st.kind WHEN 'exited' THEN st.came_from
                              WHEN 'entered' THEN NULL ELSE st.node END,
+        'from': CASE WHEN st.kind NOT IN ('entered', 'exited') THEN st.came_from END,
         'kind': CASE WHEN st.kind IN ('entered', 'exited') THEN NULL ELSE st.kind END,
         'step': st.step, 'via': st.via,
         'outcome': CASE WHEN st.kind = 'exited' THEN NULL ELSE st.outcome END,

@@ -116,7 +116,8 @@ def advance(con: duckdb.DuckDBPyConnection, tick: Tick, claim: str) -> int:
 
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _jw AS SELECT {WORK_COLUMNS}, "
-        "CAST(NULL AS VARCHAR) AS via, CAST(NULL AS VARCHAR) AS exit_reason, "
+        "CAST(NULL AS VARCHAR) AS came_from, CAST(NULL AS VARCHAR) AS via, "
+        "CAST(NULL AS VARCHAR) AS exit_reason, "
         f"wake_at AS ts FROM ({claim})"
     )
     (n,) = one(con, "SELECT count(*) FROM _jw") or (0,)
@@ -168,7 +169,7 @@ def _wake(con: duckdb.DuckDBPyConnection, tick: Tick) -> None:
         label = labels[status]
         target = spec.targets().get(label)
         con.execute(
-            f"UPDATE _jw SET status = 'run', ts = wake_at, via = {lit(label)}, "
+            f"UPDATE _jw SET status = 'run', ts = wake_at, via = {lit(label)}, came_from = node, "
             f"node = coalesce({lit(target)}, node), "
             f"exit_reason = {lit(None if target else 'completed')} "
             f"WHERE journey = {lit(journey)} AND version = {int(version)} AND node = {lit(node)} "
@@ -182,8 +183,7 @@ def _wake(con: duckdb.DuckDBPyConnection, tick: Tick) -> None:
             f"""
             INSERT INTO journey_steps
             SELECT {tick.next_step - 1} + row_number() OVER (ORDER BY id), id, '{EXIT}',
-                step + 1, journey, version, 'exited', NULL, exit_reason, ts,
-                json_object('node', node)
+                step + 1, journey, version, 'exited', node, NULL, exit_reason, ts, NULL
             FROM _jw WHERE {ended}
             """
         )
@@ -198,7 +198,7 @@ def _record(con: duckdb.DuckDBPyConnection, tick: Tick) -> None:
         f"""
         INSERT INTO journey_steps
         SELECT {tick.next_step - 1} + row_number() OVER (ORDER BY id), id, node, step + 1,
-            journey, version, kind, via, outcome, ts, detail
+            journey, version, kind, came_from, via, outcome, ts, detail
         FROM _jc
         """
     )
@@ -216,7 +216,7 @@ def _record(con: duckdb.DuckDBPyConnection, tick: Tick) -> None:
     con.execute(
         """
         UPDATE _jw SET step = c.step + 1, status = c.st, node = coalesce(c.nxt, c.node),
-            via = c.via2, wake_at = c.wake,
+            came_from = c.node, via = c.via2, wake_at = c.wake,
             ts = CASE WHEN c.st = 'run' THEN c.ts ELSE c.wake END,
             listen_from = coalesce(c.listen_from, _jw.listen_from), exit_reason = c.reason
         FROM _jc c WHERE _jw.id = c.id
@@ -229,7 +229,7 @@ def _record(con: duckdb.DuckDBPyConnection, tick: Tick) -> None:
             f"""
             INSERT INTO journey_steps
             SELECT {tick.next_step - 1} + row_number() OVER (ORDER BY id), id, '{EXIT}',
-                step + 2, journey, version, 'exited', NULL, reason, ts, json_object('node', node)
+                step + 2, journey, version, 'exited', node, NULL, reason, ts, NULL
             FROM _jc WHERE st = 'done'
             """
         )
@@ -259,7 +259,7 @@ def finish(
         f"""
         INSERT INTO journey_steps
         SELECT {tick.next_step - 1} + row_number() OVER (ORDER BY id), id, '{EXIT}', step + 1,
-            journey, version, 'exited', NULL, {lit(reason)}, ts, json_object('node', node)
+            journey, version, 'exited', node, NULL, {lit(reason)}, ts, NULL
         FROM _jf
         """
     )

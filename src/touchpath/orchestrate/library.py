@@ -22,9 +22,12 @@ from touchpath.maps.library import get_map
 from touchpath.orchestrate.document import (
     AudienceEntry,
     Journey,
+    Problem,
     ScheduleEntry,
     dump_journey,
     load_journey,
+    parse_journey,
+    problems_in,
 )
 from touchpath.orchestrate.engine import ACTIVE, Tick, advance, next_ids
 from touchpath.orchestrate.moves import enter, enter_members, on_events
@@ -45,6 +48,7 @@ __all__ = [
     "get_journey",
     "list_journeys",
     "pause",
+    "problems",
     "publish",
     "resume",
     "save_journey",
@@ -130,6 +134,17 @@ def save_journey(engine: JourneyEngine, doc: Journey, text: str | None = None) -
         return version
 
     return engine.store.write_sync(save)
+
+
+def problems(engine: JourneyEngine, data: Any) -> list[Problem]:
+    """Everything wrong with a document (decoded YAML or JSON), by path and node: its shape,
+    then what it refers to in this store. Empty when it can be published."""
+    try:
+        doc = data if isinstance(data, Journey) else parse_journey(data)
+        check(engine, doc)
+    except SpecError as exc:
+        return problems_in(exc)
+    return []
 
 
 def check(engine: JourneyEngine, doc: Journey) -> Plan:
@@ -233,7 +248,7 @@ def _move(con: duckdb.DuckDBPyConnection, tick: Tick, plan: Plan, move: dict[str
         f"""
         INSERT INTO journey_steps
         SELECT {tick.next_step - 1} + row_number() OVER (ORDER BY id), id, {target} END,
-            step + 1, {lit(plan.journey)}, {plan.version}, 'moved', 'publish', NULL, {now},
+            step + 1, {lit(plan.journey)}, {plan.version}, 'moved', from_node, 'publish', NULL, {now},
             json_object('from_version', from_version, 'from_node', from_node)
         FROM _jm
         """

@@ -15,8 +15,9 @@ from datetime import timedelta
 import duckdb
 
 from touchpath.events.match import EventMatch, property_expr
-from touchpath.orchestrate.document import ScheduleEntry, WaitForEventNode
+from touchpath.orchestrate.document import ScheduleEntry
 from touchpath.orchestrate.engine import ACTIVE, ENTRY, Tick, advance, finish, next_ids
+from touchpath.orchestrate.node_types import WaitForEventNode
 from touchpath.orchestrate.plan import AUDIENCE_EXITED, Plan, audience_match
 from touchpath.orchestrate.sql import count, lit, one, ts
 
@@ -25,6 +26,7 @@ __all__ = [
     "enter",
     "enter_members",
     "on_events",
+    "relevant_names",
     "running",
     "time_limits",
 ]
@@ -55,6 +57,11 @@ def running(con: duckdb.DuckDBPyConnection, tick: Tick) -> list[Running]:
         Running(tick.plans(str(j), int(v)), str(st), bool(live) and st == "live", int(since))
         for j, v, st, live, since in rows
     ]
+
+
+def relevant_names(versions: list[Running]) -> list[str] | None:
+    """The names of the events these journey versions react to (None: any event may matter)."""
+    return _names([m for r in versions for m in _matches(r)])
 
 
 def _names(matches: list[EventMatch]) -> list[str] | None:
@@ -199,7 +206,7 @@ def _insert_entries(
             f"""
             INSERT INTO journey_steps
             SELECT {tick.next_step - base} + id, id, '{ENTRY}', 0, journey, version, 'entered',
-                NULL, NULL, entered_at, NULL
+                NULL, NULL, NULL, entered_at, NULL
             FROM journey_state WHERE id >= {base}
             """
         )

@@ -18,7 +18,8 @@ from sqlglot import exp
 
 from touchpath.events.match import Condition as PropertyCondition
 from touchpath.orchestrate import sends
-from touchpath.orchestrate.document import (
+from touchpath.orchestrate.engine import Tick
+from touchpath.orchestrate.node_types import (
     AllOf,
     AnyOf,
     BranchNode,
@@ -35,7 +36,6 @@ from touchpath.orchestrate.document import (
     WaitUntilNode,
     WebhookNode,
 )
-from touchpath.orchestrate.engine import Tick
 from touchpath.orchestrate.plan import Plan
 from touchpath.orchestrate.sql import lit
 from touchpath.orchestrate.timezones import candidates, valid_zone, weekday_numbers
@@ -270,7 +270,8 @@ def _split(
     for name, share, _next in arms[:-1]:
         edge += share
         ifs.append(exp.If(this=exp.condition(f"u < {edge!r}"), true=exp.Literal.string(name)))
-    label = exp.Case(ifs=ifs, default=exp.Literal.string(arms[-1][0])).sql("duckdb")
+    last = exp.Literal.string(arms[-1][0])
+    label = (exp.Case(ifs=ifs, default=last) if ifs else last).sql("duckdb")
     source = f"(SELECT id, {u} AS u FROM _jc WHERE {where})"
     _choose(con, "split", label, {n: t for n, _s, t in arms}, source)
 

@@ -13,18 +13,16 @@ from typing import Any
 
 import duckdb
 
-from touchpath.errors import SpecError
+from touchpath.errors import NotFound, SpecError
 from touchpath.events.match import Condition, EventMatch
 from touchpath.orchestrate.document import (
     AudienceEntry,
     EventEntry,
     Journey,
-    SendNode,
     TouchpointEntry,
-    TouchpointRef,
-    WebhookNode,
     parse_journey,
 )
+from touchpath.orchestrate.node_types import SendNode, TouchpointRef, WebhookNode
 from touchpath.orchestrate.sql import one
 
 __all__ = [
@@ -92,7 +90,10 @@ def plan_from_json(journey: str, version: int, text: str) -> Plan:
 
 def _touchpoint(ref: TouchpointRef, where: str, maps: Any) -> EventMatch:
     """The event definition of a map touchpoint (`maps` gives a map document by name)."""
-    doc = maps(ref.map)
+    try:
+        doc = maps(ref.map)
+    except NotFound as exc:
+        raise SpecError(f"{where}.map: {exc}") from None
     for _stage, tp in doc.touchpoints():
         if tp.name == ref.touchpoint:
             return EventMatch.model_validate(tp.match.model_dump())
@@ -120,6 +121,7 @@ def resolve(con: duckdb.DuckDBPyConnection, doc: Journey, version: int, maps: An
             goal = _touchpoint(doc.goal.touchpoint, "goal", maps)
     kinds = _destination_kinds(con)
     channels: dict[str, str] = {}
+    problems: list[str] = []
     for nid, node in doc.nodes.items():
         if isinstance(node, WebhookNode):
             channels[nid] = "webhook"
@@ -127,11 +129,14 @@ def resolve(con: duckdb.DuckDBPyConnection, doc: Journey, version: int, maps: An
             channel = node.channel or DESTINATION_CHANNELS.get(kinds.get(node.destination, ""))
             if channel is None:
                 known = f" (destinations: {', '.join(sorted(kinds))})" if kinds else ""
-                raise SpecError(
+                problems.append(
                     f"nodes.{nid}.channel: required, destination {node.destination!r} is not "
                     f"configured{known}"
                 )
-            channels[nid] = channel
+            else:
+                channels[nid] = channel
+    if problems:
+        raise SpecError("; ".join(problems))
     return Plan(doc.name, version, doc, entry, goal, channels)
 
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import duckdb
 
-from touchpath.orchestrate.document import SendNode, WebhookNode
 from touchpath.orchestrate.engine import Tick
+from touchpath.orchestrate.node_types import SendNode, WebhookNode
 from touchpath.orchestrate.plan import Plan
 from touchpath.orchestrate.sql import lit
 
-__all__ = ["KEY_SQL", "detail_sql", "enqueue_group", "outbox_enqueue", "test_key"]
+__all__ = ["KEY_SQL", "detail_sql", "enqueue_group", "message", "outbox_enqueue", "test_key"]
 
 KEY_SQL = (
     "'journey:' || journey || ':v' || version || ':' || profile_id || ':' || entry_key || ':' "
@@ -53,36 +53,51 @@ def enqueue_group(
 ) -> int:
     """Write the group's messages to the outbox; returns how many were new."""
     rows = con.execute(
-        f"SELECT {KEY_SQL} AS key, profile_id, entry_key, entry_props, ts FROM _jc WHERE {where}"
+        f"SELECT {KEY_SQL} AS key, profile_id, entry_key, entry_props FROM _jc WHERE {where}"
     ).fetchall()
-    channel = plan.channels[nid]
-    base = {"journey": plan.journey, "version": plan.version, "node": nid}
-    messages: list[dict[str, Any]] = []
-    for key, profile_id, entry_key, props, _at in rows:
-        properties = json.loads(props) if props else {}
-        context = {**base, "entry_key": entry_key, "properties": properties}
-        msg: dict[str, Any] = {
-            "idempotency_key": key,
-            "destination": node.destination,
-            "channel": channel,
-            "profile_id": profile_id,
-            "context": context,
-            "journey": plan.journey,
-            "journey_version": plan.version,
-            "node": nid,
-            "entry_key": entry_key,
-        }
-        if isinstance(node, WebhookNode):
-            payload = {**node.body, **base, "profile_id": profile_id, "properties": properties}
-            msg["content"] = {"payload": payload}
-        else:
-            msg["template"] = node.template
-            if node.data:
-                msg["context"] = {**context, "data": node.data}
-            if node.template is None:
-                msg["content"] = dict(node.data)
-        messages.append(msg)
+    messages = [
+        message(plan, nid, key, profile_id, entry_key, json.loads(props) if props else {})
+        for key, profile_id, entry_key, props in rows
+    ]
     return outbox_enqueue(con, messages, tick.now)
+
+
+def message(
+    plan: Plan,
+    nid: str,
+    key: str,
+    profile_id: str,
+    entry_key: str,
+    properties: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The outbox message (`touchpath.destinations.outbox.OutboxMessage` fields) a send or
+    webhook node makes for one person. Templates see `journey`, `version`, `node`,
+    `entry_key`, the entry event's `properties` and the node's `data`."""
+    node = plan.doc.nodes[nid]
+    assert isinstance(node, SendNode | WebhookNode)
+    base = {"journey": plan.journey, "version": plan.version, "node": nid}
+    context: dict[str, Any] = {**base, "entry_key": entry_key, "properties": dict(properties)}
+    msg: dict[str, Any] = {
+        "idempotency_key": key,
+        "destination": node.destination,
+        "channel": plan.channels[nid],
+        "profile_id": profile_id,
+        "context": context,
+        "journey": plan.journey,
+        "journey_version": plan.version,
+        "node": nid,
+        "entry_key": entry_key,
+    }
+    if isinstance(node, WebhookNode):
+        payload = {**node.body, **base, "profile_id": profile_id, "properties": dict(properties)}
+        msg["content"] = {"payload": payload}
+    else:
+        msg["template"] = node.template
+        if node.data:
+            context["data"] = node.data
+        if node.template is None:
+            msg["content"] = dict(node.data)
+    return msg
 
 
 def test_key(journey: str, node: str, profile_id: str, at: datetime) -> str:

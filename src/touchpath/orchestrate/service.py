@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import duckdb
 
 from touchpath.clock import Clock
+from touchpath.errors import StoreUnavailable
 from touchpath.orchestrate.emit import pending_events
 from touchpath.orchestrate.engine import Tick, advance, load_plan
 from touchpath.orchestrate.moves import on_events, running, time_limits
@@ -228,11 +229,13 @@ class JourneyEngine:
                     upto, staged = pending_events(con, prev, self.emit_chunk)
                 if staged is None:
                     break
+                try:
+                    fut = self.store.ingest(staged, internal=True)
+                except StoreUnavailable:  # closing: emitted from the cursor on the next start
+                    break
                 self._queued = upto
                 queued += upto - prev
-                self.store.ingest(staged, internal=True).add_done_callback(
-                    self._confirm(prev, upto)
-                )
+                fut.add_done_callback(self._confirm(prev, upto))
                 if upto - prev < self.emit_chunk:
                     break
         return queued

@@ -52,7 +52,8 @@ CREATE TABLE journey_steps (
     step      INTEGER NOT NULL,
     journey   VARCHAR NOT NULL,
     version   INTEGER NOT NULL,
-    kind      VARCHAR NOT NULL,        -- entered, exited, or the node's kind
+    kind      VARCHAR NOT NULL,        -- entered, exited, moved, or the node's kind
+    came_from VARCHAR,                 -- the node before (for @exit: the node left from)
     via       VARCHAR,                 -- the edge that led here (next, on_event, a branch, ...)
     outcome   VARCHAR,                 -- the branch or variant taken, the exit reason, ...
     ts        TIMESTAMP NOT NULL,      -- when (the engine clock)
