@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -49,7 +50,27 @@ def test_wait_then_send_then_exit_with_the_journey_events(world: World) -> None:
     assert exited["properties"]["reason"] == "completed"
     assert exited["properties"]["node"] == "hello"
     (detail,) = world.store.query("SELECT detail FROM journey_steps WHERE node = 'hello'")[0]
-    assert '"idempotency_key":"journey:welcome:v1:' in detail.replace(" ", "")
+    key = (
+        f"journey:welcome:v1:{world.profile('u1')}:{entered[0]['properties']['entry_key']}:hello:2"
+    )
+    assert json.loads(detail)["idempotency_key"] == key
+    # The send is in the destinations' outbox, written with the step.
+    assert world.store.query_dicts(
+        "SELECT idempotency_key, destination, channel, template, journey, journey_version, node, "
+        "state, context ->> '$.properties.plan' AS plan FROM outbox"
+    ) == [
+        {
+            "idempotency_key": key,
+            "destination": "mail",
+            "channel": "email",
+            "template": "welcome",
+            "journey": "welcome",
+            "journey_version": 1,
+            "node": "hello",
+            "state": "pending",
+            "plan": "pro",
+        }
+    ]
 
 
 def test_wait_for_event_has_a_branch_for_the_event_and_one_for_the_timeout(world: World) -> None:
@@ -237,8 +258,15 @@ def test_webhook_and_exit_nodes(world: World) -> None:
     )
     world.track("u1", "Ticket Opened", ticket="t1")
     assert world.path("u1") == ["@entry", "call:queued", "stop:escalated", "@exit:escalated"]
-    (detail,) = world.store.query("SELECT detail FROM journey_steps WHERE node = 'call'")[0:1]
-    assert '"channel":"webhook"' in detail[0].replace(" ", "")
+    (detail,) = world.store.query("SELECT detail FROM journey_steps WHERE node = 'call'")[0]
+    assert json.loads(detail)["channel"] == "webhook"
+    (content,) = world.store.query("SELECT content FROM outbox WHERE channel = 'webhook'")[0]
+    payload = json.loads(content)["payload"]
+    assert (payload["action"], payload["journey"], payload["properties"]) == (
+        "escalate",
+        "hook",
+        {"ticket": "t1"},
+    )
 
 
 def test_events_before_publishing_do_not_enter_and_steps_emit_once(world: World) -> None:

@@ -291,6 +291,18 @@ def _message(e: Any) -> str:
     return re.sub(r"^Value error, ", "", _MESSAGES.get(e["type"], e["msg"]))
 
 
+def _join(loc: tuple[int | str, ...], rel: str) -> str:
+    """The path of a validator's message: its own path (`cooldown`, `variants[1].name`) under
+    where the validator ran (`re_entry`, `nodes.split_1.variants`)."""
+    base = _path(loc) if loc else ""
+    if base in ("", "(document)"):
+        return rel
+    parent, _, last = base.rpartition(".")
+    if rel.split(".")[0].split("[")[0] == last.split("[")[0]:
+        return f"{parent}.{rel}" if parent else rel
+    return f"{base}.{rel}"
+
+
 def problems_of(exc: ValidationError) -> list[Problem]:
     """Each error of a validation as a Problem with its path and node."""
     out: list[Problem] = []
@@ -309,7 +321,7 @@ def problems_of(exc: ValidationError) -> list[Problem]:
             loc, msg = (*loc, "kind"), "required"
         for piece in msg.split("; "):
             m = re.match(r"^([\w\[\].-]+): (.*)$", piece)
-            path, text = (m.group(1), m.group(2)) if m else (_path(loc), piece)
+            path, text = (_join(loc, m.group(1)), m.group(2)) if m else (_path(loc), piece)
             p = Problem(path=path, node=_node_of(path), message=text)
             if p not in out:
                 out.append(p)

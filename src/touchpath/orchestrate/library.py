@@ -18,6 +18,7 @@ import duckdb
 from pydantic import BaseModel
 
 from touchpath.errors import BadRequest, NotFound, SpecError
+from touchpath.identity import profile_id_for
 from touchpath.maps.library import get_map
 from touchpath.orchestrate.document import (
     AudienceEntry,
@@ -48,7 +49,9 @@ __all__ = [
     "get_journey",
     "list_journeys",
     "pause",
+    "plan_of",
     "problems",
+    "profile_of",
     "publish",
     "resume",
     "save_journey",
@@ -85,7 +88,7 @@ class JourneyDetail(JourneySummary):
     version: int
     """The version shown."""
     yaml: str
-    definition: dict[str, Any]
+    definition: Journey
     versions: list[VersionInfo]
 
 
@@ -272,6 +275,8 @@ def _set_status(engine: JourneyEngine, name: str, status: Status, allowed: tuple
         row = one(con, "SELECT status FROM journeys WHERE name = ?", [name])
         if row is None:
             raise NotFound(f"journey {name!r}: no such journey")
+        if row[0] == status:
+            raise BadRequest(f"journey {name!r}: already {status}")
         if row[0] not in allowed:
             raise BadRequest(
                 f"journey {name!r}: is {row[0]}; only a journey that is "
@@ -338,7 +343,7 @@ def enter_person(
         if row[0] != "live":
             raise BadRequest(f"journey {name!r}: is {row[0]}; people enter a live journey only")
         plan = tick.plans(name, int(row[1]))
-        pid = profile_id or _profile_of(con, user_id, anonymous_id)
+        pid = profile_id or profile_of(con, user_id, anonymous_id)
         entry_key = key or f"api:{tick.now.isoformat()}"
         if plan.doc.re_entry.mode == "per_key" and plan.doc.re_entry.key:
             found = (properties or {}).get(plan.doc.re_entry.key)
@@ -374,7 +379,9 @@ def enter_person(
     return engine.write(run)
 
 
-def _profile_of(con: duckdb.DuckDBPyConnection, user_id: str | None, anon: str | None) -> str:
+def profile_of(con: duckdb.DuckDBPyConnection, user_id: str | None, anon: str | None) -> str:
+    """The profile of a user or anonymous id: identity's, or, for someone identity has not
+    seen yet, the id identity gives a profile created by that identifier."""
     for kind, value in (("user_id", user_id), ("anonymous_id", anon)):
         if value:
             row = one(
@@ -384,7 +391,30 @@ def _profile_of(con: duckdb.DuckDBPyConnection, user_id: str | None, anon: str |
             )
             if row:
                 return str(row[0])
-    return f"u:{user_id}" if user_id else f"a:{anon}"
+    return (
+        profile_id_for("user_id", user_id)
+        if user_id
+        else profile_id_for("anonymous_id", anon or "")
+    )
+
+
+def plan_of(engine: JourneyEngine, name: str, version: int | None = None) -> Plan:
+    """The plan of a version: the live one by default; a draft is resolved as publishing
+    would."""
+    with engine.store.reading() as cur:
+        if version is None:
+            row = one(cur, "SELECT live_version FROM journeys WHERE name = ?", [name])
+            version = int(row[0]) if row and row[0] is not None else None
+        v, text = _version_row(cur, name, version)
+        published = one(
+            cur,
+            "SELECT plan IS NOT NULL FROM journey_versions WHERE journey = ? AND version = ?",
+            [name, v],
+        )
+        if published and published[0]:
+            return engine.plans(cur)(name, v)
+    plan = check(engine, load_journey(text))
+    return Plan(name, v, plan.doc, plan.entry_match, plan.goal_match, plan.channels)
 
 
 # ------------------------------------------------------------------------------ reading
@@ -444,7 +474,7 @@ def get_journey(engine: JourneyEngine, name: str, version: int | None = None) ->
         **_summary(rows[0]),
         version=v,
         yaml=text,
-        definition=doc.model_dump(mode="json", exclude_none=True),
+        definition=doc,
         versions=[
             VersionInfo(
                 version=int(r[0]),

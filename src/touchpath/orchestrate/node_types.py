@@ -11,7 +11,7 @@ from datetime import time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from touchpath.events.durations import Duration
 from touchpath.events.match import EventMatch, Frozen
@@ -251,15 +251,29 @@ class SplitNode(_Node):
 
 
 class SendNode(_Node):
-    """Send a message through a destination with a template (through the outbox, where the
-    send policy is checked when it leaves)."""
+    """Send a message through a destination: a saved template, inline content, or both (the
+    content's fields override the template's). It goes through the outbox, where the send
+    policy (consent for `topic`, suppression, caps, quiet hours) is checked when it leaves."""
 
     kind: Literal["send"] = "send"
     destination: str = Field(min_length=1)
-    template: str | None = None
-    channel: str | None = Field(default=None, description="email, sms, push, ...")
+    template: str | None = Field(default=None, min_length=1)
+    content: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Inline fields: email subject, text, html; sms body; push title, body.",
+    )
+    channel: Literal["email", "sms", "push"] | None = Field(
+        default=None, description="The destination's channel when not given."
+    )
+    topic: str | None = Field(default=None, description="Subscription topic, e.g. marketing.")
     data: dict[str, Any] = Field(default_factory=dict, description="Extra template variables.")
     next: NodeRef | None = None
+
+    @model_validator(mode="after")
+    def _something_to_send(self) -> SendNode:
+        if self.template is None and not self.content:
+            raise ValueError("template: required (or inline content)")
+        return self
 
 
 class WebhookNode(_Node):

@@ -93,10 +93,11 @@ def message(
         msg["content"] = {"payload": payload}
     else:
         msg["template"] = node.template
+        msg["topic"] = node.topic
+        if node.content:
+            msg["content"] = dict(node.content)
         if node.data:
             context["data"] = node.data
-        if node.template is None:
-            msg["content"] = dict(node.data)
     return msg
 
 

@@ -33,6 +33,7 @@ from touchpath.web import (
     experiments_api,
     explore_api,
     imports_api,
+    journeys_api,
     maps_api,
     profiles_api,
 )
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(maps_api.router, dependencies=viewer)
     app.include_router(experiments_api.router, dependencies=viewer)
     app.include_router(explore_api.router, dependencies=viewer)
+    app.include_router(journeys_api.router, dependencies=viewer)
 
     mount_spa(app)  # last: the client answers every other GET path
     declare_roles(app)
