@@ -12,14 +12,13 @@ from typing import Annotated, Any
 
 import typer
 
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows
 from touchpath.errors import SpecError
 from touchpath.orchestrate import library
 from touchpath.orchestrate.counts import NodeCounts, node_counts
 from touchpath.orchestrate.document import load_journey_file, schema_text
 from touchpath.orchestrate.dryrun import DryRun, dry_run, send_test
 from touchpath.orchestrate.service import JourneyEngine
-from touchpath.system import Touchpath
 
 journeys_app = typer.Typer(
     help="Journeys: event-triggered, multi-step orchestration (docs/journeys.md).",
@@ -35,9 +34,11 @@ VersionOpt = Annotated[
 
 
 @contextmanager
-def _engine(db: Path | None) -> Iterator[JourneyEngine]:
-    with Touchpath.open(settings_for(db)) as tp:
-        yield tp.services["journeys"]
+def _engine(db: Path | None, write: bool = True) -> Iterator[JourneyEngine]:
+    """The journey engine of the store; a command that only reads starts nothing beside it."""
+    with opened(db, listen=write) as tp:
+        engine = tp.services.get("journeys") or JourneyEngine(tp.store, tp.clock)
+        yield engine
 
 
 def _dump(data: Any) -> None:
@@ -118,7 +119,7 @@ def publish(
 @journeys_app.command("list")
 def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every journey: status, live version, people in it, entered and converted."""
-    with _engine(db) as engine:
+    with _engine(db, write=False) as engine:
         found = library.list_journeys(engine)
     if as_json:
         print_rows([j.model_dump() for j in found], "Journeys", True)
@@ -144,7 +145,7 @@ def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 @journeys_app.command("show")
 def show(name: str, version: VersionOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """A journey's versions and, per node, people entered, waiting, converted and exited."""
-    with _engine(db) as engine:
+    with _engine(db, write=False) as engine:
         detail = library.get_journey(engine, name, version)
         with engine.store.reading() as cur:
             counts, _edges, (entered, converted) = node_counts(cur, name)
@@ -251,7 +252,7 @@ def dry_run_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Replay a person's history through a journey: the path and the messages they would get."""
-    with _engine(db) as engine:
+    with _engine(db, write=False) as engine:
         path = Path(journey)
         if path.suffix in (".yaml", ".yml", ".json") or path.is_file():
             plan = library.check(engine, load_journey_file(path))

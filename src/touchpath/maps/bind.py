@@ -40,6 +40,7 @@ from touchpath.maps.bound import (
 )
 from touchpath.maps.document import JourneyMap, Stage, Touchpoint
 from touchpath.maps.feedback import emotion, map_feedback
+from touchpath.maps.journeys import with_journeys
 from touchpath.maps.pain import find_pain_points
 from touchpath.maps.touches import Touches, touches
 from touchpath.store import Store
@@ -295,4 +296,6 @@ def bind_map(
         pending=pending,
     )
     pains, opportunities = find_pain_points(bm, fb.touchpoints, tagged_)
-    return bm.model_copy(update={"pain_points": pains, "opportunities": opportunities})
+    bm = bm.model_copy(update={"pain_points": pains, "opportunities": opportunities})
+    with store.reading() as cur:
+        return with_journeys(cur, bm)

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict
 
 from touchpath.maps.document import JourneyMap
+from touchpath.maps.journeys import JourneyLink
 
 __all__ = [
     "BoundMap",
@@ -63,6 +64,8 @@ class BoundTouchpoint(_Model):
     emotion: float | None = None
     """-1 to 1, from feedback when there is any, otherwise the authored emotion."""
     emotion_source: Literal["data", "authored"] | None = None
+    journeys: list[JourneyLink] = []
+    """Journey nodes that stand for this touchpoint, with their numbers (maps/journeys.py)."""
 
 
 class BoundStage(_Model):

@@ -13,22 +13,15 @@ from typing import Any
 import duckdb
 from pydantic import BaseModel
 
+from touchpath.maps.journeys import NodeNumbers, count_nodes
 from touchpath.orchestrate.document import Journey, Problem
-from touchpath.orchestrate.engine import ACTIVE
 from touchpath.orchestrate.sql import lit
 
 __all__ = ["CanvasEdge", "CanvasNode", "JourneyCanvas", "NodeCounts", "canvas", "node_counts"]
 
 
-class NodeCounts(BaseModel):
-    entered: int = 0
-    """People who reached the node."""
-    waiting: int = 0
-    """People at the node now (waiting, listening or due)."""
-    converted: int = 0
-    """People who reached the node and then the goal."""
-    exited: int = 0
-    """People whose journey ended at the node."""
+NodeCounts = NodeNumbers
+"""People a node has seen: entered, waiting, converted, exited (`touchpath.maps.journeys`)."""
 
 
 class CanvasNode(BaseModel):
@@ -69,54 +62,24 @@ class JourneyCanvas(BaseModel):
     """Problems that belong to no node (entry, goal, exit rules)."""
 
 
-_ACTIVE = ", ".join(lit(s) for s in ACTIVE)
-
-
 def node_counts(
     con: duckdb.DuckDBPyConnection, journey: str, version: int | None = None
 ) -> tuple[dict[str, NodeCounts], dict[tuple[str, str, str], int], tuple[int, int]]:
     """Counts per node, people per edge (source, label, target), and (entered, converted) of a
     journey (one version, or all)."""
-
-    def scope(alias: str = "") -> str:
-        out = f"{alias}journey = {lit(journey)}"
-        return out if version is None else f"{out} AND {alias}version = {int(version)}"
-
-    out: dict[str, NodeCounts] = {}
-    rows = con.execute(
-        f"""
-        SELECT st.node, count(DISTINCT st.instance), count(DISTINCT st.instance)
-            FILTER (WHERE s.converted_at IS NOT NULL)
-        FROM journey_steps st JOIN journey_state s ON s.id = st.instance
-        WHERE {scope("st.")} AND st.node NOT LIKE '@%'
-        GROUP BY st.node
-        """
-    ).fetchall()
-    for node, entered, converted in rows:
-        out[str(node)] = NodeCounts(entered=int(entered), converted=int(converted))
-    for node, waiting, exited in con.execute(
-        f"""
-        SELECT node, count(*) FILTER (WHERE status IN ({_ACTIVE})),
-            count(*) FILTER (WHERE status = 'done')
-        FROM journey_state WHERE {scope()} GROUP BY node
-        """
-    ).fetchall():
-        c = out.setdefault(str(node), NodeCounts())
-        c.waiting, c.exited = int(waiting), int(exited)
+    nodes, total = count_nodes(con, journey, version)
+    scope = f"journey = {lit(journey)}" + ("" if version is None else f" AND version = {version}")
     edges = {
         (str(src), str(via), str(node)): int(n)
         for src, via, node, n in con.execute(
             f"""
             SELECT came_from, via, node, count(*) FROM journey_steps
-            WHERE {scope()} AND came_from IS NOT NULL AND via IS NOT NULL AND node NOT LIKE '@%'
+            WHERE {scope} AND came_from IS NOT NULL AND via IS NOT NULL AND node NOT LIKE '@%'
             GROUP BY ALL
             """
         ).fetchall()
     }
-    row = con.execute(
-        f"SELECT count(*), count(converted_at) FROM journey_state WHERE {scope()}"
-    ).fetchall()[0]
-    return out, edges, (int(row[0]), int(row[1]))
+    return nodes, edges, (total.entered, total.converted)
 
 
 def canvas(

@@ -126,6 +126,11 @@ Not.model_rebuild()
 class _Node(Frozen):
     label: str | None = Field(default=None, description="Shown on the canvas; the id when empty.")
     position: Position | None = None
+    touchpoint: TouchpointRef | None = Field(
+        default=None,
+        description="The touchpoint of a (future-state) map this node stands for: binding the "
+        "map shows the node's numbers beside the touchpoint's.",
+    )
 
     def targets(self) -> dict[str, str | None]:
         """Where this node may lead, by the field that says so (None: the journey ends)."""
