@@ -83,7 +83,9 @@ def test_a_touchpoint_that_is_not_on_the_map_is_named(tmp_path: Path) -> None:
     world = World(tmp_path)
     try:
         save_map(world.store, load_map(MAP), MAP)
-        with pytest.raises(SpecError, match=r"entry\.touchpoint: map 'shop' has no touchpoint 'Crt'"):
+        with pytest.raises(
+            SpecError, match=r"entry\.touchpoint: map 'shop' has no touchpoint 'Crt'"
+        ):
             world.publish(JOURNEY.replace("touchpoint: Cart}", "touchpoint: Crt}"))
         with pytest.raises(SpecError, match=r"entry\.map: map 'nowhere'"):
             world.publish(

@@ -50,9 +50,7 @@ def test_people_in_flight_stay_on_their_version(world: World) -> None:
     assert world.where("late") == ("new_mail", "done", "v2")
     detail = get_journey(world.engine, "nurture")
     assert detail.live_version == 2 and [v.version for v in detail.versions] == [1, 2]
-    assert get_journey(world.engine, "nurture", version=1).definition["nodes"]["wait"]["kind"] == (
-        "wait"
-    )
+    assert get_journey(world.engine, "nurture", version=1).definition.nodes["wait"].kind == "wait"
 
 
 def test_publishing_can_move_people_by_a_node_mapping(world: World) -> None:
@@ -101,7 +99,7 @@ def test_pause_holds_everyone_and_resume_picks_up_what_came_meanwhile(world: Wor
     assert world.where("buyer") == ("thanks", "done", "bought")
     assert world.where("idle") == ("remind", "done", "reminded")
     assert world.instances("newcomer") == []  # the paused time's entries are not made up
-    with pytest.raises(BadRequest, match="is live; only a journey that is paused"):
+    with pytest.raises(BadRequest, match="already live"):
         resume(world.engine, "cart")
 
 
