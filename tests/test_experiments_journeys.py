@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from tests.journeys_helpers import World
+
 from touchpath.analytics.experiments import ExperimentSpec, experiment
 from touchpath.analytics.experiments.saved import save_arm_audiences, save_experiment
 
