@@ -30,6 +30,7 @@ from touchpath.web import (
     access_api,
     analytics_api,
     api,
+    builder_api,
     experiments_api,
     explore_api,
     imports_api,
@@ -160,6 +161,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(experiments_api.router, dependencies=viewer)
     app.include_router(explore_api.router, dependencies=viewer)
     app.include_router(journeys_api.router, dependencies=viewer)
+    app.include_router(builder_api.router, dependencies=viewer)
 
     mount_spa(app)  # last: the client answers every other GET path
     declare_roles(app)

@@ -8,6 +8,10 @@ const HomePage = lazy(() => import("./pages/home/HomePage"));
 const EventsPage = lazy(() => import("./pages/events/EventsPage"));
 const PeoplePage = lazy(() => import("./pages/people/PeoplePage"));
 const PersonPage = lazy(() => import("./pages/people/PersonPage"));
+const AudiencesPage = lazy(() => import("./pages/audiences/AudiencesPage"));
+const AudiencePage = lazy(() => import("./pages/audiences/AudiencePage"));
+const AudienceEditPage = lazy(() => import("./pages/audiences/AudienceEditPage"));
+const TraitsPage = lazy(() => import("./pages/traits/TraitsPage"));
 const MapsIndex = lazy(() => import("./pages/maps/MapsIndex"));
 
 export const router = createBrowserRouter([
@@ -19,6 +23,11 @@ export const router = createBrowserRouter([
       { path: "events", element: <EventsPage /> },
       { path: "people", element: <PeoplePage /> },
       { path: "people/:ref", element: <PersonPage /> },
+      { path: "audiences", element: <AudiencesPage /> },
+      { path: "audiences/new", element: <AudienceEditPage /> },
+      { path: "audiences/:name", element: <AudiencePage /> },
+      { path: "audiences/:name/edit", element: <AudienceEditPage key="edit" /> },
+      { path: "traits", element: <TraitsPage /> },
       { path: "maps", element: <MapsIndex /> },
       { path: "*", element: <NotFound /> },
     ],

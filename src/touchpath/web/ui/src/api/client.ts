@@ -55,3 +55,18 @@ export async function getJson<T>(path: string): Promise<T> {
   }
   return body as T;
 }
+
+/** Send a change to a route the OpenAPI document does not type in detail. */
+export async function send<T = unknown>(method: "PUT" | "POST" | "DELETE", path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const token = document.cookie.match(/(?:^|; )touchpath_csrf=([^;]*)/)?.[1];
+  if (token) headers["X-CSRF-Token"] = decodeURIComponent(token);
+  const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data: unknown = await response.json().catch(() => undefined);
+  if (!response.ok) {
+    const { message, code } = errorMessage(response.status, data);
+    throw new ApiError(response.status, message, code);
+  }
+  return data as T;
+}

@@ -1,0 +1,127 @@
+// The audience condition tree the builder edits (the engine's own spec types), and pure helpers:
+// a sentence for each condition, typed values from text boxes, and the draft in the URL.
+import type { Schemas } from "../../api/client";
+
+export type Cond =
+  | Schemas["AllOf"]
+  | Schemas["AnyOf"]
+  | Schemas["Not"]
+  | Schemas["Performed"]
+  | Schemas["TraitCondition"]
+  | Schemas["ComputedCondition"];
+export type Group = Schemas["AllOf"] | Schemas["AnyOf"];
+export type CompareOp = NonNullable<Schemas["TraitCondition"]["op"]>;
+
+export const COMPARE_OPS: { op: CompareOp; label: string }[] = [
+  { op: "eq", label: "is" },
+  { op: "neq", label: "is not" },
+  { op: "gt", label: ">" },
+  { op: "gte", label: "≥" },
+  { op: "lt", label: "<" },
+  { op: "lte", label: "≤" },
+  { op: "contains", label: "contains" },
+  { op: "in", label: "is one of (a, b)" },
+  { op: "regex", label: "matches regex" },
+  { op: "is_set", label: "is set" },
+  { op: "is_not_set", label: "is not set" },
+];
+
+export function emptyGroup(kind: "and" | "or" = "and"): Group {
+  return kind === "and" ? { kind: "and", all: [] } : { kind: "or", any: [] };
+}
+
+export function children(g: Group): Cond[] {
+  return (g.kind === "or" ? (g as Schemas["AnyOf"]).any : (g as Schemas["AllOf"]).all) as Cond[];
+}
+
+export function withChildren(g: Group, list: Cond[]): Group {
+  return g.kind === "or" ? { kind: "or", any: list as Schemas["AnyOf"]["any"] } : { kind: "and", all: list as Schemas["AllOf"]["all"] };
+}
+
+export function newPerformed(): Schemas["Performed"] {
+  return { kind: "performed", event: { event: null, where: [] }, at_least: 1 };
+}
+
+/** Text typed in a value box, as the engine compares it: numbers, booleans, lists for `in`. */
+export function typedValue(op: string, text: string): unknown {
+  if (op === "is_set" || op === "is_not_set") return null;
+  if (op === "in" || op === "not_in") return text.split(",").map((s) => s.trim()).filter(Boolean);
+  if (op === "contains" || op === "regex") return text;
+  if (text === "true") return true;
+  if (text === "false") return false;
+  if (text.trim() !== "" && Number.isFinite(Number(text))) return Number(text);
+  return text;
+}
+
+export function valueText(v: unknown): string {
+  if (v == null) return "";
+  if (Array.isArray(v)) return v.join(", ");
+  return String(v);
+}
+
+const opLabel = (op: string | undefined) => COMPARE_OPS.find((o) => o.op === (op ?? "eq"))?.label ?? op;
+
+/** A condition in words, e.g. `did Order Completed at least 2 times in the last 30 days`. */
+export function describe(c: Cond): string {
+  switch (c.kind) {
+    case "and":
+    case "or": {
+      const parts = children(c as Group).map((x) => (x.kind === "and" || x.kind === "or" ? `(${describe(x)})` : describe(x)));
+      return parts.join(c.kind === "and" ? " and " : " or ") || "(empty)";
+    }
+    case "not":
+      return `not ${describe((c as Schemas["Not"]).cond as Cond)}`;
+    case "performed": {
+      const p = c as Schemas["Performed"];
+      const name = p.event.event || "any event";
+      const where = (p.event.where ?? []).map((w) => ` where ${w.property} ${opLabel(w.op)} ${valueText(w.value)}`).join("");
+      const times =
+        p.at_most === 0 ? "did not do" : p.at_most != null && p.at_least != null
+          ? `did ${p.at_least}–${p.at_most} times`
+          : p.at_most != null ? `did at most ${p.at_most} times` : `did at least ${p.at_least ?? 1} time${(p.at_least ?? 1) === 1 ? "" : "s"}`;
+      const within = p.within_days ? ` in the last ${p.within_days} days` : "";
+      return p.at_most === 0 ? `${times} ${name}${where}${within}` : `${times.replace(/^did/, `did ${name}${where}`)}${within}`;
+    }
+    case "trait":
+    case "computed": {
+      const t = c as Schemas["TraitCondition"];
+      const value = t.op === "is_set" || t.op === "is_not_set" ? "" : ` ${valueText(t.value)}`;
+      return `${c.kind === "computed" ? "computed trait" : "trait"} ${t.trait} ${opLabel(t.op)}${value}`;
+    }
+  }
+}
+
+/** Whether every leaf has what the engine requires (an event name may be empty: any event). */
+export function complete(c: Cond): boolean {
+  switch (c.kind) {
+    case "and":
+    case "or":
+      return children(c as Group).length > 0 && children(c as Group).every(complete);
+    case "not":
+      return complete((c as Schemas["Not"]).cond as Cond);
+    case "performed":
+      return ((c as Schemas["Performed"]).event.where ?? []).every((w) => w.property.length > 0);
+    default:
+      return (c as Schemas["TraitCondition"]).trait.length > 0;
+  }
+}
+
+/** The draft as a URL-safe string, and back (unreadable text gives null). */
+export function encodeDraft(c: Cond): string {
+  const bytes = new TextEncoder().encode(JSON.stringify(c));
+  let s = "";
+  bytes.forEach((b) => (s += String.fromCharCode(b)));
+  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+export function decodeDraft(text: string | null): Cond | null {
+  if (!text) return null;
+  try {
+    const b = atob(text.replace(/-/g, "+").replace(/_/g, "/"));
+    const json = new TextDecoder().decode(Uint8Array.from(b, (ch) => ch.charCodeAt(0)));
+    const c = JSON.parse(json) as Cond;
+    return c && typeof c === "object" && "kind" in c ? c : null;
+  } catch {
+    return null;
+  }
+}
