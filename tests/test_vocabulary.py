@@ -144,6 +144,13 @@ def test_durations_take_units_and_refuse_both_names() -> None:
         api.parse_spec(AttributionSpec, {"lookback_days": 1, "lookback": "1d"})
 
 
+def test_an_optional_duration_may_be_null_but_not_zero() -> None:
+    # JSON clients (the web app) send `null` for "no window"; it was a TypeError (a 500).
+    assert Performed.model_validate({"event": {"event": "x"}, "within": None}).within is None
+    with pytest.raises(SpecError, match="within: Input should be greater than 0"):
+        parse_spec(ComputedTrait, {"name": "n", "op": "count", "within": 0}, "t")
+
+
 def test_migrations_live_with_their_area_in_version_order() -> None:
     found = discover()
     assert [m.version for m in found] == sorted(m.version for m in found)

@@ -70,9 +70,9 @@ Duration = Annotated[int, _INPUT, Field(gt=0)]
 """A positive duration in whole seconds, written as seconds or e.g. `30m`, `7d`."""
 
 OptionalDuration = Annotated[
-    int | None,
+    Annotated[int, Field(gt=0)] | None,
     BeforeValidator(parse_duration, json_schema_input_type=int | str | None),
-    Field(default=None, gt=0),
+    Field(default=None),
 ]
 """A positive duration in seconds, or None (no limit)."""
 

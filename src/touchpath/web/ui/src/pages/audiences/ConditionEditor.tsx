@@ -12,6 +12,7 @@ import {
   emptyGroup,
   type Group,
   newPerformed,
+  days,
   typedValue,
   valueText,
   withChildren,
@@ -154,9 +155,9 @@ function PerformedEditor({ p, onChange }: { p: Schemas["Performed"]; onChange: (
             type="number"
             min={1}
             placeholder="ever"
-            value={p.within_days ?? ""}
+            value={days(p.within)}
             style={{ width: 90 }}
-            onChange={(e) => onChange({ ...p, within_days: e.target.value ? Number(e.target.value) : null })}
+            onChange={(e) => onChange({ ...p, within: e.target.value ? `${Number(e.target.value)}d` : null })}
           />
         </label>
       </div>

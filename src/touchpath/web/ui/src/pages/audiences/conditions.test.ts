@@ -1,10 +1,10 @@
 import { describe as suite, expect, it } from "vitest";
-import { complete, decodeDraft, describe, encodeDraft, type Cond, typedValue } from "./conditions";
+import { complete, days, decodeDraft, describe, encodeDraft, type Cond, typedValue } from "./conditions";
 
 const buyers: Cond = {
   kind: "and",
   all: [
-    { kind: "performed", event: { event: "Order Completed", where: [{ property: "revenue", op: "gt", value: 50 }] }, at_least: 2, within_days: 30 },
+    { kind: "performed", event: { event: "Order Completed", where: [{ property: "revenue", op: "gt", value: 50 }] }, at_least: 2, within: 2592000 },
     { kind: "not", cond: { kind: "trait", trait: "plan", op: "eq", value: "pro" } },
   ],
 };
@@ -15,6 +15,11 @@ suite("audience conditions", () => {
       "did Order Completed where revenue > 50 at least 2 times in the last 30 days and not trait plan is pro",
     );
     expect(describe({ kind: "performed", event: { event: "Signed Up" }, at_most: 0 })).toBe("did not do Signed Up");
+  });
+  it("show windows in days", () => {
+    expect(days(2592000)).toBe("30");
+    expect(days("7d")).toBe("7");
+    expect(days(null)).toBe("");
   });
   it("type values as the engine compares them", () => {
     expect(typedValue("gt", "50")).toBe(50);

@@ -61,6 +61,14 @@ export function valueText(v: unknown): string {
 
 const opLabel = (op: string | undefined) => COMPARE_OPS.find((o) => o.op === (op ?? "eq"))?.label ?? op;
 
+/** A window (`within`: seconds, or text such as `30d` as typed) in days, for a days box. */
+export function days(within: number | string | null | undefined): string {
+  if (within == null || within === "") return "";
+  if (typeof within === "number") return String(Math.round((within / 86400) * 100) / 100);
+  const m = within.match(/^(\d+(?:\.\d+)?)d$/);
+  return m ? m[1]! : within;
+}
+
 /** A condition in words, e.g. `did Order Completed at least 2 times in the last 30 days`. */
 export function describe(c: Cond): string {
   switch (c.kind) {
@@ -79,7 +87,7 @@ export function describe(c: Cond): string {
         p.at_most === 0 ? "did not do" : p.at_most != null && p.at_least != null
           ? `did ${p.at_least}–${p.at_most} times`
           : p.at_most != null ? `did at most ${p.at_most} times` : `did at least ${p.at_least ?? 1} time${(p.at_least ?? 1) === 1 ? "" : "s"}`;
-      const within = p.within_days ? ` in the last ${p.within_days} days` : "";
+      const within = p.within ? ` in the last ${days(p.within)} days` : "";
       return p.at_most === 0 ? `${times} ${name}${where}${within}` : `${times.replace(/^did/, `did ${name}${where}`)}${within}`;
     }
     case "trait":

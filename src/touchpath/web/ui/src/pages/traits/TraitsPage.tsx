@@ -9,6 +9,7 @@ import { fmtInt } from "../../charts/options";
 import { Suggest } from "../../components/Suggest";
 import { Empty, ErrorBox, Query } from "../../components/States";
 import { useDebounced } from "../audiences/AudienceEditPage";
+import { days } from "../audiences/conditions";
 
 type Trait = Schemas["ComputedTrait"];
 type AggOp = Trait["op"];
@@ -30,7 +31,7 @@ export const AGG_OPS: { op: AggOp; label: string }[] = [
 export function describeTrait(t: Trait): string {
   const what = t.op === "count" ? "number of" : `${AGG_OPS.find((o) => o.op === t.op)?.label.replace(" a property", "")} ${t.property ?? "?"} over`;
   const ev = t.event?.event ?? "any event";
-  return `${what} ${ev}${t.within_days ? ` in the last ${t.within_days} days` : ""}`.replace(/ of of /, " of ");
+  return `${what} ${ev}${t.within ? ` in the last ${days(t.within)} days` : ""}`.replace(/ of of /, " of ");
 }
 
 export default function TraitsPage() {
@@ -42,7 +43,7 @@ export default function TraitsPage() {
       op: (params.get("op") as AggOp) ?? "count",
       event: { event: params.get("event") || null, where: [] },
       property: params.get("property") || null,
-      within_days: params.get("days") ? Number(params.get("days")) : null,
+      within: params.get("days") ? `${Number(params.get("days"))}d` : null,
     }),
     [params],
   );
@@ -104,7 +105,7 @@ export default function TraitsPage() {
                             op: t.op,
                             event: t.event?.event ?? null,
                             property: t.property ?? null,
-                            days: t.within_days ? String(t.within_days) : null,
+                            days: t.within ? days(t.within) : null,
                           })
                         }
                       >
@@ -187,7 +188,7 @@ function TraitBuilder(props: {
               min={1}
               placeholder="ever"
               style={{ width: 90 }}
-              value={draft.within_days ?? ""}
+              value={days(draft.within)}
               onChange={(e) => set({ days: e.target.value || null })}
             />
           </label>
