@@ -46,8 +46,11 @@ def test_rest_validate_save_bind_render(server) -> None:  # type: ignore[no-unty
         assert svg.headers["content-type"] == "image/svg+xml" and ">Checkout app</text>" in svg.text
         assert c.get("/api/maps/shop/render.gif").status_code == 400
         assert c.get("/api/maps/nope/bind").status_code == 404
-        page = c.get("/maps/shop")
-        assert page.status_code == 200 and "Checkout app" in page.text
+        page = c.get("/maps/shop")  # the web app's map viewer
+        assert page.status_code == 200 and '<div id="root">' in page.text
+        cmp = c.get("/api/maps/compare", params={"a": "shop", "b": "demo-first-purchase"}).json()
+        assert cmp["a"]["map"]["name"] == "shop" and cmp["differences"]
+        assert c.get("/api/maps/shop/versions").json() == [1]
         found = c.post("/api/maps/discover", json={"decision": ["Checkout Started"]}).json()
         assert [s["name"] for s in found["document"]["stages"]] == ["decision"]
         assert c.get("/api/maps/schema").json()["title"] == "JourneyMap"

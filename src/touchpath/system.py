@@ -131,6 +131,27 @@ class _Journeys:
             self._engine.stop()
 
 
+class _MapCache:
+    """Bound journey maps kept ready and refreshed as events commit (maps/cache.py)."""
+
+    name = "map-cache"
+
+    def __init__(self) -> None:
+        self._cache: Any = None
+
+    def start(self, tp: Touchpath) -> None:
+        from touchpath.maps.cache import MapCache
+        from touchpath.maps.library import get_map, list_maps
+
+        self._cache = MapCache(tp.store)
+        self._cache.start(warm=lambda: [get_map(tp.store, e.name)[0] for e in list_maps(tp.store)])
+        tp.services["map_cache"] = self._cache
+
+    def stop(self) -> None:
+        if self._cache is not None:
+            self._cache.stop()
+
+
 def components(background: bool, listen: bool = True) -> list[Component]:
     """The components of a process, in start order (stopped in reverse). Listeners run in every
     process that writes events (`listen`); background workers only in long-running processes.
@@ -140,7 +161,7 @@ def components(background: bool, listen: bool = True) -> list[Component]:
         return []
     out: list[Component] = [_Identity(), _Sentiment(), _Journeys(background)]
     if background:
-        out.append(_JourneyCopy())
+        out += [_JourneyCopy(), _MapCache()]
     return out
 
 

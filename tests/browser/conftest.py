@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import orjson
 import pytest
-from tests.conftest import REPO
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS, REPO
 
 from touchpath import access
 from touchpath.demo import DemoBusiness, DemoConfig
@@ -80,13 +80,29 @@ def _serve(root: Path, demo: DemoConfig | None) -> Iterator[App]:
             yield app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Any]:
+    """Debian's chromium for this package only: Playwright's sync API allows one instance per
+    thread, and later tests (map rendering) start their own."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/setup.sh (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture(scope="package")
 def demo_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """A server holding a small demo retailer (sent over /v1/batch)."""
     yield from _serve(tmp_path_factory.mktemp("demo-app"), DEMO)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def empty_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[App]:
     """A new store: one source, no events."""
     yield from _serve(tmp_path_factory.mktemp("empty-app"), None)

@@ -1,4 +1,4 @@
-"""REST API of journey maps (/api/maps) and the live map page (/maps/{name}).
+"""REST API of journey maps (/api/maps); the web app shows them at /maps.
 
 Documents travel as YAML text or JSON; a bad document gives 400 with the path of what is wrong,
 e.g. `stages[2].touchpoints[0].match.event: required`.
@@ -10,11 +10,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import Response
 from pydantic import BaseModel
 
 from touchpath.maps.bind import bind_map
 from touchpath.maps.bound import BoundMap
+from touchpath.maps.cache import MapCache
+from touchpath.maps.compare import compare_maps
 from touchpath.maps.discover import discover_map
 from touchpath.maps.document import JourneyMap, dump_map, load_map, map_schema, parse_map
 from touchpath.maps.library import get_map, list_maps, save_map
@@ -47,6 +49,18 @@ class MapEntryOut(BaseModel):
     created_at: datetime | None = None
 
 
+class MapDoc(BaseModel):
+    version: int | None = None
+    """The saved version (None for a shipped example never saved, or a discovered map)."""
+    document: JourneyMap
+    yaml: str
+
+
+class Saved(BaseModel):
+    name: str
+    version: int
+
+
 @router.get("/api/maps", response_model=list[MapEntryOut])
 def maps_list(store: StoreDep) -> list[MapEntryOut]:
     """Saved maps (latest versions, `origin: saved`) and the shipped examples (`version: null`)."""
@@ -66,53 +80,123 @@ def maps_validate(body: dict[str, Any] = DocBody) -> dict[str, Any]:
     return {"valid": True, "name": doc.name, "touchpoints": len(doc.touchpoints())}
 
 
-@router.post("/api/maps", status_code=201, dependencies=[Depends(require("editor"))])
-def maps_save(store: StoreDep, body: dict[str, Any] = DocBody) -> dict[str, Any]:
+@router.post(
+    "/api/maps",
+    status_code=201,
+    response_model=Saved,
+    dependencies=[Depends(require("editor"))],
+)
+def maps_save(store: StoreDep, body: dict[str, Any] = DocBody) -> Saved:
     """Save a new version of a document."""
     doc = _parse(body)
     text = body["yaml"] if set(body) == {"yaml"} else None
-    return {"name": doc.name, "version": save_map(store, doc, text)}
+    return Saved(name=doc.name, version=save_map(store, doc, text))
 
 
-@router.get("/api/maps/{name}")
-def maps_get(store: StoreDep, name: str, version: int | None = None) -> dict[str, Any]:
+class DifferenceOut(BaseModel):
+    where: str
+    what: str
+    a: str
+    b: str
+    mark: str
+
+
+class Comparison(BaseModel):
+    a: BoundMap
+    b: BoundMap
+    differences: list[DifferenceOut]
+
+
+@router.get("/api/maps/compare", response_model=Comparison)
+def maps_compare(
+    request: Request,
+    store: StoreDep,
+    a: Annotated[str, Query(description="The first map's name.")],
+    b: Annotated[str, Query(description="The second map's name (the same, for two versions).")],
+    a_version: int | None = None,
+    b_version: int | None = None,
+    start: Start = None,
+    end: End = None,
+) -> Comparison:
+    """Two maps (or two versions of one) bound to the same events, and what differs."""
+    ba = _bind(request, store, get_map(store, a, a_version)[0], start, end)
+    bb = _bind(request, store, get_map(store, b, b_version)[0], start, end)
+    diffs = [DifferenceOut(**d.__dict__) for d in compare_maps(ba, bb)]
+    return Comparison(a=ba, b=bb, differences=diffs)
+
+
+@router.get("/api/maps/{name}/versions", response_model=list[int])
+def maps_versions(store: StoreDep, name: str) -> list[int]:
+    """The saved versions of a map, newest first (empty for an example never saved)."""
+    rows = store.query("SELECT version FROM maps WHERE name = ? ORDER BY version DESC", [name])
+    return [int(r[0]) for r in rows]
+
+
+@router.get("/api/maps/{name}", response_model=MapDoc)
+def maps_get(store: StoreDep, name: str, version: int | None = None) -> MapDoc:
     """A map document (latest saved version, or the example), as JSON and as YAML."""
     doc, v = get_map(store, name, version)
-    return {"version": v, "document": doc.model_dump(mode="json"), "yaml": dump_map(doc)}
+    return MapDoc(version=v, document=doc, yaml=dump_map(doc))
 
 
-def _bound(store: Store, name: str, start: datetime | None, end: datetime | None) -> BoundMap:
-    return bind_map(store, get_map(store, name)[0], start, end)
+def _bind(
+    request: Request, store: Store, doc: JourneyMap, start: datetime | None, end: datetime | None
+) -> BoundMap:
+    """Bind `doc`, through the server's map cache when it runs (maps/cache.py)."""
+    tp = getattr(request.app.state, "touchpath", None)
+    cache: MapCache | None = tp.services.get("map_cache") if tp is not None else None
+    if cache is None:
+        return bind_map(store, doc, start, end)
+    return cache.get(doc, start, end).bound
+
+
+def _bound(
+    request: Request, store: Store, name: str, start: datetime | None, end: datetime | None
+) -> BoundMap:
+    return _bind(request, store, get_map(store, name)[0], start, end)
 
 
 @router.get("/api/maps/{name}/bind", response_model=BoundMap)
 def maps_bind(
-    store: StoreDep, name: str, start: Start = None, end: End = None, optimize: bool = False
+    request: Request,
+    store: StoreDep,
+    name: str,
+    start: Start = None,
+    end: End = None,
+    optimize: bool = False,
 ) -> Any:
     """The map bound to the events: numbers per stage and touchpoint, pain points, opportunities.
 
-    `optimize=true` rebuilds a stale sorted journey copy first (as `touchpath optimize`)."""
-    return bind_map(store, get_map(store, name)[0], start, end, optimize=optimize)
+    A server answers from its map cache (`bound_at` says when the numbers were computed; events
+    that arrived since are bound in the background). `optimize=true` rebuilds a stale sorted
+    journey copy first (as `touchpath optimize`) and binds afresh."""
+    if optimize:
+        return bind_map(store, get_map(store, name)[0], start, end, optimize=True)
+    return _bound(request, store, name, start, end)
 
 
 @router.post("/api/maps/bind", response_model=BoundMap)
 def maps_bind_doc(
-    store: StoreDep, start: Start = None, end: End = None, body: dict[str, Any] = DocBody
+    request: Request,
+    store: StoreDep,
+    start: Start = None,
+    end: End = None,
+    body: dict[str, Any] = DocBody,
 ) -> Any:
     """Bind a document sent in the body (an edited or discovered map) without saving it."""
-    return bind_map(store, _parse(body), start, end)
+    return _bind(request, store, _parse(body), start, end)
 
 
 @router.get("/api/maps/{name}/render.{fmt}")
 def maps_render(
-    store: StoreDep, name: str, fmt: str, start: Start = None, end: End = None
+    request: Request, store: StoreDep, name: str, fmt: str, start: Start = None, end: End = None
 ) -> Response:
     """The bound map as html, svg, png or pdf (A3 landscape)."""
-    data = render(_bound(store, name, start, end), fmt)
+    data = render(_bound(request, store, name, start, end), fmt)
     return Response(data, media_type=MEDIA_TYPES[fmt])
 
 
-@router.post("/api/maps/discover")
+@router.post("/api/maps/discover", response_model=MapDoc)
 def maps_discover(
     store: StoreDep,
     name: str = "discovered",
@@ -120,16 +204,9 @@ def maps_discover(
     start: Start = None,
     end: End = None,
     taxonomy: dict[str, list[str]] | None = Body(default=None),
-) -> dict[str, Any]:
+) -> MapDoc:
     """A current-state map discovered from the events (optionally with your taxonomy)."""
     doc = discover_map(
         store, name=name, taxonomy=taxonomy, per_stage=per_stage, start=start, end=end
     )
-    return {"document": doc.model_dump(mode="json"), "yaml": dump_map(doc)}
-
-
-@router.get("/maps/{name}", response_class=HTMLResponse, include_in_schema=False)
-def map_page(request: Request, name: str, start: Start = None, end: End = None) -> str:
-    """The live map: bound to the events as they are now, rendered."""
-    store: Store = request.app.state.store
-    return render(_bound(store, name, start, end), "html").decode()
+    return MapDoc(document=doc, yaml=dump_map(doc))

@@ -13,6 +13,8 @@ const AudiencePage = lazy(() => import("./pages/audiences/AudiencePage"));
 const AudienceEditPage = lazy(() => import("./pages/audiences/AudienceEditPage"));
 const TraitsPage = lazy(() => import("./pages/traits/TraitsPage"));
 const MapsIndex = lazy(() => import("./pages/maps/MapsIndex"));
+const MapViewer = lazy(() => import("./pages/maps/MapViewer"));
+const MapCompare = lazy(() => import("./pages/maps/MapCompare"));
 
 export const router = createBrowserRouter([
   {
@@ -29,6 +31,8 @@ export const router = createBrowserRouter([
       { path: "audiences/:name/edit", element: <AudienceEditPage key="edit" /> },
       { path: "traits", element: <TraitsPage /> },
       { path: "maps", element: <MapsIndex /> },
+      { path: "maps/compare", element: <MapCompare /> },
+      { path: "maps/:name", element: <MapViewer /> },
       { path: "*", element: <NotFound /> },
     ],
   },

@@ -1,0 +1,135 @@
+"""The map cache: a bound map is answered from memory, refreshed in the background when events
+commit, keyed by the document's content and time range, and never keeps a failed binding."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from touchpath.analytics.testing import journeys_for
+from touchpath.maps.bind import bind_map
+from touchpath.maps.bound import BoundMap
+from touchpath.maps.cache import MapCache
+from touchpath.maps.document import JourneyMap, load_map
+from touchpath.store import Store
+
+DOC = load_map(
+    """
+name: mini
+goal: {event: Order Completed}
+stages:
+  - name: decision
+    touchpoints:
+      - {name: Viewed, match: {event: Product Viewed}}
+      - {name: Ordered, match: {event: Order Completed}}
+"""
+)
+
+
+def _people(store: Store, n: int, first: int = 0, ordered: bool = True) -> None:
+    journeys_for(
+        store,
+        {
+            f"p{i}": [
+                {"event": "Product Viewed", "timestamp": "2026-10-01T10:00:00"},
+                *([{"event": "Order Completed", "timestamp": "2026-10-01T11:00:00"}] * ordered),
+            ]
+            for i in range(first, first + n)
+        },
+    )
+
+
+class Counting:
+    """The real binder, counting its calls (and able to fail once)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.fail = False
+        self.gate: threading.Event | None = None
+
+    def __call__(self, store: Store, doc: JourneyMap, start: Any, end: Any) -> BoundMap:
+        self.calls += 1
+        if self.gate is not None:
+            self.gate.wait(5)
+        if self.fail:
+            self.fail = False
+            raise RuntimeError("binding failed")
+        return bind_map(store, doc, start, end)
+
+
+def _wait(cond: Any, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_answers_from_memory_until_events_arrive_then_refreshes(store: Store) -> None:
+    _people(store, 4)
+    binder = Counting()
+    cache = MapCache(store, binder=binder, min_interval=0)
+    cache.start()
+    try:
+        first = cache.get(DOC)
+        again = cache.get(DOC)
+        assert first.fresh and again.fresh and binder.calls == 1
+        assert again.bound is first.bound
+        assert first.bound.touchpoint("Viewed").persona.reach == 4
+
+        _people(store, 3, first=10, ordered=False)  # commits: the listener notes the new seq
+        store.wait_idle()
+        stale = cache.get(DOC)
+        assert not stale.fresh and stale.bound is first.bound  # answered at once, old numbers
+        _wait(lambda: cache.get(DOC).fresh)
+        now = cache.get(DOC).bound
+        assert now.touchpoint("Viewed").persona.reach == 7
+        assert now.touchpoint("Viewed").persona.to_goal == pytest.approx(4 / 7)
+        assert binder.calls == 2
+    finally:
+        cache.stop()
+
+
+def test_keys_are_the_document_content_and_the_time_range(store: Store) -> None:
+    _people(store, 2)
+    binder = Counting()
+    cache = MapCache(store, binder=binder, capacity=2)
+    cache.get(DOC)
+    edited = DOC.model_copy(update={"title": "Mini, edited"})
+    cache.get(edited)
+    assert binder.calls == 2
+    cache.get(DOC, start=datetime(2026, 10, 2, tzinfo=UTC))  # evicts the oldest (DOC, all time)
+    assert binder.calls == 3
+    cache.get(edited)
+    assert binder.calls == 3
+    cache.get(DOC)
+    assert binder.calls == 4
+
+
+def test_concurrent_misses_bind_once_and_failures_are_not_kept(store: Store) -> None:
+    _people(store, 2)
+    binder = Counting()
+    binder.gate = threading.Event()
+    cache = MapCache(store, binder=binder)
+    results: list[int] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(cache.get(DOC).bound.persona_size))
+        for _ in range(3)
+    ]
+    for t in threads:
+        t.start()
+    _wait(lambda: binder.calls == 1)
+    binder.gate.set()
+    for t in threads:
+        t.join()
+    assert results == [2, 2, 2] and binder.calls == 1
+
+    binder.gate = None
+    binder.fail = True
+    other = DOC.model_copy(update={"title": "other"})
+    with pytest.raises(RuntimeError, match="binding failed"):
+        cache.get(other)
+    assert cache.get(other).bound.persona_size == 2 and binder.calls == 3
