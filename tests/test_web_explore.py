@@ -32,7 +32,7 @@ BATCH = [
 
 def test_explore_routes(server: Server) -> None:
     _send(server, BATCH)
-    with httpx.Client(base_url=server.url) as c:
+    with server.client() as c:
         s = c.get("/api/explore/summary").json()
         assert s["events"] == 4 and s["day_events"] >= 1
         big = {"match": {"event": "Order Completed",
@@ -64,7 +64,7 @@ def test_explore_routes(server: Server) -> None:
 
 def test_builder_previews(server: Server) -> None:
     _send(server, BATCH)
-    with httpx.Client(base_url=server.url) as c:
+    with server.client() as c:
         cond = {"kind": "performed", "event": {"event": "Order Completed",
                 "where": [{"property": "revenue", "op": "gte", "value": 100}]}}  # fmt: skip
         p = c.post("/api/explore/audience-preview", json={"condition": cond}).json()

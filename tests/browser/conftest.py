@@ -42,6 +42,11 @@ class App:
     token: str = ""
     """An owner's API token, for requests the test makes itself."""
 
+    @property
+    def auth(self) -> dict[str, str]:
+        """The owner token's header, for the test's own requests."""
+        return {"Authorization": f"Bearer {self.token}"}
+
     def sign_in(self, ctx: Any) -> None:
         """Sign the browser context in as the owner (POST /api/auth/login sets its cookies)."""
         email, password = OWNER

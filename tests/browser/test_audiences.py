@@ -44,7 +44,9 @@ def test_build_preview_save_and_export(demo_app: App, page: Any) -> None:
     members.get_by_text(f"{narrowed:,} people").wait_for()
     axe(page)
     shot(page, "audience")
-    csv = httpx.get(demo_app.url + "/api/audiences/web%20buyers/members?format=csv").text
+    csv = httpx.get(
+        demo_app.url + "/api/audiences/web%20buyers/members?format=csv", headers=demo_app.auth
+    ).text
     assert len(csv.strip().splitlines()) == narrowed + 1
 
     page.get_by_role("link", name="Audiences").first.click()

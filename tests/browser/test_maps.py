@@ -12,7 +12,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_open_a_map_and_see_its_numbers(demo_app: App, page: Any) -> None:
-    bound = httpx.get(demo_app.url + "/api/maps/demo-first-purchase/bind", timeout=60).json()
+    bound = httpx.get(
+        demo_app.url + "/api/maps/demo-first-purchase/bind", timeout=60, headers=demo_app.auth
+    ).json()
     first = bound["stages"][0]
     page.goto(demo_app.url + "/maps")
     page.get_by_role("link", name=bound["map"]["title"]).click()
@@ -27,7 +29,9 @@ def test_open_a_map_and_see_its_numbers(demo_app: App, page: Any) -> None:
     assert page.get_by_role("status").filter(has_text="no events named").count() == 0
     axe(page)
     shot(page, "map-viewer")
-    png = httpx.get(demo_app.url + "/api/maps/demo-first-purchase/render.png", timeout=60)
+    png = httpx.get(
+        demo_app.url + "/api/maps/demo-first-purchase/render.png", timeout=60, headers=demo_app.auth
+    )
     assert png.headers["content-type"] == "image/png"
 
 
@@ -42,7 +46,9 @@ def test_a_map_whose_events_are_absent_says_so(demo_app: App, page: Any) -> None
             ]},
         ],
     }  # fmt: skip
-    assert httpx.post(demo_app.url + "/api/maps", json=doc).status_code == 201
+    assert (
+        httpx.post(demo_app.url + "/api/maps", json=doc, headers=demo_app.auth).status_code == 201
+    )
     page.goto(demo_app.url + "/maps/callcentre")
     banner = page.get_by_role("status").filter(has_text="no events named")
     banner.wait_for()
@@ -65,4 +71,6 @@ def test_discover_a_map_in_one_step(demo_app: App, page: Any) -> None:
     page.get_by_role("button", name="Discover a map from the events").click()
     page.wait_for_url("**/maps/discovered*", timeout=60000)
     page.get_by_role("table", name="Stages and touchpoints of", exact=False).wait_for()
-    assert httpx.get(demo_app.url + "/api/maps/discovered/versions").json() == [1]
+    assert httpx.get(
+        demo_app.url + "/api/maps/discovered/versions", headers=demo_app.auth
+    ).json() == [1]

@@ -1,4 +1,4 @@
-import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
+import { QueryCache, QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
@@ -6,7 +6,15 @@ import { ApiError } from "./api/client";
 import { router } from "./routes";
 import "./styles.css";
 
-const queries = new QueryClient({
+const queries: QueryClient = new QueryClient({
+  // A 401 from any request means the session ended: ask who is signed in (the sign-in shows).
+  queryCache: new QueryCache({
+    onError: (e, q) => {
+      if (e instanceof ApiError && e.status === 401 && q.queryKey[0] !== "me") {
+        void queries.invalidateQueries({ queryKey: ["me"] });
+      }
+    },
+  }),
   defaultOptions: {
     queries: {
       staleTime: 10_000,

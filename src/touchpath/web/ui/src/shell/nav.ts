@@ -25,3 +25,13 @@ export const NAV: NavSection[] = [
   },
   { title: "Journeys", items: [{ to: "/maps", label: "Journey maps" }] },
 ];
+
+/** Shown to admins and owners. */
+export const ADMIN_NAV: NavSection = {
+  title: "Admin",
+  items: [
+    { to: "/admin/users", label: "Users" },
+    { to: "/admin/tokens", label: "API tokens" },
+    { to: "/admin/sources", label: "Sources & write keys" },
+  ],
+};
