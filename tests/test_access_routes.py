@@ -16,7 +16,7 @@ from touchpath.access import ROLES
 # other POST, PUT, PATCH or DELETE must declare editor or admin (`require(...)` on the route).
 READS_BY_POST = re.compile(
     r"^/api/(analytics/(?!funnel/save-dropped|optimize)|analyses/|maps/(validate|bind|discover)$"
-    r"|experiments/(analyse|sample-size)$|explore/(events|trend)$"
+    r"|experiments/(analyse|sample-size)$|explore/(events|trend|audience-preview|trait-preview)$"
     r"|auth/(logout|password)$)"
 )
 # What the access model promises for the routes that matter most.

@@ -12,6 +12,9 @@ const AudiencesPage = lazy(() => import("./pages/audiences/AudiencesPage"));
 const AudiencePage = lazy(() => import("./pages/audiences/AudiencePage"));
 const AudienceEditPage = lazy(() => import("./pages/audiences/AudienceEditPage"));
 const TraitsPage = lazy(() => import("./pages/traits/TraitsPage"));
+const UsersPage = lazy(() => import("./pages/admin/UsersPage"));
+const TokensPage = lazy(() => import("./pages/admin/TokensPage"));
+const SourcesPage = lazy(() => import("./pages/admin/SourcesPage"));
 const MapsIndex = lazy(() => import("./pages/maps/MapsIndex"));
 const MapViewer = lazy(() => import("./pages/maps/MapViewer"));
 const MapCompare = lazy(() => import("./pages/maps/MapCompare"));
@@ -33,6 +36,9 @@ export const router = createBrowserRouter([
       { path: "maps", element: <MapsIndex /> },
       { path: "maps/compare", element: <MapCompare /> },
       { path: "maps/:name", element: <MapViewer /> },
+      { path: "admin/users", element: <UsersPage /> },
+      { path: "admin/tokens", element: <TokensPage /> },
+      { path: "admin/sources", element: <SourcesPage /> },
       { path: "*", element: <NotFound /> },
     ],
   },
