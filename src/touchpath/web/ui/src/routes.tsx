@@ -15,8 +15,10 @@ const TraitsPage = lazy(() => import("./pages/traits/TraitsPage"));
 const UsersPage = lazy(() => import("./pages/admin/UsersPage"));
 const TokensPage = lazy(() => import("./pages/admin/TokensPage"));
 const SourcesPage = lazy(() => import("./pages/admin/SourcesPage"));
+const FunnelPage = lazy(() => import("./pages/insights/FunnelPage"));
 const MapsIndex = lazy(() => import("./pages/maps/MapsIndex"));
 const MapViewer = lazy(() => import("./pages/maps/MapViewer"));
+const MapEditor = lazy(() => import("./pages/maps/MapEditor"));
 const MapCompare = lazy(() => import("./pages/maps/MapCompare"));
 
 export const router = createBrowserRouter([
@@ -26,6 +28,7 @@ export const router = createBrowserRouter([
     children: [
       { index: true, element: <HomePage /> },
       { path: "events", element: <EventsPage /> },
+      { path: "insights/funnel", element: <FunnelPage /> },
       { path: "people", element: <PeoplePage /> },
       { path: "people/:ref", element: <PersonPage /> },
       { path: "audiences", element: <AudiencesPage /> },
@@ -36,6 +39,7 @@ export const router = createBrowserRouter([
       { path: "maps", element: <MapsIndex /> },
       { path: "maps/compare", element: <MapCompare /> },
       { path: "maps/:name", element: <MapViewer /> },
+      { path: "maps/:name/edit", element: <MapEditor /> },
       { path: "admin/users", element: <UsersPage /> },
       { path: "admin/tokens", element: <TokensPage /> },
       { path: "admin/sources", element: <SourcesPage /> },

@@ -13,7 +13,10 @@ export const NAV: NavSection[] = [
   { title: "", items: [{ to: "/", label: "Home" }] },
   {
     title: "Data",
-    items: [{ to: "/events", label: "Events" }],
+    items: [
+      { to: "/events", label: "Events" },
+      { to: "/insights/funnel", label: "Funnels" },
+    ],
   },
   {
     title: "Customers",

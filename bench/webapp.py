@@ -1,0 +1,152 @@
+"""Benchmark: the web app on the 1M-event demo, driven by Playwright in Debian's chromium.
+
+For each page it times, from navigation, how long the first numbers take to show (the selector
+that holds them becomes visible), and for the pages that change as you edit (the events
+breakdown, the audience preview) how long a change takes to show; beside each, the floor: the
+same REST request alone (httpx, no browser), in the same run, interleaved. The journey copy is
+fresh (`touchpath optimize`) and the server's map cache is warm (it binds every listed map at
+start; the time that took is printed too, as the cold bind the cache saves).
+
+The store is a copy of bench/out/insights_1M.duckdb (the demo, seed 7) or the demo built by
+bench/stores.py, kept as bench/out/webapp_1M.duckdb. Run: `python bench/webapp.py` after
+scripts/setup.sh (the client must be built). Not run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from stores import OUT, demo_store  # bench/stores.py, beside this file
+
+from touchpath import access
+from touchpath.analytics import journey
+from touchpath.maps.library import get_map, list_maps
+from touchpath.settings import Settings
+from touchpath.store import Store
+from touchpath.web.server import serving
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct horse battery staple"
+
+
+def store_path() -> Path:
+    mine = OUT / "webapp_1M.duckdb"
+    if not mine.exists():
+        src = OUT / "insights_1M.duckdb"
+        shutil.copyfile(src if src.exists() else demo_store("1M"), mine)
+    return mine
+
+
+def timed(page: Any, url: str, selector: str) -> float:
+    t = time.perf_counter()
+    page.goto(url)
+    page.locator(selector).first.wait_for(timeout=60_000)
+    return time.perf_counter() - t
+
+
+def api_time(fn: Callable[[], httpx.Response]) -> float:
+    t = time.perf_counter()
+    r = fn()
+    r.raise_for_status()
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    path = store_path()
+    settings = Settings(db=path, port=0)
+    with Store(path, settings) as store:
+        n = store.query("SELECT count(*) FROM events")[0][0]
+        journey.optimize(store)
+        if not access.list_users(store):
+            access.create_user(store, "bench@example.com", "owner", PASSWORD)
+        token = access.create_token(store, "owner", "bench")[1]
+        user = store.query(
+            "SELECT user_id FROM events WHERE event = 'Order Completed' AND user_id IS NOT NULL "
+            "LIMIT 1"
+        )[0][0]
+        docs = [get_map(store, e.name)[0] for e in list_maps(store)]
+        with serving(settings, store) as url:
+            h = {"Authorization": f"Bearer {token}"}
+            http = httpx.Client(base_url=url, headers=h, timeout=120)
+            t = time.perf_counter()  # the cache warms at start; wait until every map is bound
+            for d in docs:
+                http.get(f"/api/maps/{d.name}/bind")
+            warm = time.perf_counter() - t
+            rows = run(url, http, user, args.repeat)
+    load = os.getloadavg()
+    print(f"\nweb app on the 1M demo ({n:,} events), median of {args.repeat}; "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")  # fmt: skip
+    print(f"map cache warm-up at server start (binding {len(docs)} maps): {warm:.2f} s\n")
+    print(f"| {'page / action':<44} | {'browser, s':>10} | {'API alone, s':>12} |")
+    print(f"| {'-' * 44} | {'-' * 10}: | {'-' * 12}: |")
+    for name, b, a in rows:
+        print(f"| {name:<44} | {b:>10.3f} | {a:>12.3f} |")
+
+
+def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str, float, float]]:
+    from playwright.sync_api import sync_playwright
+
+    trend = {"match": {"event": "Product Viewed"}, "interval": "day", "breakdown": "channel"}
+    cond = {"condition": {"kind": "performed", "event": {"event": "Order Completed"},
+                          "at_least": 2}}  # fmt: skip
+    pages: list[tuple[str, str, str, Callable[[], httpx.Response]]] = [
+        ("Home: day's counts", "/", ".card-value",
+         lambda: http.get("/api/explore/summary")),
+        ("Events: trend by channel", "/events?event=Product+Viewed&breakdown=channel",
+         "[aria-label=Trend] .card-value", lambda: http.post("/api/explore/trend", json=trend)),
+        ("People: search", "/people?q=u_00001", "table[aria-label=People] td a",
+         lambda: http.get("/api/explore/people", params={"q": "u_00001"})),
+        ("Person: timeline", f"/people/{user}", "details.session",
+         lambda: http.get(f"/api/profiles/{user}/timeline", params={"limit": 1000})),
+        ("Audiences: new, size preview", "/audiences/new", ".big-number",
+         lambda: http.post("/api/explore/audience-preview", json=cond)),
+        ("Journey map: first-purchase (cached)", "/maps/demo-first-purchase",
+         ".jstage dd", lambda: http.get("/api/maps/demo-first-purchase/bind")),
+        ("Compare: first-purchase vs support", "/maps/compare?a=demo-first-purchase&b=demo-support",
+         ".jstage dd", lambda: http.get("/api/maps/compare", params={"a": "demo-first-purchase",
+                                                                      "b": "demo-support"})),
+    ]  # fmt: skip
+    results: dict[str, tuple[list[float], list[float]]] = {p[0]: ([], []) for p in pages}
+    results["Events: change the breakdown (re-render)"] = ([], [])
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        ctx = browser.new_context(viewport={"width": 1360, "height": 900})
+        r = ctx.request.post(f"{url}/api/auth/login",
+                             data={"email": "bench@example.com", "password": PASSWORD})  # fmt: skip
+        assert r.ok, r.text()
+        page = ctx.new_page()
+        page.goto(url + "/")  # load the assets once
+        page.locator(".card-value").first.wait_for(timeout=60_000)
+        for _ in range(repeat):
+            for name, path, sel, call in pages:  # interleaved: browser, then the API alone
+                results[name][0].append(timed(page, url + path, sel))
+                results[name][1].append(api_time(call))
+            page.goto(url + "/events?event=Product+Viewed&breakdown=channel")
+            page.locator("table[aria-label='Events by channel']").wait_for(timeout=60_000)
+            box = page.get_by_role("combobox", name="Break down by")
+            box.fill("type")
+            t = time.perf_counter()
+            page.get_by_role("button", name="Apply").click()
+            page.locator("table[aria-label='Events by type']").wait_for(timeout=60_000)
+            results["Events: change the breakdown (re-render)"][0].append(time.perf_counter() - t)
+            by_type = {**trend, "breakdown": "type"}
+            results["Events: change the breakdown (re-render)"][1].append(
+                api_time(lambda: http.post("/api/explore/trend", json=by_type))
+            )
+        browser.close()
+    return [(k, statistics.median(b), statistics.median(a)) for k, (b, a) in results.items()]
+
+
+if __name__ == "__main__":
+    main()

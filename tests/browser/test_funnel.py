@@ -1,0 +1,50 @@
+"""Funnels: build one from the URL and the form, see its chart, open who dropped at a step and
+save them as an audience."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from tests.browser.conftest import App, axe, shot
+
+pytestmark = pytest.mark.browser
+
+STEPS = ["Product Viewed", "Checkout Started", "Order Completed"]
+
+
+def test_build_a_funnel_and_save_who_dropped(demo_app: App, page: Any) -> None:
+    want = httpx.post(
+        demo_app.url + "/api/analytics/funnel",
+        json={"steps": [{"event": s} for s in STEPS], "window": "7d"},
+        headers=demo_app.auth,
+        timeout=60,
+    ).json()["groups"][0]["steps"]
+    page.goto(demo_app.url + "/insights/funnel")
+    page.get_by_text("Choose at least two steps").wait_for()
+    page.get_by_role("combobox", name="Step 1").fill(STEPS[0])
+    page.get_by_role("combobox", name="Step 2").fill(STEPS[1])
+    page.get_by_role("button", name="+ Step").click()
+    page.get_by_role("combobox", name="Step 3").fill(STEPS[2])
+    page.get_by_label("Within").select_option("7d")
+    page.get_by_role("button", name="Show funnel").click()
+    table = page.get_by_role("table", name="Funnel steps and conversion")
+    table.wait_for()
+    rows = table.get_by_role("row")
+    for i, step in enumerate(want):
+        assert f"{step['count']:,}" in rows.nth(i + 1).inner_text()
+    assert "window=7d" in page.url and page.url.count("s=") == 3
+    page.get_by_role("img", name="Funnel: people at each step").wait_for()
+    axe(page)
+    shot(page, "funnel")
+
+    rows.nth(3).get_by_role("button").click()  # who dropped before Order Completed
+    region = page.get_by_role("region", name="Who dropped")
+    region.get_by_text(f"{want[2]['dropped']:,} people made step 2").wait_for()
+    region.get_by_label("Audience name").fill("checkout droppers")
+    region.get_by_role("button", name="Save as audience").click()
+    region.get_by_role("status").get_by_role("link", name="checkout droppers").click()
+    page.get_by_role("region", name="Members").get_by_text(
+        f"{want[2]['dropped']:,} people"
+    ).wait_for()
