@@ -1,7 +1,7 @@
 // The audience builder: a tree of groups (all of / any of) whose leaves are "did an event",
 // "trait" and "computed trait" tests; any leaf or group can be negated.
 import { useQuery } from "@tanstack/react-query";
-import { api, getJson, type Schemas, unwrap } from "../../api/client";
+import { api, getJson, unwrap } from "../../api/client";
 import { COLUMNS, useEventNames, usePropertyKeys } from "../../api/lookups";
 import { fmtInt } from "../../charts/options";
 import { Suggest } from "../../components/Suggest";
@@ -12,6 +12,9 @@ import {
   emptyGroup,
   type Group,
   newPerformed,
+  type NotCond,
+  type Performed,
+  type TraitCond,
   days,
   typedValue,
   valueText,
@@ -28,7 +31,7 @@ interface Props {
 /** One node: negation toggle, then the node's own editor. */
 export function ConditionEditor({ cond, onChange, onRemove, path }: Props) {
   const negated = cond.kind === "not";
-  const inner = negated ? ((cond as Schemas["Not"]).cond as Cond) : cond;
+  const inner = negated ? ((cond as NotCond).cond as Cond) : cond;
   const setInner = (c: Cond) => onChange(negated ? { kind: "not", cond: c } : c);
   const isGroup = inner.kind === "and" || inner.kind === "or";
   return (
@@ -47,9 +50,9 @@ export function ConditionEditor({ cond, onChange, onRemove, path }: Props) {
         {isGroup ? (
           <GroupEditor group={inner as Group} onChange={setInner} path={path} />
         ) : inner.kind === "performed" ? (
-          <PerformedEditor p={inner as Schemas["Performed"]} onChange={setInner} />
+          <PerformedEditor p={inner as Performed} onChange={setInner} />
         ) : (
-          <TraitEditor t={inner as Schemas["TraitCondition"]} onChange={setInner} />
+          <TraitEditor t={inner as TraitCond} onChange={setInner} />
         )}
         {onRemove && (
           <button type="button" className="danger" onClick={onRemove} aria-label={`Remove condition ${path}`}>
@@ -105,7 +108,7 @@ function GroupEditor({ group, onChange, path }: { group: Group; onChange: (c: Co
 
 type Times = "at_least" | "at_most" | "never";
 
-function PerformedEditor({ p, onChange }: { p: Schemas["Performed"]; onChange: (c: Cond) => void }) {
+function PerformedEditor({ p, onChange }: { p: Performed; onChange: (c: Cond) => void }) {
   const names = useEventNames();
   const keys = usePropertyKeys(p.event.event || null);
   const mode: Times = p.at_most === 0 ? "never" : p.at_most != null && p.at_least == null ? "at_most" : "at_least";
@@ -207,7 +210,7 @@ function OpSelect({ op, onChange }: { op: string; onChange: (op: CompareOpT) => 
 }
 type CompareOpT = (typeof COMPARE_OPS)[number]["op"];
 
-function TraitEditor({ t, onChange }: { t: Schemas["TraitCondition"]; onChange: (c: Cond) => void }) {
+function TraitEditor({ t, onChange }: { t: TraitCond; onChange: (c: Cond) => void }) {
   const computed = t.kind === ("computed" as string);
   const traitNames = useQuery({
     queryKey: ["explore", "trait-names"],

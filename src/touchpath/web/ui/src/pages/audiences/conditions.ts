@@ -1,16 +1,18 @@
 // The audience condition tree the builder edits (the engine's own spec types), and pure helpers:
 // a sentence for each condition, typed values from text boxes, and the draft in the URL.
-import type { Schemas } from "../../api/client";
+import type { paths } from "../../api/schema";
 
-export type Cond =
-  | Schemas["AllOf"]
-  | Schemas["AnyOf"]
-  | Schemas["Not"]
-  | Schemas["Performed"]
-  | Schemas["TraitCondition"]
-  | Schemas["ComputedCondition"];
-export type Group = Schemas["AllOf"] | Schemas["AnyOf"];
-export type CompareOp = NonNullable<Schemas["TraitCondition"]["op"]>;
+/** The condition tree as the preview route takes it (the engine's Condition union; named from
+ * the route so the schema's model names, e.g. `AllOf-Input`, do not matter). */
+type Draft = paths["/api/explore/audience-preview"]["post"]["requestBody"]["content"]["application/json"];
+export type Cond = Draft["condition"];
+export type AllOf = Extract<Cond, { kind: "and" }>;
+export type AnyOf = Extract<Cond, { kind: "or" }>;
+export type NotCond = Extract<Cond, { kind: "not" }>;
+export type Performed = Extract<Cond, { kind: "performed" }>;
+export type TraitCond = Extract<Cond, { kind: "trait" }>;
+export type Group = AllOf | AnyOf;
+export type CompareOp = NonNullable<TraitCond["op"]>;
 
 export const COMPARE_OPS: { op: CompareOp; label: string }[] = [
   { op: "eq", label: "is" },
@@ -31,14 +33,14 @@ export function emptyGroup(kind: "and" | "or" = "and"): Group {
 }
 
 export function children(g: Group): Cond[] {
-  return (g.kind === "or" ? (g as Schemas["AnyOf"]).any : (g as Schemas["AllOf"]).all) as Cond[];
+  return (g.kind === "or" ? (g as AnyOf).any : (g as AllOf).all) as Cond[];
 }
 
 export function withChildren(g: Group, list: Cond[]): Group {
-  return g.kind === "or" ? { kind: "or", any: list as Schemas["AnyOf"]["any"] } : { kind: "and", all: list as Schemas["AllOf"]["all"] };
+  return g.kind === "or" ? { kind: "or", any: list as AnyOf["any"] } : { kind: "and", all: list as AllOf["all"] };
 }
 
-export function newPerformed(): Schemas["Performed"] {
+export function newPerformed(): Performed {
   return { kind: "performed", event: { event: null, where: [] }, at_least: 1 };
 }
 
@@ -72,15 +74,17 @@ export function days(within: number | string | null | undefined): string {
 /** A condition in words, e.g. `did Order Completed at least 2 times in the last 30 days`. */
 export function describe(c: Cond): string {
   switch (c.kind) {
+    default:
+      return "";
     case "and":
     case "or": {
       const parts = children(c as Group).map((x) => (x.kind === "and" || x.kind === "or" ? `(${describe(x)})` : describe(x)));
       return parts.join(c.kind === "and" ? " and " : " or ") || "(empty)";
     }
     case "not":
-      return `not ${describe((c as Schemas["Not"]).cond as Cond)}`;
+      return `not ${describe((c as NotCond).cond as Cond)}`;
     case "performed": {
-      const p = c as Schemas["Performed"];
+      const p = c as Performed;
       const name = p.event.event || "any event";
       const where = (p.event.where ?? []).map((w) => ` where ${w.property} ${opLabel(w.op)} ${valueText(w.value)}`).join("");
       const times =
@@ -92,7 +96,7 @@ export function describe(c: Cond): string {
     }
     case "trait":
     case "computed": {
-      const t = c as Schemas["TraitCondition"];
+      const t = c as TraitCond;
       const value = t.op === "is_set" || t.op === "is_not_set" ? "" : ` ${valueText(t.value)}`;
       return `${c.kind === "computed" ? "computed trait" : "trait"} ${t.trait} ${opLabel(t.op)}${value}`;
     }
@@ -106,11 +110,11 @@ export function complete(c: Cond): boolean {
     case "or":
       return children(c as Group).length > 0 && children(c as Group).every(complete);
     case "not":
-      return complete((c as Schemas["Not"]).cond as Cond);
+      return complete((c as NotCond).cond as Cond);
     case "performed":
-      return ((c as Schemas["Performed"]).event.where ?? []).every((w) => w.property.length > 0);
+      return ((c as Performed).event.where ?? []).every((w) => w.property.length > 0);
     default:
-      return (c as Schemas["TraitCondition"]).trait.length > 0;
+      return (c as TraitCond).trait.length > 0;
   }
 }
 
