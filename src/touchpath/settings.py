@@ -127,6 +127,53 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest request body of any other /api route (413).",
     )
+    # Destinations (docs/destinations.md)
+    destinations_key: str | None = Field(
+        default=None,
+        description="Fernet key that encrypts destination secrets at rest; when unset, the key "
+        "is read from (or generated into) destinations_key_file.",
+    )
+    destinations_key_file: Path | None = Field(
+        default=None,
+        description="File holding the destinations' secret key (default: the store's path + "
+        "'.key'); generated with mode 0600 when missing. Back it up with the store.",
+    )
+    destinations_allow_hosts: str = Field(
+        default="",
+        description="Comma-separated host names or addresses that destinations may reach although "
+        "they are not public (local receivers in tests and the demo, e.g. '127.0.0.1').",
+    )
+    destinations_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Timeout of one delivery (connect, send and answer)."
+    )
+    destinations_max_attempts: int = Field(
+        default=8, ge=1, description="Delivery attempts before a message goes to the dead letters."
+    )
+    destinations_backoff_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="First retry delay; each later one doubles (with jitter) up to the maximum.",
+    )
+    destinations_backoff_max_seconds: float = Field(
+        default=3600.0, ge=0, description="Longest retry delay, Retry-After included."
+    )
+    outbox_batch: int = Field(
+        default=500, ge=1, description="Messages the dispatcher claims from the outbox at once."
+    )
+    outbox_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="A claimed message not finished within this time (its dispatcher died) is "
+        "claimed again.",
+    )
+    outbox_poll_seconds: float = Field(
+        default=0.2, gt=0, description="How often an idle dispatcher looks for due messages."
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The address people reach this server at, for tracking pixels, links and "
+        "unsubscribe pages in messages (default http://host:port).",
+    )
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod

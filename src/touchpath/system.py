@@ -9,7 +9,7 @@ module of its own and no module keeps state.
 Each area contributes a `Component`; adding one is one line in `components()`.
 
 >>> [c.name for c in components(background=False)]
-['identity', 'sentiment', 'journeys']
+['identity', 'sentiment', 'journeys', 'forwarding']
 """
 
 from __future__ import annotations
@@ -159,9 +159,11 @@ def components(background: bool, listen: bool = True) -> list[Component]:
     that holds the same file."""
     if not listen:
         return []
-    out: list[Component] = [_Identity(), _Sentiment(), _Journeys(background)]
+    from touchpath.destinations.component import DispatcherComponent, ForwardingComponent
+
+    out: list[Component] = [_Identity(), _Sentiment(), _Journeys(background), ForwardingComponent()]
     if background:
-        out += [_JourneyCopy(), _MapCache()]
+        out += [_JourneyCopy(), _MapCache(), DispatcherComponent()]
     return out
 
 

@@ -6,6 +6,7 @@ from touchpath.cli import access as access
 from touchpath.cli import analyse as analyse
 from touchpath.cli import core as core
 from touchpath.cli import demo as demo
+from touchpath.cli import destinations as destinations
 from touchpath.cli import discover as discover
 from touchpath.cli import experiments as experiments
 from touchpath.cli import identity as identity

@@ -38,10 +38,16 @@ def demo(
 ) -> None:
     """Generate the demo retailer, send it through the real /v1/batch path, and serve it."""
     from touchpath.demo import DemoBusiness, DemoConfig
+    from touchpath.demo.receivers import demo_destinations, send_samples, wait_sent
 
-    settings = settings_for(db, host=host, port=port)
+    # The demo's destinations are local receivers on 127.0.0.1 (docs/destinations.md).
+    settings = settings_for(db, host=host, port=port, destinations_allow_hosts="127.0.0.1")
     business = DemoBusiness(DemoConfig(customers=customers, days=days, seed=seed))
-    with Store(settings.db, settings) as store, serving(settings, store) as url:
+    with (
+        Store(settings.db, settings) as store,
+        demo_destinations(store, console.print) as receivers,
+        serving(settings, store) as url,
+    ):
         console.print(f"Touchpath is serving [bold]{url}[/] (store {settings.db})")
         email, password = _demo_owner(store)
         console.print(f"  sign in as    [bold]{email}[/]  password [bold]{password}[/]")
@@ -59,6 +65,9 @@ def demo(
             f"[green]{stats['events']:,} events[/] in the store, "
             f"{stats['rejected']:,} rejected messages kept with their reasons."
         )
+        console.print(f"sending {send_samples(store)} sample messages to the demo receivers")
+        wait_sent(store)
+        console.print(f"the demo receivers got {receivers.summary()}")
         if serve:
             console.print("Serving; press Ctrl-C to stop.")
             try:

@@ -32,6 +32,7 @@ from touchpath.destinations.protocol import CHANNELS
 from touchpath.errors import BadRequest, NotFound
 
 __all__ = [
+    "PURPOSES",
     "STATES",
     "OutboxMessage",
     "attempts",
@@ -40,7 +41,10 @@ __all__ = [
     "journey_key",
     "list_messages",
     "message_id",
+    "replay",
 ]
+
+PURPOSES = ("message", "forward", "audience")
 
 STATES = ("pending", "sending", "delivered", "sent", "refused", "dead")
 """A message's states: `pending` (waits for its next attempt), `sending` (claimed by a dispatcher
@@ -84,6 +88,9 @@ class OutboxMessage:
     entry_key: str | None = None
     send_after: datetime | None = None
     """Not before this time (naive UTC); None: as soon as the policy allows."""
+    purpose: str = "message"
+    """`message` (to a person: the send policy applies), `forward` (an event forwarded) or
+    `audience` (an audience update): the last two are data for another tool, no policy."""
 
 
 def journey_key(
@@ -108,6 +115,8 @@ def _check(i: int, m: OutboxMessage) -> None:
         raise BadRequest(f"{where}.channel: one of {', '.join(CHANNELS)}, not {m.channel!r}")
     if m.template is None and not m.content:
         raise BadRequest(f"{where}: a template or content is required")
+    if m.purpose not in PURPOSES:
+        raise BadRequest(f"{where}.purpose: one of {', '.join(PURPOSES)}, not {m.purpose!r}")
 
 
 _SCHEMA = pa.schema(
@@ -128,6 +137,7 @@ _SCHEMA = pa.schema(
         ("node", pa.string()),
         ("entry_key", pa.string()),
         ("next_attempt_at", pa.timestamp("us")),
+        ("purpose", pa.string()),
     ]
 )
 
@@ -172,6 +182,7 @@ def enqueue(
                 "node": m.node,
                 "entry_key": m.entry_key,
                 "next_attempt_at": max(m.send_after or now, now),
+                "purpose": m.purpose,
             }
             for m in rows
         ],
@@ -182,10 +193,10 @@ def enqueue(
         inserted = con.execute(
             "INSERT OR IGNORE INTO outbox (id, idempotency_key, destination, channel, profile_id, "
             "recipient, topic, template, content, context, render, journey, journey_version, "
-            "node, entry_key, state, attempts, next_attempt_at, created_at, updated_at) "
+            "node, entry_key, state, attempts, next_attempt_at, created_at, updated_at, purpose) "
             "SELECT id, idempotency_key, destination, channel, profile_id, recipient, topic, "
             "template, content::JSON, context::JSON, render, journey, journey_version, node, "
-            "entry_key, 'pending', 0, next_attempt_at, $now, $now FROM _outbox_in "
+            "entry_key, 'pending', 0, next_attempt_at, $now, $now, purpose FROM _outbox_in "
             "RETURNING id",
             {"now": now},
         ).fetchall()
@@ -260,3 +271,30 @@ def list_messages(
     result = con.execute(sql, [*params, limit, offset])
     names = [d[0] for d in result.description or []]
     return [dict(zip(names, r, strict=True)) for r in result.fetchall()]
+
+
+def replay(
+    con: duckdb.DuckDBPyConnection,
+    now: datetime,
+    ids: list[str] | None = None,
+    destination: str | None = None,
+) -> int:
+    """Send dead letters again: the given ids, or every dead message (of `destination`).
+    Their attempts start again from zero; returns how many were replayed."""
+    where = ["state = 'dead'"]
+    params: dict[str, Any] = {"now": now}
+    if ids is not None:
+        where.append(
+            "(id IN (SELECT unnest($ids::VARCHAR[])) OR idempotency_key IN "
+            "(SELECT unnest($ids::VARCHAR[])))"
+        )
+        params["ids"] = ids
+    if destination is not None:
+        where.append("destination = $dest")
+        params["dest"] = destination
+    rows = con.execute(
+        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $now, "
+        f"done_at = NULL, updated_at = $now WHERE {' AND '.join(where)} RETURNING id",
+        params,
+    ).fetchall()
+    return len(rows)

@@ -5,14 +5,15 @@ A destination gets one `Outgoing` message, already rendered and past the send po
 what became of it in a `DeliveryResult`. It never raises for a failed delivery: a refused
 connection, a timeout or a 5xx are results (`retry`), so one bad message never fails another.
 
->>> import asyncio
 >>> mem = MemoryDestination("test")
 >>> msg = Outgoing(id="msg_1", idempotency_key="k1", destination="test", channel="webhook",
 ...                recipient=None, content={"payload": {"hello": "world"}})
->>> asyncio.run(mem.send(msg)).outcome
-'delivered'
->>> [m.id for m in mem.sent]
-['msg_1']
+>>> coro = mem.send(msg)  # awaited by the dispatcher's loop
+>>> try:
+...     coro.send(None)
+... except StopIteration as done:
+...     print(done.value.outcome, [m.id for m in mem.sent])
+delivered ['msg_1']
 """
 
 from __future__ import annotations
@@ -82,6 +83,8 @@ class DeliveryResult:
     provider_id: str | None = None
     """The provider's id of the message (Twilio SID, FCM name, SMTP Message-ID)."""
     duration_ms: float | None = None
+    bounce: bool = False
+    """The recipient's address does not exist (a hard bounce): later email to them stops."""
 
 
 @runtime_checkable

@@ -31,6 +31,7 @@ from touchpath.web import (
     analytics_api,
     api,
     builder_api,
+    destinations_api,
     experiments_api,
     explore_api,
     imports_api,
@@ -162,6 +163,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(explore_api.router, dependencies=viewer)
     app.include_router(journeys_api.router, dependencies=viewer)
     app.include_router(builder_api.router, dependencies=viewer)
+    app.include_router(destinations_api.router)  # /api: viewer reads, admin manages; /v1/m public
 
     mount_spa(app)  # last: the client answers every other GET path
     declare_roles(app)

@@ -1,0 +1,311 @@
+"""Destinations benchmark: webhook deliveries/s and latency, a 1M-message outbox drained with
+bounded memory, and what event forwarding costs ingestion.
+
+1. Webhooks: N signed webhook messages are enqueued, then the dispatcher delivers them to a
+   local receiver in another process (`touchpath.demo.receivers.HttpReceiver`, which verifies
+   every signature with `standardwebhooks`). Deliveries/s from the first claim to the last
+   recorded result, and the p50/p99 of each request's latency from the delivery log. The floor
+   in the same run: a bare httpx AsyncClient POSTing the same number of signed bodies to the
+   same receiver with the same concurrency (no outbox, no policy, no bookkeeping).
+2. Drain: 1M messages enqueued (in 50k chunks) and drained by the dispatcher through a
+   destination that only counts (no network: the outbox's own cost), with the process's peak
+   RSS growth sampled during the drain.
+3. Forwarding: events/s of `Store.ingest` (batches of 500 staged messages, the writer and its
+   commit listeners) without a forwarding rule and with one that forwards every event to a
+   webhook (batches of 500) while the dispatcher delivers them; interleaved A/B/A/B.
+
+    python bench/destinations.py [--webhooks 20000] [--drain 1000000] [--events 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+import stores  # bench/stores.py, beside this file
+
+from touchpath.clock import SystemClock
+from touchpath.destinations import DeliveryResult, OutboxMessage, Outgoing, enqueue
+from touchpath.destinations import api as dapi
+from touchpath.destinations.dispatcher import Dispatcher
+from touchpath.destinations.http import post
+from touchpath.destinations.httpclient import HttpClient
+from touchpath.destinations.vault import Vault
+from touchpath.destinations.webhook import new_secret, sign
+from touchpath.events.message import stage_messages
+from touchpath.settings import Settings
+from touchpath.store import Store
+from touchpath.system import Touchpath
+
+RECEIVER = """
+import sys, threading
+from touchpath.demo.receivers import HttpReceiver
+r = HttpReceiver(secrets=[sys.argv[1]], keep=1000).start()
+print(r.port, flush=True)
+threading.Event().wait()
+"""
+
+
+class Receiver:
+    """The receiver in its own process (its own GIL), on 127.0.0.1."""
+
+    def __init__(self, secret: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", RECEIVER, secret], stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        self.url = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
+
+    def close(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+
+
+def _settings(db: Path, **kw: Any) -> Settings:
+    return Settings(
+        db=db, destinations_allow_hosts="127.0.0.1", outbox_poll_seconds=0.01,
+        journey_refresh_seconds=0, **kw,
+    )  # fmt: skip
+
+
+def _hooks(n: int, dest: str, tag: str) -> list[OutboxMessage]:
+    return [
+        OutboxMessage(
+            idempotency_key=f"{tag}:{i}",
+            destination=dest,
+            channel="webhook",
+            content={"payload": {"type": "order.completed", "i": i, "revenue": 42.5}},
+            render=False,
+            purpose="forward",
+        )
+        for i in range(n)
+    ]
+
+
+def _enqueue(store: Store, msgs: list[OutboxMessage], chunk: int = 50_000) -> None:
+    for i in range(0, len(msgs), chunk):
+        part = msgs[i : i + chunk]
+        store.write_sync(lambda con, part=part: enqueue(con, part))
+
+
+def _wait_done(store: Store, n: int, timeout: float) -> float:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        (done,) = store.query(
+            "SELECT count(*) FROM outbox WHERE state IN ('delivered', 'sent', 'dead')"
+        )[0]
+        if done >= n:
+            return time.monotonic()
+        time.sleep(0.05)
+    raise TimeoutError(f"only {done} of {n} done")
+
+
+def webhooks(n: int, concurrency: int) -> list[dict[str, Any]]:
+    secret = new_secret()
+    rx = Receiver(secret)
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as d:
+            settings = _settings(Path(d) / "w.duckdb")
+            with Store(settings.db, settings) as store:
+                dapi.put_destination(store, "bench", {
+                    "config": {"kind": "webhook", "url": rx.url + "/hooks/bench",
+                               "limits": {"concurrency": concurrency}},
+                    "secrets": {"signing_secret": secret}})  # fmt: skip
+                _enqueue(store, _hooks(n, "bench", "w"))
+                d_ = Dispatcher(store, settings, SystemClock(), Vault.open(settings))
+                cpu0 = time.process_time()
+                t0 = time.monotonic()
+                d_.start()
+                t1 = _wait_done(store, n, 600)
+                cpu = time.process_time() - cpu0
+                d_.stop()
+                lat = sorted(r[0] for r in store.query("SELECT duration_ms FROM outbox_attempts"))
+                states = dict(store.query("SELECT state, count(*) FROM outbox GROUP BY 1"))
+            rows.append({
+                "what": "dispatcher -> webhook receiver", "messages": n,
+                "per s": round(n / (t1 - t0)), "p50 ms": round(lat[len(lat) // 2], 1),
+                "p99 ms": round(lat[int(len(lat) * 0.99)], 1),
+                "CPU ms/msg": round(cpu / n * 1000, 3),
+                "states": json.dumps(states),
+            })  # fmt: skip
+        rows.append(asyncio.run(_floor(rx.url + "/hooks/bench", secret, n, concurrency)))
+    finally:
+        rx.close()
+    return rows
+
+
+async def _floor(url: str, secret: str, n: int, concurrency: int) -> dict[str, Any]:
+    """The same client bare: the same signed bodies at the same concurrency, nothing else."""
+    client = HttpClient()
+    lat: list[float] = []
+    next_i = iter(range(n))
+
+    async def worker() -> None:
+        for i in next_i:
+            body = orjson.dumps({"type": "order.completed", "i": i, "revenue": 42.5})
+            ts = int(time.time())
+            mid = f"msg_{i}"
+            headers = {"webhook-id": mid, "webhook-timestamp": str(ts),
+                       "webhook-signature": sign(secret, mid, ts, body),
+                       "content-type": "application/json"}  # fmt: skip
+            t = time.perf_counter()
+            r = await post(client, url, allow={"127.0.0.1"}, headers=headers, content=body,
+                           timeout=10)  # fmt: skip
+            lat.append((time.perf_counter() - t) * 1000)
+            assert r.status == 200, r.status
+
+    cpu0 = time.process_time()
+    t0 = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    dt = time.monotonic() - t0
+    cpu = time.process_time() - cpu0
+    await client.aclose()
+    lat.sort()
+    return {"what": "floor: the same HTTP client bare", "messages": n, "per s": round(n / dt),
+            "p50 ms": round(lat[len(lat) // 2], 1), "p99 ms": round(lat[int(len(lat) * 0.99)], 1),
+            "CPU ms/msg": round(cpu / n * 1000, 3), "states": ""}  # fmt: skip
+
+
+class _Count:
+    """A destination that only counts (the outbox's own cost, without a network)."""
+
+    name = "count"
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    async def send(self, message: Outgoing) -> DeliveryResult:
+        self.n += 1
+        return DeliveryResult("delivered", status=200)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def drain(n: int) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as d:
+        settings = _settings(Path(d) / "d.duckdb", outbox_batch=2000)
+        with Store(settings.db, settings) as store:
+            t = time.monotonic()
+            for i in range(0, n, 50_000):
+                _enqueue(store, _hooks(min(50_000, n - i), "count", f"d{i}"))
+            enq = time.monotonic() - t
+            gc.collect()
+            counter = _Count()
+            d_ = Dispatcher(
+                store, settings, SystemClock(), Vault.open(settings), {"count": counter}
+            )
+            with stores.PeakRss() as mem:
+                t0 = time.monotonic()
+                d_.start()
+                t1 = _wait_done(store, n, 3600)
+                d_.stop()
+            size = os.path.getsize(settings.db) / 2**20
+    return [{
+        "what": "1M outbox drained (counting destination)", "messages": n,
+        "enqueue per s": round(n / enq), "drain per s": round(n / (t1 - t0)),
+        "peak RSS growth MB": round((mem.peak - mem.base) / 2**20), "store MB": round(size),
+        "delivered": counter.n,
+    }]  # fmt: skip
+
+
+def _events(n: int, offset: int) -> list[list[bytes]]:
+    batches = []
+    for b in range(0, n, 500):
+        batches.append([
+            orjson.dumps({"type": "track", "event": "Order Completed", "userId": f"u{(offset + i) % 5000}",
+                          "messageId": f"m{offset + i}", "properties": {"revenue": i % 100},
+                          "context": {"ip": "1.2.3.4", "library": {"name": "bench"}}})
+            for i in range(b, min(n, b + 500))
+        ])  # fmt: skip
+    return batches
+
+
+def forwarding(n: int, rounds: int) -> list[dict[str, Any]]:
+    secret = new_secret()
+    rx = Receiver(secret)
+    results: dict[str, list[float]] = {"off": [], "on": []}
+    try:
+        for r in range(rounds):
+            for mode in ("off", "on"):
+                with tempfile.TemporaryDirectory() as d:
+                    settings = _settings(Path(d) / "f.duckdb")
+                    with Touchpath.open(settings, background=True) as tp:
+                        if mode == "on":
+                            dapi.put_destination(tp.store, "fwd", {
+                                "config": {"kind": "webhook", "url": rx.url + "/hooks/fwd"},
+                                "secrets": {"signing_secret": secret}})  # fmt: skip
+                            dapi.put_forwarding(tp.store, "all", {"destination": "fwd"})
+                        batches = _events(n, r * n)
+                        t0 = time.monotonic()
+                        futs = [tp.store.ingest(stage_messages(b, source="bench",
+                                received_at=stores_now())) for b in batches]  # fmt: skip
+                        for f in futs:
+                            f.result()
+                        tp.store.wait_idle(120)
+                        results[mode].append(n / (time.monotonic() - t0))
+                        if mode == "on":
+                            _wait_done(tp.store, (n + 499) // 500, 300)
+    finally:
+        rx.close()
+    off, on = statistics.median(results["off"]), statistics.median(results["on"])
+    return [
+        {"what": "ingest, no forwarding rule", "events": n, "events/s (median)": round(off),
+         "runs": ", ".join(str(round(x)) for x in results["off"]), "cost": ""},
+        {"what": "ingest, every event forwarded", "events": n, "events/s (median)": round(on),
+         "runs": ", ".join(str(round(x)) for x in results["on"]),
+         "cost": f"{(1 - on / off) * 100:.1f}%"},
+    ]  # fmt: skip
+
+
+def stores_now() -> Any:
+    from touchpath.clock import utcnow
+
+    return utcnow()
+
+
+def _print(rows: list[dict[str, Any]], title: str) -> None:
+    print(f"\n{title}")
+    if not rows:
+        return
+    cols = list(rows[0])
+    width = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
+    print(" | ".join(c.ljust(width[c]) for c in cols))
+    print("-|-".join("-" * width[c] for c in cols))
+    for r in rows:
+        print(" | ".join(str(r.get(c, "")).ljust(width[c]) for c in cols))
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--webhooks", type=int, default=20_000)
+    p.add_argument("--concurrency", type=int, default=64)
+    p.add_argument("--drain", type=int, default=1_000_000)
+    p.add_argument("--events", type=int, default=200_000)
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--only", choices=["webhooks", "drain", "forwarding"], default=None)
+    a = p.parse_args(argv)
+    print(f"load average before: {os.getloadavg()}")
+    if a.only in (None, "webhooks"):
+        _print(webhooks(a.webhooks, a.concurrency), "Webhook deliveries")
+    if a.only in (None, "drain"):
+        _print(drain(a.drain), "Outbox drain")
+    if a.only in (None, "forwarding"):
+        _print(forwarding(a.events, a.rounds), "Forwarding's cost to ingestion (interleaved)")
+    print(f"\nload average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

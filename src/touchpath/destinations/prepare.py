@@ -1,0 +1,155 @@
+"""Turn claimed outbox rows into `Outgoing` messages: render the template and inline content over
+the person as they are now, find the recipient in their traits, and add what a channel needs
+(email: the tracking pixel, tracked links, List-Unsubscribe with one-click POST).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+
+from touchpath.destinations.protocol import Outgoing
+from touchpath.destinations.templates import (
+    Person,
+    Renderer,
+    TemplateSpec,
+    get_template,
+    load_people,
+)
+from touchpath.destinations.tracking import Tokens, rewrite_links
+from touchpath.errors import TouchpathError
+
+__all__ = ["RECIPIENT_TRAITS", "Links", "prepare"]
+
+RECIPIENT_TRAITS = {"email": "email", "sms": "phone", "push": "push_token"}
+"""The trait a message's recipient comes from when the outbox row names none."""
+
+
+@dataclass(frozen=True)
+class Links:
+    """Makes the public links of a message (`/v1/m/...` on the public URL)."""
+
+    tokens: Tokens
+    public_url: str
+
+    def open_pixel(self, msg_id: str) -> str:
+        return f"{self.public_url}/v1/m/open/{self.tokens.make('o', msg_id)}"
+
+    def click(self, msg_id: str, url: str) -> str:
+        return f"{self.public_url}/v1/m/click/{self.tokens.make('c', msg_id, url)}"
+
+    def unsubscribe(self, msg_id: str) -> str:
+        return f"{self.public_url}/v1/m/unsubscribe/{self.tokens.make('u', msg_id)}"
+
+
+def _recipient(row: dict[str, Any], person: Person) -> str | None:
+    if row.get("recipient"):
+        return str(row["recipient"])
+    trait = RECIPIENT_TRAITS.get(row["channel"])
+    if trait is None:
+        return None
+    value = person.traits.get(trait)
+    return str(value) if value else None
+
+
+def _email_extras(
+    msg_id: str, fields: dict[str, Any], links: Links
+) -> tuple[dict[str, Any], dict[str, str]]:
+    unsubscribe = links.unsubscribe(msg_id)
+    headers = {
+        "List-Unsubscribe": f"<{unsubscribe}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    html = fields.get("html")
+    if isinstance(html, str) and html:
+        html = rewrite_links(html, lambda url: links.click(msg_id, url))
+        pixel = f'<img src="{links.open_pixel(msg_id)}" width="1" height="1" alt="">'
+        html = html.replace("</body>", pixel + "</body>") if "</body>" in html else html + pixel
+        fields = {**fields, "html": html}
+    return fields, headers
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection,
+    rows: Sequence[dict[str, Any]],
+    renderer: Renderer,
+    links: Links,
+) -> list[Outgoing | str]:
+    """For each row its `Outgoing`, or the reason it cannot be sent (a template error, no
+    recipient): such a message fails without an attempt."""
+    people = load_people(con, [r["profile_id"] for r in rows if r.get("profile_id")])
+    templates: dict[str, TemplateSpec | str] = {}
+    out: list[Outgoing | str] = []
+    for row in rows:
+        try:
+            out.append(_one(con, row, people, templates, renderer, links))
+        except TouchpathError as exc:
+            out.append(str(exc))
+    return out
+
+
+def _one(
+    con: duckdb.DuckDBPyConnection,
+    row: dict[str, Any],
+    people: dict[str, Person],
+    templates: dict[str, TemplateSpec | str],
+    renderer: Renderer,
+    links: Links,
+) -> Outgoing | str:
+    pid = row.get("profile_id")
+    person = people.get(pid or "", Person(profile_id=pid))
+    msg_id = row["id"]
+    content = row.get("content")
+    inline = json.loads(content) if isinstance(content, str) else (content or {})
+    fields: dict[str, Any] = {}
+    defaults: dict[str, Any] = {}
+    name = row.get("template")
+    if name:
+        if name not in templates:
+            try:
+                templates[name] = get_template(con, name)
+            except TouchpathError as exc:
+                templates[name] = str(exc)
+        spec = templates[name]
+        if isinstance(spec, str):
+            return spec
+        fields, defaults = dict(spec.fields), dict(spec.defaults)
+    fields.update(inline)
+    if row.get("render", True):
+        ctx = row.get("context")
+        event = json.loads(ctx) if isinstance(ctx, str) else (ctx or {})
+        extra = {"message_id": msg_id, "unsubscribe_url": links.unsubscribe(msg_id)}
+        try:
+            fields = renderer.render(fields, defaults, person, event, extra)
+        except TouchpathError as exc:
+            where = f"template {name!r}" if name else "content"
+            return f"{where}: {exc}"
+    recipient = _recipient(row, person)
+    channel = row["channel"]
+    if recipient is None and channel != "webhook":
+        trait = RECIPIENT_TRAITS.get(channel)
+        return f"no recipient: the message names none and the person has no {trait!r} trait"
+    headers: dict[str, str] = {}
+    if channel == "email":
+        fields, headers = _email_extras(msg_id, fields, links)
+    elif channel == "push":  # the app may post it back to /v1/m/callbacks/push
+        headers = {"receipt": links.tokens.make("o", msg_id)}
+    return Outgoing(
+        id=msg_id,
+        idempotency_key=row["idempotency_key"],
+        destination=row["destination"],
+        channel=channel,
+        recipient=recipient,
+        content=fields,
+        profile_id=pid,
+        journey=row.get("journey"),
+        journey_version=row.get("journey_version"),
+        node=row.get("node"),
+        entry_key=row.get("entry_key"),
+        attempt=int(row.get("attempts", 0)) + 1,
+        headers=headers,
+    )
