@@ -188,6 +188,7 @@ def run_server(
     max_batch: int,
     listeners: bool = True,
     mode: str | None = None,
+    src: Path | None = None,
 ) -> Run:
     tmp = Path(tempfile.mkdtemp(prefix="touchpath-bench-"))
     db = tmp / "bench.duckdb"
@@ -206,12 +207,13 @@ def run_server(
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(src)} if src is not None else None,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
-            if httpx.get(f"{base}/api/stats", timeout=2).status_code == 200:
+            if httpx.get(f"{base}/openapi.json", timeout=2).status_code == 200:
                 break
         except httpx.TransportError:
             time.sleep(0.1)
@@ -272,12 +274,44 @@ def write_alone(stored: Path, per_commit: int) -> Run:
     return Run(label, n, seconds, [], float("nan"), commits, cpu)
 
 
+def compare(args: argparse.Namespace) -> None:
+    """This tree against another checkout, interleaved (A B A B ...) in one run."""
+    bodies = payloads(args.customers, args.batch)
+    messages = sum(len(orjson.loads(b)["batch"]) for b in bodies)
+    here = Path(__file__).resolve().parents[1] / "src"
+    rates: dict[str, list[float]] = {"this tree": [], str(args.compare_src): []}
+    cpu: dict[str, list[float]] = {k: [] for k in rates}
+    for _ in range(args.rounds):
+        for label, src in (("this tree", here), (str(args.compare_src), args.compare_src)):
+            r = run_server(label, bodies, messages, args.clients, 20_000, src=src)
+            rates[label].append(r.rate)
+            cpu[label].append(r.messages / r.cpu_seconds)
+    print(f"{messages:,} messages, {args.clients} clients, load average {os.getloadavg()}")
+    print(f"{'tree':<40} {'events/s (each run)':<32} {'median':>8} {'msgs per CPU-s':>15}")
+    for label, xs in rates.items():
+        each = ", ".join(f"{x:,.0f}" for x in xs)
+        print(
+            f"{label:<40} {each:<32} {sorted(xs)[len(xs) // 2]:>8,.0f} "
+            f"{sorted(cpu[label])[len(xs) // 2]:>15,.0f}"
+        )
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--customers", type=int, default=3000)
     ap.add_argument("--batch", type=int, default=250)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument(
+        "--compare-src",
+        type=Path,
+        help="Another checkout's src/ (e.g. main before a change): only the group-commit run, "
+        "this tree and that one interleaved, --rounds times each.",
+    )
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args(argv)
+    if args.compare_src is not None:
+        compare(args)
+        return
 
     bodies = payloads(args.customers, args.batch)
     messages = sum(len(orjson.loads(b)["batch"]) for b in bodies)

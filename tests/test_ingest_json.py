@@ -16,7 +16,7 @@ from touchpath.store.ingest import normalise, split_normalised, staged_table
 
 ODD = [
     b'{"type":"track","userId":"u","event":"E","messageId":"m0","properties":{ "a" : 1.50,'
-    b' "b":"\\u00e9\\n\\"", "c":[1, 2 ,{}], "d": 12345678901234567890, "e": null, "f": 1e400},'
+    b' "b":"\\u00e9\\n\\"", "c":[1, 2 ,{}], "d": 12345678901234567890, "e": null, "f": 1e300},'
     b' "context": {"x": "\\ud83d\\ude00", "y": {"z": [true, false]}}}',
     b'{"type":"identify","userId":"u","messageId":"m1","traits":{"email":"a@b.c","n":-0.0}}',
     b'{"type":"identify","userId":"u","messageId":"m2","context":{"traits":{"plan":"pro"}}}',

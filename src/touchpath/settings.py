@@ -86,6 +86,17 @@ class Settings(BaseSettings):
         ),
     )
     max_message_bytes: int = Field(default=32 * 1024, description="Largest accepted message.")
+    max_future_hours: float = Field(
+        default=24.0,
+        gt=0,
+        description=(
+            "An event whose time, once the clock is corrected, lies more than this after its "
+            "receipt is rejected with the reason (as is one before 1970)."
+        ),
+    )
+    max_json_depth: int = Field(
+        default=64, ge=2, description="Deepest nesting of objects and arrays in a message (400)."
+    )
     max_request_bytes: int = Field(default=500 * 1024, description="Largest accepted request body.")
     max_batch_messages: int = Field(default=2_500, description="Most messages in one batch.")
     retry_after_seconds: int = Field(default=2, description="Retry-After sent with a 429.")

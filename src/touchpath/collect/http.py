@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import re
 import zlib
 from typing import Annotated, Any
 
 import msgspec
+import numpy as np
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
@@ -25,7 +27,7 @@ from touchpath.events.message import stage_messages
 from touchpath.settings import Settings
 from touchpath.store import Store, utcnow
 
-__all__ = ["CollectCors", "StoreDep", "decode_request", "get_store", "router"]
+__all__ = ["CollectCors", "StoreDep", "decode_request", "get_store", "nesting_depth", "router"]
 
 router = APIRouter(prefix="/v1", tags=["collect"])
 
@@ -94,13 +96,35 @@ def decode_request(
             raise BadRequest(
                 f"batch: {len(raws)} messages; the limit is {settings.max_batch_messages}"
             )
+    depth = settings.max_json_depth
     for i, raw in enumerate(raws):
         if len(raw) > settings.max_message_bytes:
             at = f"batch[{i}]" if where == "batch" else "message"
             raise BadRequest(
                 f"{at}: {len(raw)} bytes; the limit is {settings.max_message_bytes} per message"
             )
+        if raw.count(b"{") + raw.count(b"[") > depth and nesting_depth(raw) > depth:
+            at = f"batch[{i}]" if where == "batch" else "message"
+            raise BadRequest(f"{at}: objects and arrays nested deeper than {depth} levels")
     return raws, parsed_key, sent
+
+
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"{}[]")
+
+
+def nesting_depth(raw: bytes) -> int:
+    """How deeply objects and arrays nest in a JSON text (brackets inside strings do not count).
+
+    >>> nesting_depth(b'{"a": [1, {"b": "[[["}]}'), nesting_depth(b'"x"')
+    (3, 0)
+    """
+    only = _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    if not only:
+        return 0
+    steps = np.frombuffer(only, dtype=np.uint8)
+    levels = np.cumsum(np.where((steps == ord("{")) | (steps == ord("[")), 1, -1))
+    return int(levels.max())
 
 
 async def _read_body(request: Request, limit: int) -> bytes:

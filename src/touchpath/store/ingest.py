@@ -16,10 +16,12 @@ JSON text of the id fields, which tells their type (one list-valued `json_extrac
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 import duckdb
 import msgspec
 import numpy as np
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlglot
@@ -31,6 +33,7 @@ from touchpath.events.message import MESSAGE_TYPES, Staged, check_message, decod
 __all__ = [
     "CHANNEL_KEY",
     "EVENT_COLUMNS",
+    "MAX_FUTURE",
     "NORMALISE_SQL",
     "Channels",
     "Normaliser",
@@ -40,6 +43,9 @@ __all__ = [
     "split_normalised",
     "staged_table",
 ]
+
+MAX_FUTURE = timedelta(hours=24)
+"""How far after its receipt an event's corrected time may lie (TOUCHPATH_MAX_FUTURE_HOURS)."""
 
 EVENT_COLUMNS = (
     "seq", "message_id", "source", "type", "event", "anonymous_id", "user_id", "group_id",
@@ -85,6 +91,21 @@ def _not_null(value: str) -> str:
     return f"CASE WHEN {value}::VARCHAR <> 'null' THEN {value} END"
 
 
+# A number JSON cannot hold as a double (an exponent of 309 or more, 309+ digits) or the NaN and
+# Infinity DuckDB's reader lets through: RE2 over the raw text flags candidates (a hex string
+# such as "4e400a" is one too), which Python's strict parser then confirms (`_door`).
+_ODD_NUMBER = (
+    r"[0-9.][eE]\+?0*([3][1-9][0-9]|309|[4-9][0-9][0-9]|[0-9]{4,})|NaN|Infinity|[0-9]{309}"
+)
+# The corrected time is computed from times clamped to these years, so no message can overflow
+# the arithmetic (and fail its whole group); the times out of range are refused (`_door`).
+_CLAMP = ("TIMESTAMP '1000-01-01'", "TIMESTAMP '3000-01-01'")
+
+
+def _clamp(column: str) -> str:
+    return f"least(greatest({column}, {_CLAMP[0]}), {_CLAMP[1]})"
+
+
 def _key_column(name: str) -> str:
     return "event" if name == "event" else f"f_{name}"
 
@@ -126,11 +147,12 @@ def _normalise_sql() -> str:
 WITH s AS (
     SELECT ord, source, received_at, batch_sent_at, route_type,
         starts_with(ltrim(raw), '{{') AS is_object,
+        regexp_matches(raw, '{_ODD_NUMBER}') AS odd_number,
         json_extract_string(raw, [{text_list}]) AS t,
         json_extract(raw, [{json_list}]) AS j
     FROM staged
 ), x AS (
-    SELECT ord, source, received_at, t,
+    SELECT ord, source, received_at, t, odd_number,
         coalesce(route_type, {t("$.type")}) AS type,
         is_object AND {plain} AND (route_type IS NOT NULL OR {t("$.type")} IN ({types}))
                   AND ({present("$.userId")} OR {present("$.anonymousId")})
@@ -162,11 +184,11 @@ WITH s AS (
 SELECT ord, hash(source, message_id) AS h, given_id, message_id, source, type, event, anonymous_id,
     user_id, group_id, previous_id,
     CASE WHEN sent_at IS NOT NULL AND original_timestamp IS NOT NULL
-              THEN received_at - (sent_at - original_timestamp)
+              THEN received_at - ({_clamp("sent_at")} - {_clamp("original_timestamp")})
          WHEN original_timestamp IS NOT NULL THEN original_timestamp
          ELSE received_at END AS timestamp,
     original_timestamp, sent_at, received_at, {field_names},
-    context, properties, traits,
+    context, properties, traits, odd_number,
     coalesce(ok AND (ts_text IS NULL OR original_timestamp IS NOT NULL)
              AND (sent_text IS NULL OR sent_at IS NOT NULL), false) AS valid
 FROM y
@@ -272,7 +294,9 @@ def insert_events_sql(base_seq: int, *, suppressions: bool = True) -> str:
     )
 
 
-def normalise(con: duckdb.DuckDBPyConnection, staged: pa.Table) -> pa.Table:
+def normalise(
+    con: duckdb.DuckDBPyConnection, staged: pa.Table, max_future: timedelta = MAX_FUTURE
+) -> pa.Table:
     """`NORMALISE_SQL` over the `staged` table, in `ord` order, with each row's `reason`: NULL
     for a valid message, else what is wrong with it."""
     con.register("staged", staged)
@@ -280,7 +304,7 @@ def normalise(con: duckdb.DuckDBPyConnection, staged: pa.Table) -> pa.Table:
         normalised = con.sql(NORMALISE_SQL).to_arrow_table()
     finally:
         con.unregister("staged")
-    return _finish(con, normalised, staged, Channels())
+    return _finish(con, normalised, staged, Channels(), max_future)
 
 
 class Normaliser:
@@ -293,8 +317,9 @@ class Normaliser:
     batch into a table that it read cost ~2 us a message. The relation reads the batch in place.
     """
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, max_future: timedelta = MAX_FUTURE) -> None:
         self.con = con
+        self.max_future = max_future
         self.channels = Channels()
         con.register("staged", staged_table([])[0])
         try:
@@ -312,13 +337,18 @@ class Normaliser:
             raise RuntimeError(
                 f"normalise: {normalised.num_rows} rows for a batch of {staged.num_rows}"
             )
-        return _finish(self.con, normalised, staged, self.channels)
+        return _finish(self.con, normalised, staged, self.channels, self.max_future)
 
 
 def _finish(
-    con: duckdb.DuckDBPyConnection, normalised: pa.Table, staged: pa.Table, channels: Channels
+    con: duckdb.DuckDBPyConnection,
+    normalised: pa.Table,
+    staged: pa.Table,
+    channels: Channels,
+    max_future: timedelta = MAX_FUTURE,
 ) -> pa.Table:
-    """Rows in `ord` order, the channel fields replaced by the channel, with each row's reason."""
+    """Rows in `ord` order, the channel fields replaced by the channel, the door's checks
+    applied (`_door`), with each row's reason."""
     ords = normalised.column("ord")
     if not pc.all(pc.greater(ords.slice(1), ords.slice(0, len(ords) - 1))).as_py():
         normalised = normalised.sort_by("ord")
@@ -326,7 +356,69 @@ def _finish(
     fields = [name for name in CHANNEL_KEY if name != "event"]
     at = normalised.schema.get_field_index(fields[0])
     normalised = normalised.drop_columns(fields).add_column(at, "channel", channel)
-    return normalised.append_column("reason", name_reasons(normalised, staged))
+    normalised, refused = _door(normalised, staged, max_future)
+    reasons = name_reasons(normalised, staged)
+    if refused is not None:
+        reasons = pc.coalesce(refused, reasons)
+    return normalised.append_column("reason", reasons)
+
+
+_EPOCH = pa.scalar(datetime(1970, 1, 1), pa.timestamp("us"))
+_YEAR_1 = pa.scalar(datetime(1, 1, 1), pa.timestamp("us"))
+_YEAR_9999 = pa.scalar(datetime(9999, 12, 31, 23, 59, 59), pa.timestamp("us"))
+
+
+def _door(
+    normalised: pa.Table, staged: pa.Table, max_future: timedelta
+) -> tuple[pa.Table, pa.Array | None]:
+    """What the store cannot hold or read back is refused at the door, with the reason, instead
+    of failing the commit of every request grouped with it (or every later read): an event time
+    before 1970 or more than `max_future` after receipt once the clock is corrected, a time the
+    readers cannot represent (outside years 1-9999), a number beyond a double or NaN/Infinity.
+    Returns the table with `valid` updated and the reasons of the rows refused here (None when
+    none is). Whole-column Arrow work; only the few rows RE2 flagged are parsed again."""
+    ts, received = normalised.column("timestamp"), normalised.column("received_at")
+    late = pc.add(received, pa.scalar(max_future, pa.duration("us")))
+    checks: list[tuple[pa.ChunkedArray, str]] = [
+        (pc.less(ts, _EPOCH), "timestamp: before 1970-01-01 once the clock is corrected"),
+        (
+            pc.greater(ts, late),
+            f"timestamp: more than {max_future.total_seconds() / 3600:g} h after it was received "
+            "once the clock is corrected (TOUCHPATH_MAX_FUTURE_HOURS)",
+        ),
+    ]
+    for name, label in (("original_timestamp", "originalTimestamp"), ("sent_at", "sentAt")):
+        col = normalised.column(name)
+        outside = pc.or_(pc.less(col, _YEAR_1), pc.greater(col, _YEAR_9999))
+        checks.append((outside, f"{label}: outside the years 1-9999"))
+    valid = normalised.column("valid")
+    reasons: list[str | None] | None = None
+    for bad, reason in checks:
+        hit = pc.and_(valid, pc.fill_null(bad, False))
+        if not pc.any(hit).as_py():
+            continue
+        reasons = reasons or [None] * normalised.num_rows
+        for i in np.flatnonzero(hit.to_numpy(zero_copy_only=False)).tolist():
+            reasons[i] = reasons[i] or reason
+        valid = pc.and_not(valid, hit)
+    odd = pc.and_(valid, normalised.column("odd_number"))
+    if pc.any(odd).as_py():
+        raws = staged.column("raw")
+        for i in np.flatnonzero(odd.to_numpy(zero_copy_only=False)).tolist():
+            try:
+                orjson.loads(raws[i].as_py())
+            except orjson.JSONDecodeError as exc:
+                reasons = reasons or [None] * normalised.num_rows
+                reasons[i] = (
+                    f"message: a number JSON cannot hold (beyond a double, NaN or Infinity): {exc}"
+                )
+        if reasons is not None:
+            valid = pc.and_(valid, pc.is_null(pa.array(reasons, pa.string())))
+    normalised = normalised.drop_columns(["odd_number"])
+    if reasons is None:
+        return normalised, None
+    at = normalised.schema.get_field_index("valid")
+    return normalised.set_column(at, "valid", valid), pa.array(reasons, pa.string())
 
 
 def name_reasons(normalised: pa.Table, staged: pa.Table) -> pa.Array:
@@ -342,8 +434,14 @@ def name_reasons(normalised: pa.Table, staged: pa.Table) -> pa.Array:
     raws = staged.column("raw").take(bad).to_pylist()
     routes = staged.column("route_type").take(bad).to_pylist()
     sents = staged.column("batch_sent_at").take(bad).to_pylist()
-    parsed_ts = normalised.column("original_timestamp").take(bad).to_pylist()
-    parsed_sent = normalised.column("sent_at").take(bad).to_pylist()
+    # Whether each time parsed (not its value: one outside Python's years has no datetime).
+    parsed_ts = [
+        None if n else True
+        for n in normalised.column("original_timestamp").take(bad).is_null().to_pylist()
+    ]
+    parsed_sent = [
+        None if n else True for n in normalised.column("sent_at").take(bad).is_null().to_pylist()
+    ]
     for n, i in enumerate(bad):
         reasons[i] = _reason(raws[n], routes[n], sents[n], parsed_ts[n], parsed_sent[n])
     return pa.array(reasons, pa.string())

@@ -26,7 +26,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from touchpath.errors import NotFound, Overloaded, SpecError, StoreUnavailable
+from touchpath.errors import BadRequest, NotFound, Overloaded, SpecError, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
 from touchpath.store.ingest import Normaliser, insert_events_sql, split_normalised, staged_table
@@ -118,7 +118,9 @@ class Store:
         # The channel rules' IN lists would each become a join (DuckDB's in_clause rewrite), a
         # fixed cost per commit larger than the per-row work; this connection only.
         self._writer_con.execute("SET disabled_optimizers = 'in_clause'")
-        self._normalise = Normaliser(self._writer_con)
+        self._normalise = Normaliser(
+            self._writer_con, timedelta(hours=self.settings.max_future_hours)
+        )
         self._thread = threading.Thread(target=self._run, name="touchpath-writer", daemon=True)
         self._thread.start()
 
@@ -441,12 +443,28 @@ class Store:
                 if bad.num_rows:
                     con.unregister("rejected_rows")
         except BaseException as exc:
+            if len(jobs) > 1 and isinstance(exc, Exception):
+                # One request's message can fail the group it was committed with: commit each
+                # request alone, so only the one that carries it gets the error.
+                log.warning("ingest commit of %d requests failed (%s); one by one", len(jobs), exc)
+                for job in jobs:
+                    self._commit_ingest([job])
+                return
             log.exception("ingest commit failed")
             with self._pending_lock:
                 self._pending -= total
-            err = StoreUnavailable(f"{self.path}: the write failed and was rolled back: {exc}")
-            for job in jobs:
-                job.future.set_exception(err)
+            err: Exception = StoreUnavailable(
+                f"{self.path}: the write failed and was rolled back: {exc}"
+            )
+            if isinstance(
+                exc,
+                duckdb.ConversionException
+                | duckdb.OutOfRangeException
+                | duckdb.InvalidInputException,
+            ):
+                # The data, not the store: resending it will not help (SDKs retry a 5xx).
+                err = BadRequest(f"batch: cannot be stored: {exc}")
+            jobs[0].future.set_exception(err)
             return
         self.ingest_commits += 1
         self.ingest_requests += len(jobs)
