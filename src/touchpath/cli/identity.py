@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import json
 import sys
 from collections.abc import Iterator
@@ -12,11 +11,12 @@ from typing import Annotated, Any
 
 import typer
 
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows, settings_for
 from touchpath.events.match import Condition, EventMatch
 from touchpath.profiles import audiences as aud
 from touchpath.profiles import lookup, privacy, rebuild, refresh
 from touchpath.profiles import traits as tr
+from touchpath.profiles.export import write_csv
 from touchpath.profiles.specs import Audience, ComputedTrait, parse_spec
 from touchpath.store import Store
 from touchpath.store.store import utcnow
@@ -215,24 +215,44 @@ def audiences_members(
     with _open(db) as store:
         rows = lookup.members(store, name)
     if csv_out:
-        w = csv.DictWriter(sys.stdout, fieldnames=["profile_id", "user_id", "email", "entered_at"])
-        w.writeheader()
-        w.writerows(rows)
+        write_csv(sys.stdout, ["profile_id", "user_id", "email", "entered_at"], rows)
         return
     print_rows(rows, f"{name}: {len(rows)} members", as_json)
 
 
 @privacy_app.command("delete")
 def privacy_delete(
-    user_id: str,
+    value: Annotated[str, typer.Argument(help="Any identifier: user id, email, anonymous id, ...")],
+    kind: Annotated[
+        str | None, typer.Option(help="Only as this kind of identifier (user_id, email, ...).")
+    ] = None,
     and_suppress: Annotated[bool, typer.Option("--suppress", help="Also suppress.")] = False,
+    compact: Annotated[
+        bool, typer.Option(help="Then rewrite the store file so no byte of them is left.")
+    ] = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Delete everything stored about a user, in one transaction."""
-    with _open(db) as store:
-        counts = privacy.delete_user(store, user_id, and_suppress)
+    """Delete everything stored about a person, by any identifier, in one transaction."""
+    with opened(db, listen=True) as tp:
+        counts = privacy.delete_person(
+            tp.store, value, kind, and_suppress=and_suppress,
+            deleters=privacy.person_deleters(tp.services),
+        )  # fmt: skip
+        path = tp.store.path
     print_rows([{"table": k, "rows": v} for k, v in counts.items()], "Deleted", as_json)
+    if compact:
+        privacy_compact(path)
+    elif not as_json:
+        console.print("Their bytes stay in the file until [bold]touchpath privacy compact[/].")
+
+
+@privacy_app.command("compact")
+def privacy_compact(db: DbOpt = None) -> None:
+    """Rewrite the store file with only its live rows (after a deletion; the server stopped)."""
+    path = settings_for(db).db
+    before, after = privacy.compact(path)
+    console.print(f"{path} rewritten: {before:,} -> {after:,} bytes")
 
 
 @privacy_app.command("suppress")

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Depends
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from touchpath.errors import BadRequest
 from touchpath.profiles import audiences as aud
 from touchpath.profiles import lookup, privacy, rebuild, refresh
 from touchpath.profiles import traits as tr
+from touchpath.profiles.export import write_csv
 from touchpath.profiles.specs import Audience, ComputedTrait, parse_spec
 from touchpath.store.store import utcnow
-from touchpath.web.auth import require
+from touchpath.web.auth import PrincipalDep, require
 from touchpath.web.deps import StoreDep, TouchpathDep
 
 __all__ = ["router"]
@@ -119,9 +121,7 @@ def members(store: StoreDep, name: str, format: Literal["json", "csv"] = "json")
     rows = lookup.members(store, name)
     if format == "csv":
         out = io.StringIO()
-        w = csv.DictWriter(out, fieldnames=["profile_id", "user_id", "email", "entered_at"])
-        w.writeheader()
-        w.writerows(rows)
+        write_csv(out, ["profile_id", "user_id", "email", "entered_at"], rows)
         return Response(
             out.getvalue(),
             media_type="text/csv",
@@ -130,14 +130,50 @@ def members(store: StoreDep, name: str, format: Literal["json", "csv"] = "json")
     return {"audience": name, "size": len(rows), "members": rows}
 
 
-@privacy_router.post("/delete")
-def delete_user(
-    store: StoreDep,
-    user_id: str = Body(..., embed=True, alias="userId"),
-    suppress: bool = Body(False, embed=True),
-) -> dict[str, Any]:
-    """Delete everything about a user in one transaction; reports rows removed per table."""
-    return {"userId": user_id, "deleted": privacy.delete_user(store, user_id, suppress)}
+class PrivacyDelete(BaseModel):
+    """Whom to delete: one of `userId`, `anonymousId`, `email`, or any `identifier` (optionally
+    of a `kind`; a profile id too)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    userId: str | None = Field(default=None, min_length=1)
+    anonymousId: str | None = Field(default=None, min_length=1)
+    email: str | None = Field(default=None, min_length=1)
+    identifier: str | None = Field(default=None, min_length=1)
+    kind: str | None = Field(default=None, min_length=1, description="With `identifier`.")
+    suppress: bool = Field(default=False, description="Also drop their future messages.")
+
+    def target(self) -> tuple[str, str | None]:
+        given = [
+            (v, k)
+            for v, k in (
+                (self.userId, "user_id"),
+                (self.anonymousId, "anonymous_id"),
+                (self.email, "email"),
+                (self.identifier, self.kind),
+            )
+            if v is not None
+        ]
+        if len(given) != 1:
+            raise BadRequest("body: give exactly one of userId, anonymousId, email, identifier")
+        return given[0]
+
+
+class PrivacyDeleted(BaseModel):
+    deleted: dict[str, int]
+    """Rows removed per table."""
+    compact: str = "the bytes stay in the store file until `touchpath privacy compact`"
+
+
+@privacy_router.post("/delete", response_model=PrivacyDeleted, responses={404: {}})
+def delete_person(body: PrivacyDelete, tp: TouchpathDep, p: PrincipalDep) -> PrivacyDeleted:
+    """Delete everything about a person in one transaction; reports rows removed per table."""
+    value, kind = body.target()
+    counts = privacy.delete_person(
+        tp.store, value, kind, and_suppress=body.suppress,
+        deleters=privacy.person_deleters(tp.services), actor=p.label,
+    )  # fmt: skip
+    return PrivacyDeleted(deleted=counts)
 
 
 @privacy_router.get("/suppressions")
