@@ -115,7 +115,7 @@ def stages() -> Any:
 
 
 def cases(store: Store) -> list[tuple[str, Callable[[], Any]]]:
-    from touchpath.analytics import insights, journey
+    from touchpath.analytics import api, journey
     from touchpath.analytics.attribution import AttributionSpec
     from touchpath.analytics.discovery import ConformanceSpec, DfgSpec, VariantsSpec
     from touchpath.analytics.feedback import FeedbackSpec
@@ -124,46 +124,46 @@ def cases(store: Store) -> list[tuple[str, Callable[[], Any]]]:
     STAGES = stages()
     TOUCHES = (EventMatch(type="page"), "Application Opened")
     return [
-        ("dfg (events)", lambda: insights.discover_dfg(store, DfgSpec())),
+        ("dfg (events)", lambda: api.discover_dfg(store, DfgSpec())),
         ("dfg (pandas peer)", lambda: pandas_dfg(store)),
-        ("dfg (stages)", lambda: insights.discover_dfg(store, DfgSpec(stages=STAGES))),
+        ("dfg (stages)", lambda: api.discover_dfg(store, DfgSpec(stages=STAGES))),
         (
             "variants (stages)",
-            lambda: insights.discover_variants(store, VariantsSpec(stages=STAGES)),
+            lambda: api.discover_variants(store, VariantsSpec(stages=STAGES)),
         ),
-        ("conformance", lambda: insights.conformance(store, ConformanceSpec(stages=STAGES))),
+        ("conformance", lambda: api.conformance(store, ConformanceSpec(stages=STAGES))),
         (
             "attribution (channel, 6 models)",
-            lambda: insights.attribution(store, AttributionSpec(by="channel", touches=TOUCHES)),
+            lambda: api.attribution(store, AttributionSpec(by="channel", touches=TOUCHES)),
         ),
         (
             "attribution (touchpoint)",
-            lambda: insights.attribution(
+            lambda: api.attribution(
                 store,
                 AttributionSpec(by="touchpoint", models=("first_touch", "last_touch", "linear")),
             ),
         ),
-        ("feedback", lambda: insights.feedback(store, FeedbackSpec(stages=STAGES))),
+        ("feedback", lambda: api.feedback(store, FeedbackSpec(stages=STAGES))),
         # `touchpath optimize` writes the sorted journey copy; a fresh copy lets the DFG skip
         # its sort (same result, checked in tests).
         ("optimize (sorted journey copy)", lambda: journey.optimize(store)),
-        ("dfg (events, sorted copy)", lambda: insights.discover_dfg(store, DfgSpec())),
-        ("dfg (stages, sorted copy)", lambda: insights.discover_dfg(store, DfgSpec(stages=STAGES))),
+        ("dfg (events, sorted copy)", lambda: api.discover_dfg(store, DfgSpec())),
+        ("dfg (stages, sorted copy)", lambda: api.discover_dfg(store, DfgSpec(stages=STAGES))),
         (
             "conformance (sorted copy)",
-            lambda: insights.conformance(store, ConformanceSpec(stages=STAGES)),
+            lambda: api.conformance(store, ConformanceSpec(stages=STAGES)),
         ),
         (
             "variants (stages, sorted copy)",
-            lambda: insights.discover_variants(store, VariantsSpec(stages=STAGES)),
+            lambda: api.discover_variants(store, VariantsSpec(stages=STAGES)),
         ),
         (
             "attribution (channel, sorted copy)",
-            lambda: insights.attribution(store, AttributionSpec(by="channel", touches=TOUCHES)),
+            lambda: api.attribution(store, AttributionSpec(by="channel", touches=TOUCHES)),
         ),
         (
             "attribution (touchpoint, sorted copy)",
-            lambda: insights.attribution(
+            lambda: api.attribution(
                 store,
                 AttributionSpec(by="touchpoint", models=("first_touch", "last_touch", "linear")),
             ),

@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 from stores import OUT, demo_store, measure  # bench/stores.py, beside this file
 
-from touchpath.analytics import api, insights, journey
+from touchpath.analytics import api, journey
 from touchpath.analytics.discovery import DfgSpec, Stage
 from touchpath.analytics.funnels import FunnelSpec
 from touchpath.events.match import EventMatch, TimeRange
@@ -85,8 +85,8 @@ def main() -> None:
         n_funnels = len(doc.touchpoints()) + 2 * len(doc.stages) - 1
         pieces = [
             (f"  {n_funnels} funnels, one after another", funnels),
-            ("  DFG over the touchpoints", lambda: insights.discover_dfg(store, dfg)),
-            ("  feedback (2 x insights.feedback)", lambda: map_feedback(store, doc, TimeRange())),
+            ("  DFG over the touchpoints", lambda: api.discover_dfg(store, dfg)),
+            ("  feedback (2 x api.feedback)", lambda: map_feedback(store, doc, TimeRange())),
             ("  tagged pass (mix, contacts, errors)", tagged),
         ]
         for name, fn in pieces:

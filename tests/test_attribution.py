@@ -11,10 +11,10 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from touchpath.analytics.api import attribution
 from touchpath.analytics.attribution import (
     AttributionResult,
     AttributionSpec,
-    attribution,
     decay_weight,
     markov_removal_effects,
 )
@@ -173,7 +173,7 @@ def test_spec_validation() -> None:
 def test_rest_and_cli(server: Any, tmp_path: Path) -> None:
     journeys_for(server.store, JOURNEYS)
     r = httpx.post(
-        f"{server.url}/api/analytics/attribution",
+        f"{server.url}/api/analyses/attribution",
         headers=server.auth,
         json={"models": ["last_touch"]},
     )
@@ -181,9 +181,9 @@ def test_rest_and_cli(server: Any, tmp_path: Path) -> None:
     got = {row["key"]: row["credit"]["last_touch"]["conversions"] for row in r.json()["rows"]}
     assert got == {"email": 2, "sms": 1, "paid_search": 1, "paid_social": 0}
     bad = httpx.post(
-        f"{server.url}/api/analytics/attribution", headers=server.auth, json={"models": ["magic"]}
+        f"{server.url}/api/analyses/attribution", headers=server.auth, json={"models": ["magic"]}
     )
-    assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("models.0:")
+    assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("models[0]:")
     db = ["--db", str(server.store.path)]
     out = CliRunner().invoke(app, ["attribution", *db, "--model", "first_touch", "--json"])
     assert out.exit_code == 0, out.output

@@ -13,16 +13,14 @@ from pydantic import ValidationError
 from typer.testing import CliRunner
 
 from touchpath.analytics import journey
+from touchpath.analytics.api import conformance, discover_dfg, discover_variants
+from touchpath.analytics.api import discover_stage_flow as stage_flow
 from touchpath.analytics.discovery import (
     ConformanceSpec,
     DfgSpec,
     Stage,
     VariantsSpec,
     can_use_sorted,
-    conformance,
-    discover_dfg,
-    discover_variants,
-    stage_flow,
 )
 from touchpath.analytics.testing import journeys_for
 from touchpath.cli import app
@@ -175,23 +173,23 @@ def test_rest_and_cli(server: Any, tmp_path: Path) -> None:
     stages = [{"name": s.name, "events": [e if isinstance(e, str) else e.model_dump()
                                           for e in s.events]} for s in STAGES]  # fmt: skip
     r = httpx.post(
-        f"{server.url}/api/analytics/conformance", headers=server.auth, json={"stages": stages}
+        f"{server.url}/api/analyses/conformance", headers=server.auth, json={"stages": stages}
     )
     assert r.status_code == 200, r.text
     assert (r.json()["cases"], r.json()["conforming"]) == (4, 3)
     r = httpx.post(
-        f"{server.url}/api/analytics/dfg", headers=server.auth, json={"stages": stages, "top_k": 1}
+        f"{server.url}/api/analyses/dfg", headers=server.auth, json={"stages": stages, "top_k": 1}
     )
     assert r.json()["edges"] == [
         {"source": "awareness", "target": "decision", "frequency": 3, "cases": 2,
          "median_seconds": 60.0, "p90_seconds": 108.0},  # 120 s (from Home), 60 s, 60 s
     ]  # fmt: skip
-    r = httpx.post(f"{server.url}/api/analytics/variants", headers=server.auth, json={"limit": 1})
+    r = httpx.post(f"{server.url}/api/analyses/variants", headers=server.auth, json={"limit": 1})
     assert r.json()["variants"][0]["cases"] == 1 and r.json()["cases"] == 5
-    bad = httpx.post(f"{server.url}/api/analytics/dfg", headers=server.auth, json={"coverage": 2})
+    bad = httpx.post(f"{server.url}/api/analyses/dfg", headers=server.auth, json={"coverage": 2})
     assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("coverage:")
     bad = httpx.post(
-        f"{server.url}/api/analytics/conformance", headers=server.auth, json={"stages": stages[:1]}
+        f"{server.url}/api/analyses/conformance", headers=server.auth, json={"stages": stages[:1]}
     )
     assert bad.status_code == 400 and "at least 2 stages" in bad.json()["error"]["message"]
 

@@ -18,7 +18,7 @@ DOCS = (
     "\n".join(p.read_text() for p in sorted((REPO / "docs").glob("*.md")))
     + (REPO / "README.md").read_text()
 )
-# `POST /api/analytics/dfg|variants` documents both routes: spell such alternatives out.
+# `POST /api/analyses/dfg|variants` documents both routes: spell such alternatives out.
 DOCS += "\n".join(
     m.group(1) + alt
     for m in re.finditer(r"(/[\w/{}.-]*/)([\w.-]+(?:\|[\w.-]+)+)", DOCS)

@@ -8,8 +8,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
+from touchpath.analytics.api import feedback
 from touchpath.analytics.discovery import Stage
-from touchpath.analytics.feedback import FeedbackResult, FeedbackSpec, feedback
+from touchpath.analytics.feedback import FeedbackResult, FeedbackSpec
 from touchpath.analytics.testing import journeys_for
 from touchpath.cli import app
 from touchpath.store import Store
@@ -111,11 +112,11 @@ def test_no_feedback_gives_an_empty_result(store: Store) -> None:
 def test_rest_cli_and_rescore(server: Any) -> None:
     journeys_for(server.store, PEOPLE)  # the app attached the scorer when it started
     server.store.wait_idle()
-    r = httpx.post(f"{server.url}/api/analytics/feedback", headers=server.auth, json={"phrases": 1})
+    r = httpx.post(f"{server.url}/api/analyses/feedback", headers=server.auth, json={"phrases": 1})
     assert r.status_code == 200, r.text
     assert r.json()["negative_phrases"]["support"] == [{"phrase": "waited for days", "count": 2}]
     bad = httpx.post(
-        f"{server.url}/api/analytics/feedback", headers=server.auth, json={"phrases": -1}
+        f"{server.url}/api/analyses/feedback", headers=server.auth, json={"phrases": -1}
     )
     assert bad.status_code == 400 and bad.json()["error"]["message"].startswith("phrases:")
     db = ["--db", str(server.store.path)]

@@ -178,7 +178,7 @@ def test_rest_save_dropped_and_list(server: Server) -> None:
     load(server.store, SHOP)
     with server.client() as http:
         r = http.post(
-            "/api/analytics/funnel/save-dropped",
+            "/api/analyses/funnel/save-dropped",
             json={"spec": {"steps": STEPS}, "step": 3, "audience": "carted"},
         )
         assert r.status_code == 200, r.text
@@ -196,7 +196,7 @@ def test_rest_save_dropped_and_list(server: Server) -> None:
         got = http.get("/api/audiences/carted/members").json()
         assert sorted(m["user_id"] for m in got["members"]) == ["bob", "cat"]
         r = http.post(
-            "/api/analytics/funnel/save-dropped",
+            "/api/analyses/funnel/save-dropped",
             json={"spec": {"steps": STEPS}, "step": 5, "audience": "x"},
         )
         assert r.status_code == 400 and "step: needs 2 <= step <= 3" in r.text

@@ -285,12 +285,12 @@ def test_ordered_levels_equal_clickhouse_window_funnel(
 def test_rest_funnel_and_bad_spec(server) -> None:  # type: ignore[no-untyped-def]
     journeys_for(server.store, {"a": [ev("view", 0), ev("cart", 1)], "b": [ev("view", 0)]})
     ok = httpx.post(
-        f"{server.url}/api/analytics/funnel", headers=server.auth, json={"steps": STEPS[:2]}
+        f"{server.url}/api/analyses/funnel", headers=server.auth, json={"steps": STEPS[:2]}
     )
     assert ok.status_code == 200
     assert [s["count"] for s in ok.json()["groups"][0]["steps"]] == [2, 1]
     bad = httpx.post(
-        f"{server.url}/api/analytics/funnel",
+        f"{server.url}/api/analyses/funnel",
         headers=server.auth,
         json={"steps": [{"event": "a"}, {"event": ""}]},
     )

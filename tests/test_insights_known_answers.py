@@ -22,7 +22,7 @@ import numpy as np
 import orjson
 import pytest
 
-from touchpath.analytics import insights, journey
+from touchpath.analytics import api, journey
 from touchpath.analytics.attribution import AttributionSpec
 from touchpath.analytics.discovery import ConformanceSpec, DfgSpec, Stage, VariantsSpec
 from touchpath.analytics.feedback import FeedbackSpec
@@ -75,7 +75,7 @@ def bpic(tmp_path_factory: pytest.TempPathFactory, data_dir: Path) -> Iterator[t
 def test_bpic2012_variants(bpic: tuple[Store, dict[str, list[tuple[float, str]]]]) -> None:
     store, cases = bpic
     expected = Counter(tuple(a for _, a in steps) for steps in cases.values())
-    result = insights.discover_variants(store, VariantsSpec(limit=10))
+    result = api.discover_variants(store, VariantsSpec(limit=10))
     assert result.cases == len(cases) == 13_087  # the README's figures
     assert result.distinct_variants == len(expected) == 4_366
     top = expected.most_common()
@@ -83,7 +83,7 @@ def test_bpic2012_variants(bpic: tuple[Store, dict[str, list[tuple[float, str]]]
     assert [n for _, n in got] == [n for _, n in top[:10]]
     assert all(expected[steps] == n for steps, n in got)
     assert result.variants[0].share == pytest.approx(top[0][1] / len(cases), abs=1e-6)
-    covered = insights.discover_variants(store, VariantsSpec(limit=10_000, coverage=0.5))
+    covered = api.discover_variants(store, VariantsSpec(limit=10_000, coverage=0.5))
     need = next(i for i in range(len(top)) if sum(n for _, n in top[: i + 1]) >= len(cases) / 2)
     assert len(covered.variants) == need + 1
 
@@ -96,7 +96,7 @@ def test_bpic2012_dfg(bpic: tuple[Store, dict[str, list[tuple[float, str]]]]) ->
         for (t1, a), (t2, b) in itertools.pairwise(steps):
             gaps[(a, b)].append(t2 - t1)
             owners[(a, b)].add(case)
-    result = insights.discover_dfg(store, DfgSpec())
+    result = api.discover_dfg(store, DfgSpec())
     assert result.events == 262_200 and result.cases == 13_087
     got = {(e.source, e.target): e for e in result.edges}
     assert set(got) == set(gaps)
@@ -108,7 +108,7 @@ def test_bpic2012_dfg(bpic: tuple[Store, dict[str, list[tuple[float, str]]]]) ->
     starts = Counter(steps[0][1] for steps in cases.values())
     assert {n.activity: n.starts for n in result.nodes if n.starts} == dict(starts)
     journey.optimize(store)  # the sorted journey copy gives the same graph with no sort
-    assert insights.discover_dfg(store, DfgSpec()) == result
+    assert api.discover_dfg(store, DfgSpec()) == result
 
 
 def test_bpic2012_loan_stages_conformance(bpic: tuple[Store, dict[str, list[tuple[float, str]]]]) -> None:  # fmt: skip
@@ -122,13 +122,13 @@ def test_bpic2012_loan_stages_conformance(bpic: tuple[Store, dict[str, list[tupl
             reached += 1
             conforming += all(b > a for a, b in itertools.pairwise(idx))
     stages = tuple(Stage(name=k, events=(v,)) for k, v in LOAN_STAGES.items())
-    result = insights.conformance(store, ConformanceSpec(stages=stages))
+    result = api.conformance(store, ConformanceSpec(stages=stages))
     assert (result.cases, result.conforming) == (reached, conforming)
     journey.optimize(store)  # the same on the sorted journey copy
-    assert insights.conformance(store, ConformanceSpec(stages=stages)) == result
+    assert api.conformance(store, ConformanceSpec(stages=stages)) == result
     assert next(s.cases for s in result.stages) == 13_087
     assert [s.cases for s in result.stages][-1] == 2_246  # the README: approved applications
-    flow = insights.discover_stage_flow(store, DfgSpec(stages=stages))
+    flow = api.discover_stage_flow(store, DfgSpec(stages=stages))
     edges = {(e.source, e.target): e.frequency for e in flow.edges}
     assert edges[("submitted", "pre-accepted")] > edges.get(("submitted", "accepted"), 0)
 
@@ -159,7 +159,7 @@ def test_demo_slow_support_sours_feedback(demo: tuple[Store, dict[str, Any]]) ->
     truth = facts["slow_support"]
     about_support = EventMatch(event="CSAT Survey Completed", where=(
         Condition(property="touchpoint", value="support"),))  # fmt: skip
-    result = insights.feedback(store, FeedbackSpec(stages=(SLOW, FAST), csat=about_support))
+    result = api.feedback(store, FeedbackSpec(stages=(SLOW, FAST), csat=about_support))
     by = {s.name: s for s in result.stages}
     slow, fast = by["slow support"], by["fast support"]
     assert slow.sentiment_avg is not None and fast.sentiment_avg is not None
@@ -174,7 +174,7 @@ def test_demo_slow_support_sours_feedback(demo: tuple[Store, dict[str, Any]]) ->
 def test_demo_slow_support_means_fewer_purchases(demo: tuple[Store, dict[str, Any]]) -> None:
     store, facts = demo
     purchase = Stage(name="purchase", events=("Order Completed",))
-    flow = insights.discover_stage_flow(
+    flow = api.discover_stage_flow(
         store, DfgSpec(stages=(SLOW, FAST, purchase), collapse_repeats=False)
     )
     nodes = {n.activity: n.frequency for n in flow.nodes}
@@ -200,7 +200,7 @@ def test_demo_paid_social_opens_but_rarely_closes(demo: tuple[Store, dict[str, A
         conversion=web_or_app_order, touches=(EventMatch(type="page"), "Application Opened"),
         models=("first_touch", "last_touch", "markov"),
     )  # fmt: skip
-    result = insights.attribution(store, spec)
+    result = api.attribution(store, spec)
     share = {r.key: {m: c.share for m, c in r.credit.items()} for r in result.rows}
     social = share["paid_social"]
     assert social["first_touch"] > 5 * social["last_touch"]

@@ -178,7 +178,7 @@ def test_sorted_pass_equals_window_funnel_and_the_joins(
 
 def test_cli_and_rest_optimize(server) -> None:  # type: ignore[no-untyped-def]
     journeys_for(server.store, {"ann": [ev("view", 0), ev("cart", 1)]})
-    r = httpx.post(f"{server.url}/api/analytics/optimize", headers=server.auth)
+    r = httpx.post(f"{server.url}/api/analyses/optimize", headers=server.auth)
     assert r.status_code == 200 and r.json()["events"] == 2
     db = str(server.store.path)
     journeys_for(server.store, {"bob": [ev("view", 0)]})

@@ -12,7 +12,7 @@ import httpx
 from tests.conftest import api_token, bearer
 from typer.testing import CliRunner
 
-from touchpath.analytics import api, insights, journey
+from touchpath.analytics import api, journey
 from touchpath.analytics.attribution import AttributionSpec
 from touchpath.analytics.discovery import ConformanceSpec, DfgSpec, Stage, VariantsSpec
 from touchpath.analytics.testing import journeys_for
@@ -100,17 +100,17 @@ def test_analyses_read_a_copy_that_lags_within_max_lag(tmp_path: Path) -> None:
         stages = (Stage(name="look", events=("view",)), Stage(name="buy", events=("buy",)))
         lagging = [
             api.paths(store, {"start": {"event": "view"}}),
-            insights.discover_dfg(store, DfgSpec()),
-            insights.discover_variants(store, VariantsSpec(stages=stages)),
-            insights.conformance(store, ConformanceSpec(stages=stages)),
-            insights.attribution(store, AttributionSpec(conversion={"event": "buy"})),
+            api.discover_dfg(store, DfgSpec()),
+            api.discover_variants(store, VariantsSpec(stages=stages)),
+            api.conformance(store, ConformanceSpec(stages=stages)),
+            api.attribution(store, AttributionSpec(conversion={"event": "buy"})),
         ]
         assert [r.as_of for r in lagging] == [built.built_at] * 5
         assert lagging[0].total == 4 and lagging[1].cases == 4
         _backdate(store, 601)  # older than the lag: the whole log again, and no as_of
         funnel = api.funnel(store, {"steps": [{"event": "view"}, {"event": "buy"}]})
         assert funnel.counts() == [6, 6] and funnel.as_of is None
-        assert insights.discover_dfg(store, DfgSpec()).as_of is None
+        assert api.discover_dfg(store, DfgSpec()).as_of is None
     with Store(settings.db) as exact:  # the default lag is 0: only an exact copy is read
         journey.optimize(exact)
         _journeys(exact, range(6, 7))
@@ -153,7 +153,7 @@ def test_cli_and_rest_say_as_of_when_the_copy_lags(tmp_path: Path) -> None:
     with Store(db, settings) as store, serving(settings, store) as url:
         body = {"steps": [{"event": "view"}, {"event": "buy"}]}
         headers = bearer(api_token(store, "viewer"))
-        r = httpx.post(f"{url}/api/analytics/funnel", json=body, headers=headers)
+        r = httpx.post(f"{url}/api/analyses/funnel", json=body, headers=headers)
         assert r.status_code == 200 and r.json()["as_of"] == built.built_at.isoformat()
 
 

@@ -95,11 +95,11 @@ def test_paths_after_dropping_off_a_funnel_step(store: Store) -> None:
 def test_rest_paths_and_bad_spec(server) -> None:  # type: ignore[no-untyped-def]
     journeys_for(server.store, SHOP)
     ok = httpx.post(
-        f"{server.url}/api/analytics/paths", headers=server.auth, json={"start": {"event": "Home"}}
+        f"{server.url}/api/analyses/paths", headers=server.auth, json={"start": {"event": "Home"}}
     )
     assert ok.status_code == 200 and ok.json()["total"] == 4
     bad = httpx.post(
-        f"{server.url}/api/analytics/paths",
+        f"{server.url}/api/analyses/paths",
         headers=server.auth,
         json={"start": {"event": "Home"}, "end": {"event": "Help"}},
     )

@@ -74,10 +74,10 @@ def test_repeat_rate_and_time_between_purchases(store: Store) -> None:
 
 def test_rest_and_cli(server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     journeys_for(server.store, PEOPLE)
-    r = httpx.post(f"{server.url}/api/analytics/retention", headers=server.auth, json=SPEC)
+    r = httpx.post(f"{server.url}/api/analyses/retention", headers=server.auth, json=SPEC)
     assert r.status_code == 200 and r.json()["cohorts"][0]["retained"] == [2, 1, 1, 1]
     bad = httpx.post(
-        f"{server.url}/api/analytics/retention",
+        f"{server.url}/api/analyses/retention",
         headers=server.auth,
         json={**SPEC, "period": "year"},
     )

@@ -16,7 +16,7 @@ STEPS = ["Product Viewed", "Checkout Started", "Order Completed"]
 
 def test_build_a_funnel_and_save_who_dropped(demo_app: App, page: Any) -> None:
     want = httpx.post(
-        demo_app.url + "/api/analytics/funnel",
+        demo_app.url + "/api/analyses/funnel",
         json={"steps": [{"event": s} for s in STEPS], "window": "7d"},
         headers=demo_app.auth,
         timeout=60,

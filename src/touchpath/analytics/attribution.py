@@ -28,7 +28,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any, Literal
 
 import duckdb
@@ -36,26 +35,26 @@ import numpy as np
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlglot import exp
 
-from touchpath.analytics import journey
-from touchpath.analytics.discovery import JOURNEY_TYPES, match_of
+from touchpath.analytics.discovery import match_of
+from touchpath.analytics.registry import Analysis, Read
+from touchpath.analytics.spec import Result, Spec
 from touchpath.events.durations import Duration, renamed_durations
 from touchpath.events.match import (
     EVENTS,
+    JOURNEY_TYPES,
     EventMatch,
-    Frozen,
     TimeRange,
     literal,
     property_expr,
 )
-from touchpath.store import Store
 
 __all__ = [
+    "ANALYSIS",
     "MODELS",
     "AttributionResult",
     "AttributionRow",
     "AttributionSpec",
     "Credit",
-    "attribution",
     "attribution_sql",
     "can_use_sorted",
     "decay_weight",
@@ -84,7 +83,7 @@ _RENAMED = {
 """Deprecated input names of the durations, with their units."""
 
 
-class AttributionSpec(Frozen):
+class AttributionSpec(Spec):
     """Which conversions, which touches, which models."""
 
     kind: Literal["attribution"] = "attribution"
@@ -146,7 +145,7 @@ class AttributionRow(BaseModel):
     credit: dict[str, Credit]
 
 
-class AttributionResult(BaseModel):
+class AttributionResult(Result):
     kind: Literal["attribution"] = "attribution"
     by: str
     models: list[str]
@@ -155,11 +154,8 @@ class AttributionResult(BaseModel):
     attributed_conversions: int
     attributed_revenue: float
     rows: list[AttributionRow]
-    removal_effects: dict[str, float] = {}
+    removal_effects: dict[str, float] = Field(default_factory=dict)
     """Markov: the share of conversions lost when each key is removed."""
-    as_of: datetime | None = None
-    """Set when read from a journey copy that lags the log (`journey.usable`): the time the
-    copy holds the log as of. None: the whole log."""
 
 
 def _or(items: tuple[str | EventMatch, ...]) -> str:
@@ -421,21 +417,18 @@ def _probability(counts: np.ndarray, totals: np.ndarray, removed: int | None) ->
     return float(x[0])
 
 
-def attribution(store: Store, spec: AttributionSpec) -> AttributionResult:
-    """Credit for the conversions in `store` by channel or touchpoint under each model."""
-    with store.reading() as cur:
-        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
-        fast = can_use_sorted(spec) and copy.ok
-        transitions: list[tuple[str, str, int]] = []
-        if "markov" in spec.models:
-            with _shared_base(cur, spec, fast) as base:
-                rows = cur.execute(attribution_sql(spec, fast, base)).fetchall()
-                transitions = [
-                    (str(a), str(b), int(n))
-                    for a, b, n in cur.execute(transitions_sql(spec, fast, base)).fetchall()
-                ]
-        else:
-            rows = cur.execute(attribution_sql(spec, fast)).fetchall()
+def _run(read: Read, spec: AttributionSpec) -> AttributionResult:
+    """Credit for the conversions by channel or touchpoint under each model."""
+    fast = read.sorted_copy
+    transitions: list[tuple[str, str, int]] = []
+    if "markov" in spec.models:
+        with _shared_base(read.cur, spec, fast) as base:
+            rows = read.rows(attribution_sql(spec, fast, base))
+            transitions = [
+                (str(a), str(b), int(n)) for a, b, n in read.rows(transitions_sql(spec, fast, base))
+            ]
+    else:
+        rows = read.rows(attribution_sql(spec, fast))
     rule = [m for m in spec.models if m in RULE_MODELS]
     n_rule = len(RULE_MODELS)
     conversions, revenue, attributed, attributed_revenue = rows[0][1 + 2 * n_rule :]
@@ -473,5 +466,14 @@ def attribution(store: Store, spec: AttributionSpec) -> AttributionResult:
         attributed_revenue=round(float(attributed_revenue), 2),
         rows=[AttributionRow(key=k, credit=v) for k, v in credit.items()],
         removal_effects={k: round(v, 6) for k, v in effects.items()},
-        as_of=copy.as_of if fast else None,
     )
+
+
+ANALYSIS = Analysis(
+    "attribution",
+    AttributionSpec,
+    AttributionResult,
+    _run,
+    "Conversion credit per channel or touchpoint under each attribution model.",
+    copy=can_use_sorted,
+)

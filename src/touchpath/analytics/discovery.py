@@ -5,11 +5,11 @@ Its *activities* are event names (page and screen names for page/screen calls) o
 map events to stages, stage names; events no stage claims are left out and repeated stages
 collapse into one (`awareness, awareness, decision` -> `awareness, decision`).
 
-- `discover_dfg`: every pair of directly following activities with its frequency, the cases that
+- `dfg`: every pair of directly following activities with its frequency, the cases that
   take it and the time between the two (median, p90), plus node counts and start/end counts.
-- `discover_variants`: the most common whole sequences with their share of cases.
+- `variants`: the most common whole sequences with their share of cases.
 - `coverage`: keep only the most common variants that together cover this share of cases.
-- `stage_flow`: the DFG over stages.
+- the stage flow: the DFG over stages (a `dfg` spec with `stages`).
 - `conformance`: the share of journeys that follow the designed stage order (the order of
   `stages`) and the most common deviations (going back a stage, skipping one, starting late).
 
@@ -23,19 +23,20 @@ CASE WHEN event = 'Checkout Started' OR (event = 'Cart' AND type = 'page') THEN 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from sqlglot import exp
 
-from touchpath.analytics import journey
-from touchpath.errors import SpecError
+from touchpath.analytics.registry import Analysis, Read
+from touchpath.analytics.spec import Result, Spec
 from touchpath.events.durations import Duration, renamed_durations
-from touchpath.events.match import EVENTS, EventMatch, Frozen, TimeRange, literal
-from touchpath.store import Store
+from touchpath.events.match import EVENTS, JOURNEY_TYPES, EventMatch, Frozen, TimeRange, literal
 
 __all__ = [
+    "CONFORMANCE",
+    "DFG",
+    "VARIANTS",
     "ConformanceResult",
     "ConformanceSpec",
     "Deviation",
@@ -43,6 +44,7 @@ __all__ = [
     "DfgNode",
     "DfgResult",
     "DfgSpec",
+    "DiscoveryStage",
     "JourneyScope",
     "Stage",
     "StageReach",
@@ -51,21 +53,14 @@ __all__ = [
     "VariantsSpec",
     "activity_expr",
     "can_use_sorted",
-    "conformance",
     "conformance_sql",
     "dfg_sql",
-    "discover_dfg",
-    "discover_variants",
     "journey_sql",
     "match_of",
     "sorted_journey_sql",
     "stage_case",
-    "stage_flow",
     "variants_sql",
 ]
-
-JOURNEY_TYPES = ("track", "page", "screen")
-"""Message types that are steps of a journey (identify, alias and group are not)."""
 
 
 def match_of(item: str | EventMatch) -> EventMatch:
@@ -73,11 +68,16 @@ def match_of(item: str | EventMatch) -> EventMatch:
     return EventMatch(event=item) if isinstance(item, str) else item
 
 
-class Stage(Frozen):
+class DiscoveryStage(Frozen):
     """A named stage of a journey and the events that put a person in it."""
 
     name: str = Field(min_length=1)
     events: tuple[str | EventMatch, ...] = Field(min_length=1)
+
+
+Stage = DiscoveryStage
+"""The name analyses and tests use; the OpenAPI document says `DiscoveryStage` (a journey
+map's stage is `Stage` there)."""
 
 
 def stage_case(stages: tuple[Stage, ...]) -> exp.Expr:
@@ -89,7 +89,7 @@ def stage_case(stages: tuple[Stage, ...]) -> exp.Expr:
     return case
 
 
-class JourneyScope(Frozen):
+class JourneyScope(Spec):
     """Which events make up the journeys and what a step of a journey is."""
 
     stages: tuple[Stage, ...] = ()
@@ -268,15 +268,12 @@ class DfgEdge(BaseModel):
     p90_seconds: float
 
 
-class DfgResult(BaseModel):
+class DfgResult(Result):
     kind: Literal["dfg"] = "dfg"
     cases: int
     events: int
     nodes: list[DfgNode]
     edges: list[DfgEdge]
-    as_of: datetime | None = None
-    """Set when read from a journey copy that lags the log (`journey.usable`): the time the
-    copy holds the log as of. None: the whole log."""
 
 
 def dfg_sql(spec: DfgSpec, sorted_copy: bool = False) -> tuple[str, str]:
@@ -358,17 +355,18 @@ def _coded_dfg_sql(spec: DfgSpec) -> tuple[str, str]:
     return edges, nodes
 
 
-def discover_dfg(store: Store, spec: DfgSpec) -> DfgResult:
-    """The directly-follows graph of the journeys in `store`.
+def _dfg_copy(spec: DfgSpec) -> bool:
+    return spec.coverage is None and can_use_sorted(spec)
+
+
+def _run_dfg(read: Read, spec: DfgSpec) -> DfgResult:
+    """The directly-follows graph of the journeys.
 
     `min_frequency` and `top_k` filter the aggregated edges (a few hundred rows at most).
     """
-    with store.reading() as cur:
-        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
-        use_copy = spec.coverage is None and can_use_sorted(spec) and copy.ok
-        edges_sql, nodes_sql = dfg_sql(spec, sorted_copy=use_copy)
-        rows = cur.execute(edges_sql).fetchall()
-        node_rows = cur.execute(nodes_sql).fetchall()
+    edges_sql, nodes_sql = dfg_sql(spec, sorted_copy=read.sorted_copy)
+    rows = read.rows(edges_sql)
+    node_rows = read.rows(nodes_sql)
     starts: dict[str, int] = {}
     ends: dict[str, int] = {}
     for r in rows:
@@ -402,15 +400,17 @@ def discover_dfg(store: Store, spec: DfgSpec) -> DfgResult:
         events=sum(n.frequency for n in nodes),
         nodes=nodes,
         edges=edges[: spec.top_k] if spec.top_k else edges,
-        as_of=copy.as_of if use_copy else None,
     )
 
 
-def stage_flow(store: Store, spec: DfgSpec) -> DfgResult:
-    """The DFG over stages: how journeys move between the stages of `spec.stages`."""
-    if not spec.stages:
-        raise SpecError("stages: stage flow needs at least one stage")
-    return discover_dfg(store, spec)
+DFG = Analysis(
+    "dfg",
+    DfgSpec,
+    DfgResult,
+    _run_dfg,
+    "The directly-follows graph: activities (or stages) and the steps between them.",
+    copy=_dfg_copy,
+)
 
 
 # ----------------------------------------------------------------------------------- variants
@@ -431,14 +431,11 @@ class Variant(BaseModel):
     median_duration_seconds: float
 
 
-class VariantsResult(BaseModel):
+class VariantsResult(Result):
     kind: Literal["variants"] = "variants"
     cases: int
     distinct_variants: int
     variants: list[Variant]
-    as_of: datetime | None = None
-    """Set when read from a journey copy that lags the log (`journey.usable`): the time the
-    copy holds the log as of. None: the whole log."""
 
 
 def variants_sql(spec: VariantsSpec, sorted_copy: bool = False) -> str:
@@ -469,18 +466,12 @@ def variants_sql(spec: VariantsSpec, sorted_copy: bool = False) -> str:
     """
 
 
-def discover_variants(store: Store, spec: VariantsSpec) -> VariantsResult:
-    """The most common variants of the journeys in `store` with their share of cases."""
-    with store.reading() as cur:
-        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
-        use_copy = can_use_sorted(spec) and copy.ok
-        rows = cur.execute(variants_sql(spec, sorted_copy=use_copy)).fetchall()
+def _run_variants(read: Read, spec: VariantsSpec) -> VariantsResult:
+    """The most common variants of the journeys with their share of cases."""
+    rows = read.rows(variants_sql(spec, sorted_copy=read.sorted_copy))
     if not rows:
-        return VariantsResult(
-            cases=0, distinct_variants=0, variants=[], as_of=copy.as_of if use_copy else None
-        )
+        return VariantsResult(cases=0, distinct_variants=0, variants=[])
     return VariantsResult(
-        as_of=copy.as_of if use_copy else None,
         cases=int(rows[0][5]),
         distinct_variants=int(rows[0][6]),
         variants=[
@@ -494,6 +485,16 @@ def discover_variants(store: Store, spec: VariantsSpec) -> VariantsResult:
             for r in rows
         ],
     )
+
+
+VARIANTS = Analysis(
+    "variants",
+    VariantsSpec,
+    VariantsResult,
+    _run_variants,
+    "The most common whole journeys with their share of cases.",
+    copy=can_use_sorted,
+)
 
 
 # -------------------------------------------------------------------------------- conformance
@@ -530,16 +531,13 @@ class StageReach(BaseModel):
     share: float
 
 
-class ConformanceResult(BaseModel):
+class ConformanceResult(Result):
     kind: Literal["conformance"] = "conformance"
     cases: int
     conforming: int
     share_conforming: float
     deviations: list[Deviation]
     stages: list[StageReach]
-    as_of: datetime | None = None
-    """Set when read from a journey copy that lags the log (`journey.usable`): the time the
-    copy holds the log as of. None: the whole log."""
 
 
 def conformance_sql(spec: ConformanceSpec, sorted_copy: bool = False) -> str:
@@ -594,12 +592,9 @@ def conformance_sql(spec: ConformanceSpec, sorted_copy: bool = False) -> str:
     """
 
 
-def conformance(store: Store, spec: ConformanceSpec) -> ConformanceResult:
+def _run_conformance(read: Read, spec: ConformanceSpec) -> ConformanceResult:
     """The share of journeys that follow the designed stage order, and the common deviations."""
-    with store.reading() as cur:
-        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
-        use_copy = can_use_sorted(spec) and copy.ok
-        rows = cur.execute(conformance_sql(spec, sorted_copy=use_copy)).fetchall()
+    rows = read.rows(conformance_sql(spec, sorted_copy=read.sorted_copy))
     devs = sorted(
         (r[1:5] for r in rows if r[0] == "deviation"),
         key=lambda r: (-r[3], r[0], r[1] is not None, r[1] or "", r[2] or ""),
@@ -612,7 +607,6 @@ def conformance(store: Store, spec: ConformanceSpec) -> ConformanceResult:
         return round(n / cases, 6) if cases else 0.0
 
     return ConformanceResult(
-        as_of=copy.as_of if use_copy else None,
         cases=cases,
         conforming=cases - bad,
         share_conforming=share(cases - bad),
@@ -625,3 +619,13 @@ def conformance(store: Store, spec: ConformanceSpec) -> ConformanceResult:
             for s in spec.stages
         ],
     )
+
+
+CONFORMANCE = Analysis(
+    "conformance",
+    ConformanceSpec,
+    ConformanceResult,
+    _run_conformance,
+    "The share of journeys that follow the designed stage order, and the common deviations.",
+    copy=can_use_sorted,
+)

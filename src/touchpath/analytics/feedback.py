@@ -25,18 +25,26 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
-from touchpath.analytics.discovery import JOURNEY_TYPES, Stage, match_of, stage_case
+from touchpath.analytics.discovery import Stage, match_of, stage_case
+from touchpath.analytics.registry import Analysis, Read
 from touchpath.analytics.sentiment import TEXT_PROPERTIES
-from touchpath.events.match import EVENTS, EventMatch, Frozen, TimeRange, literal, property_expr
-from touchpath.store import Store
+from touchpath.analytics.spec import Result, Spec
+from touchpath.events.match import (
+    EVENTS,
+    JOURNEY_TYPES,
+    EventMatch,
+    TimeRange,
+    literal,
+    property_expr,
+)
 
 __all__ = [
+    "ANALYSIS",
     "STOP_WORDS",
     "FeedbackResult",
     "FeedbackRow",
     "FeedbackSpec",
     "Phrase",
-    "feedback",
     "feedback_sql",
     "nps_of",
     "phrases_sql",
@@ -59,7 +67,7 @@ def nps_of(promoters: int, detractors: int, responses: int) -> float:
     return round(100.0 * (promoters - detractors) / responses, 2) if responses else 0.0
 
 
-class FeedbackSpec(Frozen):
+class FeedbackSpec(Spec):
     """Which events are survey answers and reviews, and how to read them."""
 
     kind: Literal["feedback"] = "feedback"
@@ -108,7 +116,7 @@ class Phrase(BaseModel):
     """Negative texts of the touchpoint that contain it."""
 
 
-class FeedbackResult(BaseModel):
+class FeedbackResult(Result):
     kind: Literal["feedback"] = "feedback"
     overall: FeedbackRow
     touchpoints: list[FeedbackRow]
@@ -253,14 +261,12 @@ def _row(r: tuple[object, ...]) -> FeedbackRow:
     )
 
 
-def feedback(store: Store, spec: FeedbackSpec) -> FeedbackResult:
-    """Feedback metrics per touchpoint and stage, with negative phrases per touchpoint."""
-    with store.reading() as cur:
-        responses = cur.sql(responses_sql(spec)).to_arrow_table()
-        cur.register("r", responses)
-        rows = cur.execute(feedback_sql(spec)).fetchall()
-        phrases = cur.execute(phrases_sql(spec)).fetchall() if spec.phrases else []
-        cur.unregister("r")
+def _run(read: Read, spec: FeedbackSpec) -> FeedbackResult:
+    """Feedback metrics per touchpoint and stage, with negative phrases per touchpoint (read
+    from the log: answers are properties the copy leaves out)."""
+    with read.table("r", responses_sql(spec)):
+        rows = read.rows(feedback_sql(spec))
+        phrases = read.rows(phrases_sql(spec)) if spec.phrases else []
     overall = next((r for r in rows if r[0] == "all"), None)
     empty = ("all", "(all)", 0, 0, 0, 0, None, None, 0, None, None, 0, None, 0, None, None)
     by_tp: dict[str, list[Phrase]] = {}
@@ -272,3 +278,12 @@ def feedback(store: Store, spec: FeedbackSpec) -> FeedbackResult:
         stages=[_row(r) for r in rows if r[0] == "stage"] if spec.stages else [],
         negative_phrases=by_tp,
     )
+
+
+ANALYSIS = Analysis(
+    "feedback",
+    FeedbackSpec,
+    FeedbackResult,
+    _run,
+    "NPS, CSAT, CES and sentiment per touchpoint and stage, with negative phrases.",
+)

@@ -21,25 +21,27 @@ costs k-1 sorted merges instead of a per-profile loop.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import date
 from typing import Literal
 
 import duckdb
 from pydantic import Field, model_validator
 from sqlglot import exp
 
-from touchpath.analytics import journey
+from touchpath.analytics import journey, planner
 from touchpath.analytics.breakdown import Breakdown, Duration, grouped_sql
+from touchpath.analytics.registry import Analysis, Read
+from touchpath.analytics.spec import Result, Spec
 from touchpath.errors import SpecError
-from touchpath.events.match import EventMatch, Frozen, TimeRange
+from touchpath.events.match import JOURNEY_TYPES, EventMatch, Frozen, TimeRange
 from touchpath.events.message import Staged
 from touchpath.profiles import audiences
 from touchpath.store import Store
 from touchpath.store.store import utcnow
 
 __all__ = [
+    "ANALYSIS",
     "HISTOGRAM_BUCKETS",
     "Dropped",
     "Exclusion",
@@ -53,15 +55,12 @@ __all__ = [
     "TrendPoint",
     "can_use_sorted",
     "dropped_sql",
-    "funnel",
     "funnel_sql",
     "reached_sql",
     "save_dropped",
     "use_sorted",
 ]
 
-JOURNEY_TYPES = ("track", "page", "screen")
-"""Message types that are journey events (identify, group and alias are not)."""
 
 HISTOGRAM_BUCKETS: tuple[tuple[str, float], ...] = (
     ("<1m", 60), ("1-5m", 300), ("5-30m", 1800), ("30m-1h", 3600), ("1-6h", 21600),
@@ -87,7 +86,7 @@ class Exclusion(EventMatch):
     before: int | None = Field(default=None, ge=2)
 
 
-class FunnelSpec(Frozen):
+class FunnelSpec(Spec):
     """What to count: steps, window, order mode, exclusions, breakdown, trend, drop-offs."""
 
     kind: Literal["funnel"] = "funnel"
@@ -162,16 +161,12 @@ class Dropped(Frozen):
     profiles: list[str]
 
 
-class FunnelResult(Frozen):
+class FunnelResult(Result):
     kind: Literal["funnel"] = "funnel"
     steps: list[str]
     groups: list[FunnelGroup]
     trend: list[TrendPoint] | None = None
     dropped: Dropped | None = None
-    as_of: datetime | None = None
-    """Set when the result was read from a journey copy that lags the log (see
-    `TOUCHPATH_JOURNEY_MAX_LAG_SECONDS`): the time the copy holds the log as of; events after it
-    are left out. None: the whole log."""
 
     @property
     def overall(self) -> FunnelGroup:
@@ -344,16 +339,15 @@ def can_use_sorted(spec: FunnelSpec) -> bool:
 
 
 def use_sorted(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec, max_lag: float = 0.0) -> bool:
-    """Whether this funnel can run on the sorted journey copy now: it holds what the funnel
-    needs, it is fresh (or lags by at most `max_lag` seconds, see `journey.usable`), and its
-    step events are in order without ties across steps."""
-    return journey.usable(cur, max_lag).ok and _fits_sorted(cur, spec)
+    """Whether the planner reads this funnel from the sorted journey copy now (with the copy
+    allowed to lag by `max_lag` seconds)."""
+    state = planner.copy_state(cur, max_lag)
+    return planner.plan(cur, spec, state, can_use_sorted, _fits_copy).sorted_copy
 
 
-def _fits_sorted(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec) -> bool:
-    """`use_sorted` but the copy's freshness: what the funnel needs is in it, without ties."""
-    if not can_use_sorted(spec):
-        return False
+def _fits_copy(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec) -> bool:
+    """Whether the copy's data suits this funnel: its step events are in order without ties
+    across steps (asked by the planner once the copy is usable and holds what it reads)."""
     if spec.order != "ordered" or not journey.has_ties(cur):
         return True  # strict order is (time, seq), the copy's own order; any order has no order
     (bad,) = cur.execute(sorted_ties_sql(spec)).fetchone() or (1,)
@@ -610,18 +604,6 @@ def _steps_sql(table: str, grouped: bool = True) -> str:
 
 
 # --------------------------------------------------------------------------------- running
-@contextmanager
-def _reached_table(store: Store, sql: str) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
-    """The reached rows in a temporary table of a read cursor, dropped afterwards."""
-    name = "funnel_" + secrets.token_hex(4)
-    with store.reading() as cur:
-        cur.execute(f"CREATE TEMP TABLE {name} AS {sql}")
-        try:
-            yield cur, name
-        finally:
-            cur.execute(f"DROP TABLE IF EXISTS {name}")
-
-
 def _ttc(median: float | None, p90: float | None, hist: dict[int, int] | None) -> TimeToConvert:
     counts = hist or {}
     return TimeToConvert(
@@ -732,9 +714,10 @@ def save_dropped(
     if group is not None and spec.breakdown is None:
         raise SpecError(f"group: {group!r} needs a breakdown in the funnel")
     with store.reading() as cur:
-        if spec.breakdown is not None:
-            spec.breakdown.check(cur)
-        fast = use_sorted(cur, spec)
+        _check(cur, spec)
+        # Only a copy that matches the log: a saved list must hold everyone who dropped.
+        plan = planner.plan(cur, spec, planner.copy_state(cur, 0.0), can_use_sorted, _fits_copy)
+        fast = plan.sorted_copy
         layout = journey.layout(cur, [s.event for s in spec.steps]) if fast else None
     origin: dict[str, object] = {
         "funnel": spec.model_dump(mode="json", exclude_none=True),
@@ -766,42 +749,33 @@ def save_dropped(
     )
 
 
-def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
-    """Run a funnel on the store."""
+def _check(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec) -> None:
+    if spec.breakdown is not None:
+        spec.breakdown.check(cur)
+
+
+def _run(read: Read, spec: FunnelSpec) -> FunnelResult:
+    """Run a funnel with the source the planner chose."""
     last = len(spec.steps) - 1
-    with store.reading() as cur:
-        if spec.breakdown is not None:
-            spec.breakdown.check(cur)
-        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
-        fast = copy.ok and _fits_sorted(cur, spec)
-        layout = journey.layout(cur, [s.event for s in spec.steps]) if fast else None
-        as_of = copy.as_of if fast else None
+    fast = read.sorted_copy
+    layout = journey.layout(read.cur, [s.event for s in spec.steps]) if fast else None
     # On the sorted copy the rows keep profile numbers; only listed drop-offs need the ids.
     sql = _funnel_sql(spec, fast, layout)
+    grouped = spec.breakdown is not None
     if spec.trend is None and spec.dropped_at is None:
         # Counts, medians and histograms straight off the pass: one statement, no table.
-        with store.reading() as cur:
-            grouped = spec.breakdown is not None
-            rows = cur.execute(
-                f"WITH reached_rows AS ({sql}) {_steps_sql('reached_rows', grouped)}"
-            )
-            return FunnelResult(
-                steps=[s.title() for s in spec.steps],
-                groups=_groups(spec, rows.fetchall()),
-                as_of=as_of,
-            )
-    with _reached_table(store, sql) as (cur, table):
-        groups = _groups(
-            spec, cur.execute(_steps_sql(table, spec.breakdown is not None)).fetchall()
-        )
+        rows = read.rows(f"WITH reached_rows AS ({sql}) {_steps_sql('reached_rows', grouped)}")
+        return FunnelResult(steps=[s.title() for s in spec.steps], groups=_groups(spec, rows))
+    with read.table("funnel_" + secrets.token_hex(4), sql) as table:
+        groups = _groups(spec, read.rows(_steps_sql(table, grouped)))
         trend = None
         if spec.trend is not None:
-            trend_rows = cur.execute(
+            trend_rows = read.rows(
                 f"SELECT date_trunc('{spec.trend}', entry)::DATE AS period, count(*) AS entered, "
                 f"count(*) FILTER (WHERE converted) FROM (SELECT pid, min(entry) AS entry, "
                 f"bool_or(step = {last}) AS converted FROM {table} GROUP BY pid) "
                 "GROUP BY 1 ORDER BY 1"
-            ).fetchall()
+            )
             trend = [
                 TrendPoint(period=p, entered=e, converted=c, conversion=c / e if e else 0.0)
                 for p, e, c in trend_rows
@@ -813,15 +787,23 @@ def funnel(store: Store, spec: FunnelSpec) -> FunnelResult:
                 f"SELECT pid FROM {table} WHERE step = {k - 1} "
                 f"AND pid NOT IN (SELECT pid FROM {table} WHERE step = {k})"
             )
-            (total,) = cur.execute(f"SELECT count(*) FROM ({sql})").fetchone() or (0,)
+            (total,) = read.one(f"SELECT count(*) FROM ({sql})") or (0,)
             if fast:  # profile numbers follow the ids' order
                 sql = f"SELECT p.profile_id AS pid FROM ({sql}) d JOIN journey_profiles p ON p.pno = d.pid"
-            pids = cur.execute(f"{sql} ORDER BY pid LIMIT {int(spec.dropped_limit)}").fetchall()
+            pids = read.rows(f"{sql} ORDER BY pid LIMIT {int(spec.dropped_limit)}")
             dropped = Dropped(step=spec.dropped_at, total=int(total), profiles=[p for (p,) in pids])
     return FunnelResult(
-        steps=[s.title() for s in spec.steps],
-        groups=groups,
-        trend=trend,
-        dropped=dropped,
-        as_of=as_of,
+        steps=[s.title() for s in spec.steps], groups=groups, trend=trend, dropped=dropped
     )
+
+
+ANALYSIS = Analysis(
+    "funnel",
+    FunnelSpec,
+    FunnelResult,
+    _run,
+    "Per-step counts, conversion, time to convert, breakdown, trend and drop-offs.",
+    copy=can_use_sorted,
+    fits=_fits_copy,
+    check=_check,
+)

@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 import duckdb
 
+from touchpath.events.match import JOURNEY_TYPES
 from touchpath.store import Store, utcnow
 
 __all__ = [
@@ -41,7 +42,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_JOURNEY_TYPES = "('track', 'page', 'screen')"
+_JOURNEY_TYPES = "(" + ", ".join(f"'{t}'" for t in JOURNEY_TYPES) + ")"
 
 _STATE_SQL = (
     "SELECT (SELECT count(*) FROM events), (SELECT max(seq) FROM events), "

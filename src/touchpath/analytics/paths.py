@@ -17,19 +17,19 @@ k-1 but not step k, from their step k-1 event on.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, model_validator
 from sqlglot import exp
 
-from touchpath.analytics import journey
 from touchpath.analytics.breakdown import Duration
-from touchpath.analytics.funnels import JOURNEY_TYPES, FunnelSpec, reached_sql
-from touchpath.events.match import EventMatch, Frozen, TimeRange, literal
-from touchpath.store import Store
+from touchpath.analytics.funnels import FunnelSpec, reached_sql
+from touchpath.analytics.registry import Analysis, Read
+from touchpath.analytics.spec import Result, Spec
+from touchpath.events.match import JOURNEY_TYPES, EventMatch, Frozen, TimeRange, literal
 
 __all__ = [
+    "ANALYSIS",
     "CleaningRule",
     "FunnelDropoff",
     "PathEdge",
@@ -38,7 +38,6 @@ __all__ = [
     "PathsSpec",
     "TopPath",
     "can_use_sorted",
-    "paths",
     "paths_sql",
     "wildcard_regex",
 ]
@@ -90,7 +89,7 @@ class FunnelDropoff(Frozen):
         return self
 
 
-class PathsSpec(Frozen):
+class PathsSpec(Spec):
     """Which paths: anchor, length, sessions, cleaning, exclusions and edge filters."""
 
     kind: Literal["paths"] = "paths"
@@ -134,7 +133,7 @@ class TopPath(Frozen):
     count: int
 
 
-class PathsResult(Frozen):
+class PathsResult(Result):
     """A Sankey: nodes per step and the weighted edges between them."""
 
     kind: Literal["paths"] = "paths"
@@ -142,9 +141,6 @@ class PathsResult(Frozen):
     nodes: list[PathNode]
     edges: list[PathEdge]
     top_paths: list[TopPath]
-    as_of: datetime | None = None
-    """Set when read from a journey copy that lags the log (`journey.usable`): the time the
-    copy holds the log as of. None: the whole log."""
 
 
 def _name_sql(spec: PathsSpec) -> str:
@@ -350,41 +346,35 @@ SELECT pno AS pid, {first_step} AS first_step, {path} AS path FROM firsts
 """
 
 
-def paths(store: Store, spec: PathsSpec) -> PathsResult:
-    """Run a paths analysis on the store (on the sorted journey copy when it is fresh)."""
-    with store.reading() as cur:
-        copy = journey.usable(cur, store.settings.journey_max_lag_seconds)
-        fast = can_use_sorted(spec) and copy.ok
-        sql = _sorted_paths_sql(spec) if fast else paths_sql(spec)
-        cur.execute(f"CREATE TEMP TABLE path_rows AS {sql}")
-        try:
-            (total,) = cur.execute("SELECT count(*) FROM path_rows").fetchone() or (0,)
-            edges = cur.execute(
-                """
-                SELECT first_step + i AS step, path[i + 1] AS name, path[i + 2] AS target,
-                    count(*) AS weight
-                FROM (SELECT first_step, path, unnest(range(len(path) - 1)) AS i FROM path_rows)
-                GROUP BY ALL HAVING count(*) >= ? ORDER BY weight DESC, step, name, target LIMIT ?
-                """,
-                [spec.min_edge_weight, spec.top_edges],
-            ).fetchall()
-            counts = {
-                (s, name): c
-                for s, name, c in cur.execute(
-                    "SELECT first_step + i AS step, path[i + 1] AS name, count(*) FROM "
-                    "(SELECT first_step, path, unnest(range(len(path))) AS i FROM path_rows) "
-                    "GROUP BY ALL"
-                ).fetchall()
-            }
-            top: list[tuple[list[str], int]] = []
-            if spec.top_paths:
-                top = cur.execute(
-                    "SELECT path, count(*) AS n FROM path_rows GROUP BY path "
-                    "ORDER BY n DESC, path LIMIT ?",
-                    [spec.top_paths],
-                ).fetchall()
-        finally:
-            cur.execute("DROP TABLE IF EXISTS path_rows")
+def _run(read: Read, spec: PathsSpec) -> PathsResult:
+    """Run a paths analysis with the source the planner chose."""
+    sql = _sorted_paths_sql(spec) if read.sorted_copy else paths_sql(spec)
+    with read.table("path_rows", sql):
+        (total,) = read.one("SELECT count(*) FROM path_rows") or (0,)
+        edges = read.rows(
+            """
+            SELECT first_step + i AS step, path[i + 1] AS name, path[i + 2] AS target,
+                count(*) AS weight
+            FROM (SELECT first_step, path, unnest(range(len(path) - 1)) AS i FROM path_rows)
+            GROUP BY ALL HAVING count(*) >= ? ORDER BY weight DESC, step, name, target LIMIT ?
+            """,
+            [spec.min_edge_weight, spec.top_edges],
+        )
+        counts = {
+            (s, name): c
+            for s, name, c in read.rows(
+                "SELECT first_step + i AS step, path[i + 1] AS name, count(*) FROM "
+                "(SELECT first_step, path, unnest(range(len(path))) AS i FROM path_rows) "
+                "GROUP BY ALL"
+            )
+        }
+        top: list[tuple[list[str], int]] = []
+        if spec.top_paths:
+            top = read.rows(
+                "SELECT path, count(*) AS n FROM path_rows GROUP BY path "
+                "ORDER BY n DESC, path LIMIT ?",
+                [spec.top_paths],
+            )
 
     def node_id(step: int, name: str) -> str:
         return f"{step}:{name}"
@@ -401,5 +391,14 @@ def paths(store: Store, spec: PathsSpec) -> PathsResult:
             for s, a, b, w in edges
         ],
         top_paths=[TopPath(path=list(p), count=int(c)) for p, c in top],
-        as_of=copy.as_of if fast else None,
     )
+
+
+ANALYSIS = Analysis(
+    "paths",
+    PathsSpec,
+    PathsResult,
+    _run,
+    "The paths taken from a start event or to an end event, as Sankey nodes and edges.",
+    copy=can_use_sorted,
+)

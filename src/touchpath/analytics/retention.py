@@ -18,25 +18,26 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
+import duckdb
 from pydantic import Field
 
 from touchpath.analytics.breakdown import Breakdown, grouped_sql
-from touchpath.analytics.funnels import JOURNEY_TYPES
-from touchpath.events.match import EventMatch, Frozen, TimeRange
-from touchpath.store import Store
+from touchpath.analytics.registry import Analysis, Read
+from touchpath.analytics.spec import Result, Spec
+from touchpath.events.match import JOURNEY_TYPES, EventMatch, Frozen, TimeRange
 
 __all__ = [
+    "ANALYSIS",
     "Cohort",
     "RepeatStats",
     "RetentionGroup",
     "RetentionResult",
     "RetentionSpec",
-    "retention",
     "retention_sql",
 ]
 
 
-class RetentionSpec(Frozen):
+class RetentionSpec(Spec):
     """Who enters (cohort event), what counts as a return, period, count and mode."""
 
     kind: Literal["retention"] = "retention"
@@ -82,7 +83,7 @@ class RepeatStats(Frozen):
     median_first_to_second_s: float | None
 
 
-class RetentionResult(Frozen):
+class RetentionResult(Result):
     kind: Literal["retention"] = "retention"
     period: str
     cohorts: list[Cohort]
@@ -167,30 +168,30 @@ def _repeat_sql(spec: RetentionSpec) -> str:
     """
 
 
-def retention(store: Store, spec: RetentionSpec) -> RetentionResult:
-    """Run a retention analysis on the store."""
+def _check(cur: duckdb.DuckDBPyConnection, spec: RetentionSpec) -> None:
+    if spec.breakdown is not None:
+        spec.breakdown.check(cur)
+
+
+def _run(read: Read, spec: RetentionSpec) -> RetentionResult:
+    """Run a retention analysis (on the event log: cohorts need the traits and properties the
+    copy leaves out)."""
     n = spec.periods
     kept_sql = ", ".join(f"count(DISTINCT pid) FILTER (WHERE k = {k})" for k in range(n))
-    with store.reading() as cur:
-        if spec.breakdown is not None:
-            spec.breakdown.check(cur)
-        cur.execute(f"CREATE TEMP TABLE retention_hits AS {retention_sql(spec)}")
-        try:
-            (last,) = cur.execute(
-                f"SELECT date_trunc('{spec.period}', max(timestamp))::DATE FROM resolved_events "
-                f"WHERE {spec.time_range.condition().sql('duckdb')}"
-            ).fetchone() or (None,)
-            table = cur.execute(
-                "SELECT grp, cohort, count(DISTINCT pid) AS size, "
-                f"[{kept_sql}] AS kept, "
-                "GROUPING(grp) AS everyone FROM retention_hits "
-                "GROUP BY GROUPING SETS ((grp, cohort), (cohort)) ORDER BY cohort"
-            ).fetchall()
-        finally:
-            cur.execute("DROP TABLE IF EXISTS retention_hits")
-        profiles, repeaters, med, p90, first_second = cur.execute(_repeat_sql(spec)).fetchone() or (
-            0, 0, None, None, None,
-        )  # fmt: skip
+    with read.table("retention_hits", retention_sql(spec)):
+        (last,) = read.one(
+            f"SELECT date_trunc('{spec.period}', max(timestamp))::DATE FROM resolved_events "
+            f"WHERE {spec.time_range.condition().sql('duckdb')}"
+        ) or (None,)
+        table = read.rows(
+            "SELECT grp, cohort, count(DISTINCT pid) AS size, "
+            f"[{kept_sql}] AS kept, "
+            "GROUPING(grp) AS everyone FROM retention_hits "
+            "GROUP BY GROUPING SETS ((grp, cohort), (cohort)) ORDER BY cohort"
+        )
+    profiles, repeaters, med, p90, first_second = read.one(_repeat_sql(spec)) or (
+        0, 0, None, None, None,
+    )  # fmt: skip
 
     def begun(cohort: date, k: int) -> bool:
         if not isinstance(last, date):
@@ -250,3 +251,13 @@ def retention(store: Store, spec: RetentionSpec) -> RetentionResult:
             median_first_to_second_s=first_second,
         ),
     )
+
+
+ANALYSIS = Analysis(
+    "retention",
+    RetentionSpec,
+    RetentionResult,
+    _run,
+    "The cohort table, the average curve, the repeat rate and the time between returns.",
+    check=_check,
+)

@@ -1,7 +1,7 @@
 """Discovery, attribution and feedback commands: dfg, variants, conformance, attribution, feedback.
 
 Each command builds its spec from `--spec FILE` (YAML or JSON) with the options on top, calls
-`touchpath.analytics.insights`, and prints rich tables (or the whole result with --json).
+`touchpath.analytics.api`, and prints rich tables (or the whole result with --json).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from touchpath.analytics import insights, sentiment
+from touchpath.analytics import api, sentiment
 from touchpath.cli.base import (
     DbOpt,
     JsonOpt,
@@ -69,7 +69,7 @@ def build_spec(kind: str, spec_file: Path | None, stages: list[str] | None, **op
     if stages:
         data["stages"] = [parse_stage(s) for s in stages]
     data.update({k: v for k, v in options.items() if v is not None})
-    return insights.parse_spec(kind, data)
+    return api.parse_spec(kind, data)
 
 
 @contextmanager
@@ -106,7 +106,7 @@ def dfg(
     s = build_spec("dfg", spec, stage, case=case, coverage=coverage,
                    min_frequency=min_frequency, top_k=top_k)  # fmt: skip
     with _open(db) as store:
-        result = insights.discover_dfg(store, s)
+        result = api.discover_dfg(store, s)
     if as_json:
         return _dump(result)
     note_as_of(result)
@@ -138,7 +138,7 @@ def variants(
     """The most common whole journeys with their share."""
     s = build_spec("variants", spec, stage, case=case, coverage=coverage, limit=limit)
     with _open(db) as store:
-        result = insights.discover_variants(store, s)
+        result = api.discover_variants(store, s)
     if as_json:
         return _dump(result)
     note_as_of(result)
@@ -171,7 +171,7 @@ def conformance_cmd(
     s = build_spec("conformance", spec, stage, case=case, allow_skips=allow_skips,
                    require_start=require_start)  # fmt: skip
     with _open(db) as store:
-        result = insights.conformance(store, s)
+        result = api.conformance(store, s)
     if as_json:
         return _dump(result)
     note_as_of(result)
@@ -215,7 +215,7 @@ def attribution_cmd(
         exclude_touches=exclude_touch or None, models=model or None,
     )  # fmt: skip
     with _open(db) as store:
-        result = insights.attribution(store, s)
+        result = api.attribution(store, s)
     if as_json:
         return _dump(result)
     note_as_of(result)
@@ -246,7 +246,7 @@ def feedback_cmd(
         return
     s = build_spec("feedback", spec, stage)
     with _open(db) as store:
-        result = insights.feedback(store, s)
+        result = api.feedback(store, s)
     if as_json:
         return _dump(result)
     cols = ("name", "responses", "nps", "csat", "ces_avg", "rating_avg", "sentiment_avg",

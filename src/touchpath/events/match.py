@@ -19,6 +19,7 @@ from sqlglot import exp
 
 __all__ = [
     "EVENTS",
+    "JOURNEY_TYPES",
     "OPS",
     "Condition",
     "EventMatch",
@@ -33,6 +34,9 @@ __all__ = [
 
 EVENTS = "resolved_events"
 """The relation analyses read: the event log with a resolved `profile_id`."""
+
+JOURNEY_TYPES = ("track", "page", "screen")
+"""Message types that are steps of a journey (identify, alias and group calls are not)."""
 
 
 class Frozen(BaseModel):

@@ -1,21 +1,24 @@
-"""Binding a map to data: every metric comes from an analytics function, none is computed here.
+"""Binding a map to data: every metric comes from an analysis of the registry, none is computed
+here.
 
-- reach, conversion to the goal and time to it per touchpoint: `analytics.api.funnel` with the
-  steps (touchpoint, goal);
+- reach, conversion to the goal and time to it per touchpoint: a `funnel` with the steps
+  (touchpoint, goal);
 - reach, conversion to the next stage and to the goal, drop-off and time to the next stage per
   stage: `funnel` with (stage, next stage) and (stage, goal), a stage being any of its
   touchpoints' events;
 - persona versus everyone else: the same funnels broken down by membership of the persona's
   audience (`Breakdown(by="audience")`), so each funnel runs once for both groups;
-- the flow between touchpoints and the median time to the next step: `discover_dfg` with one
+- the flow between touchpoints and the median time to the next step: a `dfg` with one
   discovery stage per touchpoint (everyone);
-- NPS, CSAT and sentiment: `insights.feedback`, through the adapter of `feedback_specs`;
+- NPS, CSAT and sentiment: `feedback`, through the adapter of `maps.feedback`;
 - channel mix, population, repeated contacts and error pages: counts of the map's own events
   from one tagged pass (`maps.touches`).
 
-Funnels and the DFG read the sorted journey copy when it is fresh (`touchpath optimize`;
-`bind_map(..., optimize=True)` rebuilds a stale one first). The analyses run on a small thread
-pool: DuckDB releases the GIL, and each is one query.
+The binder plans once for the whole map (`planner.copy_state`) and runs every analysis
+against that one state, so funnels and the DFG read the sorted journey copy when it is usable
+(`touchpath optimize`; `bind_map(..., optimize=True)` rebuilds a stale one first) and all of the
+map's numbers come from one source. The analyses run on a small thread pool: DuckDB releases
+the GIL, and each is one query.
 """
 
 from __future__ import annotations
@@ -23,9 +26,9 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime
 
-from touchpath.analytics import api, insights, journey
+from touchpath.analytics import journey, planner, registry
 from touchpath.analytics.breakdown import NONE_VALUE, Breakdown
-from touchpath.analytics.discovery import DfgResult, DfgSpec, can_use_sorted
+from touchpath.analytics.discovery import DFG, DfgResult, DfgSpec
 from touchpath.analytics.discovery import Stage as DiscoveryStage
 from touchpath.analytics.funnels import FunnelGroup, FunnelResult, FunnelSpec, FunnelStep
 from touchpath.errors import NotFound
@@ -108,11 +111,11 @@ def bind_map(
             known = cur.execute("SELECT 1 FROM audiences WHERE name = ?", [audience]).fetchall()
             if not known:
                 raise NotFound(f"persona.audience: no audience {audience!r}")
-        use = journey.usable(cur, store.settings.journey_max_lag_seconds)
-    fresh, as_of = use.ok, use.as_of
-    if optimize and not fresh:
+        state = planner.copy_state(cur, store.settings.journey_max_lag_seconds)
+    if optimize and not state.usable:
         journey.optimize(store)
-        fresh, as_of = True, None
+        state = planner.CopyState(True, None)
+    as_of = state.as_of if state.usable else None
     breakdown = Breakdown(by="audience", audiences=(audience,)) if audience else None
     pending: list[str] = []
     if audience is not None:
@@ -124,7 +127,12 @@ def bind_map(
         spec = FunnelSpec(steps=tuple(steps), window=window, time_range=time_range)
         if breakdown is not None:
             spec = spec.model_copy(update={"breakdown": breakdown})
-        return api.funnel(store, spec)
+        result: FunnelResult = registry.run(store, spec, copy=state)  # type: ignore[assignment]
+        return result
+
+    def dfg_of(spec: DfgSpec) -> DfgResult:
+        result: DfgResult = registry.run(store, spec, copy=state)  # type: ignore[assignment]
+        return result
 
     jobs: dict[tuple[str, str], list[FunnelStep]] = {}
     for _s, t in doc.touchpoints():
@@ -147,7 +155,7 @@ def bind_map(
         time_range=time_range,
         collapse_repeats=True,
     )
-    copy = fresh and can_use_sorted(dfg_spec)
+    copy = state.usable and DFG.copy(dfg_spec)
 
     def tagged() -> Touches:
         with store.reading() as cur:
@@ -156,7 +164,7 @@ def bind_map(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         # The slowest first, so the pool ends together.
         dfg_future: Future[DfgResult] | None = (
-            pool.submit(insights.discover_dfg, store, dfg_spec) if doc.touchpoints() else None
+            pool.submit(dfg_of, dfg_spec) if doc.touchpoints() else None
         )
         fb_future = pool.submit(map_feedback, store, doc, time_range, audience, True)
         others_fb_future = (

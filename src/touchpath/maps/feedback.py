@@ -1,4 +1,4 @@
-"""Feedback of a map's touchpoints and stages: an adapter over `insights.feedback`.
+"""Feedback of a map's touchpoints and stages: an adapter over `api.feedback`.
 
 The metrics (NPS, CSAT, sentiment) are the analytics function's; this module only says which
 answers belong to which touchpoint and stage of a map (see `feedback_specs`), and turns them
@@ -7,7 +7,7 @@ into the emotion curve.
 
 from __future__ import annotations
 
-from touchpath.analytics import insights
+from touchpath.analytics import api
 from touchpath.analytics.discovery import Stage as DiscoveryStage
 from touchpath.analytics.feedback import FeedbackResult, FeedbackRow, FeedbackSpec
 from touchpath.events.match import TimeRange
@@ -81,10 +81,10 @@ def map_feedback(
     audience: str | None = None,
     members: bool = True,
 ) -> MapFeedback:
-    """Feedback per touchpoint and stage of `doc` (two calls of `insights.feedback`), of
+    """Feedback per touchpoint and stage of `doc` (two calls of `api.feedback`), of
     everyone, or of an audience's members (or non-members)."""
     by_tp, by_stage = feedback_specs(doc, time_range, audience, members)
-    return MapFeedback(doc, insights.feedback(store, by_tp), insights.feedback(store, by_stage))
+    return MapFeedback(doc, api.feedback(store, by_tp), api.feedback(store, by_stage))
 
 
 def emotion(fb: FeedbackRow | None) -> float | None:

@@ -1,6 +1,10 @@
-"""REST API of funnels, paths and retention: POST the spec JSON, get the result JSON.
+"""REST API of the analyses: `POST /api/analyses/{kind}` with the kind's spec, its result back.
 
-A bad spec gives 400 with the path of what is wrong, e.g. `steps[1].event: must not be blank`.
+One route per registered kind is made from the registry (`touchpath.analytics.registry`), so
+each kind's spec and result are typed in the OpenAPI document and a new kind needs no code
+here. The app includes the router for viewers (`touchpath.web.auth`); saving drop-offs as
+an audience and rebuilding the journey copy need an editor. A bad spec is a 400 in the one error format (`touchpath.web.errors`): a stable code and
+the path of each problem, e.g. `steps[1].event: must not be blank`.
 """
 
 from __future__ import annotations
@@ -8,55 +12,87 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends
+from pydantic import BaseModel, Field
 
-from touchpath.analytics import api, journey
-from touchpath.analytics.funnels import FunnelResult, SavedAudience
-from touchpath.analytics.paths import PathsResult
-from touchpath.analytics.retention import RetentionResult
+from touchpath.analytics import journey, registry
+from touchpath.analytics.funnels import FunnelSpec, SavedAudience, save_dropped
 from touchpath.web.auth import require
 from touchpath.web.deps import StoreDep
+from touchpath.web.errors import ERRORS, SpecRoute
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/analytics", tags=["analytics"])
-
-SpecBody = Body(..., description="The analysis spec (see docs/funnels.md, paths.md, retention.md).")
+router = APIRouter(prefix="/api/analyses", tags=["analyses"], route_class=SpecRoute)
 
 
-@router.post("/funnel", response_model=FunnelResult)
-def funnel(store: StoreDep, spec: dict[str, Any] = SpecBody) -> Any:
-    """Per-step counts, conversion, time to convert, breakdown, trend and drop-offs."""
-    return api.funnel(store, spec)
+class KindOut(BaseModel):
+    kind: str
+    summary: str
+    path: str = Field(description="Where to POST its spec.")
+
+
+@router.get("", response_model=list[KindOut])
+def kinds() -> Any:
+    """Every kind of analysis, with what it answers and where to POST its spec."""
+    return [
+        KindOut(kind=k, summary=registry.get(k).summary, path=f"/api/analyses/{k}")
+        for k in registry.kinds()
+    ]
+
+
+def _route(kind: str) -> None:
+    analysis = registry.get(kind)
+    spec_model, result_model = analysis.spec, analysis.result
+
+    def run(store: StoreDep, spec: Any = Body(...)) -> Any:
+        return registry.run(store, spec)
+
+    run.__annotations__["spec"] = spec_model
+    run.__doc__ = analysis.summary
+    router.add_api_route(
+        f"/{kind}",
+        run,
+        methods=["POST"],
+        response_model=result_model,
+        responses=ERRORS,
+        name=f"analyse_{kind}",
+        summary=f"Run a {kind} analysis",
+        description=f"{analysis.summary} The body is a `{spec_model.__name__}`.",
+    )
+
+
+class SaveDroppedIn(BaseModel):
+    spec: FunnelSpec = Field(description="The funnel.")
+    step: int = Field(ge=2, description="The step dropped at (1-based, >= 2).")
+    audience: str = Field(description="The static audience to create or replace.")
+    group: str | None = Field(default=None, description="Only drop-offs in this breakdown group.")
 
 
 @router.post(
-    "/funnel/save-dropped", response_model=SavedAudience, dependencies=[Depends(require("editor"))]
+    "/funnel/save-dropped",
+    response_model=SavedAudience,
+    responses=ERRORS,
+    dependencies=[Depends(require("editor"))],
 )
-def save_dropped(
-    store: StoreDep,
-    spec: dict[str, Any] = SpecBody,
-    step: int = Body(..., ge=2, description="The step dropped at (1-based, >= 2)."),
-    audience: str = Body(..., description="The static audience to create or replace."),
-    group: str | None = Body(None, description="Only drop-offs in this breakdown group."),
-) -> Any:
+def save_funnel_dropped(store: StoreDep, body: SaveDroppedIn) -> Any:
     """Save the profiles that made step - 1 but not `step` as a static audience."""
-    return api.save_dropped(store, spec, step, audience, group)
+    return save_dropped(store, body.spec, body.step, body.audience, body.group)
 
 
-@router.post("/paths", response_model=PathsResult)
-def paths(store: StoreDep, spec: dict[str, Any] = SpecBody) -> Any:
-    """Sankey nodes and edges of the paths from a start or to an end event."""
-    return api.paths(store, spec)
+class JourneyBuildOut(BaseModel):
+    events: int
+    profiles: int
+    ties: int
+    built_at: str
+    seconds: float
 
 
-@router.post("/retention", response_model=RetentionResult)
-def retention(store: StoreDep, spec: dict[str, Any] = SpecBody) -> Any:
-    """Cohort table, average curve, repeat rate and time between returns."""
-    return api.retention(store, spec)
-
-
-@router.post("/optimize", dependencies=[Depends(require("editor"))])
-def optimize(store: StoreDep) -> dict[str, Any]:
-    """Rebuild the copy of journey events sorted by profile and time that funnels read fast."""
+@router.post("/optimize", response_model=JourneyBuildOut, dependencies=[Depends(require("editor"))])
+def optimize(store: StoreDep) -> Any:
+    """Rebuild the copy of journey events sorted by profile and time that analyses read fast."""
     built = journey.optimize(store)
     return {**built.__dict__, "built_at": built.built_at.isoformat()}
+
+
+for _kind in registry.kinds():
+    _route(_kind)

@@ -12,17 +12,7 @@ from touchpath import __version__
 from touchpath.access import Access
 from touchpath.collect.http import CollectCors
 from touchpath.collect.http import router as collect_router
-from touchpath.errors import (
-    BadRequest,
-    Forbidden,
-    NotFound,
-    Overloaded,
-    PayloadTooLarge,
-    SpecError,
-    StoreUnavailable,
-    TouchpathError,
-    Unauthorized,
-)
+from touchpath.errors import TouchpathError
 from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.system import Touchpath
@@ -39,24 +29,13 @@ from touchpath.web import (
     maps_api,
     profiles_api,
 )
+from touchpath.web import errors as web_errors
 from touchpath.web.auth import AuthMiddleware, declare_roles, require
 from touchpath.web.hosts import HostAllowList
-from touchpath.web.insights_api import router as insights_router
 from touchpath.web.limits import BodyLimit
 from touchpath.web.spa import mount_spa
 
 __all__ = ["allowed_hosts", "create_app", "create_collect_app", "touchpath_error"]
-
-_STATUS: dict[type[TouchpathError], int] = {
-    BadRequest: 400,
-    SpecError: 400,
-    Unauthorized: 401,
-    Forbidden: 403,
-    NotFound: 404,
-    PayloadTooLarge: 413,
-    Overloaded: 429,
-    StoreUnavailable: 503,
-}
 
 
 def _body_limits(settings: Settings) -> Callable[[str], int | None]:
@@ -69,18 +48,8 @@ def _body_limits(settings: Settings) -> Callable[[str], int | None]:
 
 
 async def touchpath_error(request: Request, exc: TouchpathError) -> JSONResponse:
-    """Touchpath's errors as `{"success": false, "error": {"code", "message"}}` with their status."""
-    status = next((s for cls, s in _STATUS.items() if isinstance(exc, cls)), 500)
-    headers = {}
-    if isinstance(exc, Unauthorized) and not request.url.path.startswith("/v1/"):
-        headers["WWW-Authenticate"] = 'Bearer realm="touchpath"'
-    if isinstance(exc, Overloaded):
-        headers["Retry-After"] = str(exc.retry_after)
-    return JSONResponse(
-        {"success": False, "error": {"code": exc.code, "message": str(exc)}},
-        status_code=status,
-        headers=headers,
-    )
+    """Touchpath's errors in the one format (`touchpath.web.errors`) with their status."""
+    return web_errors.answer(request, exc)
 
 
 def allowed_hosts(settings: Settings) -> list[str]:
@@ -142,7 +111,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if store is not None:
         app.state.store = store
 
-    app.add_exception_handler(TouchpathError, touchpath_error)  # type: ignore[arg-type]
+    web_errors.install(app)  # one error format: code, message, problems with their paths
 
     # /v1 takes write keys; every other router needs a session or token (touchpath.web.auth):
     # viewer to read, and the role each route that changes things declares itself.
@@ -157,7 +126,6 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(analytics_api.router, dependencies=viewer)
     app.include_router(profiles_api.router, dependencies=viewer)
     app.include_router(imports_api.router, dependencies=[Depends(require("admin"))])
-    app.include_router(insights_router, dependencies=viewer)
     app.include_router(maps_api.router, dependencies=viewer)
     app.include_router(experiments_api.router, dependencies=viewer)
     app.include_router(explore_api.router, dependencies=viewer)

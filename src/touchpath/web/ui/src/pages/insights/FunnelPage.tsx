@@ -38,7 +38,7 @@ export default function FunnelPage() {
   };
   const result = useQuery({
     queryKey: ["funnel", funnelSpec(state)],
-    queryFn: () => send<FunnelResult>("POST", "/api/analytics/funnel", funnelSpec(state)),
+    queryFn: () => send<FunnelResult>("POST", "/api/analyses/funnel", funnelSpec(state)),
     enabled: ready(state),
     placeholderData: (prev) => prev,
   });
@@ -206,12 +206,12 @@ function DropOffs({ state, step, name }: { state: FunnelState; step: number; nam
   const spec = funnelSpec(state, step);
   const who = useQuery({
     queryKey: ["funnel", spec],
-    queryFn: () => send<FunnelResult>("POST", "/api/analytics/funnel", spec),
+    queryFn: () => send<FunnelResult>("POST", "/api/analyses/funnel", spec),
   });
   const [audience, setAudience] = useState(`dropped before ${name}`.toLowerCase().replace(/[^a-z0-9_. -]/g, ""));
   const save = useMutation({
     mutationFn: () =>
-      send<{ audience: string; size: number }>("POST", "/api/analytics/funnel/save-dropped", {
+      send<{ audience: string; size: number }>("POST", "/api/analyses/funnel/save-dropped", {
         spec: funnelSpec(state),
         step,
         audience,
