@@ -120,6 +120,7 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
     ]  # fmt: skip
     results: dict[str, tuple[list[float], list[float]]] = {p[0]: ([], []) for p in pages}
     results["Events: change the breakdown (re-render)"] = ([], [])
+    results["Journey map, from the maps list (in-app link)"] = ([], [])
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
         ctx = browser.new_context(viewport={"width": 1360, "height": 900})
@@ -143,6 +144,18 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
             results["Events: change the breakdown (re-render)"][0].append(time.perf_counter() - t)
             results["Events: change the breakdown (re-render)"][1].append(
                 api_time(lambda: http.post("/api/explore/trend", json=BY_TYPE))
+            )
+            page.goto(url + "/maps")
+            link = page.get_by_role("link", name="Northwind Outfitters · first purchase")
+            link.wait_for(timeout=60_000)
+            t = time.perf_counter()
+            link.click()
+            page.locator(".jstage dd").first.wait_for(timeout=60_000)
+            results["Journey map, from the maps list (in-app link)"][0].append(
+                time.perf_counter() - t
+            )
+            results["Journey map, from the maps list (in-app link)"][1].append(
+                api_time(lambda: http.get("/api/maps/demo-first-purchase/bind"))
             )
         browser.close()
     return [(k, statistics.median(b), statistics.median(a)) for k, (b, a) in results.items()]

@@ -14,7 +14,7 @@ from fastapi import FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-__all__ = ["DIST", "RESERVED", "is_client_route", "mount_spa"]
+__all__ = ["DIST", "RESERVED", "Assets", "is_client_route", "mount_spa"]
 
 DIST = Path(__file__).parent / "ui" / "dist"
 RESERVED = ("v1", "api", "docs", "redoc", "openapi.json", "assets")
@@ -37,11 +37,21 @@ def is_client_route(path: str) -> bool:
     return path.split("/", 1)[0] not in RESERVED
 
 
+class Assets(StaticFiles):
+    """The build's assets: their names carry a hash of their content, so browsers may keep them
+    for a year without asking again (each page load would otherwise revalidate every chunk)."""
+
+    def file_response(self, *args: object, **kwargs: object) -> Response:
+        response = super().file_response(*args, **kwargs)  # type: ignore[arg-type]
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        return response
+
+
 def mount_spa(app: FastAPI, dist: Path = DIST) -> None:
     """Add the assets mount and the catch-all client route; call after every API router."""
     assets = dist / "assets"
     if assets.is_dir():
-        app.mount("/assets", StaticFiles(directory=assets), name="assets")
+        app.mount("/assets", Assets(directory=assets), name="assets")
 
     @app.get("/favicon.svg", include_in_schema=False)
     @app.get("/favicon.ico", include_in_schema=False)

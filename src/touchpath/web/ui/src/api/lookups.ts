@@ -1,9 +1,16 @@
 // Autocomplete sources shared by every builder: event names, property keys, property values.
 import { useQuery } from "@tanstack/react-query";
+import { createContext, useContext } from "react";
 import { api, unwrap } from "./client";
 
+/** Whether the lookups below may load now. A form sets it once the user first focuses one of
+ * its fields, so a page's first numbers do not wait behind its autocomplete queries. */
+export const LookupsActive = createContext(true);
+
 export function useEventNames() {
+  const active = useContext(LookupsActive);
   return useQuery({
+    enabled: active,
     queryKey: ["explore", "names"],
     queryFn: () => unwrap(api.GET("/api/explore/names", { params: { query: { limit: 500 } } })),
     staleTime: 60_000,
@@ -11,7 +18,9 @@ export function useEventNames() {
 }
 
 export function usePropertyKeys(event: string | null) {
+  const active = useContext(LookupsActive);
   return useQuery({
+    enabled: active,
     queryKey: ["explore", "properties", event],
     queryFn: () =>
       unwrap(api.GET("/api/explore/properties", { params: { query: { event: event || undefined } } })),
@@ -28,7 +37,7 @@ export function usePropertyValues(property: string, event: string | null) {
           params: { query: { property, event: event || undefined, limit: 50 } },
         }),
       ),
-    enabled: property.length > 0,
+    enabled: useContext(LookupsActive) && property.length > 0,
     staleTime: 60_000,
   });
 }

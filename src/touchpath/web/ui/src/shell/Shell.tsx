@@ -17,7 +17,8 @@ export function Shell() {
       void queries.invalidateQueries({ queryKey: ["me"] });
     },
   });
-  if (me.isPending) return <Loading what="Touchpath" />;
+  // The page renders while /api/auth/me is asked (its queries run in parallel, no waterfall);
+  // a 401 shows the sign-in in its place.
   if (isSignedOut(me.error)) return <SignIn />;
   if (me.error) return <ErrorBox error={me.error} retry={() => void me.refetch()} />;
   const nav = can(me.data, "admin") ? [...NAV, ADMIN_NAV] : NAV;
@@ -47,7 +48,7 @@ export function Shell() {
           </div>
         </nav>
         <div className="whoami">
-          <span>{me.data?.email ?? `token ${me.data?.token_prefix ?? ""}`}</span>
+          <span>{me.data ? (me.data.email ?? `token ${me.data.token_prefix ?? ""}`) : ""}</span>
           <span className="role">{me.data?.role}</span>
           {me.data?.kind === "session" && (
             <button type="button" onClick={() => logout.mutate()}>

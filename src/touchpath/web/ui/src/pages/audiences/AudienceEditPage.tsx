@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import { api, send, unwrap } from "../../api/client";
+import { LookupsActive } from "../../api/lookups";
 import { fmtInt } from "../../charts/options";
 import { ErrorBox } from "../../components/States";
 import { displayName } from "../people/sessions";
@@ -18,6 +19,7 @@ export default function AudienceEditPage() {
     [params],
   );
   const [name, setName] = useState(existing ?? params.get("name") ?? "");
+  const [active, setActive] = useState(false); // autocomplete loads once a field has focus
   const setDraft = (c: Cond) => {
     const next = new URLSearchParams(params);
     next.set("c", encodeDraft(c));
@@ -60,8 +62,10 @@ export default function AudienceEditPage() {
               />
             </label>
           </section>
-          <section className="panel" aria-label="Condition">
-            <ConditionEditor cond={draft} onChange={setDraft} path="1" />
+          <section className="panel" aria-label="Condition" onFocus={() => setActive(true)}>
+            <LookupsActive.Provider value={active}>
+              <ConditionEditor cond={draft} onChange={setDraft} path="1" />
+            </LookupsActive.Provider>
           </section>
         </div>
         <aside className="panel preview" aria-label="Preview" aria-live="polite">

@@ -2,7 +2,7 @@
 // Edits are kept locally and applied to the URL with "Apply" (or Enter), so typing never
 // refetches on every keystroke.
 import { type FormEvent, useEffect, useState } from "react";
-import { COLUMNS, useEventNames, usePropertyKeys, usePropertyValues } from "../../api/lookups";
+import { COLUMNS, LookupsActive, useEventNames, usePropertyKeys, usePropertyValues } from "../../api/lookups";
 import { Suggest } from "../../components/Suggest";
 import { fmtInt } from "../../charts/options";
 import { type Cond, type EventFilters, type Interval, OPS } from "./filters";
@@ -13,7 +13,18 @@ interface Props {
   onApply: (f: EventFilters) => void;
 }
 
-export function FilterBar({ value, channels, onApply }: Props) {
+export function FilterBar(props: Props) {
+  const [active, setActive] = useState(false);
+  return (
+    <LookupsActive.Provider value={active}>
+      <div onFocus={() => setActive(true)}>
+        <Filters {...props} />
+      </div>
+    </LookupsActive.Provider>
+  );
+}
+
+function Filters({ value, channels, onApply }: Props) {
   const [f, setF] = useState(value);
   useEffect(() => setF(value), [value]);
   const names = useEventNames();

@@ -14,12 +14,11 @@ export function TimelineView({ refId }: { refId: string }) {
   const timeline = useQuery({
     queryKey: ["profile", refId, "timeline"],
     queryFn: async () => {
-      // The newest events: ask for the total first, then the last page.
-      const head = await getJson<Timeline>(`/api/profiles/${encodeURIComponent(refId)}/timeline?limit=1`);
-      const offset = Math.max(0, head.total - LIMIT);
-      return getJson<Timeline>(
-        `/api/profiles/${encodeURIComponent(refId)}/timeline?limit=${LIMIT}&offset=${offset}`,
-      );
+      // Most people fit one page; for the others, the newest page is asked for next.
+      const base = `/api/profiles/${encodeURIComponent(refId)}/timeline?limit=${LIMIT}`;
+      const first = await getJson<Timeline>(base);
+      if (first.total <= LIMIT) return first;
+      return getJson<Timeline>(`${base}&offset=${first.total - LIMIT}`);
     },
   });
   return (
