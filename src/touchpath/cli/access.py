@@ -12,7 +12,9 @@ import typer
 
 from touchpath import access
 from touchpath.access import ROLES
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
+from touchpath.cli.remote import Remote, store_or_server
+from touchpath.errors import SpecError
 from touchpath.store import Store
 
 __all__ = ["tokens_app", "users_app"]
@@ -29,16 +31,21 @@ RoleOpt = Annotated[str, typer.Option("--role", help=f"One of {', '.join(ROLES)}
 
 
 @contextmanager
-def _store(db: Path | None) -> Iterator[Store]:
-    with opened(db) as tp:
-        yield tp.store
+def _store(db: Path | None, create: bool = False) -> Iterator[Store | Remote]:
+    """The store, or the API of the server that holds it."""
+    with store_or_server(settings_for(db).db, create=create) as tp:
+        yield tp if isinstance(tp, Remote) else tp.store
 
 
 @users_app.command("add")
 def users_add(email: str, role: RoleOpt = "viewer", db: DbOpt = None) -> None:
     """Add a user and print a one-time password to hand over."""
-    with _store(db) as store:
-        user, password = access.create_user(store, email, role)
+    with _store(db, create=True) as store:
+        if isinstance(store, Remote):
+            made = store.call("POST", "/api/users", json={"email": email, "role": role})
+            user, password = access.User(**made["user"]), made["password"]
+        else:
+            user, password = access.create_user(store, email, role)
     console.print(f"user [bold]{user.email}[/] ({user.role}, {user.id})")
     console.print(
         f"one-time password: [bold]{password}[/]  (shown once; change it after signing in)"
@@ -49,7 +56,10 @@ def users_add(email: str, role: RoleOpt = "viewer", db: DbOpt = None) -> None:
 def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List users with their roles."""
     with _store(db) as store:
-        found = access.list_users(store)
+        if isinstance(store, Remote):
+            found = [access.User(**u) for u in store.call("GET", "/api/users")]
+        else:
+            found = access.list_users(store)
     keep = ["id", "email", "role", "created_at", "disabled_at"]
     rows = [u.model_dump() if as_json else _cells(u.model_dump(), keep) for u in found]
     print_rows(rows, "Users", as_json)
@@ -59,7 +69,10 @@ def users_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 def users_role(email: str, role: RoleOpt, db: DbOpt = None) -> None:
     """Change a user's role."""
     with _store(db) as store:
-        user = access.set_role(store, email, role)
+        if isinstance(store, Remote):
+            user = access.User(**store.call("PATCH", f"/api/users/{email}", json={"role": role}))
+        else:
+            user = access.set_role(store, email, role)
     console.print(f"{user.email} is now {user.role}")
 
 
@@ -67,7 +80,11 @@ def users_role(email: str, role: RoleOpt, db: DbOpt = None) -> None:
 def users_password(email: str, db: DbOpt = None) -> None:
     """Give a user a new one-time password (their sessions end)."""
     with _store(db) as store:
-        user, password = access.set_password(store, email)
+        if isinstance(store, Remote):
+            made = store.call("POST", f"/api/users/{email}/password")
+            user, password = access.User(**made["user"]), made["password"]
+        else:
+            user, password = access.set_password(store, email)
     console.print(f"new one-time password for {user.email}: [bold]{password}[/]")
 
 
@@ -75,7 +92,10 @@ def users_password(email: str, db: DbOpt = None) -> None:
 def users_disable(email: str, db: DbOpt = None) -> None:
     """Disable a user: their sessions end and their tokens are revoked."""
     with _store(db) as store:
-        user = access.disable_user(store, email)
+        if isinstance(store, Remote):
+            user = access.User(**store.call("DELETE", f"/api/users/{email}"))
+        else:
+            user = access.disable_user(store, email)
     console.print(f"{user.email} is disabled")
 
 
@@ -90,8 +110,14 @@ def tokens_create(
 ) -> None:
     """Make a token and print its secret once."""
     with _store(db) as store:
-        user_id = access.get_user(store, user).id if user else None
-        token, secret = access.create_token(store, role, name, user_id)
+        if isinstance(store, Remote):
+            if user:
+                raise SpecError("--user: through a server a token acts for the caller's user")
+            made = store.call("POST", "/api/tokens", json={"role": role, "name": name})
+            token, secret = access.Token(**made["token"]), made["secret"]
+        else:
+            user_id = access.get_user(store, user).id if user else None
+            token, secret = access.create_token(store, role, name, user_id)
     console.print(f"token [bold]{token.prefix}[/] ({token.role}, {token.id})")
     console.print(f"secret: [bold]{secret}[/]  (shown once; send as 'Authorization: Bearer ...')")
 
@@ -104,7 +130,11 @@ def tokens_list(
 ) -> None:
     """List tokens (never their secrets) with when each was last used."""
     with _store(db) as store:
-        found = access.list_tokens(store, revoked=revoked)
+        if isinstance(store, Remote):
+            got = store.call("GET", "/api/tokens", params={"revoked": revoked})
+            found = [access.Token(**t) for t in got]
+        else:
+            found = access.list_tokens(store, revoked=revoked)
     keep = ["id", "name", "prefix", "role", "email", "created_at", "last_used_at"]
     if revoked:
         keep.append("revoked_at")
@@ -129,7 +159,10 @@ def tokens_revoke(
 ) -> None:
     """Revoke a token; it stops working at once."""
     with _store(db) as store:
-        token = access.revoke_token(store, ref)
+        if isinstance(store, Remote):
+            token = access.Token(**store.call("DELETE", f"/api/tokens/{ref}"))
+        else:
+            token = access.revoke_token(store, ref)
     console.print(f"token {token.prefix} ({token.id}) is revoked")
 
 
@@ -142,7 +175,11 @@ def audit(
 ) -> None:
     """Show the audit log of admin actions: who, what, on what, when."""
     with _store(db) as store:
-        found = access.audit_log(store, limit, action)
+        if isinstance(store, Remote):
+            params: dict[str, object] = {"limit": limit, **({"action": action} if action else {})}
+            found = [access.AuditEntry(**e) for e in store.call("GET", "/api/audit", params=params)]
+        else:
+            found = access.audit_log(store, limit, action)
     keep = ["at", "actor", "action", "target", "detail"]
     rows = [e.model_dump() if as_json else _cells(e.model_dump(), keep) for e in found]
     print_rows(rows, "Audit log", as_json)

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from touchpath.errors import SpecError, TouchpathError
+from touchpath.errors import NotFound, SpecError, TouchpathError
 from touchpath.settings import Settings
 
 if TYPE_CHECKING:
@@ -69,15 +69,25 @@ def settings_for(db: Path | None = None, **overrides: Any) -> Settings:
 
 @contextmanager
 def opened(
-    db: Path | None = None, *, listen: bool = False, **overrides: Any
+    db: Path | None = None, *, listen: bool = False, create: bool = False, **overrides: Any
 ) -> Iterator[Touchpath]:
     """The store of `--db` (or TOUCHPATH_DB) built by the composition root (`touchpath.system`),
     closed afterwards; every command opens it this way. Commands that write events or profiles
     pass `listen=True` (identity, profiles and sentiment then run as over HTTP); the others
-    only read and start nothing beside the store."""
+    only read and start nothing beside the store. A store that does not exist is an error unless
+    the command makes one (`create=True`); one a server holds is refused with its address
+    (commands that can go through the server use `touchpath.cli.remote.store_or_server`)."""
+    from touchpath.cli.remote import refuse_held
     from touchpath.system import Touchpath
 
-    tp = Touchpath.open(settings_for(db, **overrides), listen=listen)
+    settings = settings_for(db, **overrides)
+    if not create and not settings.db.exists():
+        raise NotFound(
+            f"--db {settings.db}: no such store (a misspelt path?); `touchpath sources add NAME` "
+            "or `touchpath demo` makes one"
+        )
+    refuse_held(settings.db)
+    tp = Touchpath.open(settings, listen=listen)
     try:
         yield tp
     finally:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from types import SimpleNamespace
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -18,6 +19,7 @@ from touchpath.cli.base import (
     settings_for,
     sources_app,
 )
+from touchpath.cli.remote import Remote, store_or_server
 from touchpath.store import explore
 
 
@@ -58,8 +60,12 @@ def serve(
 @sources_app.command("add")
 def sources_add(name: str, db: DbOpt = None) -> None:
     """Create a source and print its write key."""
-    with opened(db) as tp:
-        src = tp.store.create_source(name)
+    with store_or_server(settings_for(db).db, create=True) as tp:
+        src: Any = (
+            SimpleNamespace(**tp.call("POST", "/api/sources", json={"name": name}))
+            if isinstance(tp, Remote)
+            else tp.store.create_source(name)
+        )
     console.print(f"source [bold]{src.name}[/] ({src.id})")
     console.print(f"write key: [bold]{src.write_key}[/]")
 
@@ -67,8 +73,11 @@ def sources_add(name: str, db: DbOpt = None) -> None:
 @sources_app.command("list")
 def sources_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List sources with their write keys."""
-    with opened(db) as tp:
-        rows = [s.__dict__ for s in tp.store.sources()]
+    with store_or_server(settings_for(db).db) as tp:
+        if isinstance(tp, Remote):
+            rows = tp.call("GET", "/api/sources")
+        else:
+            rows = [s.__dict__ for s in tp.store.sources()]
     print_rows(rows, "Sources", as_json)
 
 
@@ -79,16 +88,21 @@ def rejected(
     as_json: JsonOpt = False,
 ) -> None:
     """Show messages that were rejected, with the reason."""
-    with opened(db) as tp:
-        rows = explore.rejected(tp.store, limit=limit)
+    with store_or_server(settings_for(db).db) as tp:
+        if isinstance(tp, Remote):
+            rows = tp.call("GET", "/api/rejected", params={"limit": limit})
+        else:
+            rows = explore.rejected(tp.store, limit=limit)
     print_rows(rows, "Rejected messages", as_json)
 
 
 @app.command()
 def stats(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Event counts by channel and type."""
-    with opened(db) as tp:
-        result = explore.counts(tp.store)
+    with store_or_server(settings_for(db).db) as tp:
+        result = (
+            tp.call("GET", "/api/stats") if isinstance(tp, Remote) else explore.counts(tp.store)
+        )
     if as_json:
         console.print_json(json.dumps(result))
         return

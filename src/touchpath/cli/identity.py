@@ -12,6 +12,8 @@ from typing import Annotated, Any
 import typer
 
 from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows, settings_for
+from touchpath.cli.remote import Remote, store_or_server
+from touchpath.errors import SpecError
 from touchpath.events.match import Condition, EventMatch
 from touchpath.profiles import audiences as aud
 from touchpath.profiles import lookup, privacy, rebuild, refresh
@@ -234,12 +236,18 @@ def privacy_delete(
     as_json: JsonOpt = False,
 ) -> None:
     """Delete everything stored about a person, by any identifier, in one transaction."""
-    with opened(db, listen=True) as tp:
-        counts = privacy.delete_person(
-            tp.store, value, kind, and_suppress=and_suppress,
-            deleters=privacy.person_deleters(tp.services),
-        )  # fmt: skip
-        path = tp.store.path
+    path = settings_for(db).db
+    with store_or_server(path, listen=True) as tp:
+        if isinstance(tp, Remote):
+            body = {"identifier": value, "kind": kind, "suppress": and_suppress}
+            counts = tp.call("POST", "/api/privacy/delete", json=body)["deleted"]
+            if compact:
+                raise SpecError("--compact: stop the server first (it holds the file)")
+        else:
+            counts = privacy.delete_person(
+                tp.store, value, kind, and_suppress=and_suppress,
+                deleters=privacy.person_deleters(tp.services),
+            )  # fmt: skip
     print_rows([{"table": k, "rows": v} for k, v in counts.items()], "Deleted", as_json)
     if compact:
         privacy_compact(path)

@@ -69,7 +69,7 @@ def import_(
         event_prefix=event_prefix,
     )
     with (
-        opened(db, listen=True) as tp,
+        opened(db, listen=True, create=True) as tp,
         Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),

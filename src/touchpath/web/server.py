@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -15,13 +18,17 @@ from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.web.app import create_app
 
-__all__ = ["Collector", "serve", "serving"]
+__all__ = ["Collector", "announce", "serve", "server_file", "serving", "withdraw"]
 
 
 def serve(settings: Settings, store: Store | None = None) -> None:
     """Serve until interrupted."""
     app = create_app(settings, store)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    announce(settings.db, f"http://{settings.host}:{settings.port}")
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        withdraw(settings.db)
 
 
 @contextmanager
@@ -42,11 +49,14 @@ def serving(settings: Settings, store: Store | None = None) -> Iterator[str]:
     port = settings.port
     if port == 0:
         port = server.servers[0].sockets[0].getsockname()[1]
+    url = f"http://{settings.host}:{port}"
+    announce(settings.db, url)
     try:
-        yield f"http://{settings.host}:{port}"
+        yield url
     finally:
         server.should_exit = True
         thread.join(timeout=30)
+        withdraw(settings.db)
 
 
 class Collector:
@@ -84,3 +94,22 @@ class Collector:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=30)
+
+
+def server_file(db: Path) -> Path:
+    """Where a server leaves its address next to the store file it holds (for the CLI)."""
+    return db.with_name(db.name + ".server.json")
+
+
+def announce(db: Path, url: str) -> None:
+    """Say, next to the store file, that this process serves it at `url`."""
+    with suppress(OSError):  # a read-only folder: the CLI then says the store is held
+        server_file(db).write_text(json.dumps({"url": url, "pid": os.getpid()}))
+
+
+def withdraw(db: Path) -> None:
+    """Remove this process's announcement (not another's)."""
+    path = server_file(db)
+    with suppress(OSError, ValueError):
+        if json.loads(path.read_text()).get("pid") == os.getpid():
+            path.unlink()
