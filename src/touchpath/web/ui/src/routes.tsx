@@ -16,6 +16,7 @@ const UsersPage = lazy(() => import("./pages/admin/UsersPage"));
 const TokensPage = lazy(() => import("./pages/admin/TokensPage"));
 const SourcesPage = lazy(() => import("./pages/admin/SourcesPage"));
 const FunnelPage = lazy(() => import("./pages/insights/FunnelPage"));
+const PathsPage = lazy(() => import("./pages/insights/PathsPage"));
 const MapsIndex = lazy(() => import("./pages/maps/MapsIndex"));
 const MapViewer = lazy(() => import("./pages/maps/MapViewer"));
 const MapEditor = lazy(() => import("./pages/maps/MapEditor"));
@@ -29,6 +30,7 @@ export const router = createBrowserRouter([
       { index: true, element: <HomePage /> },
       { path: "events", element: <EventsPage /> },
       { path: "insights/funnel", element: <FunnelPage /> },
+      { path: "insights/paths", element: <PathsPage /> },
       { path: "people", element: <PeoplePage /> },
       { path: "people/:ref", element: <PersonPage /> },
       { path: "audiences", element: <AudiencesPage /> },

@@ -16,6 +16,7 @@ export const NAV: NavSection[] = [
     items: [
       { to: "/events", label: "Events" },
       { to: "/insights/funnel", label: "Funnels" },
+      { to: "/insights/paths", label: "Paths" },
     ],
   },
   {

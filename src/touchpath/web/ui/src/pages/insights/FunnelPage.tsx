@@ -4,7 +4,7 @@
 import { useMutation, useQuery } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
-import { type Schemas, send } from "../../api/client";
+import { api, type Schemas, unwrap } from "../../api/client";
 import { COLUMNS, useEventNames, usePropertyKeys } from "../../api/lookups";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
@@ -38,7 +38,7 @@ export default function FunnelPage() {
   };
   const result = useQuery({
     queryKey: ["funnel", funnelSpec(state)],
-    queryFn: () => send<FunnelResult>("POST", "/api/analyses/funnel", funnelSpec(state)),
+    queryFn: () => unwrap(api.POST("/api/analyses/funnel", { body: funnelSpec(state) })),
     enabled: ready(state),
     placeholderData: (prev) => prev,
   });
@@ -206,16 +206,12 @@ function DropOffs({ state, step, name }: { state: FunnelState; step: number; nam
   const spec = funnelSpec(state, step);
   const who = useQuery({
     queryKey: ["funnel", spec],
-    queryFn: () => send<FunnelResult>("POST", "/api/analyses/funnel", spec),
+    queryFn: () => unwrap(api.POST("/api/analyses/funnel", { body: spec })),
   });
   const [audience, setAudience] = useState(`dropped before ${name}`.toLowerCase().replace(/[^a-z0-9_. -]/g, ""));
   const save = useMutation({
     mutationFn: () =>
-      send<{ audience: string; size: number }>("POST", "/api/analyses/funnel/save-dropped", {
-        spec: funnelSpec(state),
-        step,
-        audience,
-      }),
+      unwrap(api.POST("/api/analyses/funnel/save-dropped", { body: { spec: funnelSpec(state), step, audience } })),
   });
   return (
     <section className="panel" aria-label="Who dropped">

@@ -1,5 +1,9 @@
 // The funnel insight's state in the URL, the spec it sends, and its chart (pure; Vitest checks).
 import type { Schemas } from "../../api/client";
+import type { paths } from "../../api/schema";
+
+type FunnelBody = paths["/api/analyses/funnel"]["post"]["requestBody"]["content"]["application/json"];
+type BreakdownSpec = NonNullable<FunnelBody["breakdown"]>;
 import type { ChartOption } from "../../charts/EChart";
 import { PALETTE } from "../../charts/palette";
 
@@ -51,14 +55,14 @@ export function ready(f: FunnelState): boolean {
 }
 
 /** The funnel spec (analytics' FunnelSpec) for this state. */
-export function funnelSpec(f: FunnelState, droppedAt?: number): Record<string, unknown> {
+export function funnelSpec(f: FunnelState, droppedAt?: number): FunnelBody {
   const needsProperty = f.breakdown === "event_property" || f.breakdown === "profile_property";
   return {
     steps: f.steps.map((event) => ({ event })),
     window: f.window,
     order: f.order,
     ...(f.breakdown && (!needsProperty || f.property)
-      ? { breakdown: { by: f.breakdown, ...(needsProperty ? { property: f.property } : {}) } }
+      ? { breakdown: { by: f.breakdown as BreakdownSpec["by"], ...(needsProperty ? { property: f.property } : {}) } }
       : {}),
     ...(f.exclude.filter(Boolean).length ? { exclusions: f.exclude.filter(Boolean).map((event) => ({ event })) } : {}),
     ...(f.trend ? { trend: f.trend } : {}),
