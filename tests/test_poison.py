@@ -55,7 +55,7 @@ def test_each_poison_is_rejected_with_its_reason(server: Server) -> None:
     # The store stays readable: analyses over every event answer.
     with server.client("viewer") as c:
         spec = {"cohort_event": {"event": "Good"}, "period": "day", "periods": 3}
-        assert c.post("/api/analytics/retention", json=spec).status_code == 200
+        assert c.post("/api/analyses/retention", json=spec).status_code == 200
         assert c.get("/api/events").status_code == 200
 
 
