@@ -38,14 +38,14 @@ def test_rest_save_read_and_errors(server: Server) -> None:
         assert res["exposures"] == {"holdout": 600, "sms": 600}
         assert [m["name"] for m in res["metrics"]] == ["orders", "revenue"]
         assert res["series"][-1]["lift_ci"] is not None
-        same = c.post("/api/experiments/analyse", json=SPEC).json()
+        same = c.post("/api/analyses/experiment", json=SPEC).json()
         assert same["metrics"] == res["metrics"]
 
         bad = {**SPEC, "primary": {"name": "orders", "event": {"event": " "}}}
         r = c.put("/api/experiments/cart-sms", json={"spec": bad})
         assert r.status_code == 400
         assert r.json()["error"]["message"] == "spec.primary.event.event: must not be blank"
-        r = c.post("/api/experiments/analyse", json={**SPEC, "control": "nobody"})
+        r = c.post("/api/analyses/experiment", json={**SPEC, "control": "nobody"})
         assert r.status_code == 400 and "control: 'nobody' is not an arm" in r.text
         r = c.get("/api/experiments/cart-smz/results")
         assert r.status_code == 404 and "saved: cart-sms" in r.text

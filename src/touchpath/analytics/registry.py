@@ -39,7 +39,7 @@ kind is first used, so a command that runs a funnel never imports attribution.
 >>> parse({"kind": "funel"})
 Traceback (most recent call last):
 ...
-touchpath.errors.SpecError: kind: unknown analysis 'funel'; did you mean 'funnel'? (one of funnel, paths, retention, dfg, variants, conformance, attribution, feedback)
+touchpath.errors.SpecError: kind: unknown analysis 'funel'; did you mean 'funnel'? (one of funnel, paths, retention, dfg, variants, conformance, attribution, feedback, experiment)
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ KINDS: dict[str, str] = {
     "conformance": "touchpath.analytics.discovery:CONFORMANCE",
     "attribution": "touchpath.analytics.attribution:ANALYSIS",
     "feedback": "touchpath.analytics.feedback:ANALYSIS",
+    "experiment": "touchpath.analytics.experiments:ANALYSIS",
 }
 """Every analysis: its kind and where it is defined (`module:attribute`), one line each."""
 

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from touchpath.analytics.experiments import (
     ExperimentResult,
-    ExperimentSpec,
     experiment,
-    experiment_spec,
     sample_size,
 )
 from touchpath.analytics.experiments.saved import (
@@ -116,16 +114,6 @@ def audiences(name: str, store: StoreDep) -> Any:
     audience then binds the map for that arm alone, to compare arms on the map)."""
     sizes = save_arm_audiences(store, name)
     return [ArmAudience(arm=a, audience=arm_audience(name, a), size=n) for a, n in sizes.items()]
-
-
-@router.post("/analyse", response_model=ExperimentResult, responses=_ERRORS)
-def analyse(
-    store: StoreDep,
-    spec: dict[str, Any] = Body(..., description="An ExperimentSpec (docs/experiments.md)."),
-) -> Any:
-    """Read any experiment spec without saving it."""
-    parsed: ExperimentSpec = experiment_spec(spec)
-    return experiment(store, parsed)
 
 
 @router.post("/sample-size", response_model=SampleSizeOut, responses=_ERRORS)

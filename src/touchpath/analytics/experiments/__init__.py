@@ -13,9 +13,9 @@ as per-arm sufficient statistics, and the statistics run on those few numbers
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
+from touchpath.analytics import registry
 from touchpath.analytics.experiments.analysis import analyse
 from touchpath.analytics.experiments.checks import (
     adjust,
@@ -23,7 +23,13 @@ from touchpath.analytics.experiments.checks import (
     holm,
     srm_p_value,
 )
-from touchpath.analytics.experiments.metrics import ArmDay, Exposures, experiment_sql, read_arms
+from touchpath.analytics.experiments.metrics import (
+    ArmDay,
+    Exposures,
+    experiment_sql,
+    exposures,
+    read_arms,
+)
 from touchpath.analytics.experiments.power import SampleSize, sample_size
 from touchpath.analytics.experiments.spec import (
     ArmResult,
@@ -35,9 +41,12 @@ from touchpath.analytics.experiments.spec import (
     SeriesPoint,
 )
 from touchpath.analytics.experiments.stats import ArmStats, Effect, compare, compare_cuped, cuped
+from touchpath.analytics.registry import Analysis, Read
+from touchpath.analytics.spec import parse
 from touchpath.store import Store
 
 __all__ = [
+    "ANALYSIS",
     "ArmDay",
     "ArmResult",
     "ArmStats",
@@ -68,14 +77,26 @@ __all__ = [
 
 def experiment_spec(data: ExperimentSpec | Mapping[str, Any]) -> ExperimentSpec:
     """Validate a spec; errors name the path (`primary.event.event: must not be blank`)."""
-    from touchpath.analytics.api import parse_spec
-
-    return parse_spec(ExperimentSpec, data)
+    return parse(ExperimentSpec, data)
 
 
-def experiment(
-    store: Store, spec: ExperimentSpec | Mapping[str, Any], now: datetime | None = None
-) -> ExperimentResult:
-    """Read the experiment's arms and metrics from the event log and judge it."""
-    s = experiment_spec(spec)
-    return analyse(s, read_arms(store, s), now=now)
+def _run(read: Read, spec: ExperimentSpec) -> ExperimentResult:
+    return analyse(spec, exposures(read.cur, spec))
+
+
+ANALYSIS = Analysis(
+    "experiment",
+    ExperimentSpec,
+    ExperimentResult,
+    _run,
+    "Did the change work: each arm of an experiment against control, with a verdict.",
+)
+"""The `experiment` kind of the analysis runtime (`POST /api/analyses/experiment`)."""
+
+
+def experiment(store: Store, spec: ExperimentSpec | Mapping[str, Any]) -> ExperimentResult:
+    """Read the experiment's arms and metrics from the event log and judge it, through the
+    analysis runtime (which stamps `as_of` and `source`), as `POST /api/analyses/experiment`."""
+    result = registry.run(store, experiment_spec(spec))
+    assert isinstance(result, ExperimentResult)
+    return result

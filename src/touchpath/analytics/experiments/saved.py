@@ -1,8 +1,7 @@
 """Saved experiments: a name, a description and the spec, in the `experiments` table
 (migration 500). Saving a name again replaces its spec and keeps its creation time.
 
->>> from touchpath.analytics.api import parse_spec
->>> parse_spec(SavedExperiment, {"name": "Cart SMS", "spec": ExperimentSpec.global_holdout(goal="Buy")})
+>>> parse(SavedExperiment, {"name": "Cart SMS", "spec": ExperimentSpec.global_holdout(goal="Buy")})
 Traceback (most recent call last):
 ...
 touchpath.errors.SpecError: name: 'Cart SMS': use lower-case letters, digits and - _ . : (e.g. cart-sms)
@@ -20,6 +19,7 @@ import orjson
 from pydantic import Field, field_validator
 
 from touchpath.analytics.experiments.spec import ExperimentSpec
+from touchpath.analytics.spec import parse
 from touchpath.errors import NotFound, SpecError
 from touchpath.events.match import Frozen
 from touchpath.events.message import Staged
@@ -60,9 +60,7 @@ def save_experiment(
     store: Store, name: str, spec: ExperimentSpec | Mapping[str, Any], description: str = ""
 ) -> SavedExperiment:
     """Create or replace experiment `name`."""
-    from touchpath.analytics.api import parse_spec
-
-    entry = parse_spec(SavedExperiment, {"name": name, "description": description, "spec": spec})
+    entry = parse(SavedExperiment, {"name": name, "description": description, "spec": spec})
     text = entry.spec.model_dump_json(exclude_defaults=True)
 
     def save(con: duckdb.DuckDBPyConnection) -> SavedExperiment:

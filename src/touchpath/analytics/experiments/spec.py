@@ -19,6 +19,7 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, model_validator
 
 from touchpath.analytics.experiments.checks import SRM_THRESHOLD, Correction
+from touchpath.analytics.spec import Result, Spec
 from touchpath.events.durations import Duration, OptionalDuration, parse_duration
 from touchpath.events.match import EventMatch, Frozen
 
@@ -78,7 +79,7 @@ class Metric(Frozen):
         return self.kind in ("conversion", "retention")
 
 
-class ExperimentSpec(Frozen):
+class ExperimentSpec(Spec):
     """An experiment: who is in which arm (`experiment_id` in `Experiment Viewed` events, one
     arm per `variation_id`), the control arm, the primary metric and the guardrails.
 
@@ -223,11 +224,10 @@ class SeriesPoint(Frozen):
 Verdict = Literal["winner", "loser", "no_difference", "keep_running", "guardrail_harmed", "srm"]
 
 
-class ExperimentResult(Frozen):
+class ExperimentResult(Result):
     """What a marketer needs: `verdict` (one word) and `summary` (one plain sentence), the
     winning arm if any, the numbers per metric and arm, the sample-ratio check, and the lift
-    over time for the chart. `source` is what was read (`log`); `as_of` is set when that was a
-    copy lagging the log (None: current), as for every analysis."""
+    over time for the chart. `as_of` and `source` (from `Result`) are stamped by the runtime."""
 
     kind: Literal["experiment"] = "experiment"
     experiment_id: str
@@ -245,5 +245,3 @@ class ExperimentResult(Frozen):
     sequential: bool
     alpha: float
     correction: str
-    as_of: datetime | None = None
-    source: str = "log"
