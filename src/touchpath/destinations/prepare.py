@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 
+from touchpath.clock import utcnow
 from touchpath.destinations.protocol import Outgoing
 from touchpath.destinations.templates import (
     Person,
@@ -119,6 +120,11 @@ def _one(
             return spec
         fields, defaults = dict(spec.fields), dict(spec.defaults)
     fields.update(inline)
+    forward_range = fields.pop("forward_range", None)
+    if isinstance(forward_range, dict):  # a forwarded batch: built from the log now, off the writer
+        from touchpath.destinations.forwarding import build_batch
+
+        fields["payload_json"] = build_batch(con, forward_range, utcnow())
     if row.get("render", True):
         ctx = row.get("context")
         event = json.loads(ctx) if isinstance(ctx, str) else (ctx or {})
