@@ -139,7 +139,22 @@ class Store:
         self._queue.put(_STOP)
         self._thread.join()
         self._writer_con.close()
-        self._root.close()
+        # A reader on another thread (a component's worker) may be mid-query: DuckDB refuses
+        # to close under it rather than wait, so wait here for that query to end.
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self._root.close()
+                return
+            except duckdb.Error as exc:
+                if "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    @property
+    def closed(self) -> bool:
+        """Whether `close` was called (a worker reading beside the store stops then)."""
+        return self._closed
 
     def _migrate(self) -> None:
         con = self._root
