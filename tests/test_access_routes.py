@@ -17,7 +17,7 @@ from touchpath.access import ROLES
 READS_BY_POST = re.compile(
     r"^/api/(analytics/(?!funnel/save-dropped|optimize)|analyses/|maps/(validate|bind|discover)$"
     r"|experiments/(analyse|sample-size)$|explore/(events|trend|audience-preview|trait-preview)$"
-    r"|auth/(logout|password)$)"
+    r"|decisions/([^/]+/)?preview$|auth/(logout|password)$)"
 )
 # What the access model promises for the routes that matter most.
 EXPECTED = {
@@ -34,6 +34,9 @@ EXPECTED = {
     ("PUT", "/api/traits/{name}"): "editor",
     ("POST", "/api/maps"): "editor",
     ("PUT", "/api/experiments/{name}"): "editor",
+    ("PUT", "/api/decisions/{name}"): "editor",
+    ("POST", "/api/decisions/{name}/publish"): "editor",
+    ("GET", "/api/personalize/profiles/{identifier}"): "viewer",
     ("GET", "/api/profiles/{ref}"): "viewer",
     ("GET", "/api/events"): "viewer",
 }

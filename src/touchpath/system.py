@@ -9,7 +9,7 @@ module of its own and no module keeps state.
 Each area contributes a `Component`; adding one is one line in `components()`.
 
 >>> [c.name for c in components(background=False)]
-['identity', 'sentiment', 'journeys', 'forwarding']
+['identity', 'sentiment', 'journeys', 'forwarding', 'personalize']
 """
 
 from __future__ import annotations
@@ -79,6 +79,28 @@ class _Sentiment:
     def stop(self) -> None:
         if self._stop is not None:
             self._stop()
+
+
+class _Personalize:
+    """Decisions answered from a read model of profiles, kept current as events commit
+    (docs/personalize.md); a server builds the model at start, other processes on first use."""
+
+    name = "personalize"
+
+    def __init__(self, warm: bool) -> None:
+        self._warm = warm
+        self._service: Any = None
+
+    def start(self, tp: Touchpath) -> None:
+        from touchpath.personalize import Personalizer
+
+        self._service = Personalizer(tp.store, clock=tp.clock)
+        self._service.start(warm=self._warm)
+        tp.services["personalize"] = self._service
+
+    def stop(self) -> None:
+        if self._service is not None:
+            self._service.stop()
 
 
 class _JourneyCopy:
@@ -161,7 +183,13 @@ def components(background: bool, listen: bool = True) -> list[Component]:
         return []
     from touchpath.destinations.component import DispatcherComponent, ForwardingComponent
 
-    out: list[Component] = [_Identity(), _Sentiment(), _Journeys(background), ForwardingComponent()]
+    out: list[Component] = [
+        _Identity(),
+        _Sentiment(),
+        _Journeys(background),
+        ForwardingComponent(),
+        _Personalize(warm=background),
+    ]
     if background:
         out += [_JourneyCopy(), _MapCache(), DispatcherComponent()]
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 from touchpath.cli import access as access
 from touchpath.cli import analyse as analyse
 from touchpath.cli import core as core
+from touchpath.cli import decisions as decisions
 from touchpath.cli import demo as demo
 from touchpath.cli import destinations as destinations
 from touchpath.cli import discover as discover

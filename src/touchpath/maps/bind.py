@@ -41,6 +41,7 @@ from touchpath.maps.bound import (
     Metrics,
     authored_emotion,
 )
+from touchpath.maps.decisions import with_decisions
 from touchpath.maps.document import JourneyMap, Stage, Touchpoint
 from touchpath.maps.feedback import emotion, map_feedback
 from touchpath.maps.journeys import with_journeys
@@ -306,4 +307,4 @@ def bind_map(
     pains, opportunities = find_pain_points(bm, fb.touchpoints, tagged_)
     bm = bm.model_copy(update={"pain_points": pains, "opportunities": opportunities})
     with store.reading() as cur:
-        return with_journeys(cur, bm)
+        return with_decisions(cur, with_journeys(cur, bm))

@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from touchpath.maps.decisions import DecisionLink
 from touchpath.maps.document import JourneyMap
 from touchpath.maps.journeys import JourneyLink
 
@@ -66,6 +67,8 @@ class BoundTouchpoint(_Model):
     emotion_source: Literal["data", "authored"] | None = None
     journeys: list[JourneyLink] = []
     """Journey nodes that stand for this touchpoint, with their numbers (maps/journeys.py)."""
+    decisions: list[DecisionLink] = []
+    """Decisions that choose this touchpoint's content, with their numbers (maps/decisions.py)."""
 
 
 class BoundStage(_Model):

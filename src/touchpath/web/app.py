@@ -27,6 +27,7 @@ from touchpath.web import (
     imports_api,
     journeys_api,
     maps_api,
+    personalize_api,
     profiles_api,
 )
 from touchpath.web import errors as web_errors
@@ -58,9 +59,12 @@ def allowed_hosts(settings: Settings) -> list[str]:
     return [*settings.allowed_hosts, *extra]
 
 
-def create_collect_app(settings: Settings, store: Store) -> FastAPI:
+def create_collect_app(
+    settings: Settings, store: Store, touchpath: Touchpath | None = None
+) -> FastAPI:
     """The tracking API alone (`/v1`), for the port that may face the internet
-    (`--collect-port`): no REST API, no web app, no docs; CORS for any origin."""
+    (`--collect-port`): no REST API, no web app, no docs; CORS for any origin. With the
+    process's `touchpath`, pages also get their decisions there (`POST /v1/decide`)."""
     app = FastAPI(
         title="Touchpath collector",
         version=__version__,
@@ -73,6 +77,9 @@ def create_collect_app(settings: Settings, store: Store) -> FastAPI:
     app.add_exception_handler(TouchpathError, touchpath_error)  # type: ignore[arg-type]
     app.add_middleware(CollectCors)
     app.include_router(collect_router)
+    if touchpath is not None:
+        app.state.touchpath = touchpath
+        app.include_router(personalize_api.public)
     return app
 
 
@@ -91,7 +98,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if settings.collect_port is not None:  # only /v1 on a port of its own
                 from touchpath.web.server import Collector
 
-                collector = Collector(create_collect_app(settings, tp.store), settings)
+                collector = Collector(create_collect_app(settings, tp.store, tp), settings)
                 collector.start()
                 app.state.collect_url = collector.url
             yield
@@ -120,6 +127,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.add_middleware(CollectCors)  # /v1 only; /api sends no CORS headers
     app.add_middleware(HostAllowList, allowed=allowed_hosts(settings))  # outermost
     app.include_router(collect_router)
+    app.include_router(personalize_api.public)  # /v1/decide: a write key, like the tracking API
     viewer = [Depends(require("viewer"))]
     app.include_router(access_api.router)  # /api/auth is open; users, tokens, audit: admin
     app.include_router(api.router, dependencies=viewer)
@@ -132,6 +140,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(journeys_api.router, dependencies=viewer)
     app.include_router(builder_api.router, dependencies=viewer)
     app.include_router(destinations_api.router)  # /api: viewer reads, admin manages; /v1/m public
+    app.include_router(personalize_api.router, dependencies=viewer)
 
     mount_spa(app)  # last: the client answers every other GET path
     declare_roles(app)
