@@ -114,6 +114,10 @@ def _load(store: Store, business: object, url: str) -> None:
     store.wait_idle()
     build = journey.optimize(store)  # the sorted journey copy that funnels and paths read
     console.print(f"sorted journey copy built: {build.events:,} events")
+    from touchpath.demo import personalize
+
+    names = personalize.setup(store, src.name)  # the personalised home page
+    console.print(f"published decisions on source {src.name}: {', '.join(names)}")
     truth_path = store.path.with_suffix(".truth.json")
     truth_path.write_bytes(business.truth().to_json())
     console.print(f"sent {sent:,} messages; ground truth written to {truth_path}")
