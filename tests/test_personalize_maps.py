@@ -4,6 +4,7 @@ people exposed per arm and their conversions, as the experiments engine counts t
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from identity_helpers import msg
 from touchpath.events.message import stage_messages
@@ -52,9 +53,12 @@ def test_a_bound_map_shows_the_numbers_of_the_decision_on_its_touchpoint(tp: Tou
         )[0].arm
         for u in people
     }
-    later = [msg("track", 60 * 24 * 3 + 1, userId=u, event="Home Viewed") for u in people]
+    after = (utcnow() + timedelta(minutes=1)).isoformat() + "Z"  # after the exposures
+    later = [{**msg("track", userId=u, event="Home Viewed"), "timestamp": after} for u in people]
     buyers = [u for u in people if arm[u] == "bold"][:5]
-    later += [msg("track", 60 * 24 * 3 + 2, userId=u, event="Order Completed") for u in buyers]
+    later += [
+        {**msg("track", userId=u, event="Order Completed"), "timestamp": after} for u in buyers
+    ]
     p.sync()  # the exposures are written first: conversions come after them
     raws = [json.dumps(m).encode() for m in later]
     store.ingest(stage_messages(raws, source=src.id, received_at=utcnow())).result()

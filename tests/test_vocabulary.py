@@ -178,7 +178,13 @@ def test_listeners_start_only_through_the_composition_root(store: Store) -> None
         assert reader.parts == [] and reader.services == {}
     review = {"event": "Review Submitted", "timestamp": T0, "properties": {"text": "Great!"}}
     with Touchpath.open(store=store) as tp:
-        assert [p.name for p in tp.parts] == ["identity", "sentiment", "journeys", "forwarding"]
+        assert [p.name for p in tp.parts] == [
+            "identity",
+            "sentiment",
+            "journeys",
+            "forwarding",
+            "personalize",
+        ]
         assert tp.services["unify"].store is store
         journeys_for(store, {"ann": [review]})
         store.wait_idle()
