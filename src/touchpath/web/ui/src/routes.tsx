@@ -17,6 +17,7 @@ const TokensPage = lazy(() => import("./pages/admin/TokensPage"));
 const SourcesPage = lazy(() => import("./pages/admin/SourcesPage"));
 const FunnelPage = lazy(() => import("./pages/insights/FunnelPage"));
 const PathsPage = lazy(() => import("./pages/insights/PathsPage"));
+const RetentionPage = lazy(() => import("./pages/insights/RetentionPage"));
 const MapsIndex = lazy(() => import("./pages/maps/MapsIndex"));
 const MapViewer = lazy(() => import("./pages/maps/MapViewer"));
 const MapEditor = lazy(() => import("./pages/maps/MapEditor"));
@@ -31,6 +32,7 @@ export const router = createBrowserRouter([
       { path: "events", element: <EventsPage /> },
       { path: "insights/funnel", element: <FunnelPage /> },
       { path: "insights/paths", element: <PathsPage /> },
+      { path: "insights/retention", element: <RetentionPage /> },
       { path: "people", element: <PeoplePage /> },
       { path: "people/:ref", element: <PersonPage /> },
       { path: "audiences", element: <AudiencesPage /> },

@@ -17,6 +17,7 @@ export const NAV: NavSection[] = [
       { to: "/events", label: "Events" },
       { to: "/insights/funnel", label: "Funnels" },
       { to: "/insights/paths", label: "Paths" },
+      { to: "/insights/retention", label: "Retention" },
     ],
   },
   {
