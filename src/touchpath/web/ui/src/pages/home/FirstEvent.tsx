@@ -1,7 +1,7 @@
 // What a store with no events shows: how to send the first one, with a real write key.
 import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
-import { api, unwrap } from "../../api/client";
+import { api, ApiError, unwrap } from "../../api/client";
 import { CopyBlock } from "../../components/Copy";
 import { Query } from "../../components/States";
 import { curlSnippet, nodeSnippet, pythonSnippet } from "./snippets";
@@ -26,6 +26,12 @@ export function FirstEvent({ rejected }: { rejected: number }) {
           reason under Events → Rejected.
         </p>
       )}
+      {sources.error instanceof ApiError && sources.error.status === 403 ? (
+        <p>
+          Write keys are shown to admins: ask one for the key of a source (Admin → Sources &amp; write
+          keys), or run <code>touchpath sources list</code>.
+        </p>
+      ) : (
       <Query q={sources} what="your sources">
         {(list) => {
           const source = list[0];
@@ -60,6 +66,7 @@ export function FirstEvent({ rejected }: { rejected: number }) {
           );
         }}
       </Query>
+      )}
     </section>
   );
 }
