@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
@@ -36,7 +37,13 @@ from touchpath.web.hosts import HostAllowList
 from touchpath.web.limits import BodyLimit
 from touchpath.web.spa import mount_spa
 
-__all__ = ["allowed_hosts", "create_app", "create_collect_app", "touchpath_error"]
+__all__ = [
+    "allowed_hosts",
+    "create_app",
+    "create_collect_app",
+    "mount_docs",
+    "touchpath_error",
+]
 
 
 def _body_limits(settings: Settings) -> Callable[[str], int | None]:
@@ -83,6 +90,47 @@ def create_collect_app(
     return app
 
 
+def mount_docs(app: FastAPI) -> None:
+    """/docs (Swagger UI) and /redoc with their scripts and styles served by the app itself
+    (from fastapi-offline's copies), so the API pages work with no internet."""
+    import fastapi_offline
+    from fastapi.openapi.docs import (
+        get_redoc_html,
+        get_swagger_ui_html,
+        get_swagger_ui_oauth2_redirect_html,
+    )
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    assets = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/docs-assets", StaticFiles(directory=assets), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Touchpath API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+            oauth2_redirect_url="/docs/oauth2-redirect",
+        )
+
+    @app.get("/docs/oauth2-redirect", include_in_schema=False)
+    def swagger_redirect() -> HTMLResponse:
+        return get_swagger_ui_oauth2_redirect_html()
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url="/openapi.json",
+            title="Touchpath API",
+            redoc_js_url="/docs-assets/redoc.standalone.js",
+            redoc_favicon_url="/docs-assets/favicon.png",
+            with_google_fonts=False,
+        )
+
+
 def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
     """Build the app. It opens `settings.db` on start unless a `store` is handed in."""
     settings = settings or Settings()
@@ -113,6 +161,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         version=__version__,
         summary="Customer journey platform: collect, unify, analyse, map, act.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package's own assets below, never a CDN
+        redoc_url=None,
     )
     app.state.settings = settings
     if store is not None:
@@ -142,6 +192,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(destinations_api.router)  # /api: viewer reads, admin manages; /v1/m public
     app.include_router(personalize_api.router, dependencies=viewer)
 
+    mount_docs(app)
     mount_spa(app)  # last: the client answers every other GET path
     declare_roles(app)
     return app
