@@ -12,6 +12,7 @@ from touchpath.cli import discover as discover
 from touchpath.cli import experiments as experiments
 from touchpath.cli import identity as identity
 from touchpath.cli import imports as imports
+from touchpath.cli import insights as insights
 from touchpath.cli import journeys as journeys
 from touchpath.cli import maps as maps
 from touchpath.cli.base import app, main

@@ -26,6 +26,7 @@ from touchpath.web import (
     experiments_api,
     explore_api,
     imports_api,
+    insights_api,
     journeys_api,
     maps_api,
     personalize_api,
@@ -182,6 +183,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(access_api.router)  # /api/auth is open; users, tokens, audit: admin
     app.include_router(api.router, dependencies=viewer)
     app.include_router(analytics_api.router, dependencies=viewer)
+    app.include_router(insights_api.insights, dependencies=viewer)
+    app.include_router(insights_api.dashboards, dependencies=viewer)
     app.include_router(profiles_api.router, dependencies=viewer)
     app.include_router(imports_api.router, dependencies=[Depends(require("admin"))])
     app.include_router(maps_api.router, dependencies=viewer)
