@@ -18,16 +18,17 @@ import duckdb
 from pydantic import Field, model_validator
 from sqlglot import exp
 
+from touchpath.analytics.sql import q
 from touchpath.errors import NotFound
 from touchpath.events.durations import Duration, parse_duration
-from touchpath.events.match import Frozen, TimeRange, property_expr
+from touchpath.events.match import Frozen, TimeRange, journey_types, literal, property_expr
 
 __all__ = [
     "NONE_VALUE",
     "OTHER_VALUE",
     "Breakdown",
     "Duration",
-    "grouped_sql",
+    "grouped",
     "parse_duration",
 ]
 
@@ -72,53 +73,61 @@ class Breakdown(Frozen):
             return exp.column("channel")
         return None
 
-    def profile_values_sql(self, time_range: TimeRange) -> str | None:
+    def profile_values(self, time_range: TimeRange) -> exp.Expr | None:
         """SELECT pid, value for breakdowns that come from the profile, not the entry event."""
         if self.by == "first_touch_channel":
-            end = TimeRange(end=time_range.end).condition().sql("duckdb")
-            return (
+            return q(
                 "SELECT profile_id AS pid, arg_min(channel, (timestamp, seq)) AS value "
-                "FROM resolved_events WHERE type IN ('track', 'page', 'screen') "
-                f"AND {end} GROUP BY profile_id"
+                "FROM resolved_events WHERE :journey AND :end GROUP BY profile_id",
+                journey=journey_types(),
+                end=TimeRange(end=time_range.end).condition(),
             )
         if self.by == "audience":
             if not self.audiences:
-                return "SELECT profile_id AS pid, min(audience) AS value FROM audience_members GROUP BY 1"
-            names = exp.Array(expressions=[exp.Literal.string(a) for a in self.audiences]).sql(
-                "duckdb"
-            )
-            return (
-                "SELECT profile_id AS pid, "
-                f"arg_min(audience, list_position({names}, audience)) AS value "
-                f"FROM audience_members WHERE list_contains({names}, audience) GROUP BY 1"
+                return q(
+                    "SELECT profile_id AS pid, min(audience) AS value FROM audience_members "
+                    "GROUP BY profile_id"
+                )
+            names = exp.Array(expressions=[literal(a) for a in self.audiences])
+            return q(
+                "SELECT profile_id AS pid, arg_min(audience, list_position(:names, audience)) "
+                "AS value FROM audience_members WHERE list_contains(:names, audience) "
+                "GROUP BY profile_id",
+                names=names,
             )
         if self.by == "profile_property":
             assert self.property
-            value = property_expr("traits." + self.property).sql("duckdb")
-            return (
-                f"SELECT profile_id AS pid, arg_max({value}, (timestamp, seq)) AS value "
-                f"FROM resolved_events WHERE {value} IS NOT NULL GROUP BY profile_id"
+            value = property_expr("traits." + self.property)
+            return q(
+                "SELECT profile_id AS pid, arg_max(:value, (timestamp, seq)) AS value "
+                "FROM resolved_events WHERE :value IS NOT NULL GROUP BY profile_id",
+                value=value,
             )
         return None
 
 
-def grouped_sql(entries: str, values: str, top: int) -> str:
+def grouped(entries: exp.Expr, values: exp.Expr, top: int) -> exp.Expr:
     """SELECT pid, grp: each entered profile's group, the `top` largest kept, the rest Other.
 
     `entries` selects the entered profiles (column pid); `values` selects (pid, value).
     """
-    return f"""
-        SELECT e.pid, CASE WHEN t.value IS NOT NULL THEN t.value ELSE {exp.Literal.string(OTHER_VALUE).sql()} END AS grp
-        FROM ({entries}) e
-        LEFT JOIN (SELECT pid, coalesce(CAST(value AS VARCHAR), {exp.Literal.string(NONE_VALUE).sql()}) AS value FROM ({values})) v USING (pid)
+    return q(
+        """
+        SELECT e.pid, CASE WHEN t.value IS NOT NULL THEN t.value ELSE :other END AS grp
+        FROM :entries AS e
+        LEFT JOIN (SELECT pid, coalesce(CAST(value AS VARCHAR), :none) AS value FROM :vals AS v0)
+            AS v USING (pid)
         LEFT JOIN (
             SELECT value FROM (
-                SELECT coalesce(CAST(v2.value AS VARCHAR), {exp.Literal.string(NONE_VALUE).sql()}) AS value, count(*) AS n
-                FROM ({entries}) e2 LEFT JOIN ({values}) v2 USING (pid)
-                GROUP BY 1 ORDER BY n DESC, value LIMIT {int(top)}
+                SELECT coalesce(CAST(v2.value AS VARCHAR), :none) AS value, count(*) AS n
+                FROM :entries AS e2 LEFT JOIN :vals AS v2 USING (pid)
+                GROUP BY 1 ORDER BY n DESC, value LIMIT :top
             )
-        ) t ON t.value = coalesce(v.value, {exp.Literal.string(NONE_VALUE).sql()})
-    """
-
-
-"""Seconds; specs also accept `30m`, `12h`, `7d`, `2w`."""
+        ) AS t ON t.value = coalesce(v.value, :none)
+        """,
+        other=OTHER_VALUE,
+        none=NONE_VALUE,
+        entries=entries,
+        vals=values,
+        top=int(top),
+    )

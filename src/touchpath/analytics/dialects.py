@@ -15,9 +15,14 @@ dialect is a parameter of rendering only: `render(tree, "clickhouse")`.
 | `TP_NUMBERS(n)` | `range(n)`: 0 .. n-1 | `range(n)` |
 | `TP_ANY_TRUE(b)` | `bool_or(b)` | `max(b) = 1` |
 | `TP_QUANTILES(x, q1, q2)` | `quantile_cont(x, [q1, q2])` | `quantilesExactInclusive(q1, q2)(x)` |
+| `TP_DIFF_SECONDS(a, b)` | `epoch(a - b)` | microseconds apart / 1e6 |
+| `TP_SLICE(list, start, end)` (1-based, inclusive) | `list_slice` | `arraySlice` |
+| `TP_LEN(list)` | `len` | `length` |
+| `TP_REPLACE_ALL(x, regex, by)`, `TP_FULL_MATCH(x, regex)` | `regexp_replace(.., 'g')`, `regexp_full_match` | `replaceRegexpAll`, `match` anchored |
 | `TP_BITS(x)` | `bit_count(x)` | `bitCount(x)` |
+| `lag(x)`, `lead(x)` | as written | NULL (not the type's default) past the edge |
 | `TP_SPAN(n)`: n seconds, added to a time | `to_seconds(n)` | `toIntervalSecond(n)` |
-| `TP_TIME_KEY(ts)`, `TP_KEY_SPAN(n)`: a time as a window's order key, n seconds of it | `ts`, `to_seconds(n)` | microseconds |
+| `TP_TIME_KEY(ts)`, `TP_KEY_SPAN(n)`: a time as a window's order key, n seconds of it | `ts`, `to_seconds(n)` | seconds (a RANGE frame needs a number) |
 | `a \\| b`, `a & b` | as written | `bitOr`, `bitAnd` |
 
 >>> tree = parse("SELECT TP_SECONDS(ts), a | b FROM t")
@@ -58,7 +63,8 @@ class TpMicros(_Func):
 
 
 class TpProfileKey(_Func):
-    arg_types: ClassVar[dict[str, bool]] = {"this": True}
+    arg_types: ClassVar[dict[str, bool]] = {"expressions": True}
+    is_var_len_args = True
     _sql_names: ClassVar[list[str]] = ["TP_PROFILE_KEY"]
 
 
@@ -102,6 +108,31 @@ class TpKeySpan(_Func):
     _sql_names: ClassVar[list[str]] = ["TP_KEY_SPAN"]
 
 
+class TpDiffSeconds(_Func):
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "expression": True}
+    _sql_names: ClassVar[list[str]] = ["TP_DIFF_SECONDS"]
+
+
+class TpSlice(_Func):
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "start": True, "end": True}
+    _sql_names: ClassVar[list[str]] = ["TP_SLICE"]
+
+
+class TpLen(_Func):
+    arg_types: ClassVar[dict[str, bool]] = {"this": True}
+    _sql_names: ClassVar[list[str]] = ["TP_LEN"]
+
+
+class TpReplaceAll(_Func):
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "pattern": True, "replacement": True}
+    _sql_names: ClassVar[list[str]] = ["TP_REPLACE_ALL"]
+
+
+class TpFullMatch(_Func):
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "pattern": True}
+    _sql_names: ClassVar[list[str]] = ["TP_FULL_MATCH"]
+
+
 class TpQuantiles(_Func):
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "expressions": True}
     is_var_len_args = True
@@ -121,6 +152,11 @@ _FUNCS: tuple[type[_Func], ...] = (
     TpTimeKey,
     TpKeySpan,
     TpQuantiles,
+    TpDiffSeconds,
+    TpSlice,
+    TpLen,
+    TpReplaceAll,
+    TpFullMatch,
 )
 
 
@@ -142,7 +178,7 @@ class TouchpathDuckDB(DuckDB):
             **DuckDBGenerator.TRANSFORMS,
             TpSeconds: lambda g, e: f"EPOCH({_sql(g, e)})",
             TpMicros: lambda g, e: f"EPOCH_US({_sql(g, e)})",
-            TpProfileKey: lambda g, e: f"HASH({_sql(g, e)})",
+            TpProfileKey: lambda g, e: f"HASH({g.expressions(e, flat=True)})",
             TpQuantile: lambda g, e: f"QUANTILE_CONT({_sql(g, e)}, {_sql(g, e, 'expression')})",
             TpOrderedList: lambda g, e: f"LIST({_sql(g, e)} ORDER BY {_sql(g, e, 'expression')})",
             TpNumbers: lambda g, e: f"RANGE({_sql(g, e)})",
@@ -154,12 +190,36 @@ class TouchpathDuckDB(DuckDB):
             TpQuantiles: lambda g, e: (
                 f"QUANTILE_CONT({_sql(g, e)}, [{g.expressions(e, flat=True)}])"
             ),
+            TpDiffSeconds: lambda g, e: f"EPOCH({_sql(g, e)} - {_sql(g, e, 'expression')})",
+            TpSlice: lambda g, e: (
+                f"LIST_SLICE({_sql(g, e)}, {_sql(g, e, 'start')}, {_sql(g, e, 'end')})"
+            ),
+            TpLen: lambda g, e: f"LEN({_sql(g, e)})",
+            TpReplaceAll: lambda g, e: (
+                f"REGEXP_REPLACE({_sql(g, e)}, {_sql(g, e, 'pattern')}, "
+                f"{_sql(g, e, 'replacement')}, 'g')"
+            ),
+            TpFullMatch: lambda g, e: f"REGEXP_FULL_MATCH({_sql(g, e)}, {_sql(g, e, 'pattern')})",
         }
 
 
 def _ordered_list(g: Generator, e: exp.Expr) -> str:
     pairs = f"groupArray(({_sql(g, e, 'expression')}, {_sql(g, e)}))"
     return f"arrayMap(p -> p.2, arraySort(p -> p.1, {pairs}))"
+
+
+def _slice(g: Generator, e: exp.Expr) -> str:
+    start, end = _sql(g, e, "start"), _sql(g, e, "end")
+    return f"arraySlice({_sql(g, e)}, {start}, greatest(0, ({end}) - ({start}) + 1))"
+
+
+def _shift(g: Generator, e: exp.Expr, name: str) -> str:
+    """lag/lead whose missing neighbour is NULL, as in SQL (ClickHouse gives the type's
+    default otherwise)."""
+    args = [f"toNullable({_sql(g, e)})"]
+    if e.args.get("offset") is not None:
+        args.append(_sql(g, e, "offset"))
+    return f"{name}({', '.join(args)})"
 
 
 class TouchpathClickHouse(ClickHouse):
@@ -176,7 +236,7 @@ class TouchpathClickHouse(ClickHouse):
             **ClickHouseGenerator.TRANSFORMS,
             TpSeconds: lambda g, e: f"toUnixTimestamp64Micro({_sql(g, e)}) / 1e6",
             TpMicros: lambda g, e: f"toUnixTimestamp64Micro({_sql(g, e)})",
-            TpProfileKey: lambda g, e: f"cityHash64({_sql(g, e)})",
+            TpProfileKey: lambda g, e: f"cityHash64({g.expressions(e, flat=True)})",
             TpQuantile: lambda g, e: (
                 f"quantileExactInclusive({_sql(g, e, 'expression')})({_sql(g, e)})"
             ),
@@ -185,11 +245,26 @@ class TouchpathClickHouse(ClickHouse):
             TpAnyTrue: lambda g, e: f"(max({_sql(g, e)}) = 1)",
             TpBits: lambda g, e: f"bitCount({_sql(g, e)})",
             TpSpan: lambda g, e: f"toIntervalSecond({_sql(g, e)})",
-            TpTimeKey: lambda g, e: f"toUnixTimestamp64Micro({_sql(g, e)})",
-            TpKeySpan: lambda g, e: f"({_sql(g, e)}) * 1000000",
+            TpTimeKey: lambda g, e: f"(toUnixTimestamp64Micro({_sql(g, e)}) / 1e6)",
+            TpKeySpan: lambda g, e: _sql(g, e),
             TpQuantiles: lambda g, e: (
                 f"quantilesExactInclusive({g.expressions(e, flat=True)})({_sql(g, e)})"
             ),
+            TpDiffSeconds: lambda g, e: (
+                f"(toUnixTimestamp64Micro({_sql(g, e)}) - "
+                f"toUnixTimestamp64Micro({_sql(g, e, 'expression')})) / 1e6"
+            ),
+            TpSlice: _slice,
+            TpLen: lambda g, e: f"length({_sql(g, e)})",
+            TpReplaceAll: lambda g, e: (
+                f"replaceRegexpAll({_sql(g, e)}, {_sql(g, e, 'pattern')}, "
+                f"{_sql(g, e, 'replacement')})"
+            ),
+            TpFullMatch: lambda g, e: (
+                f"match({_sql(g, e)}, concat('^(?:', {_sql(g, e, 'pattern')}, ')$'))"
+            ),
+            exp.Lag: lambda g, e: _shift(g, e, "lag"),
+            exp.Lead: lambda g, e: _shift(g, e, "lead"),
             exp.BitwiseOr: lambda g, e: f"bitOr({_sql(g, e)}, {_sql(g, e, 'expression')})",
             exp.BitwiseAnd: lambda g, e: f"bitAnd({_sql(g, e)}, {_sql(g, e, 'expression')})",
         }
@@ -209,4 +284,20 @@ def parse(sql: str) -> exp.Expr:
 
 def render(tree: exp.Expr, dialect: str = "duckdb") -> str:
     """The tree as SQL text of `dialect` (`duckdb` or `clickhouse`)."""
+    if dialect == "clickhouse":
+        tree = tree.transform(_own_names)
     return tree.sql(dialect=DIALECTS[dialect])
+
+
+def _own_names(node: exp.Expr) -> exp.Expr:
+    """ClickHouse names a projection `t.col` by its whole text (`CREATE TABLE AS`, `USING`):
+    a qualified column gets its own name, as SQL gives it."""
+    if isinstance(node, exp.Select):
+        named = [
+            exp.alias_(p, p.name)
+            if isinstance(p, exp.Column) and p.table and not isinstance(p.this, exp.Star)
+            else p
+            for p in node.expressions
+        ]
+        node.set("expressions", named)
+    return node

@@ -25,15 +25,16 @@ from typing import Literal
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
+from touchpath.analytics.dialects import render
 from touchpath.analytics.discovery import Stage, match_of, stage_case
 from touchpath.analytics.registry import Analysis, Read
 from touchpath.analytics.sentiment import TEXT_PROPERTIES
 from touchpath.analytics.spec import Result, Spec
+from touchpath.analytics.sql import and_, q, with_
 from touchpath.events.match import (
-    EVENTS,
-    JOURNEY_TYPES,
     EventMatch,
     TimeRange,
+    journey_types,
     literal,
     property_expr,
 )
@@ -124,69 +125,75 @@ class FeedbackResult(Result):
     negative_phrases: dict[str, list[Phrase]]
 
 
-def responses_sql(spec: FeedbackSpec) -> str:
-    """SQL of the responses: kind, score, rating, touchpoint, stage, sentiment, negative text.
+def responses(spec: FeedbackSpec) -> exp.Expr:
+    """The responses: kind, score, rating, touchpoint, stage, sentiment, negative text.
 
-    It runs once; `feedback_sql` and `phrases_sql` then read its rows as the relation `r`.
+    It runs once; `feedback_query` and `phrases` then read its rows as the relation `r`.
     """
     kinds = exp.Case()
     for name, match in (("nps", spec.nps), ("csat", spec.csat), ("ces", spec.ces)):
         kinds = kinds.when(match.condition(), literal(name))
     if spec.texts:
         kinds = kinds.when(exp.or_(*[match_of(t).condition() for t in spec.texts]), literal("text"))
-    kind = kinds.sql("duckdb")
-    score = property_expr(spec.score_property, numeric=True).sql("duckdb")
-    rating = property_expr(spec.rating_property, numeric=True).sql("duckdb")
-    explicit = (
-        property_expr(spec.touchpoint_property).sql("duckdb")
-        if spec.touchpoint_property
-        else "NULL"
-    )
-    text = (
-        "coalesce("
-        + ", ".join(f"json_extract_string(properties, '$.\"{p}\"')" for p in TEXT_PROPERTIES)
-        + ")"
-    )
-    time_cond = spec.time_range.condition().sql("duckdb") if spec.time_range else "TRUE"
+    explicit = property_expr(spec.touchpoint_property) if spec.touchpoint_property else exp.null()
+    text = exp.func("coalesce", *[property_expr(p) for p in TEXT_PROPERTIES])
+    rows = [journey_types(), spec.time_range.condition() if spec.time_range else exp.true()]
     if spec.audience is not None:
-        name = literal(spec.audience).sql("duckdb")
-        negate = "" if spec.members else "NOT "
-        time_cond += (
-            f" AND profile_id {negate}IN "
-            f"(SELECT profile_id FROM audience_members WHERE audience = {name})"
+        members = q(
+            "profile_id IN (SELECT profile_id FROM audience_members WHERE audience = :a)",
+            a=spec.audience,
         )
-    types = ", ".join(f"'{t}'" for t in JOURNEY_TYPES)
-    stage_join = ""
-    stage_col = "NULL::VARCHAR"
-    if spec.stages:
-        stage = stage_case(spec.stages).sql("duckdb")
-        stage_join = f"""
-        ASOF LEFT JOIN (SELECT profile_id, timestamp AS ts, {stage} AS stage FROM {EVENTS}
-                        WHERE {stage} IS NOT NULL AND type IN ({types})
-                          AND profile_id IN (SELECT profile_id FROM f)) s
-          ON s.profile_id = f.profile_id AND f.ts >= s.ts"""
-        stage_col = "s.stage"
-    return f"""
-    WITH f AS (SELECT seq, profile_id, timestamp AS ts, kind, {score} AS score,
-                      {rating} AS rating, {explicit} AS explicit_tp,
-                      coalesce(event, type) AS name, {text} AS text
-          FROM (SELECT *, {kind} AS kind FROM {EVENTS} WHERE type IN ({types}) AND {time_cond})
-          WHERE kind IS NOT NULL),
-    senti AS (SELECT seq, avg(score) AS sentiment, bool_or(label = 'negative') AS negative
-              FROM sentiment WHERE seq IN (SELECT seq FROM f) GROUP BY seq)
+        rows.append(members if spec.members else exp.Not(this=exp.Paren(this=members)))
+    f = q(
+        "SELECT seq, profile_id, timestamp AS ts, kind, :score AS score, :rating AS rating, "
+        ":explicit AS explicit_tp, coalesce(event, type) AS name, :text AS text "
+        "FROM (SELECT *, :kind AS kind FROM resolved_events WHERE :rows) AS e "
+        "WHERE kind IS NOT NULL",
+        score=property_expr(spec.score_property, numeric=True),
+        rating=property_expr(spec.rating_property, numeric=True),
+        explicit=explicit,
+        text=text,
+        kind=kinds,
+        rows=and_(rows),
+    )
+    body = """
     SELECT f.seq, f.kind, f.score, f.rating, coalesce(f.explicit_tp, f.name) AS touchpoint,
-           coalesce({stage_col}, '(none)') AS stage, senti.sentiment,
+           coalesce({stage}, '(none)') AS stage, senti.sentiment,
            coalesce(senti.negative, FALSE) AS negative,
            CASE WHEN senti.negative THEN f.text END AS text
-    FROM f {stage_join}
+    FROM f {join}
     LEFT JOIN senti ON senti.seq = f.seq
     """
+    staged = ""
+    if spec.stages:
+        staged = """
+        ASOF LEFT JOIN (SELECT profile_id, timestamp AS ts, :stage AS stage FROM resolved_events
+                        WHERE :stage IS NOT NULL AND :journey
+                          AND profile_id IN (SELECT profile_id FROM f)) AS s
+          ON s.profile_id = f.profile_id AND f.ts >= s.ts"""
+    return with_(
+        [
+            ("f", f),
+            ("senti", q("SELECT seq, avg(score) AS sentiment, TP_ANY_TRUE(label = 'negative') "
+                        "AS negative FROM sentiment WHERE seq IN (SELECT seq FROM f) GROUP BY seq")),
+        ],
+        q(
+            body.format(stage="s.stage" if spec.stages else "CAST(NULL AS VARCHAR)", join=staged),
+            stage=stage_case(spec.stages) if spec.stages else exp.null(),
+            journey=journey_types(),
+        ),
+    )  # fmt: skip
 
 
-def feedback_sql(spec: FeedbackSpec) -> str:
-    """SQL of the metrics per touchpoint, per stage and overall (GROUPING SETS), over `r`."""
-    sat, easy = float(spec.csat_satisfied_from), float(spec.ces_easy_from)
-    return f"""
+def responses_sql(spec: FeedbackSpec) -> str:
+    """`responses` as DuckDB SQL text."""
+    return render(responses(spec))
+
+
+def feedback_query(spec: FeedbackSpec) -> exp.Expr:
+    """The metrics per touchpoint, per stage and overall (GROUPING SETS), over `r`."""
+    return q(
+        """
     SELECT CASE WHEN grouping(touchpoint) = 0 THEN 'touchpoint'
                 WHEN grouping(stage) = 0 THEN 'stage' ELSE 'all' END AS grp,
            coalesce(touchpoint, stage, '(all)') AS name,
@@ -194,11 +201,11 @@ def feedback_sql(spec: FeedbackSpec) -> str:
            count(score) FILTER (WHERE kind = 'nps' AND score >= 9) AS promoters,
            count(score) FILTER (WHERE kind = 'nps' AND score <= 6) AS detractors,
            count(score) FILTER (WHERE kind = 'nps') AS nps_n,
-           avg((score >= {sat})::INT) FILTER (WHERE kind = 'csat') AS csat,
+           avg(CAST(score >= :sat AS INT)) FILTER (WHERE kind = 'csat') AS csat,
            avg(score) FILTER (WHERE kind = 'csat') AS csat_avg,
            count(score) FILTER (WHERE kind = 'csat') AS csat_n,
            avg(score) FILTER (WHERE kind = 'ces') AS ces_avg,
-           avg((score >= {easy})::INT) FILTER (WHERE kind = 'ces') AS ces_easy,
+           avg(CAST(score >= :easy AS INT)) FILTER (WHERE kind = 'ces') AS ces_easy,
            count(score) FILTER (WHERE kind = 'ces') AS ces_n,
            avg(rating) FILTER (WHERE kind = 'text') AS rating_avg,
            count(sentiment) AS texts,
@@ -206,13 +213,22 @@ def feedback_sql(spec: FeedbackSpec) -> str:
            avg(negative::INT) FILTER (WHERE sentiment IS NOT NULL) AS negative_share
     FROM r GROUP BY GROUPING SETS ((touchpoint), (stage), ())
     ORDER BY grp, responses DESC, name
-    """
+    """,
+        sat=float(spec.csat_satisfied_from),
+        easy=float(spec.ces_easy_from),
+    )
 
 
-def phrases_sql(spec: FeedbackSpec) -> str:
-    """SQL of the most frequent 2- and 3-word phrases of negative texts per touchpoint, over `r`."""
-    stop = "[" + ", ".join(literal(w).sql("duckdb") for w in STOP_WORDS) + "]"
-    return f"""
+def feedback_sql(spec: FeedbackSpec) -> str:
+    """`feedback_query` as DuckDB SQL text."""
+    return render(feedback_query(spec))
+
+
+def phrases(spec: FeedbackSpec) -> exp.Expr:
+    """The most frequent 2- and 3-word phrases of negative texts per touchpoint, over `r`
+    (DuckDB: list lambdas)."""
+    return q(
+        """
     WITH neg AS (SELECT touchpoint, seq,
                    list_filter(regexp_split_to_array(
                        regexp_replace(lower(text), '[^a-z'' ]+', ' ', 'g'), ' '),
@@ -225,17 +241,26 @@ def phrases_sql(spec: FeedbackSpec) -> str:
     counted AS (SELECT touchpoint, array_to_string(g, ' ') AS phrase, len(g) AS n,
                        count(DISTINCT seq) AS texts
                 FROM grams
-                WHERE NOT list_contains({stop}, g[1]) AND NOT list_contains({stop}, g[-1])
-                GROUP BY ALL HAVING count(DISTINCT seq) >= {int(spec.min_phrase_count)}),
+                WHERE NOT list_contains(:stop, g[1]) AND NOT list_contains(:stop, g[-1])
+                GROUP BY ALL HAVING count(DISTINCT seq) >= :least),
     -- a phrase inside a longer one found in as many texts says nothing more
     kept AS (SELECT * FROM counted c ANTI JOIN counted l
              ON l.touchpoint = c.touchpoint AND l.n > c.n AND l.texts = c.texts
             AND contains(' ' || l.phrase || ' ', ' ' || c.phrase || ' '))
     SELECT touchpoint, phrase, texts FROM kept
     QUALIFY row_number() OVER (PARTITION BY touchpoint ORDER BY texts DESC, n DESC, phrase)
-            <= {int(spec.phrases)}
+            <= :most
     ORDER BY touchpoint, texts DESC, n DESC, phrase
-    """
+    """,
+        stop=exp.Array(expressions=[literal(w) for w in STOP_WORDS]),
+        least=int(spec.min_phrase_count),
+        most=int(spec.phrases),
+    )
+
+
+def phrases_sql(spec: FeedbackSpec) -> str:
+    """`phrases` as DuckDB SQL text."""
+    return render(phrases(spec))
 
 
 def _row(r: tuple[object, ...]) -> FeedbackRow:
@@ -264,13 +289,13 @@ def _row(r: tuple[object, ...]) -> FeedbackRow:
 def _run(read: Read, spec: FeedbackSpec) -> FeedbackResult:
     """Feedback metrics per touchpoint and stage, with negative phrases per touchpoint (read
     from the log: answers are properties the copy leaves out)."""
-    with read.table("r", responses_sql(spec)):
-        rows = read.rows(feedback_sql(spec))
-        phrases = read.rows(phrases_sql(spec)) if spec.phrases else []
+    with read.table("r", responses(spec)):
+        rows = read.rows(feedback_query(spec))
+        found = read.rows(phrases(spec)) if spec.phrases else []
     overall = next((r for r in rows if r[0] == "all"), None)
     empty = ("all", "(all)", 0, 0, 0, 0, None, None, 0, None, None, 0, None, 0, None, None)
     by_tp: dict[str, list[Phrase]] = {}
-    for tp, phrase, n in phrases:
+    for tp, phrase, n in found:
         by_tp.setdefault(str(tp), []).append(Phrase(phrase=phrase, count=int(n)))
     return FeedbackResult(
         overall=_row(overall or empty),

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import duckdb
+from sqlglot import exp
 
 from touchpath.events.match import JOURNEY_TYPES
 from touchpath.store import Store, utcnow
@@ -121,12 +122,28 @@ class Layout:
         n = max(1, min(self.parts, self.profiles))
         return [(self.profiles * i // n, self.profiles * (i + 1) // n) for i in range(n)]
 
-    def code_filter(self, names: list[str | None]) -> str | None:
-        """A SQL condition on `code` that every row named one of `names` meets (a cheap integer
-        pre-filter), or None when some name is None (any activity)."""
+    def codes_of(self, names: list[str | None]) -> list[int] | None:
+        """The activity codes of `names` (those the copy has), or None when some name is None
+        (any activity)."""
         if any(n is None for n in names):
             return None
-        codes = sorted({self.codes[n] for n in names if n is not None and n in self.codes})
+        return sorted({self.codes[n] for n in names if n is not None and n in self.codes})
+
+    def code_condition(self, names: list[str | None]) -> exp.Expr | None:
+        """A condition on `code` that every row named one of `names` meets (a cheap integer
+        pre-filter), or None when some name is None (any activity)."""
+        codes = self.codes_of(names)
+        if codes is None:
+            return None
+        if not codes:
+            return exp.false()
+        return exp.In(this=exp.column("code"), expressions=[exp.Literal.number(c) for c in codes])
+
+    def code_filter(self, names: list[str | None]) -> str | None:
+        """`code_condition` as DuckDB SQL text."""
+        codes = self.codes_of(names)
+        if codes is None:
+            return None
         return f"code IN ({', '.join(map(str, codes))})" if codes else "false"
 
 

@@ -23,10 +23,13 @@ from pydantic import Field, model_validator
 from sqlglot import exp
 
 from touchpath.analytics.breakdown import Duration
-from touchpath.analytics.funnels import FunnelSpec, reached_sql
+from touchpath.analytics.dialects import render
+from touchpath.analytics.funnels import FunnelSpec
+from touchpath.analytics.funnels import query as funnel_query
 from touchpath.analytics.registry import Analysis, Read
 from touchpath.analytics.spec import Result, Spec
-from touchpath.events.match import JOURNEY_TYPES, EventMatch, Frozen, TimeRange, literal
+from touchpath.analytics.sql import or_, q, with_
+from touchpath.events.match import EventMatch, Frozen, TimeRange, journey_types, literal
 
 __all__ = [
     "ANALYSIS",
@@ -38,7 +41,9 @@ __all__ = [
     "PathsSpec",
     "TopPath",
     "can_use_sorted",
+    "paths_query",
     "paths_sql",
+    "sorted_paths",
     "wildcard_regex",
 ]
 
@@ -67,13 +72,10 @@ class CleaningRule(Frozen):
                 raise ValueError(f"pattern: not a valid regex: {exc}") from None
         return self
 
-    def apply(self, name: str) -> str:
-        """SQL applying the rule to the expression `name`."""
+    def apply(self, name: exp.Expr) -> exp.Expr:
+        """The rule applied to the expression `name`."""
         pattern = self.pattern if self.regex else wildcard_regex(self.pattern)
-        return (
-            f"regexp_replace({name}, {literal(pattern).sql('duckdb')}, "
-            f"{literal(self.replacement).sql('duckdb')}, 'g')"
-        )
+        return q("TP_REPLACE_ALL(:name, :p, :by)", name=name, p=pattern, by=self.replacement)
 
 
 class FunnelDropoff(Frozen):
@@ -143,8 +145,9 @@ class PathsResult(Result):
     top_paths: list[TopPath]
 
 
-def _name_sql(spec: PathsSpec) -> str:
-    name = "coalesce(event, type)"
+def _name(spec: PathsSpec) -> exp.Expr:
+    """An event's name in a path: its event or page name, cleaned by the spec's rules."""
+    name: exp.Expr = q("coalesce(event, type)")
     for rule in spec.cleaning:
         name = rule.apply(name)
     return name
@@ -161,7 +164,12 @@ def can_use_sorted(spec: PathsSpec) -> bool:
     )
 
 
-def paths_sql(spec: PathsSpec, sorted_copy: bool = False) -> str:
+def _excluded(spec: PathsSpec) -> exp.Expr:
+    """Names left out of paths (an anchor never is)."""
+    return or_([q("TP_FULL_MATCH(name, :p)", p=wildcard_regex(x)) for x in spec.exclude])
+
+
+def paths_query(spec: PathsSpec) -> exp.Expr:
     """SELECT pid, first_step, path: one row per path, its names in order from step `first_step`.
 
     One window pass over the journey events sorted by (hash of the profile, time, seq) numbers
@@ -170,102 +178,105 @@ def paths_sql(spec: PathsSpec, sorted_copy: bool = False) -> str:
     found by hash lookups on (profile, number) and cut where the next session begins. Whole
     sessions are never numbered or materialised as paths.
     """
-    where = (
-        f"type IN ({', '.join(repr(t) for t in JOURNEY_TYPES)}) AND "
-        + spec.time_range.condition().sql("duckdb")
-    )
-    anchor_cond = "false"
-    drop = ""
-    join = ""
+    ctes: list[tuple[str, exp.Expr]] = []
+    anchor: exp.Expr = exp.false()
+    source = q("SELECT * FROM resolved_events AS e WHERE :journey AND :span",
+               journey=journey_types(), span=spec.time_range.condition())  # fmt: skip
     if spec.start is not None:
-        anchor_cond = spec.start.condition().sql("duckdb")
+        anchor = spec.start.condition()
     elif spec.end is not None:
-        anchor_cond = spec.end.condition().sql("duckdb")
+        anchor = spec.end.condition()
     elif spec.after_dropoff is not None:
         fun, k = spec.after_dropoff.funnel, spec.after_dropoff.step - 1
-        drop = (
-            f"reached AS MATERIALIZED ({reached_sql(fun)}), "
-            f"dropped AS (SELECT pid, reached_at FROM reached WHERE step = {k - 1} "
-            f"AND pid NOT IN (SELECT pid FROM reached WHERE step = {k})), "
+        ctes += [
+            ("reached", funnel_query.reached(fun)),
+            ("dropped", q("SELECT pid, reached_at FROM reached WHERE step = :before "
+                          "AND pid NOT IN (SELECT pid FROM reached WHERE step = :k)",
+                          before=k - 1, k=k)),
+        ]  # fmt: skip
+        source = q(
+            "SELECT e.*, d.pid IS NOT NULL AS dropped_here FROM resolved_events AS e "
+            "LEFT JOIN dropped AS d ON d.pid = e.profile_id AND d.reached_at = e.timestamp "
+            "WHERE :journey AND :span",
+            journey=journey_types(),
+            span=spec.time_range.condition(),
         )
-        join = "LEFT JOIN dropped d ON d.pid = e.profile_id AND d.reached_at = e.timestamp"
-        anchor_cond = f"d.pid IS NOT NULL AND {fun.steps[k - 1].condition().sql('duckdb')}"
-    excluded = " OR ".join(
-        f"regexp_full_match(name, {literal(wildcard_regex(x)).sql('duckdb')})" for x in spec.exclude
+        anchor = q("dropped_here AND :step", step=fun.steps[k - 1].condition())
+    gap, n = int(spec.session_gap), int(spec.steps)
+    events = q(
+        "SELECT TP_PROFILE_KEY(e.profile_id) AS h, e.profile_id AS pid, e.timestamp AS ts, "
+        "e.seq, :name AS name, coalesce(:anchor, FALSE) AS anchor FROM :source AS e",
+        name=_name(spec),
+        anchor=anchor,
+        source=source,
     )
-    keep = f"WHERE NOT ({excluded}) OR anchor" if excluded else ""
-    gap = int(spec.session_gap)
-    n = int(spec.steps)
-    # A 64-bit hash of the profile id sorts about twice as fast as the text.
+    kept = (
+        q("SELECT * FROM ev WHERE NOT (:x) OR anchor", x=_excluded(spec))
+        if spec.exclude
+        else q("SELECT * FROM ev")
+    )
+    new_s = "coalesce(ts > lag(ts) OVER w + TP_SPAN(:gap), TRUE)"
     w = "WINDOW w AS (PARTITION BY h ORDER BY ts, seq)"
-    new_s = f"coalesce(ts > lag(ts) OVER w + to_seconds({gap}), true) AS new_s"
-    source = f"resolved_events e {join} WHERE {where}"
-    profile = "hash(e.profile_id) AS h, e.profile_id AS pid"
-    if sorted_copy:
-        # Already in (profile, time, seq) order: number and compare neighbours as stored.
-        w = "WINDOW w AS ()"
-        new_s = f"coalesce(h <> lag(h) OVER w OR ts > lag(ts) OVER w + to_seconds({gap}), true) AS new_s"
-        source = (
-            "(SELECT pno, ts AS timestamp, seq, type, event, channel FROM journey_events) e "
-            f"WHERE {spec.time_range.condition().sql('duckdb')}"
-        )
-        profile = "e.pno AS h, e.pno AS pid"
     if spec.collapse_repeats:
         # Drop a name repeated within a session (never an anchor), then number what is left.
-        numbered = f"""
-repeats AS (SELECT *, {new_s}, lag(name) OVER w AS prev_name FROM kept {w}),
-marked AS MATERIALIZED (
-    SELECT h, pid, name, anchor, new_s, row_number() OVER w AS rn FROM repeats
-    WHERE anchor OR new_s OR name IS DISTINCT FROM prev_name {w}
-)"""
+        marked: list[tuple[str, exp.Expr]] = [
+            ("repeats", q(f"SELECT *, {new_s} AS new_s, lag(name) OVER w AS prev_name FROM kept {w}",
+                          gap=gap)),
+            ("marked", q(f"SELECT h, pid, name, anchor, new_s, row_number() OVER w AS rn "
+                         f"FROM repeats WHERE anchor OR new_s OR name IS DISTINCT FROM prev_name {w}")),
+        ]  # fmt: skip
     else:
-        numbered = f"""
-marked AS MATERIALIZED (
-    SELECT h, pid, name, anchor, {new_s}, row_number() OVER w AS rn FROM kept {w}
-)"""
-    if anchor_cond == "false":
-        firsts = "SELECT h, rn AS arn FROM marked WHERE new_s"
+        marked = [
+            ("marked", q(f"SELECT h, pid, name, anchor, {new_s} AS new_s, row_number() OVER w "
+                         f"AS rn FROM kept {w}", gap=gap)),
+        ]  # fmt: skip
+    if spec.start is None and spec.end is None and spec.after_dropoff is None:
+        firsts = q("SELECT h, rn AS arn FROM marked WHERE new_s")
     else:
         # The first anchor of each session: anchors matched to their session's first row.
-        firsts = (
-            "SELECT a.h, min(a.rn) AS arn FROM (SELECT h, rn FROM marked WHERE anchor) a "
-            "ASOF JOIN (SELECT h, rn FROM marked WHERE new_s) s ON a.h = s.h AND a.rn >= s.rn "
+        firsts = q(
+            "SELECT a.h, min(a.rn) AS arn FROM (SELECT h, rn FROM marked WHERE anchor) AS a "
+            "ASOF JOIN (SELECT h, rn FROM marked WHERE new_s) AS s ON a.h = s.h AND a.rn >= s.rn "
             "GROUP BY a.h, s.rn"
         )
     if spec.end is not None:
-        offsets = f"range({1 - n}, 1)"
+        offsets = q("SELECT UNNEST(TP_NUMBERS(:n)) - :back AS off", n=n, back=n - 1)
         # From the session's first row when that is fewer than `steps` rows back.
-        size = f"1 - coalesce(lo, {1 - n})"
-        path = f"list_slice(names, len(names) - ({size}) + 1, len(names))"
-        first_step = f"{n} - ({size}) + 1"
+        size = q("1 - coalesce(lo, :first)", first=1 - n)
+        path = q("TP_SLICE(names, TP_LEN(names) - (:size) + 1, TP_LEN(names))", size=size)
+        first_step = q(":n - (:size) + 1", n=n, size=size)
     else:
-        offsets = f"range(0, {n})"
-        path = f"list_slice(names, 1, coalesce(cut, {n}))"
-        first_step = "1"
-    return f"""
-WITH {drop}ev AS (
-    SELECT {profile}, e.timestamp AS ts, e.seq,
-        {_name_sql(spec)} AS name, coalesce({anchor_cond}, false) AS anchor
-    FROM {source}
-), kept AS (SELECT * FROM ev {keep}),{numbered},
-firsts AS ({firsts}),
-hops AS (
-    SELECT f.h, f.arn, m.pid, o.off, m.name, m.new_s
-    FROM firsts f CROSS JOIN {offsets} o(off)
-    JOIN marked m ON m.h = f.h AND m.rn = f.arn + o.off
-),
-grouped AS (
-    SELECT any_value(pid) AS pid, list(name ORDER BY off) AS names,
-        min(off) FILTER (WHERE new_s AND off > 0) AS cut, max(off) FILTER (WHERE new_s) AS lo
-    FROM hops GROUP BY h, arn
-)
-SELECT {"p.profile_id" if sorted_copy else "pid"} AS pid, {first_step} AS first_step,
-    {path} AS path FROM grouped {"JOIN journey_profiles p ON p.pno = grouped.pid" if sorted_copy else ""}
-"""
+        offsets = q("SELECT UNNEST(TP_NUMBERS(:n)) AS off", n=n)
+        path = q("TP_SLICE(names, 1, coalesce(cut, :n))", n=n)
+        first_step = literal(1)
+    ctes += [
+        ("ev", events),
+        ("kept", kept),
+        *marked,
+        ("firsts", firsts),
+        ("hops", q("SELECT f.h, f.arn, m.pid, o.off, m.name, m.new_s FROM firsts AS f "
+                   "CROSS JOIN :offsets AS o JOIN marked AS m ON m.h = f.h AND m.rn = f.arn + o.off",
+                   offsets=offsets)),
+        ("grouped", q(
+            "SELECT any_value(pid) AS pid, TP_ORDERED_LIST(name, off) AS names, "
+            "min(CASE WHEN new_s AND off > 0 THEN off END) AS cut, "
+            "max(CASE WHEN new_s THEN off END) AS lo FROM hops GROUP BY h, arn")),
+    ]  # fmt: skip
+    return with_(
+        ctes,
+        q("SELECT pid, :first_step AS first_step, :path AS path FROM grouped",
+          first_step=first_step, path=path),
+        materialized=["marked"] if spec.after_dropoff is None else ["reached", "marked"],
+    )  # fmt: skip
 
 
-def _sorted_paths_sql(spec: PathsSpec) -> str:
-    """`paths_sql` on the sorted journey copy in streaming passes: no sort, no join.
+def paths_sql(spec: PathsSpec) -> str:
+    """`paths_query` as DuckDB SQL text."""
+    return render(paths_query(spec))
+
+
+def sorted_paths(spec: PathsSpec) -> exp.Expr:
+    """`paths_query` on the sorted journey copy in streaming passes: no sort, no join.
 
     Rows come in (profile, time, seq) order. A row starts a session when its profile differs
     from the row before or the gap is over `session_gap`; `sess` (the session's first row
@@ -275,105 +286,113 @@ def _sorted_paths_sql(spec: PathsSpec) -> str:
     (a start, or no anchor) or `lag` (an end), cut at the session's edge. `pid` is the
     profile's number in the copy (`journey_profiles` maps it to the id).
     """
-    anchor = spec.start or spec.end
-    anchor_cond = anchor.condition().sql("duckdb") if anchor is not None else "false"
-    excluded = " OR ".join(
-        f"regexp_full_match(name, {literal(wildcard_regex(x)).sql('duckdb')})" for x in spec.exclude
-    )
-    keep = f"WHERE NOT ({excluded}) OR anchor" if excluded else ""
-    gap = int(spec.session_gap)
-    n = int(spec.steps)
-    new_s = (
-        "coalesce(pno <> lag(pno) OVER () OR ts > lag(ts) OVER () + "
-        f"to_seconds({gap}), true) AS new_s"
-    )
-    if spec.collapse_repeats:
-        # Drop a name repeated within a session (never an anchor), then number what is left.
-        marked = f"""
-repeats AS (SELECT *, {new_s}, lag(name) OVER () AS prev_name FROM kept),
-marked AS (
-    SELECT *, row_number() OVER () AS rn FROM repeats
-    WHERE anchor OR new_s OR name IS DISTINCT FROM prev_name
-)"""
-    else:
-        marked = (
-            f"marked AS (SELECT *, row_number() OVER () AS rn FROM (SELECT *, {new_s} FROM kept))"
-        )
+    anchor_match = spec.start or spec.end
+    anchor = anchor_match.condition() if anchor_match is not None else exp.false()
+    gap, n = int(spec.session_gap), int(spec.steps)
+    new_s = "coalesce(pno <> lag(pno) OVER () OR ts > lag(ts) OVER () + TP_SPAN(:gap), TRUE)"
     over = "OVER (ROWS UNBOUNDED PRECEDING)"
-    first = "new_s" if anchor is None else "anchor AND lag(asess) OVER () IS DISTINCT FROM sess"
+    if spec.collapse_repeats:
+        marked = [
+            ("repeats", q(f"SELECT *, {new_s} AS new_s, lag(name) OVER () AS prev_name FROM kept",
+                          gap=gap)),
+            ("marked", q("SELECT *, row_number() OVER () AS rn FROM repeats "
+                         "WHERE anchor OR new_s OR name IS DISTINCT FROM prev_name")),
+        ]  # fmt: skip
+    else:
+        marked = [("marked", q(f"SELECT *, row_number() OVER () AS rn FROM "
+                               f"(SELECT *, {new_s} AS new_s FROM kept) AS k", gap=gap))]  # fmt: skip
+    first = (
+        "new_s" if anchor_match is None else "anchor AND lag(asess) OVER () IS DISTINCT FROM sess"
+    )
     if spec.end is not None:
         # Back from the anchor to at most the session's first row: only the rows up to n - 1
         # before a first anchor go on (found by `lead` of the cheap flag), then `lag` names.
         near = " OR ".join(
-            ["first"] + [f"coalesce(lead(first, {i}) OVER (), false)" for i in range(1, n)]
+            ["first"] + [f"coalesce(lead(first, {i}) OVER (), FALSE)" for i in range(1, n)]
         )
-        names = [f"lag(name, {i}) OVER () AS n{i}" for i in range(1, n)]
+        names = ", ".join(f"lag(name, {i}) OVER () AS n{i}" for i in range(1, n))
         size = f"least({n}, rn - sess + 1)"
-        path = f"list_slice([{', '.join([f'n{i}' for i in range(n - 1, 0, -1)] + ['name'])}], {n} - {size} + 1, {n})"
+        items = ", ".join([f"n{i}" for i in range(n - 1, 0, -1)] + ["name"])
+        path = f"list_slice([{items}], {n} - {size} + 1, {n})"
         first_step = f"{n} - {size} + 1"
-        spans = f"""
-inpath AS (SELECT pno, rn, sess, name, first FROM (SELECT *, {near} AS near FROM marks) WHERE near),
-firsts AS (SELECT * FROM (SELECT *, {", ".join(names)} FROM inpath) WHERE first)"""
+        spans = [
+            ("inpath", q(f"SELECT pno, rn, sess, name, first FROM (SELECT *, {near} AS near "
+                         "FROM marks) AS m WHERE near")),
+            ("firsts", q(f"SELECT * FROM (SELECT *, {names} FROM inpath) AS i WHERE first")),
+        ]  # fmt: skip
     else:
         # On from the anchor up to `steps` rows or the session's end: the rows of each path are
         # those whose last first anchor `fr` (carried) is in their session and < n rows back.
-        names = [
+        names = ", ".join(
             f"lead(name, {i}) OVER () AS n{i}, lead(fr, {i}) OVER () AS r{i}" for i in range(1, n)
-        ]
+        )
         cuts = " ".join(f"WHEN r{i} IS DISTINCT FROM fr THEN {i}" for i in range(1, n))
-        path = f"list_slice([{', '.join(['name'] + [f'n{i}' for i in range(1, n)])}], 1, CASE {cuts} ELSE {n} END)"
+        items = ", ".join(["name"] + [f"n{i}" for i in range(1, n)])
+        path = f"list_slice([{items}], 1, CASE {cuts} ELSE {n} END)"
         first_step = "1"
-        spans = f"""
-inpath AS (
-    SELECT pno, rn, fr, name FROM (
-        SELECT *, last_value(CASE WHEN first THEN rn END IGNORE NULLS) {over} AS fr,
-            last_value(CASE WHEN first THEN sess END IGNORE NULLS) {over} AS fs FROM marks
-    ) WHERE fs = sess AND rn - fr < {n}
-),
-firsts AS (SELECT * FROM (SELECT *, {", ".join(names)} FROM inpath) WHERE rn = fr)"""
-    return f"""
-WITH ev AS (
-    SELECT pno, ts, {_name_sql(spec)} AS name, coalesce({anchor_cond}, false) AS anchor
-    FROM (SELECT pno, ts, seq, type, event, channel FROM journey_events)
-    WHERE {spec.time_range.condition().sql("duckdb")}
-), kept AS (SELECT * FROM ev {keep}), {marked},
-carried AS (
-    SELECT *, last_value(CASE WHEN anchor THEN sess END IGNORE NULLS) {over} AS asess
-    FROM (SELECT *, last_value(CASE WHEN new_s THEN rn END IGNORE NULLS) {over} AS sess FROM marked)
-),
-marks AS (SELECT *, {first} AS first FROM carried),{spans}
-SELECT pno AS pid, {first_step} AS first_step, {path} AS path FROM firsts
-"""
+        spans = [
+            ("inpath", q(
+                f"SELECT pno, rn, fr, name FROM (SELECT *, last_value(CASE WHEN first THEN rn END "
+                f"IGNORE NULLS) {over} AS fr, last_value(CASE WHEN first THEN sess END IGNORE NULLS) "
+                f"{over} AS fs FROM marks) AS m WHERE fs = sess AND rn - fr < :n", n=n)),
+            ("firsts", q(f"SELECT * FROM (SELECT *, {names} FROM inpath) AS i WHERE rn = fr")),
+        ]  # fmt: skip
+    ev = q(
+        "SELECT pno, ts, :name AS name, coalesce(:anchor, FALSE) AS anchor FROM "
+        "(SELECT pno, ts, seq, type, event, channel FROM journey_events) AS c WHERE :span",
+        name=_name(spec),
+        anchor=anchor,
+        span=spec.time_range.condition(),
+    )
+    kept = (
+        q("SELECT * FROM ev WHERE NOT (:x) OR anchor", x=_excluded(spec))
+        if spec.exclude
+        else q("SELECT * FROM ev")
+    )
+    carried = q(
+        f"SELECT *, last_value(CASE WHEN anchor THEN sess END IGNORE NULLS) {over} AS asess FROM "
+        f"(SELECT *, last_value(CASE WHEN new_s THEN rn END IGNORE NULLS) {over} AS sess "
+        "FROM marked) AS m"
+    )
+    return with_(
+        [("ev", ev), ("kept", kept), *marked, ("carried", carried),
+         ("marks", q(f"SELECT *, {first} AS first FROM carried")), *spans],
+        q(f"SELECT pno AS pid, {first_step} AS first_step, {path} AS path FROM firsts"),
+    )  # fmt: skip
+
+
+def _edges(spec: PathsSpec) -> exp.Expr:
+    return q(
+        "SELECT first_step + i AS step, path[i + 1] AS name, path[i + 2] AS target, "
+        "count(*) AS weight FROM (SELECT first_step, path, UNNEST(TP_NUMBERS(TP_LEN(path) - 1)) "
+        "AS i FROM path_rows) AS p GROUP BY 1, 2, 3 HAVING count(*) >= :least "
+        "ORDER BY weight DESC, step, name, target LIMIT :most",
+        least=int(spec.min_edge_weight),
+        most=int(spec.top_edges),
+    )
+
+
+_COUNTS = (
+    "SELECT first_step + i AS step, path[i + 1] AS name, count(*) FROM (SELECT first_step, path, "
+    "UNNEST(TP_NUMBERS(TP_LEN(path))) AS i FROM path_rows) AS p GROUP BY 1, 2"
+)
 
 
 def _run(read: Read, spec: PathsSpec) -> PathsResult:
     """Run a paths analysis with the source the planner chose."""
-    sql = _sorted_paths_sql(spec) if read.sorted_copy else paths_sql(spec)
-    with read.table("path_rows", sql):
-        (total,) = read.one("SELECT count(*) FROM path_rows") or (0,)
-        edges = read.rows(
-            """
-            SELECT first_step + i AS step, path[i + 1] AS name, path[i + 2] AS target,
-                count(*) AS weight
-            FROM (SELECT first_step, path, unnest(range(len(path) - 1)) AS i FROM path_rows)
-            GROUP BY ALL HAVING count(*) >= ? ORDER BY weight DESC, step, name, target LIMIT ?
-            """,
-            [spec.min_edge_weight, spec.top_edges],
-        )
-        counts = {
-            (s, name): c
-            for s, name, c in read.rows(
-                "SELECT first_step + i AS step, path[i + 1] AS name, count(*) FROM "
-                "(SELECT first_step, path, unnest(range(len(path))) AS i FROM path_rows) "
-                "GROUP BY ALL"
-            )
-        }
+    query = sorted_paths(spec) if read.sorted_copy else paths_query(spec)
+    with read.table("path_rows", query):
+        (total,) = read.one(q("SELECT count(*) FROM path_rows")) or (0,)
+        edges = read.rows(_edges(spec))
+        counts = {(s, name): c for s, name, c in read.rows(q(_COUNTS))}
         top: list[tuple[list[str], int]] = []
         if spec.top_paths:
             top = read.rows(
-                "SELECT path, count(*) AS n FROM path_rows GROUP BY path "
-                "ORDER BY n DESC, path LIMIT ?",
-                [spec.top_paths],
+                q(
+                    "SELECT path, count(*) AS n FROM path_rows GROUP BY path "
+                    "ORDER BY n DESC, path LIMIT :most",
+                    most=int(spec.top_paths),
+                )
             )
 
     def node_id(step: int, name: str) -> str:

@@ -55,12 +55,14 @@ import duckdb
 from sqlglot import exp
 
 from touchpath.analytics import planner
+from touchpath.analytics.dialects import render
 from touchpath.analytics.planner import CopyState, Plan
 from touchpath.analytics.spec import Result, Spec
 from touchpath.analytics.spec import parse as parse_model
 from touchpath.errors import Problem, SpecError
 
 if TYPE_CHECKING:
+    from touchpath.analytics.engines import Engine
     from touchpath.settings import Settings
     from touchpath.store import Store
 
@@ -100,7 +102,7 @@ class Read:
         """The query as SQL text of the plan's dialect: a tree is rendered once, here."""
         if isinstance(query, str):
             return query
-        return query.sql(self.plan.dialect)
+        return render(query, self.plan.dialect)
 
     def rows(self, query: exp.Expr | str, params: list[Any] | None = None) -> list[Any]:
         """Every row of `query`."""
@@ -113,7 +115,7 @@ class Read:
     @contextmanager
     def table(self, name: str, query: exp.Expr | str) -> Iterator[str]:
         """`query`'s rows kept in a temporary table `name` of this read, dropped afterwards."""
-        self.cur.execute(f"CREATE TEMP TABLE {name} AS {self.render(query)}")
+        self.cur.execute(f"CREATE TEMPORARY TABLE {name} AS {self.render(query)}")
         try:
             yield name
         finally:
@@ -189,18 +191,27 @@ def run(
     *,
     kind: str | None = None,
     copy: CopyState | None = None,
+    engine: Engine | None = None,
 ) -> Result:
     """Run any analysis: validate the spec, check it against the store, plan its source (with
-    the copy state `copy` when the caller planned a group of analyses at once), run it, and
-    stamp the result with the plan's `as_of` and `source`."""
+    the copy state `copy` when the caller planned a group of analyses at once; the external
+    `engine` when one is given), run it, and stamp the result with the plan's `as_of` and
+    `source`."""
     parsed = parse(spec, kind)
     analysis = get(parsed.kind)
     with store.reading() as cur:
         if analysis.check is not None:
             analysis.check(cur, parsed)
-        state = copy or planner.copy_state(cur, store.settings.journey_max_lag_seconds)
-        plan = planner.plan(cur, parsed, state, analysis.copy, analysis.fits)
-        result: Result = analysis.run(Read(cur, plan, store.settings), parsed)
+        if engine is not None:
+            from touchpath.analytics.engines import EngineCursor
+
+            plan = planner.plan(cur, parsed, CopyState(False), analysis.copy, None, engine.dialect)
+            read = Read(EngineCursor(engine), plan, store.settings)  # type: ignore[arg-type]
+        else:
+            state = copy or planner.copy_state(cur, store.settings.journey_max_lag_seconds)
+            plan = planner.plan(cur, parsed, state, analysis.copy, analysis.fits)
+            read = Read(cur, plan, store.settings)
+        result: Result = analysis.run(read, parsed)
     return result.model_copy(update={"as_of": plan.as_of, "source": plan.source})
 
 

@@ -20,11 +20,14 @@ from typing import Literal
 
 import duckdb
 from pydantic import Field
+from sqlglot import exp
 
-from touchpath.analytics.breakdown import Breakdown, grouped_sql
+from touchpath.analytics.breakdown import Breakdown, grouped
+from touchpath.analytics.dialects import render
 from touchpath.analytics.registry import Analysis, Read
 from touchpath.analytics.spec import Result, Spec
-from touchpath.events.match import JOURNEY_TYPES, EventMatch, Frozen, TimeRange
+from touchpath.analytics.sql import and_, q, with_
+from touchpath.events.match import EventMatch, Frozen, TimeRange, journey_types, literal
 
 __all__ = [
     "ANALYSIS",
@@ -33,6 +36,7 @@ __all__ = [
     "RetentionGroup",
     "RetentionResult",
     "RetentionSpec",
+    "retention_query",
     "retention_sql",
 ]
 
@@ -95,77 +99,132 @@ class RetentionResult(Result):
         return self.groups[0].curve
 
 
-def _types() -> str:
-    return ", ".join(f"'{t}'" for t in JOURNEY_TYPES)
+def _entries(spec: RetentionSpec) -> exp.Expr:
+    """SELECT pid, cohort, entry_ts, bval: each profile's entry into a cohort (its first ever,
+    or one per period it did the cohort event)."""
+    bd = spec.breakdown
+    bval = bd.entry_value() if bd is not None else None
+    unit = spec.period
+    rows = q(
+        "SELECT profile_id, timestamp, :bval AS bval FROM resolved_events "
+        "WHERE :journey AND :cohort",
+        bval=bval if bval is not None else exp.null(),
+        journey=journey_types(),
+        cohort=spec.cohort_event.condition(),
+    )
+    if spec.cohort_type == "first_time":
+        # First ever: the profile's first matching event, even before the time range.
+        return q(
+            "SELECT pid, CAST(date_trunc(:unit, ts) AS DATE) AS cohort, ts AS entry_ts, bval "
+            "FROM (SELECT profile_id AS pid, min(timestamp) AS ts, arg_min(bval, timestamp) "
+            "AS bval FROM :rows AS c GROUP BY profile_id) AS f WHERE :range",
+            unit=unit,
+            rows=rows,
+            range=spec.time_range.condition("ts"),
+        )
+    rows.set("where", exp.Where(this=and_([rows.args["where"].this, spec.time_range.condition()])))
+    return q(
+        "SELECT profile_id AS pid, CAST(date_trunc(:unit, timestamp) AS DATE) AS cohort, "
+        "min(timestamp) AS entry_ts, arg_min(bval, timestamp) AS bval FROM :rows AS c "
+        "GROUP BY profile_id, CAST(date_trunc(:unit, timestamp) AS DATE)",
+        unit=unit,
+        rows=rows,
+    )
+
+
+def _hits(spec: RetentionSpec) -> exp.Expr:
+    """SELECT pid, cohort, k: the periods k each entry was retained in."""
+    unit = spec.period
+    on = [q("r.pid = e.pid"), q("r.ts >= e.entry_ts")]
+    if spec.mode == "on":
+        horizon = exp.Interval(this=literal(int(spec.periods)), unit=exp.var(unit.upper()))
+        on.append(q("r.ts < e.cohort + :horizon", horizon=horizon))
+    hits = q(
+        "SELECT DISTINCT e.pid, e.cohort, "
+        "date_diff(:unit, e.cohort, CAST(date_trunc(:unit, r.ts) AS DATE)) AS k "
+        "FROM entries AS e JOIN rets AS r ON :joined",
+        unit=unit,
+        joined=and_(on),
+    )
+    if spec.mode == "on":
+        return hits
+    # Unbounded: a return in period k counts for k and every period before it.
+    return q(
+        "SELECT h.pid, h.cohort, t.k FROM (SELECT pid, cohort, least(max(k), :last) AS top "
+        "FROM :hits AS x GROUP BY pid, cohort) AS h, (SELECT UNNEST(TP_NUMBERS(:n)) AS k) AS t "
+        "WHERE t.k <= h.top",
+        last=int(spec.periods) - 1,
+        n=int(spec.periods),
+        hits=hits,
+    )
+
+
+def retention_query(spec: RetentionSpec) -> exp.Expr:
+    """SELECT pid, cohort, k, grp: one row per profile entry and period it was retained in."""
+    bd = spec.breakdown
+    if bd is None:
+        groups = q("SELECT DISTINCT pid, CAST(NULL AS VARCHAR) AS grp FROM entries")
+    else:
+        values = bd.profile_values(spec.time_range) or q(
+            "SELECT pid, arg_min(bval, entry_ts) AS value FROM entries GROUP BY pid"
+        )
+        groups = grouped(q("SELECT DISTINCT pid FROM entries"), values, bd.top)
+    rets = q(
+        "SELECT profile_id AS pid, timestamp AS ts FROM resolved_events "
+        "WHERE :journey AND :returns AND :range",
+        journey=journey_types(),
+        returns=spec.returns.condition(),
+        range=spec.time_range.condition(),
+    )
+    return with_(
+        [("entries", _entries(spec)), ("rets", rets), ("hits", _hits(spec)), ("groups", groups)],
+        q(
+            "SELECT e.pid, e.cohort, h.k, g.grp FROM entries AS e JOIN groups AS g USING (pid) "
+            "LEFT JOIN hits AS h ON h.pid = e.pid AND h.cohort = e.cohort"
+        ),
+        materialized=["entries"],
+    )
 
 
 def retention_sql(spec: RetentionSpec) -> str:
-    """SELECT pid, cohort, k, grp: one row per profile entry and period it was retained in."""
-    unit = spec.period
-    rng = spec.time_range.condition().sql("duckdb")
-    cohort_cond = spec.cohort_event.condition().sql("duckdb")
-    return_cond = spec.returns.condition().sql("duckdb")
-    bd = spec.breakdown
-    bval = bd.entry_value() if bd is not None else None
-    bcol = f", {bval.sql('duckdb')} AS bval" if bval is not None else ", NULL AS bval"
-    if spec.cohort_type == "first_time":
-        # First ever: the profile's first matching event, even before the time range.
-        entries = (
-            f"SELECT pid, date_trunc('{unit}', ts)::DATE AS cohort, ts AS entry_ts, bval FROM ("
-            f"SELECT profile_id AS pid, min(timestamp) AS ts, arg_min(bval, timestamp) AS bval FROM "
-            f"(SELECT profile_id, timestamp{bcol} FROM resolved_events WHERE type IN ({_types()}) "
-            f"AND {cohort_cond}) GROUP BY profile_id) WHERE "
-            + spec.time_range.condition("ts").sql("duckdb")
-        )
-    else:
-        entries = (
-            f"SELECT profile_id AS pid, date_trunc('{unit}', timestamp)::DATE AS cohort, "
-            f"min(timestamp) AS entry_ts, arg_min(bval, timestamp) AS bval FROM "
-            f"(SELECT profile_id, timestamp{bcol} FROM resolved_events WHERE type IN ({_types()}) "
-            f"AND {cohort_cond} AND {rng}) GROUP BY ALL"
-        )
-    horizon = f"AND r.ts < e.cohort + to_{unit}s({int(spec.periods)})" if spec.mode == "on" else ""
-    hits = f"""
-        SELECT DISTINCT e.pid, e.cohort, date_diff('{unit}', e.cohort, date_trunc('{unit}', r.ts)::DATE) AS k
-        FROM entries e JOIN rets r ON r.pid = e.pid AND r.ts >= e.entry_ts {horizon}
-    """
-    if spec.mode == "on_or_after":
-        hits = (
-            f"SELECT h.pid, h.cohort, t.k FROM (SELECT pid, cohort, least(max(k), {int(spec.periods) - 1}) "
-            f"AS top FROM ({hits}) GROUP BY ALL) h, range(h.top + 1) t(k)"
-        )
-    if bd is None:
-        groups = "SELECT DISTINCT pid, NULL::VARCHAR AS grp FROM entries"
-    else:
-        values = bd.profile_values_sql(spec.time_range) or (
-            "SELECT pid, arg_min(bval, entry_ts) AS value FROM entries GROUP BY pid"
-        )
-        groups = grouped_sql("SELECT DISTINCT pid FROM entries", values, bd.top)
-    return f"""
-WITH entries AS MATERIALIZED ({entries}),
-rets AS (SELECT profile_id AS pid, timestamp AS ts FROM resolved_events
-         WHERE type IN ({_types()}) AND {return_cond} AND {rng}),
-hits AS ({hits}),
-groups AS ({groups})
-SELECT e.pid, e.cohort, h.k, g.grp FROM entries e JOIN groups g USING (pid)
-LEFT JOIN hits h ON h.pid = e.pid AND h.cohort = e.cohort
-"""
+    """`retention_query` as DuckDB SQL text."""
+    return render(retention_query(spec))
 
 
-def _repeat_sql(spec: RetentionSpec) -> str:
-    cond = spec.returns.condition().sql("duckdb")
-    rng = spec.time_range.condition().sql("duckdb")
-    return f"""
+def _repeat(spec: RetentionSpec) -> exp.Expr:
+    """Profiles with a return event, those with two or more, and the time between returns."""
+    return q(
+        """
         WITH r AS (
             SELECT profile_id AS pid, timestamp AS ts,
-                row_number() OVER (PARTITION BY profile_id ORDER BY timestamp, seq) AS n,
-                epoch(timestamp) - epoch(lag(timestamp) OVER (PARTITION BY profile_id ORDER BY timestamp, seq)) AS gap
-            FROM resolved_events WHERE type IN ({_types()}) AND {cond} AND {rng}
+                row_number() OVER w AS n,
+                TP_SECONDS(timestamp) - TP_SECONDS(lag(timestamp) OVER w) AS gap
+            FROM resolved_events WHERE :journey AND :returns AND :range
+            WINDOW w AS (PARTITION BY profile_id ORDER BY timestamp, seq)
         )
-        SELECT count(DISTINCT pid), count(DISTINCT pid) FILTER (WHERE n = 2),
-            median(gap), quantile_cont(gap, 0.9), median(gap) FILTER (WHERE n = 2)
+        SELECT count(DISTINCT pid), count(DISTINCT CASE WHEN n = 2 THEN pid END),
+            TP_QUANTILE(gap, 0.5), TP_QUANTILE(gap, 0.9),
+            TP_QUANTILE(CASE WHEN n = 2 THEN gap END, 0.5)
         FROM r
-    """
+        """,
+        journey=journey_types(),
+        returns=spec.returns.condition(),
+        range=spec.time_range.condition(),
+    )
+
+
+def _table(spec: RetentionSpec) -> exp.Expr:
+    """Per (group, cohort) and per cohort: size, and the profiles retained in each period."""
+    kept = exp.Array(
+        expressions=[
+            q(f"count(DISTINCT CASE WHEN k = {k} THEN pid END)") for k in range(spec.periods)
+        ]
+    )
+    return q(
+        "SELECT grp, cohort, count(DISTINCT pid) AS size, :kept AS kept, GROUPING(grp) AS everyone "
+        "FROM retention_hits GROUP BY GROUPING SETS ((grp, cohort), (cohort)) ORDER BY cohort",
+        kept=kept,
+    )
 
 
 def _check(cur: duckdb.DuckDBPyConnection, spec: RetentionSpec) -> None:
@@ -177,19 +236,17 @@ def _run(read: Read, spec: RetentionSpec) -> RetentionResult:
     """Run a retention analysis (on the event log: cohorts need the traits and properties the
     copy leaves out)."""
     n = spec.periods
-    kept_sql = ", ".join(f"count(DISTINCT pid) FILTER (WHERE k = {k})" for k in range(n))
-    with read.table("retention_hits", retention_sql(spec)):
+    with read.table("retention_hits", retention_query(spec)):
         (last,) = read.one(
-            f"SELECT date_trunc('{spec.period}', max(timestamp))::DATE FROM resolved_events "
-            f"WHERE {spec.time_range.condition().sql('duckdb')}"
+            q(
+                "SELECT CAST(date_trunc(:unit, max(timestamp)) AS DATE) FROM resolved_events "
+                "WHERE :range",
+                unit=spec.period,
+                range=spec.time_range.condition(),
+            )
         ) or (None,)
-        table = read.rows(
-            "SELECT grp, cohort, count(DISTINCT pid) AS size, "
-            f"[{kept_sql}] AS kept, "
-            "GROUPING(grp) AS everyone FROM retention_hits "
-            "GROUP BY GROUPING SETS ((grp, cohort), (cohort)) ORDER BY cohort"
-        )
-    profiles, repeaters, med, p90, first_second = read.one(_repeat_sql(spec)) or (
+        table = read.rows(_table(spec))
+    profiles, repeaters, med, p90, first_second = read.one(_repeat(spec)) or (
         0, 0, None, None, None,
     )  # fmt: skip
 

@@ -45,15 +45,33 @@ def _value(part: Any) -> exp.Expr:
 
 def q(template: str, **parts: Any) -> exp.Expr:
     """`template` parsed (once, then copied), with each `:name` slot replaced by `parts[name]`:
-    a tree as it is, any other value as a literal."""
+    a tree as it is (a query in `FROM :name AS x` as a subquery), any other value as a
+    literal."""
     tree = _template(template).copy()
     if not parts:
         return tree
     filled: dict[str, exp.Expr] = {k: _value(v) for k, v in parts.items()}
 
     def put(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Table) and isinstance(node.this, exp.Placeholder):
+            # FROM :name [AS alias]: a query becomes a subquery, a table stays a table.
+            part = filled.get(node.this.name)
+            if part is None:
+                return node
+            alias = node.args.get("alias")
+            if isinstance(part, exp.Query):
+                return exp.Subquery(this=part.copy(), alias=alias.copy() if alias else None)
+            out = part.copy()
+            if alias is not None:
+                out.set("alias", alias.copy())
+            return out
         if isinstance(node, exp.Placeholder) and node.name in filled:
-            return filled[node.name].copy()
+            part = filled[node.name]
+            if isinstance(part, exp.Query) and not isinstance(
+                node.parent, exp.Subquery | exp.Paren
+            ):
+                return exp.Subquery(this=part.copy())
+            return part.copy()
         return node
 
     return tree.transform(put, copy=False)

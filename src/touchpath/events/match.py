@@ -28,6 +28,7 @@ __all__ = [
     "TimeRange",
     "compare",
     "events_table",
+    "journey_types",
     "literal",
     "property_expr",
 ]
@@ -249,6 +250,11 @@ def _ts(value: datetime) -> exp.Expr:
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
     return exp.cast(exp.Literal.string(value.isoformat(sep=" ")), exp.DataType.build("TIMESTAMP"))
+
+
+def journey_types() -> exp.Expr:
+    """`type IN ('track', 'page', 'screen')`: the rows that are steps of a journey."""
+    return exp.In(this=exp.column("type"), expressions=[literal(t) for t in JOURNEY_TYPES])
 
 
 def events_table() -> exp.Table:

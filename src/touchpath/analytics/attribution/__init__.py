@@ -1,0 +1,151 @@
+"""Attribution: which channels and touchpoints get the credit for conversions and their revenue.
+
+For every conversion (an event matching `conversion`), its *path* is the profile's touches in
+the lookback window before it and after the profile's previous conversion. A touch is, by
+default, the first event of each session (a visit, keyed by its channel, as web analytics
+counts them) or, with `touch="event"`, every matching event. The rule-based models split one
+conversion over its path:
+
+- `first_touch`, `last_touch`: all credit to the first or last touch;
+- `linear`: equal credit to every touch;
+- `time_decay`: credit halving every `half_life` before the conversion;
+- `position_based`: 40 % first, 40 % last, 20 % shared by the middle (one touch: 100 %,
+  two: 50/50);
+- `markov`: the data-driven removal effect of a first-order Markov chain over all paths,
+  converting and not (a profile's touches after its last conversion form a path to "null"):
+  the transition counts come from SQL, the small chain (one state per channel) is solved in
+  numpy, and each channel gets conversions in proportion to how much the conversion
+  probability falls when it is removed.
+
+Conversions with no touch in the window are reported as unattributed, never spread.
+
+The spec and result are in `attribution.spec`, the queries (on the log in any dialect, or on
+the sorted journey copy) in `attribution.query`, the Markov chain in `attribution.markov`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from touchpath.analytics.attribution import query
+from touchpath.analytics.attribution.markov import markov_removal_effects
+from touchpath.analytics.attribution.spec import (
+    MODELS,
+    RULE_MODELS,
+    AttributionResult,
+    AttributionRow,
+    AttributionSpec,
+    Credit,
+    can_use_sorted,
+    decay_weight,
+)
+from touchpath.analytics.dialects import render
+from touchpath.analytics.registry import Analysis, Read
+from touchpath.analytics.sql import q, table, with_
+
+__all__ = [
+    "ANALYSIS",
+    "MODELS",
+    "AttributionResult",
+    "AttributionRow",
+    "AttributionSpec",
+    "Credit",
+    "attribution_sql",
+    "can_use_sorted",
+    "decay_weight",
+    "markov_removal_effects",
+    "transitions_sql",
+]
+
+
+def attribution_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
+    """The rule-based credit per key (`query.credit`) as DuckDB SQL text."""
+    return render(query.credit(spec, query.base(spec, sorted_copy)))
+
+
+def transitions_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
+    """The Markov chain's transition counts (`query.transitions`) as DuckDB SQL text."""
+    return render(query.transitions(spec, query.base(spec, sorted_copy)))
+
+
+@contextmanager
+def _shared(read: Read, spec: AttributionSpec, ctes: query.Ctes) -> Iterator[query.Ctes]:
+    """`conv`, `touch` and `path` computed once into temporary tables of the read, as CTEs
+    that read them: the rule-based and Markov statements then share one scan and session
+    pass."""
+    tag = secrets.token_hex(4)
+    with (
+        read.table(f"attribution_conv_{tag}", with_(ctes, q("SELECT * FROM conv"))) as conv,
+        read.table(f"attribution_touch_{tag}", with_(ctes, q("SELECT * FROM touch"))) as touch,
+    ):
+        kept = [
+            ("conv", q("SELECT * FROM :t AS t", t=table(conv))),
+            ("touch", q("SELECT * FROM :t AS t", t=table(touch))),
+        ]
+        paths = with_([*kept, ("path", query.path(spec))], q("SELECT * FROM path"))
+        with read.table(f"attribution_path_{tag}", paths) as path:
+            yield [*kept, ("path", q("SELECT * FROM :t AS t", t=table(path)))]
+
+
+def _run(read: Read, spec: AttributionSpec) -> AttributionResult:
+    """Credit for the conversions by channel or touchpoint under each model."""
+    ctes = query.base(spec, read.sorted_copy)
+    transitions: list[tuple[str, str, int]] = []
+    if "markov" in spec.models:
+        with _shared(read, spec, ctes) as shared:
+            rows = read.rows(query.credit(spec, shared))
+            transitions = [
+                (str(a), str(b), int(n)) for a, b, n in read.rows(query.transitions(spec, shared))
+            ]
+    else:
+        rows = read.rows(query.credit(spec, ctes))
+    rule = [m for m in spec.models if m in RULE_MODELS]
+    n_rule = len(RULE_MODELS)
+    conversions, revenue, attributed, attributed_revenue = rows[0][1 + 2 * n_rule :]
+    attributed = int(attributed)
+    credit: dict[str, dict[str, Credit]] = {}
+    for row in rows:
+        if row[0] is None:
+            continue
+        credit[row[0]] = {}
+        for i, m in enumerate(RULE_MODELS):
+            if m in rule:
+                conv_credit = float(row[1 + 2 * i] or 0.0)
+                credit[row[0]][m] = Credit(
+                    conversions=round(conv_credit, 6),
+                    revenue=round(float(row[2 + 2 * i] or 0.0), 2),
+                    share=round(conv_credit / attributed, 6) if attributed else 0.0,
+                )
+    effects: dict[str, float] = {}
+    if "markov" in spec.models and transitions:
+        effects = markov_removal_effects(transitions)
+        total_effect = sum(effects.values())
+        for key, effect in effects.items():
+            share = effect / total_effect if total_effect else 0.0
+            credit.setdefault(key, {})["markov"] = Credit(
+                conversions=round(share * attributed, 6),
+                revenue=round(share * float(attributed_revenue), 2),
+                share=round(share, 6),
+            )
+    return AttributionResult(
+        by=spec.by,
+        models=list(spec.models),
+        conversions=int(conversions),
+        revenue=round(float(revenue), 2),
+        attributed_conversions=attributed,
+        attributed_revenue=round(float(attributed_revenue), 2),
+        rows=[AttributionRow(key=k, credit=v) for k, v in credit.items()],
+        removal_effects={k: round(v, 6) for k, v in effects.items()},
+    )
+
+
+ANALYSIS = Analysis(
+    "attribution",
+    AttributionSpec,
+    AttributionResult,
+    _run,
+    "Conversion credit per channel or touchpoint under each attribution model.",
+    copy=can_use_sorted,
+)

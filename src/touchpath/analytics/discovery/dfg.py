@@ -1,0 +1,215 @@
+"""The directly-follows graph: every pair of directly following activities with its frequency,
+the cases that take it and the time between the two (median, p90), plus node counts and
+start/end counts. `coverage` keeps only the most common variants; with `stages` it is the
+stage flow (the DFG over stages)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlglot import exp
+
+from touchpath.analytics.dialects import render
+from touchpath.analytics.discovery.journeys import (
+    COPY_ROWS,
+    JourneyScope,
+    can_use_sorted,
+    covered,
+    filters,
+    sorted_journey,
+)
+from touchpath.analytics.registry import Analysis, Read
+from touchpath.analytics.spec import Result
+from touchpath.analytics.sql import q
+
+__all__ = ["DFG", "DfgEdge", "DfgNode", "DfgResult", "DfgSpec", "dfg", "dfg_sql"]
+
+
+class DfgSpec(JourneyScope):
+    """Directly-follows graph of the journeys."""
+
+    kind: Literal["dfg"] = "dfg"
+    coverage: float | None = Field(None, gt=0, le=1)
+    """Keep only the most common variants that together cover this share of cases."""
+    min_frequency: int = Field(1, ge=1)
+    """Drop edges taken fewer times."""
+    top_k: int | None = Field(None, ge=1)
+    """Keep the K most frequent edges."""
+
+
+class DfgNode(BaseModel):
+    activity: str
+    frequency: int
+    cases: int
+    starts: int
+    ends: int
+
+
+class DfgEdge(BaseModel):
+    source: str
+    target: str
+    frequency: int
+    cases: int
+    median_seconds: float
+    p90_seconds: float
+
+
+class DfgResult(Result):
+    kind: Literal["dfg"] = "dfg"
+    cases: int
+    events: int
+    nodes: list[DfgNode]
+    edges: list[DfgEdge]
+
+
+_EDGES = """
+WITH f AS (SELECT case_id, activity, ts, {target} AS target, {target_ts} AS target_ts,
+                  {first} AS first FROM :steps AS j WINDOW w AS {window})
+SELECT activity, target, count(*) AS frequency, count(DISTINCT case_id) AS cases,
+       count(*) FILTER (WHERE first) AS starts,
+       TP_QUANTILE(TP_DIFF_SECONDS(target_ts, ts), 0.5) AS median_seconds,
+       TP_QUANTILE(TP_DIFF_SECONDS(target_ts, ts), 0.9) AS p90_seconds
+FROM f GROUP BY activity, target
+"""
+_SAME = "lead(case_id) OVER w = case_id"
+_EDGES_LOG = _EDGES.format(
+    target="lead(activity) OVER w",
+    target_ts="lead(ts) OVER w",
+    first="lag(activity) OVER w IS NULL",
+    window="(PARTITION BY case_id ORDER BY ts, seq)",
+)
+"""Edges of journeys sorted by the window (the log)."""
+_EDGES_COPY = _EDGES.format(
+    target=f"CASE WHEN {_SAME} THEN lead(activity) OVER w END",
+    target_ts=f"CASE WHEN {_SAME} THEN lead(ts) OVER w END",
+    first="lag(case_id) OVER w IS DISTINCT FROM case_id",
+    window="()",
+)
+"""Edges of journeys in stored order (the copy): neighbours compared as stored."""
+
+
+def dfg(spec: DfgSpec, sorted_copy: bool = False) -> tuple[exp.Expr, exp.Expr]:
+    """The DFG's edges (one pass over the sorted journeys) and its nodes.
+
+    Edge rows with a NULL target count the journeys that end at the activity; `starts` counts
+    the journeys that begin there. The node query needs no sort: events and cases per activity.
+    With `sorted_copy` (see `can_use_sorted`) the steps come from the journey copy in stored
+    order and neighbours are compared as stored, with no sort.
+    """
+    if sorted_copy and spec.coverage is None and not spec.stages:
+        return _coded(spec)
+    if sorted_copy and spec.coverage is None:
+        steps = sorted_journey(spec)
+        edges = q(_EDGES_COPY, steps=steps)
+    else:
+        steps = covered(spec, spec.coverage)
+        edges = q(_EDGES_LOG, steps=steps)
+    nodes = q(
+        "SELECT activity, count(*) AS frequency, count(DISTINCT case_id) AS cases "
+        "FROM :steps AS j GROUP BY activity",
+        steps=steps,
+    )
+    return edges, nodes
+
+
+def dfg_sql(spec: DfgSpec, sorted_copy: bool = False) -> tuple[str, str]:
+    """`dfg` as DuckDB SQL text."""
+    edges, nodes = dfg(spec, sorted_copy)
+    return render(edges), render(nodes)
+
+
+def _coded(spec: DfgSpec) -> tuple[exp.Expr, exp.Expr]:
+    """`dfg` of event names on the sorted copy: neighbours compared as stored and grouped by
+    the names' integer codes (`journey_names`), named only in the few hundred result rows."""
+    steps = q(f"SELECT pno, ts, code FROM {COPY_ROWS} AS c WHERE :cond", cond=filters(spec))
+    if spec.collapses:
+        steps = q(
+            "SELECT * FROM :s AS s QUALIFY code IS DISTINCT FROM lag(code) OVER () "
+            "OR pno IS DISTINCT FROM lag(pno) OVER ()",
+            s=steps,
+        )
+    same = "lead(pno) OVER () = pno"
+    edges = q(
+        f"""
+        WITH f AS (
+            SELECT pno, code, ts, CASE WHEN {same} THEN lead(code) OVER () END AS target,
+                CASE WHEN {same} THEN TP_DIFF_SECONDS(lead(ts) OVER (), ts) END AS gap,
+                lag(pno) OVER () IS DISTINCT FROM pno AS first
+            FROM :steps AS s
+        ),
+        g AS (
+            SELECT code, target, count(*) AS frequency, count(DISTINCT pno) AS cases,
+                count(*) FILTER (WHERE first) AS starts, TP_QUANTILES(gap, 0.5, 0.9) AS q
+            FROM f GROUP BY code, target
+        )
+        SELECT a.name, b.name, frequency, cases, starts, q[1], q[2] FROM g
+        JOIN journey_names AS a ON a.code = g.code LEFT JOIN journey_names AS b ON b.code = g.target
+        """,
+        steps=steps,
+    )
+    nodes = q(
+        "SELECT n.name, frequency, cases FROM (SELECT code, count(*) AS frequency, "
+        "count(DISTINCT pno) AS cases FROM :steps AS s GROUP BY code) AS g "
+        "JOIN journey_names AS n USING (code)",
+        steps=steps,
+    )
+    return edges, nodes
+
+
+def _copy(spec: DfgSpec) -> bool:
+    return spec.coverage is None and can_use_sorted(spec)
+
+
+def _run(read: Read, spec: DfgSpec) -> DfgResult:
+    """The directly-follows graph of the journeys.
+
+    `min_frequency` and `top_k` filter the aggregated edges (a few hundred rows at most).
+    """
+    edges_query, nodes_query = dfg(spec, sorted_copy=read.sorted_copy)
+    rows = read.rows(edges_query)
+    node_rows = read.rows(nodes_query)
+    starts: dict[str, int] = {}
+    ends: dict[str, int] = {}
+    for r in rows:
+        starts[r[0]] = starts.get(r[0], 0) + int(r[4])
+        if r[1] is None:
+            ends[r[0]] = int(r[2])
+    nodes = sorted(
+        (
+            DfgNode(activity=a, frequency=n, cases=c, starts=starts.get(a, 0), ends=ends.get(a, 0))
+            for a, n, c in node_rows
+        ),
+        key=lambda n: (-n.frequency, n.activity),
+    )
+    edges = sorted(
+        (
+            DfgEdge(
+                source=r[0],
+                target=r[1],
+                frequency=r[2],
+                cases=r[3],
+                median_seconds=float(r[5]),
+                p90_seconds=float(r[6]),
+            )
+            for r in rows
+            if r[1] is not None and r[2] >= spec.min_frequency
+        ),
+        key=lambda e: (-e.frequency, e.source, e.target),
+    )
+    return DfgResult(
+        cases=sum(n.starts for n in nodes),
+        events=sum(n.frequency for n in nodes),
+        nodes=nodes,
+        edges=edges[: spec.top_k] if spec.top_k else edges,
+    )
+
+
+DFG = Analysis(
+    "dfg",
+    DfgSpec,
+    DfgResult,
+    _run,
+    "The directly-follows graph: activities (or stages) and the steps between them.",
+    copy=_copy,
+)
