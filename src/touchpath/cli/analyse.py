@@ -11,7 +11,7 @@ import yaml
 from rich.table import Table
 
 from touchpath.analytics import api, journey
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, note_as_of, opened
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, note_as_of, opened, print_json
 from touchpath.errors import SpecError
 
 SpecOpt = Annotated[
@@ -54,7 +54,7 @@ def _dur(s: float | None) -> str:
 
 def _print(data: Any, as_json: bool) -> bool:
     if as_json:
-        console.print_json(data.model_dump_json())
+        print_json(data.model_dump(mode="json"))
     return as_json
 
 
@@ -115,7 +115,7 @@ def funnel(
         out = result.model_dump(mode="json")
         if saved is not None:
             out["saved"] = saved.model_dump(mode="json")
-        console.print_json(json.dumps(out))
+        print_json(out)
         return
     note_as_of(result)
     for group in result.groups:
@@ -247,7 +247,7 @@ def optimize(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     with opened(db) as tp:
         built = journey.optimize(tp.store)
     if as_json:
-        console.print_json(json.dumps({**built.__dict__, "built_at": built.built_at.isoformat()}))
+        print_json({**built.__dict__, "built_at": built.built_at.isoformat()})
         return
     console.print(
         f"sorted {built.events:,} journey events of {built.profiles:,} profiles "

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from touchpath.errors import NotFound, SpecError, TouchpathError
+from touchpath.errors import NotFound, SpecError
 from touchpath.settings import Settings
 
 if TYPE_CHECKING:
@@ -25,8 +25,8 @@ __all__ = [
     "app",
     "console",
     "err",
-    "main",
     "opened",
+    "print_json",
     "print_rows",
     "settings_for",
     "sources_app",
@@ -104,10 +104,16 @@ def note_as_of(result: Any) -> None:
         )
 
 
+def print_json(data: Any) -> None:
+    """`data` as indented JSON on stdout, as `--json` prints it (plain text: no colours to
+    strip in a pipe, and no pass of a pretty-printer over a large result)."""
+    typer.echo(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+
 def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
     """Rows as a rich table, or as JSON with --json."""
     if as_json:
-        console.print_json(json.dumps(rows, default=str))
+        print_json(rows)
         return
     table = Table(title=title)
     for name in rows[0].keys() if rows else ["(none)"]:
@@ -115,12 +121,3 @@ def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
     for row in rows:
         table.add_row(*[str(v) for v in row.values()])
     console.print(table)
-
-
-def main() -> None:
-    """Entry point: turn Touchpath's own errors into a clear message and exit code 2."""
-    try:
-        app()
-    except TouchpathError as exc:
-        err.print(f"[red]error:[/] {exc}")
-        raise SystemExit(2) from None

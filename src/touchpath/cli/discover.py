@@ -6,7 +6,6 @@ Each command builds its spec from `--spec FILE` (YAML or JSON) with the options 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ from touchpath.cli.base import (
     console,
     note_as_of,
     opened,
+    print_json,
     print_rows,
 )
 from touchpath.errors import SpecError
@@ -79,7 +79,7 @@ def _open(db: Path | None) -> Iterator[Store]:
 
 
 def _dump(result: Any) -> None:
-    console.print_json(json.dumps(result.model_dump(mode="json")))
+    print_json(result.model_dump(mode="json"))
 
 
 def _secs(value: float) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import cache
 
 import duckdb
 import msgspec
@@ -363,9 +364,15 @@ def _finish(
     return normalised.append_column("reason", reasons)
 
 
-_EPOCH = pa.scalar(datetime(1970, 1, 1), pa.timestamp("us"))
-_YEAR_1 = pa.scalar(datetime(1, 1, 1), pa.timestamp("us"))
-_YEAR_9999 = pa.scalar(datetime(9999, 12, 31, 23, 59, 59), pa.timestamp("us"))
+@cache
+def _bounds() -> tuple[pa.Scalar, pa.Scalar, pa.Scalar]:
+    """1970-01-01, year 1 and the end of 9999 as Arrow times (made on first use: a timestamp
+    scalar imports pandas, which a command that only reads should not pay for)."""
+    return (
+        pa.scalar(datetime(1970, 1, 1), pa.timestamp("us")),
+        pa.scalar(datetime(1, 1, 1), pa.timestamp("us")),
+        pa.scalar(datetime(9999, 12, 31, 23, 59, 59), pa.timestamp("us")),
+    )
 
 
 def _door(
@@ -378,9 +385,10 @@ def _door(
     Returns the table with `valid` updated and the reasons of the rows refused here (None when
     none is). Whole-column Arrow work; only the few rows RE2 flagged are parsed again."""
     ts, received = normalised.column("timestamp"), normalised.column("received_at")
+    epoch, year_1, year_9999 = _bounds()
     late = pc.add(received, pa.scalar(max_future, pa.duration("us")))
     checks: list[tuple[pa.ChunkedArray, str]] = [
-        (pc.less(ts, _EPOCH), "timestamp: before 1970-01-01 once the clock is corrected"),
+        (pc.less(ts, epoch), "timestamp: before 1970-01-01 once the clock is corrected"),
         (
             pc.greater(ts, late),
             f"timestamp: more than {max_future.total_seconds() / 3600:g} h after it was received "
@@ -389,7 +397,7 @@ def _door(
     ]
     for name, label in (("original_timestamp", "originalTimestamp"), ("sent_at", "sentAt")):
         col = normalised.column(name)
-        outside = pc.or_(pc.less(col, _YEAR_1), pc.greater(col, _YEAR_9999))
+        outside = pc.or_(pc.less(col, year_1), pc.greater(col, year_9999))
         checks.append((outside, f"{label}: outside the years 1-9999"))
     valid = normalised.column("valid")
     reasons: list[str | None] | None = None

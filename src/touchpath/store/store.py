@@ -29,7 +29,6 @@ import pyarrow as pa
 from touchpath.errors import BadRequest, NotFound, Overloaded, SpecError, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
-from touchpath.store.ingest import Normaliser, insert_events_sql, split_normalised, staged_table
 from touchpath.store.migrations import discover
 from touchpath.store.recent import RecentHashes
 
@@ -102,8 +101,8 @@ class Store:
         self._keys_by_write_key: dict[str, str] = {}
         self._window = timedelta(hours=self.settings.dedupe_window_hours)
         # Hashes of (source, messageId) committed within the dedupe window, by commit time.
-        self._recent = RecentHashes()
-        self._next_seq = self._load_state()
+        self._recent_hashes = RecentHashes()
+        self._next_seq = 0
         self._closed = False
         self._failed: BaseException | None = None
         self.ingest_commits = 0
@@ -114,15 +113,46 @@ class Store:
         """Messages those transactions carried, duplicates and rejected ones included."""
         self._last_ingest = time.monotonic()
         self._last_group = 0  # requests in the last ingest commit
-        self._writer_con = self.cursor()
-        # The channel rules' IN lists would each become a join (DuckDB's in_clause rewrite), a
-        # fixed cost per commit larger than the per-row work; this connection only.
-        self._writer_con.execute("SET disabled_optimizers = 'in_clause'")
-        self._normalise = Normaliser(
-            self._writer_con, timedelta(hours=self.settings.max_future_hours)
-        )
-        self._thread = threading.Thread(target=self._run, name="touchpath-writer", daemon=True)
-        self._thread.start()
+        self._start_lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._normaliser: Any = None
+        self._normalise: Callable[[pa.Table], pa.Table] = self._normalise_first
+
+    def _normalise_first(self, table: pa.Table) -> pa.Table:
+        """The ingest normaliser, prepared on the first commit (in the writer thread): its
+        module and statements are the writer's, which a process that only reads never needs."""
+        from touchpath.store import ingest
+
+        if self._normaliser is None:
+            self._normaliser = ingest.Normaliser(
+                self._writer_con, timedelta(hours=self.settings.max_future_hours)
+            )
+        out: pa.Table = self._normaliser(table)
+        return out
+
+    @property
+    def _recent(self) -> RecentHashes:
+        """The dedupe window (loaded with the writer, on first use)."""
+        self._start()
+        return self._recent_hashes
+
+    def _start(self) -> None:
+        """Start the writer on the first write: a store opened only to read (a CLI query)
+        never loads the dedupe window, prepares the ingest statements or starts the thread
+        (about half a second on a store with a few hundred thousand recent messages)."""
+        if self._thread is not None:
+            return
+        with self._start_lock:
+            if self._thread is not None:
+                return
+            self._next_seq = self._load_state()
+            self._writer_con = self.cursor()
+            # The channel rules' IN lists would each become a join (DuckDB's in_clause rewrite),
+            # a fixed cost per commit larger than the per-row work; this connection only.
+            self._writer_con.execute("SET disabled_optimizers = 'in_clause'")
+            thread = threading.Thread(target=self._run, name="touchpath-writer", daemon=True)
+            thread.start()
+            self._thread = thread
 
     # ----------------------------------------------------------------------------- lifecycle
     def __enter__(self) -> Store:
@@ -136,9 +166,11 @@ class Store:
         if self._closed:
             return
         self._closed = True
-        self._queue.put(_STOP)
-        self._thread.join()
-        self._writer_con.close()
+        with self._start_lock:
+            if self._thread is not None:
+                self._queue.put(_STOP)
+                self._thread.join()
+                self._writer_con.close()
         # A reader on another thread (a component's worker) may be mid-query: DuckDB refuses
         # to close under it rather than wait, so wait here for that query to end.
         deadline = time.monotonic() + 10
@@ -191,7 +223,9 @@ class Store:
         values = lists.values.to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
         offsets = lists.offsets.to_numpy()
         times = recent.column("last_at").to_pylist()
-        self._recent.load([(at, values[offsets[i] : offsets[i + 1]]) for i, at in enumerate(times)])
+        self._recent_hashes.load(
+            [(at, values[offsets[i] : offsets[i + 1]]) for i, at in enumerate(times)]
+        )
         (max_seq,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone() or (0,)
         return int(max_seq) + 1
 
@@ -243,6 +277,7 @@ class Store:
     def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> Future[T]:
         """Run `fn(con)` in the writer thread inside one transaction."""
         self._check_open()
+        self._start()
         fut: Future[T] = Future()
         self._queue.put(_WriteJob(fn, fut))
         return fut
@@ -271,6 +306,7 @@ class Store:
                 )
             self._pending += n
         fut: Future[IngestResult] = Future()
+        self._start()
         self._queue.put(_IngestJob(staged, fut))
         return fut
 
@@ -369,7 +405,7 @@ class Store:
         within the window or of an earlier row of this group. `normalised` is in `ord` order."""
         now = utcnow()
         cutoff = now - self._window
-        self._recent.expire(cutoff)
+        self._recent_hashes.expire(cutoff)
         hashes = normalised.column("h").to_numpy()
         n = len(hashes)
         keep = np.ones(n, dtype=bool)
@@ -378,7 +414,7 @@ class Store:
             keep[:] = False
             keep[first] = True
             self._confirm_repeats(normalised, hashes, keep)
-        hit = self._recent.contains(hashes) & keep
+        hit = self._recent_hashes.contains(hashes) & keep
         if not hit.any():
             return keep
         suspects = np.flatnonzero(hit).tolist()
@@ -425,13 +461,15 @@ class Store:
         con = self._writer_con
         total = sum(len(j.staged) for j in jobs)
         try:
-            table, owner = staged_table([job.staged for job in jobs])
+            from touchpath.store import ingest
+
+            table, owner = ingest.staged_table([job.staged for job in jobs])
             base = self._next_seq
             # Few statements per commit: each costs a fixed overhead, which is a large part of
             # a commit's work at the batch sizes concurrent requests give.
             normalised = self._normalise(table)
             keep = self._dedupe(normalised)
-            good, bad = split_normalised(normalised, table, pa.array(keep))
+            good, bad = ingest.split_normalised(normalised, table, pa.array(keep))
             con.register("normalised", good)
             if bad.num_rows:  # each registration costs ~0.3 ms: most commits reject nothing
                 con.register("rejected_rows", bad)
@@ -441,7 +479,7 @@ class Store:
                     "SELECT EXISTS (SELECT 1 FROM suppressions)"
                 ).fetchone() or (True,)
                 (inserted,) = con.execute(
-                    insert_events_sql(base, suppressions=bool(any_suppressed))
+                    ingest.insert_events_sql(base, suppressions=bool(any_suppressed))
                 ).fetchone() or (0,)
                 if bad.num_rows:
                     con.execute(
@@ -489,7 +527,7 @@ class Store:
         rejected = np.bincount(owner[bad_ords], minlength=len(jobs)).tolist()
         self._next_seq = base + int(inserted)
         # Valid rows count as seen (rejected ones may be sent again, fixed).
-        self._recent.add(utcnow(), good.column("h").to_numpy())
+        self._recent_hashes.add(utcnow(), good.column("h").to_numpy())
         with self._pending_lock:
             self._pending -= total
         for j, job in enumerate(jobs):

@@ -1,4 +1,7 @@
-"""Run the app with uvicorn in this process: blocking (`serve`) or on a thread (`serving`)."""
+"""Run the app with uvicorn in this process: blocking (`serve`) or on a thread (`serving`).
+
+The app and uvicorn are imported when a server starts: the CLI reads `server_file` from here
+without building the app."""
 
 from __future__ import annotations
 
@@ -9,20 +12,23 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
-
-import uvicorn
+from typing import TYPE_CHECKING, Any
 
 from touchpath.errors import TouchpathError
 from touchpath.settings import Settings
-from touchpath.store import Store
-from touchpath.web.app import create_app
+
+if TYPE_CHECKING:
+    from touchpath.store import Store
 
 __all__ = ["Collector", "announce", "serve", "server_file", "serving", "withdraw"]
 
 
 def serve(settings: Settings, store: Store | None = None) -> None:
     """Serve until interrupted."""
+    import uvicorn
+
+    from touchpath.web.app import create_app
+
     app = create_app(settings, store)
     announce(settings.db, f"http://{settings.host}:{settings.port}")
     try:
@@ -34,6 +40,10 @@ def serve(settings: Settings, store: Store | None = None) -> None:
 @contextmanager
 def serving(settings: Settings, store: Store | None = None) -> Iterator[str]:
     """Serve on a background thread; yields the base URL and stops the server on exit."""
+    import uvicorn
+
+    from touchpath.web.app import create_app
+
     app = create_app(settings, store)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
@@ -64,6 +74,8 @@ class Collector:
     stopped by the main app's lifespan (so `serve` and `serving` both get it)."""
 
     def __init__(self, app: Any, settings: Settings) -> None:
+        import uvicorn
+
         assert settings.collect_port is not None
         config = uvicorn.Config(
             app,

@@ -35,7 +35,6 @@ from touchpath.analytics.sql import q, table, with_
 from touchpath.errors import SpecError
 from touchpath.events.match import Frozen
 from touchpath.events.message import Staged
-from touchpath.profiles import audiences
 from touchpath.store import Store
 from touchpath.store.store import utcnow
 
@@ -270,6 +269,8 @@ def save_dropped(
     `name` (created or replaced), with `Audience Entered`/`Exited` events for who came and went.
     `group` keeps only the drop-offs in that group of the spec's breakdown.
     """
+    from touchpath.profiles import audiences  # identity's graph and scipy: only for this
+
     if not 2 <= step <= len(spec.steps):
         raise SpecError(f"step: needs 2 <= step <= {len(spec.steps)}, got {step}")
     if group is not None and spec.breakdown is None:
@@ -288,7 +289,7 @@ def save_dropped(
         origin["group"] = group
     sql = render(_dropped(spec, step, fast, group, layout))
 
-    def run(con: duckdb.DuckDBPyConnection) -> tuple[int, list[audiences.Change], Staged | None]:
+    def run(con: duckdb.DuckDBPyConnection) -> tuple[int, list[Any], Staged | None]:
         now = utcnow()
         changes = audiences.save_static(con, name, sql, now, origin)
         ((size,),) = con.execute(
