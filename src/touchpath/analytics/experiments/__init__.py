@@ -68,6 +68,7 @@ __all__ = [
     "experiment",
     "experiment_spec",
     "experiment_sql",
+    "exposures",
     "holm",
     "read_arms",
     "sample_size",
