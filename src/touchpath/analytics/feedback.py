@@ -289,9 +289,10 @@ def _row(r: tuple[object, ...]) -> FeedbackRow:
 def _run(read: Read, spec: FeedbackSpec) -> FeedbackResult:
     """Feedback metrics per touchpoint and stage, with negative phrases per touchpoint (read
     from the log: answers are properties the copy leaves out)."""
-    with read.table("r", responses(spec)):
-        rows = read.rows(feedback_query(spec))
-        found = read.rows(phrases(spec)) if spec.phrases else []
+    key = spec.model_dump_json()
+    with read.table("r", read.sql(("feedback responses", key), lambda: responses(spec))):
+        rows = read.rows(read.sql(("feedback", key), lambda: feedback_query(spec)))
+        found = read.rows(read.sql(("phrases", key), lambda: phrases(spec))) if spec.phrases else []
     overall = next((r for r in rows if r[0] == "all"), None)
     empty = ("all", "(all)", 0, 0, 0, 0, None, None, 0, None, None, 0, None, 0, None, None)
     by_tp: dict[str, list[Phrase]] = {}

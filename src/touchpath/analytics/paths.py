@@ -380,11 +380,14 @@ _COUNTS = (
 
 def _run(read: Read, spec: PathsSpec) -> PathsResult:
     """Run a paths analysis with the source the planner chose."""
-    query = sorted_paths(spec) if read.sorted_copy else paths_query(spec)
-    with read.table("path_rows", query):
-        (total,) = read.one(q("SELECT count(*) FROM path_rows")) or (0,)
-        edges = read.rows(_edges(spec))
-        counts = {(s, name): c for s, name, c in read.rows(q(_COUNTS))}
+    key = spec.model_dump_json()
+    build = (lambda: sorted_paths(spec)) if read.sorted_copy else (lambda: paths_query(spec))
+    with read.table("path_rows", read.sql(("paths", key), build)):
+        (total,) = read.one("SELECT count(*) FROM path_rows") or (0,)
+        edges = read.rows(read.sql(("paths edges", key), lambda: _edges(spec)))
+        counts = {
+            (s, name): c for s, name, c in read.rows(read.sql("paths counts", lambda: q(_COUNTS)))
+        }
         top: list[tuple[list[str], int]] = []
         if spec.top_paths:
             top = read.rows(

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -65,6 +65,7 @@ if TYPE_CHECKING:
     from touchpath.analytics.engines import Engine
     from touchpath.settings import Settings
     from touchpath.store import Store
+    from touchpath.store.memo import Memo
 
 __all__ = ["KINDS", "Analysis", "Read", "get", "kinds", "parse", "results", "run", "specs"]
 
@@ -87,11 +88,13 @@ R = TypeVar("R", bound=Result)
 
 @dataclass(frozen=True)
 class Read:
-    """What a runner reads with: a cursor, the plan (source, as of, dialect) and the settings."""
+    """What a runner reads with: a cursor, the plan (source, as of, dialect), the settings, and
+    the store's memo of rendered queries (none: every query is built and rendered)."""
 
     cur: duckdb.DuckDBPyConnection
     plan: Plan
     settings: Settings
+    memo: Memo | None = None
 
     @property
     def sorted_copy(self) -> bool:
@@ -103,6 +106,14 @@ class Read:
         if isinstance(query, str):
             return query
         return render(query, self.plan.dialect)
+
+    def sql(self, key: Hashable, build: Callable[[], exp.Expr]) -> str:
+        """The query `build` makes, rendered for the plan's dialect once per distinct `key` and
+        plan in this store (`key` must name everything else the query depends on: the spec,
+        the copy's layout)."""
+        if self.memo is None:
+            return render(build(), self.plan.dialect)
+        return self.memo.get(("sql", key, self.plan), lambda: render(build(), self.plan.dialect))
 
     def rows(self, query: exp.Expr | str, params: list[Any] | None = None) -> list[Any]:
         """Every row of `query`."""
@@ -206,11 +217,11 @@ def run(
             from touchpath.analytics.engines import EngineCursor
 
             plan = planner.plan(cur, parsed, CopyState(False), analysis.copy, None, engine.dialect)
-            read = Read(EngineCursor(engine), plan, store.settings)  # type: ignore[arg-type]
+            read = Read(EngineCursor(engine), plan, store.settings, store.memo)  # type: ignore[arg-type]
         else:
             state = copy or planner.copy_state(cur, store.settings.journey_max_lag_seconds)
             plan = planner.plan(cur, parsed, state, analysis.copy, analysis.fits)
-            read = Read(cur, plan, store.settings)
+            read = Read(cur, plan, store.settings, store.memo)
         result: Result = analysis.run(read, parsed)
     return result.model_copy(update={"as_of": plan.as_of, "source": plan.source})
 

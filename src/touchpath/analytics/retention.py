@@ -236,7 +236,8 @@ def _run(read: Read, spec: RetentionSpec) -> RetentionResult:
     """Run a retention analysis (on the event log: cohorts need the traits and properties the
     copy leaves out)."""
     n = spec.periods
-    with read.table("retention_hits", retention_query(spec)):
+    key = spec.model_dump_json()
+    with read.table("retention_hits", read.sql(("retention", key), lambda: retention_query(spec))):
         (last,) = read.one(
             q(
                 "SELECT CAST(date_trunc(:unit, max(timestamp)) AS DATE) FROM resolved_events "
@@ -245,8 +246,9 @@ def _run(read: Read, spec: RetentionSpec) -> RetentionResult:
                 range=spec.time_range.condition(),
             )
         ) or (None,)
-        table = read.rows(_table(spec))
-    profiles, repeaters, med, p90, first_second = read.one(_repeat(spec)) or (
+        table = read.rows(read.sql(("retention table", key), lambda: _table(spec)))
+    repeat = read.sql(("retention repeat", key), lambda: _repeat(spec))
+    profiles, repeaters, med, p90, first_second = read.one(repeat) or (
         0, 0, None, None, None,
     )  # fmt: skip
 
@@ -264,8 +266,8 @@ def _run(read: Read, spec: RetentionSpec) -> RetentionResult:
     for grp, cohort, size, kept, everyone in table:
         if not everyone and spec.breakdown is None:
             continue
-        key = None if everyone else grp
-        by_group.setdefault(key, []).append((cohort, int(size), list(kept)))
+        group = None if everyone else grp
+        by_group.setdefault(group, []).append((cohort, int(size), list(kept)))
         if everyone:
             retained = [int(kept[k]) if begun(cohort, k) else None for k in range(n)]
             cohorts.append(

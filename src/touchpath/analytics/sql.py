@@ -43,10 +43,16 @@ def _value(part: Any) -> exp.Expr:
     return literal(part)
 
 
+def _own(part: exp.Expr) -> exp.Expr:
+    """`part` itself when no tree holds it yet, else a copy: a built query is put in place once
+    (copying whole subtrees at every level of nesting cost more than running a small query)."""
+    return part if part.parent is None else part.copy()
+
+
 def q(template: str, **parts: Any) -> exp.Expr:
     """`template` parsed (once, then copied), with each `:name` slot replaced by `parts[name]`:
     a tree as it is (a query in `FROM :name AS x` as a subquery), any other value as a
-    literal."""
+    literal. A tree given for two slots (or already part of another tree) is copied."""
     tree = _template(template).copy()
     if not parts:
         return tree
@@ -60,8 +66,8 @@ def q(template: str, **parts: Any) -> exp.Expr:
                 return node
             alias = node.args.get("alias")
             if isinstance(part, exp.Query):
-                return exp.Subquery(this=part.copy(), alias=alias.copy() if alias else None)
-            out = part.copy()
+                return exp.Subquery(this=_own(part), alias=alias.copy() if alias else None)
+            out = _own(part)
             if alias is not None:
                 out.set("alias", alias.copy())
             return out
@@ -70,8 +76,8 @@ def q(template: str, **parts: Any) -> exp.Expr:
             if isinstance(part, exp.Query) and not isinstance(
                 node.parent, exp.Subquery | exp.Paren
             ):
-                return exp.Subquery(this=part.copy())
-            return part.copy()
+                return exp.Subquery(this=_own(part))
+            return _own(part)
         return node
 
     return tree.transform(put, copy=False)
@@ -90,13 +96,13 @@ def col(name: str, of: str | None = None) -> exp.Column:
 def and_(parts: Iterable[exp.Expr]) -> exp.Expr:
     """All of `parts` (TRUE when there are none)."""
     items = list(parts)
-    return exp.and_(*items) if items else exp.true()
+    return exp.and_(*items, copy=False) if items else exp.true()
 
 
 def or_(parts: Iterable[exp.Expr]) -> exp.Expr:
     """Any of `parts` (FALSE when there are none)."""
     items = list(parts)
-    return exp.or_(*items) if items else exp.false()
+    return exp.or_(*items, copy=False) if items else exp.false()
 
 
 def with_(
@@ -105,7 +111,7 @@ def with_(
     """`body` with the common table expressions `ctes` (name, query), in order; those named in
     `materialized` are computed once (DuckDB's `AS MATERIALIZED`)."""
     keep = set(materialized)
-    out = body.copy()
+    out = _own(body)
     for name, query in ctes:
         out = out.with_(name, as_=query, materialized=True if name in keep else None, copy=False)  # type: ignore[attr-defined]
     return out

@@ -29,6 +29,7 @@ import pyarrow as pa
 from touchpath.errors import BadRequest, NotFound, Overloaded, SpecError, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
+from touchpath.store.memo import Memo
 from touchpath.store.migrations import discover
 from touchpath.store.recent import RecentHashes
 
@@ -92,6 +93,8 @@ class Store:
         self._root.execute("SET GLOBAL TimeZone = 'UTC'")
         self._root_lock = threading.Lock()
         self._migrate()
+        self.memo = Memo()
+        """Results of pure functions its readers ask again (the rendered SQL of analyses)."""
         self._queue: queue.Queue[Any] = queue.Queue()
         self._pending = 0
         self._pending_lock = threading.Lock()

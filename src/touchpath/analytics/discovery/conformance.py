@@ -145,7 +145,8 @@ def conformance_sql(spec: ConformanceSpec, sorted_copy: bool = False) -> str:
 
 def _run(read: Read, spec: ConformanceSpec) -> ConformanceResult:
     """The share of journeys that follow the designed stage order, and the common deviations."""
-    rows = read.rows(conformance(spec, sorted_copy=read.sorted_copy))
+    key = ("conformance", spec.model_dump_json())
+    rows = read.rows(read.sql(key, lambda: conformance(spec, sorted_copy=read.sorted_copy)))
     devs = sorted(
         (r[1:5] for r in rows if r[0] == "deviation"),
         key=lambda r: (-r[3], r[0], r[1] is not None, r[1] or "", r[2] or ""),

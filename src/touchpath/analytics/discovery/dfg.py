@@ -166,9 +166,9 @@ def _run(read: Read, spec: DfgSpec) -> DfgResult:
 
     `min_frequency` and `top_k` filter the aggregated edges (a few hundred rows at most).
     """
-    edges_query, nodes_query = dfg(spec, sorted_copy=read.sorted_copy)
-    rows = read.rows(edges_query)
-    node_rows = read.rows(nodes_query)
+    key = spec.model_dump_json()
+    rows = read.rows(read.sql(("dfg edges", key), lambda: dfg(spec, read.sorted_copy)[0]))
+    node_rows = read.rows(read.sql(("dfg nodes", key), lambda: dfg(spec, read.sorted_copy)[1]))
     starts: dict[str, int] = {}
     ends: dict[str, int] = {}
     for r in rows:

@@ -87,7 +87,8 @@ def variants_sql(spec: VariantsSpec, sorted_copy: bool = False) -> str:
 
 def _run(read: Read, spec: VariantsSpec) -> VariantsResult:
     """The most common variants of the journeys with their share of cases."""
-    rows = read.rows(variants(spec, sorted_copy=read.sorted_copy))
+    key = ("variants", spec.model_dump_json())
+    rows = read.rows(read.sql(key, lambda: variants(spec, sorted_copy=read.sorted_copy)))
     if not rows:
         return VariantsResult(cases=0, distinct_variants=0, variants=[])
     return VariantsResult(

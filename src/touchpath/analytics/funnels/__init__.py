@@ -198,19 +198,27 @@ def _groups(spec: FunnelSpec, rows: list[Any]) -> list[FunnelGroup]:
     return [everyone, *others]
 
 
+def _layout_key(layout: journey.Layout | None) -> object:
+    if layout is None:
+        return None
+    return (layout.profiles, layout.parts, tuple(sorted(layout.codes.items())))
+
+
 def _run(read: Read, spec: FunnelSpec) -> FunnelResult:
     """Run a funnel with the source the planner chose."""
     fast = read.sorted_copy
     layout = journey.layout(read.cur, [s.event for s in spec.steps]) if fast else None
     # On the sorted copy the rows keep profile numbers; only listed drop-offs need the ids.
-    rows = query.funnel(spec, fast, layout)
+    key = (spec.model_dump_json(), _layout_key(layout))
     grouped = spec.breakdown is not None
     names = [s.title() for s in spec.steps]
     if spec.trend is None and spec.dropped_at is None:
         # Counts, medians and histograms straight off the pass: one statement, no table.
-        return FunnelResult(
-            steps=names, groups=_groups(spec, read.rows(query.steps(rows, grouped)))
+        sql = read.sql(
+            ("funnel", key), lambda: query.steps(query.funnel(spec, fast, layout), grouped)
         )
+        return FunnelResult(steps=names, groups=_groups(spec, read.rows(sql)))
+    rows = read.sql(("funnel rows", key), lambda: query.funnel(spec, fast, layout))
     with read.table("funnel_" + secrets.token_hex(4), rows) as name:
         made = table(name)
         groups = _groups(spec, read.rows(query.steps(made, grouped)))

@@ -35,7 +35,11 @@ def mask(spec: FunnelSpec) -> exp.Expr:
     """The bit mask of the steps an event row matches (bit k: step k+1)."""
     out: exp.Expr | None = None
     for i, s in enumerate(spec.steps):
-        bit = exp.Case().when(s.condition(), literal(1 << i)).else_(literal(0))
+        bit = (
+            exp.Case()
+            .when(s.condition(), literal(1 << i), copy=False)
+            .else_(literal(0), copy=False)
+        )
         out = bit if out is None else exp.BitwiseOr(this=out, expression=bit)
     assert out is not None
     return exp.Paren(this=out)
@@ -43,7 +47,7 @@ def mask(spec: FunnelSpec) -> exp.Expr:
 
 def step_filter(spec: FunnelSpec) -> exp.Expr:
     """Rows that match any step."""
-    return exp.Paren(this=exp.or_(*[exp.Paren(this=s.condition()) for s in spec.steps]))
+    return exp.Paren(this=exp.or_(*[exp.Paren(this=s.condition()) for s in spec.steps], copy=False))
 
 
 def _journey_types() -> exp.Expr:
@@ -148,7 +152,7 @@ def _ordered(spec: FunnelSpec) -> Ctes:
 def union(parts: list[exp.Expr]) -> exp.Expr:
     out = parts[0]
     for p in parts[1:]:
-        out = exp.union(out, p, distinct=False)
+        out = exp.union(out, p, distinct=False, copy=False)
     return out
 
 

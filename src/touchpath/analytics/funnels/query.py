@@ -78,10 +78,10 @@ def funnel(
 
 def _bucket(column: str) -> exp.Expr:
     """The index of `column`'s bucket in HISTOGRAM_BUCKETS (NULL when negative or NULL)."""
-    case = exp.Case().when(q(f"{column} < 0"), exp.null())
+    case = exp.Case().when(q(f"{column} < 0"), exp.null(), copy=False)
     for i, (_, high) in enumerate(HISTOGRAM_BUCKETS[:-1]):
-        case = case.when(q(f"{column} < :high", high=high), exp.Literal.number(i))
-    return case.else_(exp.Literal.number(len(HISTOGRAM_BUCKETS) - 1))
+        case = case.when(q(f"{column} < :high", high=high), exp.Literal.number(i), copy=False)
+    return case.else_(exp.Literal.number(len(HISTOGRAM_BUCKETS) - 1), copy=False)
 
 
 def steps(source: exp.Expr, grouped_by: bool = True) -> exp.Expr:
@@ -93,7 +93,9 @@ def steps(source: exp.Expr, grouped_by: bool = True) -> exp.Expr:
     for column in ("gap_s", "total_s"):
         bucket = _bucket(column)
         counts += [
-            exp.alias_(q("count(*) FILTER (WHERE :b = :i)", b=bucket, i=i), f"{column}_{i}")
+            exp.alias_(
+                q("count(*) FILTER (WHERE :b = :i)", b=bucket, i=i), f"{column}_{i}", copy=False
+            )
             for i in range(len(HISTOGRAM_BUCKETS))
         ]
     select = q(
