@@ -5,6 +5,7 @@ which customer, which devices a family shares, which identifiers are junk. `Grou
 them so identity and analysis tests can be scored. `FactMeter` measures the planted effects on
 the messages as they are emitted (in time order), with the same definitions docs/demo.md gives,
 so the sizes in `GroundTruth.facts` are what the data holds, not the configured probabilities.
+Each fact's name and windows come from `touchpath.demo.facts`, where its sizes are planted.
 """
 
 from __future__ import annotations
@@ -14,10 +15,14 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["DAY", "FactMeter", "GroundTruth"]
+from touchpath.demo.facts import (
+    APP_CHECKOUT_DROPOFF,
+    PAID_SOCIAL_ATTRIBUTION,
+    SLOW_SUPPORT,
+    SMS_CART_REMINDER,
+)
 
-DAY = 86_400.0
-HOUR = 3_600.0
+__all__ = ["FactMeter", "GroundTruth"]
 
 
 class GroundTruth(msgspec.Struct, frozen=True, kw_only=True):
@@ -68,6 +73,7 @@ class FactMeter:
 
     def __init__(self, period_end: float) -> None:
         self.end = period_end
+        self._checkout_window = APP_CHECKOUT_DROPOFF.window
         # (a) checkouts: [ts, on_app, converted]
         self._checkouts: dict[int, list[list[Any]]] = {}
         self._checkout_queue: deque[list[Any]] = deque()
@@ -116,9 +122,9 @@ class FactMeter:
 
     def _expire_checkouts(self, now: float) -> None:
         queue = self._checkout_queue
-        while queue and queue[0][0] + DAY < now:
+        while queue and queue[0][0] + self._checkout_window < now:
             row = queue.popleft()
-            if row[0] + DAY <= self.end:
+            if row[0] + self._checkout_window <= self.end:
                 app = int(row[1])
                 self._checkout_n[app] += 1
                 self._checkout_drop[app] += not row[2]
@@ -128,20 +134,20 @@ class FactMeter:
         self._orders[where] += 1
         self._revenue.append(revenue)
         for row in self._checkouts.pop(cust, ()):
-            if ts - row[0] <= DAY:
+            if ts - row[0] <= self._checkout_window:
                 row[2] = True
         windows = self._tickets.get(cust)
         if windows:
             for row in windows:
-                if row[0] < ts <= row[0] + 30 * DAY:
+                if row[0] < ts <= row[0] + SLOW_SUPPORT.window:
                     row[2] += 1
         carts = self._carts.get(cust)
         if carts:
             for row in carts:
-                if row[0] < ts <= row[0] + 3 * DAY:
+                if row[0] < ts <= row[0] + SMS_CART_REMINDER.window:
                     row[2] = True
         if where != "store":
-            since = ts - 30 * DAY
+            since = ts - PAID_SOCIAL_ATTRIBUTION.lookback
             touches = [t for t in self._touches.get(cust, ()) if t[0] >= since]
             if touches:
                 self._attributed += 1
@@ -163,19 +169,54 @@ class FactMeter:
 
     def facts(self) -> dict[str, dict[str, float]]:
         """The measured sizes of every planted effect (see docs/demo.md for definitions)."""
-        self._expire_checkouts(self.end + 2 * DAY)
+        return {
+            APP_CHECKOUT_DROPOFF.name: self._checkout_fact(),
+            SLOW_SUPPORT.name: self._support_fact(),
+            SMS_CART_REMINDER.name: self._reminder_fact(),
+            PAID_SOCIAL_ATTRIBUTION.name: self._attribution_fact(),
+            "orders": self._orders_fact(),
+        }
+
+    def _checkout_fact(self) -> dict[str, float]:
+        """(a) The share of checkouts with no order within the window, web against app."""
+        self._expire_checkouts(self.end + 2 * self._checkout_window)
         n_web, n_app = self._checkout_n
         drop_web, drop_app = self._checkout_drop
         web_drop, app_drop = _share(drop_web, n_web), _share(drop_app, n_app)
+        return {
+            "web_drop": web_drop,
+            "app_drop": app_drop,
+            "ratio": round(app_drop / web_drop, 3) if web_drop else 0.0,
+            "web_checkouts": float(n_web),
+            "app_checkouts": float(n_app),
+        }
 
-        done = [r for r in self._ticket_rows if r[0] + 30 * DAY <= self.end]
+    def _support_fact(self) -> dict[str, float]:
+        """(b) Orders in the window after a slow or fast resolution, and support feedback."""
+        done = [r for r in self._ticket_rows if r[0] + SLOW_SUPPORT.window <= self.end]
         slow = [r[2] for r in done if r[1]]
         fast = [r[2] for r in done if not r[1]]
         slow_rate = sum(slow) / len(slow) if slow else 0.0
         fast_rate = sum(fast) / len(fast) if fast else 0.0
         fb = {k: sum(v) / len(v) for k, v in self._feedback.items() if v}
+        return {
+            "slow_tickets": float(len(slow)),
+            "fast_tickets": float(len(fast)),
+            "slow_share": _share(len(slow), len(slow) + len(fast)),
+            "slow_orders_30d": round(slow_rate, 4),
+            "fast_orders_30d": round(fast_rate, 4),
+            "order_rate_ratio": round(slow_rate / fast_rate, 3) if fast_rate else 0.0,
+            "slow_csat": round(fb.get("csat_support_slow", 0.0), 3),
+            "fast_csat": round(fb.get("csat_support_fast", 0.0), 3),
+            "slow_nps_score": round(fb.get("nps_support_slow", 0.0), 3),
+            "fast_nps_score": round(fb.get("nps_support_fast", 0.0), 3),
+            "slow_negative_comment_share": round(fb.get("negative_support_slow", 0.0), 3),
+            "fast_negative_comment_share": round(fb.get("negative_support_fast", 0.0), 3),
+        }
 
-        carts = [r for r in self._cart_rows if r[0] + 3 * DAY <= self.end]
+    def _reminder_fact(self) -> dict[str, float]:
+        """(c) Conversion of abandoned carts: reminded, held out, no SMS consent."""
+        carts = [r for r in self._cart_rows if r[0] + SMS_CART_REMINDER.window <= self.end]
         groups: dict[str, list[int]] = {"sent": [0, 0], "holdout": [0, 0], "no_consent": [0, 0]}
         groups["anonymous"] = [0, 0]
         for row in carts:
@@ -183,62 +224,44 @@ class FactMeter:
             counts[0] += 1
             counts[1] += row[2]
         conv = {g: _share(c[1], c[0]) for g, c in groups.items()}
+        return {
+            "sent_carts": float(groups["sent"][0]),
+            "holdout_carts": float(groups["holdout"][0]),
+            "no_consent_carts": float(groups["no_consent"][0]),
+            "sent_conversion": conv["sent"],
+            "holdout_conversion": conv["holdout"],
+            "no_consent_conversion": conv["no_consent"],
+            "lift": round(conv["sent"] / conv["holdout"], 3) if conv["holdout"] else 0.0,
+        }
 
+    def _attribution_fact(self) -> dict[str, float]:
+        """(d) First- and last-touch shares of online orders, and where journeys start."""
         first_total = sum(self._journey_first.values())
+        return {
+            "orders_attributed": float(self._attributed),
+            **{
+                f"first_touch_{k}": _share(v, self._attributed)
+                for k, v in sorted(self._first.items())
+            },
+            **{
+                f"last_touch_{k}": _share(v, self._attributed)
+                for k, v in sorted(self._last.items())
+            },
+            **{
+                f"journey_start_{k}": _share(v, first_total)
+                for k, v in sorted(self._journey_first.items())
+            },
+        }
+
+    def _orders_fact(self) -> dict[str, float]:
+        """Orders by channel and the revenue's distribution (not planted: for reference)."""
         revenue = self._revenue
         return {
-            "app_checkout_dropoff": {
-                "web_drop": web_drop,
-                "app_drop": app_drop,
-                "ratio": round(app_drop / web_drop, 3) if web_drop else 0.0,
-                "web_checkouts": float(n_web),
-                "app_checkouts": float(n_app),
-            },
-            "slow_support": {
-                "slow_tickets": float(len(slow)),
-                "fast_tickets": float(len(fast)),
-                "slow_share": _share(len(slow), len(slow) + len(fast)),
-                "slow_orders_30d": round(slow_rate, 4),
-                "fast_orders_30d": round(fast_rate, 4),
-                "order_rate_ratio": round(slow_rate / fast_rate, 3) if fast_rate else 0.0,
-                "slow_csat": round(fb.get("csat_support_slow", 0.0), 3),
-                "fast_csat": round(fb.get("csat_support_fast", 0.0), 3),
-                "slow_nps_score": round(fb.get("nps_support_slow", 0.0), 3),
-                "fast_nps_score": round(fb.get("nps_support_fast", 0.0), 3),
-                "slow_negative_comment_share": round(fb.get("negative_support_slow", 0.0), 3),
-                "fast_negative_comment_share": round(fb.get("negative_support_fast", 0.0), 3),
-            },
-            "sms_cart_reminder": {
-                "sent_carts": float(groups["sent"][0]),
-                "holdout_carts": float(groups["holdout"][0]),
-                "no_consent_carts": float(groups["no_consent"][0]),
-                "sent_conversion": conv["sent"],
-                "holdout_conversion": conv["holdout"],
-                "no_consent_conversion": conv["no_consent"],
-                "lift": round(conv["sent"] / conv["holdout"], 3) if conv["holdout"] else 0.0,
-            },
-            "paid_social_attribution": {
-                "orders_attributed": float(self._attributed),
-                **{
-                    f"first_touch_{k}": _share(v, self._attributed)
-                    for k, v in sorted(self._first.items())
-                },
-                **{
-                    f"last_touch_{k}": _share(v, self._attributed)
-                    for k, v in sorted(self._last.items())
-                },
-                **{
-                    f"journey_start_{k}": _share(v, first_total)
-                    for k, v in sorted(self._journey_first.items())
-                },
-            },
-            "orders": {
-                "web": float(self._orders["web"]),
-                "app": float(self._orders["app"]),
-                "store": float(self._orders["store"]),
-                "revenue_p10": round(_quantile(revenue, 0.1), 2),
-                "revenue_median": round(_quantile(revenue, 0.5), 2),
-                "revenue_p90": round(_quantile(revenue, 0.9), 2),
-                "revenue_total": round(float(sum(revenue)), 2),
-            },
+            "web": float(self._orders["web"]),
+            "app": float(self._orders["app"]),
+            "store": float(self._orders["store"]),
+            "revenue_p10": round(_quantile(revenue, 0.1), 2),
+            "revenue_median": round(_quantile(revenue, 0.5), 2),
+            "revenue_p90": round(_quantile(revenue, 0.9), 2),
+            "revenue_total": round(float(sum(revenue)), 2),
         }

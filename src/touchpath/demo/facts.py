@@ -1,0 +1,178 @@
+"""The planted facts of the demo business, each with its size: the one place to change them.
+
+Four effects are planted in the data (docs/demo.md, "The planted facts"). Each is one record
+here holding every probability and window that makes it. The behaviours draw from these sizes
+(`sessions`, `orders`, `support`, `messaging`), and the truth file (`truth.FactMeter`) measures
+each effect on the emitted messages, under its `name` and with the windows defined here, so
+`GroundTruth.facts[name]` is what the data holds, not these inputs. To change a fact: edit its
+record, regenerate, and read the measured size from the truth (tests/test_demo_generator.py
+holds the documented ranges).
+
+>>> APP_CHECKOUT_DROPOFF.payment_ok[True] < APP_CHECKOUT_DROPOFF.payment_ok[False]
+True
+>>> [f.name for f in FACTS]
+['app_checkout_dropoff', 'slow_support', 'sms_cart_reminder', 'paid_social_attribution']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "APP_CHECKOUT_DROPOFF",
+    "DAY",
+    "FACTS",
+    "HOUR",
+    "PAID_SOCIAL_ATTRIBUTION",
+    "SLOW_SUPPORT",
+    "SMS_CART_REMINDER",
+    "AppCheckoutDropoff",
+    "PaidSocialAttribution",
+    "SlowSupport",
+    "SmsCartReminder",
+]
+
+DAY = 86_400.0
+HOUR = 3_600.0
+
+Mix = tuple[tuple[str, float], ...]
+"""Weighted choices: (name, weight), in the order they are drawn."""
+
+
+@dataclass(frozen=True)
+class AppCheckoutDropoff:
+    """(a) The app's payment step loses about twice the share of checkouts the web does."""
+
+    name: str = "app_checkout_dropoff"
+    payment_ok: tuple[float, float] = (0.87, 0.60)
+    """(web, app): the chance that payment goes through after `Checkout Started`."""
+    complete: tuple[float, float] = (0.85, 0.80)
+    """(web, app): the chance that an entered payment becomes `Order Completed`."""
+    csat_mean: tuple[float, float] = (4.4, 3.2)
+    """(web, app): the mean score of the post-checkout CSAT survey."""
+    window: float = DAY
+    """A checkout converts when the person orders (any channel) within this many seconds."""
+
+
+@dataclass(frozen=True)
+class SlowSupport:
+    """(b) A ticket that waits more than a day sours feedback and halves the person's sales."""
+
+    name: str = "slow_support"
+    slow_share: float = 0.35
+    """The share of tickets that go to the slow queue."""
+    slow_hours: float = 24.0
+    """A resolution after more than this many hours is slow."""
+    penalty: float = 30 * DAY
+    """How long after a slow resolution the person behaves as below."""
+    skip_session: float = 0.22
+    """The chance a planned visit does not happen."""
+    intent: float = 0.75
+    """The factor on adding to the cart, checking out and coming back to a cart."""
+    skip_store: float = 0.4
+    """The chance a planned shop visit does not happen."""
+    email_click: float = 0.5
+    """The factor on clicking a campaign email."""
+    csat_mean: tuple[float, float] = (4.3, 1.6)
+    """(fast, slow): the mean support CSAT score (1-5)."""
+    window: float = 30 * DAY
+    """Orders are counted this long after the resolution."""
+
+
+@dataclass(frozen=True)
+class SmsCartReminder:
+    """(c) An SMS reminder about an abandoned cart lifts conversion about 1.7x."""
+
+    name: str = "sms_cart_reminder"
+    abandoned_after: float = HOUR
+    """A cart is abandoned after this long with no order and no cart activity."""
+    sent_share: float = 0.5
+    """The share of signed-in, SMS-consenting abandoned carts that get the reminder (the rest
+    is the holdout)."""
+    send_after_hours: tuple[float, float] = (1.75, 2.25)
+    """When the reminder is sent, in hours after the last cart activity (uniform)."""
+    click: float = 0.19
+    """The chance the reminder's link is clicked (the person comes back to the cart)."""
+    return_own: float = 0.16
+    """The chance a person comes back to an abandoned cart on their own within three days."""
+    return_later: float = 0.05
+    """The chance they come back later than that."""
+    window: float = 3 * DAY
+    """A cart converts with an order within this long after its last activity."""
+
+
+@dataclass(frozen=True)
+class PaidSocialAttribution:
+    """(d) Paid social opens journeys but rarely closes them: the largest first-touch share,
+    one of the smallest last-touch ones."""
+
+    name: str = "paid_social_attribution"
+    discovery: Mix = (
+        ("paid_social", 0.42),
+        ("organic_search", 0.2),
+        ("direct", 0.1),
+        ("paid_search", 0.12),
+        ("referral", 0.16),
+    )
+    """Where prospects' and first sessions come from."""
+    routine: Mix = (
+        ("direct", 0.28),
+        ("organic_search", 0.16),
+        ("paid_search", 0.14),
+        ("paid_social", 0.34),
+        ("referral", 0.08),
+    )
+    """How known web-first customers come back on their own."""
+    routine_app: Mix = (
+        ("direct", 0.4),
+        ("organic_search", 0.1),
+        ("paid_search", 0.1),
+        ("paid_social", 0.34),
+        ("referral", 0.06),
+    )
+    """How known app-first customers come back on their own."""
+    closing: Mix = (
+        ("paid_search", 0.38),
+        ("direct", 0.38),
+        ("organic_search", 0.17),
+        ("referral", 0.05),
+        ("paid_social", 0.02),
+    )
+    """How an interested web-first customer comes back to buy."""
+    closing_app: Mix = (
+        ("paid_search", 0.22),
+        ("direct", 0.62),
+        ("organic_search", 0.11),
+        ("referral", 0.03),
+        ("paid_social", 0.02),
+    )
+    """How an interested app-first customer comes back to buy."""
+    add_to_cart: dict[str, float] = field(
+        default_factory=lambda: {
+            "paid_social": 0.025,
+            "paid_search": 0.30,
+            "organic_search": 0.18,
+            "direct": 0.24,
+            "referral": 0.15,
+            "email": 0.40,
+            "sms": 0.35,
+            "push": 0.22,
+        }
+    )
+    """The chance a session puts something in the cart, by its source: paid social browses."""
+    interest: dict[str, float] = field(
+        default_factory=lambda: {"paid_social": 0.45, "referral": 0.25, "organic_search": 0.2}
+    )
+    """The chance a session that browsed (no cart) brings the customer back interested, by
+    source (0.1 for the others)."""
+    lookback: float = 30 * DAY
+    """A journey is the touches since the person's previous order, at most this far back."""
+
+
+APP_CHECKOUT_DROPOFF = AppCheckoutDropoff()
+SLOW_SUPPORT = SlowSupport()
+SMS_CART_REMINDER = SmsCartReminder()
+PAID_SOCIAL_ATTRIBUTION = PaidSocialAttribution()
+
+FACTS = (APP_CHECKOUT_DROPOFF, SLOW_SUPPORT, SMS_CART_REMINDER, PAID_SOCIAL_ATTRIBUTION)
+"""Every planted fact, in the order docs/demo.md gives them."""
