@@ -26,7 +26,7 @@ import orjson
 from pydantic import BaseModel, Field
 
 from touchpath.errors import BadRequest, NotFound
-from touchpath.identity.graph import profile_id_for
+from touchpath.identity.extract import profile_id_for
 from touchpath.personalize.evaluate import Facts, RuleTrace, choose
 from touchpath.personalize.readmodel import ProfileView, ReadModel
 from touchpath.personalize.spec import Decision

@@ -20,7 +20,7 @@ import duckdb
 
 from touchpath.clock import Clock, SystemClock
 from touchpath.errors import NotFound, StoreUnavailable
-from touchpath.identity.graph import profile_id_for
+from touchpath.identity.extract import profile_id_for
 from touchpath.personalize.decisions import published
 from touchpath.personalize.evaluate import Facts, Outcome, choose, has_placeholders
 from touchpath.personalize.exposures import Exposures, exposure_message

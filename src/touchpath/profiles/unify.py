@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import duckdb
 
 from touchpath.events.message import Staged
-from touchpath.identity import graph
+from touchpath.identity import resolve as resolver
 from touchpath.identity.rules import IdentityRules
 from touchpath.profiles import audiences, traits
 from touchpath.profiles.specs import UnifyConfig
@@ -64,7 +64,7 @@ class Unify:
         """Commit listener (writer thread): update everything for seq in [first, last]."""
         con.execute("BEGIN")
         try:
-            start = min(first, graph.resolved_through(con) + 1)
+            start = min(first, resolver.resolved_through(con) + 1)
             if start > last:
                 con.execute("COMMIT")
                 return
@@ -82,7 +82,7 @@ class Unify:
     def update(self, con: duckdb.DuckDBPyConnection, first: int, last: int) -> Staged | None:
         """Resolve [first, last], fold in traits and mark the touched profiles; settle computed
         traits and audiences when it is time (inside a transaction)."""
-        res = graph.resolve(con, first, last, self.config.identity)
+        res = resolver.resolve(con, first, last, self.config.identity)
         traits.apply_merges(con, res.merged)
         traits.update_traits(con, first, last)
         con.execute("CREATE TEMP TABLE IF NOT EXISTS _dirty (profile_id VARCHAR)")
@@ -131,14 +131,14 @@ class Unify:
         `resolved_events`, instead of materialising the touched profiles' events (the whole
         log: the 10M demo ran out of 24 GB that way)."""
         (last,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchall()[0]
-        start = graph.resolved_through(con) + 1
+        start = resolver.resolved_through(con) + 1
         if start > int(last):
             return None
         if int(last) - start < CATCH_UP_CHUNK:
             return self.update(con, start, int(last))
         for lo in range(start, int(last) + 1, CATCH_UP_CHUNK):
             hi = min(lo + CATCH_UP_CHUNK - 1, int(last))
-            res = graph.resolve(con, lo, hi, self.config.identity)
+            res = resolver.resolve(con, lo, hi, self.config.identity)
             traits.apply_merges(con, res.merged)
             traits.update_traits(con, lo, hi)
         if not _has_definitions(con):
@@ -224,8 +224,8 @@ def rebuild(store: Store, rules: IdentityRules) -> Refreshed:
     transaction."""
 
     def run(con: duckdb.DuckDBPyConnection) -> tuple[Refreshed, Staged | None]:
-        graph.rebuild(con, rules)
-        graph.clear_tables(con, "profile_traits")
+        resolver.rebuild(con, rules)
+        resolver.clear_tables(con, "profile_traits")
         traits.update_traits(con, None, None, empty=True)
         # Memberships of profiles that no longer exist go; the rest are re-evaluated.
         con.execute(
