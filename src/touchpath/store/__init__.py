@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from touchpath.store.store import CommitListener, IngestResult, Source, Store, utcnow
+from touchpath.store.store import Appended, CommitListener, IngestResult, Source, Store, utcnow
 
-__all__ = ["CommitListener", "IngestResult", "Source", "Store", "utcnow"]
+__all__ = ["Appended", "CommitListener", "IngestResult", "Source", "Store", "utcnow"]

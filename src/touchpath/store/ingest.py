@@ -30,6 +30,7 @@ from sqlglot import exp
 
 from touchpath.events.channels import FIELDS, channel_case, field_expr
 from touchpath.events.message import MESSAGE_TYPES, Staged, check_message, decode_head
+from touchpath.store.store import Appended
 
 __all__ = [
     "CHANNEL_KEY",
@@ -38,6 +39,7 @@ __all__ = [
     "NORMALISE_SQL",
     "Channels",
     "Normaliser",
+    "append",
     "insert_events_sql",
     "name_reasons",
     "normalise",
@@ -274,25 +276,73 @@ def _row_ids(table: pa.Table) -> np.ndarray:
     return ids
 
 
-def insert_events_sql(base_seq: int, *, suppressions: bool = True) -> str:
-    """INSERT of the valid rows of `normalised`, numbering them from `base_seq` in order.
+_NOT_SUPPRESSED = (
+    "NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.kind = 'user_id' AND x.value = n.user_id) "
+    "AND NOT EXISTS (SELECT 1 FROM suppressions x WHERE x.kind = 'anonymous_id' "
+    "AND x.value = n.anonymous_id)"
+)
+"""The suppression check every write of events makes: no row of a suppressed user id or
+anonymous id (`n` is the row)."""
+_NOT_LOGGED = (
+    "NOT EXISTS (SELECT 1 FROM events e WHERE e.source = n.source AND e.message_id = n.message_id)"
+)
 
-    `normalised` holds valid rows in `ord` order with `k` = 0, 1, ... (see `split_normalised`).
-    With `suppressions=False` (the caller found the table empty) seq is `base_seq + k`; otherwise
-    the rows of suppressed users are dropped and the rest numbered without gaps.
+
+def insert_events_sql(
+    base_seq: int,
+    *,
+    suppressions: bool = True,
+    relation: str = "normalised",
+    skip_logged: bool = False,
+) -> str:
+    """INSERT of the rows of `relation` (valid rows with every event-log column but seq, and `k`
+    = 0, 1, ... their order; see `split_normalised`), numbering them from `base_seq` in order.
+
+    Rows of suppressed users are dropped unless `suppressions=False` (the caller found the table
+    empty); with `skip_logged`, rows already in the log are dropped too (an import run again).
+    With neither, seq is `base_seq + k`; otherwise the rows left are numbered without gaps.
     """
     cols = ", ".join(EVENT_COLUMNS)
     rest = ", ".join(c for c in EVENT_COLUMNS if c != "seq")
-    if not suppressions:
-        return f"INSERT INTO events ({cols}) SELECT {int(base_seq)} + k, {rest} FROM normalised"
+    conds = [c for c, on in ((_NOT_SUPPRESSED, suppressions), (_NOT_LOGGED, skip_logged)) if on]
+    if not conds:
+        return f"INSERT INTO events ({cols}) SELECT {int(base_seq)} + k, {rest} FROM {relation}"
     return (
         f"INSERT INTO events ({cols}) "
         f"SELECT {int(base_seq)} + row_number() OVER (ORDER BY k) - 1, {rest} "
-        "FROM normalised n WHERE NOT EXISTS (SELECT 1 FROM suppressions x "
-        "WHERE x.kind = 'user_id' AND x.value = n.user_id) AND NOT EXISTS (SELECT 1 "
-        "FROM suppressions x WHERE x.kind = 'anonymous_id' AND x.value = n.anonymous_id) "
-        "ORDER BY k"
+        f"FROM {relation} n WHERE {' AND '.join(conds)} ORDER BY k"
     )
+
+
+def append(con: duckdb.DuckDBPyConnection, base_seq: int, rows: pa.Table) -> Appended:
+    """In the writer: insert `rows` (see `Store.append_rows`) numbered from `base_seq`, without
+    the rows already in the log or of suppressed users.
+
+    When none is in the log and no user is suppressed (the usual first import), seq is
+    `base_seq + k`: no window, no sort, no anti-join in the INSERT.
+    """
+    con.register("append_rows", rows)
+    try:
+        any_suppressed, any_logged = con.execute(
+            "SELECT EXISTS (SELECT 1 FROM suppressions), EXISTS (SELECT 1 FROM append_rows n "
+            "JOIN events e ON e.source = n.source AND e.message_id = n.message_id)"
+        ).fetchall()[0]
+        suppressed = 0
+        if any_suppressed:
+            (suppressed,) = con.execute(
+                f"SELECT count(*) FROM append_rows n WHERE NOT ({_NOT_SUPPRESSED})"
+            ).fetchall()[0]
+        sql = insert_events_sql(
+            base_seq,
+            suppressions=bool(any_suppressed),
+            relation="append_rows",
+            skip_logged=bool(any_logged),
+        )
+        (inserted,) = con.execute(sql).fetchall()[0]
+    finally:
+        con.unregister("append_rows")
+    inserted, suppressed = int(inserted), int(suppressed)
+    return Appended(inserted, suppressed, rows.num_rows - inserted - suppressed)
 
 
 def normalise(

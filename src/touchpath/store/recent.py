@@ -22,11 +22,13 @@ since different messages can share a hash).
 from __future__ import annotations
 
 from collections import deque
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+import duckdb
 import numpy as np
+import pyarrow as pa
 
-__all__ = ["RecentHashes"]
+__all__ = ["RecentHashes", "fresh"]
 
 _MERGE_AT = 1 << 16
 """Hashes added since the last merge beyond which (or beyond 1/16 of the sorted array, whichever
@@ -109,3 +111,62 @@ class RecentHashes:
         live = [hashes for _, hashes in self._chunks]
         self._sorted = np.sort(np.concatenate(live)) if live else np.empty(0, dtype=np.uint64)
         self._fresh, self._fresh_set, self._stale = [], set(), 0
+
+
+def fresh(
+    con: duckdb.DuckDBPyConnection, normalised: pa.Table, recent: RecentHashes, window: timedelta
+) -> np.ndarray:
+    """Which rows of `normalised` (in `ord` order, with their hash `h`) to keep: not a
+    duplicate by (source, messageId) of a message committed within `window` (`recent` holds
+    their hashes; a hit is confirmed against the log on `con`, so a collision never drops a
+    message) or of an earlier row of the same group."""
+    cutoff = datetime.now(UTC).replace(tzinfo=None) - window
+    recent.expire(cutoff)
+    hashes = normalised.column("h").to_numpy()
+    n = len(hashes)
+    keep = np.ones(n, dtype=bool)
+    _, first = np.unique(hashes, return_index=True)
+    if len(first) < n:
+        keep[:] = False
+        keep[first] = True
+        _confirm_repeats(normalised, hashes, keep)
+    hit = recent.contains(hashes) & keep
+    if not hit.any():
+        return keep
+    suspects = np.flatnonzero(hit).tolist()
+    probe = normalised.select(["source", "message_id"]).take(suspects)
+    con.register("dedupe_probe", probe)
+    try:
+        found = set(
+            con.execute(
+                "SELECT DISTINCT p.source, p.message_id FROM dedupe_probe p "
+                "JOIN events e ON e.source = p.source AND e.message_id = p.message_id "
+                "WHERE e.received_at >= ?",
+                [cutoff],
+            ).fetchall()
+        )
+    finally:
+        con.unregister("dedupe_probe")
+    for i, pair in zip(suspects, zip(*probe.to_pydict().values(), strict=True), strict=True):
+        if pair in found:
+            keep[i] = False
+    return keep
+
+
+def _confirm_repeats(normalised: pa.Table, hashes: np.ndarray, keep: np.ndarray) -> None:
+    """Keep a row whose hash repeats an earlier row's when its (source, messageId) differs
+    (a hash collision, not a repeat)."""
+    repeats = np.flatnonzero(~keep).tolist()
+    repeated = set(hashes[repeats].tolist())
+    sources = normalised.column("source")
+    mids = normalised.column("message_id")
+    seen: dict[int, set[tuple[str, str]]] = {}
+    for i in np.flatnonzero(keep).tolist():
+        if int(hashes[i]) in repeated:
+            seen.setdefault(int(hashes[i]), set()).add((sources[i].as_py(), mids[i].as_py()))
+    for i in repeats:
+        pair = (sources[i].as_py(), mids[i].as_py())
+        group = seen.setdefault(int(hashes[i]), set())
+        if pair not in group:
+            keep[i] = True
+            group.add(pair)

@@ -31,9 +31,9 @@ from touchpath.events.message import Staged
 from touchpath.settings import Settings
 from touchpath.store.memo import Memo
 from touchpath.store.migrations import discover
-from touchpath.store.recent import RecentHashes
+from touchpath.store.recent import RecentHashes, fresh
 
-__all__ = ["CommitListener", "IngestResult", "Source", "Store"]
+__all__ = ["Appended", "CommitListener", "IngestResult", "Source", "Store"]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,6 +50,17 @@ class IngestResult:
     accepted: int
     rejected: int
     duplicates: int
+
+
+@dataclass(frozen=True)
+class Appended:
+    """What became of the rows of one `Store.append_rows`."""
+
+    inserted: int
+    suppressed: int
+    """Rows of suppressed users, dropped."""
+    present: int
+    """Rows already in the log (same source and messageId), dropped."""
 
 
 @dataclass(frozen=True)
@@ -403,63 +414,6 @@ class Store:
         else:
             job.future.set_result(result)
 
-    def _dedupe(self, normalised: pa.Table) -> np.ndarray:
-        """Which rows to keep: not a duplicate by (source, messageId) of a message committed
-        within the window or of an earlier row of this group. `normalised` is in `ord` order."""
-        now = utcnow()
-        cutoff = now - self._window
-        self._recent_hashes.expire(cutoff)
-        hashes = normalised.column("h").to_numpy()
-        n = len(hashes)
-        keep = np.ones(n, dtype=bool)
-        _, first = np.unique(hashes, return_index=True)
-        if len(first) < n:
-            keep[:] = False
-            keep[first] = True
-            self._confirm_repeats(normalised, hashes, keep)
-        hit = self._recent_hashes.contains(hashes) & keep
-        if not hit.any():
-            return keep
-        suspects = np.flatnonzero(hit).tolist()
-        # A hash hit is confirmed against the log, so a collision never drops a message.
-        probe = normalised.select(["source", "message_id"]).take(suspects)
-        con = self._writer_con
-        con.register("dedupe_probe", probe)
-        try:
-            found = set(
-                con.execute(
-                    "SELECT DISTINCT p.source, p.message_id FROM dedupe_probe p "
-                    "JOIN events e ON e.source = p.source AND e.message_id = p.message_id "
-                    "WHERE e.received_at >= ?",
-                    [cutoff],
-                ).fetchall()
-            )
-        finally:
-            con.unregister("dedupe_probe")
-        for i, pair in zip(suspects, zip(*probe.to_pydict().values(), strict=True), strict=True):
-            if pair in found:
-                keep[i] = False
-        return keep
-
-    @staticmethod
-    def _confirm_repeats(normalised: pa.Table, hashes: np.ndarray, keep: np.ndarray) -> None:
-        """Keep a row whose hash repeats an earlier row's when its (source, messageId) differs
-        (a hash collision, not a repeat)."""
-        repeats = np.flatnonzero(~keep).tolist()
-        repeated = set(hashes[repeats].tolist())
-        sources = normalised.column("source")
-        mids = normalised.column("message_id")
-        seen: dict[int, set[tuple[str, str]]] = {}
-        for i in np.flatnonzero(keep).tolist():
-            if int(hashes[i]) in repeated:
-                seen.setdefault(int(hashes[i]), set()).add((sources[i].as_py(), mids[i].as_py()))
-        for i in repeats:
-            pair = (sources[i].as_py(), mids[i].as_py())
-            group = seen.setdefault(int(hashes[i]), set())
-            if pair not in group:
-                keep[i] = True
-                group.add(pair)
-
     def _commit_ingest(self, jobs: list[_IngestJob]) -> None:
         con = self._writer_con
         total = sum(len(j.staged) for j in jobs)
@@ -471,7 +425,7 @@ class Store:
             # Few statements per commit: each costs a fixed overhead, which is a large part of
             # a commit's work at the batch sizes concurrent requests give.
             normalised = self._normalise(table)
-            keep = self._dedupe(normalised)
+            keep = fresh(self._writer_con, normalised, self._recent_hashes, self._window)
             good, bad = ingest.split_normalised(normalised, table, pa.array(keep))
             con.register("normalised", good)
             if bad.num_rows:  # each registration costs ~0.3 ms: most commits reject nothing
@@ -499,28 +453,7 @@ class Store:
                 if bad.num_rows:
                     con.unregister("rejected_rows")
         except BaseException as exc:
-            if len(jobs) > 1 and isinstance(exc, Exception):
-                # One request's message can fail the group it was committed with: commit each
-                # request alone, so only the one that carries it gets the error.
-                log.warning("ingest commit of %d requests failed (%s); one by one", len(jobs), exc)
-                for job in jobs:
-                    self._commit_ingest([job])
-                return
-            log.exception("ingest commit failed")
-            with self._pending_lock:
-                self._pending -= total
-            err: Exception = StoreUnavailable(
-                f"{self.path}: the write failed and was rolled back: {exc}"
-            )
-            if isinstance(
-                exc,
-                duckdb.ConversionException
-                | duckdb.OutOfRangeException
-                | duckdb.InvalidInputException,
-            ):
-                # The data, not the store: resending it will not help (SDKs retry a 5xx).
-                err = BadRequest(f"batch: cannot be stored: {exc}")
-            jobs[0].future.set_exception(err)
+            self._ingest_failed(jobs, exc, total)
             return
         self.ingest_commits += 1
         self.ingest_requests += len(jobs)
@@ -541,6 +474,29 @@ class Store:
         self._last_ingest = time.monotonic()
         if inserted:
             self._note_committed(base, base + int(inserted) - 1)
+
+    def _ingest_failed(self, jobs: list[_IngestJob], exc: BaseException, total: int) -> None:
+        """A commit of `jobs` failed and was rolled back: retry each request alone when there
+        are several (one request's message can fail the group it was committed with, so only
+        the one that carries it gets the error), else answer the request."""
+        if len(jobs) > 1 and isinstance(exc, Exception):
+            log.warning("ingest commit of %d requests failed (%s); one by one", len(jobs), exc)
+            for job in jobs:
+                self._commit_ingest([job])
+            return
+        log.exception("ingest commit failed")
+        with self._pending_lock:
+            self._pending -= total
+        err: Exception = StoreUnavailable(
+            f"{self.path}: the write failed and was rolled back: {exc}"
+        )
+        if isinstance(
+            exc,
+            duckdb.ConversionException | duckdb.OutOfRangeException | duckdb.InvalidInputException,
+        ):
+            # The data, not the store: resending it will not help (SDKs retry a 5xx).
+            err = BadRequest(f"batch: cannot be stored: {exc}")
+        jobs[0].future.set_exception(err)
 
     # ----------------------------------------------------------------------------- listeners
     def _note_committed(self, first: int, last: int) -> None:
@@ -572,24 +528,28 @@ class Store:
         )
 
     # ----------------------------------------------------------------------------- bulk appends
-    def append_events(self, fn: Callable[[duckdb.DuckDBPyConnection, int], int]) -> Future[int]:
-        """Run `fn(con, first_seq)` in the writer thread in one transaction (file imports).
+    def append_rows(self, rows: pa.Table) -> Future[Appended]:
+        """Append rows already in the event log's shape (every column but `seq`, and `k` = 0, 1,
+        ... giving their order) in one writer transaction: the file importers' path.
 
-        `fn` inserts events numbered `first_seq, first_seq + 1, ...` and returns how many. After
-        the commit the seq counter moves past them and the commit listeners run, as for ingest.
+        Rows already in the log (same source and messageId: a file imported again) and rows of
+        suppressed users are dropped, the latter by the check ingest makes; the rest are
+        numbered in order. After the commit the commit listeners run, as for ingest.
         """
 
-        def job(con: duckdb.DuckDBPyConnection) -> int:
+        def job(con: duckdb.DuckDBPyConnection) -> Appended:
+            from touchpath.store import ingest
+
             base = self._next_seq
-            n = int(fn(con, base))
+            got = ingest.append(con, base, rows)
             con.execute("COMMIT")
-            self._next_seq = base + n
+            self._next_seq = base + got.inserted
             self._last_ingest = time.monotonic()
-            if n:
-                self._note_committed(base, base + n - 1)
+            if got.inserted:
+                self._note_committed(base, base + got.inserted - 1)
                 self._flush_listeners()
             con.execute("BEGIN")  # the empty transaction `_run_write` commits
-            return n
+            return got
 
         return self.write(job)
 
