@@ -307,6 +307,8 @@ def test_rebuild_cli_and_explain_json(ustore: Store, tmp_path: Path) -> None:
         [
             msg("identify", 0, userId="u1", anonymousId="a1"),
             msg("identify", 1, userId="u1", anonymousId="a2"),
+            msg("page", 90, name="Home", anonymousId="a2"),
+            msg("track", 91, anonymousId="a2"),
         ],
     )
     db = str(ustore.path)
@@ -322,6 +324,16 @@ def test_rebuild_cli_and_explain_json(ustore: Store, tmp_path: Path) -> None:
     assert {link["value"] for link in data["links"]} == {"u1", "a1", "a2"}
     with Store(db) as again:
         assert graph(again) == before
+    # The timeline a person reads: to the second, what happened in words, through which
+    # identifier, a rule between visits (90 minutes apart here), and the total when cut.
+    out = runner.invoke(app, ["profiles", "timeline", "u1", "--db", db, "--limit", "3"])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    assert "4 events" in lines[0] and "the first 3; --limit shows more" in out.output
+    rows = [line for line in lines if "│" in line and "time" not in line]
+    assert [row.split("│")[3].strip() for row in rows] == ["identify", "identify", "page Home"]
+    assert "u1" in rows[0] and "anonymous a2" in rows[2]
+    assert sum("├" in line for line in lines) == 1  # one rule: two visits
 
 
 def test_first_attach_to_a_long_backlog_resolves_in_chunks_like_live(

@@ -6,12 +6,23 @@ import contextlib
 import json
 import sys
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows, settings_for
+from touchpath.cli.base import (
+    DbOpt,
+    JsonOpt,
+    app,
+    console,
+    opened,
+    print_json,
+    print_rows,
+    settings_for,
+)
 from touchpath.cli.remote import Remote, store_or_server
 from touchpath.errors import SpecError
 from touchpath.events.match import Condition, EventMatch
@@ -82,11 +93,39 @@ def profiles_timeline(
     """The profile's events across devices and channels, oldest first."""
     with _open(db) as store:
         result = lookup.timeline(store, ref, kind, limit=limit)
-    rows = [
-        {k: e[k] for k in ("timestamp", "type", "event", "channel", "user_id", "anonymous_id")}
-        for e in result["events"]
-    ]
-    print_rows(rows, f"{result['profile_id']}: {result['total']} events", as_json)
+    if as_json:
+        print_json(result)
+        return
+    console.print(_timeline_table(result))
+
+
+SESSION_GAP = timedelta(minutes=30)
+
+
+def _timeline_table(result: dict[str, Any]) -> Table:
+    """One line per event: when (to the second), channel, what happened, and through which
+    identifier; a rule between sessions (30 minutes apart), so a reader sees the visits."""
+    events = result["events"]
+    title = f"{result['profile_id']}: {result['total']:,} events"
+    caption = (
+        f"the first {len(events):,}; --limit shows more" if len(events) < result["total"] else None
+    )
+    table = Table(title=title, caption=caption)
+    for name in ("time", "channel", "what", "via"):
+        table.add_column(name, no_wrap=name != "what")
+    last: datetime | None = None
+    for e in events:
+        at = e["timestamp"]
+        at = at if isinstance(at, datetime) else datetime.fromisoformat(str(at))
+        if last is not None and at - last > SESSION_GAP:
+            table.add_section()
+        last = at
+        what = e["event"] or ""
+        if e["type"] != "track":
+            what = f"{e['type']} {what}".strip()
+        via = e["user_id"] or (f"anonymous {e['anonymous_id'][:8]}" if e["anonymous_id"] else "")
+        table.add_row(at.strftime("%Y-%m-%d %H:%M:%S"), e["channel"] or "", what, via)
+    return table
 
 
 @traits_app.command("add")
