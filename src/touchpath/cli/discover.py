@@ -233,6 +233,10 @@ def attribution_cmd(
     print_rows(rows, "Share of conversions", False)
 
 
+def _num(value: float | None, fmt: str) -> str:
+    return "" if value is None else fmt.format(value)
+
+
 @feedback_app.callback(invoke_without_command=True)
 def feedback_cmd(
     ctx: typer.Context,
@@ -249,11 +253,21 @@ def feedback_cmd(
         result = api.feedback(store, s)
     if as_json:
         return _dump(result)
-    cols = ("name", "responses", "nps", "csat", "ces_avg", "rating_avg", "sentiment_avg",
-            "negative_share")  # fmt: skip
 
     def table(rows: list[Any]) -> list[dict[str, Any]]:
-        return [{c: "" if (v := getattr(r, c)) is None else v for c in cols} for r in rows]
+        return [
+            {
+                "touchpoint": r.name,
+                "responses": f"{r.responses:,}",
+                "NPS": _num(r.nps, "{:+.0f}"),
+                "CSAT": _num(r.csat, "{:.0f}%"),
+                "CES": _num(r.ces_avg, "{:.1f}"),
+                "rating": _num(r.rating_avg, "{:.1f}"),
+                "sentiment": _num(r.sentiment_avg, "{:+.2f}"),
+                "negative": _num(r.negative_share, "{:.0%}"),
+            }
+            for r in rows
+        ]
 
     print_rows(table([result.overall, *result.touchpoints]), "Feedback per touchpoint", False)
     if result.stages:
