@@ -116,8 +116,23 @@ def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
         print_json(rows)
         return
     table = Table(title=title)
-    for name in rows[0].keys() if rows else ["(none)"]:
-        table.add_column(name)
+    names = list(rows[0].keys()) if rows else ["(none)"]
+    for name in names:
+        numeric = bool(rows) and all(_is_number(r.get(name)) for r in rows)
+        table.add_column(name, justify="right" if numeric else "left")
     for row in rows:
-        table.add_row(*[str(v) for v in row.values()])
+        table.add_row(*[_cell(v) for v in row.values()])
     console.print(table)
+
+
+def _is_number(v: Any) -> bool:
+    return v is None or (isinstance(v, int | float) and not isinstance(v, bool))
+
+
+def _cell(v: Any) -> str:
+    """A value as a reader wants it: thousands separated, nothing for a missing value."""
+    if v is None:
+        return ""
+    if isinstance(v, int) and not isinstance(v, bool):
+        return f"{v:,}"
+    return str(v)
