@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { barsOption, trendOption } from "./options";
+import { barsOption, hoursOption, trendOption } from "./options";
 
 describe("barsOption", () => {
   it("sorts largest first and colours channels", () => {
@@ -30,5 +30,19 @@ describe("trendOption", () => {
     ]) as { legend?: unknown; series: unknown[] };
     expect(two.legend).toBeDefined();
     expect(two.series).toHaveLength(2);
+  });
+});
+
+describe("hoursOption", () => {
+  it("has the day's 24 hours, empty ones at zero, each count in its UTC hour", () => {
+    const o = hoursOption([
+      { hour: "2026-12-06T17:00:00Z", count: 205 },
+      { hour: "2026-12-06T03:00:00+00:00", count: 4 },
+    ]) as { xAxis: { data: string[] }; series: { data: number[] }[] };
+    expect(o.xAxis.data).toHaveLength(24);
+    expect(o.xAxis.data[17]).toBe("17:00");
+    expect(o.series[0]!.data[17]).toBe(205);
+    expect(o.series[0]!.data[3]).toBe(4);
+    expect(o.series[0]!.data.reduce((a, b) => a + b, 0)).toBe(209);
   });
 });

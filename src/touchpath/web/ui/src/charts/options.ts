@@ -63,3 +63,21 @@ export function trendOption(
     })),
   };
 }
+
+/** The 24 hours of one day as bars (00-23, empty hours at zero), so one busy hour is one
+ * narrow bar rather than a block stretched across the axis. `hours` are ISO times (UTC). */
+export function hoursOption(hours: { hour: string; count: number }[]): ChartOption {
+  const counts = new Array<number>(24).fill(0);
+  for (const h of hours) counts[new Date(h.hour).getUTCHours()]! += h.count;
+  return {
+    grid: GRID,
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    xAxis: {
+      type: "category",
+      data: counts.map((_, i) => `${String(i).padStart(2, "0")}:00`),
+      axisLabel: { ...AXIS_TEXT, interval: 2 },
+    },
+    yAxis: { type: "value", axisLabel: AXIS_TEXT, minInterval: 1 },
+    series: [{ name: "events", type: "bar", color: PALETTE[0], data: counts }],
+  };
+}

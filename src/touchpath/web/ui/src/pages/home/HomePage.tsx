@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, unwrap } from "../../api/client";
 import { EChart } from "../../charts/EChart";
-import { barsOption, fmtInt, trendOption } from "../../charts/options";
+import { barsOption, fmtInt, hoursOption } from "../../charts/options";
 import { Query } from "../../components/States";
 import { FirstEvent } from "./FirstEvent";
 import { LiveStream } from "./LiveStream";
@@ -41,10 +41,7 @@ export default function HomePage() {
                 <EChart
                   label="Events per hour"
                   height={180}
-                  option={trendOption(
-                    [{ name: "events", points: s.day_by_hour.map((h) => ({ t: h.hour, value: h.count })) }],
-                    { bars: true },
-                  )}
+                  option={hoursOption(s.day_by_hour)}
                 />
               </section>
               <div className="grid2">
