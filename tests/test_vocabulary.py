@@ -180,6 +180,7 @@ def test_listeners_start_only_through_the_composition_root(store: Store) -> None
     with Touchpath.open(store=store) as tp:
         assert [p.name for p in tp.parts] == [
             "identity",
+            "catalogue",
             "sentiment",
             "journeys",
             "forwarding",

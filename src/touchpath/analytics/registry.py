@@ -59,6 +59,7 @@ from touchpath.analytics.dialects import render
 from touchpath.analytics.planner import CopyState, Plan
 from touchpath.analytics.spec import Result, Spec
 from touchpath.analytics.spec import parse as parse_model
+from touchpath.catalogue import check_names
 from touchpath.errors import Problem, SpecError
 
 if TYPE_CHECKING:
@@ -203,14 +204,19 @@ def run(
     kind: str | None = None,
     copy: CopyState | None = None,
     engine: Engine | None = None,
+    names: bool = True,
 ) -> Result:
     """Run any analysis: validate the spec, check it against the store, plan its source (with
     the copy state `copy` when the caller planned a group of analyses at once; the external
     `engine` when one is given), run it, and stamp the result with the plan's `as_of` and
-    `source`."""
+    `source`. `names`: check the events and properties it names against the event catalogue
+    (a misspelt name is an error with the closest known ones; `allow_unknown` in the spec
+    turns that off); the map binder, whose maps may name events still to come, passes False."""
     parsed = parse(spec, kind)
     analysis = get(parsed.kind)
     with store.reading() as cur:
+        if names:
+            check_names(cur, parsed)
         if analysis.check is not None:
             analysis.check(cur, parsed)
         if engine is not None:

@@ -40,6 +40,9 @@ class Spec(Frozen):
     """Base of every analysis spec: immutable, unknown fields rejected, its `kind` named."""
 
     kind: str
+    allow_unknown: bool = False
+    """Allow event and property names the store has never seen (events that have not arrived
+    yet); otherwise each is an error naming the closest known names (docs/catalogue.md)."""
 
 
 class Result(Frozen):

@@ -17,6 +17,13 @@ from touchpath.errors import SpecError
 SpecOpt = Annotated[
     Path | None, typer.Option("--spec", help="A spec file (YAML or JSON); options override it.")
 ]
+AllowOpt = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unknown",
+        help="Allow event and property names the store has never seen (events still to come).",
+    ),
+]
 
 
 def _load(path: Path | None) -> dict[str, Any]:
@@ -79,6 +86,7 @@ def funnel(
         str | None, typer.Option(help="With --save-dropped: only this breakdown group.")
     ] = None,
     spec: SpecOpt = None,
+    allow_unknown: AllowOpt = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -94,6 +102,7 @@ def funnel(
             bd = {"by": kind}
     data = _merge(
         _load(spec),
+        allow_unknown=allow_unknown or None,
         steps=[{"event": s} for s in step or []],
         window=window,
         order=order,
@@ -159,12 +168,14 @@ def paths(
     min_weight: Annotated[int | None, typer.Option(help="Minimum edge weight.")] = None,
     top: Annotated[int | None, typer.Option(help="Top K edges.")] = None,
     spec: SpecOpt = None,
+    allow_unknown: AllowOpt = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The paths from a start event or to an end event (Sankey edges)."""
     data = _merge(
         _load(spec),
+        allow_unknown=allow_unknown or None,
         start={"event": start} if start else None,
         end={"event": end} if end else None,
         steps=steps,
@@ -207,12 +218,14 @@ def retention(
         bool, typer.Option(help="Recurring instead of first-time cohorts.")
     ] = False,
     spec: SpecOpt = None,
+    allow_unknown: AllowOpt = False,
     db: DbOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """The cohort retention table, the average curve and the repeat rate."""
     data = _merge(
         _load(spec),
+        allow_unknown=allow_unknown or None,
         cohort_event={"event": event} if event else None,
         return_event={"event": returning} if returning else None,
         period=period,

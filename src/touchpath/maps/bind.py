@@ -128,11 +128,11 @@ def bind_map(
         spec = FunnelSpec(steps=tuple(steps), window=window, time_range=time_range)
         if breakdown is not None:
             spec = spec.model_copy(update={"breakdown": breakdown})
-        result: FunnelResult = registry.run(store, spec, copy=state)  # type: ignore[assignment]
+        result: FunnelResult = registry.run(store, spec, copy=state, names=False)  # type: ignore[assignment]
         return result
 
     def dfg_of(spec: DfgSpec) -> DfgResult:
-        result: DfgResult = registry.run(store, spec, copy=state)  # type: ignore[assignment]
+        result: DfgResult = registry.run(store, spec, copy=state, names=False)  # type: ignore[assignment]
         return result
 
     jobs: dict[tuple[str, str], list[FunnelStep]] = {}

@@ -22,6 +22,7 @@ from touchpath.web import (
     analytics_api,
     api,
     builder_api,
+    catalogue_api,
     destinations_api,
     experiments_api,
     explore_api,
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(access_api.router)  # /api/auth is open; users, tokens, audit: admin
     app.include_router(api.router, dependencies=viewer)
     app.include_router(analytics_api.router, dependencies=viewer)
+    app.include_router(catalogue_api.router, dependencies=viewer)
     app.include_router(insights_api.insights, dependencies=viewer)
     app.include_router(insights_api.dashboards, dependencies=viewer)
     app.include_router(profiles_api.router, dependencies=viewer)
