@@ -12,8 +12,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-
 from tests.conftest import Server
+
 from touchpath.demo import DemoBusiness, DemoConfig
 from touchpath.events.message import stage_messages
 from touchpath.store import Store, utcnow
