@@ -181,6 +181,7 @@ def test_listeners_start_only_through_the_composition_root(store: Store) -> None
         assert [p.name for p in tp.parts] == [
             "identity",
             "catalogue",
+            "plans",
             "sentiment",
             "journeys",
             "forwarding",

@@ -9,7 +9,7 @@ module of its own and no module keeps state.
 Each area contributes a `Component`; adding one is one line in `components()`.
 
 >>> [c.name for c in components(background=False)]
-['identity', 'catalogue', 'sentiment', 'journeys', 'forwarding', 'personalize']
+['identity', 'catalogue', 'plans', 'sentiment', 'journeys', 'forwarding', 'personalize']
 """
 
 from __future__ import annotations
@@ -181,12 +181,13 @@ def components(background: bool, listen: bool = True) -> list[Component]:
     that holds the same file."""
     if not listen:
         return []
-    from touchpath.catalogue import CatalogueComponent
+    from touchpath.catalogue import CatalogueComponent, PlanGate
     from touchpath.destinations.component import DispatcherComponent, ForwardingComponent
 
     out: list[Component] = [
         _Identity(),
         CatalogueComponent(),
+        PlanGate(),
         _Sentiment(),
         _Journeys(background),
         ForwardingComponent(),

@@ -21,21 +21,56 @@ from touchpath.catalogue.catalogue import (
     rebuild,
 )
 from touchpath.catalogue.component import CatalogueComponent, check_names
+from touchpath.catalogue.gate import Checker, PlanGate, Violation
 from touchpath.catalogue.names import INTERNAL_EVENTS, closest, unknown_names
+from touchpath.catalogue.plans import (
+    Assignment,
+    PlanInfo,
+    TrackingPlan,
+    assign,
+    assignments,
+    delete_plan,
+    export,
+    get_plan,
+    infer,
+    list_plans,
+    read_plan,
+    save_plan,
+    unassign,
+)
+from touchpath.catalogue.violations import ViolationCount, violation_counts
 
 __all__ = [
     "INTERNAL_EVENTS",
+    "Assignment",
     "CatalogueComponent",
     "CatalogueEvent",
     "CatalogueProperty",
+    "Checker",
+    "PlanGate",
+    "PlanInfo",
+    "TrackingPlan",
+    "Violation",
+    "ViolationCount",
+    "assign",
+    "assignments",
     "catch_up",
     "check_names",
     "closest",
+    "delete_plan",
     "event_names",
     "events",
+    "export",
     "fold",
+    "get_plan",
+    "infer",
+    "list_plans",
     "properties",
     "property_keys",
+    "read_plan",
     "rebuild",
+    "save_plan",
+    "unassign",
     "unknown_names",
+    "violation_counts",
 ]

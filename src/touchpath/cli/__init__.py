@@ -36,6 +36,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audiences": ("identity", "Audiences."),
     "privacy": ("identity", "Privacy requests: delete, suppress."),
     "catalogue": ("catalogue", "The event catalogue: every event, its properties and their types (docs/catalogue.md)."),
+    "plan": ("plans", "Tracking plans: a JSON Schema per event, assigned per source (docs/tracking-plans.md)."),
     "funnel": ("analyse", "Per-step counts and conversion of a funnel."),
     "paths": ("analyse", "The paths from a start event or to an end event (Sankey edges)."),
     "retention": ("analyse", "The cohort retention table, the average curve and the repeat rate."),

@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -92,6 +92,12 @@ class Staged:
     raws: list[bytes] = field(default_factory=list)
     route_type: str | None = None
     batch_sent_at: str | None = None
+    refused: int = 0
+    """Messages a check at the door (a tracking plan in block mode) took out of `raws`; they
+    are recorded by `side_writes` and count as rejected."""
+    side_writes: list[Callable[[Any], None]] = field(default_factory=list)
+    """Writes that commit in the same transaction as the messages (`fn(con)`): the refused
+    messages and the violations a tracking plan found (touchpath.catalogue.gate)."""
 
     def __len__(self) -> int:
         return len(self.raws)

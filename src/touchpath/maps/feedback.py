@@ -84,6 +84,8 @@ def map_feedback(
     """Feedback per touchpoint and stage of `doc` (two calls of `api.feedback`), of
     everyone, or of an audience's members (or non-members)."""
     by_tp, by_stage = feedback_specs(doc, time_range, audience, members)
+    # A map may name touchpoints still to come (the catalogue's check is the binder's to skip).
+    by_tp, by_stage = (s.model_copy(update={"allow_unknown": True}) for s in (by_tp, by_stage))
     return MapFeedback(doc, api.feedback(store, by_tp), api.feedback(store, by_stage))
 
 

@@ -110,6 +110,7 @@ class Store:
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._listeners: list[CommitListener] = []
+        self._gates: list[Callable[[Staged], Staged]] = []
         self._unlistened: tuple[int, int] | None = None  # seq range the listeners have not seen
         self._unlistened_since = 0.0
         self._keys_by_write_key: dict[str, str] = {}
@@ -307,6 +308,11 @@ class Store:
         events) skip the queue limit, since refusing them would lose what was already decided;
         they may be queued from any thread, the writer's listeners included."""
         self._check_open()
+        if not internal:
+            for gate in self._gates:
+                staged = gate(staged)
+            if not staged.raws:  # a plan refused every message: record why, nothing to stage
+                return self._side_only(staged)
         n = len(staged)
         with self._pending_lock:
             if (
@@ -323,6 +329,27 @@ class Store:
         self._start()
         self._queue.put(_IngestJob(staged, fut))
         return fut
+
+    def add_ingest_gate(self, gate: Callable[[Staged], Staged]) -> None:
+        """Pass every request's messages through `gate` before they are queued (in the
+        request's thread): it may rewrite or take out messages, count those it refused in
+        `Staged.refused` and add `side_writes` (a tracking plan, touchpath.catalogue.gate)."""
+        if gate not in self._gates:
+            self._gates.append(gate)
+
+    def remove_ingest_gate(self, gate: Callable[[Staged], Staged]) -> None:
+        if gate in self._gates:
+            self._gates.remove(gate)
+
+    def _side_only(self, staged: Staged) -> Future[IngestResult]:
+        """Commit a request's side writes alone (every message of it was refused)."""
+
+        def run(con: duckdb.DuckDBPyConnection) -> IngestResult:
+            for write in staged.side_writes:
+                write(con)
+            return IngestResult(accepted=0, rejected=staged.refused, duplicates=0)
+
+        return self.write(run)
 
     def seconds_since_ingest(self) -> float:
         """Seconds since the last ingest or append committed (or since the store was opened)."""
@@ -443,6 +470,9 @@ class Store:
                         "INSERT INTO rejected SELECT received_at, source, message_id, type, "
                         "reason, raw FROM rejected_rows"
                     )
+                for job in jobs:
+                    for write in job.staged.side_writes:
+                        write(con)
                 con.execute("COMMIT")
             except BaseException:
                 with suppress(duckdb.Error):
@@ -469,7 +499,11 @@ class Store:
         for j, job in enumerate(jobs):
             kept = len(job.staged) - dups[j]
             job.future.set_result(
-                IngestResult(accepted=kept - rejected[j], rejected=rejected[j], duplicates=dups[j])
+                IngestResult(
+                    accepted=kept - rejected[j],
+                    rejected=rejected[j] + job.staged.refused,
+                    duplicates=dups[j],
+                )
             )
         self._last_ingest = time.monotonic()
         if inserted:

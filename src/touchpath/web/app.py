@@ -31,6 +31,7 @@ from touchpath.web import (
     journeys_api,
     maps_api,
     personalize_api,
+    plans_api,
     profiles_api,
 )
 from touchpath.web import errors as web_errors
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.include_router(api.router, dependencies=viewer)
     app.include_router(analytics_api.router, dependencies=viewer)
     app.include_router(catalogue_api.router, dependencies=viewer)
+    app.include_router(plans_api.router, dependencies=viewer)
     app.include_router(insights_api.insights, dependencies=viewer)
     app.include_router(insights_api.dashboards, dependencies=viewer)
     app.include_router(profiles_api.router, dependencies=viewer)
