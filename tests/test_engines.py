@@ -62,6 +62,7 @@ def same(a: Any, b: Any, where: str = "") -> None:
 
 
 def check(store: Store, engine: Chdb, spec: dict[str, Any]) -> None:
+    spec = {**spec, "allow_unknown": True}  # random journeys may lack a named event
     duck = registry.run(store, spec)
     click = registry.run(store, spec, engine=engine)
     assert (duck.source, click.source) == ("log", "engine")
