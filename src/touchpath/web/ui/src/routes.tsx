@@ -22,6 +22,8 @@ const MapsIndex = lazy(() => import("./pages/maps/MapsIndex"));
 const MapViewer = lazy(() => import("./pages/maps/MapViewer"));
 const MapEditor = lazy(() => import("./pages/maps/MapEditor"));
 const MapCompare = lazy(() => import("./pages/maps/MapCompare"));
+const JourneysIndex = lazy(() => import("./pages/journeys/JourneysIndex"));
+const JourneyPage = lazy(() => import("./pages/journeys/JourneyPage"));
 
 export const router = createBrowserRouter([
   {
@@ -44,6 +46,8 @@ export const router = createBrowserRouter([
       { path: "maps/compare", element: <MapCompare /> },
       { path: "maps/:name", element: <MapViewer /> },
       { path: "maps/:name/edit", element: <MapEditor /> },
+      { path: "journeys", element: <JourneysIndex /> },
+      { path: "journeys/:name", element: <JourneyPage /> },
       { path: "admin/users", element: <UsersPage /> },
       { path: "admin/tokens", element: <TokensPage /> },
       { path: "admin/sources", element: <SourcesPage /> },

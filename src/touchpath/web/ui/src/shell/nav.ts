@@ -29,6 +29,7 @@ export const NAV: NavSection[] = [
     ],
   },
   { title: "Journeys", items: [{ to: "/maps", label: "Journey maps" }] },
+  { title: "Act", items: [{ to: "/journeys", label: "Journeys" }] },
 ];
 
 /** Shown to admins and owners. */
