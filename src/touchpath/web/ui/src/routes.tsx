@@ -18,6 +18,13 @@ const SourcesPage = lazy(() => import("./pages/admin/SourcesPage"));
 const FunnelPage = lazy(() => import("./pages/insights/FunnelPage"));
 const PathsPage = lazy(() => import("./pages/insights/PathsPage"));
 const RetentionPage = lazy(() => import("./pages/insights/RetentionPage"));
+const DiscoveryPage = lazy(() => import("./pages/insights/DiscoveryPage"));
+const AttributionPage = lazy(() => import("./pages/insights/AttributionPage"));
+const FeedbackPage = lazy(() => import("./pages/insights/FeedbackPage"));
+const InsightsIndex = lazy(() => import("./pages/dashboards/InsightsIndex"));
+const SavedInsightPage = lazy(() => import("./pages/dashboards/SavedInsightPage"));
+const DashboardsIndex = lazy(() => import("./pages/dashboards/DashboardsIndex"));
+const DashboardPage = lazy(() => import("./pages/dashboards/DashboardPage"));
 const MapsIndex = lazy(() => import("./pages/maps/MapsIndex"));
 const MapViewer = lazy(() => import("./pages/maps/MapViewer"));
 const MapEditor = lazy(() => import("./pages/maps/MapEditor"));
@@ -35,6 +42,13 @@ export const router = createBrowserRouter([
       { path: "insights/funnel", element: <FunnelPage /> },
       { path: "insights/paths", element: <PathsPage /> },
       { path: "insights/retention", element: <RetentionPage /> },
+      { path: "insights/discovery", element: <DiscoveryPage /> },
+      { path: "insights/attribution", element: <AttributionPage /> },
+      { path: "insights/feedback", element: <FeedbackPage /> },
+      { path: "insights", element: <InsightsIndex /> },
+      { path: "insights/saved/:name", element: <SavedInsightPage /> },
+      { path: "dashboards", element: <DashboardsIndex /> },
+      { path: "dashboards/:name", element: <DashboardPage /> },
       { path: "people", element: <PeoplePage /> },
       { path: "people/:ref", element: <PersonPage /> },
       { path: "audiences", element: <AudiencesPage /> },

@@ -36,7 +36,7 @@ export function Shell() {
             <div key={section.title || "top"} className="nav-section">
               {section.title && <div className="nav-title">{section.title}</div>}
               {section.items.map((item) => (
-                <NavLink key={item.to} to={item.to} end={item.to === "/"}>
+                <NavLink key={item.to} to={item.to} end={item.to === "/" || item.end}>
                   {item.label}
                 </NavLink>
               ))}

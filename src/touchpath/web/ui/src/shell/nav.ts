@@ -3,6 +3,8 @@
 export interface NavItem {
   to: string;
   label: string;
+  /** Active only on this exact address (not on the addresses under it). */
+  end?: boolean;
 }
 export interface NavSection {
   title: string;
@@ -18,6 +20,11 @@ export const NAV: NavSection[] = [
       { to: "/insights/funnel", label: "Funnels" },
       { to: "/insights/paths", label: "Paths" },
       { to: "/insights/retention", label: "Retention" },
+      { to: "/insights/discovery", label: "Process discovery" },
+      { to: "/insights/attribution", label: "Attribution" },
+      { to: "/insights/feedback", label: "Feedback" },
+      { to: "/insights", label: "Saved insights", end: true },
+      { to: "/dashboards", label: "Dashboards" },
     ],
   },
   {

@@ -8,6 +8,7 @@ import { api, type Schemas, unwrap } from "../../api/client";
 import { COLUMNS, useEventNames, usePropertyKeys } from "../../api/lookups";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
+import { SaveInsight } from "../../components/SaveInsight";
 import { Empty, ErrorBox, Query } from "../../components/States";
 import { Suggest } from "../../components/Suggest";
 import { fmtDuration, fmtPct } from "../../format";
@@ -50,7 +51,10 @@ export default function FunnelPage() {
   };
   return (
     <>
-      <h1>Funnel</h1>
+      <div className="title-row">
+        <h1>Funnel</h1>
+        {ready(state) && <SaveInsight spec={{ kind: "funnel", ...funnelSpec(state) }} suggested={state.steps.join(" → ")} />}
+      </div>
       <form className="panel" onSubmit={apply} aria-label="Funnel steps">
         {f.steps.map((s, i) => (
           <div className="toolbar" key={i}>

@@ -7,6 +7,7 @@ import { api, unwrap } from "../../api/client";
 import { useEventNames } from "../../api/lookups";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
+import { SaveInsight } from "../../components/SaveInsight";
 import { Empty, Query } from "../../components/States";
 import { Suggest } from "../../components/Suggest";
 import { pathsSpec, readPaths, sankeyOption, writePaths } from "./paths";
@@ -28,7 +29,13 @@ export default function PathsPage() {
   };
   return (
     <>
-      <h1>Paths</h1>
+      <div className="title-row">
+        <h1>Paths</h1>
+        <SaveInsight
+          spec={{ kind: "paths", ...pathsSpec(state) }}
+          suggested={state.anchor ? `Paths ${state.direction === "from" ? "from" : "to"} ${state.anchor}` : "Paths"}
+        />
+      </div>
       <form className="panel toolbar" onSubmit={apply} aria-label="Paths">
         <label>
           Paths

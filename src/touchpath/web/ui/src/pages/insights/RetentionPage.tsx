@@ -7,6 +7,7 @@ import { api, unwrap } from "../../api/client";
 import { useEventNames } from "../../api/lookups";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
+import { SaveInsight } from "../../components/SaveInsight";
 import { Empty, Query } from "../../components/States";
 import { Suggest } from "../../components/Suggest";
 import { fmtPct } from "../../format";
@@ -30,7 +31,13 @@ export default function RetentionPage() {
   };
   return (
     <>
-      <h1>Retention</h1>
+      <div className="title-row">
+        <h1>Retention</h1>
+        <SaveInsight
+          spec={{ kind: "retention", ...retentionSpec(state) }}
+          suggested={`Retention after ${state.cohort || "any event"} by ${state.period}`}
+        />
+      </div>
       <form className="panel toolbar" onSubmit={apply} aria-label="Retention">
         <Suggest label="People who first did" value={s.cohort} placeholder="any event" onChange={(cohort) => setS({ ...s, cohort })} options={options} width={220} />
         <Suggest label="Coming back to do" value={s.back} placeholder="the same event" onChange={(back) => setS({ ...s, back })} options={options} width={220} />
