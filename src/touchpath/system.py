@@ -141,7 +141,9 @@ class _Journeys:
 
     def start(self, tp: Touchpath) -> None:
         from touchpath.orchestrate import JourneyEngine
+        from touchpath.orchestrate.privacy import delete_journey_state
 
+        tp.services.setdefault("person_deleters", []).append(delete_journey_state)
         self._engine = JourneyEngine(tp.store, tp.clock)
         self._engine.attach()
         tp.services["journeys"] = self._engine

@@ -36,7 +36,7 @@ class DispatcherComponent:
 
 class ForwardingComponent:
     """Forwards committed events by the forwarding rules (a commit listener), after catching up
-    on what was committed while no process forwarded."""
+    on what was committed while no process forwarded; registers the outbox's person deleter."""
 
     name = "forwarding"
 
@@ -47,8 +47,12 @@ class ForwardingComponent:
         import duckdb
 
         from touchpath.destinations.forwarding import forward
+        from touchpath.destinations.privacy import delete_outbox_person
         from touchpath.destinations.templates import Renderer
 
+        # Every process that writes events starts this component: deleting a person there
+        # also removes their messages.
+        tp.services.setdefault("person_deleters", []).append(delete_outbox_person)
         renderer = Renderer()
         store = tp.store
 
