@@ -48,3 +48,36 @@ def test_build_a_funnel_and_save_who_dropped(demo_app: App, page: Any) -> None:
     page.get_by_role("region", name="Members").get_by_text(
         f"{want[2]['dropped']:,} people"
     ).wait_for()
+
+
+def test_step_conditions_and_time_to_convert(demo_app: App, page: Any) -> None:
+    spec = {
+        "steps": [
+            {"event": "Product Viewed"},
+            {
+                "event": "Order Completed",
+                "where": [{"property": "revenue", "op": "gt", "value": 50}],
+            },
+        ],
+        "window": "14d",
+    }
+    want = httpx.post(
+        demo_app.url + "/api/analyses/funnel", json=spec, headers=demo_app.auth, timeout=60
+    ).json()
+    page.goto(demo_app.url + "/insights/funnel?s=Product+Viewed&s=Order+Completed")
+    page.get_by_role("table", name="Funnel steps and conversion").wait_for()
+    page.get_by_role("button", name="+ where on step 2").click()
+    cond = page.get_by_role("group", name="Step 2 condition 1")
+    cond.get_by_role("combobox", name="Property").fill("revenue")
+    cond.get_by_label("Operator").select_option("gt")
+    cond.get_by_role("combobox", name="Value").fill("50")
+    page.get_by_role("button", name="Show funnel").click()
+    page.wait_for_url("**w=2%3Arevenue%3Agt%3A50*")
+    last = want["groups"][0]["steps"][1]
+    row = page.get_by_role("table", name="Funnel steps and conversion").get_by_role("row").nth(2)
+    row.get_by_text(f"{last['count']:,}", exact=True).wait_for()
+    region = page.get_by_role("region", name="Time to convert")
+    region.get_by_role("img", name="Time to convert, people per duration").locator("svg").wait_for()
+    assert "median" in region.inner_text()
+    axe(page)
+    shot(page, "funnel-conditions")

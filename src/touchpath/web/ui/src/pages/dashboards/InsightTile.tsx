@@ -6,6 +6,7 @@ import { Link } from "react-router";
 import { getJson } from "../../api/client";
 import { EChart } from "../../charts/EChart";
 import { Query } from "../../components/States";
+import { type DfgResult, dfgSize } from "../insights/discovery";
 import { KIND_LABELS, pageUrl, tileChart, tileHeight, tileSummary } from "./tiles";
 
 export interface Saved {
@@ -38,7 +39,14 @@ export function InsightTile({ insight, actions, height }: { insight: Saved; acti
           return (
             <>
               <p className="tile-summary">{tileSummary(r)}</p>
-              {option ? (
+              {option && r.kind === "dfg" ? (
+                // A graph keeps its natural size (boxes never overlap) and scrolls in the tile.
+                <div className="scroll-x" tabIndex={0} role="group" aria-label={`${insight.name}: the graph, scrollable`}>
+                  <div style={{ width: dfgSize(r as unknown as DfgResult).width, minWidth: "100%" }}>
+                    <EChart label={`${insight.name}: ${KIND_LABELS[r.kind]}`} option={option} height={dfgSize(r as unknown as DfgResult).height} />
+                  </div>
+                </div>
+              ) : option ? (
                 <EChart label={`${insight.name}: ${KIND_LABELS[r.kind] ?? r.kind}`} option={option} height={height ?? tileHeight(r.kind)} />
               ) : (
                 <pre className="json">{JSON.stringify(r, null, 1).slice(0, 1200)}</pre>

@@ -92,6 +92,12 @@ export function pageUrl(s: Spec): string | null {
   switch (s.kind) {
     case "funnel": {
       (s.steps as unknown[]).forEach((x) => p.append("s", ev(x)));
+      (s.steps as { where?: { property: string; op?: string; value?: unknown }[] }[]).forEach((x, i) =>
+        (x.where ?? []).forEach((c) => {
+          const v = Array.isArray(c.value) ? c.value.join(",") : c.value == null ? "" : String(c.value);
+          p.append("w", `${i + 1}:${c.property}:${c.op ?? "eq"}:${v}`);
+        }),
+      );
       if (s.window) p.set("window", typeof s.window === "number" ? durationLabel(s.window) : String(s.window));
       if (s.order && s.order !== "ordered") p.set("order", String(s.order));
       const b = s.breakdown as { by?: string; property?: string } | null | undefined;

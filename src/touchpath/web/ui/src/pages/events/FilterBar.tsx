@@ -118,8 +118,10 @@ function Filters({ value, channels, onApply }: Props) {
   );
 }
 
-function ConditionRow(props: {
+export function ConditionRow(props: {
   index: number;
+  /** What the row is called for screen readers (default "Condition"): "Step 2 condition". */
+  group?: string;
   cond: Cond;
   event: string;
   keyOptions: { value: string; hint?: string }[];
@@ -127,10 +129,11 @@ function ConditionRow(props: {
   onRemove: () => void;
 }) {
   const { cond, onChange, index } = props;
+  const name = `${props.group ?? "Condition"} ${index + 1}`;
   const values = usePropertyValues(cond.property, props.event || null);
   const needsValue = OPS.find((o) => o.op === cond.op)?.needsValue ?? true;
   return (
-    <div className="toolbar condition" role="group" aria-label={`Condition ${index + 1}`}>
+    <div className="toolbar condition" role="group" aria-label={name}>
       <span className="where">{index === 0 ? "where" : "and"}</span>
       <Suggest
         label="Property"
@@ -158,7 +161,7 @@ function ConditionRow(props: {
           width={180}
         />
       )}
-      <button type="button" className="danger" onClick={props.onRemove} aria-label={`Remove condition ${index + 1}`}>
+      <button type="button" className="danger" onClick={props.onRemove} aria-label={`Remove ${name.toLowerCase()}`}>
         Remove
       </button>
     </div>

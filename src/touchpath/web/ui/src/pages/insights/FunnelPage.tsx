@@ -6,6 +6,7 @@ import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import { api, type Schemas, unwrap } from "../../api/client";
 import { COLUMNS, useEventNames, usePropertyKeys } from "../../api/lookups";
+import { ConditionRow } from "../events/FilterBar";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
 import { SaveInsight } from "../../components/SaveInsight";
@@ -21,6 +22,7 @@ import {
   type Order,
   readFunnel,
   ready,
+  timeToConvertOption,
   WINDOWS,
   writeFunnel,
 } from "./funnel";
@@ -56,25 +58,17 @@ export default function FunnelPage() {
         {ready(state) && <SaveInsight spec={{ kind: "funnel", ...funnelSpec(state) }} suggested={state.steps.join(" → ")} />}
       </div>
       <form className="panel" onSubmit={apply} aria-label="Funnel steps">
-        {f.steps.map((s, i) => (
-          <div className="toolbar" key={i}>
-            <span className="step-no">{i + 1}</span>
-            <Suggest
-              label={`Step ${i + 1}`}
-              value={s}
-              onChange={(v) => setF({ ...f, steps: f.steps.map((x, j) => (j === i ? v : x)) })}
-              options={options}
-              width={260}
-            />
-            {f.steps.length > 2 && (
-              <button type="button" onClick={() => setF({ ...f, steps: f.steps.filter((_, j) => j !== i) })} aria-label={`Remove step ${i + 1}`}>
-                ×
-              </button>
-            )}
-          </div>
+        {f.steps.map((_, i) => (
+          <StepRow
+            key={i}
+            index={i}
+            f={f}
+            setF={setF}
+            options={options}
+          />
         ))}
         <div className="toolbar">
-          <button type="button" onClick={() => setF({ ...f, steps: [...f.steps, ""] })} disabled={f.steps.length >= 20}>
+          <button type="button" onClick={() => setF({ ...f, steps: [...f.steps, ""], where: [...f.where, []] })} disabled={f.steps.length >= 20}>
             + Step
           </button>
           <label>
@@ -158,12 +152,81 @@ export default function FunnelPage() {
                 />
               </section>
               <StepTable r={r} onDropped={setDropped} />
+              <TimeToConvert r={r} />
               {dropped >= 2 && <DropOffs state={state} step={dropped} name={r.steps[dropped - 1] ?? ""} />}
             </>
           )}
         </Query>
       )}
     </>
+  );
+}
+
+function StepRow(props: {
+  index: number;
+  f: FunnelState;
+  setF: (f: FunnelState) => void;
+  options: { value: string; hint?: string }[];
+}) {
+  const { index: i, f, setF } = props;
+  const event = f.steps[i] ?? "";
+  const where = f.where[i] ?? [];
+  const keys = usePropertyKeys(event || null);
+  const keyOptions = [...COLUMNS.map((c) => ({ value: c })), ...(keys.data ?? []).map((k) => ({ value: k.key }))];
+  const setWhere = (w: FunnelState["where"][number]) => setF({ ...f, where: f.steps.map((_, j) => (j === i ? w : (f.where[j] ?? []))) });
+  return (
+    <div className="funnel-step">
+      <div className="toolbar">
+        <span className="step-no">{i + 1}</span>
+        <Suggest
+          label={`Step ${i + 1}`}
+          value={event}
+          onChange={(v) => setF({ ...f, steps: f.steps.map((x, j) => (j === i ? v : x)) })}
+          options={props.options}
+          width={260}
+        />
+        <button type="button" className="small" onClick={() => setWhere([...where, { property: "", op: "eq", value: "" }])}>
+          + where <span className="sr-only">on step {i + 1}</span>
+        </button>
+        {f.steps.length > 2 && (
+          <button
+            type="button"
+            onClick={() => setF({ ...f, steps: f.steps.filter((_, j) => j !== i), where: f.where.filter((_, j) => j !== i) })}
+            aria-label={`Remove step ${i + 1}`}
+          >
+            ×
+          </button>
+        )}
+      </div>
+      {where.map((c, k) => (
+        <ConditionRow
+          key={k}
+          index={k}
+          group={`Step ${i + 1} condition`}
+          cond={c}
+          event={event}
+          keyOptions={keyOptions}
+          onChange={(nc) => setWhere(where.map((x, j) => (j === k ? nc : x)))}
+          onRemove={() => setWhere(where.filter((_, j) => j !== k))}
+        />
+      ))}
+    </div>
+  );
+}
+
+function TimeToConvert({ r }: { r: FunnelResult }) {
+  const option = timeToConvertOption(r);
+  const last = r.groups[0]?.steps.at(-1)?.time_from_start;
+  if (!option || !last) return null;
+  return (
+    <section className="panel" aria-label="Time to convert">
+      <h2>Time to convert</h2>
+      <p className="hint">
+        How long the people who converted took from {r.steps[0]} to {r.steps.at(-1)}: median {fmtDuration(last.median_s)}, 90% within{" "}
+        {fmtDuration(last.p90_s)}.
+      </p>
+      <EChart label="Time to convert, people per duration" option={option} height={220} />
+    </section>
   );
 }
 

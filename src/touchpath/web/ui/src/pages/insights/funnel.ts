@@ -5,6 +5,7 @@ import type { paths } from "../../api/schema";
 type FunnelBody = paths["/api/analyses/funnel"]["post"]["requestBody"]["content"]["application/json"];
 type BreakdownSpec = NonNullable<FunnelBody["breakdown"]>;
 import type { ChartOption } from "../../charts/EChart";
+import { type Cond, condValue, parseCond } from "../events/filters";
 import { PALETTE } from "../../charts/palette";
 
 export type FunnelResult = Schemas["FunnelResult"];
@@ -13,6 +14,8 @@ export type BreakdownBy = "" | "channel" | "first_touch_channel" | "event_proper
 
 export interface FunnelState {
   steps: string[];
+  /** Each step's property conditions (all must hold), by step. */
+  where: Cond[][];
   window: string;
   order: Order;
   breakdown: BreakdownBy;
@@ -27,8 +30,18 @@ export function readFunnel(p: URLSearchParams): FunnelState {
   const steps = p.getAll("s");
   const order = p.get("order");
   const trend = p.get("trend");
+  const n = steps.length ? steps.length : 2;
+  const where: Cond[][] = Array.from({ length: n }, () => []);
+  for (const w of p.getAll("w")) {
+    // `2:revenue:gt:50`: step 2's condition revenue > 50.
+    const at = w.indexOf(":");
+    const i = Number(w.slice(0, at)) - 1;
+    const c = parseCond(w.slice(at + 1));
+    if (at > 0 && c && i >= 0 && i < n) where[i]!.push(c);
+  }
   return {
     steps: steps.length ? steps : ["", ""],
+    where,
     window: WINDOWS.includes(p.get("window") ?? "") ? p.get("window")! : "14d",
     order: order === "strict" || order === "any" ? order : "ordered",
     breakdown: (p.get("by") as BreakdownBy) ?? "",
@@ -41,6 +54,7 @@ export function readFunnel(p: URLSearchParams): FunnelState {
 export function writeFunnel(f: FunnelState): URLSearchParams {
   const p = new URLSearchParams();
   f.steps.forEach((s) => p.append("s", s));
+  f.where.forEach((cs, i) => cs.forEach((c) => p.append("w", `${i + 1}:${c.property}:${c.op}:${c.value}`)));
   if (f.window !== "14d") p.set("window", f.window);
   if (f.order !== "ordered") p.set("order", f.order);
   if (f.breakdown) p.set("by", f.breakdown);
@@ -58,7 +72,10 @@ export function ready(f: FunnelState): boolean {
 export function funnelSpec(f: FunnelState, droppedAt?: number): FunnelBody {
   const needsProperty = f.breakdown === "event_property" || f.breakdown === "profile_property";
   return {
-    steps: f.steps.map((event) => ({ event })),
+    steps: f.steps.map((event, i) => {
+      const where = (f.where[i] ?? []).filter((c) => c.property).map((c) => ({ property: c.property, op: c.op, value: condValue(c) }));
+      return where.length ? { event, where } : { event };
+    }),
     window: f.window,
     order: f.order,
     ...(f.breakdown && (!needsProperty || f.property)
@@ -90,5 +107,20 @@ export function funnelOption(r: FunnelResult): ChartOption {
         formatter: (p: { dataIndex: number }) => `${Math.round((g.steps[p.dataIndex]?.conversion ?? 0) * 100)}%`,
       },
     })),
+  };
+}
+
+/** How long converters took from the first step to the last, as bars per bucket (< 1 min, 1-5
+ * min, ..., 30 d and more); null when nobody converted. */
+export function timeToConvertOption(r: FunnelResult): ChartOption | null {
+  const last = r.groups[0]?.steps.at(-1)?.time_from_start;
+  if (!last || !Object.values(last.histogram).some((n) => n > 0)) return null;
+  const buckets = Object.entries(last.histogram);
+  return {
+    grid: { left: 8, right: 16, top: 24, bottom: 8, containLabel: true },
+    tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
+    xAxis: { type: "category", data: buckets.map(([b]) => b), axisLabel: { interval: 0, color: "#495057" } },
+    yAxis: { type: "value", minInterval: 1, axisLabel: { color: "#495057" } },
+    series: [{ type: "bar", name: "people", color: PALETTE[2], data: buckets.map(([, n]) => n), label: { show: true, position: "top" } }],
   };
 }
