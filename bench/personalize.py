@@ -115,15 +115,15 @@ class Server:
 
 
 def _write_key(db: Path) -> str:
-    import duckdb
+    """A new write key of the demo source (keys are kept hashed: a rotation shows one)."""
+    from datetime import timedelta
 
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        row = con.execute("SELECT write_key FROM sources WHERE name = 'demo'").fetchone()
-    finally:
-        con.close()
-    assert row is not None
-    return str(row[0])
+    from touchpath.store import Store
+
+    with Store(db) as store:
+        key = store.rotate_source_key("demo", timedelta(days=1)).write_key
+    assert key is not None
+    return key
 
 
 def _wait_ready(url: str, key: str, timeout: float = 900) -> float:

@@ -49,10 +49,27 @@ def test_users_tokens_and_sources(demo_app: App, page: Any) -> None:
     form = page.get_by_role("form", name="Add a source")
     form.get_by_label("Name").fill("ios app")
     form.get_by_role("button", name="Add source").click()
-    key = page.get_by_label("Write key of ios app").inner_text()
-    r = httpx.post(
-        demo_app.url + "/v1/track", json={"event": "Ping", "userId": "x"}, auth=(key, "")
-    )
-    assert r.status_code == 200
+    key = page.get_by_label("New write key of ios app").inner_text()
+
+    def track(k: str) -> int:
+        r = httpx.post(
+            demo_app.url + "/v1/track", json={"event": "Ping", "userId": "x"}, auth=(k, "")
+        )
+        return r.status_code
+
+    assert track(key) == 200
+    page.get_by_role("button", name="Done").click()
+    panel = page.get_by_role("region", name="Source ios app")
+    assert key[:8] in panel.inner_text() and key not in page.content()  # only its prefix now
+    # Rotate with a grace period: both keys work; then revoke the old one.
+    rotate = panel.get_by_role("form", name="Rotate the key of ios app")
+    rotate.get_by_label("Old keys keep working for (hours)").fill("2")
+    rotate.get_by_role("button", name="Rotate key").click()
+    new = page.get_by_label("New write key of ios app").inner_text()
+    assert new != key and track(new) == 200 and track(key) == 200
+    assert "works until" in panel.get_by_role("table").inner_text()
+    panel.get_by_role("button", name=f"Revoke {key[:8]}…").click()
+    panel.get_by_text("revoked").wait_for()
+    assert track(key) == 401 and track(new) == 200
     axe(page)
     shot(page, "admin-sources")

@@ -42,9 +42,20 @@ def test_home_shows_the_day_and_the_live_stream(demo_app: App, page: Any) -> Non
 def test_new_store_says_how_to_send_the_first_event(empty_app: App, page: Any) -> None:
     page.goto(empty_app.url + "/")
     page.get_by_role("heading", name="Send your first event").wait_for()
+    # The key is kept hashed: the page names its prefix and makes a new one on request.
+    assert (
+        f"{empty_app.write_key[:8]}…"
+        in page.get_by_role("region", name="Send your first event").inner_text()
+    )
+    assert "YOUR_WRITE_KEY" in page.get_by_label("curl snippet").inner_text()
+    page.get_by_role("button", name="Make a new write key").click()
     key = page.get_by_label("Write key").inner_text()
-    assert key == empty_app.write_key
-    assert f"-u '{key}:'" in page.get_by_label("curl snippet").inner_text()
+    assert (
+        key != empty_app.write_key
+        and f"-u '{key}:'" in page.get_by_label("curl snippet").inner_text()
+    )
+    store = empty_app.store  # no event is sent: the store stays empty for the other tests
+    assert store.source_for_key(key) == store.source_for_key(empty_app.write_key) is not None
     page.get_by_role("tab", name="Python").click()
     assert "analytics.host" in page.get_by_label("Python snippet").inner_text()
     axe(page)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from types import SimpleNamespace
+from datetime import timedelta
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
@@ -57,28 +59,105 @@ def serve(
     run(settings)
 
 
+GraceOpt = Annotated[
+    float,
+    typer.Option(
+        "--grace-hours", min=0, max=24 * 90, help="How long the current keys keep working."
+    ),
+]
+
+
+def _source_json(src: Any) -> dict[str, Any]:
+    """A Source as the REST API answers it (the CLI prints the same from either)."""
+    d = dataclasses.asdict(src)
+    d["key_prefix"] = src.key_prefix
+    out: dict[str, Any] = json.loads(json.dumps(d, default=lambda v: v.isoformat()))
+    return out
+
+
+def _source_call(db: Any, method: str, path: str, local: Any, **kw: Any) -> dict[str, Any]:
+    with store_or_server(settings_for(db).db, **kw.pop("opened", {})) as tp:
+        if isinstance(tp, Remote):
+            out: dict[str, Any] = tp.call(method, path, **kw)
+            return out
+        return _source_json(local(tp.store))
+
+
+def _print_key(src: dict[str, Any], what: str) -> None:
+    console.print(f"source [bold]{src['name']}[/] ({src['id']})")
+    console.print(f"{what}: [bold]{src['write_key']}[/]")
+    console.print("shown this once: only its prefix is kept")
+
+
 @sources_app.command("add")
 def sources_add(name: str, db: DbOpt = None) -> None:
-    """Create a source and print its write key."""
-    with store_or_server(settings_for(db).db, create=True) as tp:
-        src: Any = (
-            SimpleNamespace(**tp.call("POST", "/api/sources", json={"name": name}))
-            if isinstance(tp, Remote)
-            else tp.store.create_source(name)
-        )
-    console.print(f"source [bold]{src.name}[/] ({src.id})")
-    console.print(f"write key: [bold]{src.write_key}[/]")
+    """Create a source and print its write key (shown this once)."""
+    src = _source_call(
+        db, "POST", "/api/sources", lambda s: s.create_source(name),
+        json={"name": name}, opened={"create": True},
+    )  # fmt: skip
+    _print_key(src, "write key")
+
+
+@sources_app.command("rotate")
+def sources_rotate(name: str, db: DbOpt = None, grace_hours: GraceOpt = 24) -> None:
+    """Give a source a new write key; its current keys keep working for --grace-hours."""
+    grace = timedelta(hours=grace_hours)
+    src = _source_call(
+        db, "POST", f"/api/sources/{quote(name, safe='')}/rotate",
+        lambda s: s.rotate_source_key(name, grace, _audit("source.rotate", name, grace_hours)),
+        json={"grace_hours": grace_hours},
+    )  # fmt: skip
+    _print_key(src, "new write key")
+    old = [k["prefix"] for k in src["keys"][1:] if k["live"]]
+    if old:
+        console.print(f"still working for {grace_hours:g} h: {', '.join(old)}")
+
+
+@sources_app.command("revoke")
+def sources_revoke(
+    name: str,
+    db: DbOpt = None,
+    key: Annotated[str | None, typer.Option(help="The key's prefix; default: every key.")] = None,
+) -> None:
+    """End a source's write key (by its prefix), or all of them, at once."""
+    src = _source_call(
+        db, "POST", f"/api/sources/{quote(name, safe='')}/revoke",
+        lambda s: s.revoke_source_key(name, key, _audit("source.revoke", name, key)),
+        json={"prefix": key},
+    )  # fmt: skip
+    live = [k["prefix"] for k in src["keys"] if k["live"]]
+    console.print(f"source [bold]{src['name']}[/]: live keys {', '.join(live) or 'none'}")
+
+
+def _audit(action: str, name: str, value: Any) -> Any:
+    from touchpath.access.audit import record
+
+    detail = {"grace_hours": value} if action == "source.rotate" else {"prefix": value}
+    return lambda con: record(con, "cli", action, name, detail)
 
 
 @sources_app.command("list")
 def sources_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    """List sources with their write keys."""
+    """List sources with the prefix of their live write keys."""
     with store_or_server(settings_for(db).db) as tp:
         if isinstance(tp, Remote):
             rows = tp.call("GET", "/api/sources")
         else:
-            rows = [s.__dict__ for s in tp.store.sources()]
-    print_rows(rows, "Sources", as_json)
+            rows = [_source_json(s) for s in tp.store.sources()]
+    if as_json:
+        print_rows(rows, "Sources", True)
+        return
+    table = [
+        {
+            "name": r["name"],
+            "id": r["id"],
+            "live keys": ", ".join(k["prefix"] + "…" for k in r["keys"] if k["live"]),
+            "created_at": r["created_at"],
+        }
+        for r in rows
+    ]
+    print_rows(table, "Sources", False)
 
 
 @app.command()

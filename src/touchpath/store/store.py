@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -26,12 +25,14 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from touchpath.errors import BadRequest, NotFound, Overloaded, SpecError, StoreUnavailable
+from touchpath.errors import BadRequest, Overloaded, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
+from touchpath.store.keys import Source
 from touchpath.store.memo import Memo
 from touchpath.store.migrations import discover
 from touchpath.store.recent import RecentHashes, fresh
+from touchpath.store.sources import SourcesMixin
 
 __all__ = ["Appended", "CommitListener", "IngestResult", "Source", "Store"]
 
@@ -63,14 +64,6 @@ class Appended:
     """Rows already in the log (same source and messageId), dropped."""
 
 
-@dataclass(frozen=True)
-class Source:
-    id: str
-    name: str
-    write_key: str
-    created_at: datetime
-
-
 @dataclass
 class _IngestJob:
     staged: Staged
@@ -91,7 +84,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class Store:
+class Store(SourcesMixin):
     """A Touchpath store on one DuckDB file. Use as a context manager or call `close()`."""
 
     def __init__(self, path: str | Path, settings: Settings | None = None) -> None:
@@ -113,7 +106,8 @@ class Store:
         self._gates: list[Callable[[Staged], Staged]] = []
         self._unlistened: tuple[int, int] | None = None  # seq range the listeners have not seen
         self._unlistened_since = 0.0
-        self._keys_by_write_key: dict[str, str] = {}
+        self._keys_by_write_key: dict[str, tuple[str, float | None]] = {}
+        """Live write keys seen: source id and the key's end (epoch seconds)."""
         self._window = timedelta(hours=self.settings.dedupe_window_hours)
         # Hashes of (source, messageId) committed within the dedupe window, by commit time.
         self._recent_hashes = RecentHashes()
@@ -586,52 +580,6 @@ class Store:
             return got
 
         return self.write(job)
-
-    # ----------------------------------------------------------------------------- sources
-    def create_source(self, name: str) -> Source:
-        """Create a source and give it a new write key."""
-        if not name or not name.strip():
-            raise SpecError("source name: must not be empty")
-        name = name.strip()
-
-        def create(con: duckdb.DuckDBPyConnection) -> Source:
-            if con.execute("SELECT 1 FROM sources WHERE name = ?", [name]).fetchone():
-                raise SpecError(f"source {name!r}: already exists")
-            src = Source(
-                id="src_" + secrets.token_hex(6),
-                name=name,
-                write_key=secrets.token_urlsafe(24),
-                created_at=utcnow(),
-            )
-            con.execute(
-                "INSERT INTO sources VALUES (?, ?, ?, ?)",
-                [src.id, src.name, src.write_key, src.created_at],
-            )
-            return src
-
-        return self.write_sync(create)
-
-    def sources(self) -> list[Source]:
-        """Every source, oldest first."""
-        rows = self.query("SELECT id, name, write_key, created_at FROM sources ORDER BY created_at")
-        return [Source(*r) for r in rows]
-
-    def source(self, name: str) -> Source:
-        """The source called `name`."""
-        for src in self.sources():
-            if src.name == name or src.id == name:
-                return src
-        raise NotFound(f"source {name!r}: no such source")
-
-    def source_for_key(self, write_key: str) -> str | None:
-        """The id of the source whose write key this is, or None."""
-        sid = self._keys_by_write_key.get(write_key)
-        if sid is None:
-            rows = self.query("SELECT id FROM sources WHERE write_key = ?", [write_key])
-            if rows:
-                sid = rows[0][0]
-                self._keys_by_write_key[write_key] = sid
-        return sid
 
     def wait_idle(self, timeout: float = 30.0) -> None:
         """Block until every queued write has been committed (tests, demo)."""
