@@ -31,6 +31,11 @@ const MapEditor = lazy(() => import("./pages/maps/MapEditor"));
 const MapCompare = lazy(() => import("./pages/maps/MapCompare"));
 const JourneysIndex = lazy(() => import("./pages/journeys/JourneysIndex"));
 const JourneyPage = lazy(() => import("./pages/journeys/JourneyPage"));
+const DestinationsPage = lazy(() => import("./pages/destinations/DestinationsPage"));
+const MessagesPage = lazy(() => import("./pages/destinations/MessagesPage"));
+const DeadLettersPage = lazy(() => import("./pages/destinations/MessagesPage").then((m) => ({ default: m.DeadLettersPage })));
+const TemplatesPage = lazy(() => import("./pages/destinations/TemplatesPage"));
+const GroupsPage = lazy(() => import("./pages/destinations/GroupsPage"));
 
 export const router = createBrowserRouter([
   {
@@ -62,6 +67,11 @@ export const router = createBrowserRouter([
       { path: "maps/:name/edit", element: <MapEditor /> },
       { path: "journeys", element: <JourneysIndex /> },
       { path: "journeys/:name", element: <JourneyPage /> },
+      { path: "destinations", element: <DestinationsPage /> },
+      { path: "destinations/messages", element: <MessagesPage /> },
+      { path: "destinations/dead-letters", element: <DeadLettersPage /> },
+      { path: "destinations/templates", element: <TemplatesPage /> },
+      { path: "destinations/groups", element: <GroupsPage /> },
       { path: "admin/users", element: <UsersPage /> },
       { path: "admin/tokens", element: <TokensPage /> },
       { path: "admin/sources", element: <SourcesPage /> },

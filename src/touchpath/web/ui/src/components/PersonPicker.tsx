@@ -14,7 +14,7 @@ export function PersonPicker({ value, onChange, label = "Person" }: { value: Pic
   const hits = useQuery({
     queryKey: ["explore", "people", q],
     queryFn: () => unwrap(api.GET("/api/explore/people", { params: { query: { q, limit: 8 } } })),
-    enabled: value === null,
+    enabled: value === null && q.trim().length > 0,
     staleTime: 30_000,
   });
   if (value)
@@ -36,7 +36,7 @@ export function PersonPicker({ value, onChange, label = "Person" }: { value: Pic
       </label>
       <ul aria-label="People found">
         {(hits.data ?? []).map((h) => {
-          const first = h.identifiers[0];
+          const first = (q && h.identifiers.find((i) => i.value.toLowerCase().includes(q.toLowerCase()))) || h.identifiers[0];
           const text = first ? `${first.value}` : h.profile_id;
           return (
             <li key={h.profile_id}>

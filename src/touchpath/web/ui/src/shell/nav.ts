@@ -36,7 +36,13 @@ export const NAV: NavSection[] = [
     ],
   },
   { title: "Journeys", items: [{ to: "/maps", label: "Journey maps" }] },
-  { title: "Act", items: [{ to: "/journeys", label: "Journeys" }] },
+  {
+    title: "Act",
+    items: [
+      { to: "/journeys", label: "Journeys" },
+      { to: "/destinations", label: "Destinations" },
+    ],
+  },
 ];
 
 /** Shown to admins and owners. */

@@ -98,7 +98,7 @@ export function TestSendBox({ name, node, version, unsaved }: { name: string; no
           {send.data && (
             <p role="status">
               {send.data.queued ? "Queued in the outbox" : "Not queued (no outbox in this store)"}: key <code>{send.data.idempotency_key}</code>. See it in{" "}
-              <a href={`/destinations/messages?q=${encodeURIComponent(send.data.idempotency_key)}`}>the delivery log</a>.
+              <a href={`/destinations/messages?id=${encodeURIComponent(send.data.idempotency_key)}`}>the delivery log</a>.
             </p>
           )}
         </>
