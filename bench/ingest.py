@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -189,11 +190,14 @@ def run_server(
     listeners: bool = True,
     mode: str | None = None,
     src: Path | None = None,
+    prepare: Callable[[Store], None] | None = None,
 ) -> Run:
     tmp = Path(tempfile.mkdtemp(prefix="touchpath-bench-"))
     db = tmp / "bench.duckdb"
     with Store(db) as store:
         key = store.create_source("bench").write_key
+        if prepare is not None:  # e.g. assign a tracking plan (bench/plans.py)
+            prepare(store)
     port = _free_port()
     proc = subprocess.Popen(
         [

@@ -25,6 +25,9 @@ const InsightsIndex = lazy(() => import("./pages/dashboards/InsightsIndex"));
 const SavedInsightPage = lazy(() => import("./pages/dashboards/SavedInsightPage"));
 const DashboardsIndex = lazy(() => import("./pages/dashboards/DashboardsIndex"));
 const DashboardPage = lazy(() => import("./pages/dashboards/DashboardPage"));
+const CataloguePage = lazy(() => import("./pages/catalogue/CataloguePage"));
+const PlansPage = lazy(() => import("./pages/plans/PlansPage"));
+const ViolationsPage = lazy(() => import("./pages/plans/ViolationsPage"));
 const MapsIndex = lazy(() => import("./pages/maps/MapsIndex"));
 const MapViewer = lazy(() => import("./pages/maps/MapViewer"));
 const MapEditor = lazy(() => import("./pages/maps/MapEditor"));
@@ -54,6 +57,9 @@ export const router = createBrowserRouter([
       { path: "insights/saved/:name", element: <SavedInsightPage /> },
       { path: "dashboards", element: <DashboardsIndex /> },
       { path: "dashboards/:name", element: <DashboardPage /> },
+      { path: "catalogue", element: <CataloguePage /> },
+      { path: "plans", element: <PlansPage /> },
+      { path: "violations", element: <ViolationsPage /> },
       { path: "people", element: <PeoplePage /> },
       { path: "people/:ref", element: <PersonPage /> },
       { path: "audiences", element: <AudiencesPage /> },

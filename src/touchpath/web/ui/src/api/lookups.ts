@@ -7,23 +7,43 @@ import { api, unwrap } from "./client";
  * its fields, so a page's first numbers do not wait behind its autocomplete queries. */
 export const LookupsActive = createContext(true);
 
+/** Event, page and screen names from the event catalogue (docs/catalogue.md), most frequent
+ * first, as `{name, count}`. */
 export function useEventNames() {
   const active = useContext(LookupsActive);
   return useQuery({
     enabled: active,
-    queryKey: ["explore", "names"],
-    queryFn: () => unwrap(api.GET("/api/explore/names", { params: { query: { limit: 500 } } })),
+    queryKey: ["catalogue", "names"],
+    queryFn: async () => {
+      const { events } = await unwrap(api.GET("/api/catalogue/events"));
+      const counts = new Map<string, number>();
+      for (const e of events) if (e.event) counts.set(e.event, (counts.get(e.event) ?? 0) + e.count);
+      return [...counts].map(([name, count]) => ({ name, count })).sort((a, b) => b.count - a.count);
+    },
     staleTime: 60_000,
   });
 }
 
+/** An event's property keys from the catalogue, with the types their values were seen with as
+ * the hint (`examples`); of any event (the latest events' keys) when none is chosen. */
 export function usePropertyKeys(event: string | null) {
   const active = useContext(LookupsActive);
   return useQuery({
     enabled: active,
-    queryKey: ["explore", "properties", event],
-    queryFn: () =>
-      unwrap(api.GET("/api/explore/properties", { params: { query: { event: event || undefined } } })),
+    queryKey: ["catalogue", "keys", event],
+    queryFn: async () => {
+      if (!event) return unwrap(api.GET("/api/explore/properties", { params: { query: {} } }));
+      const found = await unwrap(api.GET("/api/catalogue/properties", { params: { query: { event } } }));
+      const keys = new Map<string, { key: string; count: number; examples: string[] }>();
+      for (const p of found.properties) {
+        const k = keys.get(p.key) ?? { key: p.key, count: 0, examples: [] };
+        k.count += p.count;
+        k.examples.push(p.value_type);
+        keys.set(p.key, k);
+      }
+      return [...keys.values()].sort((a, b) => b.count - a.count);
+    },
+    retry: false,
     staleTime: 60_000,
   });
 }

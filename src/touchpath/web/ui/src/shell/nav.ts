@@ -17,6 +17,9 @@ export const NAV: NavSection[] = [
     title: "Data",
     items: [
       { to: "/events", label: "Events" },
+      { to: "/catalogue", label: "Catalogue" },
+      { to: "/plans", label: "Tracking plans" },
+      { to: "/violations", label: "Violations" },
       { to: "/insights/funnel", label: "Funnels" },
       { to: "/insights/paths", label: "Paths" },
       { to: "/insights/retention", label: "Retention" },
