@@ -103,3 +103,21 @@ def test_rest_catalogue_and_did_you_mean(server: Server) -> None:
     assert "did you mean 'Product Viewed'" in problem["problem"]
     r = viewer.post("/api/analyses/funnel", json={**spec, "allow_unknown": True})
     assert r.status_code == 200, r.text
+
+
+def test_audiences_and_traits_name_the_closest_too(server: Server) -> None:
+    _fill(server.store)
+    editor = server.client("editor")
+    bad = {"condition": {"kind": "performed", "event": {"event": "Order Complted"}}}
+    r = editor.put("/api/audiences/buyers", json=bad)
+    assert r.status_code == 400, r.text
+    (problem,) = r.json()["error"]["problems"]
+    assert problem["path"] == "condition.event.event"
+    assert "did you mean 'Order Completed'" in problem["problem"]
+    assert editor.put("/api/audiences/buyers", json={**bad, "allow_unknown": True}).is_success
+    r = editor.put("/api/traits/spent", json={"op": "sum", "event": {"event": "Order Completed"},
+                                              "property": "revenu"})  # fmt: skip
+    assert r.status_code == 400, r.text
+    assert "did you mean 'revenue'" in r.json()["error"]["problems"][0]["problem"]
+    ok = {"op": "sum", "event": {"event": "Order Completed"}, "property": "revenue"}
+    assert editor.put("/api/traits/spent", json=ok).is_success

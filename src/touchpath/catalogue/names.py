@@ -74,6 +74,14 @@ def _walk(value: Any, path: str, explicit: bool = True) -> Iterator[tuple[str, A
         yield path, value, "match"
         return
     if isinstance(value, BaseModel):
+        event, prop = getattr(value, "event", None), getattr(value, "property", None)
+        if (
+            isinstance(event, EventMatch)
+            and isinstance(prop, str)
+            and "property" in value.model_fields_set
+        ):
+            # a property of the model's event (a computed trait's sum, a metric's value)
+            yield f"{path}.property" if path else "property", (event.event, prop), "key"
         for name in value.model_fields_set:
             child = getattr(value, name, None)
             where = f"{path}.{name}" if path else name
@@ -122,6 +130,14 @@ def unknown_names(
         if what == "event":
             if value not in known_all and not any(c in value for c in "*?["):  # not a glob
                 out.append(Problem("unknown_event", path, describe("event", value, known)))
+            continue
+        if what == "key":
+            event, key = value
+            name = _key(key)
+            if name is not None and event not in INTERNAL_EVENTS:
+                seen = keys(event)
+                if name not in seen:
+                    out.append(Problem("unknown_property", path, describe("property", name, seen)))
             continue
         match: EventMatch = value
         if match.event is not None and match.event not in known_all:

@@ -128,6 +128,24 @@ def _timeline_table(result: dict[str, Any]) -> Table:
     return table
 
 
+AllowUnknown = Annotated[
+    bool,
+    typer.Option(
+        "--allow-unknown",
+        help="Allow event and property names the store has never seen (events still to come).",
+    ),
+]
+
+
+def _known(store: Any, spec: Any, allow: bool) -> None:
+    """A misspelt event or property is an error naming the closest known ones."""
+    if not allow:
+        from touchpath.catalogue import check_names
+
+        with store.reading() as cur:
+            check_names(cur, spec)
+
+
 @traits_app.command("add")
 def traits_add(
     name: str,
@@ -138,6 +156,7 @@ def traits_add(
     where: Annotated[
         list[str] | None, typer.Option(help="Property filter 'prop op value', repeatable.")
     ] = None,
+    allow_unknown: AllowUnknown = False,
     db: DbOpt = None,
 ) -> None:
     """Define (or replace) a computed trait and compute it."""
@@ -154,6 +173,7 @@ def traits_add(
         "computed trait",
     )
     with _open(db) as store:
+        _known(store, spec, allow_unknown)
         store.write_sync(lambda con: tr.define_computed(con, spec, utcnow()))
     console.print(f"computed trait [bold]{name}[/] defined")
 
@@ -197,12 +217,14 @@ def traits_refresh(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 def audiences_add(
     name: str,
     condition: Annotated[str, typer.Argument(help="The condition as YAML/JSON, or @file.")],
+    allow_unknown: AllowUnknown = False,
     db: DbOpt = None,
 ) -> None:
     """Define (or replace) an audience and compute its members."""
     text = Path(condition[1:]).read_text() if condition.startswith("@") else condition
     spec = parse_spec(Audience, {"name": name, "condition": _yaml(text)}, "audience")
     with _open(db) as store:
+        _known(store, spec, allow_unknown)
         store.write_sync(lambda con: aud.define_audience(con, spec, utcnow()))
         refresh(store, "audiences")
         size = store.query("SELECT count(*) FROM audience_members WHERE audience = ?", [name])

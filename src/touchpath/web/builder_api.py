@@ -94,7 +94,10 @@ def trait_preview(store: StoreDep, trait: ComputedTrait) -> TraitPreview:
     return TraitPreview(
         profiles=n,
         top_values=[Count(name=str(v), count=c) for v, c in top],
-        sample=[TraitValue(profile_id=p, value=orjson.loads(v)) for p, v in sample],
+        sample=[
+            TraitValue(profile_id=p, value=None if v is None else orjson.loads(v))
+            for p, v in sample
+        ],
     )
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from touchpath.catalogue import check_names
 from touchpath.errors import BadRequest
 from touchpath.profiles import audiences as aud
 from touchpath.profiles import lookup, privacy, rebuild, refresh
@@ -73,8 +74,15 @@ def list_traits(store: StoreDep) -> list[dict[str, Any]]:
 
 @traits.put("/{name}", dependencies=[Depends(require("editor"))])
 def put_trait(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
-    """Define or replace a computed trait; it is computed for everyone at once."""
+    """Define or replace a computed trait; it is computed for everyone at once. An event or
+    property the store has never seen is a 400 naming the closest (`"allow_unknown": true`
+    in the body allows it)."""
+    spec = dict(spec)
+    allow = bool(spec.pop("allow_unknown", False))
     trait = parse_spec(ComputedTrait, {**spec, "name": name}, "computed trait")
+    if not allow:
+        with store.reading() as cur:
+            check_names(cur, trait)
     store.write_sync(lambda con: tr.define_computed(con, trait, utcnow()))
     return trait.model_dump(mode="json")
 
@@ -96,8 +104,15 @@ def list_audiences(store: StoreDep) -> list[dict[str, Any]]:
 
 @audiences.put("/{name}", dependencies=[Depends(require("editor"))])
 def put_audience(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
-    """Define or replace an audience (body: {"condition": ...}); members are computed at once."""
+    """Define or replace an audience (body: {"condition": ...}); members are computed at once.
+    An event or property the store has never seen is a 400 naming the closest
+    (`"allow_unknown": true` in the body allows it)."""
+    spec = dict(spec)
+    allow = bool(spec.pop("allow_unknown", False))
     audience = parse_spec(Audience, {**spec, "name": name}, "audience")
+    if not allow:
+        with store.reading() as cur:
+            check_names(cur, audience)
     store.write_sync(lambda con: aud.define_audience(con, audience, utcnow()))
     refresh(store, "audiences")
     return {**audience.model_dump(mode="json"), "size": len(lookup.members(store, name))}
