@@ -101,9 +101,19 @@ def main(argv: list[str] | None = None) -> None:
             f"{label:<16} {each:<34} {med:>8,.0f} {med / base:>8.2f} {per:>10,.0f} "
             f"{per / base_cpu:>8.2f}"
         )
+    # Each round's plan run against the no-plan run beside it: drift in the shared machine's
+    # load between rounds cancels out of the ratio.
     for mode in modes:
+        paired = [p / n for p, n in zip(rates[mode], rates["no plan"], strict=True)]
+        each = ", ".join(f"{x:.2f}" for x in paired)
+        print(f"{mode}: ratio to the no-plan run of its round: {each}; median "
+              f"{statistics.median(paired):.2f}")  # fmt: skip
+    for mode in modes:
+        alone = check_alone(plan, bodies, mode)
+        # The check's CPU per message over the whole server's (no plan) CPU per message.
         print(
-            f"check alone ({mode}): {check_alone(plan, bodies, mode):,.0f} messages/s, one thread"
+            f"check alone ({mode}): {alone:,.0f} messages/s in one thread, "
+            f"{1e6 / alone:.1f} us a message: {base_cpu / alone:.1%} of the server's CPU per message"
         )
 
 
