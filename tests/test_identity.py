@@ -373,3 +373,19 @@ def test_first_attach_to_a_long_backlog_resolves_in_chunks_like_live(
             )
     assert len(results[0][0]) >= 6 and results[0][1] and results[0][2]
     assert results[0] == results[1]
+
+
+def test_the_documented_defaults_are_the_codes() -> None:
+    """docs/identity.md's rules block is `IdentityRules()`: the loyalty card included."""
+    import re
+
+    import yaml
+
+    from touchpath.identity.rules import IdentityRules
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "identity.md").read_text()
+    block = re.search(r"```yaml\n(identity:\n.*?)```", doc, re.S)
+    assert block is not None, "the rules block is gone from docs/identity.md"
+    documented = IdentityRules.model_validate(yaml.safe_load(block.group(1))["identity"])
+    assert documented == IdentityRules()
+    assert IdentityRules().custom == {"loyalty_id": "traits.loyalty_id"}

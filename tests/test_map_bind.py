@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-import orjson
 import pytest
 
 from touchpath.analytics import api, journey
 from touchpath.analytics.funnels import FunnelSpec
 from touchpath.analytics.testing import journeys_for
-from touchpath.events.message import stage_messages
 from touchpath.maps.bind import bind_map, stage_step
 from touchpath.maps.document import load_map
-from touchpath.maps.library import example
 from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.system import Touchpath
@@ -141,30 +138,6 @@ def test_sorted_journey_copy_gives_the_same_map(tp: Touchpath) -> None:
     with store.reading() as cur:
         assert journey.is_fresh(cur)
     assert after.model_dump(exclude={"bound_at"}) == before.model_dump(exclude={"bound_at"})
-
-
-@pytest.mark.slow
-def test_demo_planted_pain_points_rank_at_the_top(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from touchpath.demo import DemoBusiness, DemoConfig
-
-    with Touchpath.open(db=tmp_path / "demo.duckdb") as tp:
-        store = tp.store
-        business = DemoBusiness(DemoConfig(customers=1500, seed=7))
-        now = datetime.now(UTC).replace(tzinfo=None)
-        for batch in business.batches(2000):
-            raws = [orjson.dumps(m) for m in batch]
-            store.ingest(stage_messages(raws, source="demo", received_at=now)).result()
-        bm = bind_map(store, example("demo-first-purchase"))
-    top3 = bm.pain_points[:3]
-    kinds = {(p.kind, p.touchpoint) for p in top3}
-    assert ("channel_gap", "Checkout (app)") in kinds, top3
-    support = {"Support ticket", "Ticket resolved"}
-    assert any(
-        p.kind in ("negative_feedback", "long_wait") and p.touchpoint in support for p in top3
-    ), top3
-    facts = business.truth().facts["app_checkout_dropoff"]
-    gap = next(p for p in top3 if p.kind == "channel_gap")
-    assert float(gap.numbers["loss"]) > float(gap.numbers["peer_loss"]) * 1.5, facts
 
 
 def test_a_lagging_copy_binds_every_number_as_of_its_time(tmp_path: Path) -> None:

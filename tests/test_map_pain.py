@@ -15,6 +15,7 @@ from touchpath.analytics.testing import journeys_for
 from touchpath.events.match import Condition, EventMatch
 from touchpath.maps.bind import bind_map
 from touchpath.maps.document import load_map
+from touchpath.maps.pain import z_test
 from touchpath.maps.render import render_svg
 from touchpath.maps.touches import contact_touchpoints
 from touchpath.store import Store
@@ -74,7 +75,7 @@ def test_repeat_contacts(store: Store) -> None:
     assert pain.numbers["repeat_share"] == pytest.approx(0.4)
     assert pain.numbers["contacts"] == 10 + 4 + 1 + 2
     assert pain.numbers["days"] == 7
-    assert pain.score == pytest.approx(0.4 * min(1.0, 10 / 20))
+    assert pain.score == pytest.approx(0.4)
     assert "40% of the people who contact Ticket do again within 7 days" in pain.summary
     assert any("contact Ticket again" in o.text for o in bm.opportunities)
 
@@ -182,11 +183,15 @@ def test_channel_switch_that_fails(store: Store) -> None:
         "pair_people": 15,
         "target": "Order Completed",
         "days": 7,
+        "p_value": pytest.approx(z_test(16, 20, 4, 20)),
     }
-    assert pain.score == pytest.approx(0.5 * math.log(0.8 / 0.2), abs=1e-4)
+    assert pain.numbers["p_value"] < 0.001
+    # Cohen's h between the failure rates 80% and 20% (1.29), capped at 1
+    assert 2 * math.asin(math.sqrt(0.8)) - 2 * math.asin(math.sqrt(0.2)) > 1
+    assert pain.score == 1.0
     assert pain.summary == (
-        "20 people switch channel at Checkout (mostly app to web): 20% reach Order Completed "
-        "within 7 days against 80% of 20 who stay on one"
+        "20 people switch from another channel at Checkout (mostly app to web): 20% of them "
+        "reach Order Completed within 7 days against 80% of 20 who stay on one (p < 0.001)"
     )
     assert any(
         o.text == "Carry people from app to web at Checkout: switchers reach Order Completed "
@@ -204,7 +209,7 @@ def test_channel_switch_that_converts(store: Store) -> None:
     journeys_for(store, _shoppers(switchers_ordering=16))
     bm = bind_map(store, SWITCH)
     assert not [p for p in bm.pain_points if p.kind == "channel_switch"]
-    assert "switch channel" not in _svg_text(render_svg(bm))
+    assert "switch from another channel" not in _svg_text(render_svg(bm))
 
 
 def test_channel_switch_without_goal(store: Store) -> None:
@@ -250,4 +255,4 @@ def test_channel_switch_goal_on_a_property(store: Store) -> None:
     bm = bind_map(store, doc)
     (pain,) = [p for p in bm.pain_points if p.kind == "channel_switch"]
     assert (pain.numbers["switcher_conversion"], pain.numbers["stayer_conversion"]) == (0.2, 0.75)
-    assert pain.numbers["target"] == "Order Completed where total gt 50"
+    assert pain.numbers["target"] == "Order Completed, total above 50"

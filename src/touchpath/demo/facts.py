@@ -1,6 +1,6 @@
 """The planted facts of the demo business, each with its size: the one place to change them.
 
-Four effects are planted in the data (docs/demo.md, "The planted facts"). Each is one record
+Five effects are planted in the data (docs/demo.md, "The planted facts"). Each is one record
 here holding every probability and window that makes it. The behaviours draw from these sizes
 (`sessions`, `orders`, `support`, `messaging`), and the truth file (`truth.FactMeter`) measures
 each effect on the emitted messages, under its `name` and with the windows defined here, so
@@ -11,7 +11,7 @@ holds the documented ranges).
 >>> APP_CHECKOUT_DROPOFF.payment_ok[True] < APP_CHECKOUT_DROPOFF.payment_ok[False]
 True
 >>> [f.name for f in FACTS]
-['app_checkout_dropoff', 'slow_support', 'sms_cart_reminder', 'paid_social_attribution']
+['app_checkout_dropoff', 'slow_support', 'sms_cart_reminder', 'paid_social_attribution', 'email_web_switch']
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 __all__ = [
     "APP_CHECKOUT_DROPOFF",
     "DAY",
+    "EMAIL_WEB_SWITCH",
     "FACTS",
     "HOUR",
     "PAID_SOCIAL_ATTRIBUTION",
     "SLOW_SUPPORT",
     "SMS_CART_REMINDER",
     "AppCheckoutDropoff",
+    "EmailWebSwitch",
     "PaidSocialAttribution",
     "SlowSupport",
     "SmsCartReminder",
@@ -174,5 +176,37 @@ SLOW_SUPPORT = SlowSupport()
 SMS_CART_REMINDER = SmsCartReminder()
 PAID_SOCIAL_ATTRIBUTION = PaidSocialAttribution()
 
-FACTS = (APP_CHECKOUT_DROPOFF, SLOW_SUPPORT, SMS_CART_REMINDER, PAID_SOCIAL_ATTRIBUTION)
+
+@dataclass(frozen=True)
+class EmailWebSwitch:
+    """(e) A channel switch that fails: people who read a campaign email and then go to the
+    website on their own, not through the email's link, lose the email's offer (it is applied
+    only through the link) and are put off: they order about half as often as those who click."""
+
+    name: str = "email_web_switch"
+    share: float = 0.45
+    """The chance that an opener who does not click visits the website on their own soon after."""
+    after_hours: tuple[float, float] = (0.25, 6.0)
+    """When that visit comes, in hours after the open (uniform): they search for the shop's
+    name and land on its home page (channel `organic_search`, a web channel)."""
+    put_off: float = 30 * DAY
+    """How long the person stays put off after the visit."""
+    skip_session: float = 0.75
+    """While put off: the chance a planned visit does not happen (adding to the cart and
+    checking out also drop by `SLOW_SUPPORT.intent`)."""
+    skip_store: float = 0.75
+    """While put off: the chance a planned shop visit does not happen."""
+    window: float = 30 * DAY
+    """Orders are counted this long after the visit (the map's window)."""
+
+
+EMAIL_WEB_SWITCH = EmailWebSwitch()
+
+FACTS = (
+    APP_CHECKOUT_DROPOFF,
+    SLOW_SUPPORT,
+    SMS_CART_REMINDER,
+    PAID_SOCIAL_ATTRIBUTION,
+    EMAIL_WEB_SWITCH,
+)
 """Every planted fact, in the order docs/demo.md gives them."""

@@ -9,10 +9,10 @@ holds the customers and about an hour of messages, never the whole feed.
 
 Where things are (docs/demo.md): the world in `catalog` and `words`, the people and their
 devices in `people`, time, ids and the loop in `simulation`, each channel's behaviour in its
-module (`sessions`, `orders`, `support`, `messaging`, `stores`), and the four planted effects
+module (`sessions`, `orders`, `support`, `messaging`, `stores`), and the five planted effects
 with their sizes in `facts` (app checkout drop-off, a slow support queue that sours feedback
 and sales, an SMS cart reminder that lifts conversion, paid social that opens but rarely closes
-journeys). `truth.FactMeter` measures them on the emitted messages.
+journeys, an email-to-web switch that fails). `truth.FactMeter` measures them on the emitted messages.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from touchpath.demo.catalog import CATEGORY_PATH, NEWSLETTER_THEMES, SITE
-from touchpath.demo.facts import DAY, HOUR, SLOW_SUPPORT, SMS_CART_REMINDER
+from touchpath.demo.facts import DAY, EMAIL_WEB_SWITCH, HOUR, SLOW_SUPPORT, SMS_CART_REMINDER
 from touchpath.demo.people import Customer
 from touchpath.demo.simulation import (
     CLICK,
@@ -27,6 +27,7 @@ from touchpath.demo.simulation import (
     SMS_REMINDER,
     SMS_SEND,
     SURVEY,
+    SWITCH,
     VISIT,
     Core,
 )
@@ -35,6 +36,7 @@ __all__ = ["Messaging"]
 
 SUPPORT = SLOW_SUPPORT
 REMINDER = SMS_CART_REMINDER
+SWITCH_FACT = EMAIL_WEB_SWITCH
 P_EMAIL_CLICK = {"nps": 0.4, "sale": 0.25, "newsletter": 0.18}
 
 
@@ -124,6 +126,9 @@ class Messaging(Core):
         if c.penalty_until > ts:
             p_click *= SUPPORT.email_click
         if rng.random() >= p_click:
+            if kind != "nps" and rng.random() < SWITCH_FACT.share:
+                after = rng.uniform(*SWITCH_FACT.after_hours) * HOUR
+                self._schedule(ts + after, VISIT, ci, ("organic_search", name, SWITCH))
             return
         t = ts + rng.uniform(5, 120)
         landing = "/nps" if kind == "nps" else CATEGORY_PATH[c.favourite]

@@ -174,6 +174,7 @@ class Orders(Core):
                 "carrier": rng.choice(("DHL", "DPD", "PostNL", "GLS")),
                 "delivery_days": round(delay / DAY, 1),
                 "on_time": not late,
+                "channel": "delivery",  # the parcel at the door, not a visit
             },
         )
         product = products[0]
@@ -213,5 +214,6 @@ class Orders(Core):
                 "order_id": order_id,
                 "rating": rating,
                 "text": text,
+                "channel": "email",  # written through the review request email
             },
         )

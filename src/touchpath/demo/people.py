@@ -46,7 +46,9 @@ LAST_NAMES = [
     "Walsh", "Hansen", "Nielsen", "Larsen", "Andersson", "Johansson", "Lindberg", "Silva",
     "Santos", "Ferreira", "Gruber", "Huber", "Bauer", "Steiner", "Moser", "Keller",
 ]  # fmt: skip
-EMAIL_DOMAINS = ("example.com", "example.org", "example.net", "mail.example.com")
+EMAIL_DOMAINS = ("mail.example", "post.example", "inbox.example", "webmail.example")
+"""Reserved for examples (RFC 2606) and not blocked by the identity rules (which block
+`@example.com`-style test addresses): a demo email identifies its person."""
 
 # user agent, family ("safari" loses its anonymousId after 7 quiet days: ITP)
 DESKTOP_AGENTS: list[tuple[str, str, float]] = [
@@ -192,6 +194,7 @@ class Customer:
         "phone",
         "platform",
         "push_ok",
+        "put_off_until",
         "rate",
         "sessions",
         "signed_up",
@@ -230,6 +233,7 @@ class Customer:
         self.last_cart = -1.0
         self.last_order = -1.0
         self.penalty_until = -1.0
+        self.put_off_until = -1.0  # after a failed email-to-web switch (facts.EMAIL_WEB_SWITCH)
         self.sessions = 0
 
 

@@ -22,16 +22,18 @@ from touchpath.demo.catalog import (
     SOCIAL_CAMPAIGNS,
     Product,
 )
-from touchpath.demo.facts import DAY, HOUR, SLOW_SUPPORT, SMS_CART_REMINDER
+from touchpath.demo.facts import DAY, EMAIL_WEB_SWITCH, HOUR, SLOW_SUPPORT, SMS_CART_REMINDER
 from touchpath.demo.facts import PAID_SOCIAL_ATTRIBUTION as ATTRIBUTION
 from touchpath.demo.people import APP_VERSION, JUNK_EMAILS, Session
 from touchpath.demo.simulation import (
     CART_CHECK,
     CHAIN,
+    CLICK,
     FOLLOW,
     RESTORE,
     RETURN,
     SESSION_HOURS,
+    SWITCH,
     VISIT,
     Core,
     mix,
@@ -58,13 +60,16 @@ class Sessions(Core):
         source, campaign, mode = payload
         c = self.people[ci]
         rng = self.rng
-        penalised = c.penalty_until > ts
+        put_off = c.put_off_until > ts
+        penalised = c.penalty_until > ts or put_off
         if mode == CHAIN:
             c.sessions += 1
             if not (c.visitor and (c.sessions >= 2 or rng.random() < 0.5)):
                 nxt = self._next_time(c, ts, c.rate, SESSION_HOURS)
                 self._schedule(nxt, VISIT, ci, (None, None, CHAIN))
             if penalised and rng.random() < SUPPORT.skip_session:
+                return
+            if put_off and rng.random() < EMAIL_WEB_SWITCH.skip_session:
                 return
             if c.visitor or not c.signed_up:
                 names, cum = DISCOVERY
@@ -78,7 +83,9 @@ class Sessions(Core):
 
         # device: the browser, the phone app, or the family tablet on the sofa
         dev = c.web
-        if c.tablet is not None and source == "direct" and rng.random() < 0.5:
+        if mode == SWITCH:
+            pass  # read the email, then typed the shop's address in the browser
+        elif c.tablet is not None and source == "direct" and rng.random() < 0.5:
             dev = c.tablet
         elif c.app is not None and source in ("direct", "push"):
             if source == "push" or rng.random() < (0.85 if c.platform != "web" else 0.3):
@@ -98,10 +105,16 @@ class Sessions(Core):
                 self.person_of[dev.anon] = c.uid
         dev.last_seen = ts
         s = Session(c, dev, ts)
+        if mode == SWITCH:  # the email's offer is not applied: put off for weeks
+            c.put_off_until = max(c.put_off_until, ts + EMAIL_WEB_SWITCH.put_off)
+            penalised = True
+            self._put(ts, None, ("switch", ci, True))
+        elif mode == CLICK and source == "email":
+            self._put(ts, None, ("switch", ci, False))
         product = self._pick_product(c)
         if mode in (RETURN, RESTORE) and c.cart:
             product = c.cart[0][0]
-        self._landing(s, source, campaign, product)
+        self._landing(s, source, campaign, product, home=mode == SWITCH)
 
         # the SDK already knows the user: the site identifies once per period with traits
         if dev.uid is not None and dev.uid != c.uid and dev.shared and c.uid:
@@ -129,8 +142,11 @@ class Sessions(Core):
                 c.last_cart + REMINDER.abandoned_after + 1.0, CART_CHECK, ci, c.last_cart
             )
 
-    def _landing(self, s: Session, source: str, campaign: str | None, product: Product) -> None:
-        """The first page (web) or app open of a session: the session's one touch."""
+    def _landing(
+        self, s: Session, source: str, campaign: str | None, product: Product, home: bool = False
+    ) -> None:
+        """The first page (web) or app open of a session: the session's one touch (`home`:
+        on the home page)."""
         rng = self.rng
         c = s.cust
         touch = ("touch", c.idx, source)
@@ -174,7 +190,7 @@ class Sessions(Core):
                 referrer = pick(rng, ENGINE_URLS, ENGINE_CUM)
             elif source == "referral":
                 referrer = rng.choice(REFERRERS)
-            if source == "direct" or rng.random() < 0.25:
+            if home or source == "direct" or rng.random() < 0.25:
                 path, name, title = "/", "Home", "Northwind Outfitters - Gear for every trail"
         search = ""
         if utm:

@@ -54,6 +54,7 @@ __all__ = [
     "STORE_HOURS",
     "STORE_RATE",
     "SURVEY",
+    "SWITCH",
     "TICKET",
     "VISIT",
     "Core",
@@ -73,8 +74,8 @@ CLOCK_SECONDS = [f"{ms // 1000:02d}.{ms % 1000:03d}Z" for ms in range(60_000)]
 # action kinds
 VISIT, STORE, EMAIL_SEND, EMAIL_OPEN, PUSH_SEND, PUSH_OPEN, SMS_SEND, SMS_OPEN = range(8)
 CART_CHECK, SMS_REMINDER, DELIVERY, TICKET, RESOLVE, SURVEY, REVIEW = range(8, 15)
-# visit modes
-CHAIN, FOLLOW, CLICK, RETURN, RESTORE = range(5)
+# visit modes (SWITCH: to the website on one's own after reading an email, facts.EMAIL_WEB_SWITCH)
+CHAIN, FOLLOW, CLICK, RETURN, RESTORE, SWITCH = range(6)
 
 # daily rhythm (local hour) for web/app sessions and for store visits; weekday Mon..Sun
 SESSION_HOURS = (

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from touchpath.demo.catalog import CURRENCY, Product
-from touchpath.demo.facts import SLOW_SUPPORT
+from touchpath.demo.facts import EMAIL_WEB_SWITCH, SLOW_SUPPORT
 from touchpath.demo.people import LIB_VERSIONS
 from touchpath.demo.simulation import STORE, STORE_HOURS, STORE_RATE, Core, Message
 
@@ -24,6 +24,8 @@ class Stores(Core):
         c = self.people[ci]
         self._schedule(self._next_time(c, ts, STORE_RATE, STORE_HOURS), STORE, ci)
         if c.penalty_until > ts and rng.random() < SUPPORT.skip_store:
+            return
+        if c.put_off_until > ts and rng.random() < EMAIL_WEB_SWITCH.skip_store:
             return
         assert c.store is not None
         store_id, store_name = c.store

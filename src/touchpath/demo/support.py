@@ -154,7 +154,13 @@ class Support(Core):
         else:
             mood = "neg" if score <= 6 else ("pos" if score >= 9 else "mid")
             event = "NPS Survey Completed"
-        props: dict[str, Any] = {"survey_id": survey_id, "score": score, "touchpoint": touchpoint}
+        # every survey is sent, and answered, by email
+        props: dict[str, Any] = {
+            "survey_id": survey_id,
+            "score": score,
+            "touchpoint": touchpoint,
+            "channel": "email",
+        }
         if ref is not None:
             props[ref[0]] = ref[1]
         if rng.random() < 0.8:

@@ -17,6 +17,7 @@ import msgspec
 
 from touchpath.demo.facts import (
     APP_CHECKOUT_DROPOFF,
+    EMAIL_WEB_SWITCH,
     PAID_SOCIAL_ATTRIBUTION,
     SLOW_SUPPORT,
     SMS_CART_REMINDER,
@@ -93,6 +94,9 @@ class FactMeter:
         self._attributed = 0
         self._journey_first: dict[str, int] = {}
         self._seen: set[int] = set()
+        # (e) visits after a campaign email: [ts, switched, ordered within the window]
+        self._visits: dict[int, list[list[Any]]] = {}
+        self._visit_rows: list[list[Any]] = []
         # orders
         self._revenue: list[float] = []
         self._orders = {"web": 0, "app": 0, "store": 0}
@@ -117,6 +121,10 @@ class FactMeter:
             row = [tag[3], tag[2], False]
             self._carts.setdefault(tag[1], []).append(row)
             self._cart_rows.append(row)
+        elif kind == "switch":  # tag[2]: on one's own (True) or through the email's link
+            row = [ts, tag[2], False]
+            self._visits.setdefault(tag[1], []).append(row)
+            self._visit_rows.append(row)
         elif kind == "feedback":
             self._feedback.setdefault(tag[1], []).append(float(tag[2]))
 
@@ -146,6 +154,11 @@ class FactMeter:
             for row in carts:
                 if row[0] < ts <= row[0] + SMS_CART_REMINDER.window:
                     row[2] = True
+        visits = self._visits.get(cust)
+        if visits:
+            for row in visits:
+                if row[0] < ts <= row[0] + EMAIL_WEB_SWITCH.window:
+                    row[2] = True
         if where != "store":
             since = ts - PAID_SOCIAL_ATTRIBUTION.lookback
             touches = [t for t in self._touches.get(cust, ()) if t[0] >= since]
@@ -174,6 +187,7 @@ class FactMeter:
             SLOW_SUPPORT.name: self._support_fact(),
             SMS_CART_REMINDER.name: self._reminder_fact(),
             PAID_SOCIAL_ATTRIBUTION.name: self._attribution_fact(),
+            EMAIL_WEB_SWITCH.name: self._switch_fact(),
             "orders": self._orders_fact(),
         }
 
@@ -251,6 +265,22 @@ class FactMeter:
                 f"journey_start_{k}": _share(v, first_total)
                 for k, v in sorted(self._journey_first.items())
             },
+        }
+
+    def _switch_fact(self) -> dict[str, float]:
+        """(e) Orders (any channel) within the window after a visit that follows a campaign
+        email: on one's own (the switch) against through the email's link."""
+        done = [r for r in self._visit_rows if r[0] + EMAIL_WEB_SWITCH.window <= self.end]
+        switched = [r[2] for r in done if r[1]]
+        linked = [r[2] for r in done if not r[1]]
+        s_rate = _share(sum(switched), len(switched))
+        l_rate = _share(sum(linked), len(linked))
+        return {
+            "switch_visits": float(len(switched)),
+            "link_visits": float(len(linked)),
+            "switch_conversion": s_rate,
+            "link_conversion": l_rate,
+            "ratio": round(s_rate / l_rate, 3) if l_rate else 0.0,
         }
 
     def _orders_fact(self) -> dict[str, float]:

@@ -34,6 +34,7 @@ CHANNELS: tuple[str, ...] = (
     "app",
     "store",
     "support",
+    "delivery",
     "direct",
 )
 """Every channel a rule can give, in the order reports list them."""

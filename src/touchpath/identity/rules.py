@@ -2,13 +2,17 @@
 
 The defaults follow Segment Unify's recommended settings: one user_id per profile ever, five of
 every other kind (anonymous ids five a week, since every visit from a cleared browser or a till
-purchase brings a new one), user_id before email before the rest, and junk values blocked.
+purchase brings a new one), user_id before email before the rest, and junk values blocked. The
+loyalty card in a profile's traits is an identifier by default (`custom`), so shop purchases
+join the online profile.
 
 >>> rules = IdentityRules()
 >>> rules.limit("user_id").max, rules.limit("anonymous_id").within, rules.limit("ios.id").max
 (1, 604800, 5)
 >>> rules.is_blocked("null"), rules.is_blocked("000-000"), rules.is_blocked("ann@shop.example")
 (True, True, False)
+>>> rules.custom
+{'loyalty_id': 'traits.loyalty_id'}
 """
 
 from __future__ import annotations
@@ -68,9 +72,11 @@ class IdentityRules(_Frozen):
         r"@(example|test)\.(com|org|net)$",
     )
     custom: dict[str, str] = Field(
-        default_factory=dict,
-        description="Extra identifier kinds and where they are read, e.g. "
-        "{'loyalty_id': 'traits.loyalty_id'} (a property name, properties.x, traits.x, context.x).",
+        default_factory=lambda: {"loyalty_id": "traits.loyalty_id"},
+        description="Extra identifier kinds and where they are read (a property name, "
+        "properties.x, traits.x, context.x). The default reads the loyalty card a profile's "
+        "traits carry, so a till purchase sent with the card in context.externalIds (kind "
+        "`loyalty_id`) joins the online profile; `{}` turns it off.",
     )
     external_ids: bool = Field(default=True, description="Read context.externalIds.")
 

@@ -3,13 +3,17 @@ here.
 
 - reach, conversion to the goal and time to it per touchpoint: a `funnel` with the steps
   (touchpoint, goal);
-- reach, conversion to the next stage and to the goal, drop-off and time to the next stage per
-  stage: `funnel` with (stage, next stage) and (stage, goal), a stage being any of its
-  touchpoints' events;
+- reach, conversion to the next stage and to the goal and drop-off per stage: `funnel` with
+  (stage, next stage) and (stage, goal), where "a stage" is any touchpoint event of that stage
+  or a later one (`reach_step`): a stage's reach is the people who reached it or a later stage,
+  so reach never rises along the map (`words.STAGE_REACH` says so on it); the median time to
+  the next stage: `funnel` from an event of the stage itself to one of the next (`stage_step`);
 - persona versus everyone else: the same funnels broken down by membership of the persona's
   audience (`Breakdown(by="audience")`), so each funnel runs once for both groups;
 - the flow between touchpoints and the median time to the next step: a `dfg` with one
-  discovery stage per touchpoint (everyone);
+  discovery stage per touchpoint, of the persona's audience when it has one;
+- events the map names that the store has never seen: `missing_events`, so a map bound to
+  the wrong store says so instead of showing zeros;
 - NPS, CSAT and sentiment: `feedback`, through the adapter of `maps.feedback`;
 - channel mix, population, repeated contacts and error pages: counts of the map's own events
   from one tagged pass (`maps.touches`).
@@ -47,10 +51,11 @@ from touchpath.maps.feedback import emotion, map_feedback
 from touchpath.maps.journeys import with_journeys
 from touchpath.maps.pain import find_pain_points
 from touchpath.maps.touches import Touches, touches
+from touchpath.maps.words import describe
 from touchpath.store import Store
 from touchpath.store.store import utcnow
 
-__all__ = ["CONTACT_DAYS", "bind_map", "stage_step"]
+__all__ = ["CONTACT_DAYS", "bind_map", "missing_events", "reach_step", "stage_step"]
 
 CONTACT_DAYS = 7
 """Two support contacts at most this many days apart are a repeated contact."""
@@ -62,6 +67,33 @@ def stage_step(stage: Stage) -> FunnelStep:
     if len(names) == 1:
         return FunnelStep(event=names[0], name=stage.name)
     return FunnelStep(name=stage.name, where=(Condition(property="event", op="in", value=names),))
+
+
+def reach_step(stages: list[Stage], i: int) -> FunnelStep:
+    """A funnel step met by any touchpoint event of stage `i` or a later one: reaching it
+    means reaching this stage or a later one (event names; conditions aside)."""
+    names = sorted({t.match.event for s in stages[i:] for t in s.touchpoints})
+    name = stages[i].name
+    if len(names) == 1:
+        return FunnelStep(event=names[0], name=name)
+    return FunnelStep(name=name, where=(Condition(property="event", op="in", value=names),))
+
+
+def missing_events(store: Store, doc: JourneyMap) -> list[str]:
+    """The event names of `doc` (touchpoints and goal) that no event in the store has."""
+    names = sorted({t.match.event for _, t in doc.touchpoints()} | (
+        {doc.goal.event} if doc.goal is not None else set()
+    ))  # fmt: skip
+    if not names:
+        return []
+    marks = ", ".join("?" for _ in names)
+    seen = {
+        r[0]
+        for r in store.query(
+            f"SELECT DISTINCT event FROM events WHERE event IN ({marks})", list(names)
+        )
+    }
+    return [n for n in names if n not in seen]
 
 
 def _step(match: EventMatch, name: str) -> FunnelStep:
@@ -82,6 +114,10 @@ def _groups(result: FunnelResult | None, audience: str | None) -> dict[bool, Fun
         elif g.value == NONE_VALUE:
             out[False] = g
     return out
+
+
+def _share_of(counts: tuple[int, int] | None) -> float | None:
+    return counts[1] / counts[0] if counts and counts[0] else None
 
 
 def _median_hours(g: FunnelGroup | None) -> float | None:
@@ -120,7 +156,8 @@ def bind_map(
     breakdown = Breakdown(by="audience", audiences=(audience,)) if audience else None
     pending: list[str] = []
     if audience is not None:
-        pending.append("others: flows and times to the usual next step cover everyone")
+        pending.append("others: flows and times to the usual next step are the persona's only")
+    missing = missing_events(store, doc)
     goal = doc.goal
     stages = [s for s in doc.stages if s.touchpoints]
 
@@ -143,11 +180,14 @@ def bind_map(
             jobs[("tp_only", t.name)] = [_step(t.match, t.name), _step(t.match, t.name)]
     for i, s in enumerate(stages):
         if i + 1 < len(stages):
-            jobs[("stage_next", s.name)] = [stage_step(s), stage_step(stages[i + 1])]
+            jobs[("stage_next", s.name)] = [reach_step(stages, i), reach_step(stages, i + 1)]
+            # the time from this very stage to the next (a later stage's event meets both
+            # reach steps at once, so their funnel times say nothing)
+            jobs[("stage_time", s.name)] = [stage_step(s), stage_step(stages[i + 1])]
         if goal is not None:
-            jobs[("stage_goal", s.name)] = [stage_step(s), _step(goal, "goal")]
+            jobs[("stage_goal", s.name)] = [reach_step(stages, i), _step(goal, "goal")]
         elif i + 1 == len(stages):  # the last stage with no goal: its reach alone
-            jobs[("stage_only", s.name)] = [stage_step(s), stage_step(s)]
+            jobs[("stage_only", s.name)] = [reach_step(stages, i), reach_step(stages, i)]
     dfg_spec = DfgSpec(
         stages=tuple(
             DiscoveryStage(name=t.name, events=(EventMatch(**t.match.model_dump()),))
@@ -155,6 +195,7 @@ def bind_map(
         ),
         time_range=time_range,
         collapse_repeats=True,
+        audience=audience,
     )
     copy = state.usable and DFG.copy(dfg_spec)
 
@@ -237,7 +278,7 @@ def bind_map(
             to_next=to_next,
             to_goal=to_goal,
             drop_off=None if to_next is None else 1 - to_next,
-            median_hours_to_next=_median_hours(nxt),
+            median_hours_to_next=_median_hours(results.get(("stage_time", s.name), {}).get(member)),
             channel_mix=mix,
             nps=sf.nps if sf else None,
             csat=sf.csat_avg if sf else None,
@@ -256,11 +297,12 @@ def bind_map(
                 BoundTouchpoint(
                     name=t.name,
                     stage=s.name,
-                    event=t.match.label(),
+                    event=describe(t.match),
                     channel=t.match.channel if isinstance(t.match.channel, str) else None,
                     persona=persona,
                     others=tp_metrics(t, False),
                     emotion=emo if emo is not None else authored_emotion(t.emotion),
+                    online_share=_share_of(tagged_.online.get(t.name)),
                     emotion_source="data"
                     if emo is not None
                     else ("authored" if t.emotion is not None else None),
@@ -303,6 +345,7 @@ def bind_map(
         stages=bound_stages,
         flows=flows,
         pending=pending,
+        missing_events=missing,
     )
     pains, opportunities = find_pain_points(bm, fb.touchpoints, tagged_)
     bm = bm.model_copy(update={"pain_points": pains, "opportunities": opportunities})

@@ -14,12 +14,14 @@ from pydantic import BaseModel, ConfigDict
 from touchpath.maps.decisions import DecisionLink
 from touchpath.maps.document import JourneyMap
 from touchpath.maps.journeys import JourneyLink
+from touchpath.maps.words import STAGE_REACH, describe
 
 __all__ = [
     "BoundMap",
     "BoundStage",
     "BoundTouchpoint",
     "Flow",
+    "Kind",
     "Metrics",
     "Opportunity",
     "PainPoint",
@@ -69,6 +71,9 @@ class BoundTouchpoint(_Model):
     """Journey nodes that stand for this touchpoint, with their numbers (maps/journeys.py)."""
     decisions: list[DecisionLink] = []
     """Decisions that choose this touchpoint's content, with their numbers (maps/decisions.py)."""
+    online_share: float | None = None
+    """A shop touchpoint (channel `store`): the share of its people also met on the website or
+    in the app, joined to them by the identity graph (the loyalty card)."""
 
 
 class BoundStage(_Model):
@@ -91,19 +96,23 @@ class Flow(_Model):
     median_hours: float | None = None
 
 
+Kind = Literal[
+    "drop_off",
+    "long_wait",
+    "negative_feedback",
+    "repeat_contact",
+    "error_page",
+    "channel_gap",
+    "channel_switch",
+]
+"""The kinds of pain point (maps/pain.py)."""
+
+
 class PainPoint(_Model):
     """A pain point found in the data, with the numbers that put it there."""
 
     rank: int
-    kind: Literal[
-        "drop_off",
-        "long_wait",
-        "negative_feedback",
-        "repeat_contact",
-        "error_page",
-        "channel_gap",
-        "channel_switch",
-    ]
+    kind: Kind
     stage: str
     touchpoint: str | None = None
     score: float
@@ -137,6 +146,11 @@ class BoundMap(_Model):
     opportunities: list[Opportunity] = []
     pending: list[str] = []
     """Metrics that could not be bound, and why."""
+    missing_events: list[str] = []
+    """Event names the map uses that the store has no event of: their numbers are 0 because
+    the events are missing, not because nobody did it (a map bound to another store)."""
+    stage_reach: str = STAGE_REACH
+    """How the stage numbers are defined, in words (stated on the rendered map)."""
 
     def touchpoint(self, name: str) -> BoundTouchpoint:
         for s in self.stages:
@@ -165,7 +179,7 @@ def unbound(doc: JourneyMap, bound_at: datetime) -> BoundMap:
             BoundTouchpoint(
                 name=t.name,
                 stage=s.name,
-                event=t.match.label(),
+                event=describe(t.match),
                 channel=t.match.channel if isinstance(t.match.channel, str) else None,
                 persona=Metrics(),
                 emotion=authored_emotion(t.emotion),

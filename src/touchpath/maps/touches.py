@@ -25,10 +25,12 @@ from sqlglot import exp
 from touchpath.analytics.discovery import Stage, stage_case
 from touchpath.events.match import EVENTS, TimeRange, literal
 from touchpath.maps.document import JourneyMap, Touchpoint
+from touchpath.maps.words import describe
 
 __all__ = [
     "CONTACT_END",
     "ERROR_PATTERN",
+    "SWITCH_GAP",
     "WEB_CHANNELS",
     "ChannelSwitch",
     "Contacts",
@@ -56,6 +58,10 @@ WEB_CHANNELS = (
 )
 """Channels that are all the website, told apart by how people arrived: one medium, `web`,
 when looking for channel switches (app to web, chat to phone), not a switch among them."""
+
+SWITCH_GAP = 86_400
+"""An arrival at a touchpoint is a step of one journey (and may be a channel switch) when the
+touchpoint met just before is at most this many seconds earlier."""
 
 _TYPES = "('track', 'page', 'screen')"
 
@@ -90,9 +96,10 @@ class ErrorPage:
 
 @dataclass(frozen=True)
 class ChannelSwitch:
-    """Persona members arriving at a touchpoint from the touchpoint they met just before: on
-    another channel (switchers) or on the same one (stayers), and how many of each reach the
-    goal (without a goal: a later stage) within the map's window."""
+    """Persona members arriving at a touchpoint from the touchpoint they met just before (at
+    most `SWITCH_GAP` earlier): on another channel at least once (switchers) or only ever on
+    the same one (stayers), and how many of each reach the goal (without a goal: a later stage)
+    within the map's window."""
 
     touchpoint: str
     switchers: int
@@ -103,7 +110,7 @@ class ChannelSwitch:
     """The (from, to) channel pair most switchers took."""
     pair_people: int
     target: str
-    """What converting means: the goal's event, or `the next stage`."""
+    """What converting means: the goal's event name, or `the next stage`."""
     days: int
 
     @property
@@ -126,6 +133,9 @@ class Touches:
     contacts: list[Contacts]
     errors: list[ErrorPage]
     switches: list[ChannelSwitch] = field(default_factory=list)
+    online: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """Shop touchpoints (channel `store`) -> (persona people met there, of them the people
+    also met on the website or in the app): the store-to-online link of the identity graph."""
 
 
 def contact_touchpoints(doc: JourneyMap) -> list[Touchpoint]:
@@ -276,17 +286,39 @@ def touches(
             for e in errors.values()
         ]
         switches = _switches(cur, table, doc)
-    return Touches(population, mix, contacts, error_list, switches)
+        online = _online(cur, table, doc)
+    return Touches(population, mix, contacts, error_list, switches, online)
+
+
+def _online(
+    cur: duckdb.DuckDBPyConnection, table: str, doc: JourneyMap
+) -> dict[str, tuple[int, int]]:
+    """For each shop touchpoint: its persona people, and those of them also seen online (an
+    event on a web channel or the app)."""
+    shops = [t.name for _, t in doc.touchpoints() if t.match.channel in ("store", ["store"])]
+    if not shops:
+        return {}
+    listed = ", ".join(literal(n).sql("duckdb") for n in shops)
+    online = ", ".join(literal(c).sql("duckdb") for c in (*WEB_CHANNELS, "app"))
+    rows = cur.execute(
+        f"""WITH shop AS (SELECT DISTINCT tp, pid FROM {table} WHERE member AND tp IN ({listed})),
+                web AS (SELECT DISTINCT pid FROM {table} WHERE channel IN ({online}))
+            SELECT tp, count(*), count(web.pid) FROM shop LEFT JOIN web USING (pid) GROUP BY tp"""
+    ).fetchall()
+    return {str(tp): (int(n), int(k)) for tp, n, k in rows}
 
 
 def _switches(cur: duckdb.DuckDBPyConnection, table: str, doc: JourneyMap) -> list[ChannelSwitch]:
     """Channel switches at each touchpoint, counted set-wise over the tagged table.
 
-    A person's arrival at a touchpoint is their first event there; the channel of the
-    touchpoint they met just before comes from `lag` over their tagged events in time order
-    (web channels count as one, `web`: see `WEB_CHANNELS`). Arrivals with
-    nothing before them are neither switchers nor stayers. An arrival converts when a goal
-    event (without a goal: a touchpoint of a later stage) follows within the map's window.
+    An arrival at a touchpoint is an event there whose previous tagged event (by `lag` over the
+    person's events in time order) was another touchpoint at most `SWITCH_GAP` seconds before:
+    a step in the middle of a journey. It switches when the two are on different channels (web
+    channels count as one, `web`: see `WEB_CHANNELS`). A persona member who switches at a
+    touchpoint at least once is a switcher there, counted from their first switch; one who
+    only ever arrives on the same channel is a stayer, counted from their first arrival. They
+    convert when a goal event (without a goal: a touchpoint of a later stage) follows within
+    the map's window.
     """
     stage_no = {t.name: i for i, s in enumerate(doc.stages) for t in s.touchpoints}
     if not stage_no:
@@ -298,7 +330,7 @@ def _switches(cur: duckdb.DuckDBPyConnection, table: str, doc: JourneyMap) -> li
     )
     if doc.goal is not None:
         succ = f"SELECT pid, ts FROM {table} WHERE goal"
-        later, target = "TRUE", doc.goal.label()
+        later, target = "TRUE", describe(doc.goal)
     else:
         succ = f"SELECT pid, ts, {sidx} AS sidx FROM {table} WHERE tp IS NOT NULL"
         later, target = "s.sidx > a.sidx", "the next stage"
@@ -308,29 +340,36 @@ def _switches(cur: duckdb.DuckDBPyConnection, table: str, doc: JourneyMap) -> li
     rows = cur.execute(
         f"""WITH t AS (
                 SELECT pid, member, ts, seq, tp, {medium} AS channel, {sidx} AS sidx,
-                       lag(tp) OVER w AS prev_tp, lag({medium}) OVER w AS prev_ch
+                       lag(tp) OVER w AS prev_tp, lag({medium}) OVER w AS prev_ch,
+                       lag(ts) OVER w AS prev_ts
                 FROM {table} WHERE tp IS NOT NULL
                 WINDOW w AS (PARTITION BY pid ORDER BY ts, seq)),
-            f AS (
-                SELECT pid, tp, any_value(sidx) AS sidx, min(ts) AS ts,
-                       arg_min({{'p': prev_ch, 'c': channel}}, (ts, seq)) AS first
-                FROM t WHERE member AND prev_tp IS DISTINCT FROM tp GROUP BY pid, tp),
-            a AS (SELECT pid, tp, sidx, ts, first.p AS prev_ch, first.c AS channel FROM f
-                  WHERE first.p IS NOT NULL AND first.c IS NOT NULL),
+            arrivals AS (
+                SELECT pid, tp, sidx, ts, seq, prev_ch, channel, prev_ch <> channel AS switched
+                FROM t WHERE member AND prev_tp IS NOT NULL AND prev_tp <> tp
+                     AND prev_ch IS NOT NULL AND channel IS NOT NULL
+                     AND ts <= prev_ts + INTERVAL {int(SWITCH_GAP)} SECOND),
+            a AS (
+                SELECT pid, tp, any_value(sidx) AS sidx, bool_or(switched) AS switched,
+                       coalesce(min(ts) FILTER (WHERE switched), min(ts)) AS ts,
+                       arg_min({{'p': prev_ch, 'c': channel}}, (ts, seq))
+                           FILTER (WHERE switched) AS pair
+                FROM arrivals GROUP BY pid, tp),
             s AS ({succ}),
             per AS (
-                SELECT a.tp, a.prev_ch, a.channel, count(s.pid) > 0 AS ok
+                SELECT a.tp, a.switched, a.pair.p AS prev_ch, a.pair.c AS channel,
+                       count(s.pid) > 0 AS ok
                 FROM a LEFT JOIN s ON s.pid = a.pid AND s.ts >= a.ts
                      AND s.ts <= a.ts + INTERVAL {int(doc.window)} SECOND AND {later}
-                GROUP BY a.pid, a.tp, a.prev_ch, a.channel)
-            SELECT tp, prev_ch, channel, count(*), count(*) FILTER (WHERE ok)
-            FROM per GROUP BY ALL ORDER BY tp, 4 DESC, 2, 3"""
+                GROUP BY a.pid, a.tp, a.switched, a.pair)
+            SELECT tp, switched, prev_ch, channel, count(*), count(*) FILTER (WHERE ok)
+            FROM per GROUP BY ALL ORDER BY tp, 2, 5 DESC, 3, 4"""
     ).fetchall()
     # A handful of rows per touchpoint (one per channel pair): folded here.
     out: dict[str, ChannelSwitch] = {}
-    for tp, prev_ch, ch, n, ok in rows:
+    for tp, switched, prev_ch, ch, n, ok in rows:
         c = out.get(tp) or ChannelSwitch(str(tp), 0, 0, 0, 0, None, 0, target, days)
-        if prev_ch == ch:
+        if not switched:
             c = replace(
                 c, stayers=c.stayers + int(n), stayers_converted=c.stayers_converted + int(ok)
             )

@@ -136,22 +136,46 @@ def explain(store: Store, ref: str, kind: str | None = None) -> dict[str, Any]:
 def timeline(
     store: Store, ref: str, kind: str | None = None, limit: int = 200, offset: int = 0
 ) -> dict[str, Any]:
-    """Every event of the profile across devices and channels, with its anonymous history."""
+    """Every event of the profile across devices and channels, with its anonymous history.
+
+    An event with no user id that joined the profile through another identifier it carries (a
+    till purchase with the loyalty card in `context.externalIds`) says so in `linked_by`:
+    `[{"kind": "loyalty_id", "value": "L1234567"}]` (the store-to-online link).
+    """
     pid = find_profile(store, ref, kind)
     rows = store.query_dicts(
         "SELECT seq, timestamp, type, event, channel, source, user_id, anonymous_id, message_id, "
-        f"properties, count(*) OVER () AS total FROM ({PROFILE_EVENTS}) "
+        "properties, json_extract_string(context, '$.externalIds') AS external_ids, "
+        f"count(*) OVER () AS total FROM ({PROFILE_EVENTS}) "
         "ORDER BY timestamp, seq LIMIT $2 OFFSET $3",
         [pid, limit, offset],
     )
+    own = {(k, v) for k, v in store.query(
+        "SELECT kind, value FROM identifiers WHERE profile_id = ?", [pid]
+    )}  # fmt: skip
     for r in rows:
         r["properties"] = json.loads(r["properties"]) if r["properties"] else None
+        external = r.pop("external_ids")
+        r["linked_by"] = _linked_by(external, own) if r["user_id"] is None else []
     total = rows[0].pop("total") if rows else 0
     for r in rows[1:]:
         del r["total"]
     if not rows and offset:
         (total,) = store.query(f"SELECT count(*) FROM ({PROFILE_EVENTS})", [pid])[0]
     return {"profile_id": pid, "total": int(total), "events": rows}
+
+
+def _linked_by(external: str | None, own: set[tuple[str, str]]) -> list[dict[str, str]]:
+    """The profile's identifiers among a message's `context.externalIds`."""
+    try:
+        ids = json.loads(external) if external else []
+    except ValueError:
+        return []
+    out = []
+    for x in ids if isinstance(ids, list) else []:
+        if isinstance(x, dict) and (str(x.get("type")), str(x.get("id"))) in own:
+            out.append({"kind": str(x["type"]), "value": str(x["id"])})
+    return out
 
 
 def members(store: Store, audience: str) -> list[dict[str, Any]]:

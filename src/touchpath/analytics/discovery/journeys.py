@@ -80,6 +80,10 @@ class JourneyScope(Spec):
     """Seconds of inactivity that end a session (input also `30m`, `1h`)."""
     collapse_repeats: bool | None = None
     """Merge directly repeated activities into one step (default: with stages yes, else no)."""
+    audience: str | None = None
+    """Only the journeys of this audience's current members (or, with `members=False`, of
+    everyone else); read from the event log, never the sorted copy."""
+    members: bool = True
 
     @model_validator(mode="before")
     @classmethod
@@ -116,6 +120,12 @@ def filters(scope: JourneyScope) -> exp.Expr:
         parts.append(or_([match_of(e).condition() for e in scope.include]))
     if scope.exclude:
         parts.append(exp.Not(this=exp.paren(or_([match_of(e).condition() for e in scope.exclude]))))
+    if scope.audience is not None:
+        members = q(
+            "profile_id IN (SELECT profile_id FROM audience_members WHERE audience = :a)",
+            a=scope.audience,
+        )
+        parts.append(members if scope.members else exp.Not(this=exp.paren(members)))
     return and_(parts)
 
 
@@ -176,7 +186,7 @@ def journey_sql(scope: JourneyScope) -> str:
 def can_use_sorted(scope: JourneyScope) -> bool:
     """Whether the sorted journey copy (`touchpath optimize`) holds what this scope reads:
     profile journeys whose stages and filters test only `event`, `type` and `channel`."""
-    if scope.case != "profile":
+    if scope.case != "profile" or scope.audience is not None:
         return False
     matches = [match_of(e) for st in scope.stages for e in st.events]
     matches += [match_of(e) for e in (*scope.include, *scope.exclude)]

@@ -139,7 +139,23 @@ def _header(c: Canvas, bm: BoundMap) -> None:
     if span:
         bits.append(span)
     c.text(16, 52, "  ·  ".join(bits), size=12, fill="#444", cls="map-subtitle")
-    c.y = 66
+    c.text(16, 70, bm.stage_reach, size=11, fill="#555", cls="map-definition")
+    c.y = 80
+    if bm.missing_events:
+        names = ", ".join(f"“{e}”" for e in bm.missing_events)
+        lines = wrap(
+            f"This store has no events named {names}: the numbers below are 0 because the "
+            "events are missing, not because nobody did it. Bind this map to a store that has "
+            "them, or edit its touchpoints.",
+            c.width - 40,
+            12,
+        )
+        c.add(
+            f'<rect x="10" y="{c.y:.1f}" width="{c.width - 20}" height="{len(lines) * 16 + 10}" '
+            'rx="4" fill="#fdecea" stroke="#a11d1d"/>'
+        )
+        c.lines(20, c.y + 3, lines, size=12, fill="#a11d1d", cls="missing-events")
+        c.y += len(lines) * 16 + 18
 
 
 def _stage_lane(c: Canvas, bm: BoundMap, marks: set[str]) -> None:
@@ -168,20 +184,43 @@ def _stage_lane(c: Canvas, bm: BoundMap, marks: set[str]) -> None:
     c.y += h
 
 
-def _tp_box(i: int, j: int, top: float) -> tuple[float, float, float, float]:
-    return col_x(i) + PAD, top + PAD + j * (TP_H + TP_GAP), COL_W - 2 * PAD - 20, TP_H
+def _tp_text(tp: BoundTouchpoint, w: float) -> tuple[list[str], list[str], list[str], str]:
+    """A card's lines, wrapped to its width (never cut off): name, event, numbers; and the
+    channel of its colour bar."""
+    mix = tp.persona.channel_mix
+    chan = tp.channel or (max(mix, key=mix.__getitem__) if mix else "")
+    m = tp.persona
+    stats = f"reach {m.reach:,}"
+    if m.to_goal is not None:
+        stats += f" · goal {pct(m.to_goal)}"
+    if m.median_hours_to_next is not None:
+        stats += f" · next {hours(m.median_hours_to_next)}"
+    if tp.online_share is not None:
+        stats += f" · {pct(tp.online_share)} also online"
+    event = tp.event + ("" if tp.channel or not chan else f" · {chan}")
+    return wrap(tp.name, w - 16, 12), wrap(event, w - 16, 10), wrap(stats, w - 16, 10), chan
+
+
+def _tp_height(tp: BoundTouchpoint, w: float) -> float:
+    name, event, stats, _ = _tp_text(tp, w)
+    return 8 + 15 * len(name) + 13 * (len(event) + len(stats))
 
 
 def _touchpoint_lane(c: Canvas, bm: BoundMap, marks: set[str]) -> None:
-    rows = max((len(s.touchpoints) for s in bm.stages), default=0)
-    h = 2 * PAD + max(rows, 1) * (TP_H + TP_GAP) + 14
-    _lane(c, "Touchpoints", h, True)
-    c.text(10, c.y + 34, "and the flow", size=10, fill="#777")
+    w = COL_W - 2 * PAD - 20
     top = c.y
     boxes: dict[str, tuple[int, float, float, float, float]] = {}
+    bottom = 0.0
     for i, st in enumerate(bm.stages):
-        for j, tp in enumerate(st.touchpoints):
-            boxes[tp.name] = (i, *_tp_box(i, j, top))
+        y = top + PAD
+        for tp in st.touchpoints:
+            h = _tp_height(tp, w)
+            boxes[tp.name] = (i, col_x(i) + PAD, y, w, h)
+            y += h + TP_GAP
+        bottom = max(bottom, y - top)
+    h = max(bottom, PAD + TP_H) + PAD + 14
+    _lane(c, "Touchpoints", h, True)
+    c.text(10, c.y + 34, "and the flow", size=10, fill="#777")
     # the flow, under the boxes: between touchpoints of different stages
     biggest = max((f.count for f in bm.flows), default=1)
     for f in sorted(bm.flows, key=lambda f: f.count):
@@ -206,33 +245,32 @@ def _touchpoint_lane(c: Canvas, bm: BoundMap, marks: set[str]) -> None:
         )
     for st in bm.stages:
         for tp in st.touchpoints:
-            i, x, y, w, hh = boxes[tp.name]
-            _tp(c, tp, x, y, w, hh, f"tp:{tp.name}" in marks)
+            _i, x, y, bw, bh = boxes[tp.name]
+            _tp(c, tp, x, y, bw, bh, f"tp:{tp.name}" in marks)
     c.y += h
 
 
 def _tp(c: Canvas, tp: BoundTouchpoint, x: float, y: float, w: float, h: float, mark: bool) -> None:
-    chan = tp.channel or (max(tp.persona.channel_mix, key=tp.persona.channel_mix.__getitem__)
-                          if tp.persona.channel_mix else "")  # fmt: skip
+    name, event, stats, chan = _tp_text(tp, w)
     stroke = HIGHLIGHT if mark else "#9aa5b1"
     c.add(
-        f'<rect class="touchpoint" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h}" rx="6" '
-        f'fill="#fff" stroke="{stroke}" stroke-width="{3 if mark else 1}"/>'
+        f'<rect class="touchpoint" x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" '
+        f'rx="6" fill="#fff" stroke="{stroke}" stroke-width="{3 if mark else 1}"/>'
     )
     c.add(
-        f'<rect x="{x:.1f}" y="{y:.1f}" width="6" height="{h}" rx="3" '
+        f'<rect x="{x:.1f}" y="{y:.1f}" width="6" height="{h:.1f}" rx="3" '
         f'fill="{channel_color(chan) if chan else "#9aa5b1"}"/>'
     )
-    c.text(x + 12, y + 16, clip(tp.name, w - 16, 12), size=12, weight="bold", cls="tp-label")
-    c.text(x + 12, y + 30, clip(tp.event + ("" if tp.channel or not chan else f" · {chan}"),
-                                w - 16, 10), size=10, fill="#555")  # fmt: skip
-    m = tp.persona
-    stats = f"reach {m.reach:,}"
-    if m.to_goal is not None:
-        stats += f" · goal {pct(m.to_goal)}"
-    if m.median_hours_to_next is not None:
-        stats += f" · next {hours(m.median_hours_to_next)}"
-    c.text(x + 12, y + 44, clip(stats, w - 16, 10), size=10, fill="#333")
+    yy = y + 4
+    for line in name:
+        c.text(x + 12, yy + 12, line, size=12, weight="bold", cls="tp-label")
+        yy += 15
+    for line in event:
+        c.text(x + 12, yy + 10, line, size=10, fill="#555")
+        yy += 13
+    for line in stats:
+        c.text(x + 12, yy + 10, line, size=10, fill="#333")
+        yy += 13
 
 
 def _channel_lane(c: Canvas, bm: BoundMap) -> None:
@@ -401,7 +439,7 @@ def render_svg(bm: BoundMap, marks: set[str] | None = None) -> str:
                 items.append([(x, "") for x in dict.fromkeys(texts)])
             _text_lane(c, lane, items, lane in ("backstage", "process"))
     for i in range(1, n):
-        c.add(f'<line x1="{col_x(i)}" y1="66" x2="{col_x(i)}" y2="{c.y:.1f}" stroke="#e1e4e8"/>')
+        c.add(f'<line x1="{col_x(i)}" y1="80" x2="{col_x(i)}" y2="{c.y:.1f}" stroke="#e1e4e8"/>')
     height = c.y + 10
     body = "\n".join(c.parts)
     return (

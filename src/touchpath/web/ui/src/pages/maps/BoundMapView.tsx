@@ -128,7 +128,7 @@ function StageNumbers({ s, others }: { s: Stage; others: boolean }) {
   const m = s.persona;
   return (
     <dl className="jnums">
-      <dt>reached</dt>
+      <dt title="the people who reached this stage or a later one">reached (or later)</dt>
       <dd>
         {fmtInt(m.reach ?? 0)} {m.share != null && <span className="hint">({pct(m.share)})</span>}
       </dd>
@@ -162,6 +162,11 @@ function TouchpointCard(props: { t: Schemas["BoundTouchpoint"]; pain?: boolean; 
           <b>{pct(m.to_goal)}</b> to goal
         </span>
         {m.median_hours_to_next != null && <span>{hours(m.median_hours_to_next)} to next</span>}
+        {t.online_share != null && (
+          <span title="of them, also met on the website or in the app (joined by the loyalty card)">
+            <b>{pct(t.online_share)}</b> also online
+          </span>
+        )}
       </div>
       {(m.feedback ?? 0) > 0 && (
         <div className="tp-fb">

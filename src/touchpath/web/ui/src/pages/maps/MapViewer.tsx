@@ -113,12 +113,20 @@ export default function MapViewer() {
               <Query q={bound} what="the numbers (binding the map to the events)">
                 {(b) => (
                   <>
+                    {missing.length === 0 && (b.missing_events ?? []).length > 0 && (
+                      <div className="banner warn" role="status">
+                        <strong>This store has no events named {(b.missing_events ?? []).map((e) => `“${e}”`).join(", ")}.</strong> The
+                        numbers below are 0 because the events are missing, not because nobody did it: bind this map to a store
+                        that has them, or edit its touchpoints.
+                      </div>
+                    )}
                     <p className="hint">
                       {fmtInt(b.persona_size)} people in the persona
                       {b.others_size != null ? `, ${fmtInt(b.others_size)} others` : ""}
                       {b.goal_reach != null ? ` · ${fmtInt(b.goal_reach)} reached the goal` : ""} · numbers as of{" "}
                       {fmtTime(b.as_of ?? b.bound_at)} UTC
                     </p>
+                    <p className="hint stage-reach">{b.stage_reach}</p>
                     <BoundMapView bound={b} />
                     {(b.pending ?? []).length > 0 && (
                       <p className="hint">Not bound: {(b.pending ?? []).join("; ")}</p>

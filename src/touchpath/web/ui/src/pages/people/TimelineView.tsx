@@ -49,7 +49,15 @@ export function TimelineView({ refId }: { refId: string }) {
                       {s.events.map((e) => (
                         <tr key={e.seq}>
                           <td>{fmtTime(e.timestamp).slice(11)}</td>
-                          <td>{e.event ?? `(${e.type})`}</td>
+                          <td>
+                            {e.event ?? `(${e.type})`}
+                            {(e.linked_by ?? []).map((l) => (
+                              <span key={`${l.kind}:${l.value}`} className="hint linked-by" title="how this event joined the person">
+                                {" "}
+                                · linked by {l.kind.replace(/_/g, " ")} {l.value}
+                              </span>
+                            ))}
+                          </td>
                           <td>
                             <ChannelBadge channel={e.channel} />
                           </td>

@@ -36,6 +36,8 @@ export interface TimelineEvent {
   anonymous_id: string | null;
   message_id: string;
   properties: Record<string, unknown> | null;
+  /** Identifiers (not the user id) that joined this event to the person, e.g. the loyalty card of a shop purchase. */
+  linked_by?: { kind: string; value: string }[];
 }
 
 export interface Timeline {
