@@ -11,7 +11,7 @@ import pytest
 from touchpath.analytics import api
 from touchpath.analytics.funnels import FunnelSpec
 from touchpath.collect.importers import import_file
-from touchpath.maps.bind import bind_map, stage_step
+from touchpath.maps.bind import bind_map, reach_step
 from touchpath.maps.library import example
 from touchpath.store import Store
 
@@ -36,10 +36,10 @@ def test_bpic2012_loan_map(store: Store, data_dir: Path) -> None:
         got = bm.touchpoint(name).persona
         assert got.reach == want.entered, name
         assert got.to_goal == pytest.approx(want.conversion), name
-    for here, there in itertools.pairwise(doc.stages):
-        want = api.funnel(
-            store, FunnelSpec(steps=(stage_step(here), stage_step(there)), window=window)
-        ).overall
+    # a stage's reach: this stage or a later one (`reach_step`); next: the next or a later one
+    for i, (here, _there) in enumerate(itertools.pairwise(doc.stages)):
+        steps = (reach_step(doc.stages, i), reach_step(doc.stages, i + 1))
+        want = api.funnel(store, FunnelSpec(steps=steps, window=window)).overall
         got = bm.stage(here.name).persona
         assert got.reach == want.entered, here.name
         assert got.to_next == pytest.approx(want.conversion), here.name

@@ -147,7 +147,7 @@ def _header(c: Canvas, bm: BoundMap) -> None:
             f"This store has no events named {names}: the numbers below are 0 because the "
             "events are missing, not because nobody did it. Bind this map to a store that has "
             "them, or edit its touchpoints.",
-            c.width - 40,
+            (c.width - 60) * 0.85,  # quotes and capitals run wider than the average glyph
             12,
         )
         c.add(
@@ -391,6 +391,7 @@ def render_svg(bm: BoundMap, marks: set[str] | None = None) -> str:
     n = len(bm.stages)
     c = Canvas(width=LABEL_W + n * COL_W + 10)
     _header(c, bm)
+    lanes_top = c.y
     _stage_lane(c, bm, marks)
     _touchpoint_lane(c, bm, marks)
     _channel_lane(c, bm)
@@ -439,7 +440,9 @@ def render_svg(bm: BoundMap, marks: set[str] | None = None) -> str:
                 items.append([(x, "") for x in dict.fromkeys(texts)])
             _text_lane(c, lane, items, lane in ("backstage", "process"))
     for i in range(1, n):
-        c.add(f'<line x1="{col_x(i)}" y1="80" x2="{col_x(i)}" y2="{c.y:.1f}" stroke="#e1e4e8"/>')
+        c.add(
+            f'<line x1="{col_x(i)}" y1="{lanes_top:.0f}" x2="{col_x(i)}" y2="{c.y:.1f}" stroke="#e1e4e8"/>'
+        )
     height = c.y + 10
     body = "\n".join(c.parts)
     return (
