@@ -39,6 +39,8 @@ const MessagesPage = lazy(() => import("./pages/destinations/MessagesPage"));
 const DeadLettersPage = lazy(() => import("./pages/destinations/MessagesPage").then((m) => ({ default: m.DeadLettersPage })));
 const TemplatesPage = lazy(() => import("./pages/destinations/TemplatesPage"));
 const GroupsPage = lazy(() => import("./pages/destinations/GroupsPage"));
+const ExperimentsPage = lazy(() => import("./pages/experiments/ExperimentsPage"));
+const ExperimentPage = lazy(() => import("./pages/experiments/ExperimentPage"));
 
 export const router = createBrowserRouter([
   {
@@ -78,6 +80,8 @@ export const router = createBrowserRouter([
       { path: "destinations/dead-letters", element: <DeadLettersPage /> },
       { path: "destinations/templates", element: <TemplatesPage /> },
       { path: "destinations/groups", element: <GroupsPage /> },
+      { path: "experiments", element: <ExperimentsPage /> },
+      { path: "experiments/:name", element: <ExperimentPage /> },
       { path: "admin/users", element: <UsersPage /> },
       { path: "admin/tokens", element: <TokensPage /> },
       { path: "admin/sources", element: <SourcesPage /> },

@@ -44,6 +44,7 @@ export const NAV: NavSection[] = [
     items: [
       { to: "/journeys", label: "Journeys" },
       { to: "/destinations", label: "Destinations" },
+      { to: "/experiments", label: "Experiments" },
     ],
   },
 ];
