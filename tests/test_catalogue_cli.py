@@ -121,3 +121,33 @@ def test_audiences_and_traits_name_the_closest_too(server: Server) -> None:
     assert "did you mean 'revenue'" in r.json()["error"]["problems"][0]["problem"]
     ok = {"op": "sum", "event": {"event": "Order Completed"}, "property": "revenue"}
     assert editor.put("/api/traits/spent", json=ok).is_success
+
+
+def test_plan_commands(demo_db: Path, tmp_path: Path) -> None:
+    out = _cli(demo_db, "plan", "infer", "shop", "--save", "-o", str(tmp_path / "shop.yaml"))
+    assert out.returncode == 0, out.stderr
+    text = (tmp_path / "shop.yaml").read_text()
+    assert "Order Completed:" in text and "revenue:" in text
+    (tmp_path / "tight.json").write_text(
+        json.dumps(
+            {
+                "name": "tight",
+                "events": {"Order Completed": {"type": "object", "required": ["revenue"]}},
+            }
+        )  # fmt: skip
+    )
+    assert _cli(demo_db, "plan", "import", str(tmp_path / "tight.json")).returncode == 0
+    out = _cli(demo_db, "plan", "assign", "demo", "tight", "--mode", "block")
+    assert out.returncode == 0, out.stderr
+    out = _cli(demo_db, "plan", "list", "--json")
+    rows = {r["plan"]: r for r in json.loads(out.stdout)}
+    assert rows["tight"]["sources"] == "demo (block)" and rows["shop"]["sources"] == ""
+    out = _cli(demo_db, "plan", "export", "tight", "-f", "json")
+    assert json.loads(out.stdout)["events"]["Order Completed"]["required"] == ["revenue"]
+    assert _cli(demo_db, "plan", "assign", "demo", "tight", "--mode", "loud").returncode != 0
+    out = _cli(demo_db, "plan", "violations", "--by", "source", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout) == []
+    assert _cli(demo_db, "plan", "unassign", "demo").returncode == 0
+    assert _cli(demo_db, "plan", "delete", "tight").returncode == 0
+    assert _cli(demo_db, "plan", "delete", "shop").returncode == 0
+    assert json.loads(_cli(demo_db, "plan", "list", "--json").stdout) == []

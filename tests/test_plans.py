@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -134,3 +135,24 @@ def test_infer_export_import_and_bad_schemas(server: Server, sdk: Client) -> Non
         assert c.put("/api/plans/x", json=PLAN).status_code == 403
     plan = read_plan(json.dumps(PLAN))
     assert read_plan(export(plan, "yaml")) == read_plan(export(plan, "json")) == plan
+
+
+@pytest.mark.node
+def test_node_sdk_messages_are_checked_too(server: Server) -> None:
+    from test_sdk_node import NODE_DIR, _node
+
+    plan = {"name": "node", "events": {"Checkout Started": {
+        "type": "object", "properties": {"value": {"type": "integer"}}}}}  # fmt: skip
+    with server.client("editor") as c:
+        assert c.put("/api/plans/node", json=plan).status_code == 200
+    with server.client("admin") as c:
+        c.put("/api/plans/assignments/test", json={"plan": "node", "mode": "block"})
+    proc = subprocess.run(
+        [_node(), "send.mjs", server.url, server.write_key],
+        cwd=NODE_DIR, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    kinds = {t for (t,) in server.store.query("SELECT type FROM events")}
+    assert kinds == {"identify", "page", "screen", "group", "alias"}  # the track was blocked
+    (reason,) = server.store.query("SELECT reason FROM rejected")[0]
+    assert reason == "plan node: properties.value: must be integer"
