@@ -134,7 +134,7 @@ def test_plan_commands(demo_db: Path, tmp_path: Path) -> None:
                 "name": "tight",
                 "events": {"Order Completed": {"type": "object", "required": ["revenue"]}},
             }
-        )  # fmt: skip
+        )
     )
     assert _cli(demo_db, "plan", "import", str(tmp_path / "tight.json")).returncode == 0
     out = _cli(demo_db, "plan", "assign", "demo", "tight", "--mode", "block")
