@@ -2,7 +2,8 @@
 
 For each page it times, from navigation, how long the first numbers take to show (the selector
 that holds them becomes visible), and for the pages that change as you edit (the events
-breakdown, the audience preview) how long a change takes to show; beside each, the floor: the
+breakdown, the audience preview, a funnel's step, the paths' event) how long a change takes to
+show (until the table shows the new result, not the old one kept while it loads); beside each, the floor: the
 same REST request alone (httpx, no browser), in the same run, interleaved. The journey copy is
 fresh (`touchpath optimize`) and the server's map cache is warm (it binds every listed map at
 start; the time that took is printed too, as the cold bind the cache saves).
@@ -118,7 +119,10 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
          ".jstage dd", lambda: http.get("/api/maps/compare", params={"a": "demo-first-purchase",
                                                                       "b": "demo-support"})),
     ]  # fmt: skip
+    pages += analysis_pages(http)
     results: dict[str, tuple[list[float], list[float]]] = {p[0]: ([], []) for p in pages}
+    for name in CHANGES:
+        results[name] = ([], [])
     results["Events: change the breakdown (re-render)"] = ([], [])
     results["Journey map, from the maps list (in-app link)"] = ([], [])
     with sync_playwright() as pw:
@@ -157,8 +161,99 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
             results["Journey map, from the maps list (in-app link)"][1].append(
                 api_time(lambda: http.get("/api/maps/demo-first-purchase/bind"))
             )
+            for name, change in CHANGES.items():
+                b, a = change(page, url, http)
+                results[name][0].append(b)
+                results[name][1].append(a)
         browser.close()
     return [(k, statistics.median(b), statistics.median(a)) for k, (b, a) in results.items()]
+
+
+FUNNEL = ["Product Viewed", "Checkout Started"]
+DASHBOARD = {"funnel": {"kind": "funnel", "steps": [{"event": e} for e in
+                        ["Product Viewed", "Checkout Started", "Order Completed"]], "window": "7d"},
+             "attribution": {"kind": "attribution"},
+             "feedback": {"kind": "feedback"}}  # fmt: skip
+
+
+def analysis_pages(http: httpx.Client) -> list[tuple[str, str, str, Callable[[], httpx.Response]]]:
+    """The analysis pages, each with the selector of its first numbers and its request alone; a
+    dashboard of three saved insights (its floor: the three results read one after another)."""
+    for name, spec in DASHBOARD.items():
+        http.put(f"/api/insights/bench {name}", json={"spec": spec}).raise_for_status()
+    names = [f"bench {n}" for n in DASHBOARD]
+    http.put("/api/dashboards/bench", json={"insights": names}).raise_for_status()
+    funnel = {"steps": DASHBOARD["funnel"]["steps"], "window": "7d"}
+    dfg = {"case": "session", "exclude": [], "top_k": 25, "min_frequency": 1}
+    variants = {"case": "session", "exclude": [], "limit": 15}
+
+    def board() -> httpx.Response:
+        for n in names:
+            r = http.get(f"/api/insights/{n}/result")
+            r.raise_for_status()
+        return r
+
+    def both(a: str, b: str, body_a: Any, body_b: Any) -> Callable[[], httpx.Response]:
+        return lambda: (http.post(a, json=body_a), http.post(b, json=body_b))[1]
+
+    return [
+        ("Funnel: 3 steps, 7 days", "/insights/funnel?s=Product+Viewed&s=Checkout+Started"
+         "&s=Order+Completed&window=7d", "table[aria-label='Funnel steps and conversion'] td.num",
+         lambda: http.post("/api/analyses/funnel", json=funnel)),
+        ("Paths from Home", "/insights/paths?event=Home", "table[aria-label='Most common paths'] td",
+         lambda: http.post("/api/analyses/paths", json={"start": {"event": "Home"}, "end": None,
+                           "steps": 5, "collapse_repeats": False, "top_edges": 60})),
+        ("Retention: weekly", "/insights/retention", "section[aria-label='Retention chart'] svg",
+         lambda: http.post("/api/analyses/retention", json={"cohort_event": {}, "return_event": None,
+                           "period": "week", "periods": 8})),
+        ("Process discovery: graph + variants", "/insights/discovery",
+         "table[aria-label='Busiest transitions'] td.num",
+         both("/api/analyses/dfg", "/api/analyses/variants", dfg, variants)),
+        ("Attribution: six models", "/insights/attribution", "table[aria-label='Credit by model'] td.num",
+         lambda: http.post("/api/analyses/attribution", json={"conversion": {"event": "Order Completed"},
+                           "by": "channel", "touch": "session", "lookback": "30d"})),
+        ("Feedback per touchpoint", "/insights/feedback", "table[aria-label='Feedback per touchpoint'] td.num",
+         lambda: http.post("/api/analyses/feedback", json={"touchpoint_property": "touchpoint",
+                           "phrases": 5})),
+        ("Dashboard: 3 insights", "/dashboards/bench", ".tile-summary", board),
+    ]  # fmt: skip
+
+
+def change_funnel(page: Any, url: str, http: httpx.Client) -> tuple[float, float]:
+    """A funnel's third step changed in the form: from Show funnel until the table names it."""
+    page.goto(url + "/insights/funnel?" + "&".join(f"s={e.replace(' ', '+')}" for e in FUNNEL)
+              + "&s=Order+Completed&window=7d")  # fmt: skip
+    table = page.get_by_role("table", name="Funnel steps and conversion")
+    table.wait_for(timeout=60_000)
+    page.get_by_role("combobox", name="Step 3").fill("Payment Info Entered")
+    t = time.perf_counter()
+    page.get_by_role("button", name="Show funnel").click()
+    table.get_by_text("3. Payment Info Entered").wait_for(timeout=60_000)
+    b = time.perf_counter() - t
+    body = {"steps": [{"event": e} for e in [*FUNNEL, "Payment Info Entered"]], "window": "7d"}
+    return b, api_time(lambda: http.post("/api/analyses/funnel", json=body))
+
+
+def change_paths(page: Any, url: str, http: httpx.Client) -> tuple[float, float]:
+    """The paths' event changed from Home to Category: until the top path is Category's."""
+    body = {"start": {"event": "Category"}, "end": None, "steps": 5, "collapse_repeats": False,
+            "top_edges": 60}  # fmt: skip
+    top = " → ".join(http.post("/api/analyses/paths", json=body).json()["top_paths"][0]["path"])
+    page.goto(url + "/insights/paths?event=Home")
+    table = page.get_by_role("table", name="Most common paths")
+    table.wait_for(timeout=60_000)
+    page.get_by_role("combobox", name="Event").fill("Category")
+    t = time.perf_counter()
+    page.get_by_role("button", name="Show paths").click()
+    table.get_by_role("cell", name=top, exact=True).first.wait_for(timeout=60_000)
+    b = time.perf_counter() - t
+    return b, api_time(lambda: http.post("/api/analyses/paths", json=body))
+
+
+CHANGES: dict[str, Callable[[Any, str, httpx.Client], tuple[float, float]]] = {
+    "Funnel: change a step (re-render)": change_funnel,
+    "Paths: change the event (re-render)": change_paths,
+}
 
 
 if __name__ == "__main__":
