@@ -85,6 +85,13 @@ class Settings(BaseSettings):
             "on. 0: only a copy that matches the log exactly is read."
         ),
     )
+    analytics_kernels: bool = Field(
+        default=True,
+        description=(
+            "Journey analyses over the sorted journey copy run as compiled passes (numba, the "
+            "`kernels` extra) where one computes the spec exactly; false: always their SQL."
+        ),
+    )
     max_message_bytes: int = Field(default=32 * 1024, description="Largest accepted message.")
     max_future_hours: float = Field(
         default=24.0,

@@ -6,6 +6,9 @@ Sources, cheapest first:
   when the analysis reads only what the copy holds (its `copy` test), the copy matches the log
   or lags it by at most `TOUCHPATH_JOURNEY_MAX_LAG_SECONDS`, and the analysis's own check of the
   data passes (a funnel's steps must not tie across steps in the copy's order);
+  Over the copy, a journey analysis whose spec a compiled pass computes exactly runs as a numba
+  kernel over the copy's columns (`Plan.kernel`, `touchpath.analytics.kernels`) when numba is
+  installed and `TOUCHPATH_ANALYTICS_KERNELS` is on; else as SQL over the copy;
 - `log`: `resolved_events`, always right;
 - `engine`: an external analytic engine (ClickHouse) for stores that outgrow one machine; the
   same runners render their query trees for its dialect (`touchpath.analytics.dialects`).
@@ -47,6 +50,8 @@ class Plan:
     source: Source
     as_of: datetime | None = None
     dialect: str = "duckdb"
+    kernel: bool = False
+    """Whether a compiled pass over the copy's columns runs it (else its SQL)."""
 
     @property
     def sorted_copy(self) -> bool:
@@ -68,14 +73,16 @@ def plan(
     copy: Callable[[S], bool],
     fits: Callable[[duckdb.DuckDBPyConnection, S], bool] | None = None,
     dialect: str = "duckdb",
+    kernel: Callable[[duckdb.DuckDBPyConnection, S], bool] | None = None,
 ) -> Plan:
     """The source `spec` is read from, given the copy's `state`: the copy when `copy(spec)`
     says it holds what the spec reads and `fits(cur, spec)` accepts its data, else the log.
-    Another `dialect` than DuckDB's reads the external engine."""
+    Another `dialect` than DuckDB's reads the external engine. On the copy, `kernel(cur, spec)`
+    says whether a compiled pass runs it (given only when kernels are available and on)."""
     if dialect != "duckdb":
         return Plan("engine", None, dialect)
     if not state.usable or not copy(spec):
         return Plan("log")
     if fits is not None and not fits(cur, spec):
         return Plan("log")
-    return Plan("copy", state.as_of)
+    return Plan("copy", state.as_of, kernel=kernel is not None and kernel(cur, spec))

@@ -63,6 +63,8 @@ from touchpath.catalogue import check_names
 from touchpath.errors import Problem, SpecError
 
 if TYPE_CHECKING:
+    import pyarrow as pa
+
     from touchpath.analytics.engines import Engine
     from touchpath.settings import Settings
     from touchpath.store import Store
@@ -125,6 +127,16 @@ class Read:
         return self.cur.execute(self.render(query), params or []).fetchone()
 
     @contextmanager
+    def frame(self, name: str, rows: pa.Table) -> Iterator[str]:
+        """Arrow `rows` readable as `name` in this read's queries (a kernel's output), without
+        copying them."""
+        self.cur.register(name, rows)
+        try:
+            yield name
+        finally:
+            self.cur.unregister(name)
+
+    @contextmanager
     def table(self, name: str, query: exp.Expr | str) -> Iterator[str]:
         """`query`'s rows kept in a temporary table `name` of this read, dropped afterwards."""
         self.cur.execute(f"CREATE TEMPORARY TABLE {name} AS {self.render(query)}")
@@ -153,6 +165,20 @@ class Analysis(Generic[S, R]):
     """A check of the copy's data before reading it (a funnel's steps must not tie)."""
     check: Callable[[duckdb.DuckDBPyConnection, S], None] | None = None
     """Checks against the store before planning (e.g. a named audience exists: NotFound)."""
+    kernel: Callable[[duckdb.DuckDBPyConnection, S, Memo | None], bool] | None = None
+    """Whether a compiled pass over the copy computes `spec` exactly (`analytics.kernels`);
+    the runner then runs it when the plan says `kernel`."""
+
+    def kernel_check(self, store: Store) -> Callable[[duckdb.DuckDBPyConnection, S], bool] | None:
+        """The planner's kernel test for this analysis in `store` (None: never a kernel)."""
+        test = self.kernel
+        if test is None or not store.settings.analytics_kernels:
+            return None
+        from touchpath.analytics import kernels
+
+        if not kernels.available():
+            return None
+        return lambda cur, spec: test(cur, spec, store.memo)
 
 
 def kinds() -> tuple[str, ...]:
@@ -226,7 +252,8 @@ def run(
             read = Read(EngineCursor(engine), plan, store.settings, store.memo)  # type: ignore[arg-type]
         else:
             state = copy or planner.copy_state(cur, store.settings.journey_max_lag_seconds)
-            plan = planner.plan(cur, parsed, state, analysis.copy, analysis.fits)
+            kernel = analysis.kernel_check(store)
+            plan = planner.plan(cur, parsed, state, analysis.copy, analysis.fits, kernel=kernel)
             read = Read(cur, plan, store.settings, store.memo)
         result: Result = analysis.run(read, parsed)
     return result.model_copy(update={"as_of": plan.as_of, "source": plan.source})

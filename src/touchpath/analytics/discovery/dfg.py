@@ -5,8 +5,10 @@ stage flow (the DFG over stages)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import duckdb
+import numpy as np
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
@@ -17,11 +19,16 @@ from touchpath.analytics.discovery.journeys import (
     can_use_sorted,
     covered,
     filters,
+    match_of,
     sorted_journey,
 )
 from touchpath.analytics.registry import Analysis, Read
 from touchpath.analytics.spec import Result
-from touchpath.analytics.sql import q
+from touchpath.analytics.sql import or_, q
+from touchpath.events.match import TimeRange
+
+if TYPE_CHECKING:
+    from touchpath.store.memo import Memo
 
 __all__ = ["DFG", "DfgEdge", "DfgNode", "DfgResult", "DfgSpec", "dfg", "dfg_sql"]
 
@@ -161,14 +168,79 @@ def _copy(spec: DfgSpec) -> bool:
     return spec.coverage is None and can_use_sorted(spec)
 
 
+def _keep(
+    cur: duckdb.DuckDBPyConnection, spec: DfgSpec, memo: Memo | None
+) -> tuple[Any, np.ndarray] | None:
+    """The copy's columns and, per activity code, whether its rows are in the journeys
+    (`include`, `exclude`); None when the compiled pass cannot compute this spec exactly."""
+    if spec.coverage is not None or spec.stages or spec.case != "profile":
+        return None
+    conds = [or_([match_of(e).condition() for e in items]) for items in (spec.include, spec.exclude) if items]  # fmt: skip
+    if any(c.name not in ("event", "type") for e in conds for c in e.find_all(exp.Column)):
+        return None
+    from touchpath.analytics.kernels import columns
+    from touchpath.analytics.kernels.dfg import MAX_NAMES
+
+    cols = columns.load(cur, memo)
+    if cols.names > MAX_NAMES:
+        return None
+    lut = columns.masks(cur, cols, conds) if conds else np.zeros(cols.names + 1, np.int32)
+    if lut is None:
+        return None
+    bit = 0
+    keep = np.ones(len(lut), np.uint8)
+    if spec.include:
+        keep &= (lut & 1).astype(np.uint8)
+        bit = 1
+    if spec.exclude:
+        keep &= ((lut >> bit) & 1 == 0).astype(np.uint8)
+    return cols, keep
+
+
+def _kernel(cur: duckdb.DuckDBPyConnection, spec: DfgSpec, memo: Memo | None) -> bool:
+    return _keep(cur, spec, memo) is not None
+
+
+def _compiled(read: Read, spec: DfgSpec) -> tuple[list[Any], list[Any]]:
+    """The edge and node rows `dfg` gives on the copy, from the compiled pass."""
+    from touchpath.analytics.kernels import columns
+    from touchpath.analytics.kernels.dfg import count
+
+    found = _keep(read.cur, spec, read.memo)
+    assert found is not None  # the planner asked `_kernel`
+    cols, keep = found
+    span = spec.time_range or TimeRange()
+    lo, hi = columns.bounds(span.start, span.end)
+    got = count(cols, keep, lo, hi, spec.collapses)
+    names: dict[int, str] = dict(read.rows("SELECT code, name FROM journey_names"))
+    w = got.width
+    rows = []
+    started: set[int] = set()
+    for e in np.flatnonzero(got.edge_frequency):
+        a, b = divmod(int(e), w)
+        end = b == w - 1
+        # `_run` sums starts per source: each source's starts go on its first row.
+        starts = 0 if a in started else int(got.starts[a])
+        started.add(a)
+        rows.append((names[a], None if end else names[b], int(got.edge_frequency[e]),
+                     int(got.edge_cases[e]), starts, None if end else float(got.median[e]),
+                     None if end else float(got.p90[e])))  # fmt: skip
+    nodes = [(names[int(c)], int(got.frequency[c]), int(got.cases[c]))
+             for c in np.flatnonzero(got.frequency)]  # fmt: skip
+    return rows, nodes
+
+
 def _run(read: Read, spec: DfgSpec) -> DfgResult:
     """The directly-follows graph of the journeys.
 
     `min_frequency` and `top_k` filter the aggregated edges (a few hundred rows at most).
     """
     key = spec.model_dump_json()
-    rows = read.rows(read.sql(("dfg edges", key), lambda: dfg(spec, read.sorted_copy)[0]))
-    node_rows = read.rows(read.sql(("dfg nodes", key), lambda: dfg(spec, read.sorted_copy)[1]))
+    if read.plan.kernel:
+        rows, node_rows = _compiled(read, spec)
+    else:
+        rows = read.rows(read.sql(("dfg edges", key), lambda: dfg(spec, read.sorted_copy)[0]))
+        node_rows = read.rows(read.sql(("dfg nodes", key), lambda: dfg(spec, read.sorted_copy)[1]))
     starts: dict[str, int] = {}
     ends: dict[str, int] = {}
     for r in rows:
@@ -212,4 +284,5 @@ DFG = Analysis(
     _run,
     "The directly-follows graph: activities (or stages) and the steps between them.",
     copy=_copy,
+    kernel=_kernel,
 )

@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 import duckdb
+from sqlglot import exp
 
 from touchpath.analytics import journey, planner
 from touchpath.analytics.dialects import render
@@ -36,6 +37,7 @@ from touchpath.errors import SpecError
 from touchpath.events.match import Frozen
 from touchpath.events.message import Staged
 from touchpath.store import Store
+from touchpath.store.memo import Memo
 from touchpath.store.store import utcnow
 
 __all__ = [
@@ -204,15 +206,55 @@ def _layout_key(layout: journey.Layout | None) -> object:
     return (layout.profiles, layout.parts, tuple(sorted(layout.codes.items())))
 
 
+def _kernel(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec, memo: Memo | None) -> bool:
+    """Whether the compiled pass computes this funnel: no breakdown, and steps on `event` and
+    `type` only whose matches the copy's activity codes tell apart (a lookup by code)."""
+    if spec.breakdown is not None:
+        return False
+    conds = [s.condition() for s in spec.steps]
+    if any(c.name not in ("event", "type") for e in conds for c in e.find_all(exp.Column)):
+        return False
+    return _lookup(cur, spec, memo) is not None
+
+
+def _lookup(
+    cur: duckdb.DuckDBPyConnection, spec: FunnelSpec, memo: Memo | None
+) -> tuple[Any, Any] | None:
+    """The copy's columns and the steps' bit masks by activity code (None: not by code)."""
+    from touchpath.analytics.kernels import columns
+
+    cols = columns.load(cur, memo)
+    conds = [s.condition() for s in spec.steps]
+
+    def make() -> Any:
+        return columns.masks(cur, cols, conds)
+
+    key = ("funnel masks", cols.built_at, tuple(render(c) for c in conds))
+    lut = make() if memo is None else memo.get(key, make)
+    return None if lut is None else (cols, lut)
+
+
+def _compiled(read: Read, spec: FunnelSpec) -> Any:
+    """The funnel's rows from the compiled pass (an Arrow table shaped as `query.funnel`'s)."""
+    from touchpath.analytics.kernels import funnel as kernel
+
+    found = _lookup(read.cur, spec, read.memo)
+    assert found is not None  # the planner asked `_kernel`
+    return kernel.made(*found[:1], spec, found[1])
+
+
 def _run(read: Read, spec: FunnelSpec) -> FunnelResult:
     """Run a funnel with the source the planner chose."""
+    if read.plan.kernel:
+        with read.frame("tp_funnel_made", _compiled(read, spec)) as name:
+            return _from_rows(read, spec, table(name), fast=True, memo=True)
     fast = read.sorted_copy
     layout = journey.layout(read.cur, [s.event for s in spec.steps]) if fast else None
     # On the sorted copy the rows keep profile numbers; only listed drop-offs need the ids.
     key = (spec.model_dump_json(), _layout_key(layout))
     grouped = spec.breakdown is not None
-    names = [s.title() for s in spec.steps]
     if spec.trend is None and spec.dropped_at is None:
+        names = [s.title() for s in spec.steps]
         # Counts, medians and histograms straight off the pass: one statement, no table.
         sql = read.sql(
             ("funnel", key), lambda: query.steps(query.funnel(spec, fast, layout), grouped)
@@ -220,29 +262,38 @@ def _run(read: Read, spec: FunnelSpec) -> FunnelResult:
         return FunnelResult(steps=names, groups=_groups(spec, read.rows(sql)))
     rows = read.sql(("funnel rows", key), lambda: query.funnel(spec, fast, layout))
     with read.table("funnel_" + secrets.token_hex(4), rows) as name:
-        made = table(name)
-        groups = _groups(spec, read.rows(query.steps(made, grouped)))
-        trend = None
-        if spec.trend is not None:
-            trend = [
-                TrendPoint(period=p, entered=e, converted=c, conversion=c / e if e else 0.0)
-                for p, e, c in read.rows(query.trend(made, spec))
-            ]
-        dropped = None
-        if spec.dropped_at is not None:
-            pids = query.dropped(made, spec.dropped_at)
-            (total,) = read.one(q("SELECT count(*) FROM :d AS d", d=pids)) or (0,)
-            if fast:  # profile numbers follow the ids' order
-                pids = q(
-                    "SELECT p.profile_id AS pid FROM :d AS d "
-                    "JOIN journey_profiles AS p ON p.pno = d.pid",
-                    d=pids,
-                )
-            listed = read.rows(q("SELECT pid FROM :d AS d ORDER BY pid LIMIT :n", d=pids,
-                                 n=int(spec.dropped_limit)))  # fmt: skip
-            dropped = Dropped(
-                step=spec.dropped_at, total=int(total), profiles=[p for (p,) in listed]
+        return _from_rows(read, spec, table(name), fast)
+
+
+def _from_rows(
+    read: Read, spec: FunnelSpec, made: exp.Expr, fast: bool, memo: bool = False
+) -> FunnelResult:
+    """The result from the funnel's rows `made` (a table): groups, trend and drop-offs; `memo`
+    keeps the aggregate's SQL (a table name that stays the same)."""
+    grouped = spec.breakdown is not None
+    names = [s.title() for s in spec.steps]
+    steps = query.steps(made, grouped)
+    sql = read.sql(("funnel steps", render(made), grouped), lambda: steps) if memo else steps
+    groups = _groups(spec, read.rows(sql))
+    trend = None
+    if spec.trend is not None:
+        trend = [
+            TrendPoint(period=p, entered=e, converted=c, conversion=c / e if e else 0.0)
+            for p, e, c in read.rows(query.trend(made, spec))
+        ]
+    dropped = None
+    if spec.dropped_at is not None:
+        pids = query.dropped(made, spec.dropped_at)
+        (total,) = read.one(q("SELECT count(*) FROM :d AS d", d=pids)) or (0,)
+        if fast:  # profile numbers follow the ids' order
+            pids = q(
+                "SELECT p.profile_id AS pid FROM :d AS d "
+                "JOIN journey_profiles AS p ON p.pno = d.pid",
+                d=pids,
             )
+        listed = read.rows(q("SELECT pid FROM :d AS d ORDER BY pid LIMIT :n", d=pids,
+                             n=int(spec.dropped_limit)))  # fmt: skip
+        dropped = Dropped(step=spec.dropped_at, total=int(total), profiles=[p for (p,) in listed])
     return FunnelResult(steps=names, groups=groups, trend=trend, dropped=dropped)
 
 
@@ -255,6 +306,7 @@ ANALYSIS = Analysis(
     copy=can_use_sorted,
     fits=_fits_copy,
     check=_check,
+    kernel=_kernel,
 )
 
 

@@ -1,0 +1,128 @@
+"""The sorted journey copy's columns in memory: read once per build, shared by every kernel.
+
+`journey_events` is read once into three NumPy arrays (profile number, time in microseconds,
+activity code: 16 bytes an event, 160 MB for 10M) and kept until the copy is rebuilt; one slot
+per store, so a rebuilt copy replaces the old arrays instead of adding to them.
+`combos` are the distinct (code, type, event) of the copy, from which a step's condition on
+`event` and `type` becomes a lookup by code (`masks`).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+from sqlglot import exp
+
+from touchpath.analytics.dialects import render
+
+if TYPE_CHECKING:
+    from touchpath.store.memo import Memo
+
+__all__ = ["JourneyColumns", "bounds", "load", "masks", "parts"]
+
+NO_TIME = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True)
+class JourneyColumns:
+    """The copy as arrays, in stored (profile, time, seq) order."""
+
+    built_at: datetime
+    pno: np.ndarray
+    """int32 profile numbers 1..profiles."""
+    us: np.ndarray
+    """int64 microseconds since the epoch (UTC)."""
+    code: np.ndarray
+    """int32 activity codes (`journey_names`)."""
+    profiles: int
+    names: int
+    """The highest activity code."""
+    combos: pa.Table
+    """The distinct (code, type, event) rows of the copy."""
+
+
+class _Slot:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.columns: JourneyColumns | None = None
+
+
+def _read(cur: duckdb.DuckDBPyConnection, built_at: datetime) -> JourneyColumns:
+    cols = cur.execute("SELECT pno, epoch_us(ts) AS us, code FROM journey_events").fetchnumpy()
+    pno = np.ascontiguousarray(cols["pno"], dtype=np.int32)
+    us = np.ascontiguousarray(cols["us"], dtype=np.int64)
+    code = np.ascontiguousarray(cols["code"], dtype=np.int32)
+    ((profiles, names),) = cur.execute(
+        "SELECT (SELECT count(*) FROM journey_profiles), (SELECT coalesce(max(code), 0) "
+        "FROM journey_names)"
+    ).fetchall()
+    combos = cur.sql("SELECT DISTINCT code, type, event FROM journey_events").to_arrow_table()
+    return JourneyColumns(built_at, pno, us, code, int(profiles), int(names), combos)
+
+
+def load(cur: duckdb.DuckDBPyConnection, memo: Memo | None) -> JourneyColumns:
+    """The copy's columns as of its last build (read now when the store's slot holds an older
+    build, or when there is no memo to keep them in)."""
+    ((built_at,),) = cur.execute("SELECT max(built_at) FROM journey_build").fetchall()
+    if memo is None:
+        return _read(cur, built_at)
+    slot: _Slot = memo.get(("kernel columns",), _Slot)
+    with slot.lock:
+        if slot.columns is None or slot.columns.built_at != built_at:
+            slot.columns = None  # the old arrays go before the new ones are read
+            slot.columns = _read(cur, built_at)
+        return slot.columns
+
+
+def masks(
+    cur: duckdb.DuckDBPyConnection, cols: JourneyColumns, conditions: list[exp.Expr]
+) -> np.ndarray | None:
+    """Per activity code, the bit mask of the `conditions` (on `event` and `type`) its rows
+    meet (bit k: condition k), or None when rows of one code differ (then no lookup by code
+    is exact)."""
+    mask: exp.Expr = exp.Literal.number(0)
+    for i, cond in enumerate(conditions):
+        bit = exp.Case().when(cond, exp.Literal.number(1 << i)).else_(exp.Literal.number(0))
+        mask = exp.BitwiseOr(this=mask, expression=bit)
+    sql = (
+        f"SELECT code, min(m), max(m) FROM (SELECT code, {render(mask)} AS m FROM tp_combos) "
+        "GROUP BY code"
+    )
+    cur.register("tp_combos", cols.combos)
+    try:
+        found = cur.execute(sql).fetchall()
+    finally:
+        cur.unregister("tp_combos")
+    lut = np.zeros(cols.names + 1, dtype=np.int32)
+    for code, low, high in found:
+        if low != high:
+            return None
+        lut[int(code)] = int(low)
+    return lut
+
+
+def bounds(start: datetime | None, end: datetime | None) -> tuple[int, int]:
+    """A time range's [start, end) in microseconds since the epoch (open ends: the extremes)."""
+
+    def micros(value: datetime) -> int:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        delta = value - datetime(1970, 1, 1, tzinfo=UTC)
+        return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+    lo = micros(start) if start is not None else -NO_TIME
+    hi = micros(end) if end is not None else NO_TIME
+    return lo, hi
+
+
+def parts(cols: JourneyColumns, n: int) -> np.ndarray:
+    """`n + 1` row offsets that split the copy into `n` ranges of whole profiles."""
+    cuts = np.array([cols.profiles * i // n for i in range(1, n)], dtype=np.int32)
+    inner = np.searchsorted(cols.pno, cuts, side="right")
+    return np.concatenate(([0], inner, [len(cols.pno)])).astype(np.int64)

@@ -1,0 +1,136 @@
+"""Compiled passes over the sorted journey copy (touchpath.analytics.kernels) give exactly what
+the SQL over the copy gives, and the planner picks them only where they are exact."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from touchpath.analytics import journey, registry
+from touchpath.analytics.planner import Plan
+from touchpath.analytics.registry import Read
+from touchpath.analytics.testing import journeys_for
+from touchpath.settings import Settings
+from touchpath.store import Store
+
+T0 = datetime(2024, 3, 4, 9, 0, 0)
+NAMES = ["a", "b", "c", "d"]
+
+
+def ev(name: str, minutes: float, **kw: object) -> dict[str, object]:
+    return {"event": name, "timestamp": (T0 + timedelta(minutes=minutes)).isoformat(), **kw}
+
+
+def both(store: Store, spec: dict[str, Any]) -> tuple[Any, Any]:
+    """The analysis run by its kernel and by its SQL, both over the copy."""
+    parsed = registry.parse(spec)
+    analysis = registry.get(parsed.kind)
+    out = []
+    for kernel in (True, False):
+        with store.reading() as cur:
+            read = Read(cur, Plan("copy", kernel=kernel), store.settings, store.memo)
+            out.append(analysis.run(read, parsed))
+    return out[0], out[1]
+
+
+def planned(store: Store, spec: dict[str, Any]) -> bool:
+    """Whether the planner runs `spec` as a kernel in `store`."""
+    parsed = registry.parse(spec)
+    analysis = registry.get(parsed.kind)
+    from touchpath.analytics import planner
+
+    with store.reading() as cur:
+        state = planner.copy_state(cur, 0.0)
+        check = analysis.kernel_check(store)
+        return planner.plan(cur, parsed, state, analysis.copy, analysis.fits, kernel=check).kernel
+
+
+def test_planner_picks_the_kernel_only_where_it_is_exact(store: Store) -> None:
+    journeys_for(
+        store,
+        {
+            "ann": [ev("view", 0), ev("cart", 1), ev("buy", 2)],
+            "bob": [ev("view", 0, properties={"plan": "pro"}), ev("cart", 5)],
+        },
+    )
+    funnel = {"kind": "funnel", "steps": [{"event": "view"}, {"event": "cart"}], "window": "1h"}
+    assert not planned(store, funnel)  # no copy yet: the log
+    journey.optimize(store)
+    assert planned(store, funnel)
+    assert registry.run(store, funnel).source == "copy"
+    assert not planned(store, {**funnel, "breakdown": {"by": "channel"}})  # SQL over the copy
+    assert planned(store, {"kind": "dfg"})
+    assert not planned(store, {"kind": "dfg", "stages": [{"name": "s", "events": ["view"]}]})
+    kernel, sql = both(store, {**funnel, "trend": "day", "dropped_at": 2})
+    assert kernel == sql and kernel.counts() == [2, 2]
+
+
+def test_kernels_off_by_setting(tmp_path: Path) -> None:
+    with Store(tmp_path / "t.duckdb", Settings(analytics_kernels=False)) as store:
+        journeys_for(store, {"ann": [ev("view", 0), ev("cart", 1)]})
+        journey.optimize(store)
+        assert not planned(store, {"kind": "dfg"})
+        assert registry.run(store, {"kind": "dfg"}).source == "copy"
+
+
+journeys = st.dictionaries(
+    st.sampled_from([f"p{i}" for i in range(10)]),
+    st.lists(
+        st.tuples(st.sampled_from(NAMES), st.integers(0, 40)),
+        min_size=1,
+        max_size=10,
+        unique_by=lambda x: x[1],  # no ties within a profile: the copy is read
+    ),
+    min_size=1,
+)
+
+
+@pytest.mark.slow
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    journeys=journeys,
+    steps=st.lists(st.sampled_from(NAMES), min_size=2, max_size=4),
+    window=st.integers(1, 15),
+    gap=st.none() | st.integers(1, 6),
+    start=st.none() | st.integers(0, 20),
+    collapse=st.booleans(),
+    exclude=st.lists(st.sampled_from(NAMES), max_size=1),
+)
+def test_kernels_equal_the_sql_on_any_journeys(
+    journeys: dict[str, list[tuple[str, int]]],
+    steps: list[str],
+    window: int,
+    gap: int | None,
+    start: int | None,
+    collapse: bool,
+    exclude: list[str],
+) -> None:
+    since = {"start": (T0 + timedelta(minutes=start)).isoformat()} if start is not None else {}
+    with tempfile.TemporaryDirectory() as d, Store(Path(d) / "t.duckdb") as store:
+        journeys_for(store, {p: [ev(e, t) for e, t in evs] for p, evs in journeys.items()})
+        journey.optimize(store)
+        funnel: dict[str, Any] = {
+            "kind": "funnel",
+            "steps": [{"event": s} for s in steps],
+            "window": window * 60,
+            "time_range": since,
+            "trend": "day",
+            "dropped_at": 2,
+        }
+        for order in ("ordered", "strict", "any"):
+            spec = {**funnel, "order": order}
+            if gap is not None and order != "any":
+                spec["max_step_gap"] = gap * 60
+            kernel, sql = both(store, spec)
+            assert kernel == sql, order  # counts, medians, p90s, histograms, trend, drop-offs
+        dfg = {"kind": "dfg", "collapse_repeats": collapse, "exclude": exclude, "time_range": since}
+        kernel, sql = both(store, dfg)
+        assert kernel == sql  # nodes, edges, cases, starts, ends, medians and p90s to the bit
