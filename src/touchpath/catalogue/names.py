@@ -11,9 +11,9 @@ events at all checks nothing. `allow_unknown` (on every analysis spec) turns the
 for events that have not arrived yet.
 
 >>> closest("Product Viewd", {"Product Viewed", "Product Added", "Order Completed"})
-['Product Viewed']
+['Product Viewed', 'Product Added']
 >>> closest("product viewed", {"Product Viewed", "Product Added"})
-['Product Viewed']
+['Product Viewed', 'Product Added']
 >>> closest("Hoem", {"Home", "Cart", "Checkout"})
 ['Home']
 """

@@ -9,8 +9,8 @@ by `touchpath.catalogue.gate`.
 
 >>> plan = TrackingPlan(name="web", events={"Order Completed": {"type": "object",
 ...     "properties": {"revenue": {"type": "number"}}, "required": ["revenue"]}})
->>> export(plan, "yaml").splitlines()[:3]
-['name: web', 'description: ""', 'unplanned_events: allow']
+>>> [line for line in export(plan, "yaml").splitlines() if not line.startswith("description")][:2]
+['name: web', 'unplanned_events: allow']
 >>> read_plan(export(plan, "json")) == plan
 True
 """

@@ -69,7 +69,7 @@ def distance(p: float, q: float) -> float:
     """Cohen's h between two shares: 2·asin(√p) − 2·asin(√q), as an absolute value.
 
     >>> round(distance(0.5, 0.2), 3), distance(0.3, 0.3)
-    (0.643, 0.0)
+    (0.644, 0.0)
     """
     a, b = min(1.0, max(0.0, p)), min(1.0, max(0.0, q))
     return abs(2 * math.asin(math.sqrt(a)) - 2 * math.asin(math.sqrt(b)))
