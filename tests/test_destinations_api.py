@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -263,3 +263,35 @@ def test_viewers_read_admins_manage_links_are_public(api: Api) -> None:
     # The message links answer without a credential, by their signed token alone.
     assert nobody.get("/v1/m/open/not-a-token").status_code == 401
     assert nobody.get("/v1/m/unsubscribe/not-a-token").status_code == 401
+
+
+def test_hearing_back_tells_time_by_the_apps_clock(tmp_path: Path) -> None:
+    """Opens, clicks and unsubscribes are stamped by the app's clock (`tp.clock`), not the
+    wall: a demo on its own clock sees the reactions at its time, after the sends."""
+    from touchpath.clock import ManualClock
+
+    clock = ManualClock(datetime(2031, 5, 4, 12, 0))
+    settings = Settings(db=tmp_path / "c.duckdb", port=0)
+    with Store(settings.db, settings) as store, serving(settings, store, clock) as url:
+        _person(store, "u3")
+        pid = store.query("SELECT profile_id FROM identifiers WHERE value = 'u3'")[0][0]
+        msg = OutboxMessage(idempotency_key="m3", destination="mail", channel="email",
+                            profile_id=pid, content={"subject": "s", "text": "t"},
+                            send_after=datetime(2100, 1, 1))  # fmt: skip
+        store.write_sync(lambda con: enqueue(con, [msg]))
+        mid = store.query("SELECT id FROM outbox")[0][0]
+        t = tokens(store)
+        c = httpx.Client(base_url=url)
+        assert c.get(f"/v1/m/open/{t.make('o', mid)}").status_code == 200
+        clock.advance(timedelta(minutes=3))
+        link = t.make("c", mid, "https://shop.example/b")
+        assert c.get(f"/v1/m/click/{link}", follow_redirects=False).status_code == 302
+        store.wait_idle()
+        got = store.query(
+            "SELECT event, timestamp FROM events WHERE source = 'touchpath.destinations' "
+            "ORDER BY seq"
+        )
+    assert got == [
+        ("Message Opened", datetime(2031, 5, 4, 12, 0)),
+        ("Message Clicked", datetime(2031, 5, 4, 12, 3)),
+    ]

@@ -16,6 +16,8 @@ from touchpath.store import Store, explore
 from touchpath.web.server import serving
 
 DEMO_DB = Path("touchpath-demo.duckdb")
+REPORT_SECONDS = 60.0
+"""What the demo receivers got is summed up this often (when something came)."""
 
 
 @app.command()
@@ -39,15 +41,18 @@ def demo(
 ) -> None:
     """Generate the demo retailer, send it through the real /v1/batch path, and serve it."""
     from touchpath.demo import DemoBusiness, DemoConfig
+    from touchpath.demo.journeys import publish_demo_journeys
     from touchpath.demo.receivers import demo_destinations, send_samples, wait_sent
+    from touchpath.system import opened
 
     # The demo's destinations are local receivers on 127.0.0.1 (docs/destinations.md).
     settings = settings_for(db, host=host, port=port, destinations_allow_hosts="127.0.0.1")
     business = DemoBusiness(DemoConfig(customers=customers, days=days, seed=seed))
     with (
         Store(settings.db, settings) as store,
-        demo_destinations(store, console.print) as receivers,
-        serving(settings, store) as url,
+        opened(settings, store=store, background=True) as tp,  # the app serves this one
+        demo_destinations(store, console.print, every=REPORT_SECONDS) as receivers,
+        serving(settings, store, touchpath=tp) as url,
     ):
         console.print(f"Touchpath is serving [bold]{url}[/] (store {settings.db})")
         email, password = _demo_owner(store)
@@ -66,6 +71,8 @@ def demo(
             f"[green]{stats['events']:,} events[/] in the store, "
             f"{stats['rejected']:,} rejected messages kept with their reasons."
         )
+        for p in publish_demo_journeys(tp):  # they run from here on, on the engine's clock
+            console.print(f"published journey [bold]{p.name}[/] v{p.version}")
         console.print(f"sending {send_samples(store)} sample messages to the demo receivers")
         wait_sent(store)
         console.print(f"the demo receivers got {receivers.summary()}")

@@ -427,6 +427,13 @@ class DemoReceivers:
     http: HttpReceiver
     smtp: SmtpReceiver
 
+    def counts(self) -> dict[str, int]:
+        """Messages received so far, by kind (email, sms, push, webhook)."""
+        got = {"email": len(self.smtp.received)}
+        for kind in ("sms", "push", "webhook"):
+            got[kind] = len(self.http.of(kind))
+        return got
+
     def summary(self) -> str:
         hooks = self.http.of("webhook")
         events = sum(len((r.data or {}).get("batch", [])) for r in hooks)
@@ -437,38 +444,37 @@ class DemoReceivers:
             f"{all(r.verified for r in hooks)})"
         )
 
+    def report(self, say: Callable[[str], None], every: float, until: threading.Event) -> None:
+        """Every `every` seconds until `until` is set, say what came since the last report
+        (nothing when nothing came): one line, not one per message."""
+        last = self.counts()
+        while not until.wait(every):
+            now = self.counts()
+            new = {k: now[k] - last[k] for k in now if now[k] > last[k]}
+            if new:
+                what = ", ".join(f"{n:,} {_PLURAL[k]}" for k, n in new.items())
+                say(f"  demo receivers got {what} in the last {every:g} s ({self.summary()})")
+            last = now
 
-def _describe(r: Received) -> str:
-    if r.kind == "email":
-        return f"email to {r.path}: {r.headers.get('subject', '')!r}"
-    if r.kind == "sms":
-        return f"SMS to {r.data.get('To')}: {r.data.get('Body')!r}"
-    if r.kind == "push":
-        return f"push to {r.data.get('token')}: {r.data.get('notification', {}).get('title')!r}"
-    batch = (r.data or {}).get("batch")
-    what = f"{len(batch)} forwarded events" if batch is not None else r.data
-    return f"webhook {r.path} ({'signature verified' if r.verified else 'unverified'}): {what}"
+
+_PLURAL = {"email": "emails", "sms": "SMS", "push": "push notifications", "webhook": "webhooks"}
 
 
 @contextmanager
-def demo_destinations(store: Any, say: Callable[[str], None]) -> Iterator[DemoReceivers]:
+def demo_destinations(
+    store: Any, say: Callable[[str], None], every: float = 60.0
+) -> Iterator[DemoReceivers]:
     """Start a local SMTP and HTTP receiver and configure the demo's destinations to reach them
     (`demo-email`, `demo-sms`, `demo-push`, `demo-webhook`), a welcome template, and a rule that
-    forwards every Order Completed to the webhook. `say` is told of the first arrivals. The
-    store's settings must allow 127.0.0.1 (TOUCHPATH_DESTINATIONS_ALLOW_HOSTS)."""
+    forwards every Order Completed to the webhook. `say` is told what arrived every `every`
+    seconds (`DemoReceivers.report`). The store's settings must allow 127.0.0.1
+    (TOUCHPATH_DESTINATIONS_ALLOW_HOSTS)."""
     from touchpath.destinations import api
     from touchpath.destinations.webhook import new_secret
 
-    shown = [0]
-
-    def arrived(r: Received) -> None:
-        shown[0] += 1
-        if shown[0] <= 12:
-            say(f"  demo receiver got {_describe(r)}")
-
     secret = new_secret()
-    http = HttpReceiver(secrets=[secret], twilio_auth=("ACdemo", "demo-token"), on_receive=arrived)
-    smtp = SmtpReceiver(user=("demo", "demo-password"), on_receive=arrived)
+    http = HttpReceiver(secrets=[secret], twilio_auth=("ACdemo", "demo-token"))
+    smtp = SmtpReceiver(user=("demo", "demo-password"))
     with http, smtp:
         local = "127.0.0.1"
         api.put_destination(store, "demo-webhook", {
@@ -495,7 +501,17 @@ def demo_destinations(store: Any, say: Callable[[str], None]) -> Iterator[DemoRe
             "defaults": {"traits.first_name": "there"}})  # fmt: skip
         api.put_forwarding(store, "demo-orders", {
             "destination": "demo-webhook", "match": [{"event": "Order Completed"}]})  # fmt: skip
-        yield DemoReceivers(http, smtp)
+        receivers = DemoReceivers(http, smtp)
+        stop = threading.Event()
+        reporter = threading.Thread(
+            target=receivers.report, args=(say, every, stop), name="demo-receivers", daemon=True
+        )
+        reporter.start()
+        try:
+            yield receivers
+        finally:
+            stop.set()
+            reporter.join(5)
 
 
 def send_samples(store: Any, n: int = 3) -> int:

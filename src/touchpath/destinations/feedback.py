@@ -5,6 +5,9 @@ Each entry point is authenticated by what it carries: a signed link token (`trac
 or the provider's signature (Twilio's `X-Twilio-Signature`). An unsubscribe records the person's
 choice for the message's channel and topic (every topic of the channel when it had none), which
 the send policy then applies to later messages.
+
+Every time comes from the caller's clock (the app's `tp.clock`), so a demo or a test on its
+own clock sees opens and clicks at its time, like the sends and journey steps they answer.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 
 import duckdb
 
-from touchpath.clock import utcnow
+from touchpath.clock import Clock, SystemClock
 from touchpath.destinations import config as cfg
 from touchpath.destinations.events import Outcome, stage_outcomes
 from touchpath.destinations.sms import signature
@@ -39,6 +42,9 @@ MESSAGE_COLUMNS = (
     "id, idempotency_key, destination, channel, profile_id, template, journey, journey_version, "
     "node, entry_key, topic, state"
 )
+
+
+_WALL: Clock = SystemClock()
 
 
 def tokens(store: Store) -> Tokens:
@@ -73,21 +79,21 @@ def _read(t: Tokens, token: str, kind: str) -> tuple[str, str | None]:
     return got
 
 
-def record_open(store: Store, t: Tokens, token: str) -> None:
+def record_open(store: Store, t: Tokens, token: str, clock: Clock = _WALL) -> None:
     """An email was opened (its pixel loaded); repeated opens within a minute count once."""
     msg_id, _ = _read(t, token, "o")
-    now = utcnow()
+    now = clock.now()
     with store.reading() as con:
         row = _row(con, "id", msg_id)
     _emit(store, [Outcome(names.MESSAGE_OPENED, row, now, dedupe=now.strftime("%Y%m%d%H%M"))], now)
 
 
-def record_click(store: Store, t: Tokens, token: str) -> str:
+def record_click(store: Store, t: Tokens, token: str, clock: Clock = _WALL) -> str:
     """A tracked link was clicked: records it and returns the URL the token was made for."""
     msg_id, url = _read(t, token, "c")
     if url is None or not url.startswith(("http://", "https://")):
         raise Unauthorized("token: not a valid click link")
-    now = utcnow()
+    now = clock.now()
     with store.reading() as con:
         row = _row(con, "id", msg_id)
     stamp = now.strftime("%Y%m%d%H%M%S")
@@ -95,10 +101,12 @@ def record_click(store: Store, t: Tokens, token: str) -> str:
     return url
 
 
-def unsubscribe(store: Store, t: Tokens, token: str, via: str) -> dict[str, Any]:
+def unsubscribe(
+    store: Store, t: Tokens, token: str, via: str, clock: Clock = _WALL
+) -> dict[str, Any]:
     """Unsubscribe the message's person from its channel and topic (`*` when it had none)."""
     msg_id, _ = _read(t, token, "u")
-    now = utcnow()
+    now = clock.now()
     with store.reading() as con:
         row = _row(con, "id", msg_id)
     topic = row.get("topic") or "*"
@@ -118,7 +126,9 @@ _TWILIO_DONE = {"delivered": names.MESSAGE_DELIVERED, "undelivered": names.MESSA
                 "failed": names.MESSAGE_FAILED}  # fmt: skip
 
 
-def twilio_status(store: Store, url: str, form: dict[str, str], sig: str | None) -> dict[str, Any]:
+def twilio_status(
+    store: Store, url: str, form: dict[str, str], sig: str | None, clock: Clock = _WALL
+) -> dict[str, Any]:
     """A Twilio status callback, verified with the auth token of the message's destination."""
     sid = form.get("MessageSid") or form.get("SmsSid") or ""
     with store.reading() as con:
@@ -133,7 +143,7 @@ def twilio_status(store: Store, url: str, form: dict[str, str], sig: str | None)
     status = form.get("MessageStatus", "")
     event = _TWILIO_DONE.get(status)
     if event is not None:
-        now = utcnow()
+        now = clock.now()
         reason = f"twilio {status}" + (
             f" (error {form['ErrorCode']})" if form.get("ErrorCode") else ""
         )
@@ -148,7 +158,9 @@ def twilio_status(store: Store, url: str, form: dict[str, str], sig: str | None)
     return {"message_id": row["id"], "status": status}
 
 
-def push_receipt(store: Store, t: Tokens, receipt: str, status: str) -> dict[str, Any]:
+def push_receipt(
+    store: Store, t: Tokens, receipt: str, status: str, clock: Clock = _WALL
+) -> dict[str, Any]:
     """An app reports a push notification `delivered` or `opened` with its signed receipt."""
     msg_id, _ = _read(t, receipt, "o")
     event = {"delivered": names.MESSAGE_DELIVERED, "opened": names.MESSAGE_OPENED}.get(status)
@@ -156,7 +168,7 @@ def push_receipt(store: Store, t: Tokens, receipt: str, status: str) -> dict[str
         from touchpath.errors import BadRequest
 
         raise BadRequest(f"status: 'delivered' or 'opened', not {status!r}")
-    now = utcnow()
+    now = clock.now()
     with store.reading() as con:
         row = _row(con, "id", msg_id)
     if event == names.MESSAGE_DELIVERED:

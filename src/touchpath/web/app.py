@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from touchpath import __version__
 from touchpath.access import Access
+from touchpath.clock import Clock
 from touchpath.collect.http import CollectCors
 from touchpath.collect.http import router as collect_router
 from touchpath.errors import TouchpathError
@@ -134,13 +135,24 @@ def mount_docs(app: FastAPI) -> None:
         )
 
 
-def create_app(settings: Settings | None = None, store: Store | None = None) -> FastAPI:
-    """Build the app. It opens `settings.db` on start unless a `store` is handed in."""
+def create_app(
+    settings: Settings | None = None,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    touchpath: Touchpath | None = None,
+) -> FastAPI:
+    """Build the app. It opens `settings.db` on start unless a `store` is handed in; `clock`
+    (the wall clock by default) is the time of everything it runs (`tp.clock`). A process that
+    built its own `touchpath` (the demo, which publishes journeys beside the app) hands it in:
+    the app serves it and leaves closing it to its owner."""
     settings = settings or Settings()
+    if touchpath is not None:
+        store = touchpath.store
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tp = Touchpath.open(settings, store=store, background=True)
+        owned = touchpath is None
+        tp = touchpath or Touchpath.open(settings, store=store, background=True, clock=clock)
         app.state.touchpath = tp
         app.state.store = tp.store
         app.state.access = Access(tp.store)
@@ -157,7 +169,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if collector is not None:
                 collector.stop()
             app.state.access.flush()
-            tp.close()
+            if owned:
+                tp.close()
 
     app = FastAPI(
         title="Touchpath",

@@ -25,7 +25,7 @@ from touchpath.destinations.policy import SendPolicy
 from touchpath.destinations.subscriptions import Group
 from touchpath.destinations.templates import TemplateSpec
 from touchpath.web.auth import require
-from touchpath.web.deps import StoreDep
+from touchpath.web.deps import StoreDep, TouchpathDep
 
 __all__ = ["router"]
 
@@ -375,16 +375,16 @@ async def test_send(store: StoreDep, name: str, body: TestSend) -> MessageDetail
 @public.get(
     "/open/{token}", response_class=Response, responses={200: {"content": {"image/gif": {}}}}
 )
-def open_pixel(store: StoreDep, token: str) -> Response:
+def open_pixel(store: StoreDep, tp: TouchpathDep, token: str) -> Response:
     """The open pixel of an email: records Message Opened, answers a 1x1 GIF."""
-    feedback.record_open(store, feedback.tokens(store), token)
+    feedback.record_open(store, feedback.tokens(store), token, tp.clock)
     return Response(_PIXEL, media_type="image/gif", headers={"Cache-Control": "no-store"})
 
 
 @public.get("/click/{token}", status_code=302, response_class=RedirectResponse)
-def click(store: StoreDep, token: str) -> RedirectResponse:
+def click(store: StoreDep, tp: TouchpathDep, token: str) -> RedirectResponse:
     """A tracked link: records Message Clicked and redirects to the URL the token was signed for."""
-    url = feedback.record_click(store, feedback.tokens(store), token)
+    url = feedback.record_click(store, feedback.tokens(store), token, tp.clock)
     return RedirectResponse(url, status_code=302)
 
 
@@ -406,25 +406,29 @@ def unsubscribe_page(store: StoreDep, token: str) -> HTMLResponse:
 
 
 @public.post("/unsubscribe/{token}", response_class=HTMLResponse)
-async def unsubscribe(store: StoreDep, token: str, request: Request) -> HTMLResponse:
+async def unsubscribe(
+    store: StoreDep, tp: TouchpathDep, token: str, request: Request
+) -> HTMLResponse:
     """Unsubscribe: the page's button, or a mail client's RFC 8058 one-click POST
     (`List-Unsubscribe=One-Click`)."""
     form = await request.form()
     via = "one-click" if form.get("List-Unsubscribe") == "One-Click" else "page"
-    got = await run_in_threadpool(feedback.unsubscribe, store, feedback.tokens(store), token, via)
+    got = await run_in_threadpool(
+        feedback.unsubscribe, store, feedback.tokens(store), token, via, tp.clock
+    )
     what = "these messages" if got["topic"] == "*" else f"“{got['topic']}”"
     return HTMLResponse(_PAGE.format(body=f"<p>You are unsubscribed from {what}.</p>"))
 
 
 @public.post("/callbacks/twilio")
-async def twilio_callback(store: StoreDep, request: Request) -> Ok:
+async def twilio_callback(store: StoreDep, tp: TouchpathDep, request: Request) -> Ok:
     """Twilio's status callback (form fields, `X-Twilio-Signature` verified)."""
     form = {k: str(v) for k, v in (await request.form()).items()}
     settings = store.settings
     base = (settings.public_url or str(request.base_url)).rstrip("/")
     url = f"{base}/v1/m/callbacks/twilio"
     sig = request.headers.get("x-twilio-signature")
-    await run_in_threadpool(feedback.twilio_status, store, url, form, sig)
+    await run_in_threadpool(feedback.twilio_status, store, url, form, sig, tp.clock)
     return Ok()
 
 
@@ -434,10 +438,10 @@ class PushReceipt(BaseModel):
 
 
 @public.post("/callbacks/push")
-async def push_callback(store: StoreDep, body: PushReceipt) -> Ok:
+async def push_callback(store: StoreDep, tp: TouchpathDep, body: PushReceipt) -> Ok:
     """An app reports a notification delivered or opened, with its signed receipt."""
     await run_in_threadpool(
-        feedback.push_receipt, store, feedback.tokens(store), body.receipt, body.status
+        feedback.push_receipt, store, feedback.tokens(store), body.receipt, body.status, tp.clock
     )
     return Ok()
 

@@ -18,7 +18,9 @@ from touchpath.errors import TouchpathError
 from touchpath.settings import Settings
 
 if TYPE_CHECKING:
+    from touchpath.clock import Clock
     from touchpath.store import Store
+    from touchpath.system import Touchpath
 
 __all__ = ["Collector", "announce", "serve", "server_file", "serving", "withdraw"]
 
@@ -38,13 +40,19 @@ def serve(settings: Settings, store: Store | None = None) -> None:
 
 
 @contextmanager
-def serving(settings: Settings, store: Store | None = None) -> Iterator[str]:
-    """Serve on a background thread; yields the base URL and stops the server on exit."""
+def serving(
+    settings: Settings,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    touchpath: Touchpath | None = None,
+) -> Iterator[str]:
+    """Serve on a background thread; yields the base URL and stops the server on exit.
+    (`touchpath.web.app.create_app` says what `clock` and `touchpath` do.)"""
     import uvicorn
 
     from touchpath.web.app import create_app
 
-    app = create_app(settings, store)
+    app = create_app(settings, store, clock, touchpath)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, log_level="warning", lifespan="on"
     )
