@@ -112,6 +112,50 @@ def big_store(src: Path, tmp: Path) -> tuple[Store, int]:
     return store, int(n)
 
 
+def steps_on_big(args: argparse.Namespace, tmp: Path) -> list[tuple[str, str, str, str]]:
+    """Attach, rebuild, timeline lookups and an audience refresh on the big store."""
+    rows: list[tuple[str, str, str, str]] = []
+    store, events = big_store(args.big, tmp)
+    with store:
+        t, cpu = time.perf_counter(), time.process_time()
+        if args.skip_attach:  # mark the log resolved: attaching then catches nothing up
+            store.write_sync(
+                lambda con: con.execute(
+                    "INSERT OR REPLACE INTO identity_state VALUES ('resolved_through', "
+                    "(SELECT coalesce(max(seq), 0) FROM events))"
+                )
+            )
+            tp = Touchpath.open(store=store)
+            what = "attach without catch-up"
+        else:
+            tp = Touchpath.open(store=store)  # catches up the whole log (first resolution)
+            store.wait_idle(timeout=1200)
+            what = "first attach (catch-up)"
+        rows.append((f"{what} {events:,} events", f"{time.perf_counter() - t:.1f} s", f"{time.process_time() - cpu:.1f} CPU-s, load {os.getloadavg()[0]:.1f}", f"{rss_mb():.0f}"))  # fmt: skip
+        print(rows[-1], flush=True)
+        for _ in range(args.rebuilds):
+            t, cpu = time.perf_counter(), time.process_time()
+            result = rebuild(store, tp.services["unify"].config.identity)
+            rows.append((f"rebuild {events:,} events ({result.profiles:,} profiles)", f"{time.perf_counter() - t:.1f} s", f"{time.process_time() - cpu:.1f} CPU-s, load {os.getloadavg()[0]:.1f}", f"{rss_mb():.0f}"))  # fmt: skip
+            print(rows[-1], flush=True)
+        pids = [p for (p,) in store.query("SELECT profile_id FROM profiles")]
+        rng = random.Random(1)
+        lat = []
+        for pid in rng.sample(pids, min(args.lookups, len(pids))):
+            t = time.perf_counter()
+            timeline(store, pid)
+            lat.append(time.perf_counter() - t)
+        lat.sort()
+        p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
+        rows.append((f"timeline lookup x{len(lat)}", f"p50 {statistics.median(lat) * 1000:.0f} ms", f"p99 {p99 * 1000:.0f} ms", f"{rss_mb():.0f}"))  # fmt: skip
+        print(rows[-1], flush=True)
+        t = time.perf_counter()
+        done = refresh(store, "audiences")
+        rows.append(("audience refresh, 2 audiences, all profiles", f"{time.perf_counter() - t:.2f} s", f"{done.entered} entered, {done.exited} left", f"{rss_mb():.0f}"))  # fmt: skip
+        print(rows[-1], flush=True)
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--customers", type=int, default=3700)
@@ -155,44 +199,7 @@ def main() -> None:
             print(rows[-1], flush=True)
         del batches
         if args.big.exists():
-            store, events = big_store(args.big, tmp)
-            with store:
-                t, cpu = time.perf_counter(), time.process_time()
-                if args.skip_attach:  # mark the log resolved: attaching then catches nothing up
-                    store.write_sync(
-                        lambda con: con.execute(
-                            "INSERT OR REPLACE INTO identity_state VALUES ('resolved_through', "
-                            "(SELECT coalesce(max(seq), 0) FROM events))"
-                        )
-                    )
-                    tp = Touchpath.open(store=store)
-                    what = "attach without catch-up"
-                else:
-                    tp = Touchpath.open(store=store)  # catches up the whole log (first resolution)
-                    store.wait_idle(timeout=1200)
-                    what = "first attach (catch-up)"
-                rows.append((f"{what} {events:,} events", f"{time.perf_counter() - t:.1f} s", f"{time.process_time() - cpu:.1f} CPU-s, load {os.getloadavg()[0]:.1f}", f"{rss_mb():.0f}"))  # fmt: skip
-                print(rows[-1], flush=True)
-                for _ in range(args.rebuilds):
-                    t, cpu = time.perf_counter(), time.process_time()
-                    result = rebuild(store, tp.services["unify"].config.identity)
-                    rows.append((f"rebuild {events:,} events ({result.profiles:,} profiles)", f"{time.perf_counter() - t:.1f} s", f"{time.process_time() - cpu:.1f} CPU-s, load {os.getloadavg()[0]:.1f}", f"{rss_mb():.0f}"))  # fmt: skip
-                    print(rows[-1], flush=True)
-                pids = [p for (p,) in store.query("SELECT profile_id FROM profiles")]
-                rng = random.Random(1)
-                lat = []
-                for pid in rng.sample(pids, min(args.lookups, len(pids))):
-                    t = time.perf_counter()
-                    timeline(store, pid)
-                    lat.append(time.perf_counter() - t)
-                lat.sort()
-                p99 = lat[min(len(lat) - 1, int(0.99 * len(lat)))]
-                rows.append((f"timeline lookup x{len(lat)}", f"p50 {statistics.median(lat) * 1000:.0f} ms", f"p99 {p99 * 1000:.0f} ms", f"{rss_mb():.0f}"))  # fmt: skip
-                print(rows[-1], flush=True)
-                t = time.perf_counter()
-                done = refresh(store, "audiences")
-                rows.append(("audience refresh, 2 audiences, all profiles", f"{time.perf_counter() - t:.2f} s", f"{done.entered} entered, {done.exited} left", f"{rss_mb():.0f}"))  # fmt: skip
-                print(rows[-1], flush=True)
+            rows += steps_on_big(args, tmp)
     print()
     print("| step | time | rate / detail | peak RSS MB |")
     print("|---|---:|---|---:|")

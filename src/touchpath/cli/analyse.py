@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -13,6 +13,9 @@ from rich.table import Table
 from touchpath.analytics import api, journey
 from touchpath.cli.base import DbOpt, JsonOpt, app, console, note_as_of, opened, print_json
 from touchpath.errors import SpecError
+
+if TYPE_CHECKING:
+    from touchpath.analytics.funnels import FunnelResult, SavedAudience
 
 SpecOpt = Annotated[
     Path | None, typer.Option("--spec", help="A spec file (YAML or JSON); options override it.")
@@ -91,22 +94,13 @@ def funnel(
     as_json: JsonOpt = False,
 ) -> None:
     """Per-step counts and conversion of a funnel."""
-    bd: dict[str, Any] | None = None
-    if breakdown:
-        kind, _, prop = breakdown.partition(":")
-        if kind == "property":
-            bd = {"by": "event_property", "property": prop}
-        elif kind == "audience" and prop:
-            bd = {"by": "audience", "audiences": prop.split(",")}
-        else:
-            bd = {"by": kind}
     data = _merge(
         _load(spec),
         allow_unknown=allow_unknown or None,
         steps=[{"event": s} for s in step or []],
         window=window,
         order=order,
-        breakdown=bd,
+        breakdown=_breakdown(breakdown),
         trend=trend,
         dropped_at=dropped_at,
     )
@@ -125,7 +119,24 @@ def funnel(
         if saved is not None:
             out["saved"] = saved.model_dump(mode="json")
         print_json(out)
-        return
+    else:
+        _print_funnel(result, saved)
+
+
+def _breakdown(text: str | None) -> dict[str, Any] | None:
+    """`--breakdown`'s words as a spec's breakdown: `property:<name>`, `audience:<a>,<b>`, ..."""
+    if not text:
+        return None
+    kind, _, prop = text.partition(":")
+    if kind == "property":
+        return {"by": "event_property", "property": prop}
+    if kind == "audience" and prop:
+        return {"by": "audience", "audiences": prop.split(",")}
+    return {"by": kind}
+
+
+def _print_funnel(result: FunnelResult, saved: SavedAudience | None) -> None:
+    """A funnel's tables: steps per group, the trend, who dropped and the saved audience."""
     note_as_of(result)
     for group in result.groups:
         title = "Funnel" if group.value is None else f"Funnel: {group.value}"

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened
-from touchpath.collect.importers import FORMATS, ImportMapping, import_file
+from touchpath.collect.importers import FORMATS, ImportMapping, ImportReport, import_file
 
 
 @app.command("import")
@@ -68,19 +68,7 @@ def import_(
         properties=properties,  # a comma list, split by the validator
         event_prefix=event_prefix,
     )
-    with (
-        opened(db, listen=True, create=True) as tp,
-        Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TextColumn("{task.completed:,} rows"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=True,
-            disable=as_json,
-        ) as bar,
-    ):
+    with opened(db, listen=True, create=True) as tp, _progress(as_json) as bar:
         task = bar.add_task(f"importing {file.name}", total=None)
         # Texts are scored and identities resolved as each chunk commits (the writer runs the
         # composition root's listeners), as over HTTP.
@@ -99,7 +87,26 @@ def import_(
         )
     if as_json:
         console.print_json(json.dumps(report.model_dump(mode="json"), default=str))
-        return
+    else:
+        _print_report(report, show_bad)
+
+
+def _progress(hidden: bool) -> Progress:
+    """The import's progress bar (rows so far, elapsed time), gone once it ends."""
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.completed:,} rows"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=hidden,
+    )
+
+
+def _print_report(report: ImportReport, show_bad: int) -> None:
+    """What was imported, and the first `show_bad` bad rows with their line numbers."""
     console.print(
         f"{report.file}: {report.rows:,} rows ({report.format}) -> source "
         f"[bold]{report.source}[/]: {report.imported:,} imported, "

@@ -24,7 +24,7 @@ from touchpath.demo.catalog import (
 )
 from touchpath.demo.facts import DAY, EMAIL_WEB_SWITCH, HOUR, SLOW_SUPPORT, SMS_CART_REMINDER
 from touchpath.demo.facts import PAID_SOCIAL_ATTRIBUTION as ATTRIBUTION
-from touchpath.demo.people import APP_VERSION, JUNK_EMAILS, Session
+from touchpath.demo.people import APP_VERSION, JUNK_EMAILS, Customer, Device, Session
 from touchpath.demo.simulation import (
     CART_CHECK,
     CHAIN,
@@ -81,6 +81,34 @@ class Sessions(Core):
             source = pick(rng, names, cum)
         assert source is not None
 
+        dev = self._device(c, ts, source, mode)
+        dev.last_seen = ts
+        s = Session(c, dev, ts)
+        if mode == SWITCH:  # the email's offer is not applied: put off for weeks
+            c.put_off_until = max(c.put_off_until, ts + EMAIL_WEB_SWITCH.put_off)
+            penalised = True
+            self._put(ts, None, ("switch", ci, True))
+        elif mode == CLICK and source == "email":
+            self._put(ts, None, ("switch", ci, False))
+        product = self._pick_product(c)
+        if mode in (RETURN, RESTORE) and c.cart:
+            product = c.cart[0][0]
+        self._landing(s, source, campaign, product, home=mode == SWITCH)
+
+        self._announce(s, c)
+
+        if not (mode in (RETURN, RESTORE) and c.cart):
+            self._browse(s, source, mode, product, penalised)
+        else:
+            self._cart_and_checkout(s, mode, penalised)
+        if c.cart and c.last_order < c.last_cart and c.last_cart >= ts:  # cart touched now
+            self._schedule(
+                c.last_cart + REMINDER.abandoned_after + 1.0, CART_CHECK, ci, c.last_cart
+            )
+
+    def _device(self, c: Customer, ts: float, source: str, mode: int) -> Device:
+        """The device of a visit; its anonymousId is reset when the browser forgot it."""
+        rng = self.rng
         # device: the browser, the phone app, or the family tablet on the sofa
         dev = c.web
         if mode == SWITCH:
@@ -103,19 +131,12 @@ class Sessions(Core):
             dev.uid = dev.announced = None
             if c.uid:
                 self.person_of[dev.anon] = c.uid
-        dev.last_seen = ts
-        s = Session(c, dev, ts)
-        if mode == SWITCH:  # the email's offer is not applied: put off for weeks
-            c.put_off_until = max(c.put_off_until, ts + EMAIL_WEB_SWITCH.put_off)
-            penalised = True
-            self._put(ts, None, ("switch", ci, True))
-        elif mode == CLICK and source == "email":
-            self._put(ts, None, ("switch", ci, False))
-        product = self._pick_product(c)
-        if mode in (RETURN, RESTORE) and c.cart:
-            product = c.cart[0][0]
-        self._landing(s, source, campaign, product, home=mode == SWITCH)
+        return dev
 
+    def _announce(self, s: Session, c: Customer) -> None:
+        """Who the visit says it is: a sign-in, a sign-up, the identify of a known user."""
+        rng = self.rng
+        dev = s.dev
         # the SDK already knows the user: the site identifies once per period with traits
         if dev.uid is not None and dev.uid != c.uid and dev.shared and c.uid:
             self._sign_in(s)  # family tablet: switch accounts
@@ -132,15 +153,6 @@ class Sessions(Core):
             junk = rng.choice(JUNK_EMAILS)  # newsletter footer form filled with junk
             self.junk.add(junk)
             self._identify(s, None, {"email": junk}, step=rng.uniform(10, 60))
-
-        if not (mode in (RETURN, RESTORE) and c.cart):
-            self._browse(s, source, mode, product, penalised)
-        else:
-            self._cart_and_checkout(s, mode, penalised)
-        if c.cart and c.last_order < c.last_cart and c.last_cart >= ts:  # cart touched now
-            self._schedule(
-                c.last_cart + REMINDER.abandoned_after + 1.0, CART_CHECK, ci, c.last_cart
-            )
 
     def _landing(
         self, s: Session, source: str, campaign: str | None, product: Product, home: bool = False

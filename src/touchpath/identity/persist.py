@@ -25,6 +25,16 @@ def save(con: duckdb.DuckDBPyConnection, graph: Graph, res: Resolution) -> None:
     res.new_profiles += len(graph.new_profiles)
     res.merges += len(graph.merges)
     res.drops += len(graph.drops)
+    _move_merged(con, merged)
+    _insert_profiles(con, graph)
+    _insert_identifiers(con, graph)
+    if graph.merges:
+        insert_merges(con, graph.merges)
+    _insert_drops(con, graph)
+
+
+def _move_merged(con: duckdb.DuckDBPyConnection, merged: dict[str, str]) -> None:
+    """Identifiers of merged profiles move to the profile they live on in; the merged go."""
     if merged:
         register(
             con,
@@ -38,6 +48,9 @@ def save(con: duckdb.DuckDBPyConnection, graph: Graph, res: Resolution) -> None:
         )
         con.execute("DELETE FROM profiles WHERE profile_id IN (SELECT old FROM _remap)")
         con.unregister("_remap")
+
+
+def _insert_profiles(con: duckdb.DuckDBPyConnection, graph: Graph) -> None:
     if graph.new_profiles:
         pids = list(graph.new_profiles)
         register(
@@ -52,6 +65,9 @@ def save(con: duckdb.DuckDBPyConnection, graph: Graph, res: Resolution) -> None:
         )
         con.execute("INSERT INTO profiles SELECT profile_id, seq, make_timestamp(ts) FROM _newp")
         con.unregister("_newp")
+
+
+def _insert_identifiers(con: duckdb.DuckDBPyConnection, graph: Graph) -> None:
     if graph.new_idents:
         idents = list(graph.new_idents)
         register(
@@ -82,8 +98,9 @@ def save(con: duckdb.DuckDBPyConnection, graph: Graph, res: Resolution) -> None:
             "LEFT JOIN _seen s ON s.kind = n.kind AND s.value = n.value"
         )
         con.unregister("_newi")
-    if graph.merges:
-        insert_merges(con, graph.merges)
+
+
+def _insert_drops(con: duckdb.DuckDBPyConnection, graph: Graph) -> None:
     if graph.drops:
         register(
             con,

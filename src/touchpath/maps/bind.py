@@ -28,6 +28,7 @@ the GIL, and each is one query.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime
 
 from touchpath.analytics import journey, planner, registry
@@ -47,7 +48,7 @@ from touchpath.maps.bound import (
 )
 from touchpath.maps.decisions import with_decisions
 from touchpath.maps.document import JourneyMap, Stage, Touchpoint
-from touchpath.maps.feedback import emotion, map_feedback
+from touchpath.maps.feedback import MapFeedback, emotion, map_feedback
 from touchpath.maps.journeys import with_journeys
 from touchpath.maps.pain import find_pain_points
 from touchpath.maps.touches import Touches, touches
@@ -125,23 +126,31 @@ def _median_hours(g: FunnelGroup | None) -> float | None:
     return None if ttc is None or ttc.median_s is None else ttc.median_s / 3600
 
 
-def bind_map(
-    store: Store,
-    doc: JourneyMap,
-    start: datetime | None = None,
-    end: datetime | None = None,
-    workers: int = 4,
-    optimize: bool = False,
-) -> BoundMap:
-    """Bind `doc` to the events in [start, end): the numbers of every stage and touchpoint.
+@dataclass(frozen=True)
+class _Results:
+    """What the analyses of one map returned, for building its stages and touchpoints."""
 
-    `optimize` rebuilds the sorted journey copy first when it cannot be read (stale beyond
-    `TOUCHPATH_JOURNEY_MAX_LAG_SECONDS`; about 0.5 s per 1M events), as `touchpath optimize`
-    does; funnels and the DFG then stream over it. Every number of one map comes from the
-    same source: the copy (as of `as_of` when it lags) or the log.
-    """
-    time_range = TimeRange(start=start, end=end)
-    window = doc.window
+    funnels: dict[tuple[str, str], dict[bool, FunnelGroup]]
+    dfg: DfgResult
+    feedback: MapFeedback
+    others_feedback: MapFeedback | None
+    touches: Touches
+    population: dict[bool, int]
+    next_hours: dict[str, float]
+    has_goal: bool
+
+    def share(self, n: int, member: bool) -> float | None:
+        return n / self.population[member] if self.population.get(member) else None
+
+    def funnel(self, kind: str, name: str, member: bool) -> FunnelGroup | None:
+        return self.funnels.get((kind, name), {}).get(member)
+
+    def feedback_of(self, member: bool) -> MapFeedback | None:
+        return self.feedback if member else self.others_feedback
+
+
+def _copy_state(store: Store, doc: JourneyMap, optimize: bool) -> planner.CopyState:
+    """The one source plan of the whole map; checks the persona's audience exists."""
     audience = doc.persona.audience
     with store.reading() as cur:
         if audience is not None:
@@ -152,26 +161,13 @@ def bind_map(
     if optimize and not state.usable:
         journey.optimize(store)
         state = planner.CopyState(True, None)
-    as_of = state.as_of if state.usable else None
-    breakdown = Breakdown(by="audience", audiences=(audience,)) if audience else None
-    pending: list[str] = []
-    if audience is not None:
-        pending.append("others: flows and times to the usual next step are the persona's only")
-    missing = missing_events(store, doc)
+    return state
+
+
+def _funnel_jobs(doc: JourneyMap) -> dict[tuple[str, str], list[FunnelStep]]:
+    """The funnels of a map, keyed by (what it measures, touchpoint or stage name)."""
     goal = doc.goal
     stages = [s for s in doc.stages if s.touchpoints]
-
-    def run(steps: list[FunnelStep]) -> FunnelResult:
-        spec = FunnelSpec(steps=tuple(steps), window=window, time_range=time_range)
-        if breakdown is not None:
-            spec = spec.model_copy(update={"breakdown": breakdown})
-        result: FunnelResult = registry.run(store, spec, copy=state, names=False)  # type: ignore[assignment]
-        return result
-
-    def dfg_of(spec: DfgSpec) -> DfgResult:
-        result: DfgResult = registry.run(store, spec, copy=state, names=False)  # type: ignore[assignment]
-        return result
-
     jobs: dict[tuple[str, str], list[FunnelStep]] = {}
     for _s, t in doc.touchpoints():
         if goal is not None:
@@ -188,15 +184,45 @@ def bind_map(
             jobs[("stage_goal", s.name)] = [reach_step(stages, i), _step(goal, "goal")]
         elif i + 1 == len(stages):  # the last stage with no goal: its reach alone
             jobs[("stage_only", s.name)] = [reach_step(stages, i), reach_step(stages, i)]
-    dfg_spec = DfgSpec(
+    return jobs
+
+
+def _dfg_spec(doc: JourneyMap, time_range: TimeRange) -> DfgSpec:
+    """The directly-follows graph of the map's touchpoints, of the persona's audience."""
+    return DfgSpec(
         stages=tuple(
             DiscoveryStage(name=t.name, events=(EventMatch(**t.match.model_dump()),))
             for _, t in doc.touchpoints()
         ),
         time_range=time_range,
         collapse_repeats=True,
-        audience=audience,
+        audience=doc.persona.audience,
     )
+
+
+def _run_all(
+    store: Store,
+    doc: JourneyMap,
+    state: planner.CopyState,
+    time_range: TimeRange,
+    workers: int,
+) -> _Results:
+    """Every analysis of the map against one source plan, on a small thread pool."""
+    audience = doc.persona.audience
+    breakdown = Breakdown(by="audience", audiences=(audience,)) if audience else None
+
+    def run(steps: list[FunnelStep]) -> FunnelResult:
+        spec = FunnelSpec(steps=tuple(steps), window=doc.window, time_range=time_range)
+        if breakdown is not None:
+            spec = spec.model_copy(update={"breakdown": breakdown})
+        result: FunnelResult = registry.run(store, spec, copy=state, names=False)  # type: ignore[assignment]
+        return result
+
+    def dfg_of(spec: DfgSpec) -> DfgResult:
+        result: DfgResult = registry.run(store, spec, copy=state, names=False)  # type: ignore[assignment]
+        return result
+
+    dfg_spec = _dfg_spec(doc, time_range)
     copy = state.usable and DFG.copy(dfg_spec)
 
     def tagged() -> Touches:
@@ -215,139 +241,173 @@ def bind_map(
             else None
         )
         touch_future = pool.submit(tagged)
-        futures = {key: pool.submit(run, steps) for key, steps in jobs.items()}
-        results = {key: _groups(f.result(), audience) for key, f in futures.items()}
+        futures = {key: pool.submit(run, steps) for key, steps in _funnel_jobs(doc).items()}
+        funnels = {key: _groups(f.result(), audience) for key, f in futures.items()}
         dfg = (
             dfg_future.result() if dfg_future else DfgResult(cases=0, events=0, nodes=[], edges=[])
         )
         fb = fb_future.result()
         others_fb = others_fb_future.result() if others_fb_future else None
         tagged_ = touch_future.result()
-
-    population = {m: tagged_.population.get(m, 0) for m in ((True, False) if audience else (True,))}
-
-    def share(n: int, member: bool) -> float | None:
-        return n / population[member] if population.get(member) else None
-
+    members = (True, False) if audience else (True,)
     next_hours: dict[str, float] = {}
     for edge in dfg.edges:  # edges come most frequent first: the usual next step
         if edge.source != edge.target and edge.source not in next_hours:
             next_hours[edge.source] = edge.median_seconds / 3600
+    return _Results(
+        funnels=funnels,
+        dfg=dfg,
+        feedback=fb,
+        others_feedback=others_fb,
+        touches=tagged_,
+        population={m: tagged_.population.get(m, 0) for m in members},
+        next_hours=next_hours,
+        has_goal=doc.goal is not None,
+    )
 
-    def tp_metrics(t: Touchpoint, member: bool) -> Metrics | None:
-        r = results.get(("tp_goal", t.name)) or results[("tp_only", t.name)]
-        if member not in population:
-            return None
-        g = r.get(member)
-        reach = g.steps[0].count if g else 0
-        to_goal = g.steps[1].conversion if g and goal is not None else None
-        group_fb = fb if member else others_fb
-        f = group_fb.touchpoints.get(t.name) if group_fb else None
-        return Metrics(
-            reach=reach,
-            share=share(reach, member),
-            to_goal=to_goal,
-            drop_off=None if to_goal is None else 1 - to_goal,
-            median_hours_to_next=next_hours.get(t.name),
-            channel_mix=tagged_.channel_mix.get((t.name, member), {}),
-            nps=f.nps if f else None,
-            csat=f.csat_avg if f else None,
-            sentiment=f.sentiment_avg if f else None,
-            feedback=f.responses if f else 0,
-        )
 
-    def stage_metrics(s: Stage, tps: list[Metrics], member: bool) -> Metrics | None:
-        if member not in population:
-            return None
-        nxt = results.get(("stage_next", s.name), {}).get(member)
-        to_goal_g = results.get(("stage_goal", s.name), {}).get(member)
-        base = nxt or to_goal_g or results.get(("stage_only", s.name), {}).get(member)
-        reach = base.steps[0].count if base else 0
-        to_next = nxt.steps[1].conversion if nxt else None
-        to_goal = to_goal_g.steps[1].conversion if to_goal_g and goal is not None else None
-        mix: dict[str, float] = {}
-        total = sum(m.reach for m in tps) or 1
-        for m in tps:
-            for ch, v in m.channel_mix.items():
-                mix[ch] = mix.get(ch, 0.0) + v * m.reach / total
-        group_fb = fb if member else others_fb
-        sf = group_fb.stages.get(s.name) if group_fb else None
-        return Metrics(
-            reach=reach,
-            share=share(reach, member),
-            to_next=to_next,
-            to_goal=to_goal,
-            drop_off=None if to_next is None else 1 - to_next,
-            median_hours_to_next=_median_hours(results.get(("stage_time", s.name), {}).get(member)),
-            channel_mix=mix,
-            nps=sf.nps if sf else None,
-            csat=sf.csat_avg if sf else None,
-            sentiment=sf.sentiment_avg if sf else None,
-            feedback=sf.responses if sf else 0,
-        )
+def _tp_metrics(r: _Results, t: Touchpoint, member: bool) -> Metrics | None:
+    """A touchpoint's numbers for the persona (`member`) or everyone else."""
+    if member not in r.population:
+        return None
+    g = r.funnel("tp_goal", t.name, member) or r.funnel("tp_only", t.name, member)
+    reach = g.steps[0].count if g else 0
+    to_goal = g.steps[1].conversion if g and r.has_goal else None
+    group_fb = r.feedback_of(member)
+    f = group_fb.touchpoints.get(t.name) if group_fb else None
+    return Metrics(
+        reach=reach,
+        share=r.share(reach, member),
+        to_goal=to_goal,
+        drop_off=None if to_goal is None else 1 - to_goal,
+        median_hours_to_next=r.next_hours.get(t.name),
+        channel_mix=r.touches.channel_mix.get((t.name, member), {}),
+        nps=f.nps if f else None,
+        csat=f.csat_avg if f else None,
+        sentiment=f.sentiment_avg if f else None,
+        feedback=f.responses if f else 0,
+    )
 
-    bound_stages: list[BoundStage] = []
-    for s in doc.stages:
-        tps: list[BoundTouchpoint] = []
-        for t in s.touchpoints:
-            emo = emotion(fb.touchpoints.get(t.name))
-            persona = tp_metrics(t, True)
-            assert persona is not None
-            tps.append(
-                BoundTouchpoint(
-                    name=t.name,
-                    stage=s.name,
-                    event=describe(t.match),
-                    channel=t.match.channel if isinstance(t.match.channel, str) else None,
-                    persona=persona,
-                    others=tp_metrics(t, False),
-                    emotion=emo if emo is not None else authored_emotion(t.emotion),
-                    online_share=_share_of(tagged_.online.get(t.name)),
-                    emotion_source="data"
-                    if emo is not None
-                    else ("authored" if t.emotion is not None else None),
-                )
-            )
-        emos = [b.emotion for b in tps if b.emotion is not None]
-        data_emos = [b.emotion for b in tps if b.emotion is not None and b.emotion_source == "data"]
-        persona_s = stage_metrics(s, [b.persona for b in tps], True)
-        assert persona_s is not None
-        bound_stages.append(
-            BoundStage(
-                name=s.name,
-                title=s.title,
-                persona=persona_s,
-                others=stage_metrics(s, [b.others for b in tps if b.others], False),
-                emotion=sum(emos) / len(emos) if emos else None,
-                emotion_source=("data" if data_emos else "authored") if emos else None,
-                touchpoints=tps,
-            )
-        )
+
+def _stage_metrics(r: _Results, s: Stage, tps: list[Metrics], member: bool) -> Metrics | None:
+    """A stage's numbers for the persona (`member`) or everyone else."""
+    if member not in r.population:
+        return None
+    nxt = r.funnel("stage_next", s.name, member)
+    to_goal_g = r.funnel("stage_goal", s.name, member)
+    base = nxt or to_goal_g or r.funnel("stage_only", s.name, member)
+    reach = base.steps[0].count if base else 0
+    to_next = nxt.steps[1].conversion if nxt else None
+    to_goal = to_goal_g.steps[1].conversion if to_goal_g and r.has_goal else None
+    mix: dict[str, float] = {}
+    total = sum(m.reach for m in tps) or 1
+    for m in tps:
+        for ch, v in m.channel_mix.items():
+            mix[ch] = mix.get(ch, 0.0) + v * m.reach / total
+    group_fb = r.feedback_of(member)
+    sf = group_fb.stages.get(s.name) if group_fb else None
+    return Metrics(
+        reach=reach,
+        share=r.share(reach, member),
+        to_next=to_next,
+        to_goal=to_goal,
+        drop_off=None if to_next is None else 1 - to_next,
+        median_hours_to_next=_median_hours(r.funnel("stage_time", s.name, member)),
+        channel_mix=mix,
+        nps=sf.nps if sf else None,
+        csat=sf.csat_avg if sf else None,
+        sentiment=sf.sentiment_avg if sf else None,
+        feedback=sf.responses if sf else 0,
+    )
+
+
+def _bound_touchpoint(r: _Results, s: Stage, t: Touchpoint) -> BoundTouchpoint:
+    emo = emotion(r.feedback.touchpoints.get(t.name))
+    persona = _tp_metrics(r, t, True)
+    assert persona is not None
+    return BoundTouchpoint(
+        name=t.name,
+        stage=s.name,
+        event=describe(t.match),
+        channel=t.match.channel if isinstance(t.match.channel, str) else None,
+        persona=persona,
+        others=_tp_metrics(r, t, False),
+        emotion=emo if emo is not None else authored_emotion(t.emotion),
+        online_share=_share_of(r.touches.online.get(t.name)),
+        emotion_source="data"
+        if emo is not None
+        else ("authored" if t.emotion is not None else None),
+    )
+
+
+def _bound_stage(r: _Results, s: Stage) -> BoundStage:
+    tps = [_bound_touchpoint(r, s, t) for t in s.touchpoints]
+    emos = [b.emotion for b in tps if b.emotion is not None]
+    data_emos = [b.emotion for b in tps if b.emotion is not None and b.emotion_source == "data"]
+    persona = _stage_metrics(r, s, [b.persona for b in tps], True)
+    assert persona is not None
+    return BoundStage(
+        name=s.name,
+        title=s.title,
+        persona=persona,
+        others=_stage_metrics(r, s, [b.others for b in tps if b.others], False),
+        emotion=sum(emos) / len(emos) if emos else None,
+        emotion_source=("data" if data_emos else "authored") if emos else None,
+        touchpoints=tps,
+    )
+
+
+def _flows(doc: JourneyMap, dfg: DfgResult) -> list[Flow]:
+    """The most frequent flows between two different touchpoints of the map (at most 60)."""
     names = {t.name for _, t in doc.touchpoints()}
-    flows = [
+    return [
         Flow(source=e.source, target=e.target, count=e.cases, median_hours=e.median_seconds / 3600)
         for e in dfg.edges
         if e.source in names and e.target in names and e.source != e.target
     ][:60]
+
+
+def bind_map(
+    store: Store,
+    doc: JourneyMap,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    workers: int = 4,
+    optimize: bool = False,
+) -> BoundMap:
+    """Bind `doc` to the events in [start, end): the numbers of every stage and touchpoint.
+
+    `optimize` rebuilds the sorted journey copy first when it cannot be read (stale beyond
+    `TOUCHPATH_JOURNEY_MAX_LAG_SECONDS`; about 0.5 s per 1M events), as `touchpath optimize`
+    does; funnels and the DFG then stream over it. Every number of one map comes from the
+    same source: the copy (as of `as_of` when it lags) or the log.
+    """
+    state = _copy_state(store, doc, optimize)
+    missing = missing_events(store, doc)
+    r = _run_all(store, doc, state, TimeRange(start=start, end=end), workers)
+    pending: list[str] = []
+    if doc.persona.audience is not None:
+        pending.append("others: flows and times to the usual next step are the persona's only")
+    stages = [s for s in doc.stages if s.touchpoints]
     goal_reach = None
-    if goal is not None and stages:
-        first = results.get(("stage_goal", stages[0].name), {}).get(True)
+    if doc.goal is not None and stages:
+        first = r.funnel("stage_goal", stages[0].name, True)
         goal_reach = first.steps[1].count if first else None
     bm = BoundMap(
         map=doc,
         start=start,
         end=end,
         bound_at=utcnow(),
-        as_of=as_of,
-        persona_size=population[True],
-        others_size=population.get(False),
+        as_of=state.as_of if state.usable else None,
+        persona_size=r.population[True],
+        others_size=r.population.get(False),
         goal_reach=goal_reach,
-        stages=bound_stages,
-        flows=flows,
+        stages=[_bound_stage(r, s) for s in doc.stages],
+        flows=_flows(doc, r.dfg),
         pending=pending,
         missing_events=missing,
     )
-    pains, opportunities = find_pain_points(bm, fb.touchpoints, tagged_)
+    pains, opportunities = find_pain_points(bm, r.feedback.touchpoints, r.touches)
     bm = bm.model_copy(update={"pain_points": pains, "opportunities": opportunities})
     with store.reading() as cur:
         return with_decisions(cur, with_journeys(cur, bm))

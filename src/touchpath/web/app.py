@@ -135,6 +135,35 @@ def mount_docs(app: FastAPI) -> None:
         )
 
 
+def _routes(app: FastAPI, settings: Settings) -> None:
+    """The middleware and every router, each with the role it needs."""
+    # /v1 takes write keys; every other router needs a session or token (touchpath.web.auth):
+    # viewer to read, and the role each route that changes things declares itself.
+    app.add_middleware(AuthMiddleware)
+    app.add_middleware(BodyLimit, limit_for=_body_limits(settings))  # before auth reads a body
+    app.add_middleware(CollectCors)  # /v1 only; /api sends no CORS headers
+    app.add_middleware(HostAllowList, allowed=allowed_hosts(settings))  # outermost
+    app.include_router(collect_router)
+    app.include_router(personalize_api.public)  # /v1/decide: a write key, like the tracking API
+    viewer = [Depends(require("viewer"))]
+    app.include_router(access_api.router)  # /api/auth is open; users, tokens, audit: admin
+    app.include_router(api.router, dependencies=viewer)
+    app.include_router(analytics_api.router, dependencies=viewer)
+    app.include_router(catalogue_api.router, dependencies=viewer)
+    app.include_router(plans_api.router, dependencies=viewer)
+    app.include_router(insights_api.insights, dependencies=viewer)
+    app.include_router(insights_api.dashboards, dependencies=viewer)
+    app.include_router(profiles_api.router, dependencies=viewer)
+    app.include_router(imports_api.router, dependencies=[Depends(require("admin"))])
+    app.include_router(maps_api.router, dependencies=viewer)
+    app.include_router(experiments_api.router, dependencies=viewer)
+    app.include_router(explore_api.router, dependencies=viewer)
+    app.include_router(journeys_api.router, dependencies=viewer)
+    app.include_router(builder_api.router, dependencies=viewer)
+    app.include_router(destinations_api.router)  # /api: viewer reads, admin manages; /v1/m public
+    app.include_router(personalize_api.router, dependencies=viewer)
+
+
 def create_app(
     settings: Settings | None = None,
     store: Store | None = None,
@@ -185,33 +214,7 @@ def create_app(
         app.state.store = store
 
     web_errors.install(app)  # one error format: code, message, problems with their paths
-
-    # /v1 takes write keys; every other router needs a session or token (touchpath.web.auth):
-    # viewer to read, and the role each route that changes things declares itself.
-    app.add_middleware(AuthMiddleware)
-    app.add_middleware(BodyLimit, limit_for=_body_limits(settings))  # before auth reads a body
-    app.add_middleware(CollectCors)  # /v1 only; /api sends no CORS headers
-    app.add_middleware(HostAllowList, allowed=allowed_hosts(settings))  # outermost
-    app.include_router(collect_router)
-    app.include_router(personalize_api.public)  # /v1/decide: a write key, like the tracking API
-    viewer = [Depends(require("viewer"))]
-    app.include_router(access_api.router)  # /api/auth is open; users, tokens, audit: admin
-    app.include_router(api.router, dependencies=viewer)
-    app.include_router(analytics_api.router, dependencies=viewer)
-    app.include_router(catalogue_api.router, dependencies=viewer)
-    app.include_router(plans_api.router, dependencies=viewer)
-    app.include_router(insights_api.insights, dependencies=viewer)
-    app.include_router(insights_api.dashboards, dependencies=viewer)
-    app.include_router(profiles_api.router, dependencies=viewer)
-    app.include_router(imports_api.router, dependencies=[Depends(require("admin"))])
-    app.include_router(maps_api.router, dependencies=viewer)
-    app.include_router(experiments_api.router, dependencies=viewer)
-    app.include_router(explore_api.router, dependencies=viewer)
-    app.include_router(journeys_api.router, dependencies=viewer)
-    app.include_router(builder_api.router, dependencies=viewer)
-    app.include_router(destinations_api.router)  # /api: viewer reads, admin manages; /v1/m public
-    app.include_router(personalize_api.router, dependencies=viewer)
-
+    _routes(app, settings)
     mount_docs(app)
     mount_spa(app)  # last: the client answers every other GET path
     declare_roles(app)
