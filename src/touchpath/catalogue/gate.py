@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -26,6 +27,7 @@ import pyarrow as pa
 
 from touchpath.catalogue.plans import TrackingPlan, compile_schema
 from touchpath.events.message import Staged
+from touchpath.store.store import RowsChecked
 
 if TYPE_CHECKING:
     from touchpath.system import Touchpath
@@ -187,11 +189,13 @@ class PlanGate:
         self._tp = tp
         self.reload()
         tp.store.add_ingest_gate(self)
+        tp.store.add_rows_gate(self.check_rows)
         tp.services["plans"] = self
 
     def stop(self) -> None:
         if self._tp is not None:
             self._tp.store.remove_ingest_gate(self)
+            self._tp.store.remove_rows_gate(self.check_rows)
 
     def reload(self) -> None:
         """Load the assignments and compile their plans again (after a change)."""
@@ -239,25 +243,117 @@ class PlanGate:
             staged,
             raws=kept,
             refused=staged.refused + len(refused),
-            side_writes=[*staged.side_writes, _recorder(staged, checker, rows, refused)],
+            side_writes=[
+                *staged.side_writes,
+                _recorder(staged.received_at, staged.source, checker, rows, refused),
+            ],
         )
+
+    def check_rows(self, rows: pa.Table) -> RowsChecked:
+        """The file importers' path (`Store.append_rows`): rows in the event log's shape, all
+        of one source, each checked as the message it was (type, event, messageId, ids,
+        timestamp, properties and traits), in the mode of the source's plan."""
+        checker = self._checkers.get(rows.column("source")[0].as_py()) if rows.num_rows else None
+        if checker is None:
+            return RowsChecked(rows)
+        cols = {c: rows.column(c).to_pylist() for c in _ROW_MESSAGE}
+        keep: list[int] = []
+        found_rows: list[tuple[Any, ...]] = []
+        refused: list[tuple[Any, ...]] = []
+        changed: dict[str, dict[int, str]] = {"properties": {}, "traits": {}}
+        flagged = 0
+        for i in range(rows.num_rows):
+            raw = _row_message(cols, i)
+            out, found, _ = checker.check(raw, None)
+            if out is not None:
+                keep.append(i)
+                if out is not raw:  # drop mode took properties (or traits) out
+                    whole = orjson.loads(out)
+                    for where, values in changed.items():
+                        values[i] = orjson.dumps(whole.get(where)).decode()
+            if not found:
+                continue
+            flagged += out is not None
+            head = (cols["message_id"][i], cols["type"][i], cols["event"][i])
+            text = raw.decode()
+            action = "blocked" if out is None else "kept"
+            for v in found:
+                found_rows.append((*head, v.property, v.kind, v.problem,
+                                   "dropped" if v.dropped else action, text))  # fmt: skip
+            if out is None:
+                reason = f"plan {checker.plan.name}: " + "; ".join(v.problem for v in found)
+                refused.append((head[0], head[1], reason, text))
+        if not found_rows:
+            return RowsChecked(rows)
+        kept = _rewritten(rows, changed).take(pa.array(keep, pa.int64()))
+        kept = kept.set_column(
+            kept.schema.get_field_index("k"), "k", pa.array(range(kept.num_rows), pa.int64())
+        )
+        received_at, source = rows.column("received_at")[0].as_py(), cols["source"][0]
+        write = _recorder(received_at, source, checker, found_rows, refused, once=True)
+        return RowsChecked(kept, [write], blocked=len(refused), flagged=flagged)
+
+
+_ROW_MESSAGE = ("source", "message_id", "type", "event", "user_id", "anonymous_id", "timestamp",
+                "properties", "traits")  # fmt: skip
+
+
+def _row_message(cols: dict[str, list[Any]], i: int) -> bytes:
+    """Row `i` of an import as the Segment message it stands for."""
+    msg: dict[str, Any] = {"type": cols["type"][i], "messageId": cols["message_id"][i]}
+    if cols["event"][i] is not None:
+        msg["event"] = cols["event"][i]
+    for key, col in (("userId", "user_id"), ("anonymousId", "anonymous_id")):
+        if cols[col][i] is not None:
+            msg[key] = cols[col][i]
+    if cols["timestamp"][i] is not None:
+        msg["timestamp"] = cols["timestamp"][i].isoformat() + "Z"
+    for where in ("properties", "traits"):
+        if cols[where][i] is not None:
+            msg[where] = orjson.loads(cols[where][i])
+    return orjson.dumps(msg)
+
+
+def _rewritten(rows: pa.Table, changed: dict[str, dict[int, str]]) -> pa.Table:
+    """`rows` with the properties and traits drop mode rewrote."""
+    for where, values in changed.items():
+        if values:
+            idx = rows.schema.get_field_index(where)
+            col = rows.column(where).to_pylist()
+            for i, text in values.items():
+                col[i] = text
+            rows = rows.set_column(idx, rows.field(where), pa.array(col, rows.field(where).type))
+    return rows
 
 
 def _recorder(
-    staged: Staged, checker: Checker, rows: list[tuple[Any, ...]], refused: list[tuple[Any, ...]]
+    received_at: datetime,
+    source: str,
+    checker: Checker,
+    rows: list[tuple[Any, ...]],
+    refused: list[tuple[Any, ...]],
+    once: bool = False,
 ) -> Any:
-    """The write that records a request's violations and blocked messages."""
+    """The write that records what a plan found: violations, and messages blocked (`once`: a
+    message already in `rejected`, an import's row blocked again, is not added again)."""
     n = len(rows)
     table = pa.table(
         {
-            "received_at": pa.array([staged.received_at] * n, pa.timestamp("us")),
-            "source": [staged.source] * n,
+            "received_at": pa.array([received_at] * n, pa.timestamp("us")),
+            "source": [source] * n,
             "plan": [checker.plan.name] * n,
             "mode": [checker.mode] * n,
             **{
                 name: pa.array([r[i] for r in rows], pa.string())
                 for i, name in enumerate(_VIOLATION_COLUMNS[4:])
             },
+        }
+    )
+
+    blocked = pa.table(
+        {
+            name: pa.array([r[i] for r in refused], pa.string())
+            for i, name in enumerate(("message_id", "type", "reason", "payload"))
         }
     )
 
@@ -269,10 +365,22 @@ def _recorder(
             )
         finally:
             con.unregister("plan_found")
-        for message_id, type_, reason, text in refused:
+        if not refused:
+            return
+        con.register("plan_refused", blocked)
+        try:
             con.execute(
-                "INSERT INTO rejected VALUES (?, ?, ?, ?, ?, ?)",
-                [staged.received_at, staged.source, message_id, type_, reason, text],
+                "INSERT INTO rejected SELECT ?::TIMESTAMP, ?, b.message_id, b.type, b.reason, "
+                "b.payload FROM plan_refused b"
+                + (
+                    " WHERE NOT EXISTS (SELECT 1 FROM rejected r WHERE r.source = ? "
+                    "AND r.message_id = b.message_id)"
+                    if once
+                    else ""
+                ),
+                [received_at, source, *([source] if once else [])],
             )
+        finally:
+            con.unregister("plan_refused")
 
     return write

@@ -114,6 +114,12 @@ def _print_report(report: ImportReport, show_bad: int) -> None:
         f"{report.bad:,} bad  ({report.seconds:.1f} s)",
         soft_wrap=True,
     )
+    if report.blocked or report.flagged:
+        console.print(
+            f"tracking plan: {report.blocked:,} rows blocked (in `touchpath rejected`), "
+            f"{report.flagged:,} imported with violations (`touchpath plan violations`)",
+            soft_wrap=True,
+        )
     if report.bad:
         by = ", ".join(f"{field}: {n:,}" for field, n in report.bad_by_field.items())
         console.print(f"bad rows by field: {by}; all are in `touchpath rejected`", soft_wrap=True)

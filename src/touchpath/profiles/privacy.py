@@ -3,8 +3,8 @@ the store file so their bytes go too (`compact`); suppress and lift.
 
 Deleting finds the person's profiles (the identifier's, and every profile merged into them) and
 all of their identifiers, then removes, in the writer's one transaction: their events, rejected
-messages (payloads that name any of their identifiers, including non-object payloads and import
-rows), the journey copy's rows, sentiment scores, traits, computed traits, audience memberships,
+messages and tracking-plan violations (payloads that name any of their identifiers, including
+non-object payloads and import rows), the journey copy's rows, sentiment scores, traits, computed traits, audience memberships,
 the identity graph's identifiers, profiles, merges and drops. Areas with per-profile tables of
 their own (destinations, journeys, ...) add a `PersonDelete` to `tp.services["person_deleters"]`
 (see `person_deleters`); each runs in the same transaction over the temp tables `_gone_p`
@@ -85,6 +85,16 @@ def _find(con: duckdb.DuckDBPyConnection, value: str, kind: str | None) -> None:
     )
 
 
+_NAMES_THEM = (
+    "EXISTS (SELECT 1 FROM _gone_i g WHERE CASE WHEN length(g.value) >= 4 "
+    "THEN contains(payload, g.value) ELSE json_valid(payload) AND g.value IN "
+    "(json_extract_string(payload, '$.userId'), "
+    "json_extract_string(payload, '$.anonymousId')) END)"
+)
+"""A `payload` (a message as sent) that names one of the person's identifiers: JSON or not
+(import rows, arrays); short values only where they are the message's ids."""
+
+
 def delete_person(
     store: Store,
     value: str,
@@ -116,14 +126,8 @@ def delete_person(
         delete("journey_events", f"pno IN (SELECT pno FROM journey_profiles WHERE {pids})")
         delete("journey_profiles", pids)
         delete("events", seqs)
-        # Any payload that names one of their identifiers: JSON or not (import rows, arrays).
-        delete(
-            "rejected",
-            "EXISTS (SELECT 1 FROM _gone_i g WHERE CASE WHEN length(g.value) >= 4 "
-            "THEN contains(payload, g.value) ELSE json_valid(payload) AND g.value IN "
-            "(json_extract_string(payload, '$.userId'), "
-            "json_extract_string(payload, '$.anonymousId')) END)",
-        )
+        delete("rejected", _NAMES_THEM)
+        delete("plan_violations", _NAMES_THEM)  # the examples of what tracking plans found
         delete(
             "identity_drops",
             f"{seqs} OR (kind, value) IN (SELECT kind, value FROM _gone_i)",

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -62,6 +62,21 @@ class Appended:
     """Rows of suppressed users, dropped."""
     present: int
     """Rows already in the log (same source and messageId), dropped."""
+    blocked: int = 0
+    """Rows a tracking plan in block mode refused (in `rejected` with the violations)."""
+    flagged: int = 0
+    """Rows kept with violations of a tracking plan (in `plan_violations`)."""
+
+
+@dataclass
+class RowsChecked:
+    """What a rows gate (`Store.add_rows_gate`) made of the rows of one `append_rows`: the rows
+    to append, the writes that commit with them, and how many it refused or flagged."""
+
+    rows: pa.Table
+    side_writes: list[Callable[[duckdb.DuckDBPyConnection], None]] = field(default_factory=list)
+    blocked: int = 0
+    flagged: int = 0
 
 
 @dataclass
@@ -104,6 +119,7 @@ class Store(SourcesMixin):
         self._pending_lock = threading.Lock()
         self._listeners: list[CommitListener] = []
         self._gates: list[Callable[[Staged], Staged]] = []
+        self._rows_gates: list[Callable[[pa.Table], RowsChecked]] = []
         self._unlistened: tuple[int, int] | None = None  # seq range the listeners have not seen
         self._unlistened_since = 0.0
         self._keys_by_write_key: dict[str, tuple[str, float | None]] = {}
@@ -335,6 +351,16 @@ class Store(SourcesMixin):
         if gate in self._gates:
             self._gates.remove(gate)
 
+    def add_rows_gate(self, gate: Callable[[pa.Table], RowsChecked]) -> None:
+        """Pass the rows of every `append_rows` (the file importers) through `gate` before they
+        are queued: the ingest gates' check for rows already in the event log's shape."""
+        if gate not in self._rows_gates:
+            self._rows_gates.append(gate)
+
+    def remove_rows_gate(self, gate: Callable[[pa.Table], RowsChecked]) -> None:
+        if gate in self._rows_gates:
+            self._rows_gates.remove(gate)
+
     def _side_only(self, staged: Staged) -> Future[IngestResult]:
         """Commit a request's side writes alone (every message of it was refused)."""
 
@@ -562,14 +588,28 @@ class Store(SourcesMixin):
 
         Rows already in the log (same source and messageId: a file imported again) and rows of
         suppressed users are dropped, the latter by the check ingest makes; the rest are
-        numbered in order. After the commit the commit listeners run, as for ingest.
+        numbered in order. The rows gates (a tracking plan) check them first; what they refuse
+        or flag is recorded in the same transaction. After the commit the commit listeners run,
+        as for ingest.
         """
+        checked = [RowsChecked(rows)]
+        for gate in self._rows_gates:
+            checked.append(gate(checked[-1].rows))
+        rows = checked[-1].rows
 
         def job(con: duckdb.DuckDBPyConnection) -> Appended:
             from touchpath.store import ingest
 
             base = self._next_seq
             got = ingest.append(con, base, rows)
+            for c in checked:
+                for write in c.side_writes:
+                    write(con)
+            got = replace(
+                got,
+                blocked=sum(c.blocked for c in checked),
+                flagged=sum(c.flagged for c in checked),
+            )
             con.execute("COMMIT")
             self._next_seq = base + got.inserted
             self._last_ingest = time.monotonic()

@@ -56,6 +56,15 @@ class ImportReport(BaseModel):
     imported: int = Field(description="New events written.")
     duplicates: int = Field(description="Good rows already in the log from an earlier import.")
     suppressed: int = Field(description="Good rows of suppressed users, dropped.")
+    blocked: int = Field(
+        default=0,
+        description="Good rows the source's tracking plan blocked (block mode); in `rejected`.",
+    )
+    flagged: int = Field(
+        default=0,
+        description="Rows imported with violations of the source's tracking plan (flag or drop "
+        "mode); in `plan_violations`.",
+    )
     bad: int = Field(description="Rows not imported; all are in the `rejected` table.")
     bad_by_field: dict[str, int] = Field(default_factory=dict)
     bad_rows: list[BadRow] = Field(default_factory=list, description="The first bad rows.")
@@ -147,6 +156,8 @@ def import_file(
         imported=got.inserted,
         duplicates=int(repeats) + got.present,
         suppressed=got.suppressed,
+        blocked=got.blocked,
+        flagged=got.flagged,
         bad=int(n_bad),
         bad_by_field=by_field,
         bad_rows=listed,
@@ -254,7 +265,7 @@ def _write(
         "WHERE reason IS NULL AND NOT repeat ORDER BY line",
         params=[source_id, received_at],
     ).to_arrow_reader(chunk_rows)
-    totals = [0, 0, 0]
+    totals = [0, 0, 0, 0, 0]
     done = 0
     pending: Future[Appended] | None = None
 
@@ -264,6 +275,8 @@ def _write(
         totals[0] += got.inserted
         totals[1] += got.suppressed
         totals[2] += got.present
+        totals[3] += got.blocked
+        totals[4] += got.flagged
         if progress:
             progress(done, n_good)
 
