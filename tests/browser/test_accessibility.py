@@ -31,7 +31,15 @@ def _pages(app: App) -> list[str]:
         f"{app.url}/api/dashboards/a11y", json={"insights": ["a11y"]}, headers=h, timeout=30
     )
     assert r.status_code == 200, r.text
+    decision = {"variants": {"plain": {"t": "Hi"}, "vip": {"t": "Welcome back"}}, "default": "plain",
+                "rules": [{"name": "vips", "when": {"kind": "trait", "trait": "plan", "op": "eq",
+                                                    "value": "vip"}, "variant": "vip"}],
+                "holdout": 0.1, "goal": {"event": "Order Completed"}}  # fmt: skip
+    r = httpx.put(f"{app.url}/api/decisions/a11y", json=decision, headers=h, timeout=30)
+    assert r.status_code == 200, r.text
     extra = [
+        "/decisions/a11y?person=nobody&page=/sale",
+        "/decisions/new?name=draft",
         "/events?event=Product+Viewed&breakdown=channel",
         "/insights/funnel?s=Product+Viewed&s=Order+Completed&trend=day",
         "/insights/saved/a11y",

@@ -40,6 +40,8 @@ const DeadLettersPage = lazy(() => import("./pages/destinations/MessagesPage").t
 const TemplatesPage = lazy(() => import("./pages/destinations/TemplatesPage"));
 const GroupsPage = lazy(() => import("./pages/destinations/GroupsPage"));
 const ExperimentsPage = lazy(() => import("./pages/experiments/ExperimentsPage"));
+const DecisionsPage = lazy(() => import("./pages/decisions/DecisionsPage"));
+const DecisionPage = lazy(() => import("./pages/decisions/DecisionPage"));
 const ExperimentPage = lazy(() => import("./pages/experiments/ExperimentPage"));
 
 export const router = createBrowserRouter([
@@ -80,6 +82,8 @@ export const router = createBrowserRouter([
       { path: "destinations/dead-letters", element: <DeadLettersPage /> },
       { path: "destinations/templates", element: <TemplatesPage /> },
       { path: "destinations/groups", element: <GroupsPage /> },
+      { path: "decisions", element: <DecisionsPage /> },
+      { path: "decisions/:name", element: <DecisionPage /> },
       { path: "experiments", element: <ExperimentsPage /> },
       { path: "experiments/:name", element: <ExperimentPage /> },
       { path: "admin/users", element: <UsersPage /> },

@@ -43,6 +43,7 @@ export const NAV: NavSection[] = [
     title: "Act",
     items: [
       { to: "/journeys", label: "Journeys" },
+      { to: "/decisions", label: "Decisions" },
       { to: "/destinations", label: "Destinations" },
       { to: "/experiments", label: "Experiments" },
     ],

@@ -1,17 +1,21 @@
-// The audience builder: a tree of groups (all of / any of) whose leaves are "did an event",
-// "trait" and "computed trait" tests; any leaf or group can be negated.
+// The condition builder: a tree of groups (all of / any of) whose leaves are "did an event",
+// "trait" and "computed trait" tests (audiences), or "in audience", trait, computed trait and
+// page/screen context tests (decisions, through `LeafKinds`); any leaf or group can be negated.
 import { useQuery } from "@tanstack/react-query";
+import { createContext, useContext } from "react";
 import { api, getJson, unwrap } from "../../api/client";
 import { COLUMNS, useEventNames, usePropertyKeys } from "../../api/lookups";
 import { fmtInt } from "../../charts/options";
 import { Suggest } from "../../components/Suggest";
 import {
+  AUDIENCE_LEAVES,
   COMPARE_OPS,
   type Cond,
   children,
   emptyGroup,
   type Group,
-  newPerformed,
+  type LeafKind,
+  newLeaf,
   type NotCond,
   type Performed,
   type TraitCond,
@@ -20,6 +24,17 @@ import {
   valueText,
   withChildren,
 } from "./conditions";
+
+/** The leaf kinds the builder offers (audiences' by default). */
+export const LeafKinds = createContext<LeafKind[]>(AUDIENCE_LEAVES);
+
+const ADD_LABEL: Record<LeafKind, string> = {
+  performed: "+ Did an event",
+  trait: "+ Trait",
+  computed: "+ Computed trait",
+  audience: "+ In audience",
+  context: "+ Page or screen",
+};
 
 interface Props {
   cond: Cond;
@@ -51,6 +66,10 @@ export function ConditionEditor({ cond, onChange, onRemove, path }: Props) {
           <GroupEditor group={inner as Group} onChange={setInner} path={path} />
         ) : inner.kind === "performed" ? (
           <PerformedEditor p={inner as Performed} onChange={setInner} />
+        ) : inner.kind === ("audience" as string) ? (
+          <AudienceLeaf c={inner as unknown as AudienceCond} onChange={(c) => setInner(c as unknown as Cond)} />
+        ) : inner.kind === ("context" as string) ? (
+          <ContextLeaf c={inner as unknown as ContextCond} onChange={(c) => setInner(c as unknown as Cond)} />
         ) : (
           <TraitEditor t={inner as TraitCond} onChange={setInner} />
         )}
@@ -67,6 +86,7 @@ export function ConditionEditor({ cond, onChange, onRemove, path }: Props) {
 function GroupEditor({ group, onChange, path }: { group: Group; onChange: (c: Cond) => void; path: string }) {
   const list = children(group);
   const set = (l: Cond[]) => onChange(withChildren(group, l));
+  const leaves = useContext(LeafKinds);
   return (
     <div className="group-body">
       <label>
@@ -89,15 +109,11 @@ function GroupEditor({ group, onChange, path }: { group: Group; onChange: (c: Co
         />
       ))}
       <div className="toolbar add-row">
-        <button type="button" onClick={() => set([...list, newPerformed()])}>
-          + Did an event
-        </button>
-        <button type="button" onClick={() => set([...list, { kind: "trait", trait: "", op: "eq", value: "" }])}>
-          + Trait
-        </button>
-        <button type="button" onClick={() => set([...list, { kind: "computed", trait: "", op: "gte", value: 1 }])}>
-          + Computed trait
-        </button>
+        {leaves.map((k) => (
+          <button key={k} type="button" onClick={() => set([...list, newLeaf(k)])}>
+            {ADD_LABEL[k]}
+          </button>
+        ))}
         <button type="button" onClick={() => set([...list, emptyGroup("or")])}>
           + Group
         </button>
@@ -242,6 +258,62 @@ function TraitEditor({ t, onChange }: { t: TraitCond; onChange: (c: Cond) => voi
         <label>
           Value
           <input value={valueText(t.value)} onChange={(e) => onChange({ ...t, value: typedValue(t.op ?? "eq", e.target.value) } as Cond)} />
+        </label>
+      )}
+    </div>
+  );
+}
+
+interface AudienceCond {
+  kind: "audience";
+  audience: string;
+}
+interface ContextCond {
+  kind: "context";
+  path: string;
+  op?: string;
+  value?: unknown;
+}
+
+function AudienceLeaf({ c, onChange }: { c: AudienceCond; onChange: (c: AudienceCond) => void }) {
+  const audiences = useQuery({
+    queryKey: ["audiences"],
+    queryFn: () => getJson<{ name: string; size: number }[]>("/api/audiences"),
+    staleTime: 60_000,
+  });
+  return (
+    <div className="leaf-body toolbar">
+      <Suggest
+        label="Is in audience"
+        value={c.audience}
+        onChange={(audience) => onChange({ ...c, audience })}
+        options={(audiences.data ?? []).map((a) => ({ value: a.name, hint: `${fmtInt(a.size)} people` }))}
+        width={220}
+      />
+    </div>
+  );
+}
+
+/** Paths a page or app usually sends in its context (any dotted path works). */
+const CONTEXT_PATHS = ["page.path", "page.url", "page.referrer", "page.title", "screen.name", "locale", "campaign.source", "campaign.name", "device.type", "os.name"];
+
+function ContextLeaf({ c, onChange }: { c: ContextCond; onChange: (c: ContextCond) => void }) {
+  const needsValue = c.op !== "is_set" && c.op !== "is_not_set";
+  return (
+    <div className="leaf-body toolbar">
+      <Suggest
+        label="Page or screen field"
+        value={c.path}
+        onChange={(path) => onChange({ ...c, path })}
+        options={CONTEXT_PATHS.map((value) => ({ value }))}
+        placeholder="page.path"
+        width={180}
+      />
+      <OpSelect op={c.op ?? "eq"} onChange={(op) => onChange({ ...c, op, value: typedValue(op, valueText(c.value)) })} />
+      {needsValue && (
+        <label>
+          Value
+          <input value={valueText(c.value)} placeholder="/checkout" onChange={(e) => onChange({ ...c, value: typedValue(c.op ?? "eq", e.target.value) })} />
         </label>
       )}
     </div>

@@ -28,6 +28,28 @@ export const COMPARE_OPS: { op: CompareOp; label: string }[] = [
   { op: "is_not_set", label: "is not set" },
 ];
 
+/** Leaves a builder offers: audiences test events, traits and computed traits; decisions test
+ * audience membership, traits, computed traits and the page or screen context. */
+export type LeafKind = "performed" | "trait" | "computed" | "audience" | "context";
+export const AUDIENCE_LEAVES: LeafKind[] = ["performed", "trait", "computed"];
+export const DECISION_LEAVES: LeafKind[] = ["audience", "trait", "computed", "context"];
+
+/** A new leaf of a kind, as the builder's "+" buttons add it. */
+export function newLeaf(kind: LeafKind): Cond {
+  switch (kind) {
+    case "performed":
+      return newPerformed();
+    case "trait":
+      return { kind: "trait", trait: "", op: "eq", value: "" };
+    case "computed":
+      return { kind: "computed", trait: "", op: "gte", value: 1 };
+    case "audience":
+      return { kind: "audience", audience: "" } as unknown as Cond;
+    case "context":
+      return { kind: "context", path: "page.path", op: "eq", value: "" } as unknown as Cond;
+  }
+}
+
 export function emptyGroup(kind: "and" | "or" = "and"): Group {
   return kind === "and" ? { kind: "and", all: [] } : { kind: "or", any: [] };
 }
@@ -94,6 +116,13 @@ export function describe(c: Cond): string {
       const within = p.within ? ` in the last ${days(p.within)} days` : "";
       return p.at_most === 0 ? `${times} ${name}${where}${within}` : `${times.replace(/^did/, `did ${name}${where}`)}${within}`;
     }
+    case "audience" as string:
+      return `is in audience ${(c as unknown as { audience: string }).audience || "…"}`;
+    case "context" as string: {
+      const x = c as unknown as { path: string; op?: string; value?: unknown };
+      const value = x.op === "is_set" || x.op === "is_not_set" ? "" : ` ${valueText(x.value)}`;
+      return `${x.path} ${opLabel(x.op)}${value}`;
+    }
     case "trait":
     case "computed": {
       const t = c as TraitCond;
@@ -113,6 +142,10 @@ export function complete(c: Cond): boolean {
       return complete((c as NotCond).cond as Cond);
     case "performed":
       return ((c as Performed).event.where ?? []).every((w) => w.property.length > 0);
+    case "audience" as string:
+      return (c as unknown as { audience: string }).audience.length > 0;
+    case "context" as string:
+      return (c as unknown as { path: string }).path.length > 0;
     default:
       return (c as TraitCond).trait.length > 0;
   }
