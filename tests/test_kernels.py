@@ -1,9 +1,14 @@
 """Compiled passes over the sorted journey copy (touchpath.analytics.kernels) give exactly what
-the SQL over the copy gives, and the planner picks them only where they are exact."""
+the SQL over the copy gives, and the planner picks them only where they are exact and once they
+are loaded (the SQL answers meanwhile).
+
+numba comes with the `kernels` extra (and `dev`). Without it, the tests that run a kernel are
+skipped with that reason (shown by `-ra`), and the planner's fallback to SQL is still tested."""
 
 from __future__ import annotations
 
 import tempfile
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,7 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from touchpath.analytics import journey, registry
+from touchpath.analytics import journey, kernels, registry
+from touchpath.analytics.kernels import warm
 from touchpath.analytics.planner import Plan
 from touchpath.analytics.registry import Read
 from touchpath.analytics.testing import journeys_for
@@ -20,6 +26,9 @@ from touchpath.settings import Settings
 from touchpath.store import Store
 
 T0 = datetime(2024, 3, 4, 9, 0, 0)
+needs_numba = pytest.mark.skipif(
+    not kernels.available(), reason="numba is not installed (the `kernels` extra): SQL only"
+)
 NAMES = ["a", "b", "c", "d"]
 
 
@@ -51,7 +60,9 @@ def planned(store: Store, spec: dict[str, Any]) -> bool:
         return planner.plan(cur, parsed, state, analysis.copy, analysis.fits, kernel=check).kernel
 
 
+@needs_numba
 def test_planner_picks_the_kernel_only_where_it_is_exact(store: Store) -> None:
+    assert warm.WARMUP.wait(600), warm.WARMUP.error
     journeys_for(
         store,
         {
@@ -67,8 +78,41 @@ def test_planner_picks_the_kernel_only_where_it_is_exact(store: Store) -> None:
     assert not planned(store, {**funnel, "breakdown": {"by": "channel"}})  # SQL over the copy
     assert planned(store, {"kind": "dfg"})
     assert not planned(store, {"kind": "dfg", "stages": [{"name": "s", "events": ["view"]}]})
+    assert planned(store, {"kind": "paths", "start": {"event": "view"}})
+    assert not planned(store, {"kind": "paths", "start": {"event": "view", "channel": "web"}})
     kernel, sql = both(store, {**funnel, "trend": "day", "dropped_at": 2})
     assert kernel == sql and kernel.counts() == [2, 2]
+
+
+@needs_numba
+def test_the_sql_answers_while_the_kernels_load(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    release = threading.Event()
+
+    def loading() -> None:  # stands in for numba loading the kernels (seconds)
+        release.wait(60)
+
+    slow = warm.Warmup(job=loading)
+    monkeypatch.setattr(warm, "WARMUP", slow)
+    journeys_for(store, {"ann": [ev("view", 0), ev("cart", 1)], "bob": [ev("view", 2)]})
+    journey.optimize(store)
+    funnel = {"kind": "funnel", "steps": [{"event": "view"}, {"event": "cart"}], "window": "1h"}
+    assert not planned(store, funnel)  # the first call starts the load and does not wait
+    result = registry.run(store, funnel)
+    assert result.source == "copy" and result.counts() == [2, 1]
+    release.set()
+    assert slow.wait(60) and slow.seconds is not None
+    assert planned(store, funnel)  # loaded: the kernel from now on
+
+
+def test_without_numba_the_sql_runs(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kernels, "available", lambda: False)
+    journeys_for(store, {"ann": [ev("view", 0), ev("cart", 1)]})
+    journey.optimize(store)
+    for spec in ({"kind": "dfg"}, {"kind": "paths"}):
+        assert not planned(store, spec)
+        assert registry.run(store, spec).source == "copy"
 
 
 def test_kernels_off_by_setting(tmp_path: Path) -> None:
@@ -91,6 +135,7 @@ journeys = st.dictionaries(
 )
 
 
+@needs_numba
 @pytest.mark.slow
 @settings(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -134,3 +179,8 @@ def test_kernels_equal_the_sql_on_any_journeys(
         dfg = {"kind": "dfg", "collapse_repeats": collapse, "exclude": exclude, "time_range": since}
         kernel, sql = both(store, dfg)
         assert kernel == sql  # nodes, edges, cases, starts, ends, medians and p90s to the bit
+        for anchor in ({}, {"start": {"event": steps[0]}}, {"end": {"event": steps[-1]}}):
+            paths = {"kind": "paths", **anchor, "steps": len(steps) + 1, "session_gap": (gap or 10) * 60,
+                     "collapse_repeats": collapse, "exclude": exclude, "time_range": since}  # fmt: skip
+            kernel, sql = both(store, paths)
+            assert kernel == sql, anchor  # totals, nodes, edges and top paths

@@ -129,6 +129,24 @@ class _JourneyCopy:
             self._refresher.stop()
 
 
+class _Kernels:
+    """Loads the analysis kernels as the server starts, so its first funnel need not wait
+    (`touchpath.analytics.kernels.warm`); until they are loaded, the SQL answers."""
+
+    name = "kernels"
+
+    def start(self, tp: Touchpath) -> None:
+        from touchpath.analytics import kernels
+
+        if tp.settings.analytics_kernels and kernels.available():
+            from touchpath.analytics.kernels.warm import WARMUP
+
+            WARMUP.start()
+
+    def stop(self) -> None:
+        """Nothing to stop: the compiled code stays with the process."""
+
+
 class _Journeys:
     """The journey engine (docs/journeys.md): moves people as events commit, and, in a
     long-running process, as their timers fall due."""
@@ -196,7 +214,7 @@ def components(background: bool, listen: bool = True) -> list[Component]:
         _Personalize(warm=background),
     ]
     if background:
-        out += [_JourneyCopy(), _MapCache(), DispatcherComponent()]
+        out += [_Kernels(), _JourneyCopy(), _MapCache(), DispatcherComponent()]
     return out
 
 

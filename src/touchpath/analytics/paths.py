@@ -17,8 +17,13 @@ k-1 but not step k, from their step k-1 event on.
 from __future__ import annotations
 
 import re
-from typing import Literal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, Literal
 
+import duckdb
+import numpy as np
+import pyarrow as pa
 from pydantic import Field, model_validator
 from sqlglot import exp
 
@@ -30,6 +35,9 @@ from touchpath.analytics.registry import Analysis, Read
 from touchpath.analytics.spec import Result, Spec
 from touchpath.analytics.sql import or_, q, with_
 from touchpath.events.match import EventMatch, Frozen, TimeRange, journey_types, literal
+
+if TYPE_CHECKING:
+    from touchpath.store.memo import Memo
 
 __all__ = [
     "ANALYSIS",
@@ -169,6 +177,60 @@ def _excluded(spec: PathsSpec) -> exp.Expr:
     return or_([q("TP_FULL_MATCH(name, :p)", p=wildcard_regex(x)) for x in spec.exclude])
 
 
+def _log_anchor(spec: PathsSpec) -> tuple[list[tuple[str, exp.Expr]], exp.Expr, exp.Expr]:
+    """The CTEs, the journey events and the anchor condition of `paths_query` on the log (a
+    funnel drop-off's anchor needs the funnel's reached rows)."""
+    source = q("SELECT * FROM resolved_events AS e WHERE :journey AND :span",
+               journey=journey_types(), span=spec.time_range.condition())  # fmt: skip
+    if spec.start is not None:
+        return [], source, spec.start.condition()
+    if spec.end is not None:
+        return [], source, spec.end.condition()
+    if spec.after_dropoff is None:
+        return [], source, exp.false()
+    fun, k = spec.after_dropoff.funnel, spec.after_dropoff.step - 1
+    ctes = [
+        ("reached", funnel_query.reached(fun)),
+        ("dropped", q("SELECT pid, reached_at FROM reached WHERE step = :before "
+                      "AND pid NOT IN (SELECT pid FROM reached WHERE step = :k)",
+                      before=k - 1, k=k)),
+    ]  # fmt: skip
+    source = q(
+        "SELECT e.*, d.pid IS NOT NULL AS dropped_here FROM resolved_events AS e "
+        "LEFT JOIN dropped AS d ON d.pid = e.profile_id AND d.reached_at = e.timestamp "
+        "WHERE :journey AND :span",
+        journey=journey_types(),
+        span=spec.time_range.condition(),
+    )
+    return ctes, source, q("dropped_here AND :step", step=fun.steps[k - 1].condition())
+
+
+def _kept(spec: PathsSpec) -> exp.Expr:
+    """The rows of `ev` left after the exclusions (an anchor never is excluded)."""
+    if spec.exclude:
+        return q("SELECT * FROM ev WHERE NOT (:x) OR anchor", x=_excluded(spec))
+    return q("SELECT * FROM ev")
+
+
+def _log_marked(spec: PathsSpec) -> list[tuple[str, exp.Expr]]:
+    """`marked`: the kept rows numbered per profile (`rn`), session starts marked (`new_s`);
+    with `collapse_repeats`, a name repeated within a session (never an anchor) dropped first."""
+    new_s = "coalesce(ts > lag(ts) OVER w + TP_SPAN(:gap), TRUE)"
+    w = "WINDOW w AS (PARTITION BY h ORDER BY ts, seq)"
+    gap = int(spec.session_gap)
+    if spec.collapse_repeats:
+        return [
+            ("repeats", q(f"SELECT *, {new_s} AS new_s, lag(name) OVER w AS prev_name FROM kept {w}",
+                          gap=gap)),
+            ("marked", q(f"SELECT h, pid, name, anchor, new_s, row_number() OVER w AS rn "
+                         f"FROM repeats WHERE anchor OR new_s OR name IS DISTINCT FROM prev_name {w}")),
+        ]  # fmt: skip
+    return [
+        ("marked", q(f"SELECT h, pid, name, anchor, {new_s} AS new_s, row_number() OVER w "
+                     f"AS rn FROM kept {w}", gap=gap)),
+    ]  # fmt: skip
+
+
 def paths_query(spec: PathsSpec) -> exp.Expr:
     """SELECT pid, first_step, path: one row per path, its names in order from step `first_step`.
 
@@ -178,31 +240,8 @@ def paths_query(spec: PathsSpec) -> exp.Expr:
     found by hash lookups on (profile, number) and cut where the next session begins. Whole
     sessions are never numbered or materialised as paths.
     """
-    ctes: list[tuple[str, exp.Expr]] = []
-    anchor: exp.Expr = exp.false()
-    source = q("SELECT * FROM resolved_events AS e WHERE :journey AND :span",
-               journey=journey_types(), span=spec.time_range.condition())  # fmt: skip
-    if spec.start is not None:
-        anchor = spec.start.condition()
-    elif spec.end is not None:
-        anchor = spec.end.condition()
-    elif spec.after_dropoff is not None:
-        fun, k = spec.after_dropoff.funnel, spec.after_dropoff.step - 1
-        ctes += [
-            ("reached", funnel_query.reached(fun)),
-            ("dropped", q("SELECT pid, reached_at FROM reached WHERE step = :before "
-                          "AND pid NOT IN (SELECT pid FROM reached WHERE step = :k)",
-                          before=k - 1, k=k)),
-        ]  # fmt: skip
-        source = q(
-            "SELECT e.*, d.pid IS NOT NULL AS dropped_here FROM resolved_events AS e "
-            "LEFT JOIN dropped AS d ON d.pid = e.profile_id AND d.reached_at = e.timestamp "
-            "WHERE :journey AND :span",
-            journey=journey_types(),
-            span=spec.time_range.condition(),
-        )
-        anchor = q("dropped_here AND :step", step=fun.steps[k - 1].condition())
-    gap, n = int(spec.session_gap), int(spec.steps)
+    ctes, source, anchor = _log_anchor(spec)
+    n = int(spec.steps)
     events = q(
         "SELECT TP_PROFILE_KEY(e.profile_id) AS h, e.profile_id AS pid, e.timestamp AS ts, "
         "e.seq, :name AS name, coalesce(:anchor, FALSE) AS anchor FROM :source AS e",
@@ -210,26 +249,6 @@ def paths_query(spec: PathsSpec) -> exp.Expr:
         anchor=anchor,
         source=source,
     )
-    kept = (
-        q("SELECT * FROM ev WHERE NOT (:x) OR anchor", x=_excluded(spec))
-        if spec.exclude
-        else q("SELECT * FROM ev")
-    )
-    new_s = "coalesce(ts > lag(ts) OVER w + TP_SPAN(:gap), TRUE)"
-    w = "WINDOW w AS (PARTITION BY h ORDER BY ts, seq)"
-    if spec.collapse_repeats:
-        # Drop a name repeated within a session (never an anchor), then number what is left.
-        marked: list[tuple[str, exp.Expr]] = [
-            ("repeats", q(f"SELECT *, {new_s} AS new_s, lag(name) OVER w AS prev_name FROM kept {w}",
-                          gap=gap)),
-            ("marked", q(f"SELECT h, pid, name, anchor, new_s, row_number() OVER w AS rn "
-                         f"FROM repeats WHERE anchor OR new_s OR name IS DISTINCT FROM prev_name {w}")),
-        ]  # fmt: skip
-    else:
-        marked = [
-            ("marked", q(f"SELECT h, pid, name, anchor, {new_s} AS new_s, row_number() OVER w "
-                         f"AS rn FROM kept {w}", gap=gap)),
-        ]  # fmt: skip
     if spec.start is None and spec.end is None and spec.after_dropoff is None:
         firsts = q("SELECT h, rn AS arn FROM marked WHERE new_s")
     else:
@@ -251,8 +270,8 @@ def paths_query(spec: PathsSpec) -> exp.Expr:
         first_step = literal(1)
     ctes += [
         ("ev", events),
-        ("kept", kept),
-        *marked,
+        ("kept", _kept(spec)),
+        *_log_marked(spec),
         ("firsts", firsts),
         ("hops", q("SELECT f.h, f.arn, m.pid, o.off, m.name, m.new_s FROM firsts AS f "
                    "CROSS JOIN :offsets AS o JOIN marked AS m ON m.h = f.h AND m.rn = f.arn + o.off",
@@ -275,6 +294,57 @@ def paths_sql(spec: PathsSpec) -> str:
     return render(paths_query(spec))
 
 
+def _sorted_marked(spec: PathsSpec) -> list[tuple[str, exp.Expr]]:
+    """`marked` on the copy: the kept rows numbered in stored order (`rn`), session starts
+    marked (`new_s`); with `collapse_repeats`, a name repeated within a session dropped."""
+    new_s = "coalesce(pno <> lag(pno) OVER () OR ts > lag(ts) OVER () + TP_SPAN(:gap), TRUE)"
+    gap = int(spec.session_gap)
+    if spec.collapse_repeats:
+        return [
+            ("repeats", q(f"SELECT *, {new_s} AS new_s, lag(name) OVER () AS prev_name FROM kept",
+                          gap=gap)),
+            ("marked", q("SELECT *, row_number() OVER () AS rn FROM repeats "
+                         "WHERE anchor OR new_s OR name IS DISTINCT FROM prev_name")),
+        ]  # fmt: skip
+    return [("marked", q(f"SELECT *, row_number() OVER () AS rn FROM "
+                         f"(SELECT *, {new_s} AS new_s FROM kept) AS k", gap=gap))]  # fmt: skip
+
+
+def _sorted_spans(spec: PathsSpec) -> tuple[list[tuple[str, exp.Expr]], str, str]:
+    """The CTEs that find each first anchor's rows in `marks`, the path's expression and its
+    first step's."""
+    n = int(spec.steps)
+    if spec.end is not None:
+        # Back from the anchor to at most the session's first row: only the rows up to n - 1
+        # before a first anchor go on (found by `lead` of the cheap flag), then `lag` names.
+        near = " OR ".join(
+            ["first"] + [f"coalesce(lead(first, {i}) OVER (), FALSE)" for i in range(1, n)]
+        )
+        names = ", ".join(f"lag(name, {i}) OVER () AS n{i}" for i in range(1, n))
+        size = f"least({n}, rn - sess + 1)"
+        items = ", ".join([f"n{i}" for i in range(n - 1, 0, -1)] + ["name"])
+        return [
+            ("inpath", q(f"SELECT pno, rn, sess, name, first FROM (SELECT *, {near} AS near "
+                         "FROM marks) AS m WHERE near")),
+            ("firsts", q(f"SELECT * FROM (SELECT *, {names} FROM inpath) AS i WHERE first")),
+        ], f"list_slice([{items}], {n} - {size} + 1, {n})", f"{n} - {size} + 1"  # fmt: skip
+    # On from the anchor up to `steps` rows or the session's end: the rows of each path are
+    # those whose last first anchor `fr` (carried) is in their session and < n rows back.
+    over = "OVER (ROWS UNBOUNDED PRECEDING)"
+    names = ", ".join(
+        f"lead(name, {i}) OVER () AS n{i}, lead(fr, {i}) OVER () AS r{i}" for i in range(1, n)
+    )
+    cuts = " ".join(f"WHEN r{i} IS DISTINCT FROM fr THEN {i}" for i in range(1, n))
+    items = ", ".join(["name"] + [f"n{i}" for i in range(1, n)])
+    return [
+        ("inpath", q(
+            f"SELECT pno, rn, fr, name FROM (SELECT *, last_value(CASE WHEN first THEN rn END "
+            f"IGNORE NULLS) {over} AS fr, last_value(CASE WHEN first THEN sess END IGNORE NULLS) "
+            f"{over} AS fs FROM marks) AS m WHERE fs = sess AND rn - fr < :n", n=n)),
+        ("firsts", q(f"SELECT * FROM (SELECT *, {names} FROM inpath) AS i WHERE rn = fr")),
+    ], f"list_slice([{items}], 1, CASE {cuts} ELSE {n} END)", "1"  # fmt: skip
+
+
 def sorted_paths(spec: PathsSpec) -> exp.Expr:
     """`paths_query` on the sorted journey copy in streaming passes: no sort, no join.
 
@@ -288,66 +358,17 @@ def sorted_paths(spec: PathsSpec) -> exp.Expr:
     """
     anchor_match = spec.start or spec.end
     anchor = anchor_match.condition() if anchor_match is not None else exp.false()
-    gap, n = int(spec.session_gap), int(spec.steps)
-    new_s = "coalesce(pno <> lag(pno) OVER () OR ts > lag(ts) OVER () + TP_SPAN(:gap), TRUE)"
     over = "OVER (ROWS UNBOUNDED PRECEDING)"
-    if spec.collapse_repeats:
-        marked = [
-            ("repeats", q(f"SELECT *, {new_s} AS new_s, lag(name) OVER () AS prev_name FROM kept",
-                          gap=gap)),
-            ("marked", q("SELECT *, row_number() OVER () AS rn FROM repeats "
-                         "WHERE anchor OR new_s OR name IS DISTINCT FROM prev_name")),
-        ]  # fmt: skip
-    else:
-        marked = [("marked", q(f"SELECT *, row_number() OVER () AS rn FROM "
-                               f"(SELECT *, {new_s} AS new_s FROM kept) AS k", gap=gap))]  # fmt: skip
     first = (
         "new_s" if anchor_match is None else "anchor AND lag(asess) OVER () IS DISTINCT FROM sess"
     )
-    if spec.end is not None:
-        # Back from the anchor to at most the session's first row: only the rows up to n - 1
-        # before a first anchor go on (found by `lead` of the cheap flag), then `lag` names.
-        near = " OR ".join(
-            ["first"] + [f"coalesce(lead(first, {i}) OVER (), FALSE)" for i in range(1, n)]
-        )
-        names = ", ".join(f"lag(name, {i}) OVER () AS n{i}" for i in range(1, n))
-        size = f"least({n}, rn - sess + 1)"
-        items = ", ".join([f"n{i}" for i in range(n - 1, 0, -1)] + ["name"])
-        path = f"list_slice([{items}], {n} - {size} + 1, {n})"
-        first_step = f"{n} - {size} + 1"
-        spans = [
-            ("inpath", q(f"SELECT pno, rn, sess, name, first FROM (SELECT *, {near} AS near "
-                         "FROM marks) AS m WHERE near")),
-            ("firsts", q(f"SELECT * FROM (SELECT *, {names} FROM inpath) AS i WHERE first")),
-        ]  # fmt: skip
-    else:
-        # On from the anchor up to `steps` rows or the session's end: the rows of each path are
-        # those whose last first anchor `fr` (carried) is in their session and < n rows back.
-        names = ", ".join(
-            f"lead(name, {i}) OVER () AS n{i}, lead(fr, {i}) OVER () AS r{i}" for i in range(1, n)
-        )
-        cuts = " ".join(f"WHEN r{i} IS DISTINCT FROM fr THEN {i}" for i in range(1, n))
-        items = ", ".join(["name"] + [f"n{i}" for i in range(1, n)])
-        path = f"list_slice([{items}], 1, CASE {cuts} ELSE {n} END)"
-        first_step = "1"
-        spans = [
-            ("inpath", q(
-                f"SELECT pno, rn, fr, name FROM (SELECT *, last_value(CASE WHEN first THEN rn END "
-                f"IGNORE NULLS) {over} AS fr, last_value(CASE WHEN first THEN sess END IGNORE NULLS) "
-                f"{over} AS fs FROM marks) AS m WHERE fs = sess AND rn - fr < :n", n=n)),
-            ("firsts", q(f"SELECT * FROM (SELECT *, {names} FROM inpath) AS i WHERE rn = fr")),
-        ]  # fmt: skip
+    spans, path, first_step = _sorted_spans(spec)
     ev = q(
         "SELECT pno, ts, :name AS name, coalesce(:anchor, FALSE) AS anchor FROM "
         "(SELECT pno, ts, seq, type, event, channel FROM journey_events) AS c WHERE :span",
         name=_name(spec),
         anchor=anchor,
-        span=spec.time_range.condition(),
-    )
-    kept = (
-        q("SELECT * FROM ev WHERE NOT (:x) OR anchor", x=_excluded(spec))
-        if spec.exclude
-        else q("SELECT * FROM ev")
+        span=spec.time_range.condition("ts"),
     )
     carried = q(
         f"SELECT *, last_value(CASE WHEN anchor THEN sess END IGNORE NULLS) {over} AS asess FROM "
@@ -355,7 +376,7 @@ def sorted_paths(spec: PathsSpec) -> exp.Expr:
         "FROM marked) AS m"
     )
     return with_(
-        [("ev", ev), ("kept", kept), *marked, ("carried", carried),
+        [("ev", ev), ("kept", _kept(spec)), *_sorted_marked(spec), ("carried", carried),
          ("marks", q(f"SELECT *, {first} AS first FROM carried")), *spans],
         q(f"SELECT pno AS pid, {first_step} AS first_step, {path} AS path FROM firsts"),
     )  # fmt: skip
@@ -378,11 +399,80 @@ _COUNTS = (
 )
 
 
-def _run(read: Read, spec: PathsSpec) -> PathsResult:
-    """Run a paths analysis with the source the planner chose."""
+def _by_code(
+    cur: duckdb.DuckDBPyConnection, spec: PathsSpec, memo: Memo | None
+) -> tuple[Any, np.ndarray, pa.Array] | None:
+    """The copy's columns, and per activity code the index of its (cleaned) name in the
+    labels, whether it is an anchor and whether it is excluded; the labels. None when the
+    compiled pass cannot compute these paths exactly (an anchor on `channel`, or rows of one
+    code that differ)."""
+    anchor_match = spec.start or spec.end
+    anchor = anchor_match.condition() if anchor_match is not None else exp.false()
+    if any(c.name not in ("event", "type") for c in anchor.find_all(exp.Column)):
+        return None
+    from touchpath.analytics.kernels import columns
+
+    cols = columns.load(cur, memo)
+    per_code = q(
+        "SELECT code, min(name), max(name), bool_or(anchor), bool_and(anchor), bool_or(x), "
+        "bool_and(x) FROM (SELECT *, :x AS x FROM (SELECT code, :name AS name, "
+        "coalesce(:anchor, FALSE) AS anchor FROM tp_combos) AS c) AS n GROUP BY code",
+        x=_excluded(spec) if spec.exclude else exp.false(),
+        name=_name(spec),
+        anchor=anchor,
+    )
+
+    def make() -> Any:
+        found = columns.per_code(cur, cols, render(per_code))
+        if any(lo != hi or a1 != a2 or x1 != x2 for _, lo, hi, a1, a2, x1, x2 in found):
+            return None
+        labels = sorted({lo for _, lo, *_ in found})
+        index = {name: i for i, name in enumerate(labels)}
+        look = np.zeros((3, cols.names + 1), np.int32)
+        for code, name, _, anc, _, x, _ in found:
+            look[:, code] = (index[name], anc, x)
+        return look, pa.array(labels, pa.string())
+
+    key = ("paths by code", cols.built_at, render(per_code))
+    got = make() if memo is None else memo.get(key, make)
+    return None if got is None else (cols, got[0], got[1])
+
+
+def _kernel(cur: duckdb.DuckDBPyConnection, spec: PathsSpec, memo: Memo | None) -> bool:
+    return _by_code(cur, spec, memo) is not None
+
+
+def _compiled(read: Read, spec: PathsSpec) -> pa.Table:
+    """The path rows `sorted_paths` gives, from the compiled pass."""
+    from touchpath.analytics.kernels import columns
+    from touchpath.analytics.kernels import paths as kernel
+
+    found = _by_code(read.cur, spec, read.memo)
+    assert found is not None  # the planner asked `_kernel`
+    cols, by_code, labels = found
+    span = columns.bounds(spec.time_range.start, spec.time_range.end)
+    anchor = "start" if spec.start is not None else "end" if spec.end is not None else None
+    return kernel.made(cols, by_code, labels, span, int(spec.session_gap), int(spec.steps),
+                       anchor, spec.collapse_repeats)  # fmt: skip
+
+
+@contextmanager
+def _path_rows(read: Read, spec: PathsSpec) -> Iterator[None]:
+    """The path rows readable as `path_rows` while the block runs."""
+    if read.plan.kernel:
+        with read.frame("path_rows", _compiled(read, spec)):
+            yield
+        return
     key = spec.model_dump_json()
     build = (lambda: sorted_paths(spec)) if read.sorted_copy else (lambda: paths_query(spec))
     with read.table("path_rows", read.sql(("paths", key), build)):
+        yield
+
+
+def _run(read: Read, spec: PathsSpec) -> PathsResult:
+    """Run a paths analysis with the source the planner chose."""
+    key = spec.model_dump_json()
+    with _path_rows(read, spec):
         (total,) = read.one("SELECT count(*) FROM path_rows") or (0,)
         edges = read.rows(read.sql(("paths edges", key), lambda: _edges(spec)))
         counts = {
@@ -423,4 +513,5 @@ ANALYSIS = Analysis(
     _run,
     "The paths taken from a start event or to an end event, as Sankey nodes and edges.",
     copy=can_use_sorted,
+    kernel=_kernel,
 )

@@ -170,13 +170,19 @@ class Analysis(Generic[S, R]):
     the runner then runs it when the plan says `kernel`."""
 
     def kernel_check(self, store: Store) -> Callable[[duckdb.DuckDBPyConnection, S], bool] | None:
-        """The planner's kernel test for this analysis in `store` (None: never a kernel)."""
+        """The planner's kernel test for this analysis in `store` (None: no kernel now; the
+        SQL over the copy runs while the kernels load in the background)."""
         test = self.kernel
         if test is None or not store.settings.analytics_kernels:
             return None
         from touchpath.analytics import kernels
 
         if not kernels.available():
+            return None
+        from touchpath.analytics.kernels.warm import WARMUP
+
+        if not WARMUP.ready():  # SQL answers while the kernels load (kernels.warm)
+            WARMUP.start()
             return None
         return lambda cur, spec: test(cur, spec, store.memo)
 

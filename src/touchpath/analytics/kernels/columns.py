@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import numpy as np
@@ -24,7 +24,7 @@ from touchpath.analytics.dialects import render
 if TYPE_CHECKING:
     from touchpath.store.memo import Memo
 
-__all__ = ["JourneyColumns", "bounds", "load", "masks", "parts"]
+__all__ = ["JourneyColumns", "bounds", "load", "masks", "parts", "per_code"]
 
 NO_TIME = np.iinfo(np.int64).max
 
@@ -94,17 +94,22 @@ def masks(
         f"SELECT code, min(m), max(m) FROM (SELECT code, {render(mask)} AS m FROM tp_combos) "
         "GROUP BY code"
     )
-    cur.register("tp_combos", cols.combos)
-    try:
-        found = cur.execute(sql).fetchall()
-    finally:
-        cur.unregister("tp_combos")
+    found = per_code(cur, cols, sql)
     lut = np.zeros(cols.names + 1, dtype=np.int32)
     for code, low, high in found:
         if low != high:
             return None
         lut[int(code)] = int(low)
     return lut
+
+
+def per_code(cur: duckdb.DuckDBPyConnection, cols: JourneyColumns, sql: str) -> list[Any]:
+    """The rows of `sql` over `tp_combos`, the copy's distinct (code, type, event)."""
+    cur.register("tp_combos", cols.combos)
+    try:
+        return cur.execute(sql).fetchall()
+    finally:
+        cur.unregister("tp_combos")
 
 
 def bounds(start: datetime | None, end: datetime | None) -> tuple[int, int]:

@@ -189,3 +189,8 @@ def count(cols: JourneyColumns, keep: np.ndarray, lo: int, hi: int, collapse: bo
         median[e] = _cont(int(los[e, 0]), int(his[e, 0]), n, 0.5)
         p90[e] = _cont(int(los[e, 1]), int(his[e, 1]), n, 0.9)
     return DfgCounts(w, nodes[0], nodes[1], nodes[2], nodes[3], edges[0], edges[1], median, p90)
+
+
+def warm(cols: JourneyColumns) -> None:
+    """Load (or compile) the DFG passes by running them on `cols` (`kernels.warm`)."""
+    count(cols, np.ones(cols.names + 1, np.uint8), -(2**62), 2**62, False)

@@ -213,3 +213,9 @@ def made(cols: JourneyColumns, spec: FunnelSpec, lut: np.ndarray) -> pa.Table:
             "grp": pa.nulls(len(idx), pa.string()),
         }
     )
+
+
+def warm(cols: JourneyColumns) -> None:
+    """Load (or compile) the funnel passes by running one on `cols` (`kernels.warm`)."""
+    spec = FunnelSpec.model_validate({"steps": [{"event": "a"}, {"event": "b"}], "window": 3600})
+    made(cols, spec, np.array([0, 1, 2, 0], np.int32)[: cols.names + 1])
