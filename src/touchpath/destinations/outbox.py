@@ -37,6 +37,7 @@ __all__ = [
     "OutboxMessage",
     "attempts",
     "enqueue",
+    "enqueue_rows",
     "get_message",
     "journey_key",
     "list_messages",
@@ -121,7 +122,6 @@ def _check(i: int, m: OutboxMessage) -> None:
 
 _SCHEMA = pa.schema(
     [
-        ("id", pa.string()),
         ("idempotency_key", pa.string()),
         ("destination", pa.string()),
         ("channel", pa.string()),
@@ -166,7 +166,6 @@ def enqueue(
     table = pa.Table.from_pylist(
         [
             {
-                "id": message_id(m.idempotency_key),
                 "idempotency_key": m.idempotency_key,
                 "destination": m.destination,
                 "channel": m.channel,
@@ -190,18 +189,26 @@ def enqueue(
     )
     con.register("_outbox_in", table)
     try:
-        inserted = con.execute(
-            "INSERT OR IGNORE INTO outbox (id, idempotency_key, destination, channel, profile_id, "
-            "recipient, topic, template, content, context, render, journey, journey_version, "
-            "node, entry_key, state, attempts, next_attempt_at, created_at, updated_at, purpose) "
-            "SELECT id, idempotency_key, destination, channel, profile_id, recipient, topic, "
-            "template, content::JSON, context::JSON, render, journey, journey_version, node, "
-            "entry_key, 'pending', 0, next_attempt_at, $now, $now, purpose FROM _outbox_in "
-            "RETURNING id",
-            {"now": now},
-        ).fetchall()
+        return enqueue_rows(con, "SELECT * FROM _outbox_in", now)
     finally:
         con.unregister("_outbox_in")
+
+
+def enqueue_rows(con: duckdb.DuckDBPyConnection, rows: str, now: datetime) -> int:
+    """`enqueue` set-wise: add the messages the query `rows` selects (the columns of `_SCHEMA`
+    but `id`, content and context as JSON text, keys unique, each already checked) inside the
+    caller's transaction; returns how many were new. The journey engine sends a node's
+    messages for all its people this way, without a Python object per message."""
+    inserted = con.execute(
+        "INSERT OR IGNORE INTO outbox (id, idempotency_key, destination, channel, profile_id, "
+        "recipient, topic, template, content, context, render, journey, journey_version, "
+        "node, entry_key, state, attempts, next_attempt_at, created_at, updated_at, purpose) "
+        "SELECT 'msg_' || left(sha256(idempotency_key), 24), idempotency_key, destination, "
+        "channel, profile_id, recipient, topic, template, content::JSON, context::JSON, render, "
+        "journey, journey_version, node, entry_key, 'pending', 0, next_attempt_at, $now, $now, "
+        f"purpose FROM ({rows}) RETURNING id",
+        {"now": now},
+    ).fetchall()
     return len(inserted)
 
 

@@ -20,7 +20,7 @@ import duckdb
 from touchpath.orchestrate.engine import Tick
 from touchpath.orchestrate.node_types import SendNode, WebhookNode
 from touchpath.orchestrate.plan import Plan
-from touchpath.orchestrate.sql import lit
+from touchpath.orchestrate.sql import lit, ts
 
 __all__ = ["KEY_SQL", "detail_sql", "enqueue_group", "message", "outbox_enqueue", "test_key"]
 
@@ -52,6 +52,8 @@ def enqueue_group(
     where: str,
 ) -> int:
     """Write the group's messages to the outbox; returns how many were new."""
+    if isinstance(node, SendNode):
+        return _enqueue_sends(con, tick, plan, nid, node, where)
     rows = con.execute(
         f"SELECT {KEY_SQL} AS key, profile_id, entry_key, entry_props FROM _jc WHERE {where}"
     ).fetchall()
@@ -60,6 +62,39 @@ def enqueue_group(
         for key, profile_id, entry_key, props in rows
     ]
     return outbox_enqueue(con, messages, tick.now)
+
+
+def _enqueue_sends(
+    con: duckdb.DuckDBPyConnection, tick: Tick, plan: Plan, nid: str, node: SendNode, where: str
+) -> int:
+    """A send node's messages for all the group's people in one INSERT (the fields `message`
+    gives each, built by the database). What `enqueue` checks per message the node's model
+    has checked once (a destination, a channel, a template or content)."""
+    try:
+        from touchpath.destinations.outbox import enqueue_rows
+    except ImportError:  # the destinations area has not landed: the steps keep what was decided
+        return 0
+    data = f", 'data', {lit(json.dumps(node.data))}::JSON" if node.data else ""
+    content = lit(json.dumps(dict(node.content))) if node.content else "NULL"
+    return int(
+        enqueue_rows(
+            con,
+            f"""
+            SELECT {KEY_SQL} AS idempotency_key, {lit(node.destination)} AS destination,
+                {lit(plan.channels[nid])} AS channel, profile_id, NULL AS recipient,
+                {lit(node.topic)} AS topic, {lit(node.template)} AS template,
+                {content} AS content,
+                json_object('journey', {lit(plan.journey)}, 'version', {plan.version},
+                    'node', {lit(nid)}, 'entry_key', entry_key,
+                    'properties', coalesce(entry_props, '{{}}'::JSON){data}) AS context,
+                true AS render, {lit(plan.journey)} AS journey, {plan.version} AS journey_version,
+                {lit(nid)} AS node, entry_key, {ts(tick.now)} AS next_attempt_at,
+                'message' AS purpose
+            FROM _jc WHERE {where}
+            """,
+            tick.now,
+        )
+    )
 
 
 def message(

@@ -126,18 +126,20 @@ class JourneyEngine:
         self.flush_events()
 
     def start_timers(self) -> None:
-        """Run due timers on a background thread until `stop()`."""
+        """Run due timers on a background thread until `stop()` (again after a `stop()`)."""
         if self._thread is None:
+            self._stop.clear()
             self._thread = threading.Thread(
                 target=self._timers, name="touchpath-journeys", daemon=True
             )
             self._thread.start()
 
     def stop(self) -> None:
-        """Stop the timers and stop listening (the store may stay open)."""
+        """Stop the timers and stop listening (the store may stay open). Returns after the
+        timers' last batch has committed and its events were queued: nothing runs after it."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            self._thread.join()
             self._thread = None
         self.store.remove_commit_listener(self.on_commit)
 

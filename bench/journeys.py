@@ -1,0 +1,367 @@
+"""Journeys benchmark (issue #16): node transitions/s for N people, N timers due at once while
+ingest goes on, and the latency from an event's commit to the person's next node.
+
+One store, one run, three phases:
+
+1. Entry: N people (profiles with a `plan` and an `email` trait, a static audience of all of
+   them, set up in SQL) enter journey `bench` on publishing (`entry: audience, existing: true`).
+   The engine's timers (`JourneyEngine.run_due`, batches sized to the writer's time budget)
+   move them to `pause` (a 1 h wait). Node transitions/s and the process's peak RSS growth.
+2. Timers: the clock moves 1 h, so all N timers are due in the same minute. Ingest runs at a
+   steady rate throughout (batches of 100 track events through `Store.ingest`), first alone
+   (the timers thread runs, nothing is due), then while the timers drain everyone through
+   `route` (branch on a trait), `ab` (a 1:1 split with a holdout) and `hello` (a send through
+   the outbox). The p99 of each ingest request (queue to commit) alone and during the drain;
+   transitions/s of the drain. A dispatcher then delivers the sends to a destination that only
+   counts.
+3. Latency: `ping` people (entered by a Ping event, waiting for a Pong) get their Pong while
+   ingest runs at 5,000 events/s. From the Pong's commit (its ingest future resolves in the
+   writer thread) to the commit of the transaction that moved the person on (a commit listener
+   registered after the engine's sees it), p50/p99.
+
+    python bench/journeys.py [--people 1000000] [--rate 2000] [--pings 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import stores  # bench/stores.py, beside this file
+
+from touchpath.clock import ManualClock, utcnow
+from touchpath.destinations import DeliveryResult, Outgoing
+from touchpath.destinations.dispatcher import Dispatcher
+from touchpath.destinations.vault import Vault
+from touchpath.events.message import stage_messages
+from touchpath.orchestrate import JourneyEngine, load_journey, publish, save_journey
+from touchpath.profiles.audiences import save_static
+from touchpath.settings import Settings
+from touchpath.system import Touchpath
+
+BENCH = """
+name: bench
+entry: {kind: audience, audience: everyone, existing: true}
+nodes:
+  pause: {kind: wait, duration: 1h, next: route}
+  route:
+    kind: branch
+    branches:
+      - {name: pro, when: {kind: trait, trait: plan, value: pro}, next: ab}
+    otherwise: ab
+  ab:
+    kind: split
+    variants: [{name: a, weight: 1, next: hello}, {name: b, weight: 1, next: hello}]
+    holdout: 1
+  hello: {kind: send, destination: count, channel: email,
+          content: {subject: "Hello", text: "Hi {{ traits.plan }}"}}
+"""
+
+PING = """
+name: ping
+entry: {kind: event, event: {event: Ping}}
+nodes:
+  wait_pong: {kind: wait_for_event, event: {event: Pong}, timeout: 1d, on_event: done,
+              on_timeout: done}
+  done: {kind: exit, reason: ponged}
+"""
+
+
+class _Count:
+    """A destination that only counts."""
+
+    name = "count"
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    async def send(self, message: Outgoing) -> DeliveryResult:
+        self.n += 1
+        return DeliveryResult("delivered", status=200)
+
+    async def aclose(self) -> None:
+        pass
+
+
+def _people(con: duckdb.DuckDBPyConnection, n: int) -> None:
+    """N profiles with traits, and the static audience `everyone` of all of them."""
+    now = utcnow()
+    con.execute(
+        "INSERT INTO profiles SELECT 'u:p' || i, 0, $now FROM range($n) t(i)", {"n": n, "now": now}
+    )
+    con.execute(
+        "INSERT INTO profile_traits SELECT 'u:p' || i, 'plan', "
+        "to_json(CASE WHEN i % 3 = 0 THEN 'pro' ELSE 'free' END), $now, 0 FROM range($n) t(i)",
+        {"n": n, "now": now},
+    )
+    con.execute(
+        "INSERT INTO profile_traits SELECT 'u:p' || i, 'email', to_json('p' || i || '@x.test'), "
+        "$now, 0 FROM range($n) t(i)",
+        {"n": n, "now": now},
+    )
+    save_static(con, "everyone", "SELECT profile_id FROM profiles", now)
+
+
+def _publish(engine: JourneyEngine, text: str) -> int:
+    doc = load_journey(text)
+    save_journey(engine, doc, text)
+    return publish(engine, doc.name).entered
+
+
+class Load:
+    """Ingest at a steady rate on its own thread: `per_s` events in requests of `batch`; the
+    latency of each request (queue to commit), tagged with the phase it started in."""
+
+    def __init__(self, tp: Touchpath, per_s: int, batch: int = 100) -> None:
+        self.tp, self.per_s, self.batch = tp, per_s, batch
+        self.phase = "idle"
+        self.lat: dict[str, list[float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._i = 0
+
+    def __enter__(self) -> Load:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _messages(self) -> list[bytes]:
+        out = []
+        for _ in range(self.batch):
+            self._i += 1
+            out.append(orjson.dumps({
+                "type": "track", "event": "Page Viewed", "userId": f"v{self._i % 50_000}",
+                "messageId": f"load{self._i}", "properties": {"path": "/p"},
+            }))  # fmt: skip
+        return out
+
+    def _run(self) -> None:
+        interval = self.batch / self.per_s
+        due = time.monotonic()
+        while not self._stop.is_set():
+            staged = stage_messages(self._messages(), source="bench", received_at=utcnow())
+            t0 = time.perf_counter()
+            phase = self.phase
+            fut = self.tp.store.ingest(staged)
+            fut.add_done_callback(
+                lambda _f, t0=t0, phase=phase: self.lat.setdefault(phase, []).append(
+                    time.perf_counter() - t0
+                )
+            )
+            due += interval
+            self._stop.wait(max(0.0, due - time.monotonic()))
+
+
+def _p(xs: list[float], q: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000 if xs else float("nan")
+
+
+def _drain_timers(engine: JourneyEngine, until: Callable[[], bool], timeout: float) -> float:
+    """Let the timers thread work until `until()`; the seconds it took."""
+    t0 = time.monotonic()
+    while not until():
+        if time.monotonic() - t0 > timeout:
+            raise TimeoutError("the timers did not drain")
+        time.sleep(0.05)
+    return time.monotonic() - t0
+
+
+def run(n: int, rate: int, pings: int, quiet: float) -> list[dict[str, Any]]:
+    with tempfile.TemporaryDirectory() as d:
+        settings = Settings(
+            db=Path(d) / "j.duckdb", journey_refresh_seconds=0, writer_queue_max=500_000
+        )
+        clock = ManualClock(utcnow().replace(microsecond=0))
+        with Touchpath.open(settings, clock=clock, background=False) as tp:
+            engine: JourneyEngine = tp.services["journeys"]
+            tp.store.write_sync(lambda con: _people(con, n))
+            _publish(engine, PING)
+            gc.collect()
+            return [
+                _enter(tp, engine, n),
+                _timers(tp, engine, clock, n, rate, quiet),
+                _deliver(tp, settings, clock),
+                _latency(tp, engine, pings),
+            ]
+
+
+def _count(tp: Touchpath, sql: str) -> int:
+    return int(tp.store.query(sql)[0][0])
+
+
+def _steps(tp: Touchpath) -> int:
+    """Steps recorded (entries, nodes run and exits): the transitions."""
+    return _count(tp, "SELECT count(*) FROM journey_steps")
+
+
+def _until(tp: Touchpath, status: str, n: int) -> Callable[[], bool]:
+    sql = f"SELECT count(*) FROM journey_state WHERE journey = 'bench' AND status = '{status}'"
+    return lambda: _count(tp, sql) >= n
+
+
+def _enter(tp: Touchpath, engine: JourneyEngine, n: int) -> dict[str, Any]:
+    """Everyone enters on publishing and the timers take them to the wait."""
+    steps0 = _steps(tp)
+    with stores.PeakRss() as mem:
+        t0, cpu0 = time.monotonic(), time.process_time()
+        entered = _publish(engine, BENCH)
+        engine.start_timers()
+        _drain_timers(engine, _until(tp, "wait", n), 3600)
+        took, cpu = time.monotonic() - t0, time.process_time() - cpu0
+        tp.store.wait_idle(3600)
+        events = time.monotonic() - t0
+    moved = _steps(tp) - steps0
+    return {
+        "phase": "enter on publishing + first node", "people": entered, "transitions": moved,
+        "seconds": round(took, 2), "transitions/s": round(moved / took), "CPU s": round(cpu, 1),
+        "peak RSS growth MB": round((mem.peak - mem.base) / 2**20),
+        "s until their events are in the log": round(events, 1),
+    }  # fmt: skip
+
+
+def _timers(
+    tp: Touchpath, engine: JourneyEngine, clock: ManualClock, n: int, rate: int, quiet: float
+) -> dict[str, Any]:
+    """Ingest alone, then N timers due at once while the same ingest goes on."""
+    steps0 = _steps(tp)
+    with Load(tp, rate) as load, stores.PeakRss() as mem:
+        load.phase = "alone"
+        time.sleep(quiet)
+        load.phase = "drain"
+        t0, cpu0 = time.monotonic(), time.process_time()
+        clock.advance(timedelta(hours=1, seconds=30))
+        _drain_timers(engine, _until(tp, "done", n), 3600)
+        took, cpu = time.monotonic() - t0, time.process_time() - cpu0
+        tp.store.wait_idle(3600)
+        events = time.monotonic() - t0
+        load.phase = "after"
+    moved = _steps(tp) - steps0
+    alone, during = load.lat.get("alone", []), load.lat.get("drain", [])
+    return {
+        "phase": "1 h later: all timers due", "people": n, "transitions": moved,
+        "seconds": round(took, 2), "transitions/s": round(moved / took), "CPU s": round(cpu, 1),
+        "peak RSS growth MB": round((mem.peak - mem.base) / 2**20),
+        "s until their events are in the log": round(events, 1),
+        "ingest p99 ms alone": round(_p(alone, 0.99), 1),
+        "ingest p99 ms during drain": round(_p(during, 0.99), 1),
+        "ingest p50 ms alone / during": f"{_p(alone, 0.5):.1f} / {_p(during, 0.5):.1f}",
+        "ingest requests alone / during": f"{len(alone)} / {len(during)}",
+    }  # fmt: skip
+
+
+def _deliver(tp: Touchpath, settings: Settings, clock: ManualClock) -> dict[str, Any]:
+    """The sends leave through the outbox to a destination that only counts."""
+    sends = _count(tp, "SELECT count(*) FROM outbox")
+    counter = _Count()
+    disp = Dispatcher(tp.store, settings, clock, Vault.open(settings), {"count": counter})
+    t0 = time.monotonic()
+    disp.start()
+    deadline = time.monotonic() + 3600
+    while counter.n < sends and time.monotonic() < deadline:
+        time.sleep(0.1)
+    took = time.monotonic() - t0
+    disp.stop()
+    return {
+        "phase": "the sends delivered (counting destination)", "people": sends,
+        "transitions": "", "seconds": round(took, 2),
+        "transitions/s": f"{round(counter.n / took)} messages/s",
+    }  # fmt: skip
+
+
+def _latency(tp: Touchpath, engine: JourneyEngine, pings: int) -> dict[str, Any]:
+    store = tp.store
+    users = [f"ping{i}" for i in range(pings)]
+    msgs = [
+        orjson.dumps({"type": "track", "event": "Ping", "userId": u, "messageId": f"ping-{u}"})
+        for u in users
+    ]
+    store.ingest(stage_messages(msgs, source="bench", received_at=utcnow())).result()
+    store.wait_idle(60)
+    committed: dict[str, float] = {}
+    moved: dict[str, float] = {}
+
+    def listener(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
+        t = time.perf_counter()
+        rows = con.execute(
+            "SELECT message_id FROM events WHERE seq BETWEEN ? AND ? AND event = 'Pong'",
+            [first, last],
+        ).fetchall()
+        for (mid,) in rows:
+            moved.setdefault(mid, t)
+
+    store.add_commit_listener(listener)  # after the engine's: it sees what the engine did
+    try:
+        with Load(tp, 5000, batch=50):
+            time.sleep(1)
+            for i in range(0, pings, 10):  # 10 Pongs a request, 20 requests a second
+                part = users[i : i + 10]
+                raws = [_pong(u) for u in part]
+                staged = stage_messages(raws, source="bench", received_at=utcnow())
+                fut = store.ingest(staged)
+                fut.add_done_callback(
+                    lambda _f, part=part: committed.update(
+                        {f"pong-{u}": time.perf_counter() for u in part}
+                    )
+                )
+                time.sleep(0.05)
+            time.sleep(2)
+    finally:
+        store.remove_commit_listener(listener)
+    done = int(store.query(
+        "SELECT count(*) FROM journey_state WHERE journey = 'ping' AND exit_reason = 'ponged'"
+    )[0][0])  # fmt: skip
+    lat = [moved[k] - committed[k] for k in committed if k in moved]
+    return {
+        "phase": "Pong commit -> next node, ingest at 5,000 events/s", "people": pings,
+        "transitions": done, "seconds": "",
+        "transitions/s": f"p50 {_p(lat, 0.5):.0f} ms, p99 {_p(lat, 0.99):.0f} ms, max "
+        f"{max(lat) * 1000:.0f} ms" if lat else "none moved",
+    }  # fmt: skip
+
+
+def _pong(user: str) -> bytes:
+    return orjson.dumps(
+        {"type": "track", "event": "Pong", "userId": user, "messageId": f"pong-{user}"}
+    )
+
+
+def _print(rows: list[dict[str, Any]], title: str) -> None:
+    print(f"\n{title}")
+    cols: list[str] = []
+    for r in rows:
+        cols += [c for c in r if c not in cols]
+    width = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in cols}
+    print(" | ".join(c.ljust(width[c]) for c in cols))
+    print("-|-".join("-" * width[c] for c in cols))
+    for r in rows:
+        print(" | ".join(str(r.get(c, "")).ljust(width[c]) for c in cols))
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--people", type=int, default=1_000_000)
+    p.add_argument("--rate", type=int, default=2000, help="events/s of the ingest load")
+    p.add_argument("--pings", type=int, default=2000)
+    p.add_argument("--quiet", type=float, default=10.0, help="seconds of ingest alone")
+    a = p.parse_args(argv)
+    print(f"load average before: {os.getloadavg()}")
+    _print(run(a.people, a.rate, a.pings, a.quiet), f"Journeys, {a.people:,} people")
+    print(f"\nload average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
