@@ -40,6 +40,8 @@ def _pages(app: App) -> list[str]:
     extra = [
         "/decisions/a11y?person=nobody&page=/sale",
         "/decisions/new?name=draft",
+        "/destinations/forwarding?edit=",
+        "/destinations/policy",
         "/events?event=Product+Viewed&breakdown=channel",
         "/insights/funnel?s=Product+Viewed&s=Order+Completed&trend=day",
         "/insights/saved/a11y",

@@ -39,6 +39,8 @@ const MessagesPage = lazy(() => import("./pages/destinations/MessagesPage"));
 const DeadLettersPage = lazy(() => import("./pages/destinations/MessagesPage").then((m) => ({ default: m.DeadLettersPage })));
 const TemplatesPage = lazy(() => import("./pages/destinations/TemplatesPage"));
 const GroupsPage = lazy(() => import("./pages/destinations/GroupsPage"));
+const ForwardingPage = lazy(() => import("./pages/destinations/ForwardingPage"));
+const PolicyPage = lazy(() => import("./pages/destinations/PolicyPage"));
 const ExperimentsPage = lazy(() => import("./pages/experiments/ExperimentsPage"));
 const DecisionsPage = lazy(() => import("./pages/decisions/DecisionsPage"));
 const DecisionPage = lazy(() => import("./pages/decisions/DecisionPage"));
@@ -82,6 +84,8 @@ export const router = createBrowserRouter([
       { path: "destinations/dead-letters", element: <DeadLettersPage /> },
       { path: "destinations/templates", element: <TemplatesPage /> },
       { path: "destinations/groups", element: <GroupsPage /> },
+      { path: "destinations/forwarding", element: <ForwardingPage /> },
+      { path: "destinations/policy", element: <PolicyPage /> },
       { path: "decisions", element: <DecisionsPage /> },
       { path: "decisions/:name", element: <DecisionPage /> },
       { path: "experiments", element: <ExperimentsPage /> },

@@ -1,4 +1,5 @@
-// The tabs of the messaging area: destinations, delivery log, dead letters, templates, groups.
+// The tabs of the messaging area: destinations, delivery log, dead letters, templates, groups,
+// event forwarding and the sending policy.
 import { NavLink } from "react-router";
 import "../journeys/journeys.css";
 
@@ -8,6 +9,8 @@ const TABS = [
   ["/destinations/dead-letters", "Dead letters"],
   ["/destinations/templates", "Templates"],
   ["/destinations/groups", "Subscription groups"],
+  ["/destinations/forwarding", "Event forwarding"],
+  ["/destinations/policy", "Sending policy"],
 ];
 
 export function MessagingTabs() {
