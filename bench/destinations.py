@@ -28,11 +28,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 import stores  # bench/stores.py, beside this file
 
 from touchpath.clock import SystemClock
@@ -103,7 +105,7 @@ def _wait_done(store: Store, n: int, timeout: float) -> float:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         (done,) = store.query(
-            "SELECT count(*) FROM outbox WHERE state IN ('delivered', 'sent', 'dead')"
+            "SELECT count(*) FROM outbox_done WHERE state IN ('delivered', 'sent', 'dead')"
         )[0]
         if done >= n:
             return time.monotonic()
@@ -194,6 +196,32 @@ class _Count:
         pass
 
 
+class _RssSeries:
+    """The process's RSS and the messages finished, every `every` seconds while a block runs."""
+
+    def __init__(self, store: Store, every: float) -> None:
+        self.store, self.every = store, every
+        self.points: list[tuple[float, float, int]] = []
+        self._stop = threading.Event()
+
+    def __enter__(self) -> _RssSeries:
+        self._t0 = time.monotonic()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        proc = psutil.Process()
+        while not self._stop.wait(self.every):
+            (done,) = self.store.query("SELECT count(*) FROM outbox_done")[0]
+            rss = proc.memory_info().rss / 2**20
+            self.points.append((time.monotonic() - self._t0, rss, int(done)))
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def drain(n: int) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as d:
         settings = _settings(Path(d) / "d.duckdb", outbox_batch=2000)
@@ -207,17 +235,24 @@ def drain(n: int) -> list[dict[str, Any]]:
             d_ = Dispatcher(
                 store, settings, SystemClock(), Vault.open(settings), {"count": counter}
             )
-            with stores.PeakRss() as mem:
+            every = max(1.0, n / 100_000)
+            with stores.PeakRss() as mem, _RssSeries(store, every) as series:
                 t0 = time.monotonic()
                 d_.start()
                 t1 = _wait_done(store, n, 3600)
                 d_.stop()
             size = os.path.getsize(settings.db) / 2**20
+    print("\nRSS over the drain (s, MB, messages finished; rate over the last interval)")
+    last_t, last_done = 0.0, 0
+    for at, rss, done in series.points[:: max(1, len(series.points) // 20)]:
+        rate = (done - last_done) / (at - last_t) if at > last_t else 0
+        print(f"  {at:7.1f} s  {rss:6.0f} MB  {done:>9,}  {rate:8,.0f}/s")
+        last_t, last_done = at, done
     return [{
-        "what": "1M outbox drained (counting destination)", "messages": n,
+        "what": "outbox drained (counting destination)", "messages": n,
         "enqueue per s": round(n / enq), "drain per s": round(n / (t1 - t0)),
-        "peak RSS growth MB": round((mem.peak - mem.base) / 2**20), "store MB": round(size),
-        "delivered": counter.n,
+        "RSS start MB": round(mem.base / 2**20), "peak RSS growth MB": round((mem.peak - mem.base) / 2**20),
+        "store MB": round(size), "delivered": counter.n,
     }]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 from tests.conftest import api_token, bearer
@@ -216,9 +217,15 @@ def test_links_open_click_unsubscribe_and_callbacks(api: Api) -> None:
             "secrets": {"auth_token": "tok"},
         },
     )
-    api.store.write_sync(
-        lambda con: con.execute("UPDATE outbox SET provider_id = 'SM9', state = 'sent'")
-    )
+
+    def sent(con: duckdb.DuckDBPyConnection) -> None:  # as the dispatcher records a send
+        con.execute(
+            "INSERT INTO outbox_done SELECT id, seq, 'sent', 1, 201, NULL, 'SM9', NULL, "
+            "updated_at, updated_at FROM outbox_queue"
+        )
+        con.execute("DELETE FROM outbox_queue")
+
+    api.store.write_sync(sent)
     form = {"MessageSid": "SM9", "MessageStatus": "delivered"}
     url = str(c.base_url).rstrip("/") + "/v1/m/callbacks/twilio"
     assert (

@@ -234,6 +234,20 @@ def replay(
     console.print(f"{n} message(s) queued again")
 
 
+@dest_app.command("bounce")
+def bounce(
+    path: Annotated[Path, typer.Argument(help="A bounce message (RFC 3464 DSN), as mailed.")],
+    db: DbOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record a bounce from the bounce mailbox: hard bounces suppress the address."""
+    if not path.exists():
+        raise BadRequest(f"{path}: no such file")
+    with _open(db) as tp:
+        rows = dapi.record_bounces(tp.store, path.read_bytes())
+    print_rows(rows, "Bounces", as_json)
+
+
 @dest_app.command("summary")
 def summary(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Messages by destination and state."""

@@ -326,7 +326,9 @@ class HttpReceiver:
 
 class SmtpReceiver:
     """aiosmtpd on 127.0.0.1 with STARTTLS (a self-signed certificate, `cert_pem`) and,
-    when `user` is given, AUTH required. Refuses recipients listed in `bounce` with 550."""
+    when `user` is given, AUTH required. Refuses recipients listed in `bounce` with 550; accepts
+    those in `dsn` and then bounces them as a remote server would, with a delivery status
+    notification (RFC 3464) handed to `on_dsn` (the bounce mailbox)."""
 
     def __init__(
         self,
@@ -334,8 +336,13 @@ class SmtpReceiver:
         bounce: set[str] | None = None,
         tls: bool = True,
         on_receive: Callable[[Received], None] | None = None,
+        dsn: set[str] | None = None,
+        on_dsn: Callable[[bytes], object] | None = None,
     ) -> None:
         self.on_receive = on_receive
+        self.dsn = set(dsn or ())
+        self.on_dsn = on_dsn
+        self.dsn_sent: list[bytes] = []
         self.user = user
         self.bounce = set(bounce or ())
         self.tls = tls
@@ -375,6 +382,9 @@ class SmtpReceiver:
                 receiver.received.append(got)
                 if receiver.on_receive is not None:
                     receiver.on_receive(got)
+                for rcpt in envelope.rcpt_tos:
+                    if rcpt in receiver.dsn and receiver.on_dsn is not None:
+                        receiver._bounce_later(raw, rcpt)
                 return "250 Message accepted"
 
         def authenticator(
@@ -408,6 +418,18 @@ class SmtpReceiver:
         self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port, **kwargs)
         self._controller.start()
         return self
+
+    def _bounce_later(self, raw: bytes, rcpt: str) -> None:
+        """Mail the DSN back after the session, off the server's loop (as a real server would)."""
+        import threading
+
+        from touchpath.destinations.bounces import make_dsn
+
+        report = make_dsn(raw, rcpt, "5.1.1", "550 5.1.1 mailbox unavailable")
+        on_dsn = self.on_dsn
+        assert on_dsn is not None
+        self.dsn_sent.append(report)
+        threading.Thread(target=on_dsn, args=(report,), daemon=True).start()
 
     def stop(self) -> None:
         if self._controller is not None:
@@ -474,7 +496,13 @@ def demo_destinations(
 
     secret = new_secret()
     http = HttpReceiver(secrets=[secret], twilio_auth=("ACdemo", "demo-token"))
-    smtp = SmtpReceiver(user=("demo", "demo-password"))
+    from touchpath.destinations.bounces import record_bounces
+
+    smtp = SmtpReceiver(
+        user=("demo", "demo-password"),
+        dsn={"bounce@shop.example"},  # the demo's undeliverable address, bounced later
+        on_dsn=lambda raw: record_bounces(store, raw),
+    )
     with http, smtp:
         local = "127.0.0.1"
         api.put_destination(store, "demo-webhook", {

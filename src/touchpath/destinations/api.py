@@ -186,6 +186,13 @@ def replay(store: Store, ids: list[str] | None = None, destination: str | None =
     return store.write_sync(lambda con: outbox.replay(con, now, ids, destination))
 
 
+def record_bounces(store: Store, raw: bytes) -> list[dict[str, Any]]:
+    """Record a DSN (`touchpath.destinations.bounces`): one entry per recipient it reports."""
+    from touchpath.destinations.bounces import record_bounces as record
+
+    return record(store, raw)
+
+
 def summary(store: Store) -> list[dict[str, Any]]:
     """Messages by destination and state."""
     return store.query_dicts(

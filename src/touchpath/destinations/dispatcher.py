@@ -51,25 +51,35 @@ __all__ = ["Dispatcher", "RetryPolicy", "claim", "record", "summary"]
 
 log = logging.getLogger(__name__)
 
-_CLAIM = """
-UPDATE outbox SET state = 'sending', lease_until = $lease, updated_at = $now
-WHERE id IN (
-    SELECT o.id FROM outbox o LEFT JOIN destinations d ON d.name = o.destination
-    WHERE coalesce(d.enabled, true)
-      AND ((o.state = 'pending' AND o.next_attempt_at <= $now)
-           OR (o.state = 'sending' AND o.lease_until < $now))
-    ORDER BY o.next_attempt_at, o.created_at, o.id
-    LIMIT $n)
-RETURNING id, idempotency_key, destination, channel, profile_id, recipient, topic, template,
-    content, context, render, journey, journey_version, node, entry_key, attempts, purpose,
-    created_at
+_DUE_WHERE = """
+coalesce(d.enabled, true)
+  AND ((q.state = 'pending' AND q.next_attempt_at <= $now)
+       OR (q.state = 'sending' AND q.lease_until < $now))
 """
 
-_DUE = """
-SELECT 1 FROM outbox o LEFT JOIN destinations d ON d.name = o.destination
-WHERE coalesce(d.enabled, true)
-  AND ((o.state = 'pending' AND o.next_attempt_at <= $now)
-       OR (o.state = 'sending' AND o.lease_until < $now))
+_CLAIM = f"""
+UPDATE outbox_queue SET state = 'sending', lease_until = $lease, updated_at = $now
+WHERE id IN (
+    SELECT q.id FROM outbox_queue q LEFT JOIN destinations d ON d.name = q.destination
+    WHERE {_DUE_WHERE}
+    ORDER BY q.next_attempt_at, q.seq
+    LIMIT $n)
+RETURNING id, seq, attempts
+"""
+
+_CONTENT = """
+SELECT id, idempotency_key, destination, channel, profile_id, recipient, topic, template,
+    content, context, render, journey, journey_version, node, entry_key, purpose, created_at
+FROM outbox_messages
+WHERE seq BETWEEN $lo AND $hi AND seq IN (SELECT unnest($seqs::BIGINT[]))
+"""
+"""The content of claimed messages, by enqueue order: a claim takes the oldest due messages, so
+their `seq`s are close together and the range skips the rest of the table (DuckDB's zone maps)
+without an index lookup per row."""
+
+_DUE = f"""
+SELECT 1 FROM outbox_queue q LEFT JOIN destinations d ON d.name = q.destination
+WHERE {_DUE_WHERE}
 LIMIT 1
 """
 
@@ -81,6 +91,8 @@ class _Done:
     row: dict[str, Any]
     result: DeliveryResult
     at: datetime
+    sent: bool = True
+    """False: the dispatcher stopped before its turn; its claim is released, nothing recorded."""
 
 
 def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -94,9 +106,14 @@ def claim(
     """Claim up to `n` due messages and apply the send policy (in a writer transaction).
 
     Returns the rows that may leave now and the refusal events to write."""
-    rows = _rows(con.execute(_CLAIM, {"now": now, "lease": now + lease, "n": n}))
-    if not rows:
+    claimed = con.execute(_CLAIM, {"now": now, "lease": now + lease, "n": n}).fetchall()
+    if not claimed:
         return [], []
+    attempts = {i: a for i, _, a in claimed}
+    seqs = [s for _, s, _ in claimed]
+    rows = _rows(con.execute(_CONTENT, {"lo": min(seqs), "hi": max(seqs), "seqs": seqs}))
+    for row in rows:
+        row["attempts"] = attempts[row["id"]]
     rows.sort(key=lambda r: (r["created_at"], r["id"]))
     policy = pol.get_policy(con)
     facts = pol.gather(con, rows, policy, now)
@@ -115,6 +132,12 @@ def claim(
                 "state": "refused" if final else "pending",
                 "next_at": d.until or now,
                 "reason": d.reason,
+                "status": None,
+                "error": d.reason,
+                "provider_id": None,
+                "attempts": row["attempts"],
+                "done": final,
+                "t": now,
                 "outcome": "refused" if final else "deferred",
                 "attempt": row["attempts"],
             }
@@ -124,11 +147,11 @@ def claim(
     if stops:
         con.register("_stops", pa.Table.from_pylist(stops))
         try:
+            _finish(con, "_stops")
             con.execute(
-                "UPDATE outbox SET state = s.state, next_attempt_at = s.next_at, lease_until = NULL, "
-                "last_error = s.reason, updated_at = $now, "
-                "done_at = CASE WHEN s.state = 'refused' THEN $now END "
-                "FROM _stops s WHERE outbox.id = s.id",
+                "UPDATE outbox_queue SET state = 'pending', next_attempt_at = s.next_at, "
+                "lease_until = NULL, last_error = s.reason, updated_at = $now "
+                "FROM _stops s WHERE outbox_queue.id = s.id AND NOT s.done",
                 {"now": now},
             )
             con.execute(
@@ -141,10 +164,28 @@ def claim(
     ids = [r["id"] for r in go if r.get("purpose", "message") == "message" and r["profile_id"]]
     if ids:
         con.execute(
-            "UPDATE outbox SET approved_at = $now WHERE id IN (SELECT unnest($ids::VARCHAR[]))",
+            "UPDATE outbox_queue SET approved_at = $now "
+            "WHERE id IN (SELECT unnest($ids::VARCHAR[]))",
             {"now": now, "ids": ids},
         )
     return go, refused
+
+
+def _finish(con: duckdb.DuckDBPyConnection, results: str) -> None:
+    """Move the messages of `results` (a registered table of id, state, attempts, status, error,
+    provider_id, done, t) that reached a final state from the queue to `outbox_done`, in the
+    caller's transaction. A message no longer in the queue (its result was recorded already, by a
+    claim whose lease had ended) is not finished twice."""
+    con.execute(  # a bounce may be reported (bounces.py) before its send is recorded
+        "INSERT INTO outbox_done SELECT r.id, q.seq, "
+        "CASE WHEN b.status IS NULL THEN r.state ELSE 'dead' END, r.attempts, r.status, "
+        "CASE WHEN b.status IS NULL THEN r.error "
+        "ELSE trim('bounced: ' || b.status || ' ' || coalesce(b.diagnostic, '')) END, "
+        "r.provider_id, q.approved_at, r.t, r.t "
+        f"FROM {results} r JOIN outbox_queue q ON q.id = r.id "
+        "LEFT JOIN bounced_addresses b ON b.message_id = r.id WHERE r.done"
+    )
+    con.execute(f"DELETE FROM outbox_queue WHERE id IN (SELECT id FROM {results} WHERE done)")
 
 
 @dataclass(frozen=True)
@@ -215,11 +256,12 @@ def record(
     table = pa.Table.from_pylist(rows)
     con.register("_results", table)
     try:
+        _finish(con, "_results")
         con.execute(
-            "UPDATE outbox SET state = r.state, attempts = r.attempts, next_attempt_at = r.next_at, "
-            "lease_until = NULL, last_status = r.status, last_error = r.error, "
-            "provider_id = coalesce(r.provider_id, outbox.provider_id), updated_at = r.t, "
-            "done_at = CASE WHEN r.done THEN r.t END FROM _results r WHERE outbox.id = r.id"
+            "UPDATE outbox_queue SET state = 'pending', attempts = r.attempts, "
+            "next_attempt_at = r.next_at, lease_until = NULL, last_status = r.status, "
+            "last_error = r.error, updated_at = r.t "
+            "FROM _results r WHERE outbox_queue.id = r.id AND NOT r.done"
         )
         con.execute(
             "INSERT INTO outbox_attempts SELECT id, attempts, t, outcome, status, error, ms "
@@ -268,6 +310,8 @@ class Dispatcher:
         )
         self._stop = threading.Event()
         self._wake = threading.Event()
+        self._waiting: set[asyncio.Task[_Done]] = set()
+        """Sends claimed but still waiting for their destination's concurrency or rate."""
         self._thread: threading.Thread | None = None
         self._renderer = Renderer()
         public = settings.public_url or f"http://{settings.host}:{settings.port}"
@@ -282,10 +326,16 @@ class Dispatcher:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stop after the sends in flight: each is recorded once, as it ended; messages claimed
+        but not yet sent (waiting for a destination's rate or concurrency) are released to
+        pending. Nothing is lost or sent twice by a clean shutdown. Waits at most a send's
+        timeout (plus the time to record)."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=self.settings.destinations_timeout_seconds + 5)
+            self._thread.join(timeout=self.settings.destinations_timeout_seconds + 30)
+            if self._thread.is_alive():
+                log.warning("the dispatcher did not stop in time; its claims are released later")
 
     def wake(self) -> None:
         """Look for due messages now (after an enqueue) instead of at the next poll."""
@@ -295,7 +345,8 @@ class Dispatcher:
         """A store file has one process: claims left `sending` by a dead one are released."""
         self.store.write_sync(
             lambda con: con.execute(
-                "UPDATE outbox SET state = 'pending', lease_until = NULL WHERE state = 'sending'"
+                "UPDATE outbox_queue SET state = 'pending', lease_until = NULL "
+                "WHERE state = 'sending'"
             )
         )
 
@@ -359,10 +410,18 @@ class Dispatcher:
             dests = self._destinations(con, {r["destination"] for r in rows}, ctx)
             return prepare(con, rows, self._renderer, self.links), dests
 
-    def _record(self, done: list[_Done], extra: list[Outcome]) -> None:
+    def _record(self, finished: list[_Done], extra: list[Outcome]) -> None:
         now = self.clock.now()
+        done = [d for d in finished if d.sent]
+        unsent = [d.row["id"] for d in finished if not d.sent]
 
         def job(con: duckdb.DuckDBPyConnection) -> None:
+            if unsent:  # claimed but never sent (stopping): pending again, no attempt counted
+                con.execute(
+                    "UPDATE outbox_queue SET state = 'pending', lease_until = NULL "
+                    "WHERE id IN (SELECT unnest($ids::VARCHAR[])) AND state = 'sending'",
+                    {"ids": unsent},
+                )
             outcomes = record(con, done, self._retry, self._rng, now) if done else []
             staged = stage_outcomes(con, outcomes + extra, now)
             if staged is not None:  # queued before this commits: whoever waits sees both
@@ -379,13 +438,26 @@ class Dispatcher:
         if isinstance(found, str):
             return _Done(row, DeliveryResult("failed", error=found), self.clock.now())
         dest, limiter = found
+        task = asyncio.current_task()
+        if task is not None:
+            self._waiting.add(task)
+        try:
+            await limiter.__aenter__()
+        except asyncio.CancelledError:  # stopping (see `_rounds`): not sent, not lost
+            return _Done(
+                row, DeliveryResult("retry", error="stopped"), self.clock.now(), sent=False
+            )
+        finally:
+            if task is not None:
+                self._waiting.discard(task)
         start = time.perf_counter()
         try:
-            async with limiter:
-                result = await dest.send(msg)
+            result = await dest.send(msg)
         except Exception as exc:  # a destination's bug must not stop the others
             log.exception("destination %s failed on %s", row["destination"], row["id"])
             result = DeliveryResult("retry", error=f"{type(exc).__name__}: {exc}")
+        finally:
+            await limiter.__aexit__()
         if result.duration_ms is None:
             ms = (time.perf_counter() - start) * 1000
             result = DeliveryResult(
@@ -437,7 +509,10 @@ class Dispatcher:
         more = True  # whether the last claim may have left due messages behind
         poll = self.settings.outbox_poll_seconds
         last_look = 0.0
-        while not self._stop.is_set() or inflight:
+        while not self._stop.is_set() or inflight or finished or refusals:
+            if self._stop.is_set():
+                for task in list(self._waiting):  # not started: released, not sent
+                    task.cancel()
             claimed = False
             room = not self._stop.is_set() and len(inflight) <= batch // 2
             look = more or self._wake.is_set() or time.monotonic() - last_look > poll
@@ -467,7 +542,7 @@ class Dispatcher:
                 await asyncio.to_thread(self._record, done, refusals)
                 refusals = []
                 last_flush = time.monotonic()
-            if not inflight and not claimed:
+            if not inflight and not claimed and not finished:
                 await asyncio.to_thread(self._wake.wait, self.settings.outbox_poll_seconds)
                 self._wake.clear()
 
@@ -478,7 +553,7 @@ class Dispatcher:
         while time.monotonic() < deadline:
             self.wake()
             if not self._due() and not self.store.query(
-                "SELECT 1 FROM outbox WHERE state = 'sending' LIMIT 1"
+                "SELECT 1 FROM outbox_queue WHERE state = 'sending' LIMIT 1"
             ):
                 self.store.wait_idle()
                 return
@@ -488,5 +563,8 @@ class Dispatcher:
 
 def summary(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Messages by state."""
-    rows = con.execute("SELECT state, count(*) FROM outbox GROUP BY 1").fetchall()
+    rows = con.execute(
+        "SELECT state, count(*) FROM outbox_queue GROUP BY 1 "
+        "UNION ALL SELECT state, count(*) FROM outbox_done GROUP BY 1"
+    ).fetchall()
     return {s: int(n) for s, n in rows}

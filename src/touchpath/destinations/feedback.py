@@ -150,7 +150,7 @@ def twilio_status(
         state = "delivered" if event == names.MESSAGE_DELIVERED else "dead"
         store.write_sync(
             lambda con: con.execute(
-                "UPDATE outbox SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
+                "UPDATE outbox_done SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
                 [state, None if state == "delivered" else reason, now, row["id"]],
             )
         )
@@ -174,7 +174,8 @@ def push_receipt(
     if event == names.MESSAGE_DELIVERED:
         store.write_sync(
             lambda con: con.execute(
-                "UPDATE outbox SET state = 'delivered', updated_at = ? WHERE id = ?", [now, msg_id]
+                "UPDATE outbox_done SET state = 'delivered', updated_at = ? WHERE id = ?",
+                [now, msg_id],
             )
         )
     _emit(store, [Outcome(event, row, now)], now)

@@ -7,6 +7,12 @@ the same key again is a no-op, so a step that runs twice sends once. The dispatc
 (`touchpath.destinations.dispatcher`) delivers the rows at least once; receivers can dedupe on the
 key (webhooks carry it as `webhook-id`).
 
+The rows live in three tables (migration 202): `outbox_messages` (what a message is, written
+once), `outbox_queue` (the hot set: pending and sending, the only rows a dispatcher updates) and
+`outbox_done` (finished messages, appended); the `outbox` view joins them, so every message's
+delivery state reads as one row. A message leaves the queue in the transaction that records its
+final state, so claims scan only what is left to send however large the outbox has grown.
+
 >>> from datetime import datetime
 >>> key = journey_key("welcome", 3, "p_1", "2026-03-01", "send_email", 0)
 >>> key
@@ -195,21 +201,45 @@ def enqueue(
 
 
 def enqueue_rows(con: duckdb.DuckDBPyConnection, rows: str, now: datetime) -> int:
-    """`enqueue` set-wise: add the messages the query `rows` selects (the columns of `_SCHEMA`
-    but `id`, content and context as JSON text, keys unique, each already checked) inside the
-    caller's transaction; returns how many were new. The journey engine sends a node's
-    messages for all its people this way, without a Python object per message."""
-    inserted = con.execute(
-        "INSERT OR IGNORE INTO outbox (id, idempotency_key, destination, channel, profile_id, "
-        "recipient, topic, template, content, context, render, journey, journey_version, "
-        "node, entry_key, state, attempts, next_attempt_at, created_at, updated_at, purpose) "
-        "SELECT 'msg_' || left(sha256(idempotency_key), 24), idempotency_key, destination, "
-        "channel, profile_id, recipient, topic, template, content::JSON, context::JSON, render, "
-        "journey, journey_version, node, entry_key, 'pending', 0, next_attempt_at, $now, $now, "
-        f"purpose FROM ({rows}) RETURNING id",
-        {"now": now},
-    ).fetchall()
-    return len(inserted)
+    """`enqueue` set-wise: add the messages the query `rows` selects (the columns of `_SCHEMA`,
+    content and context as JSON text, keys unique, each already checked) inside the caller's
+    transaction; returns how many were new. The journey engine sends a node's messages for all
+    its people this way, without a Python object per message.
+
+    New keys are found by an anti-join, not INSERT OR IGNORE: DuckDB's conflict check cost about
+    1 ms a row once the table held 50k messages (50k more took 54 s; the anti-join 0.7 s). Safe
+    because every write goes through the one writer, one transaction at a time."""
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _outbox_new AS "
+        "SELECT n.*, (SELECT coalesce(max(seq), 0) FROM outbox_messages) "
+        "+ row_number() OVER () AS seq FROM ("
+        "SELECT 'msg_' || left(sha256(idempotency_key), 24) AS id, idempotency_key, destination, "
+        "channel, profile_id, recipient, topic, template, content, context, render, journey, "
+        "journey_version, node, entry_key, next_attempt_at, purpose "
+        f"FROM ({rows})) n WHERE n.id NOT IN (SELECT id FROM outbox_messages)"
+    )
+    try:
+        (count,) = con.execute("SELECT count(*) FROM _outbox_new").fetchone() or (0,)
+        if count:
+            con.execute(
+                "INSERT INTO outbox_messages (id, idempotency_key, seq, destination, channel, "
+                "profile_id, recipient, topic, template, content, context, render, journey, "
+                "journey_version, node, entry_key, purpose, created_at) "
+                "SELECT id, idempotency_key, seq, destination, channel, profile_id, recipient, "
+                "topic, template, content::JSON, context::JSON, render, journey, "
+                "journey_version, node, entry_key, purpose, $now FROM _outbox_new",
+                {"now": now},
+            )
+            con.execute(
+                "INSERT INTO outbox_queue (id, seq, destination, state, attempts, "
+                "next_attempt_at, updated_at) "
+                "SELECT id, seq, destination, 'pending', 0, next_attempt_at, $now "
+                "FROM _outbox_new",
+                {"now": now},
+            )
+    finally:
+        con.execute("DROP TABLE IF EXISTS _outbox_new")
+    return int(count)
 
 
 _COLUMNS = (
@@ -288,20 +318,35 @@ def replay(
 ) -> int:
     """Send dead letters again: the given ids, or every dead message (of `destination`).
     Their attempts start again from zero; returns how many were replayed."""
-    where = ["state = 'dead'"]
-    params: dict[str, Any] = {"now": now}
+    where = ["d.state = 'dead'"]
+    params: dict[str, Any] = {}
     if ids is not None:
         where.append(
-            "(id IN (SELECT unnest($ids::VARCHAR[])) OR idempotency_key IN "
+            "(d.id IN (SELECT unnest($ids::VARCHAR[])) OR m.idempotency_key IN "
             "(SELECT unnest($ids::VARCHAR[])))"
         )
         params["ids"] = ids
     if destination is not None:
-        where.append("destination = $dest")
+        where.append("m.destination = $dest")
         params["dest"] = destination
-    rows = con.execute(
-        "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_at = $now, "
-        f"done_at = NULL, updated_at = $now WHERE {' AND '.join(where)} RETURNING id",
+    found = con.execute(
+        "SELECT d.id FROM outbox_done d JOIN outbox_messages m ON m.id = d.id "
+        f"WHERE {' AND '.join(where)}",
         params,
     ).fetchall()
-    return len(rows)
+    if not found:
+        return 0
+    con.register("_replay", pa.table({"id": [r[0] for r in found]}))
+    try:
+        con.execute(
+            "INSERT INTO outbox_queue (id, seq, destination, state, attempts, next_attempt_at, "
+            "last_status, last_error, updated_at) "
+            "SELECT d.id, d.seq, m.destination, 'pending', 0, $now, d.last_status, d.last_error, "
+            "$now FROM outbox_done d JOIN outbox_messages m ON m.id = d.id "
+            "WHERE d.id IN (SELECT id FROM _replay)",
+            {"now": now},
+        )
+        con.execute("DELETE FROM outbox_done WHERE id IN (SELECT id FROM _replay)")
+    finally:
+        con.unregister("_replay")
+    return len(found)

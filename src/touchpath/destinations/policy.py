@@ -161,6 +161,9 @@ class Facts:
     zones: dict[str, str | None] = field(default_factory=dict)
     approved: dict[tuple[str, str], list[datetime]] = field(default_factory=dict)
     """(profile, channel) -> times messages were let out lately (for caps)."""
+    bounced: dict[str, str] = field(default_factory=dict)
+    """Email addresses (lower-cased) and people (profile id) whose address hard-bounced ->
+    the DSN's status (`touchpath.destinations.bounces`)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,7 @@ def gather(
 ) -> Facts:
     """Read the facts about the people of `rows` (each with profile_id, channel, topic)."""
     facts = Facts()
+    _read_bounced(con, facts, rows)
     pids = [r["profile_id"] for r in rows if r.get("profile_id")]
     if not pids:
         return facts
@@ -193,6 +197,29 @@ def gather(
     finally:
         con.execute("DROP TABLE IF EXISTS _pol_pids")
     return facts
+
+
+def _read_bounced(
+    con: duckdb.DuckDBPyConnection, facts: Facts, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Hard-bounced addresses among the email rows: named by the row, or the person's `email`."""
+    email = [
+        r for r in rows if r["channel"] == "email" and r.get("purpose", "message") == "message"
+    ]
+    if not email:
+        return
+    named = sorted({str(r["recipient"]).lower() for r in email if r.get("recipient")})
+    people = sorted(
+        {r["profile_id"] for r in email if r.get("profile_id") and not r.get("recipient")}
+    )
+    for key, status in con.execute(
+        "SELECT address, status FROM bounced_addresses WHERE address IN (SELECT unnest($a::VARCHAR[])) "
+        "UNION ALL SELECT t.profile_id, b.status FROM profile_traits t "
+        "JOIN bounced_addresses b ON b.address = lower(t.value ->> '$') "
+        "WHERE t.name = 'email' AND t.profile_id IN (SELECT unnest($p::VARCHAR[]))",
+        {"a": named, "p": people},
+    ).fetchall():
+        facts.bounced[key] = status
 
 
 _IDS = """
@@ -306,7 +333,13 @@ def decide(row: dict[str, Any], facts: Facts, policy: SendPolicy, now: datetime)
     """May this message leave now? Call in claim order: a `send` counts against the caps of the
     messages decided after it."""
     pid = row.get("profile_id")
-    if row.get("purpose", "message") != "message" or not pid:
+    if row.get("purpose", "message") != "message":
+        return Decision("send")
+    if row["channel"] == "email":
+        key = str(row["recipient"]).lower() if row.get("recipient") else pid
+        if key in facts.bounced:
+            return Decision("refuse", f"the address hard-bounced ({facts.bounced[key]})")
+    if not pid:
         return Decision("send")
     if pid in facts.suppressed:
         return Decision("refuse", "suppressed")

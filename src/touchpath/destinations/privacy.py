@@ -18,7 +18,7 @@ def delete_outbox_person(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     con.execute(
         """
         CREATE OR REPLACE TEMP TABLE _gone_m AS
-        SELECT id FROM outbox
+        SELECT id FROM outbox_messages
         WHERE profile_id IN (SELECT profile_id FROM _gone_p)
             OR recipient IN (SELECT value FROM _gone_i)
         """
@@ -26,10 +26,12 @@ def delete_outbox_person(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     counts = {}
     for table, where in (
         ("outbox_attempts", "message_id IN (SELECT id FROM _gone_m)"),
-        ("outbox", "id IN (SELECT id FROM _gone_m)"),
+        ("outbox_queue", "id IN (SELECT id FROM _gone_m)"),
+        ("outbox_done", "id IN (SELECT id FROM _gone_m)"),
+        ("outbox_messages", "id IN (SELECT id FROM _gone_m)"),
         ("subscriptions", "profile_id IN (SELECT profile_id FROM _gone_p)"),
     ):
         row = con.execute(f"DELETE FROM {table} WHERE {where}").fetchone()
-        counts[table] = int(row[0]) if row else 0
+        counts["outbox" if table == "outbox_messages" else table] = int(row[0]) if row else 0
     con.execute("DROP TABLE _gone_m")
     return counts

@@ -289,7 +289,7 @@ def send_test(engine: JourneyEngine, plan: Plan, node: str, profile_id: str) -> 
             raise NotFound(f"profile {profile_id!r}: no such person")
         msg = message(plan, node, key, profile_id, "test", {})
         msg["context"] = {**msg["context"], "test": True}
-        return outbox_enqueue(con, [msg], now) if has_table(con, "outbox") else 0
+        return outbox_enqueue(con, [msg], now) if has_table(con, "outbox_messages") else 0
 
     queued = engine.store.write_sync(run)
     return TestSend(

@@ -219,6 +219,24 @@ def replay(store: StoreDep, body: Replay) -> Replayed:
     return Replayed(replayed=dapi.replay(store, body.ids, body.destination))
 
 
+class BounceOut(BaseModel):
+    recipient: str
+    status: str = Field(description="The DSN's status code, e.g. 5.1.1 (5.x.x: a hard bounce).")
+    action: str = Field(description="failed or delayed")
+    permanent: bool
+    message_id: str | None = Field(description="The outbox message it answers, when found.")
+
+
+@api.post("/bounces", dependencies=EDITOR)
+async def bounces(store: StoreDep, request: Request) -> list[BounceOut]:
+    """A bounce (a delivery status notification, RFC 3464) from the inbound bounce mailbox, as
+    the raw message (`Content-Type: message/rfc822`): each failed recipient is recorded as
+    Message Bounced; a hard bounce suppresses the address."""
+    raw = await request.body()
+    got = await run_in_threadpool(dapi.record_bounces, store, raw)
+    return [BounceOut.model_validate(b) for b in got]
+
+
 @api.get("/policy")
 def get_policy(store: StoreDep) -> SendPolicy:
     """The send policy: frequency caps, quiet hours, the fallback time zone."""
