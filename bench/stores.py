@@ -9,6 +9,9 @@ identity, no sentiment), so events resolve to 'u:<userId>' / 'a:<anonymousId>' p
 bench/analytics_insights.py builds the same demo (same seed and sizes, plus sentiment) as
 insights_<label>.duckdb; when that file exists it is copied instead of building again.
 `working_copy(label, name)` gives a benchmark its own copy, so runs never fight over a file lock.
+Each store built here gets a stamp beside it (`<store>.json`: customers, seed, events) and a store
+without one is refused, never used under a size it may not have (a `demo_10M` made of ten copies
+of the 1M store gave "10M" figures in the past).
 `measure(fn, repeat)` is the best time of `repeat` runs and the peak RSS growth during them.
 """
 
@@ -34,8 +37,8 @@ from touchpath.store import Store
 __all__ = ["OUT", "SIZES", "PeakRss", "demo_store", "measure", "working_copy", "write_alone"]
 
 OUT = Path(__file__).resolve().parent / "out"
-SIZES = {"1M": 18_500, "10M": 185_000}
-"""Customers per size: the demo makes about 54 events per customer."""
+SIZES = {"100k": 1_850, "1M": 18_500, "10M": 185_000}
+"""Customers per size: the demo makes about 54 events per customer (100k: for development)."""
 SEED = 7
 
 
@@ -43,15 +46,38 @@ def demo_store(label: str) -> Path:
     """The cached demo store of size `label` (1M or 10M), built on first use."""
     path = OUT / f"demo_{label}.duckdb"
     if path.exists():
+        check_stamp(path, SIZES[label])
         return path
     OUT.mkdir(exist_ok=True)
     same = OUT / f"insights_{label}.duckdb"  # the same demo, built by analytics_insights.py
-    if same.exists():
+    if same.exists() and stamp_of(same) is not None:
+        check_stamp(same, SIZES[label])
         tmp = path.with_suffix(".building")
         shutil.copyfile(same, tmp)
         tmp.rename(path)
+        _stamp_path(path).write_bytes(_stamp_path(same).read_bytes())
         return path
     return load_demo(path, SIZES[label])
+
+
+def _stamp_path(path: Path) -> Path:
+    return path.with_name(path.name + ".json")
+
+
+def stamp_of(path: Path) -> dict[str, Any] | None:
+    """What the store at `path` was built from (None: not stamped by `load_demo`)."""
+    stamp = _stamp_path(path)
+    return orjson.loads(stamp.read_bytes()) if stamp.exists() else None  # type: ignore[no-any-return]
+
+
+def check_stamp(path: Path, customers: int, seed: int = SEED) -> None:
+    """Refuse a store that is not the demo of `customers` people and `seed`."""
+    stamp = stamp_of(path)
+    if stamp is None or stamp.get("customers") != customers or stamp.get("seed") != seed:
+        raise SystemExit(
+            f"{path}: not the demo of {customers:,} customers, seed {seed} (stamp: {stamp}); "
+            "delete it and run bench/stores.py to build the real one"
+        )
 
 
 def load_demo(
@@ -92,7 +118,10 @@ def load_demo(
         (events,) = store.query("SELECT count(*) FROM events")[0]
     tmp.rename(path)
     Path(str(tmp) + ".wal").unlink(missing_ok=True)
-    print(f"built {path.name}: {events:,} events in {time.perf_counter() - t0:.0f} s", flush=True)
+    seconds = time.perf_counter() - t0
+    stamp = {"customers": customers, "seed": seed, "events": events, "seconds": round(seconds)}
+    _stamp_path(path).write_bytes(orjson.dumps(stamp))
+    print(f"built {path.name}: {events:,} events in {seconds:.0f} s", flush=True)
     return path
 
 

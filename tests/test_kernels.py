@@ -48,6 +48,13 @@ def both(store: Store, spec: dict[str, Any]) -> tuple[Any, Any]:
     return out[0], out[1]
 
 
+def log(store: Store, spec: dict[str, Any]) -> Any:
+    """The analysis run by its SQL over the event log."""
+    parsed = registry.parse(spec)
+    with store.reading() as cur:
+        return registry.get(parsed.kind).run(Read(cur, Plan("log"), store.settings), parsed)
+
+
 def planned(store: Store, spec: dict[str, Any]) -> bool:
     """Whether the planner runs `spec` as a kernel in `store`."""
     parsed = registry.parse(spec)
@@ -80,6 +87,9 @@ def test_planner_picks_the_kernel_only_where_it_is_exact(store: Store) -> None:
     assert not planned(store, {"kind": "dfg", "stages": [{"name": "s", "events": ["view"]}]})
     assert planned(store, {"kind": "paths", "start": {"event": "view"}})
     assert not planned(store, {"kind": "paths", "start": {"event": "view", "channel": "web"}})
+    assert planned(store, {"kind": "retention", "cohort_event": {"event": "view"}})
+    by_channel = {"kind": "retention", "breakdown": {"by": "channel"}}
+    assert not planned(store, by_channel) and registry.run(store, by_channel).source == "log"
     kernel, sql = both(store, {**funnel, "trend": "day", "dropped_at": 2})
     assert kernel == sql and kernel.counts() == [2, 2]
 
@@ -148,6 +158,8 @@ journeys = st.dictionaries(
     start=st.none() | st.integers(0, 20),
     collapse=st.booleans(),
     exclude=st.lists(st.sampled_from(NAMES), max_size=1),
+    tick=st.sampled_from([1, 600, 1440]),
+    retention=st.tuples(st.sampled_from(["day", "week", "month"]), st.booleans(), st.booleans()),
 )
 def test_kernels_equal_the_sql_on_any_journeys(
     journeys: dict[str, list[tuple[str, int]]],
@@ -157,15 +169,18 @@ def test_kernels_equal_the_sql_on_any_journeys(
     start: int | None,
     collapse: bool,
     exclude: list[str],
+    tick: int,
+    retention: tuple[str, bool, bool],
 ) -> None:
-    since = {"start": (T0 + timedelta(minutes=start)).isoformat()} if start is not None else {}
+    """Times are `tick` minutes apart (a day: journeys over weeks and months for retention)."""
+    since = {"start": (T0 + timedelta(minutes=start * tick)).isoformat()} if start else {}
     with tempfile.TemporaryDirectory() as d, Store(Path(d) / "t.duckdb") as store:
-        journeys_for(store, {p: [ev(e, t) for e, t in evs] for p, evs in journeys.items()})
+        journeys_for(store, {p: [ev(e, t * tick) for e, t in evs] for p, evs in journeys.items()})
         journey.optimize(store)
         funnel: dict[str, Any] = {
             "kind": "funnel",
             "steps": [{"event": s} for s in steps],
-            "window": window * 60,
+            "window": window * 60 * tick,
             "time_range": since,
             "trend": "day",
             "dropped_at": 2,
@@ -173,14 +188,21 @@ def test_kernels_equal_the_sql_on_any_journeys(
         for order in ("ordered", "strict", "any"):
             spec = {**funnel, "order": order}
             if gap is not None and order != "any":
-                spec["max_step_gap"] = gap * 60
+                spec["max_step_gap"] = gap * 60 * tick
             kernel, sql = both(store, spec)
             assert kernel == sql, order  # counts, medians, p90s, histograms, trend, drop-offs
         dfg = {"kind": "dfg", "collapse_repeats": collapse, "exclude": exclude, "time_range": since}
         kernel, sql = both(store, dfg)
         assert kernel == sql  # nodes, edges, cases, starts, ends, medians and p90s to the bit
         for anchor in ({}, {"start": {"event": steps[0]}}, {"end": {"event": steps[-1]}}):
-            paths = {"kind": "paths", **anchor, "steps": len(steps) + 1, "session_gap": (gap or 10) * 60,
+            paths = {"kind": "paths", **anchor, "steps": len(steps) + 1, "session_gap": (gap or 10) * 60 * tick,
                      "collapse_repeats": collapse, "exclude": exclude, "time_range": since}  # fmt: skip
             kernel, sql = both(store, paths)
             assert kernel == sql, anchor  # totals, nodes, edges and top paths
+        period, unbounded, recurring = retention
+        kept = {"kind": "retention", "cohort_event": {"event": steps[0]}, "period": period,
+                "return_event": {"event": steps[1]}, "time_range": since, "periods": 6,
+                "mode": "on_or_after" if unbounded else "on",
+                "cohort_type": "recurring" if recurring else "first_time"}  # fmt: skip
+        kernel, sql = both(store, kept)
+        assert kernel == sql == log(store, kept)  # cohorts, curve, repeat rate, gap quantiles

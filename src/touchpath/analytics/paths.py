@@ -413,16 +413,16 @@ def _by_code(
     from touchpath.analytics.kernels import columns
 
     cols = columns.load(cur, memo)
-    per_code = q(
-        "SELECT code, min(name), max(name), bool_or(anchor), bool_and(anchor), bool_or(x), "
-        "bool_and(x) FROM (SELECT *, :x AS x FROM (SELECT code, :name AS name, "
-        "coalesce(:anchor, FALSE) AS anchor FROM tp_combos) AS c) AS n GROUP BY code",
-        x=_excluded(spec) if spec.exclude else exp.false(),
-        name=_name(spec),
-        anchor=anchor,
-    )
 
     def make() -> Any:
+        per_code = q(
+            "SELECT code, min(name), max(name), bool_or(anchor), bool_and(anchor), bool_or(x), "
+            "bool_and(x) FROM (SELECT *, :x AS x FROM (SELECT code, :name AS name, "
+            "coalesce(:anchor, FALSE) AS anchor FROM tp_combos) AS c) AS n GROUP BY code",
+            x=_excluded(spec) if spec.exclude else exp.false(),
+            name=_name(spec),
+            anchor=anchor,
+        )
         found = columns.per_code(cur, cols, render(per_code))
         if any(lo != hi or a1 != a2 or x1 != x2 for _, lo, hi, a1, a2, x1, x2 in found):
             return None
@@ -433,7 +433,8 @@ def _by_code(
             look[:, code] = (index[name], anc, x)
         return look, pa.array(labels, pa.string())
 
-    key = ("paths by code", cols.built_at, render(per_code))
+    what = spec.model_dump_json(include={"start", "end", "cleaning", "exclude"})
+    key = ("paths by code", cols.built_at, what)
     got = make() if memo is None else memo.get(key, make)
     return None if got is None else (cols, got[0], got[1])
 

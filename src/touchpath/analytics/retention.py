@@ -16,9 +16,10 @@ over consecutive return events of a profile.
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
+import numpy as np
 from pydantic import Field
 from sqlglot import exp
 
@@ -29,6 +30,9 @@ from touchpath.analytics.spec import Result, Spec
 from touchpath.analytics.sql import and_, q, with_
 from touchpath.events.match import EventMatch, Frozen, TimeRange, journey_types, literal
 
+if TYPE_CHECKING:
+    from touchpath.store.memo import Memo
+
 __all__ = [
     "ANALYSIS",
     "Cohort",
@@ -36,6 +40,7 @@ __all__ = [
     "RetentionGroup",
     "RetentionResult",
     "RetentionSpec",
+    "can_use_copy",
     "retention_query",
     "retention_sql",
 ]
@@ -99,16 +104,33 @@ class RetentionResult(Result):
         return self.groups[0].curve
 
 
-def _entries(spec: RetentionSpec) -> exp.Expr:
+def _events(sorted_copy: bool) -> exp.Expr:
+    """The events retention reads: the log, or the sorted journey copy under the log's column
+    names (profile numbers as ids: only counted)."""
+    if sorted_copy:
+        return q("(SELECT pno AS profile_id, ts AS timestamp, seq, type, event, channel "
+                 "FROM journey_events)")  # fmt: skip
+    return exp.to_table("resolved_events")
+
+
+def can_use_copy(spec: RetentionSpec) -> bool:
+    """Whether the sorted journey copy holds what this retention reads: no breakdown, and
+    cohort and return events on `event`, `type` and `channel` only."""
+    conds = [spec.cohort_event.condition(), spec.returns.condition()]
+    cols = {c.name for e in conds for c in e.find_all(exp.Column)}
+    return spec.breakdown is None and cols <= {"event", "type", "channel"}
+
+
+def _entries(spec: RetentionSpec, sorted_copy: bool = False) -> exp.Expr:
     """SELECT pid, cohort, entry_ts, bval: each profile's entry into a cohort (its first ever,
     or one per period it did the cohort event)."""
     bd = spec.breakdown
     bval = bd.entry_value() if bd is not None else None
     unit = spec.period
     rows = q(
-        "SELECT profile_id, timestamp, :bval AS bval FROM resolved_events "
-        "WHERE :journey AND :cohort",
+        "SELECT profile_id, timestamp, :bval AS bval FROM :events AS e WHERE :journey AND :cohort",
         bval=bval if bval is not None else exp.null(),
+        events=_events(sorted_copy),
         journey=journey_types(),
         cohort=spec.cohort_event.condition(),
     )
@@ -159,8 +181,9 @@ def _hits(spec: RetentionSpec) -> exp.Expr:
     )
 
 
-def retention_query(spec: RetentionSpec) -> exp.Expr:
-    """SELECT pid, cohort, k, grp: one row per profile entry and period it was retained in."""
+def retention_query(spec: RetentionSpec, sorted_copy: bool = False) -> exp.Expr:
+    """SELECT pid, cohort, k, grp: one row per profile entry and period it was retained in
+    (`sorted_copy`: read from the sorted journey copy)."""
     bd = spec.breakdown
     if bd is None:
         groups = q("SELECT DISTINCT pid, CAST(NULL AS VARCHAR) AS grp FROM entries")
@@ -170,14 +193,20 @@ def retention_query(spec: RetentionSpec) -> exp.Expr:
         )
         groups = grouped(q("SELECT DISTINCT pid FROM entries"), values, bd.top)
     rets = q(
-        "SELECT profile_id AS pid, timestamp AS ts FROM resolved_events "
+        "SELECT profile_id AS pid, timestamp AS ts FROM :events AS e "
         "WHERE :journey AND :returns AND :range",
+        events=_events(sorted_copy),
         journey=journey_types(),
         returns=spec.returns.condition(),
         range=spec.time_range.condition(),
     )
     return with_(
-        [("entries", _entries(spec)), ("rets", rets), ("hits", _hits(spec)), ("groups", groups)],
+        [
+            ("entries", _entries(spec, sorted_copy)),
+            ("rets", rets),
+            ("hits", _hits(spec)),
+            ("groups", groups),
+        ],
         q(
             "SELECT e.pid, e.cohort, h.k, g.grp FROM entries AS e JOIN groups AS g USING (pid) "
             "LEFT JOIN hits AS h ON h.pid = e.pid AND h.cohort = e.cohort"
@@ -191,7 +220,7 @@ def retention_sql(spec: RetentionSpec) -> str:
     return render(retention_query(spec))
 
 
-def _repeat(spec: RetentionSpec) -> exp.Expr:
+def _repeat(spec: RetentionSpec, sorted_copy: bool) -> exp.Expr:
     """Profiles with a return event, those with two or more, and the time between returns."""
     return q(
         """
@@ -199,7 +228,7 @@ def _repeat(spec: RetentionSpec) -> exp.Expr:
             SELECT profile_id AS pid, timestamp AS ts,
                 row_number() OVER w AS n,
                 TP_SECONDS(timestamp) - TP_SECONDS(lag(timestamp) OVER w) AS gap
-            FROM resolved_events WHERE :journey AND :returns AND :range
+            FROM :events AS e WHERE :journey AND :returns AND :range
             WINDOW w AS (PARTITION BY profile_id ORDER BY timestamp, seq)
         )
         SELECT count(DISTINCT pid), count(DISTINCT CASE WHEN n = 2 THEN pid END),
@@ -207,6 +236,7 @@ def _repeat(spec: RetentionSpec) -> exp.Expr:
             TP_QUANTILE(CASE WHEN n = 2 THEN gap END, 0.5)
         FROM r
         """,
+        events=_events(sorted_copy),
         journey=journey_types(),
         returns=spec.returns.condition(),
         range=spec.time_range.condition(),
@@ -232,25 +262,82 @@ def _check(cur: duckdb.DuckDBPyConnection, spec: RetentionSpec) -> None:
         spec.breakdown.check(cur)
 
 
-def _run(read: Read, spec: RetentionSpec) -> RetentionResult:
-    """Run a retention analysis (on the event log: cohorts need the traits and properties the
-    copy leaves out)."""
-    n = spec.periods
-    key = spec.model_dump_json()
-    with read.table("retention_hits", read.sql(("retention", key), lambda: retention_query(spec))):
-        (last,) = read.one(
-            q(
-                "SELECT CAST(date_trunc(:unit, max(timestamp)) AS DATE) FROM resolved_events "
-                "WHERE :range",
-                unit=spec.period,
-                range=spec.time_range.condition(),
-            )
-        ) or (None,)
+def _kernel(cur: duckdb.DuckDBPyConnection, spec: RetentionSpec, memo: Memo | None) -> bool:
+    """Whether the compiled pass computes this retention: cohort and return events on
+    `event` and `type` only (a lookup by activity code), and a cohort table of bounded size."""
+    return _lookup(cur, spec, memo) is not None
+
+
+def _lookup(
+    cur: duckdb.DuckDBPyConnection, spec: RetentionSpec, memo: Memo | None
+) -> tuple[Any, np.ndarray] | None:
+    """The copy's columns and, per activity code, bit 0 for a cohort event and bit 1 for a
+    return event (None: not by code)."""
+    conds = [spec.cohort_event.condition(), spec.returns.condition()]
+    if any(c.name not in ("event", "type") for e in conds for c in e.find_all(exp.Column)):
+        return None
+    from touchpath.analytics.kernels import columns
+    from touchpath.analytics.kernels import retention as kernel
+
+    cols = columns.load(cur, memo)
+    if kernel.cells(cols, spec.period, spec.periods) > kernel.MAX_CELLS:
+        return None
+
+    def make() -> Any:
+        return columns.masks(cur, cols, conds)
+
+    key = ("retention masks", cols.built_at, tuple(render(c) for c in conds))
+    look = make() if memo is None else memo.get(key, make)
+    return None if look is None else (cols, look)
+
+
+Repeat = tuple[int, int, float | None, float | None, float | None]
+Table = list[tuple[str | None, date, int, list[int], bool]]
+
+
+def _compiled(read: Read, spec: RetentionSpec) -> tuple[Table, Repeat]:
+    """The cohort table (rows as `_table` gives them, everyone only) and the repeat statistics
+    from the compiled pass."""
+    from touchpath.analytics.kernels import columns
+    from touchpath.analytics.kernels import retention as kernel
+
+    found = _lookup(read.cur, spec, read.memo)
+    assert found is not None  # the planner asked `_kernel`
+    cols, look = found
+    got = kernel.count(cols, look, columns.bounds(spec.time_range.start, spec.time_range.end),
+                       spec.period, spec.periods, spec.mode == "on_or_after",
+                       spec.cohort_type == "recurring")  # fmt: skip
+    table: Table = [(None, c, size, kept, True) for c, size, kept in got.cohorts]
+    return table, (got.profiles, got.repeaters, got.median_gap_s, got.p90_gap_s,
+                   got.median_first_to_second_s)  # fmt: skip
+
+
+def _queried(read: Read, spec: RetentionSpec) -> tuple[Table, Repeat]:
+    """The cohort table and the repeat statistics from the SQL (on the log or the copy)."""
+    key = (spec.model_dump_json(), read.sorted_copy)
+    build = lambda: retention_query(spec, read.sorted_copy)  # noqa: E731
+    with read.table("retention_hits", read.sql(("retention", key), build)):
         table = read.rows(read.sql(("retention table", key), lambda: _table(spec)))
-    repeat = read.sql(("retention repeat", key), lambda: _repeat(spec))
-    profiles, repeaters, med, p90, first_second = read.one(repeat) or (
-        0, 0, None, None, None,
-    )  # fmt: skip
+    repeat = read.sql(("retention repeat", key), lambda: _repeat(spec, read.sorted_copy))
+    found = read.one(repeat) or (0, 0, None, None, None)
+    return table, tuple(found)
+
+
+def _run(read: Read, spec: RetentionSpec) -> RetentionResult:
+    """Run a retention analysis with the source the planner chose (the log when it is broken
+    down: groups need the traits and properties the copy leaves out)."""
+    n = spec.periods
+    table, (profiles, repeaters, med, p90, first_second) = (
+        _compiled(read, spec) if read.plan.kernel else _queried(read, spec)
+    )
+    (last,) = read.one(
+        q(
+            "SELECT CAST(date_trunc(:unit, max(timestamp)) AS DATE) FROM resolved_events "
+            "WHERE :range",
+            unit=spec.period,
+            range=spec.time_range.condition(),
+        )
+    ) or (None,)
 
     def begun(cohort: date, k: int) -> bool:
         if not isinstance(last, date):
@@ -318,5 +405,7 @@ ANALYSIS = Analysis(
     RetentionResult,
     _run,
     "The cohort table, the average curve, the repeat rate and the time between returns.",
+    copy=can_use_copy,
     check=_check,
+    kernel=_kernel,
 )

@@ -272,8 +272,11 @@ def _from_rows(
     keeps the aggregate's SQL (a table name that stays the same)."""
     grouped = spec.breakdown is not None
     names = [s.title() for s in spec.steps]
-    steps = query.steps(made, grouped)
-    sql = read.sql(("funnel steps", render(made), grouped), lambda: steps) if memo else steps
+    if memo:  # the tree is built and rendered once per store
+        sql: exp.Expr | str = read.sql(("funnel steps", render(made), grouped),
+                                       lambda: query.steps(made, grouped))  # fmt: skip
+    else:
+        sql = query.steps(made, grouped)
     groups = _groups(spec, read.rows(sql))
     trend = None
     if spec.trend is not None:

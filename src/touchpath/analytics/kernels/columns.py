@@ -9,6 +9,9 @@ per store, so a rebuilt copy replaces the old arrays instead of adding to them.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import math
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,9 +27,14 @@ from touchpath.analytics.dialects import render
 if TYPE_CHECKING:
     from touchpath.store.memo import Memo
 
-__all__ = ["JourneyColumns", "bounds", "load", "masks", "parts", "per_code"]
+__all__ = ["JourneyColumns", "bounds", "lerp", "load", "masks", "parts", "per_code"]
 
 NO_TIME = np.iinfo(np.int64).max
+
+_libm = ctypes.CDLL(ctypes.util.find_library("m"))
+_fma = _libm.fma
+_fma.restype = ctypes.c_double
+_fma.argtypes = [ctypes.c_double, ctypes.c_double, ctypes.c_double]
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,17 @@ def per_code(cur: duckdb.DuckDBPyConnection, cols: JourneyColumns, sql: str) -> 
         return cur.execute(sql).fetchall()
     finally:
         cur.unregister("tp_combos")
+
+
+def lerp(lo: float, hi: float, n: int, q: float) -> float:
+    """DuckDB's quantile_cont of `n` values whose neighbours at (n - 1) * q are `lo` and `hi`:
+    `lo * (1 - d) + hi * d` with the first product and the sum fused, as its build computes it
+    (to the bit)."""
+    rn = (n - 1) * q
+    d = rn - math.floor(rn)
+    if math.floor(rn) == math.ceil(rn):
+        return lo
+    return float(_fma(lo, 1.0 - d, hi * d))
 
 
 def bounds(start: datetime | None, end: datetime | None) -> tuple[int, int]:

@@ -8,26 +8,17 @@ edge's gaps land in its own run) and each run is sorted and read at 0.5 and 0.9 
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
-import math
 from dataclasses import dataclass
 
 import numba
 import numpy as np
 
-from touchpath.analytics.kernels.columns import JourneyColumns, parts
+from touchpath.analytics.kernels.columns import JourneyColumns, lerp, parts
 
 __all__ = ["MAX_NAMES", "DfgCounts", "count"]
 
 MAX_NAMES = 512
 """Above this many activity names the per-edge tables grow too big: the SQL runs instead."""
-
-
-_libm = ctypes.CDLL(ctypes.util.find_library("m"))
-_fma = _libm.fma
-_fma.restype = ctypes.c_double
-_fma.argtypes = [ctypes.c_double, ctypes.c_double, ctypes.c_double]
 
 
 @dataclass(frozen=True)
@@ -147,14 +138,8 @@ def _seconds(us: int) -> float:
 
 
 def _cont(lo_us: int, hi_us: int, n: int, q: float) -> float:
-    """DuckDB's quantile_cont between the neighbours at (n - 1) * q: `lo * (1 - d) + hi * d`
-    with the first product and the sum fused, as its build computes it (to the bit)."""
-    rn = (n - 1) * q
-    lo = _seconds(lo_us)
-    d = rn - math.floor(rn)
-    if math.floor(rn) == math.ceil(rn):
-        return lo
-    return float(_fma(lo, 1.0 - d, _seconds(hi_us) * d))
+    """DuckDB's quantile_cont of gaps in microseconds (`lerp` of their seconds)."""
+    return lerp(_seconds(lo_us), _seconds(hi_us), n, q)
 
 
 def count(cols: JourneyColumns, keep: np.ndarray, lo: int, hi: int, collapse: bool) -> DfgCounts:

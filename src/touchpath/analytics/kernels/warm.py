@@ -48,12 +48,13 @@ def tiny() -> JourneyColumns:
 
 def _run_all() -> None:
     """Every kernel once, through the analyses' own entry points."""
-    from touchpath.analytics.kernels import dfg, funnel, paths
+    from touchpath.analytics.kernels import dfg, funnel, paths, retention
 
     cols = tiny()
     funnel.warm(cols)
     dfg.warm(cols)
     paths.warm(cols)
+    retention.warm(cols)
 
 
 class Warmup:
