@@ -4,7 +4,7 @@
     python bench/journey_analytics.py --size 1M --rounds 3
 
 On the demo store of `--size` (bench/stores.py: the real demo, seed 7, never copies of a smaller
-one), copied to bench/out/journeys_<size>.duckdb. Touchpath runs each analysis as the planner
+one), copied to bench/out/journey_analytics_<size>.duckdb. Touchpath runs each analysis as the planner
 picks it (the compiled kernels over the sorted journey copy, once loaded) and as SQL over the
 same copy. The peers read the same events (the copy's journey events: integer profile number,
 time in microseconds, activity name, in (profile, time, seq) order), each set up once, the set-up
