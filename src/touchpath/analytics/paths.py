@@ -17,13 +17,10 @@ k-1 but not step k, from their step k-1 event on.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
 import numpy as np
-import pyarrow as pa
 from pydantic import Field, model_validator
 from sqlglot import exp
 
@@ -38,6 +35,10 @@ from touchpath.events.match import EventMatch, Frozen, TimeRange, journey_types,
 
 if TYPE_CHECKING:
     from touchpath.store.memo import Memo
+
+Summary = tuple[int, list[Any], dict[tuple[int, str], int], list[tuple[list[str], int]]]
+"""What the paths' aggregates give: how many paths, the top edges (step, name, target,
+weight), the count of each (step, name) and the top paths."""
 
 __all__ = [
     "ANALYSIS",
@@ -401,7 +402,7 @@ _COUNTS = (
 
 def _by_code(
     cur: duckdb.DuckDBPyConnection, spec: PathsSpec, memo: Memo | None
-) -> tuple[Any, np.ndarray, pa.Array] | None:
+) -> tuple[Any, np.ndarray, list[str]] | None:
     """The copy's columns, and per activity code the index of its (cleaned) name in the
     labels, whether it is an anchor and whether it is excluded; the labels. None when the
     compiled pass cannot compute these paths exactly (an anchor on `channel`, or rows of one
@@ -431,7 +432,7 @@ def _by_code(
         look = np.zeros((3, cols.names + 1), np.int32)
         for code, name, _, anc, _, x, _ in found:
             look[:, code] = (index[name], anc, x)
-        return look, pa.array(labels, pa.string())
+        return look, labels
 
     what = spec.model_dump_json(include={"start", "end", "cleaning", "exclude"})
     key = ("paths by code", cols.built_at, what)
@@ -443,8 +444,8 @@ def _kernel(cur: duckdb.DuckDBPyConnection, spec: PathsSpec, memo: Memo | None) 
     return _by_code(cur, spec, memo) is not None
 
 
-def _compiled(read: Read, spec: PathsSpec) -> pa.Table:
-    """The path rows `sorted_paths` gives, from the compiled pass."""
+def _compiled(read: Read, spec: PathsSpec) -> Summary:
+    """The paths' aggregates `_queried` gives, from the compiled pass."""
     from touchpath.analytics.kernels import columns
     from touchpath.analytics.kernels import paths as kernel
 
@@ -453,27 +454,18 @@ def _compiled(read: Read, spec: PathsSpec) -> pa.Table:
     cols, by_code, labels = found
     span = columns.bounds(spec.time_range.start, spec.time_range.end)
     anchor = "start" if spec.start is not None else "end" if spec.end is not None else None
-    return kernel.made(cols, by_code, labels, span, int(spec.session_gap), int(spec.steps),
-                       anchor, spec.collapse_repeats)  # fmt: skip
+    made = kernel.made(cols, by_code, span, int(spec.session_gap), int(spec.steps), anchor,
+                       spec.collapse_repeats)  # fmt: skip
+    return kernel.summary(made, labels, int(spec.min_edge_weight), int(spec.top_edges),
+                          int(spec.top_paths))  # fmt: skip
 
 
-@contextmanager
-def _path_rows(read: Read, spec: PathsSpec) -> Iterator[None]:
-    """The path rows readable as `path_rows` while the block runs."""
-    if read.plan.kernel:
-        with read.frame("path_rows", _compiled(read, spec)):
-            yield
-        return
+def _queried(read: Read, spec: PathsSpec) -> Summary:
+    """The paths' aggregates from their SQL (on the log or the copy): how many, the top edges,
+    the count of each (step, name) and the top paths."""
     key = spec.model_dump_json()
     build = (lambda: sorted_paths(spec)) if read.sorted_copy else (lambda: paths_query(spec))
     with read.table("path_rows", read.sql(("paths", key), build)):
-        yield
-
-
-def _run(read: Read, spec: PathsSpec) -> PathsResult:
-    """Run a paths analysis with the source the planner chose."""
-    key = spec.model_dump_json()
-    with _path_rows(read, spec):
         (total,) = read.one("SELECT count(*) FROM path_rows") or (0,)
         edges = read.rows(read.sql(("paths edges", key), lambda: _edges(spec)))
         counts = {
@@ -481,13 +473,18 @@ def _run(read: Read, spec: PathsSpec) -> PathsResult:
         }
         top: list[tuple[list[str], int]] = []
         if spec.top_paths:
-            top = read.rows(
-                q(
-                    "SELECT path, count(*) AS n FROM path_rows GROUP BY path "
-                    "ORDER BY n DESC, path LIMIT :most",
-                    most=int(spec.top_paths),
-                )
-            )
+            top = read.rows(read.sql(("paths top", key), lambda: _top(spec)))
+    return int(total), edges, counts, top
+
+
+def _top(spec: PathsSpec) -> exp.Expr:
+    return q("SELECT path, count(*) AS n FROM path_rows GROUP BY path ORDER BY n DESC, path "
+             "LIMIT :most", most=int(spec.top_paths))  # fmt: skip
+
+
+def _run(read: Read, spec: PathsSpec) -> PathsResult:
+    """Run a paths analysis with the source the planner chose."""
+    total, edges, counts, top = _compiled(read, spec) if read.plan.kernel else _queried(read, spec)
 
     def node_id(step: int, name: str) -> str:
         return f"{step}:{name}"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from touchpath.analytics.kernels.columns import JourneyColumns, lerp, parts
+from touchpath.analytics.kernels.columns import JourneyColumns, lerp, parts, threads
 
 __all__ = ["MAX_NAMES", "DfgCounts", "count"]
 
@@ -155,8 +155,9 @@ def count(cols: JourneyColumns, keep: np.ndarray, lo: int, hi: int, collapse: bo
     egap = np.empty(n, np.int64)
     keep_by_code = np.zeros(w, np.uint8)
     keep_by_code[: len(keep)] = keep
-    _passes(cols.pno, cols.us, cols.code, keep_by_code, lo, hi, collapse, w, cuts, out, eout,
-            eid, egap)  # fmt: skip
+    with threads(n):
+        _passes(cols.pno, cols.us, cols.code, keep_by_code, lo, hi, collapse, w, cuts, out, eout,
+                eid, egap)  # fmt: skip
     nodes = out.sum(axis=0)
     edges = eout.sum(axis=0)
     inner = edges[0].copy()
@@ -166,7 +167,8 @@ def count(cols: JourneyColumns, keep: np.ndarray, lo: int, hi: int, collapse: bo
     qs = np.array([0.5, 0.9])
     los = np.zeros((w * w, 2), np.int64)
     his = np.zeros((w * w, 2), np.int64)
-    _neighbours(runs, offsets, qs, los, his)
+    with threads(n):
+        _neighbours(runs, offsets, qs, los, his)
     median = np.full(w * w, np.nan)
     p90 = np.full(w * w, np.nan)
     for e in np.flatnonzero(inner):

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 
 from touchpath.analytics.funnels.spec import FunnelSpec
-from touchpath.analytics.kernels.columns import JourneyColumns, bounds, parts
+from touchpath.analytics.kernels.columns import JourneyColumns, bounds, parts, threads
 
 __all__ = ["made"]
 
@@ -196,8 +196,9 @@ def made(cols: JourneyColumns, spec: FunnelSpec, lut: np.ndarray) -> pa.Table:
     lo, hi = bounds(spec.time_range.start, spec.time_range.end)
     gap = int(spec.max_step_gap) * 1_000_000 if spec.max_step_gap is not None else -1
     cuts = parts(cols, max(1, min(4 * numba.get_num_threads(), cols.profiles // 2_000)))
-    _run(_ORDERS[spec.order], cols.pno, cols.us, cols.code, lut, lo, hi, n,
-         int(spec.window) * 1_000_000, gap, cuts, reached, gaps, totals, entry, got)  # fmt: skip
+    with threads(len(cols.code)):
+        _run(_ORDERS[spec.order], cols.pno, cols.us, cols.code, lut, lo, hi, n,
+             int(spec.window) * 1_000_000, gap, cuts, reached, gaps, totals, entry, got)  # fmt: skip
     idx = np.flatnonzero(got)
     if spec.order == "strict":  # entry: the profile's step-1 time, as the SQL's join gives it
         entry[idx] = reached[idx - idx % n]

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-import pyarrow as pa
 
-from touchpath.analytics.kernels.columns import JourneyColumns, parts
+from touchpath.analytics.kernels.columns import JourneyColumns, parts, threads
 
-__all__ = ["ANCHORS", "made", "warm"]
+__all__ = ["ANCHORS", "Summary", "made", "summary", "warm"]
 
 ANCHORS = {None: 0, "start": 1, "end": 2}
 """The anchor of the paths: none (a session's first row), a start event or an end event."""
@@ -102,20 +101,24 @@ def _runs(cuts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.concatenate([np.arange(a, a + k) for a, k in zip(cuts[:-1], lengths, strict=True)])
 
 
+Summary = tuple[int, list[tuple[int, str, str, int]], dict[tuple[int, str], int],
+                list[tuple[list[str], int]]]  # fmt: skip
+"""What the paths' aggregates give: the number of paths, the top edges (step, name, target,
+weight), the count of each (step, name), and the top paths."""
+
+
 def made(
     cols: JourneyColumns,
     by_code: np.ndarray,
-    labels: pa.Array,
     span: tuple[int, int],
     gap_s: int,
     steps: int,
     anchor: str | None,
     collapse: bool,
-) -> pa.Table:
-    """The path rows (`pid` the profile number, `first_step`, `path` the list of names) as
-    `paths.sorted_paths` gives them. `by_code`: rows of int32 per activity code: the name's
-    index in `labels`, whether it is an anchor, whether it is excluded; `span`: [lo, hi) in
-    microseconds."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The paths `paths.sorted_paths` gives, as arrays: each path's first step and size, and
+    all their names' indices in order. `by_code`: rows of int32 per activity code: the name's
+    index, whether it is an anchor, whether it is excluded; `span`: [lo, hi) in microseconds."""
     rows = len(cols.code)
     out = np.empty((3, rows), np.int32)
     names = np.empty(rows, np.int32)
@@ -123,23 +126,61 @@ def made(
     counts = np.zeros((len(cuts) - 1, 2), np.int64)
     opts = np.array([span[0], span[1], gap_s * 1_000_000, steps, ANCHORS[anchor], collapse],
                     np.int64)  # fmt: skip
-    _run(cols.pno, cols.us, cols.code, by_code, opts, cuts, out, names, counts)
+    with threads(rows):
+        _run(cols.pno, cols.us, cols.code, by_code, opts, cuts, out, names, counts)
     take = _runs(cuts, counts[:, 0])
-    offsets = np.zeros(len(take) + 1, np.int32)
-    np.cumsum(out[2, take], out=offsets[1:])
-    values = labels.take(pa.array(names[_runs(cuts, counts[:, 1])]))
-    return pa.table(
-        {
-            "pid": pa.array(out[0, take]),
-            "first_step": pa.array(out[1, take]),
-            "path": pa.ListArray.from_arrays(pa.array(offsets), values),
-        }
-    )
+    return out[1, take], out[2, take], names[_runs(cuts, counts[:, 1])]
+
+
+def summary(
+    made: tuple[np.ndarray, np.ndarray, np.ndarray],
+    labels: list[str],
+    least: int,
+    most: int,
+    top_paths: int,
+) -> Summary:
+    """The aggregates of the paths `made` (names as indices into `labels`, which are sorted,
+    so index order is the SQL's text order): edges with at least `least` paths, the `most`
+    heaviest (ties by step, name, target), and the `top_paths` most taken paths (ties in
+    list order, a path before its extensions)."""
+    first, size, names = made
+    width = len(labels) + 1
+    offsets = np.zeros(len(size) + 1, np.int64)
+    np.cumsum(size, out=offsets[1:])
+    pos = np.arange(len(names)) - np.repeat(offsets[:-1], size)
+    step = np.repeat(first.astype(np.int64), size) + pos
+    node, times = np.unique(step * width + names, return_counts=True)
+    counts = {(int(k // width), labels[int(k % width)]): int(c)
+              for k, c in zip(node, times, strict=True)}  # fmt: skip
+    j = np.flatnonzero(pos[1:] > 0)  # element j is followed by j + 1 in its path
+    key = (step[j] * width + names[j]) * width + names[j + 1]
+    edge, weight = np.unique(key, return_counts=True)
+    keep = weight >= least
+    edge, weight = edge[keep], weight[keep]
+    order = np.lexsort((edge, -weight))[:most]
+    edges = [(int(e // (width * width)), labels[int(e // width % width)], labels[int(e % width)],
+              int(w)) for e, w in zip(edge[order], weight[order], strict=True)]  # fmt: skip
+    return len(size), edges, counts, _top(names, offsets, size, labels, top_paths)
+
+
+def _top(
+    names: np.ndarray, offsets: np.ndarray, size: np.ndarray, labels: list[str], most: int
+) -> list[tuple[list[str], int]]:
+    """The `most` most taken paths (rows padded with -1, so a path sorts before its
+    extensions, as lists compare)."""
+    if not most or not len(size):
+        return []
+    grid = np.full((len(size), int(size.max())), -1, np.int32)
+    rows = np.repeat(np.arange(len(size)), size)
+    grid[rows, np.arange(len(names)) - np.repeat(offsets[:-1], size)] = names
+    uniq, times = np.unique(grid, axis=0, return_counts=True)
+    order = np.argsort(-times, kind="stable")[:most]
+    return [([labels[x] for x in uniq[i] if x >= 0], int(times[i])) for i in order]
 
 
 def warm(cols: JourneyColumns) -> None:
     """Load (or compile) the paths pass by running it on `cols` (`kernels.warm`)."""
     width = cols.names + 1
     by_code = np.stack([np.arange(width), np.ones(width), np.zeros(width)]).astype(np.int32)
-    labels = pa.array([str(i) for i in range(width)])
-    made(cols, by_code, labels, (-(2**62), 2**62), 1800, 5, "start", False)
+    got = made(cols, by_code, (-(2**62), 2**62), 1800, 5, "start", False)
+    summary(got, [str(i) for i in range(width)], 1, 50, 10)

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import numba
 import numpy as np
 
-from touchpath.analytics.kernels.columns import JourneyColumns, lerp, parts
+from touchpath.analytics.kernels.columns import JourneyColumns, lerp, parts, threads
 
 __all__ = ["UNITS", "Retained", "count", "period", "warm"]
 
@@ -187,7 +187,8 @@ def count(
     gaps = np.empty(rows, np.float64)
     kinds = np.empty(rows, np.uint8)
     o = np.array([span[0], span[1], u, periods, unbounded, recurring, base], np.int64)
-    _run(cols.pno, cols.us, cols.code, look, o, cuts, size, kept, gaps, kinds)
+    with threads(rows):
+        _run(cols.pno, cols.us, cols.code, look, o, cuts, size, kept, gaps, kinds)
     sizes, kepts = size.sum(axis=0), kept.sum(axis=0)
     cohorts = [
         (_date(base + int(c), u), int(sizes[c]), [int(x) for x in kepts[c]])
