@@ -309,6 +309,83 @@ def forwarding(n: int, rounds: int) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _ingest(tp: Touchpath, batches: list[list[bytes]]) -> float:
+    """Seconds to ingest `batches` through `Store.ingest` (40 requests waiting, as clients would)
+    until the writer and its listeners are idle."""
+    t0 = time.monotonic()
+    futs: list[Any] = []
+    for b in batches:
+        if len(futs) >= 40:
+            futs.pop(0).result()
+        futs.append(tp.store.ingest(stage_messages(b, source="bench", received_at=stores_now())))
+    for f in futs:
+        f.result()
+    tp.store.wait_idle(120)
+    return time.monotonic() - t0
+
+
+def listener(n: int, rounds: int, profile: bool) -> list[dict[str, Any]]:
+    """The forwarding listener alone: no dispatcher in this process (it would run in the server's
+    own process or nowhere: here, nowhere), so the cost is what the commit listener adds to the
+    writer. Interleaved: no rule, a rule forwarding every event."""
+    import cProfile
+    import pstats
+
+    from touchpath.destinations import forwarding as fwd
+
+    spent = {"s": 0.0, "calls": 0}
+    prof = cProfile.Profile() if profile else None
+    real = fwd.forward
+
+    def timed(*a: Any, **kw: Any) -> int:
+        t = time.perf_counter()
+        if prof is not None:
+            prof.enable()
+        try:
+            return real(*a, **kw)
+        finally:
+            if prof is not None:
+                prof.disable()
+            spent["s"] += time.perf_counter() - t
+            spent["calls"] += 1
+
+    fwd.forward = timed  # type: ignore[assignment]
+    results: dict[str, list[float]] = {"off": [], "on": []}
+    listener_s: list[float] = []
+    try:
+        for r in range(rounds):
+            for mode in ("off", "on"):
+                with tempfile.TemporaryDirectory() as d:
+                    settings = _settings(Path(d) / "l.duckdb")
+                    with Touchpath.open(settings) as tp:  # no background workers, no dispatcher
+                        if mode == "on":
+                            dapi.put_destination(tp.store, "fwd", {
+                                "config": {"kind": "webhook", "url": "http://127.0.0.1:9/x"},
+                                "secrets": {"signing_secret": new_secret()}})  # fmt: skip
+                            dapi.put_forwarding(tp.store, "all", {"destination": "fwd"})
+                        batches = _events(n, r * n)
+                        spent["s"], spent["calls"] = 0.0, 0
+                        dt = _ingest(tp, batches)
+                        results[mode].append(n / dt)
+                        if mode == "on":
+                            listener_s.append(spent["s"])
+                            (queued,) = tp.store.query("SELECT count(*) FROM outbox_queue")[0]
+    finally:
+        fwd.forward = real  # type: ignore[assignment]
+    if prof is not None:
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(18)
+    off, on = statistics.median(results["off"]), statistics.median(results["on"])
+    return [
+        {"what": "ingest, no forwarding rule", "events": n, "events/s (median)": round(off),
+         "runs": ", ".join(str(round(x)) for x in results["off"]), "cost": "",
+         "listener s": ""},
+        {"what": "ingest, every event forwarded (listener only)", "events": n,
+         "events/s (median)": round(on), "runs": ", ".join(str(round(x)) for x in results["on"]),
+         "cost": f"{(1 - on / off) * 100:.1f}%",
+         "listener s": ", ".join(f"{x:.2f}" for x in listener_s) + f" ({queued} batches queued)"},
+    ]  # fmt: skip
+
+
 def stores_now() -> Any:
     from touchpath.clock import utcnow
 
@@ -334,13 +411,18 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--drain", type=int, default=1_000_000)
     p.add_argument("--events", type=int, default=200_000)
     p.add_argument("--rounds", type=int, default=2)
-    p.add_argument("--only", choices=["webhooks", "drain", "forwarding"], default=None)
+    p.add_argument("--only", choices=["webhooks", "drain", "forwarding", "listener"], default=None)
+    p.add_argument("--profile", action="store_true", help="cProfile the forwarding listener")
     a = p.parse_args(argv)
     print(f"load average before: {os.getloadavg()}")
     if a.only in (None, "webhooks"):
         _print(webhooks(a.webhooks, a.concurrency), "Webhook deliveries")
     if a.only in (None, "drain"):
         _print(drain(a.drain), "Outbox drain")
+    if a.only in (None, "listener"):
+        _print(
+            listener(a.events, a.rounds, a.profile), "The forwarding listener alone (interleaved)"
+        )
     if a.only in (None, "forwarding"):
         _print(forwarding(a.events, a.rounds), "Forwarding's cost to ingestion (interleaved)")
     print(f"\nload average after: {os.getloadavg()}")

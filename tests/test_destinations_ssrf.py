@@ -99,3 +99,39 @@ def test_the_allow_setting_admits_a_named_local_host(env: Env, receiver: HttpRec
     )
     assert env.row("ok")["state"] == "delivered"
     assert receiver.of("webhook")[0].headers["host"] == f"127.0.0.1:{receiver.port}"
+
+
+class _Rebinding(asyncio.SelectorEventLoop):
+    """DNS at the edge: a name that answers a public address, then a private one (rebinding)."""
+
+    def __init__(self, answers: list[str]) -> None:
+        super().__init__()
+        self.answers = answers
+
+    async def getaddrinfo(self, host: Any, port: Any, **kw: Any) -> Any:
+        import socket
+
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (self.answers.pop(0), port))]
+
+
+def test_rebinding_is_refused_at_the_next_send() -> None:
+    """Each send resolves and checks again, and connects to the address it checked: a name that
+    turns private after a first, public answer is refused, never connected to."""
+    loop = _Rebinding(["93.184.216.34", "10.0.0.5"])
+
+    def both() -> tuple[Any, Any]:
+        first = loop.run_until_complete(pin("https://hooks.example:8443/in?x=1", allow=()))
+        try:
+            loop.run_until_complete(pin("https://hooks.example:8443/in?x=1", allow=()))
+        except Refused as exc:
+            return first, exc
+        return first, None
+
+    try:
+        with ThreadPoolExecutor(1) as pool:
+            first, refused = pool.submit(both).result()
+    finally:
+        loop.close()
+    assert first.url == "https://93.184.216.34:8443/in?x=1"  # the checked address, not the name
+    assert (first.host_header, first.sni_hostname) == ("hooks.example:8443", "hooks.example")
+    assert refused is not None and "resolves to 10.0.0.5, a private address" in str(refused)
