@@ -43,7 +43,7 @@ EXPECTED = {
 
 
 def _routes(server: Server) -> list[tuple[str, str, dict[str, Any]]]:
-    spec = httpx.get(f"{server.url}/openapi.json").json()
+    spec = httpx.get(f"{server.url}/openapi.json", timeout=60).json()
     return [
         (method.upper(), path, op)
         for path, ops in spec["paths"].items()
