@@ -57,7 +57,7 @@ def held(tmp_path: Path) -> Iterator[tuple[Path, str, str]]:
 
 def _up(url: str) -> bool:
     try:
-        return httpx.get(url + "/openapi.json", timeout=2).status_code == 200
+        return httpx.get(url + "/openapi.json", timeout=20).status_code == 200
     except httpx.TransportError:
         return False
 

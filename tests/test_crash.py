@@ -40,10 +40,10 @@ def _server(db: Path, port: int) -> Iterator[subprocess.Popen[bytes]]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90
     while True:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=2).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=20).status_code == 200:
                 break
         except httpx.TransportError:
             pass
