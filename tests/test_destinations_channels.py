@@ -66,6 +66,17 @@ def test_email_over_starttls_with_auth(env: Env) -> None:
         assert bounce["user_id"] == "u2" and "550" in bounce["properties"]["reason"]
         env.send(_msg("e3", "mail", "email", gone, {"subject": "x", "text": "y"}))
         assert env.row("e3")["last_error"] == "unsubscribed: every email message"
+        # the address itself is suppressed too, whoever names it
+        env.send(
+            OutboxMessage(
+                idempotency_key="e4",
+                destination="mail",
+                channel="email",
+                recipient="gone@example.com",
+                content={"subject": "x", "text": "y"},
+            )
+        )
+        assert env.row("e4")["last_error"] == "the address hard-bounced (5.1.1)"
 
 
 def test_email_with_a_wrong_password_is_retried(env: Env) -> None:

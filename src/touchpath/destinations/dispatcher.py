@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -188,6 +189,28 @@ def _finish(con: duckdb.DuckDBPyConnection, results: str) -> None:
     con.execute(f"DELETE FROM outbox_queue WHERE id IN (SELECT id FROM {results} WHERE done)")
 
 
+_ENHANCED = re.compile(r"\b([45]\.\d{1,3}\.\d{1,3})\b")
+
+
+def _suppress(con: duckdb.DuckDBPyConnection, bounced: list[_Done]) -> None:
+    """Hard bounces at send time (the server refused the recipient with 5xx): no more email to
+    the person until they subscribe again, nor to the address, whoever names it (as a DSN's
+    hard bounce does, `touchpath.destinations.bounces`)."""
+    for d in bounced:
+        if d.row.get("profile_id"):
+            set_subscription(
+                con, d.row["profile_id"], d.row["channel"], "*", False, d.at, "bounce", d.row["id"]
+            )
+        address = d.row.get("sent_to")
+        if d.row["channel"] == "email" and address:
+            found = _ENHANCED.search(d.result.error or "")
+            status = found.group(1) if found else str(d.result.status or "")
+            con.execute(
+                "INSERT OR REPLACE INTO bounced_addresses VALUES (lower(?), ?, ?, ?, ?)",
+                [address, status, d.result.error, d.row["id"], d.at],
+            )
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int
@@ -249,8 +272,7 @@ def record(
             event = None  # forwarded events and audience updates are data, not touchpoints
         if r.bounce:
             event = names.MESSAGE_BOUNCED
-            if d.row.get("profile_id"):
-                bounced.append(d)
+            bounced.append(d)
         if event is not None:
             outcomes.append(Outcome(event, d.row, d.at, error, status=r.status))
     table = pa.Table.from_pylist(rows)
@@ -269,10 +291,7 @@ def record(
         )
     finally:
         con.unregister("_results")
-    for d in bounced:  # a hard bounce: no more email to this person until they subscribe
-        set_subscription(
-            con, d.row["profile_id"], d.row["channel"], "*", False, d.at, "bounce", d.row["id"]
-        )
+    _suppress(con, bounced)
     for name, reason in gone.items():
         try:
             cfg.disable(con, name, reason, now)
@@ -464,6 +483,8 @@ class Dispatcher:
                 result.outcome, result.status, result.error, result.retry_after,
                 result.provider_id, ms,
             )  # fmt: skip
+        if result.bounce:  # the address it bounced from
+            row = {**row, "sent_to": msg.recipient}
         return _Done(row, result, self.clock.now())
 
     async def _main(self) -> None:

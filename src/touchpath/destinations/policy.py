@@ -335,17 +335,17 @@ def decide(row: dict[str, Any], facts: Facts, policy: SendPolicy, now: datetime)
     pid = row.get("profile_id")
     if row.get("purpose", "message") != "message":
         return Decision("send")
+    if pid and pid in facts.suppressed:
+        return Decision("refuse", "suppressed")
+    reason = _subscription(row, facts) if pid else None
+    if reason:
+        return Decision("refuse", reason)
     if row["channel"] == "email":
         key = str(row["recipient"]).lower() if row.get("recipient") else pid
         if key in facts.bounced:
             return Decision("refuse", f"the address hard-bounced ({facts.bounced[key]})")
     if not pid:
         return Decision("send")
-    if pid in facts.suppressed:
-        return Decision("refuse", "suppressed")
-    reason = _subscription(row, facts)
-    if reason:
-        return Decision("refuse", reason)
     channel = row["channel"]
     tz = zone(facts.zones.get(pid), policy.fallback_timezone)
     quiet = policy.quiet_hours
