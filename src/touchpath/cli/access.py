@@ -12,8 +12,8 @@ import typer
 
 from touchpath import access
 from touchpath.access import ROLES
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
-from touchpath.cli.remote import Remote, store_or_server
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows
+from touchpath.cli.remote import Remote, session
 from touchpath.errors import SpecError
 from touchpath.store import Store
 
@@ -33,7 +33,7 @@ RoleOpt = Annotated[str, typer.Option("--role", help=f"One of {', '.join(ROLES)}
 @contextmanager
 def _store(db: Path | None, create: bool = False) -> Iterator[Store | Remote]:
     """The store, or the API of the server that holds it."""
-    with store_or_server(settings_for(db).db, create=create) as tp:
+    with session(db, create=create) as tp:
         yield tp if isinstance(tp, Remote) else tp.store
 
 

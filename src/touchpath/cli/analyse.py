@@ -11,7 +11,9 @@ import yaml
 from rich.table import Table
 
 from touchpath.analytics import api, journey
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, note_as_of, opened, print_json
+from touchpath.analytics.funnels import SavedAudience
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, note_as_of, print_json
+from touchpath.cli.remote import Remote, analyse, session
 from touchpath.errors import SpecError
 
 if TYPE_CHECKING:
@@ -68,6 +70,22 @@ def _print(data: Any, as_json: bool) -> bool:
     return as_json
 
 
+def _save_dropped(tp: Any, spec: Any, save: tuple[int, str], group: str | None) -> SavedAudience:
+    """Who dropped at a step as a static audience, here or through the server."""
+    step, name = save
+    if isinstance(tp, Remote):
+        body = {
+            "spec": spec.model_dump(mode="json"),
+            "step": step,
+            "audience": name,
+            "group": group,
+        }
+        return SavedAudience.model_validate(
+            tp.call("POST", "/api/analyses/funnel/save-dropped", json=body)
+        )
+    return api.save_dropped(tp.store, spec, step, name, group)
+
+
 @app.command()
 def funnel(
     step: Annotated[list[str] | None, typer.Option("--step", help="A step's event name.")] = None,
@@ -111,9 +129,9 @@ def funnel(
         if not k.strip().isdigit() or not name:
             raise typer.BadParameter(f"--save-dropped: expected STEP:NAME, got {save_dropped!r}")
         save = int(k), name
-    with opened(db) as tp:
-        result = api.funnel(tp.store, parsed)
-        saved = api.save_dropped(tp.store, parsed, *save, dropped_group) if save else None
+    with session(db) as tp:
+        result = analyse(tp, parsed)
+        saved = _save_dropped(tp, parsed, save, dropped_group) if save else None
     if as_json:
         out = result.model_dump(mode="json")
         if saved is not None:
@@ -195,8 +213,8 @@ def paths(
         top_edges=top,
     )
     parsed = api.paths_spec(data)
-    with opened(db) as tp:
-        result = api.paths(tp.store, parsed)
+    with session(db) as tp:
+        result = analyse(tp, parsed)
     if _print(result, as_json):
         return
     note_as_of(result)
@@ -245,8 +263,8 @@ def retention(
         cohort_type="recurring" if recurring else None,
     )
     parsed = api.retention_spec(data)
-    with opened(db) as tp:
-        result = api.retention(tp.store, parsed)
+    with session(db) as tp:
+        result = analyse(tp, parsed)
     if _print(result, as_json):
         return
     table = Table(title=f"Retention by {result.period}")
@@ -268,12 +286,16 @@ def retention(
 @app.command()
 def optimize(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Rebuild the copy of journey events sorted by profile and time that funnels read fast."""
-    with opened(db) as tp:
-        built = journey.optimize(tp.store)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            out = tp.call("POST", "/api/analyses/optimize")
+        else:
+            built = journey.optimize(tp.store)
+            out = {**built.__dict__, "built_at": built.built_at.isoformat()}
     if as_json:
-        print_json({**built.__dict__, "built_at": built.built_at.isoformat()})
+        print_json(out)
         return
     console.print(
-        f"sorted {built.events:,} journey events of {built.profiles:,} profiles "
-        f"in {built.seconds:.1f} s"
+        f"sorted {out['events']:,} journey events of {out['profiles']:,} profiles "
+        f"in {out['seconds']:.1f} s"
     )

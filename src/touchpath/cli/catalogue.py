@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 import typer
 
 from touchpath import catalogue
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows, settings_for
-from touchpath.cli.remote import Remote, store_or_server
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows
+from touchpath.cli.remote import Remote, session
 from touchpath.errors import NotFound
 
 catalogue_app = typer.Typer(
@@ -30,7 +30,7 @@ def _when(value: Any) -> str:
 
 
 def _events(db: Path | None, type: str | None) -> list[dict[str, Any]]:
-    with store_or_server(settings_for(db).db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             query = f"?{urlencode({'type': type})}" if type else ""
             found: list[dict[str, Any]] = tp.call("GET", f"/api/catalogue/events{query}")["events"]
@@ -40,7 +40,7 @@ def _events(db: Path | None, type: str | None) -> list[dict[str, Any]]:
 
 
 def _props(db: Path | None, event: str, type: str | None) -> list[dict[str, Any]]:
-    with store_or_server(settings_for(db).db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             query = urlencode({"event": event, **({"type": type} if type else {})})
             found: list[dict[str, Any]] = tp.call("GET", f"/api/catalogue/properties?{query}")[
@@ -106,7 +106,7 @@ def props(
 @catalogue_app.command("rebuild")
 def rebuild(db: DbOpt = None) -> None:
     """Read the catalogue again from the whole event log (after a privacy deletion)."""
-    with store_or_server(settings_for(db).db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             n = tp.call("POST", "/api/catalogue/rebuild")["events"]
         else:

@@ -21,7 +21,7 @@ from touchpath.cli.base import (
     settings_for,
     sources_app,
 )
-from touchpath.cli.remote import Remote, store_or_server
+from touchpath.cli.remote import Remote, session
 from touchpath.store import explore
 
 
@@ -76,7 +76,7 @@ def _source_json(src: Any) -> dict[str, Any]:
 
 
 def _source_call(db: Any, method: str, path: str, local: Any, **kw: Any) -> dict[str, Any]:
-    with store_or_server(settings_for(db).db, **kw.pop("opened", {})) as tp:
+    with session(db, **kw.pop("opened", {})) as tp:
         if isinstance(tp, Remote):
             out: dict[str, Any] = tp.call(method, path, **kw)
             return out
@@ -140,7 +140,7 @@ def _audit(action: str, name: str, value: Any) -> Any:
 @sources_app.command("list")
 def sources_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List sources with the prefix of their live write keys."""
-    with store_or_server(settings_for(db).db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             rows = tp.call("GET", "/api/sources")
         else:
@@ -167,7 +167,7 @@ def rejected(
     as_json: JsonOpt = False,
 ) -> None:
     """Show messages that were rejected, with the reason."""
-    with store_or_server(settings_for(db).db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             rows = tp.call("GET", "/api/rejected", params={"limit": limit})
         else:
@@ -178,7 +178,7 @@ def rejected(
 @app.command()
 def stats(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Event counts by channel and type."""
-    with store_or_server(settings_for(db).db) as tp:
+    with session(db) as tp:
         result = (
             tp.call("GET", "/api/stats") if isinstance(tp, Remote) else explore.counts(tp.store)
         )

@@ -8,11 +8,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 import yaml
 
 from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows, settings_for
+from touchpath.cli.destinations_remote import Local, Remotely, jsonable
+from touchpath.cli.remote import Remote, remote_for, session
 from touchpath.destinations import api as dapi
 from touchpath.errors import BadRequest
 from touchpath.system import Touchpath
@@ -32,6 +35,13 @@ dest_app.add_typer(policy_app, name="policy")
 dest_app.add_typer(forwarding_app, name="forwarding")
 
 FileArg = Annotated[Path, typer.Option("--file", "-f", help="A YAML or JSON file.")]
+
+
+@contextmanager
+def _api(db: Path | None) -> Iterator[Local | Remotely]:
+    """The destinations' calls on the store, or through the server that holds it."""
+    with session(db) as tp:
+        yield Remotely(tp) if isinstance(tp, Remote) else Local(tp.store)
 
 
 @contextmanager
@@ -58,7 +68,7 @@ def _read(path: Path) -> Any:
 def _dump(data: Any) -> None:
     if hasattr(data, "model_dump"):
         data = data.model_dump(mode="json")
-    console.print_json(json.dumps(data, default=str))
+    console.print_json(json.dumps(jsonable(data)))
 
 
 def _brief(d: Any) -> dict[str, Any]:
@@ -83,8 +93,8 @@ def _show_new_secret(out: Any) -> None:
 @dest_app.command("list")
 def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every destination (secrets are never shown)."""
-    with _open(db) as tp:
-        rows = dapi.destinations(tp.store)
+    with _api(db) as d:
+        rows = d.destinations()
     if as_json:
         _dump([r.model_dump(mode="json") for r in rows])
     else:
@@ -94,15 +104,15 @@ def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 @dest_app.command("show")
 def show(name: str, db: DbOpt = None) -> None:
     """One destination's configuration (without its secrets)."""
-    with _open(db) as tp:
-        _dump(dapi.destination(tp.store, name))
+    with _api(db) as d:
+        _dump(d.destination(name))
 
 
 @dest_app.command("put")
 def put(name: str, file: FileArg, db: DbOpt = None) -> None:
     """Create or replace a destination from a file: {config: {kind: ..., ...}, secrets: {...}}."""
-    with _open(db) as tp:
-        out = dapi.put_destination(tp.store, name, _read(file))
+    with _api(db) as d:
+        out = d.put_destination(name, _read(file))
     print_rows([_brief(out)], "Saved", False)
     _show_new_secret(out)
 
@@ -120,8 +130,8 @@ def webhook(
     spec: dict[str, Any] = {"config": {"kind": "webhook", "url": url}}
     if secret:
         spec["secrets"] = {"signing_secret": secret}
-    with _open(db) as tp:
-        out = dapi.put_destination(tp.store, name, spec)
+    with _api(db) as d:
+        out = d.put_destination(name, spec)
     print_rows([_brief(out)], "Saved", False)
     _show_new_secret(out)
 
@@ -129,23 +139,23 @@ def webhook(
 @dest_app.command("remove")
 def remove(name: str, db: DbOpt = None) -> None:
     """Delete a destination (its messages stay in the outbox)."""
-    with _open(db) as tp:
-        dapi.remove_destination(tp.store, name)
+    with _api(db) as d:
+        d.remove_destination(name)
     console.print(f"removed {name}")
 
 
 @dest_app.command("enable")
 def enable(name: str, db: DbOpt = None) -> None:
     """Turn a destination on again (e.g. after a 410 turned it off)."""
-    with _open(db) as tp:
-        print_rows([_brief(dapi.set_enabled(tp.store, name, True))], "Enabled", False)
+    with _api(db) as d:
+        print_rows([_brief(d.set_enabled(name, True))], "Enabled", False)
 
 
 @dest_app.command("disable")
 def disable(name: str, db: DbOpt = None) -> None:
     """Turn a destination off; its messages wait in the outbox."""
-    with _open(db) as tp:
-        print_rows([_brief(dapi.set_enabled(tp.store, name, False))], "Disabled", False)
+    with _api(db) as d:
+        print_rows([_brief(d.set_enabled(name, False))], "Disabled", False)
 
 
 @dest_app.command("rotate-secret")
@@ -155,8 +165,8 @@ def rotate_secret(
     db: DbOpt = None,
 ) -> None:
     """Give a webhook a new signing secret; both sign during the overlap."""
-    with _open(db) as tp:
-        out = dapi.rotate_secret(tp.store, name, overlap_hours)
+    with _api(db) as d:
+        out = d.rotate_secret(name, overlap_hours)
     _show_new_secret(out)
 
 
@@ -169,6 +179,11 @@ def test(
     db: DbOpt = None,
 ) -> None:
     """Send a test message now and show what became of it."""
+    remote = remote_for(settings_for(db).db)
+    if remote is not None:
+        body = {"profile": profile, "recipient": recipient, "template": template}
+        _dump(remote.call("POST", f"/api/destinations/{quote(name, safe='')}/test", json=body))
+        return
     with _open(db, background=True) as tp:
         row = dapi.test_send(
             tp.store, name, profile=profile, recipient=recipient, template_name=template
@@ -187,11 +202,10 @@ def messages(
     as_json: JsonOpt = False,
 ) -> None:
     """The outbox, newest first, with each message's delivery state."""
-    with _open(db) as tp:
-        rows = dapi.messages(
-            tp.store, state=state, destination=destination, profile_id=profile,
-            journey=journey, limit=limit,
-        )  # fmt: skip
+    with _api(db) as d:
+        rows = d.messages(
+            state=state, destination=destination, profile_id=profile, journey=journey, limit=limit
+        )
     keep = ("id", "destination", "channel", "profile_id", "state", "attempts", "last_status",
             "last_error", "created_at")  # fmt: skip
     print_rows(rows if as_json else [{k: r[k] for k in keep} for r in rows], "Messages", as_json)
@@ -200,8 +214,8 @@ def messages(
 @dest_app.command("message")
 def message(ref: str, db: DbOpt = None) -> None:
     """One message (id or idempotency key) with its content and delivery log."""
-    with _open(db) as tp:
-        _dump(dapi.message(tp.store, ref))
+    with _api(db) as d:
+        _dump(d.message(ref))
 
 
 @dest_app.command("dead-letters")
@@ -211,8 +225,8 @@ def dead_letters(
     as_json: JsonOpt = False,
 ) -> None:
     """Messages that failed for good; `replay` sends them again."""
-    with _open(db) as tp:
-        rows = dapi.dead_letters(tp.store, destination)
+    with _api(db) as d:
+        rows = d.dead_letters(destination)
     keep = ("id", "destination", "attempts", "last_status", "last_error", "done_at")
     print_rows(
         rows if as_json else [{k: r[k] for k in keep} for r in rows], "Dead letters", as_json
@@ -229,8 +243,8 @@ def replay(
     """Send dead letters again (by id, by destination, or --all)."""
     if not ids and destination is None and not all_:
         raise BadRequest("replay: name message ids, --destination NAME or --all")
-    with _open(db) as tp:
-        n = dapi.replay(tp.store, ids or None, destination)
+    with _api(db) as d:
+        n = d.replay(ids or None, destination)
     console.print(f"{n} message(s) queued again")
 
 
@@ -243,28 +257,28 @@ def bounce(
     """Record a bounce from the bounce mailbox: hard bounces suppress the address."""
     if not path.exists():
         raise BadRequest(f"{path}: no such file")
-    with _open(db) as tp:
-        rows = dapi.record_bounces(tp.store, path.read_bytes())
+    with _api(db) as d:
+        rows = d.record_bounces(path.read_bytes())
     print_rows(rows, "Bounces", as_json)
 
 
 @dest_app.command("summary")
 def summary(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Messages by destination and state."""
-    with _open(db) as tp:
-        print_rows(dapi.summary(tp.store), "Outbox", as_json)
+    with _api(db) as d:
+        print_rows(d.summary(), "Outbox", as_json)
 
 
 @dest_app.command("subscriptions")
 def subscriptions(profile: str, db: DbOpt = None) -> None:
     """A person's subscriptions per channel and topic."""
-    with _open(db) as tp:
-        _dump(dapi.subscriptions_of(tp.store, profile))
+    with _api(db) as d:
+        _dump(d.subscriptions_of(profile))
 
 
 def _choose(profile: str, channel: str, topic: str, on: bool, db: Path | None) -> None:
-    with _open(db) as tp:
-        _dump(dapi.set_subscription(tp.store, profile, channel, topic, on))
+    with _api(db) as d:
+        _dump(d.set_subscription(profile, channel, topic, on))
 
 
 ChannelOpt = Annotated[str, typer.Option(help="email, sms, push or webhook.")]
@@ -287,23 +301,23 @@ def unsubscribe(profile: str, channel: ChannelOpt, topic: TopicOpt = "*", db: Db
 @policy_app.command("show")
 def policy_show(db: DbOpt = None) -> None:
     """The send policy."""
-    with _open(db) as tp:
-        _dump(dapi.get_policy(tp.store))
+    with _api(db) as d:
+        _dump(d.get_policy())
 
 
 @policy_app.command("set")
 def policy_set(file: FileArg, db: DbOpt = None) -> None:
     """Replace the send policy from a file: {caps: {sms: 2}, quiet_hours: {...}, ...}."""
-    with _open(db) as tp:
-        _dump(dapi.put_policy(tp.store, _read(file)))
+    with _api(db) as d:
+        _dump(d.put_policy(_read(file)))
 
 
 # ----------------------------------------------------------------------------- templates
 @templates_app.command("list")
 def templates_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Saved templates."""
-    with _open(db) as tp:
-        rows = dapi.template_list(tp.store)
+    with _api(db) as d:
+        rows = d.template_list()
     print_rows(
         rows if as_json else [{"name": r["name"], "channel": r["channel"],
                                "fields": ", ".join(r["fields"])} for r in rows],
@@ -313,21 +327,21 @@ def templates_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 
 @templates_app.command("show")
 def templates_show(name: str, db: DbOpt = None) -> None:
-    with _open(db) as tp:
-        _dump(dapi.template(tp.store, name))
+    with _api(db) as d:
+        _dump(d.template(name))
 
 
 @templates_app.command("put")
 def templates_put(name: str, file: FileArg, db: DbOpt = None) -> None:
     """Save a template from a file: {channel, fields: {...}, defaults: {...}}."""
-    with _open(db) as tp:
-        _dump(dapi.put_template(tp.store, name, _read(file)))
+    with _api(db) as d:
+        _dump(d.put_template(name, _read(file)))
 
 
 @templates_app.command("remove")
 def templates_remove(name: str, db: DbOpt = None) -> None:
-    with _open(db) as tp:
-        dapi.remove_template(tp.store, name)
+    with _api(db) as d:
+        d.remove_template(name)
     console.print(f"removed {name}")
 
 
@@ -338,15 +352,15 @@ def templates_preview(
     db: DbOpt = None,
 ) -> None:
     """Render a saved template for a real person."""
-    with _open(db) as tp:
-        _dump(dapi.preview(tp.store, name, profile))
+    with _api(db) as d:
+        _dump(d.preview(name, profile))
 
 
 # ----------------------------------------------------------------------------- groups
 @groups_app.command("list")
 def groups_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
-    with _open(db) as tp:
-        rows = [g.model_dump(mode="json") for g in dapi.groups(tp.store)]
+    with _api(db) as d:
+        rows = [g.model_dump(mode="json") for g in d.groups()]
     print_rows(rows, "Subscription groups", as_json)
 
 
@@ -364,14 +378,14 @@ def groups_put(
     """Create or replace a subscription group."""
     group = {"topic": topic, "channels": channel or [], "opt_in": opt_in,
              "consent_category": consent_category, "description": description}  # fmt: skip
-    with _open(db) as tp:
-        _dump(dapi.put_group(tp.store, group))
+    with _api(db) as d:
+        _dump(d.put_group(group))
 
 
 @groups_app.command("remove")
 def groups_remove(topic: str, db: DbOpt = None) -> None:
-    with _open(db) as tp:
-        dapi.remove_group(tp.store, topic)
+    with _api(db) as d:
+        d.remove_group(topic)
     console.print(f"removed {topic}")
 
 
@@ -379,19 +393,19 @@ def groups_remove(topic: str, db: DbOpt = None) -> None:
 @forwarding_app.command("list")
 def forwarding_list(db: DbOpt = None) -> None:
     """Forwarding rules, by name."""
-    with _open(db) as tp:
-        _dump({n: r.model_dump(mode="json") for n, r in dapi.forwarding_rules(tp.store).items()})
+    with _api(db) as d:
+        _dump({n: r.model_dump(mode="json") for n, r in d.forwarding_rules().items()})
 
 
 @forwarding_app.command("put")
 def forwarding_put(name: str, file: FileArg, db: DbOpt = None) -> None:
     """Create or replace a rule from a file: {destination, sources, match, mapping, format}."""
-    with _open(db) as tp:
-        _dump(dapi.put_forwarding(tp.store, name, _read(file)))
+    with _api(db) as d:
+        _dump(d.put_forwarding(name, _read(file)))
 
 
 @forwarding_app.command("remove")
 def forwarding_remove(name: str, db: DbOpt = None) -> None:
-    with _open(db) as tp:
-        dapi.remove_forwarding(tp.store, name)
+    with _api(db) as d:
+        d.remove_forwarding(name)
     console.print(f"removed {name}")

@@ -25,6 +25,7 @@ from touchpath.cli.base import (
     print_json,
     print_rows,
 )
+from touchpath.cli.remote import analyse, session
 from touchpath.errors import SpecError
 from touchpath.store import Store
 
@@ -105,8 +106,8 @@ def dfg(
     """The directly-follows graph: edges with frequency and time between steps."""
     s = build_spec("dfg", spec, stage, case=case, coverage=coverage,
                    min_frequency=min_frequency, top_k=top_k)  # fmt: skip
-    with _open(db) as store:
-        result = api.discover_dfg(store, s)
+    with session(db) as tp:
+        result = analyse(tp, s)
     if as_json:
         return _dump(result)
     note_as_of(result)
@@ -137,8 +138,8 @@ def variants(
 ) -> None:
     """The most common whole journeys with their share."""
     s = build_spec("variants", spec, stage, case=case, coverage=coverage, limit=limit)
-    with _open(db) as store:
-        result = api.discover_variants(store, s)
+    with session(db) as tp:
+        result = analyse(tp, s)
     if as_json:
         return _dump(result)
     note_as_of(result)
@@ -170,8 +171,8 @@ def conformance_cmd(
     """The share of journeys that follow the designed stage order, and the common deviations."""
     s = build_spec("conformance", spec, stage, case=case, allow_skips=allow_skips,
                    require_start=require_start)  # fmt: skip
-    with _open(db) as store:
-        result = api.conformance(store, s)
+    with session(db) as tp:
+        result = analyse(tp, s)
     if as_json:
         return _dump(result)
     note_as_of(result)
@@ -214,8 +215,8 @@ def attribution_cmd(
         touch=touch, conversion={"event": conversion} if conversion else None,
         exclude_touches=exclude_touch or None, models=model or None,
     )  # fmt: skip
-    with _open(db) as store:
-        result = api.attribution(store, s)
+    with session(db) as tp:
+        result = analyse(tp, s)
     if as_json:
         return _dump(result)
     note_as_of(result)
@@ -249,8 +250,8 @@ def feedback_cmd(
     if ctx.invoked_subcommand is not None:
         return
     s = build_spec("feedback", spec, stage)
-    with _open(db) as store:
-        result = api.feedback(store, s)
+    with session(db) as tp:
+        result = analyse(tp, s)
     if as_json:
         return _dump(result)
 

@@ -16,8 +16,8 @@ from rich.table import Table
 from touchpath import insights as saved
 from touchpath.analytics import registry
 from touchpath.cli.analyse import _load  # a spec file (YAML or JSON), one reader for all
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, settings_for
-from touchpath.cli.remote import Remote, store_or_server
+from touchpath.cli.base import DbOpt, JsonOpt, app, console
+from touchpath.cli.remote import Remote, session
 from touchpath.errors import SpecError
 from touchpath.insights.headline import headline
 from touchpath.system import Touchpath
@@ -38,10 +38,6 @@ BoardArg = Annotated[str, typer.Argument(help="The dashboard's name.")]
 
 def _at(name: str) -> str:
     return quote(name, safe="")
-
-
-def _session(db: Path | None) -> Any:
-    return store_or_server(settings_for(db).db)
 
 
 def _insight_json(tp: Touchpath | Remote, name: str) -> dict[str, Any]:
@@ -84,7 +80,7 @@ def insights_save(
             f"--kind: required, {spec} names no kind (one of {', '.join(registry.kinds())})"
         )
     checked = saved.spec_of(data)  # the same error here as from the server, before any call
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             body = {"spec": data, "description": description or ""}
             tp.call("PUT", f"/api/insights/{_at(name)}", json=body)
@@ -100,7 +96,7 @@ def insights_list(
     as_json: JsonOpt = False,
 ) -> None:
     """List the saved insights, most recently changed first."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             rows = tp.call("GET", "/api/insights", params={"kind": kind} if kind else {})
         else:
@@ -122,7 +118,7 @@ def insights_list(
 @insights_app.command("show")
 def insights_show(name: NameArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Print an insight's spec as YAML (to edit and save again with --spec)."""
-    with _session(db) as tp:
+    with session(db) as tp:
         found = _insight_json(tp, name)
     if as_json:
         console.print_json(json.dumps(found))
@@ -134,7 +130,7 @@ def insights_show(name: NameArg, db: DbOpt = None, as_json: JsonOpt = False) -> 
 @insights_app.command("run")
 def insights_run(name: NameArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Run a saved insight now and print its headline (or the whole result with --json)."""
-    with _session(db) as tp:
+    with session(db) as tp:
         result = _result_json(tp, name)
     if as_json:
         console.print_json(json.dumps(result))
@@ -147,7 +143,7 @@ def insights_run(name: NameArg, db: DbOpt = None, as_json: JsonOpt = False) -> N
 @insights_app.command("delete")
 def insights_delete(name: NameArg, db: DbOpt = None) -> None:
     """Delete a saved insight (and take it off every dashboard)."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             boards = tp.call("DELETE", f"/api/insights/{_at(name)}")["removed_from"]
         else:
@@ -159,7 +155,7 @@ def insights_delete(name: NameArg, db: DbOpt = None) -> None:
 @dashboards_app.command("list")
 def dashboards_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """List the dashboards and their insights."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             rows = tp.call("GET", "/api/dashboards")
         else:
@@ -181,7 +177,7 @@ def dashboards_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 @dashboards_app.command("show")
 def dashboards_show(name: BoardArg, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Run every insight of a dashboard and print each one's headline."""
-    with _session(db) as tp:
+    with session(db) as tp:
         board = _board_json(tp, name)
         results = [_result_json(tp, i["name"]) for i in board["insights"]]
     if as_json:
@@ -207,7 +203,7 @@ def dashboards_save(
 ) -> None:
     """Save (create or replace) a dashboard with these insights in this order."""
     names = insight or []
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             body = {"insights": names, "description": description or ""}
             tp.call("PUT", f"/api/dashboards/{_at(name)}", json=body)
@@ -223,7 +219,7 @@ def dashboards_add(
     db: DbOpt = None,
 ) -> None:
     """Add a saved insight at the end of a dashboard (made when there is none)."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             board = tp.call(
                 "POST", f"/api/dashboards/{_at(name)}/insights", json={"insight": insight}
@@ -240,7 +236,7 @@ def dashboards_remove(
     db: DbOpt = None,
 ) -> None:
     """Take an insight off a dashboard (the insight stays saved)."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             board = tp.call("DELETE", f"/api/dashboards/{_at(name)}/insights/{_at(insight)}")
         else:
@@ -252,7 +248,7 @@ def dashboards_remove(
 @dashboards_app.command("delete")
 def dashboards_delete(name: BoardArg, db: DbOpt = None) -> None:
     """Delete a dashboard (its insights stay saved)."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             tp.call("DELETE", f"/api/dashboards/{_at(name)}")
         else:

@@ -9,15 +9,17 @@ from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows
+from touchpath.cli.remote import Remote, session
 from touchpath.errors import SpecError
 from touchpath.orchestrate import library
 from touchpath.orchestrate.counts import NodeCounts, node_counts
 from touchpath.orchestrate.document import load_journey_file, schema_text
-from touchpath.orchestrate.dryrun import DryRun, dry_run, send_test
+from touchpath.orchestrate.dryrun import DryRun, TestSend, dry_run, send_test
 from touchpath.orchestrate.service import JourneyEngine
 
 journeys_app = typer.Typer(
@@ -34,11 +36,24 @@ VersionOpt = Annotated[
 
 
 @contextmanager
-def _engine(db: Path | None, write: bool = True) -> Iterator[JourneyEngine]:
-    """The journey engine of the store; a command that only reads starts nothing beside it."""
-    with opened(db, listen=write) as tp:
-        engine = tp.services.get("journeys") or JourneyEngine(tp.store, tp.clock)
-        yield engine
+def _engine(db: Path | None, write: bool = True) -> Iterator[JourneyEngine | Remote]:
+    """The journey engine of the store, or the server holding it (its /api/journeys); a
+    command that only reads starts nothing beside the store."""
+    with session(db, listen=write) as tp:
+        if isinstance(tp, Remote):
+            yield tp
+        else:
+            yield tp.services.get("journeys") or JourneyEngine(tp.store, tp.clock)
+
+
+def _at(name: str, tail: str = "") -> str:
+    return f"/api/journeys/{quote(name, safe='')}{tail}"
+
+
+def _who(user: str | None, profile: str | None) -> dict[str, str | None]:
+    if not (user or profile):
+        raise SpecError("--user or --profile: one is required")
+    return {"profile_id": profile, "user_id": None if profile else user}
 
 
 def _dump(data: Any) -> None:
@@ -80,13 +95,32 @@ def save(
 ) -> None:
     """Save a document as a new (draft) version; --publish makes it live."""
     doc = load_journey_file(file)
+    text = file.read_text(encoding="utf-8")
     with _engine(db) as engine:
+        if isinstance(engine, Remote):
+            _save_remote(engine, doc.name, text, publish)
+            return
         if publish:
             library.check(engine, doc)  # nothing is saved when it cannot be published
-        version = library.save_journey(engine, doc, file.read_text(encoding="utf-8"))
+        version = library.save_journey(engine, doc, text)
         console.print(f"saved {doc.name} version {version}")
         if publish:
             _published(library.publish(engine, doc.name, version))
+
+
+def _save_remote(remote: Remote, name: str, text: str, publish: bool) -> None:
+    """`save` through the server: checked first when it is to be published, as here."""
+    if publish:
+        found = remote.call("POST", "/api/journeys/validate", json={"yaml": text})
+        if not found["valid"]:
+            raise SpecError("; ".join(f"{p['path']}: {p['problem']}" for p in found["problems"]))
+    version = remote.call("POST", "/api/journeys", json={"yaml": text})["version"]
+    console.print(f"saved {name} version {version}")
+    if publish:
+        body = {"version": version}
+        _published(
+            library.Published.model_validate(remote.call("POST", _at(name, "/publish"), json=body))
+        )
 
 
 def _published(p: library.Published) -> None:
@@ -113,14 +147,23 @@ def publish(
             raise SpecError(f"--move {item!r}: use OLD=NEW, e.g. --move wait_1=wait_2")
         mapping[old] = new
     with _engine(db) as engine:
-        _published(library.publish(engine, name, version, mapping or None))
+        if isinstance(engine, Remote):
+            body = {"version": version, "move": mapping}
+            found = engine.call("POST", _at(name, "/publish"), json=body)
+            _published(library.Published.model_validate(found))
+        else:
+            _published(library.publish(engine, name, version, mapping or None))
 
 
 @journeys_app.command("list")
 def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every journey: status, live version, people in it, entered and converted."""
     with _engine(db, write=False) as engine:
-        found = library.list_journeys(engine)
+        if isinstance(engine, Remote):
+            rows = engine.call("GET", "/api/journeys")
+            found = [library.JourneySummary.model_validate(j) for j in rows]
+        else:
+            found = library.list_journeys(engine)
     if as_json:
         print_rows([j.model_dump() for j in found], "Journeys", True)
         return
@@ -146,9 +189,18 @@ def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 def show(name: str, version: VersionOpt = None, db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """A journey's versions and, per node, people entered, waiting, converted and exited."""
     with _engine(db, write=False) as engine:
-        detail = library.get_journey(engine, name, version)
-        with engine.store.reading() as cur:
-            counts, _edges, (entered, converted) = node_counts(cur, name)
+        if isinstance(engine, Remote):
+            params = {} if version is None else {"version": version}
+            detail = library.JourneyDetail.model_validate(
+                engine.call("GET", _at(name), params=params)
+            )
+            got = engine.call("GET", _at(name, "/counts"))
+            counts = {k: NodeCounts.model_validate(v) for k, v in got["nodes"].items()}
+            entered, converted = got["entered"], got["converted"]
+        else:
+            detail = library.get_journey(engine, name, version)
+            with engine.store.reading() as cur:
+                counts, _edges, (entered, converted) = node_counts(cur, name)
     if as_json:
         _dump(
             {
@@ -190,7 +242,10 @@ def show(name: str, version: VersionOpt = None, db: DbOpt = None, as_json: JsonO
 def pause(name: str, db: DbOpt = None) -> None:
     """Stop entries and moves; people stay where they are."""
     with _engine(db) as engine:
-        library.pause(engine, name)
+        if isinstance(engine, Remote):
+            engine.call("POST", _at(name, "/pause"))
+        else:
+            library.pause(engine, name)
     console.print(f"{name} paused")
 
 
@@ -198,7 +253,10 @@ def pause(name: str, db: DbOpt = None) -> None:
 def resume(name: str, db: DbOpt = None) -> None:
     """Go on after a pause."""
     with _engine(db) as engine:
-        library.resume(engine, name)
+        if isinstance(engine, Remote):
+            engine.call("POST", _at(name, "/resume"))
+        else:
+            library.resume(engine, name)
     console.print(f"{name} is live again")
 
 
@@ -206,7 +264,10 @@ def resume(name: str, db: DbOpt = None) -> None:
 def archive(name: str, db: DbOpt = None) -> None:
     """Stop entries; people in the journey go on to its end."""
     with _engine(db) as engine:
-        library.archive(engine, name)
+        if isinstance(engine, Remote):
+            engine.call("POST", _at(name, "/archive"))
+        else:
+            library.archive(engine, name)
     console.print(f"{name} archived: no one enters; the people in it finish")
 
 
@@ -231,9 +292,15 @@ def enter(
     if not (user or profile):
         raise SpecError("--user or --profile: one is required")
     with _engine(db) as engine:
-        out = library.enter_person(
-            engine, name, profile_id=profile, user_id=user, key=key, properties=properties
-        )
+        if isinstance(engine, Remote):
+            body = {"profile_id": profile, "user_id": user, "key": key, "properties": properties}
+            out = library.Entered.model_validate(
+                engine.call("POST", _at(name, "/enter"), json=body)
+            )
+        else:
+            out = library.enter_person(
+                engine, name, profile_id=profile, user_id=user, key=key, properties=properties
+            )
     if out.entered:
         console.print(f"entered {out.profile_id} ({out.entry_key}): at {out.node}, {out.status}")
     else:
@@ -252,13 +319,23 @@ def dry_run_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Replay a person's history through a journey: the path and the messages they would get."""
+    path = Path(journey)
+    is_file = path.suffix in (".yaml", ".yml", ".json") or path.is_file()
     with _engine(db, write=False) as engine:
-        path = Path(journey)
-        if path.suffix in (".yaml", ".yml", ".json") or path.is_file():
-            plan = library.check(engine, load_journey_file(path))
+        if isinstance(engine, Remote):
+            body: dict[str, Any] = {**_who(user, profile), "version": version}
+            body |= {k: v.isoformat() for k, v in (("start", start), ("until", until)) if v}
+            name = journey
+            if is_file:
+                name = load_journey_file(path).name
+                body["document"] = {"yaml": path.read_text(encoding="utf-8")}
+            run = DryRun.model_validate(engine.call("POST", _at(name, "/dry-run"), json=body))
         else:
-            plan = library.plan_of(engine, journey, version)
-        run = dry_run(engine, plan, _person(engine, user, profile), start, until)
+            if is_file:
+                plan = library.check(engine, load_journey_file(path))
+            else:
+                plan = library.plan_of(engine, journey, version)
+            run = dry_run(engine, plan, _person(engine, user, profile), start, until)
     if as_json:
         _dump(run.model_dump(mode="json"))
         return
@@ -297,8 +374,12 @@ def test_send(
 ) -> None:
     """Send what a send or webhook node would send, to one person, now."""
     with _engine(db) as engine:
-        plan = library.plan_of(engine, name, version)
-        sent = send_test(engine, plan, node, _person(engine, user, profile))
+        if isinstance(engine, Remote):
+            body = {**_who(user, profile), "node": node, "version": version}
+            sent = TestSend.model_validate(engine.call("POST", _at(name, "/test-send"), json=body))
+        else:
+            plan = library.plan_of(engine, name, version)
+            sent = send_test(engine, plan, node, _person(engine, user, profile))
     state = "queued in the outbox" if sent.queued else "not queued (no outbox in this store)"
     console.print(f"test message {sent.idempotency_key}: {state}")
 
@@ -307,6 +388,9 @@ def test_send(
 def run(db: DbOpt = None) -> None:
     """Run the timers that are due now (a server runs them by itself)."""
     with _engine(db) as engine:
+        if isinstance(engine, Remote):
+            console.print(f"the server at {engine.url} holds the store and runs the timers itself")
+            return
         moved = engine.drain()
         engine.store.wait_idle()
     console.print(f"{moved:,} people moved")

@@ -5,20 +5,23 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows
+from touchpath.cli.remote import Remote, session
 from touchpath.errors import SpecError
 from touchpath.maps.bind import bind_map
 from touchpath.maps.bound import BoundMap
 from touchpath.maps.compare import compare_maps, render_compare
 from touchpath.maps.discover import discover_map, load_taxonomy
 from touchpath.maps.document import JourneyMap, dump_map, load_map_file, schema_text
-from touchpath.maps.library import get_map, list_maps, save_map
+from touchpath.maps.library import MapEntry, get_map, list_maps, save_map
 from touchpath.maps.render import FORMATS, render
 from touchpath.store import Store
+from touchpath.system import Touchpath
 
 map_app = typer.Typer(help="Journey maps: documents bound to live data.", no_args_is_help=True)
 app.add_typer(map_app, name="map")
@@ -32,12 +35,14 @@ EndOpt = Annotated[
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help="Write here instead of stdout.")]
 
 
+def _is_file(ref: str) -> bool:
+    path = Path(ref)
+    return path.suffix in (".yaml", ".yml", ".json") or path.is_file()
+
+
 def _doc(store: Store, ref: str) -> JourneyMap:
     """A map from a YAML file path, or a saved/example map by name."""
-    path = Path(ref)
-    if path.suffix in (".yaml", ".yml", ".json") or path.is_file():
-        return load_map_file(path)
-    return get_map(store, ref)[0]
+    return load_map_file(ref) if _is_file(ref) else get_map(store, ref)[0]
 
 
 def _write(data: bytes | str, out: Path | None) -> None:
@@ -78,23 +83,52 @@ def schema(out: OutOpt = None) -> None:
 def save(file: Path, db: DbOpt = None) -> None:
     """Save a new version of a map document in the store."""
     doc = load_map_file(file)
-    with opened(db) as tp:
-        version = save_map(tp.store, doc, file.read_text(encoding="utf-8"))
+    text = file.read_text(encoding="utf-8")
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            version = tp.call("POST", "/api/maps", json={"yaml": text})["version"]
+        else:
+            version = save_map(tp.store, doc, text)
     console.print(f"saved {doc.name} version {version}")
 
 
 @map_app.command("list")
 def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Saved maps (latest versions) and the shipped examples."""
-    with opened(db) as tp:
-        rows = [e.__dict__ for e in list_maps(tp.store)]
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            entries = [_entry(e) for e in tp.call("GET", "/api/maps")]
+        else:
+            entries = list_maps(tp.store)
+    rows = [e.__dict__ for e in entries]
     print_rows(rows, "Journey maps", as_json)
 
 
+def _entry(found: dict[str, Any]) -> MapEntry:
+    """A map entry as the server lists it, with its times read back as times."""
+    at = found.get("created_at")
+    return MapEntry(**{**found, "created_at": datetime.fromisoformat(at) if at else None})
+
+
 def _bind(
-    store: Store, ref: str, start: datetime | None, end: datetime | None, optimize: bool = False
+    tp: Touchpath | Remote,
+    ref: str,
+    start: datetime | None,
+    end: datetime | None,
+    optimize: bool = False,
 ) -> BoundMap:
-    return bind_map(store, _doc(store, ref), start, end, optimize=optimize)
+    """The map of `ref` (a file or a name) bound here, or by the server holding the store."""
+    if not isinstance(tp, Remote):
+        return bind_map(tp.store, _doc(tp.store, ref), start, end, optimize=optimize)
+    params = {k: v.isoformat() for k, v in (("start", start), ("end", end)) if v is not None}
+    if _is_file(ref):
+        text = Path(ref).read_text(encoding="utf-8")
+        load_map_file(ref)  # its errors name the file, as here
+        found = tp.call("POST", "/api/maps/bind", params=params, json={"yaml": text})
+    else:
+        params["optimize"] = str(optimize).lower()
+        found = tp.call("GET", f"/api/maps/{quote(ref, safe='')}/bind", params=params)
+    return BoundMap.model_validate(found)
 
 
 @map_app.command("bind")
@@ -113,8 +147,8 @@ def bind(
     ] = False,
 ) -> None:
     """Bind a map to the events: numbers per stage and touchpoint, pain points, opportunities."""
-    with opened(db) as tp:
-        bm = _bind(tp.store, map_ref, start, end, optimize)
+    with session(db) as tp:
+        bm = _bind(tp, map_ref, start, end, optimize)
     if as_json or out:
         _write(bm.model_dump_json(indent=2), out)
         return
@@ -151,8 +185,8 @@ def render_cmd(
 ) -> None:
     """Render a bound map as self-contained HTML, SVG, PNG or PDF (A3 landscape)."""
     fmt = fmt or (out.suffix.lstrip(".") if out else "html")
-    with opened(db) as tp:
-        bm = _bind(tp.store, map_ref, start, end)
+    with session(db) as tp:
+        bm = _bind(tp, map_ref, start, end)
     _write(render(bm, fmt), out)
 
 
@@ -171,10 +205,17 @@ def discover(
 ) -> None:
     """Write a current-state map discovered from the events; edit it and bind it again."""
     tax = load_taxonomy(taxonomy.read_text(encoding="utf-8")) if taxonomy else None
-    with opened(db) as tp:
-        doc = discover_map(
-            tp.store, name=name, taxonomy=tax, per_stage=per_stage, start=start, end=end, goal=goal
-        )
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            params: dict[str, Any] = {"name": name, "per_stage": per_stage, "goal": goal}
+            params |= {k: v.isoformat() for k, v in (("start", start), ("end", end)) if v}
+            found = tp.call("POST", "/api/maps/discover", params=params, json=tax)
+            doc = JourneyMap.model_validate(found["document"])
+        else:
+            doc = discover_map(
+                tp.store, name=name, taxonomy=tax, per_stage=per_stage, start=start, end=end,
+                goal=goal,
+            )  # fmt: skip
     _write(dump_map(doc), out)
 
 
@@ -193,9 +234,9 @@ def compare(
     as_json: JsonOpt = False,
 ) -> None:
     """Two maps side by side (or one map in two time ranges) with the differences marked."""
-    with opened(db) as tp:
-        a = _bind(tp.store, first, start, end)
-        b = _bind(tp.store, second, second_start or start, second_end or end)
+    with session(db) as tp:
+        a = _bind(tp, first, start, end)
+        b = _bind(tp, second, second_start or start, second_end or end)
     if as_json:
         console.print_json(json.dumps([d.__dict__ for d in compare_maps(a, b)]))
         return

@@ -10,8 +10,8 @@ from urllib.parse import quote, urlencode
 import typer
 
 from touchpath import catalogue as cat
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_json, print_rows, settings_for
-from touchpath.cli.remote import Remote, store_or_server
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_json, print_rows
+from touchpath.cli.remote import Remote, session
 from touchpath.errors import SpecError
 
 plan_app = typer.Typer(
@@ -22,10 +22,6 @@ app.add_typer(plan_app, name="plan")
 
 NameArg = Annotated[str, typer.Argument(help="The plan's name.")]
 FormatOpt = Annotated[str, typer.Option("--format", "-f", help="yaml or json.")]
-
-
-def _session(db: Path | None) -> Any:
-    return store_or_server(settings_for(db).db)
 
 
 def _write(text: str, out: Path | None) -> None:
@@ -52,7 +48,7 @@ def infer(
     db: DbOpt = None,
 ) -> None:
     """Write a plan from the data (the event catalogue): each event's properties and types."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             body = {"name": name, "events": event or None, "save": save}
             plan = cat.TrackingPlan.model_validate(tp.call("POST", "/api/plans/infer", json=body))
@@ -76,7 +72,7 @@ def import_(
     except OSError as exc:
         raise SpecError(f"{file}: cannot read the plan: {exc}") from None
     plan = cat.read_plan(text, name)
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             tp.call("PUT", f"/api/plans/{quote(plan.name, safe='')}", json=plan.model_dump())
         else:
@@ -92,7 +88,7 @@ def export_(
     db: DbOpt = None,
 ) -> None:
     """Print a plan as YAML or JSON."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             data = tp.call("GET", f"/api/plans/{quote(name, safe='')}")
             plan = cat.TrackingPlan.model_validate(data)
@@ -105,7 +101,7 @@ def export_(
 @plan_app.command("list")
 def list_(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Every plan and the sources it is assigned to."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             plans = tp.call("GET", "/api/plans")
             given = tp.call("GET", "/api/plans/assignments")
@@ -130,7 +126,7 @@ def assign(
     db: DbOpt = None,
 ) -> None:
     """Check the messages of SOURCE against PLAN: flag, block or drop."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             body = {"plan": plan, "mode": mode}
             tp.call("PUT", f"/api/plans/assignments/{quote(source, safe='')}", json=body)
@@ -144,7 +140,7 @@ def unassign(
     source: Annotated[str, typer.Argument(help="The source (name or id).")], db: DbOpt = None
 ) -> None:
     """Stop checking SOURCE against a plan."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             tp.call("DELETE", f"/api/plans/assignments/{quote(source, safe='')}")
         else:
@@ -155,7 +151,7 @@ def unassign(
 @plan_app.command("delete")
 def delete(name: NameArg, db: DbOpt = None) -> None:
     """Delete a plan (and its assignments)."""
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             tp.call("DELETE", f"/api/plans/{quote(name, safe='')}")
         else:
@@ -173,7 +169,7 @@ def violations(
     """Violation counts by event, property or source, with the latest example of each."""
     if by not in ("event", "property", "source", "kind"):
         raise SpecError(f"--by: {by!r} is not event, property, source or kind")
-    with _session(db) as tp:
+    with session(db) as tp:
         if isinstance(tp, Remote):
             query = urlencode({"by": by, **({"source": source} if source else {})})
             groups = tp.call("GET", f"/api/plans/violations?{query}")["groups"]

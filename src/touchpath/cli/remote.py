@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from touchpath.errors import (
 from touchpath.system import Touchpath
 from touchpath.web.server import server_file
 
-__all__ = ["Remote", "held_by_server", "store_or_server", "token_file"]
+__all__ = ["Remote", "analyse", "held_by_server", "session", "store_or_server", "token_file"]
 
 
 def token_file() -> Path:
@@ -131,6 +131,25 @@ def store_or_server(db: Path, **opened_kwargs: Any) -> Iterator[Touchpath | Remo
 
     with opened(db, **opened_kwargs) as tp:
         yield tp
+
+
+def session(db: Path | None, **opened_kwargs: Any) -> AbstractContextManager[Touchpath | Remote]:
+    """`store_or_server` for a command's `--db` (or TOUCHPATH_DB): every command that reads or
+    changes the store opens it this way, so it works beside a running server."""
+    from touchpath.cli.base import settings_for
+
+    return store_or_server(settings_for(db).db, **opened_kwargs)
+
+
+def analyse(tp: Touchpath | Remote, spec: Any) -> Any:
+    """Run an analysis spec (any registered kind) on the store opened here, or on the server
+    holding it (`POST /api/analyses/{kind}`): the same typed result either way."""
+    from touchpath.analytics import registry
+
+    if isinstance(tp, Remote):
+        found = tp.call("POST", f"/api/analyses/{spec.kind}", json=spec.model_dump(mode="json"))
+        return registry.get(spec.kind).result.model_validate(found)
+    return registry.run(tp.store, spec, kind=spec.kind)
 
 
 def refuse_held(db: Path) -> None:

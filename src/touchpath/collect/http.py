@@ -19,6 +19,7 @@ import msgspec
 import numpy as np
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -178,7 +179,66 @@ async def _collect(request: Request, store: Store, route_type: str | None) -> JS
     )
 
 
-@router.post("/batch", summary="Send many messages of any type at once")
+class MessageIn(BaseModel):
+    """A Segment-spec message, as documented (the body is read by msgspec, not by this model:
+    a message that is not valid goes to `rejected` with the reason, and the others are kept)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str | None = Field(
+        default=None, description="track, identify, page, screen, group, alias."
+    )
+    event: str | None = Field(default=None, description="A track message's event name.")
+    name: str | None = Field(default=None, description="A page's or screen's name.")
+    userId: str | None = None
+    anonymousId: str | None = None
+    groupId: str | None = None
+    previousId: str | None = None
+    messageId: str | None = Field(default=None, description="Duplicates of one id are dropped.")
+    timestamp: str | None = Field(default=None, description="ISO-8601; corrected by sentAt.")
+    properties: dict[str, Any] | None = None
+    traits: dict[str, Any] | None = None
+    context: dict[str, Any] | None = None
+
+
+class BatchIn(BaseModel):
+    batch: list[MessageIn]
+    writeKey: str | None = None
+    sentAt: str | None = None
+
+
+class Ingested(BaseModel):
+    """Answered only after the messages are committed."""
+
+    success: bool
+    accepted: int
+    rejected: int
+    duplicates: int
+
+
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    schema.pop("$defs", None)
+    if model is BatchIn:
+        schema["properties"]["batch"]["items"] = MessageIn.model_json_schema()
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not JSON, not an object, too large or nested too deep."},
+    401: {"description": "No write key (Basic username or writeKey), or an unknown one."},
+    429: {"description": "The store is busy; retry after Retry-After seconds."},
+    503: {"description": "The store cannot take writes now; retry."},
+}
+
+
+@router.post(
+    "/batch",
+    summary="Send many messages of any type at once",
+    response_model=Ingested,
+    responses=_ANSWERS,
+    openapi_extra=_body(BatchIn),
+)
 async def batch(request: Request, store: StoreDep) -> JSONResponse:
     return await _collect(request, store, None)
 
@@ -193,7 +253,13 @@ def _single(kind: str) -> Any:
 
 for _kind in ("track", "identify", "page", "screen", "group", "alias"):
     router.add_api_route(
-        f"/{_kind}", _single(_kind), methods=["POST"], summary=f"Send one {_kind} message"
+        f"/{_kind}",
+        _single(_kind),
+        methods=["POST"],
+        summary=f"Send one {_kind} message",
+        response_model=Ingested,
+        responses=_ANSWERS,
+        openapi_extra=_body(MessageIn),
     )
 
 

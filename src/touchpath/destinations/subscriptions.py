@@ -29,12 +29,16 @@ __all__ = [
 ]
 
 
+TOPIC = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+"""A subscription group's name."""
+
+
 class Group(BaseModel):
     """A subscription group (`touchpath destinations groups`, /api/destinations/groups)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    topic: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    topic: str = Field(min_length=1, max_length=100, pattern=TOPIC)
     channels: list[str] = Field(default_factory=list, description="Channels; [] is every one.")
     opt_in: bool = Field(default=False, description="Only people who subscribed get it.")
     consent_category: str | None = Field(

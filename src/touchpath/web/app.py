@@ -218,4 +218,5 @@ def create_app(
     mount_docs(app)
     mount_spa(app)  # last: the client answers every other GET path
     declare_roles(app)
+    web_errors.declare_errors(app)  # after the roles: their 401/403 get the error body too
     return app

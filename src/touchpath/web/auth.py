@@ -154,7 +154,8 @@ async def _refuse(
     from starlette.responses import Response
 
     status = 401 if isinstance(exc, Unauthorized) else 403
-    body = orjson.dumps({"success": False, "error": {"code": exc.code, "message": str(exc)}})
+    error = {"code": exc.code, "message": str(exc), "problems": []}
+    body = orjson.dumps({"success": False, "error": error})
     headers = {"WWW-Authenticate": 'Bearer realm="touchpath"'} if status == 401 else {}
     await Response(body, status, headers, media_type="application/json")(scope, receive, send)
 

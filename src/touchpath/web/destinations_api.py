@@ -10,9 +10,10 @@ the request that created it (`new_secret`, shown once).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
@@ -22,7 +23,7 @@ from touchpath.destinations import feedback
 from touchpath.destinations.config import DestinationIn, DestinationOut
 from touchpath.destinations.forwarding import Rule
 from touchpath.destinations.policy import SendPolicy
-from touchpath.destinations.subscriptions import Group
+from touchpath.destinations.subscriptions import TOPIC, Group
 from touchpath.destinations.templates import TemplateSpec
 from touchpath.web.auth import require
 from touchpath.web.deps import StoreDep, TouchpathDep
@@ -33,7 +34,11 @@ router = APIRouter()
 api = APIRouter(
     prefix="/api/destinations", tags=["destinations"], dependencies=[Depends(require("viewer"))]
 )
-public = APIRouter(prefix="/v1/m", tags=["message links"])
+public = APIRouter(
+    prefix="/v1/m",
+    tags=["message links"],
+    responses={401: {"description": "The link's or callback's signature is not valid."}},
+)
 ADMIN = [Depends(require("admin"))]
 """Managing destinations, their messages, the send policy, groups and subscriptions."""
 EDITOR = [Depends(require("editor"))]
@@ -227,7 +232,22 @@ class BounceOut(BaseModel):
     message_id: str | None = Field(description="The outbox message it answers, when found.")
 
 
-@api.post("/bounces", dependencies=EDITOR)
+_RAW_MAIL = {"type": "string", "description": "The bounce message as mailed."}
+
+
+@api.post(
+    "/bounces",
+    dependencies=EDITOR,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "message/rfc822": {"schema": _RAW_MAIL},
+                "text/plain": {"schema": _RAW_MAIL},
+            },
+        }
+    },
+)
 async def bounces(store: StoreDep, request: Request) -> list[BounceOut]:
     """A bounce (a delivery status notification, RFC 3464) from the inbound bounce mailbox, as
     the raw message (`Content-Type: message/rfc822`): each failed recipient is recorded as
@@ -296,7 +316,11 @@ def list_groups(store: StoreDep) -> list[Group]:
 
 
 @api.put("/groups/{topic}", dependencies=ADMIN)
-def put_group(store: StoreDep, topic: str, body: Group) -> Group:
+def put_group(
+    store: StoreDep,
+    topic: Annotated[str, PathParam(min_length=1, max_length=100, pattern=TOPIC)],
+    body: Group,
+) -> Group:
     return dapi.put_group(store, body.model_copy(update={"topic": topic}))
 
 
@@ -410,7 +434,15 @@ _PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Unsubscribe</
 <body style="font-family:sans-serif;max-width:32em;margin:4em auto">{body}</body></html>"""
 
 
-@public.get("/unsubscribe/{token}", response_class=HTMLResponse)
+_HTML_401: dict[int | str, dict[str, Any]] = {
+    401: {
+        "description": "The link is not valid (a page that says so).",
+        "content": {"text/html": {}},
+    }
+}
+
+
+@public.get("/unsubscribe/{token}", response_class=HTMLResponse, responses=_HTML_401)
 def unsubscribe_page(store: StoreDep, token: str) -> HTMLResponse:
     """The unsubscribe page a person opens from a message: a button that confirms (a GET
     changes nothing, so link scanners cannot unsubscribe anyone)."""
@@ -423,12 +455,14 @@ def unsubscribe_page(store: StoreDep, token: str) -> HTMLResponse:
     return HTMLResponse(_PAGE.format(body=form))
 
 
-@public.post("/unsubscribe/{token}", response_class=HTMLResponse)
+@public.post("/unsubscribe/{token}", response_class=HTMLResponse, responses=_HTML_401)
 async def unsubscribe(
     store: StoreDep, tp: TouchpathDep, token: str, request: Request
 ) -> HTMLResponse:
     """Unsubscribe: the page's button, or a mail client's RFC 8058 one-click POST
     (`List-Unsubscribe=One-Click`)."""
+    if feedback.tokens(store).read(token, "u") is None:
+        return HTMLResponse(_PAGE.format(body="<p>This link is not valid.</p>"), status_code=401)
     form = await request.form()
     via = "one-click" if form.get("List-Unsubscribe") == "One-Click" else "page"
     got = await run_in_threadpool(

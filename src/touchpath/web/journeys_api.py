@@ -14,9 +14,10 @@ from typing import Annotated, Any
 
 import yaml
 from fastapi import APIRouter, Body, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from touchpath.errors import BadRequest, SpecError
+from touchpath.errors import Problem as ProblemOf
 from touchpath.orchestrate import library
 from touchpath.orchestrate.counts import JourneyCanvas, NodeCounts, canvas, node_counts
 from touchpath.orchestrate.document import (
@@ -37,10 +38,11 @@ from touchpath.orchestrate.library import (
 )
 from touchpath.orchestrate.service import JourneyEngine
 from touchpath.web.auth import require
+from touchpath.web.errors import DocumentRoute, reparsed_by
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/api/journeys", tags=["journeys"])
+router = APIRouter(prefix="/api/journeys", tags=["journeys"], route_class=DocumentRoute)
 
 
 def get_engine(request: Request) -> JourneyEngine:
@@ -52,21 +54,51 @@ EngineDep = Annotated[JourneyEngine, Depends(get_engine)]
 EDITOR = [Depends(require("editor"))]
 """Routes that change journeys, enter or message people, or replay a person: editors. Reading
 is for viewers (the router is included with `require("viewer")`)."""
-DocBody = Body(
-    ...,
-    description="A journey document as JSON (see /api/journeys/schema) or {'yaml': '<text>'}.",
-)
 VersionQ = Annotated[int | None, Query(description="A version; the latest (or live) if empty.")]
 
 
-def _decode(body: dict[str, Any]) -> tuple[Any, str | None]:
+class JourneyYaml(BaseModel):
+    """A journey document as its YAML text (kept as written when saved)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yaml: str = Field(description="The document's YAML text.")
+
+
+JourneyBody = Annotated[
+    Journey | JourneyYaml,
+    Body(description="A journey document as JSON (/api/journeys/schema) or {'yaml': '<text>'}."),
+]
+
+
+def _decode(body: Any) -> tuple[Any, str | None]:
     """The decoded document and, for YAML, its text as written."""
-    if set(body) == {"yaml"} and isinstance(body["yaml"], str):
+    if isinstance(body, JourneyYaml):
+        body = {"yaml": body.yaml}
+    if isinstance(body, dict) and set(body) == {"yaml"} and isinstance(body["yaml"], str):
         try:
             return yaml.safe_load(body["yaml"]), body["yaml"]
         except yaml.YAMLError:
             load_journey(body["yaml"])  # raises with the line and column
     return body, None
+
+
+def _reparse(body: Any) -> None:
+    """The document's own error for a body that failed validation (`DocumentRoute`)."""
+    parse_journey(_decode(body)[0])
+
+
+def _reparse_document(body: Any) -> None:
+    """The same for a document inside the body (`document` of a dry run)."""
+    if isinstance(body, dict) and isinstance(body.get("document"), dict):
+        try:
+            _reparse(body["document"])
+        except SpecError as exc:
+            raise SpecError(problems=[_under("document", p) for p in exc.problems]) from None
+
+
+def _under(prefix: str, p: ProblemOf) -> ProblemOf:
+    return ProblemOf(p.code, f"{prefix}.{p.path}" if p.path else prefix, p.problem)
 
 
 class Validation(BaseModel):
@@ -108,7 +140,7 @@ class DryRunIn(PersonIn):
     version: int | None = None
     start: datetime | None = None
     until: datetime | None = None
-    document: dict[str, Any] | None = Field(
+    document: Journey | JourneyYaml | None = Field(
         default=None, description="An unsaved document to try instead of a saved version."
     )
 
@@ -153,7 +185,16 @@ def journeys_schema() -> dict[str, Any]:
 
 
 @router.post("/validate", response_model=Validation, dependencies=EDITOR)
-def journeys_validate(engine: EngineDep, body: dict[str, Any] = DocBody) -> Any:
+def journeys_validate(
+    engine: EngineDep,
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="A journey document, valid or not, as JSON (/api/journeys/schema) or "
+            "{'yaml': '<text>'}: what is wrong comes back as problems, with their nodes."
+        ),
+    ],
+) -> Any:
     """Check a document without saving it: its shape, then what it refers to in this store
     (map touchpoints, audiences, destinations). 200 with the problems, each with its node."""
     data, _ = _decode(body)
@@ -163,10 +204,11 @@ def journeys_validate(engine: EngineDep, body: dict[str, Any] = DocBody) -> Any:
 
 
 @router.post("", response_model=Saved, status_code=201, dependencies=EDITOR)
-def journeys_save(engine: EngineDep, body: dict[str, Any] = DocBody) -> Any:
+@reparsed_by(_reparse)
+def journeys_save(engine: EngineDep, body: JourneyBody) -> Any:
     """Save a document as a new draft version (publish it to make it live)."""
     data, text = _decode(body)
-    doc = parse_journey(data)
+    doc = data if isinstance(data, Journey) else parse_journey(data)
     text = text if text is not None else dump_journey(doc)
     return Saved(name=doc.name, version=library.save_journey(engine, doc, text), yaml=text)
 
@@ -281,12 +323,13 @@ def _profile(engine: JourneyEngine, body: PersonIn) -> str:
 
 
 @router.post("/{name}/dry-run", response_model=DryRun, dependencies=EDITOR)
+@reparsed_by(_reparse_document)
 def journeys_dry_run(engine: EngineDep, name: str, body: DryRunIn) -> Any:
     """Replay one person's history through a version (or an unsaved `document`): the path they
     would take and the messages they would get. Nothing is written or sent."""
     if body.document is not None:
         data, _ = _decode(body.document)
-        doc = parse_journey(data)
+        doc = data if isinstance(data, Journey) else parse_journey(data)
         if doc.name != name:
             raise SpecError(f"document.name: {doc.name!r} is not the journey {name!r}")
         plan = library.check(engine, doc)

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from touchpath.maps.bind import bind_map
 from touchpath.maps.bound import BoundMap
@@ -24,20 +24,39 @@ from touchpath.maps.render import MEDIA_TYPES, render
 from touchpath.store import Store
 from touchpath.web.auth import require
 from touchpath.web.deps import StoreDep
+from touchpath.web.errors import DocumentRoute, reparsed_by
 
 __all__ = ["router"]
 
-router = APIRouter(tags=["maps"])
+router = APIRouter(tags=["maps"], route_class=DocumentRoute)
 
 Start = Annotated[datetime | None, Query(description="Events at or after this UTC time.")]
 End = Annotated[datetime | None, Query(description="Events before this UTC time.")]
-DocBody = Body(..., description="A map document as JSON, or {'yaml': '<the YAML text>'}.")
 
 
-def _parse(body: dict[str, Any]) -> JourneyMap:
-    if set(body) == {"yaml"} and isinstance(body["yaml"], str):
-        return load_map(body["yaml"])
-    return parse_map(body)
+class MapYaml(BaseModel):
+    """A map document as its YAML text (kept as written when saved)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    yaml: str = Field(description="The document's YAML text.")
+
+
+MapBody = Annotated[
+    JourneyMap | MapYaml,
+    Body(description="A map document as JSON (/api/maps/schema), or {'yaml': '<the YAML text>'}."),
+]
+
+
+def _parse(body: JourneyMap | MapYaml) -> JourneyMap:
+    return load_map(body.yaml) if isinstance(body, MapYaml) else body
+
+
+def _reparse(body: Any) -> None:
+    """The document's own error for a body that failed validation."""
+    if isinstance(body, dict) and set(body) == {"yaml"} and isinstance(body["yaml"], str):
+        load_map(body["yaml"])
+    parse_map(body)
 
 
 class MapEntryOut(BaseModel):
@@ -73,11 +92,18 @@ def maps_schema() -> dict[str, Any]:
     return map_schema()
 
 
-@router.post("/api/maps/validate")
-def maps_validate(body: dict[str, Any] = DocBody) -> dict[str, Any]:
+class MapValid(BaseModel):
+    valid: bool
+    name: str
+    touchpoints: int
+
+
+@router.post("/api/maps/validate", response_model=MapValid)
+@reparsed_by(_reparse)
+def maps_validate(body: MapBody) -> MapValid:
     """Validate a document; 400 names the path of each problem."""
     doc = _parse(body)
-    return {"valid": True, "name": doc.name, "touchpoints": len(doc.touchpoints())}
+    return MapValid(valid=True, name=doc.name, touchpoints=len(doc.touchpoints()))
 
 
 @router.post(
@@ -86,10 +112,11 @@ def maps_validate(body: dict[str, Any] = DocBody) -> dict[str, Any]:
     response_model=Saved,
     dependencies=[Depends(require("editor"))],
 )
-def maps_save(store: StoreDep, body: dict[str, Any] = DocBody) -> Saved:
+@reparsed_by(_reparse)
+def maps_save(store: StoreDep, body: MapBody) -> Saved:
     """Save a new version of a document."""
     doc = _parse(body)
-    text = body["yaml"] if set(body) == {"yaml"} else None
+    text = body.yaml if isinstance(body, MapYaml) else None
     return Saved(name=doc.name, version=save_map(store, doc, text))
 
 
@@ -176,12 +203,13 @@ def maps_bind(
 
 
 @router.post("/api/maps/bind", response_model=BoundMap)
+@reparsed_by(_reparse)
 def maps_bind_doc(
     request: Request,
     store: StoreDep,
+    body: MapBody,
     start: Start = None,
     end: End = None,
-    body: dict[str, Any] = DocBody,
 ) -> Any:
     """Bind a document sent in the body (an edited or discovered map) without saving it."""
     return _bind(request, store, _parse(body), start, end)
@@ -200,13 +228,14 @@ def maps_render(
 def maps_discover(
     store: StoreDep,
     name: str = "discovered",
-    per_stage: int = 5,
+    per_stage: Annotated[int, Query(ge=1, le=100)] = 5,
+    goal: Annotated[str, Query(min_length=1, description="The goal event.")] = "Order Completed",
     start: Start = None,
     end: End = None,
     taxonomy: dict[str, list[str]] | None = Body(default=None),
 ) -> MapDoc:
     """A current-state map discovered from the events (optionally with your taxonomy)."""
     doc = discover_map(
-        store, name=name, taxonomy=taxonomy, per_stage=per_stage, start=start, end=end
+        store, name=name, taxonomy=taxonomy, per_stage=per_stage, start=start, end=end, goal=goal
     )
     return MapDoc(document=doc, yaml=dump_map(doc))

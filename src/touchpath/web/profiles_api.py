@@ -3,30 +3,62 @@
 from __future__ import annotations
 
 import io
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Depends
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from touchpath.catalogue import check_names
-from touchpath.errors import BadRequest
+from touchpath.errors import BadRequest, SpecError, problems_of
 from touchpath.profiles import audiences as aud
 from touchpath.profiles import lookup, privacy, rebuild, refresh
 from touchpath.profiles import traits as tr
 from touchpath.profiles.export import write_csv
-from touchpath.profiles.specs import Audience, ComputedTrait, parse_spec
+from touchpath.profiles.specs import NAME, Audience, ComputedTrait
 from touchpath.store.store import utcnow
 from touchpath.web.auth import PrincipalDep, require
 from touchpath.web.deps import StoreDep, TouchpathDep
+from touchpath.web.errors import SpecRoute
 
-__all__ = ["router"]
+__all__ = ["AudienceIn", "TraitIn", "router"]
+
+T = TypeVar("T", ComputedTrait, Audience)
 
 router = APIRouter(prefix="/api")
 profiles = APIRouter(prefix="/profiles", tags=["profiles"])
-traits = APIRouter(prefix="/traits", tags=["traits"])
-audiences = APIRouter(prefix="/audiences", tags=["audiences"])
+traits = APIRouter(prefix="/traits", tags=["traits"], route_class=SpecRoute)
+audiences = APIRouter(prefix="/audiences", tags=["audiences"], route_class=SpecRoute)
+
+_ALLOW = Field(
+    default=False,
+    description="Allow event and property names the store has never seen (events still to come).",
+)
+_NAMED = Field(default=None, pattern=NAME, description="The path's name (may be left out).")
+
+
+class TraitIn(ComputedTrait):
+    """A computed trait to define: its name is the path's."""
+
+    name: str | None = _NAMED  # type: ignore[assignment]
+    allow_unknown: bool = _ALLOW
+
+
+class AudienceIn(Audience):
+    """An audience to define: its name is the path's."""
+
+    name: str | None = _NAMED  # type: ignore[assignment]
+    allow_unknown: bool = _ALLOW
+
+
+def _named(body: TraitIn | AudienceIn, name: str) -> dict[str, Any]:
+    """The spec of `body` under the path's `name` (a different name in the body is a 400)."""
+    if body.name is not None and body.name != name:
+        raise SpecError(f"name: {body.name!r} differs from the path's {name!r}")
+    return {**dict(body), "name": name}
+
+
 privacy_router = APIRouter(
     prefix="/privacy", tags=["privacy"], dependencies=[Depends(require("admin"))]
 )
@@ -73,18 +105,26 @@ def list_traits(store: StoreDep) -> list[dict[str, Any]]:
 
 
 @traits.put("/{name}", dependencies=[Depends(require("editor"))])
-def put_trait(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
+def put_trait(store: StoreDep, name: str, body: TraitIn) -> dict[str, Any]:
     """Define or replace a computed trait; it is computed for everyone at once. An event or
     property the store has never seen is a 400 naming the closest (`"allow_unknown": true`
     in the body allows it)."""
-    spec = dict(spec)
-    allow = bool(spec.pop("allow_unknown", False))
-    trait = parse_spec(ComputedTrait, {**spec, "name": name}, "computed trait")
-    if not allow:
+    fields = _named(body, name)
+    fields.pop("allow_unknown")
+    trait = _valid(ComputedTrait, fields)
+    if not body.allow_unknown:
         with store.reading() as cur:
             check_names(cur, trait)
     store.write_sync(lambda con: tr.define_computed(con, trait, utcnow()))
     return trait.model_dump(mode="json")
+
+
+def _valid(cls: type[T], fields: dict[str, Any]) -> T:
+    """`cls` of already validated fields; the path's name is the one still to check (400)."""
+    try:
+        return cls.model_validate(fields)
+    except ValidationError as exc:
+        raise SpecError(problems=problems_of(exc.errors())) from None
 
 
 @traits.delete("/{name}", dependencies=[Depends(require("editor"))])
@@ -103,14 +143,14 @@ def list_audiences(store: StoreDep) -> list[dict[str, Any]]:
 
 
 @audiences.put("/{name}", dependencies=[Depends(require("editor"))])
-def put_audience(store: StoreDep, name: str, spec: dict[str, Any] = Body(...)) -> dict[str, Any]:
+def put_audience(store: StoreDep, name: str, body: AudienceIn) -> dict[str, Any]:
     """Define or replace an audience (body: {"condition": ...}); members are computed at once.
     An event or property the store has never seen is a 400 naming the closest
     (`"allow_unknown": true` in the body allows it)."""
-    spec = dict(spec)
-    allow = bool(spec.pop("allow_unknown", False))
-    audience = parse_spec(Audience, {**spec, "name": name}, "audience")
-    if not allow:
+    fields = _named(body, name)
+    fields.pop("allow_unknown")
+    audience = _valid(Audience, fields)
+    if not body.allow_unknown:
         with store.reading() as cur:
             check_names(cur, audience)
     store.write_sync(lambda con: aud.define_audience(con, audience, utcnow()))

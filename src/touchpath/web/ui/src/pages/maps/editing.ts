@@ -2,7 +2,7 @@
 // add or remove stages and touchpoints, and text areas as lists.
 import type { Schemas } from "../../api/client";
 
-export type Doc = Schemas["JourneyMap"];
+export type Doc = Schemas["JourneyMap-Output"];
 export type DocStage = Schemas["Stage"];
 export type DocTouchpoint = Schemas["Touchpoint"];
 

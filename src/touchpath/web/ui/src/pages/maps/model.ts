@@ -4,7 +4,7 @@ import type { Schemas } from "../../api/client";
 import type { ChartOption } from "../../charts/EChart";
 
 export type BoundMap = Schemas["BoundMap"];
-export type MapDocument = Schemas["JourneyMap"];
+export type MapDocument = Schemas["JourneyMap-Output"];
 
 /** Event names a map's touchpoints and goal use that no event in the store has. */
 export function missingEvents(doc: MapDocument, known: Set<string>): string[] {
