@@ -251,7 +251,7 @@ LOAD = """
 import asyncio, json, sys
 sys.path.insert(0, sys.argv[1])
 import personalize as bench
-args = json.loads(sys.argv[2])
+args = json.loads(sys.stdin.read())
 reqs = [r.encode("latin-1") for r in args["requests"]]
 print(json.dumps(asyncio.run(bench._load(args["port"], reqs, args["rate"], args["seconds"],
                                          args["conns"]))))
@@ -264,12 +264,14 @@ def run_load(
     """`_load` in a second process (its own GIL and core share)."""
     args = {"port": port, "requests": [r.decode("latin-1") for r in requests], "rate": rate,
             "seconds": seconds, "conns": conns}  # fmt: skip
-    out = subprocess.run(
-        [sys.executable, "-c", LOAD, str(Path(__file__).parent), json.dumps(args)],
+    out = subprocess.run(  # the requests on stdin: 4,000 of them overflow an argument list
+        [sys.executable, "-c", LOAD, str(Path(__file__).parent)],
+        input=json.dumps(args),
         capture_output=True,
         text=True,
-        check=True,
     )
+    if out.returncode != 0:
+        raise SystemExit(f"the load generator failed:\n{out.stderr}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -408,8 +410,9 @@ def main(argv: list[str] | None = None) -> None:
     print("| load | requests/s | p50 ms | p99 ms | max ms | errors |")
     print("|---|---|---|---|---|---|")
     for label, r in rows:
-        print(f"| {label} | {r['per_s']:,.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | "
-              f"{r['max_ms']:.0f} | {r['errors'] or 0} |")  # fmt: skip
+        p50, p99, top = (f"{r[k]:.1f}" if r[k] is not None else "–"
+                         for k in ("p50_ms", "p99_ms", "max_ms"))  # fmt: skip
+        print(f"| {label} | {r['per_s']:,.0f} | {p50} | {p99} | {top} | {r['errors'] or 0} |")
     print(f"\nserver peak RSS {server.peak_rss / 2**20:,.0f} MB, server CPU {cpu:.1f} s over the "
           f"run; load average {load_before[0]:.1f} -> {load_after[0]:.1f} (shared machine, "
           f"2 cores)")  # fmt: skip

@@ -193,6 +193,24 @@ def test_a_trait_or_audience_change_shows_in_the_next_answer_within_a_second(
     assert max(lags) <= 1.0, f"seconds from commit to answer: {lags}"
 
 
+def test_trait_changes_keep_showing_while_computed_traits_are_defined(
+    server: Server, page: httpx.Client
+) -> None:
+    """With a computed trait defined and nothing newly computed, each commit still reaches the
+    read model (a cursor left with an unfinished result once stopped every later update)."""
+    http = _setup(server, HERO)
+    body = {"op": "count", "event": {"event": "Order Completed"}}
+    assert http.put("/api/traits/orders", json=body).status_code == 200
+    _send(page, "identify", userId="u_cid", traits={"plan": "basic"})
+    assert _wait_for(lambda: "hero" in _answer(page, userId="u_cid"))
+    for plan, variant in [("vip", "vip"), ("basic", "generic"), ("vip", "vip")]:
+        _send(page, "identify", userId="u_cid", traits={"plan": plan})
+        committed = time.monotonic()
+        while _answer(page, userId="u_cid")["hero"]["variant"] != variant:
+            assert time.monotonic() - committed < 5, f"plan {plan} not seen after 5 s"
+            time.sleep(0.01)
+
+
 def test_split_assignment_is_stable_per_person(server: Server, page: httpx.Client) -> None:
     ab = {"name": "ab", "variants": {"a": {"v": "a"}, "b": {"v": "b"}}, "default": "a",
           "holdout": 0.2, "rules": [{"name": "everyone", "when": {"kind": "context",

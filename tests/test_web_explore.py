@@ -84,3 +84,39 @@ def test_builder_previews(server: Server) -> None:
         ).json()  # fmt: skip
         assert t["profiles"] == 2 and {v["value"] for v in t["sample"]} == {120, 30}
         assert c.get("/api/explore/trait-names").json()[0]["name"] in ("plan", "email")
+
+
+def test_seen_and_channels_count_peoples_own_touchpoints(server: Server) -> None:
+    """Audience Entered (written by Touchpath, now) neither makes u1 and u2 "seen today" on
+    People nor fills Home's day with channel `direct`: both read the people's own events."""
+    _send(server, [
+        {"type": "identify", "userId": "u1", "traits": {"email": "ann@example.com"},
+         "timestamp": "2026-10-01T09:00:00Z"},
+        {"type": "track", "event": "Order Completed", "userId": "u1",
+         "properties": {"channel": "email"}, "timestamp": "2026-10-02T10:00:00Z"},
+        {"type": "track", "event": "Order Completed", "userId": "u2",
+         "properties": {"channel": "store"}, "timestamp": "2026-10-03T10:00:00Z"},
+        {"type": "track", "event": "Product Viewed", "anonymousId": "a9",
+         "timestamp": "2026-09-30T11:00:00Z"},
+    ])  # fmt: skip
+    with server.client("editor") as c:
+        buyers = {"condition": {"kind": "performed", "event": {"event": "Order Completed"}}}
+        assert c.put("/api/audiences/buyers", json=buyers).status_code == 200
+        deadline = time.monotonic() + 10
+        internal = "SELECT count(*) FROM events WHERE source LIKE 'touchpath.%'"
+        while server.store.query(internal)[0][0] < 2:
+            assert time.monotonic() < deadline, "no Audience Entered events"
+            time.sleep(0.05)
+        s = c.get("/api/explore/summary").json()
+        assert s["day"] == "2026-10-03" and not s["day_is_today"], s
+        assert s["day_by_channel"] == [{"name": "store", "count": 1}]
+        assert (s["day_events"], s["day_people"]) == (1, 1)
+        assert s["events"] == 6  # all-time: every event, Touchpath's own included
+        everyone = c.get("/api/explore/people").json()
+        seen = {h["identifiers"][0]["value"]: h["last_seen"] for h in everyone}
+        assert seen == {"u2": "2026-10-03T10:00:00", "u1": "2026-10-02T10:00:00",
+                        "a9": "2026-09-30T11:00:00"}  # fmt: skip
+        assert [h["identifiers"][0]["value"] for h in everyone] == ["u2", "u1", "a9"]
+        (ann,) = c.get("/api/explore/people", params={"q": "U1"}).json()
+        assert ann["last_seen"] == "2026-10-02T10:00:00"
+        assert len(c.get("/api/explore/people", params={"limit": 2}).json()) == 2

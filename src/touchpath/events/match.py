@@ -17,6 +17,8 @@ from typing import Any, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlglot import exp
 
+from touchpath.events.names import INTERNAL_SOURCE, PERSON_MESSAGE_EVENTS
+
 __all__ = [
     "EVENTS",
     "JOURNEY_TYPES",
@@ -30,6 +32,7 @@ __all__ = [
     "events_table",
     "journey_types",
     "literal",
+    "own_touchpoints",
     "property_expr",
 ]
 
@@ -255,6 +258,21 @@ def _ts(value: datetime) -> exp.Expr:
 def journey_types() -> exp.Expr:
     """`type IN ('track', 'page', 'screen')`: the rows that are steps of a journey."""
     return exp.In(this=exp.column("type"), expressions=[literal(t) for t in JOURNEY_TYPES])
+
+
+def own_touchpoints() -> exp.Expr:
+    """The rows a person did themselves: every event but those Touchpath writes about them
+    (sources `touchpath.<area>`: audience changes, journey steps, exposures, sends), keeping
+    the message events that are the person's own act (an open, a click, an unsubscribe). "Last
+    seen" and where people came from read these, so a journey or an audience refresh that
+    touches everyone does not make everyone "seen today" through channel `direct`.
+
+    >>> own_touchpoints().sql("duckdb")
+    "(NOT STARTS_WITH(source, 'touchpath.') OR event IN ('Message Opened', 'Message Clicked', 'Unsubscribed'))"
+    """
+    internal = exp.func("starts_with", exp.column("source"), literal(f"{INTERNAL_SOURCE}."))
+    acts = exp.In(this=exp.column("event"), expressions=[literal(e) for e in PERSON_MESSAGE_EVENTS])
+    return exp.paren(exp.or_(exp.not_(internal), acts))
 
 
 def events_table() -> exp.Table:

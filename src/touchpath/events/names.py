@@ -27,6 +27,7 @@ __all__ = [
     "MESSAGE_FAILED",
     "MESSAGE_OPENED",
     "MESSAGE_SENT",
+    "PERSON_MESSAGE_EVENTS",
     "UNSUBSCRIBED",
 ]
 
@@ -59,3 +60,6 @@ MESSAGE_EVENTS: Final = (
     MESSAGE_CLICKED,
     UNSUBSCRIBED,
 )
+PERSON_MESSAGE_EVENTS: Final = (MESSAGE_OPENED, MESSAGE_CLICKED, UNSUBSCRIBED)
+"""Message events that are the person's own act, though Touchpath writes them (the rest say
+what Touchpath did: sent, delivered, failed, bounced)."""

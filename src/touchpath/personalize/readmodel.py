@@ -130,7 +130,7 @@ class ReadModel:
     # ----------------------------------------------------------------------------- writes
     def build(self, con: duckdb.DuckDBPyConnection) -> None:
         """Load every profile from the tables (on a reader cursor), then swap it in whole."""
-        (through,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone() or (0,)
+        (through,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchall()[0]
         ops = self.read_ops(con)
         records = dict(self._read_records(con, "TRUE", "TRUE"))
         ids, kinds = self._read_ids(con, "TRUE")
@@ -142,9 +142,7 @@ class ReadModel:
                 "WHERE profile_id LIKE 'p\\_%' ESCAPE '\\' GROUP BY profile_id"
             ).fetchall()
             last = {pid: array("q", seqs) for pid, seqs in rows if pid in records}
-        (mark,) = con.execute("SELECT max(computed_at) FROM computed_trait_values").fetchone() or (
-            None,
-        )
+        (mark,) = con.execute("SELECT max(computed_at) FROM computed_trait_values").fetchall()[0]
         self.computed_ops = ops
         self._records, self._ids, self._kinds, self._last = records, ids, kinds, last
         self._computed_mark = mark
@@ -197,9 +195,9 @@ class ReadModel:
         if not self.computed_ops:
             self._unsettled.clear()
             return set()
-        (mark,) = con.execute("SELECT max(computed_at) FROM computed_trait_values").fetchone() or (
-            None,
-        )
+        # fetchall, not fetchone: a result left unfinished on this cursor makes the next
+        # register() of `reload` fail (DuckDB: "connection has an unfinished result").
+        (mark,) = con.execute("SELECT max(computed_at) FROM computed_trait_values").fetchall()[0]
         if mark is None or (self._computed_mark is not None and mark <= self._computed_mark):
             self._unsettled |= touched
             return set()

@@ -270,10 +270,10 @@ class Personalizer:
 
 def _publications_mark(con: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
     """What changes whenever a publication is made, replaced or removed."""
-    row = con.execute(
+    rows = con.execute(
         "SELECT count(*), max(published_at), sum(version) FROM decision_publications"
-    ).fetchone()
-    return tuple(row or ())
+    ).fetchall()  # the worker's cursor: no result left unfinished (see ReadModel._settled)
+    return tuple(rows[0])
 
 
 def _facts(

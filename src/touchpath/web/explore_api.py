@@ -12,11 +12,19 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import orjson
+import pyarrow as pa
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
-from touchpath.events.match import EventMatch, Frozen, TimeRange, literal, property_expr
+from touchpath.events.match import (
+    EventMatch,
+    Frozen,
+    TimeRange,
+    literal,
+    own_touchpoints,
+    property_expr,
+)
 from touchpath.store import Store
 from touchpath.web.deps import StoreDep
 
@@ -41,7 +49,9 @@ class Summary(BaseModel):
     events: int
     rejected: int
     sources: int
-    day: date | None = Field(description="The UTC day of the day_* figures: the latest with events")
+    day: date | None = Field(
+        description="The UTC day of the day_* figures: the latest on which people did something"
+    )
     day_is_today: bool
     day_events: int
     day_people: int
@@ -123,43 +133,25 @@ def _where(f: Filter) -> str:
     return exp.and_(f.match.condition(), f.range.condition()).sql("duckdb")
 
 
+_OWN = own_touchpoints().sql("duckdb")
+"""People's own touchpoints, not the events Touchpath writes about them (audience changes,
+journey steps, exposures, sends): what "seen" and "came from channel x" count."""
+
+
 @router.get("/summary", response_model=Summary)
 def summary(store: StoreDep) -> Summary:
-    """All-time totals and the activity of today (UTC), or of the latest day with events."""
+    """All-time totals, and one day of what people did themselves (`own_touchpoints`: the
+    events Touchpath writes about them are left out, so a journey or an audience refresh does
+    not fill the day): today (UTC), or the latest day on which people did something."""
     with store.reading() as cur:
-        total, latest = cur.execute("SELECT count(*), max(timestamp) FROM events").fetchone() or (
-            0,
-            None,
-        )
-        (rejected,) = cur.execute("SELECT count(*) FROM rejected").fetchone() or (0,)
-        (sources,) = cur.execute("SELECT count(*) FROM sources").fetchone() or (0,)
-        (today,) = cur.execute("SELECT current_date").fetchone() or (None,)
-        day = latest.date() if latest is not None else None
-        day_sql = "timestamp >= ?::DATE AND timestamp < ?::DATE + 1"
-        n, people = (0, 0)
-        by_channel: list[Any] = []
-        by_event: list[Any] = []
-        by_hour: list[Any] = []
-        if day is not None:
-            n, people = cur.execute(
-                f"SELECT count(*), count(DISTINCT profile_id) FROM resolved_events WHERE {day_sql}",
-                [day, day],
-            ).fetchone() or (0, 0)
-            by_channel = cur.execute(
-                f"SELECT coalesce(channel, '(none)'), count(*) FROM events WHERE {day_sql} "
-                "GROUP BY 1 ORDER BY 2 DESC",
-                [day, day],
-            ).fetchall()
-            by_event = cur.execute(
-                f"SELECT coalesce(event, '(' || type || ')'), count(*) FROM events "
-                f"WHERE {day_sql} GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
-                [day, day],
-            ).fetchall()
-            by_hour = cur.execute(
-                f"SELECT date_trunc('hour', timestamp), count(*) FROM events WHERE {day_sql} "
-                "GROUP BY 1 ORDER BY 1",
-                [day, day],
-            ).fetchall()
+        total, latest = cur.execute("SELECT count(*), max(timestamp) FROM events").fetchall()[0]
+        (own,) = cur.execute(f"SELECT max(timestamp) FROM events WHERE {_OWN}").fetchall()[0]
+        (rejected,) = cur.execute("SELECT count(*) FROM rejected").fetchall()[0]
+        (sources,) = cur.execute("SELECT count(*) FROM sources").fetchall()[0]
+        (today,) = cur.execute("SELECT current_date").fetchall()[0]
+        last = own if own is not None else latest
+        day = last.date() if last is not None else None
+        n, people, by_channel, by_event, by_hour = _day(cur, day)
     return Summary(
         events=total,
         rejected=rejected,
@@ -173,6 +165,33 @@ def summary(store: StoreDep) -> Summary:
         day_by_hour=[HourCount(hour=h, count=v) for h, v in by_hour],
         latest_at=latest,
     )
+
+
+def _day(cur: Any, day: date | None) -> tuple[int, int, list[Any], list[Any], list[Any]]:
+    """One day's own touchpoints: events, people, and counts by channel, event and hour."""
+    if day is None:
+        return 0, 0, [], [], []
+    where = f"timestamp >= ?::DATE AND timestamp < ?::DATE + 1 AND {_OWN}"
+    n, people = cur.execute(
+        f"SELECT count(*), count(DISTINCT profile_id) FROM resolved_events WHERE {where}",
+        [day, day],
+    ).fetchall()[0]
+    by_channel = cur.execute(
+        f"SELECT coalesce(channel, '(none)'), count(*) FROM events WHERE {where} "
+        "GROUP BY 1 ORDER BY 2 DESC",
+        [day, day],
+    ).fetchall()
+    by_event = cur.execute(
+        f"SELECT coalesce(event, '(' || type || ')'), count(*) FROM events WHERE {where} "
+        "GROUP BY 1 ORDER BY 2 DESC LIMIT 10",
+        [day, day],
+    ).fetchall()
+    by_hour = cur.execute(
+        f"SELECT date_trunc('hour', timestamp), count(*) FROM events WHERE {where} "
+        "GROUP BY 1 ORDER BY 1",
+        [day, day],
+    ).fetchall()
+    return n, people, by_channel, by_event, by_hour
 
 
 @router.post("/events", response_model=EventPage)
@@ -302,16 +321,78 @@ def people(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[PersonHit]:
     """Profiles with an identifier containing `q` (any case), most recently seen first; without
-    `q`, the most recently seen profiles."""
-    rows = store.query(
-        "WITH hit AS (SELECT profile_id, max(last_seen) AS seen FROM identifiers "
-        "WHERE contains(lower(value), lower(?)) GROUP BY 1 ORDER BY 2 DESC NULLS LAST LIMIT ?) "
-        "SELECT h.profile_id, h.seen, list(struct_pack(kind := i.kind, value := i.value) "
-        "ORDER BY i.kind = 'user_id' DESC, i.kind = 'email' DESC, i.kind, i.value) "
-        "FROM hit h JOIN identifiers i USING (profile_id) GROUP BY 1, 2 ORDER BY 2 DESC NULLS LAST",
-        [q, limit],
-    )
+    `q`, the most recently seen profiles. Seen: their own latest touchpoint (`own_touchpoints`),
+    so a journey step or an audience change Touchpath wrote does not make them "seen today"."""
+    with store.reading() as cur:
+        seen = _seen_matching(cur, q, limit) if q else _seen_latest(cur, limit)
+        order = {pid: i for i, (pid, _) in enumerate(seen)}
+        cur.register("_people_in", pa.table({"profile_id": pa.array(list(order), pa.string())}))
+        try:
+            ids = dict(
+                cur.execute(
+                    "SELECT profile_id, list(struct_pack(kind := kind, value := value) "
+                    "ORDER BY kind = 'user_id' DESC, kind = 'email' DESC, kind, value) "
+                    "FROM identifiers WHERE profile_id IN (SELECT profile_id FROM _people_in) "
+                    "GROUP BY 1"
+                ).fetchall()
+            )
+        finally:
+            cur.unregister("_people_in")
     return [
-        PersonHit(profile_id=p, last_seen=seen, identifiers=[Identifier(**i) for i in ids])
-        for p, seen, ids in rows
+        PersonHit(profile_id=p, last_seen=s, identifiers=[Identifier(**i) for i in ids[p]])
+        for p, s in seen
+        if p in ids
     ]
+
+
+def _seen_matching(cur: Any, q: str, limit: int) -> list[tuple[str, datetime | None]]:
+    """Profiles with an identifier containing `q`, by their own latest touchpoint: the events
+    of their user and anonymous ids are found first, then resolved (not the whole log)."""
+    return [
+        (str(p), s)
+        for p, s in cur.execute(
+            "WITH cand AS (SELECT DISTINCT profile_id FROM identifiers "
+            "WHERE contains(lower(value), lower(?))), "
+            "ids AS (SELECT kind, value FROM identifiers "
+            "WHERE profile_id IN (SELECT profile_id FROM cand)), "
+            f"hits AS (SELECT seq FROM events WHERE {_OWN} AND ("
+            "user_id IN (SELECT value FROM ids WHERE kind = 'user_id') OR "
+            "anonymous_id IN (SELECT value FROM ids WHERE kind = 'anonymous_id'))), "
+            "seen AS (SELECT profile_id, max(timestamp) AS s FROM resolved_events "
+            "WHERE seq IN (SELECT seq FROM hits) GROUP BY 1) "
+            "SELECT c.profile_id, seen.s FROM cand c LEFT JOIN seen USING (profile_id) "
+            "ORDER BY 2 DESC NULLS LAST, 1 LIMIT ?",
+            [q, limit],
+        ).fetchall()
+    ]
+
+
+def _seen_latest(cur: Any, limit: int) -> list[tuple[str, datetime | None]]:
+    """The `limit` profiles with the latest own touchpoints, from the latest `k` such events
+    (exact: a profile left out has nothing later than the k-th), k growing until enough;
+    then, if the log runs out, profiles never seen by their own touchpoints."""
+    k, own = max(1000, 20 * limit), None
+    while True:
+        rows = cur.execute(
+            f"WITH last AS (SELECT seq FROM events WHERE {_OWN} ORDER BY timestamp DESC LIMIT ?) "
+            "SELECT profile_id, max(timestamp) FROM resolved_events "
+            "WHERE seq IN (SELECT seq FROM last) "
+            "AND profile_id IN (SELECT profile_id FROM identifiers) "
+            "GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT ?",
+            [k, limit],
+        ).fetchall()
+        if len(rows) >= limit:
+            break
+        if own is None:
+            (own,) = cur.execute(f"SELECT count(*) FROM events WHERE {_OWN}").fetchall()[0]
+        if k >= own:
+            break
+        k *= 4
+    found = [(str(p), s) for p, s in rows]
+    if len(found) < limit:
+        have = {p for p, _ in found}
+        rest = cur.execute(
+            "SELECT DISTINCT profile_id FROM identifiers ORDER BY 1 LIMIT ?", [limit + len(have)]
+        ).fetchall()
+        found += [(str(p), None) for (p,) in rest if p not in have][: limit - len(found)]
+    return found

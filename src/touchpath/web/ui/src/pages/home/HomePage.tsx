@@ -28,7 +28,8 @@ export default function HomePage() {
               <p className="lead">
                 {s.day_is_today
                   ? `Today, ${s.day} (UTC), and all time.`
-                  : `No events yet today: showing ${s.day}, the latest day with events (UTC), and all time.`}
+                  : `Nobody has done anything yet today: showing ${s.day}, the latest day people did something (UTC), and all time.`}{" "}
+                <span className="hint">The day counts people&apos;s own touchpoints, not the events Touchpath writes about them (audience changes, journey steps, sends).</span>
               </p>
               <section className="cards" aria-label="Totals">
                 <Card label={`Events ${dayName}`} value={fmtInt(s.day_events)} to={eventsLink} />
