@@ -168,10 +168,7 @@ def test_demo_app_checkout_drop_off_is_about_twice_web(tmp_path: Path) -> None:
     assert ratio == pytest.approx(truth["ratio"], rel=0.3), (drop, truth)
 
 
-SMS_REMINDER = {
-    "event": "SMS Delivered",
-    "where": [{"property": "campaign_name", "value": "cart_reminder"}],
-}
+ARM = "journey:abandoned-cart:holdout"
 
 
 def define(store: Store, audience: Audience) -> None:
@@ -179,38 +176,24 @@ def define(store: Store, audience: Audience) -> None:
 
 
 def reminder_conversion(store: Store) -> dict[str | None, tuple[int, float]]:
-    """The recipe of docs/funnels.md: audiences of the reminded and of SMS opt-ins never
-    reminded; who dropped at signed-in `Product Added -> Order Completed` within 1 hour (the
-    abandoners) in each, saved as static audiences; then the 3-day conversion of the two, broken
-    down by those audiences. Returns (profiles, conversion) per group (identity and profiles
-    running beside `store`, see `touchpath.system`)."""
-    opted_in = {"type": "identify", "where": [{"property": "traits.sms_opt_in", "value": "true"}]}
-    for name, cond in (
-        ("reminded", {"kind": "performed", "event": SMS_REMINDER}),
-        ("held_out", {"kind": "and", "all": [
-            {"kind": "performed", "event": opted_in},
-            {"kind": "performed", "event": SMS_REMINDER, "at_most": 0},
-        ]}),
-    ):  # fmt: skip
-        define(store, Audience.model_validate({"name": name, "condition": cond}))
+    """The recipe of docs/funnels.md: an audience per arm of the abandoned-cart journey's split
+    (who viewed `remind`, who viewed `holdout`), then the 3-day conversion from the split's
+    `Experiment Viewed` to `Order Completed`, broken down by them. Returns (profiles,
+    conversion) per arm (identity and profiles running beside `store`, see
+    `touchpath.system`)."""
+    viewed = {"event": "Experiment Viewed", "where": [{"property": "experiment_id", "value": ARM}]}
+    for arm in ("remind", "holdout"):
+        where = [*viewed["where"], {"property": "variation_id", "value": arm}]
+        cond = {"kind": "performed", "event": {**viewed, "where": where}}
+        define(store, Audience.model_validate({"name": f"cart_{arm}", "condition": cond}))
     store.wait_idle()
     refresh(store, "audiences")
-    # Signed-in cart activity: only those carts can get the SMS.
-    added = {"event": "Product Added", "where": [{"property": "user_id", "op": "is_set"}]}
-    cart = [added, {"event": "Order Completed"}]
-    by_reminder = {"by": "audience", "audiences": ["reminded", "held_out"]}
-    for group in ("reminded", "held_out"):
-        spec = {"steps": cart, "window": "1h", "breakdown": by_reminder}
-        api.save_dropped(store, spec, 2, f"abandoned_{group}", group=group)
     result = api.funnel(
         store,
         {
-            "steps": cart,
+            "steps": [viewed, {"event": "Order Completed"}],
             "window": "3d",
-            "breakdown": {
-                "by": "audience",
-                "audiences": ["abandoned_reminded", "abandoned_held_out"],
-            },
+            "breakdown": {"by": "audience", "audiences": ["cart_remind", "cart_holdout"]},
         },
     )
     return {g.value: (g.entered, g.conversion) for g in result.groups}
@@ -218,21 +201,18 @@ def reminder_conversion(store: Store) -> dict[str | None, tuple[int, float]]:
 
 @pytest.mark.slow
 def test_demo_sms_cart_reminder_lift(tmp_path: Path) -> None:
-    """The demo's planted fact (c): an SMS two hours after an abandoned cart lifts orders within
-    three days about 1.7x over the random holdout; `reminder_conversion` finds it."""
+    """The demo's planted fact (c): the abandoned-cart journey's SMS reminder, 0.298 against
+    0.172 held out; a funnel per arm of its split finds what the truth file measured."""
     business = DemoBusiness(DemoConfig(customers=3000, seed=12))
     with Store(tmp_path / "demo.duckdb") as store:
         load_demo(store, business)
         with Touchpath.open(store=store):  # resolves the loaded log first, as `serve` does
             found = reminder_conversion(store)
     truth = business.truth().facts["sms_cart_reminder"]
-    (n_sent, sent), (n_held, held) = found["abandoned_reminded"], found["abandoned_held_out"]
-    assert n_sent > 100 and n_held > 60, found
-    # Profiles, not carts: the rates are near the generator's per-cart ones, not equal.
-    assert sent == pytest.approx(truth["sent_conversion"], abs=0.06), (found, truth)
+    (n_remind, remind), (n_held, held) = found["cart_remind"], found["cart_holdout"]
+    assert n_remind > 200 and n_held > 40, found
+    # The funnel counts any split of a person followed by an order (the truth: the first,
+    # and only splits whose window ended in the history), so the rates are close, not equal.
+    assert remind == pytest.approx(truth["remind_conversion"], abs=0.05), (found, truth)
     assert held == pytest.approx(truth["holdout_conversion"], abs=0.06), (found, truth)
-    assert truth["lift"] > 1.4, truth
-    assert sent / held > 1.3 and sent / held == pytest.approx(truth["lift"], rel=0.35), (
-        found,
-        truth,
-    )
+    assert remind > held

@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from touchpath.demo.messaging import Messaging
 from touchpath.demo.orders import Orders
 from touchpath.demo.people import make_people
+from touchpath.demo.reminders import CartJourney
 from touchpath.demo.sessions import Sessions
 from touchpath.demo.simulation import Message
 from touchpath.demo.stores import Stores
@@ -53,7 +54,7 @@ class DemoConfig:
             raise ValueError("DemoConfig.end: must be timezone-aware (UTC)")
 
 
-class Simulation(Sessions, Orders, Support, Messaging, Stores):
+class Simulation(Sessions, Orders, Support, Messaging, Stores, CartJourney):
     """One run of the business: every channel's behaviour on the shared core; `run()` yields
     the messages in time order."""
 
@@ -73,7 +74,7 @@ class Simulation(Sessions, Orders, Support, Messaging, Stores):
             self._sms_send,
             self._sms_open,
             self._cart_check,
-            self._sms_reminder,
+            self._cart_journey,
             self._delivery,
             self._ticket,
             self._resolve,

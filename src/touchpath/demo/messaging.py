@@ -1,6 +1,6 @@
 """Messaging: the campaign calendar (a weekly newsletter, weekend pushes, the autumn sale, an
-NPS survey), email, push and SMS sends and the visits their clicks bring, and the planted SMS
-reminder of abandoned carts (`touchpath.demo.facts.SMS_CART_REMINDER`).
+NPS survey), email, push and SMS sends and the visits their clicks bring, and people coming back
+to an abandoned cart on their own (the journey that reminds them is `touchpath.demo.reminders`).
 
 Sends go to the audience in slices of 400 people, 20 seconds apart, as a real sender does.
 """
@@ -21,10 +21,8 @@ from touchpath.demo.simulation import (
     MINUTE,
     PUSH_OPEN,
     PUSH_SEND,
-    RESTORE,
     RETURN,
     SMS_OPEN,
-    SMS_REMINDER,
     SMS_SEND,
     SURVEY,
     SWITCH,
@@ -41,7 +39,7 @@ P_EMAIL_CLICK = {"nps": 0.4, "sale": 0.25, "newsletter": 0.18}
 
 
 class Messaging(Core):
-    """Campaigns, their sends and opens, and the cart reminder."""
+    """Campaigns, their sends and opens, and abandoned carts."""
 
     def _schedule_campaigns(self) -> None:
         """The period's campaigns: Thursday newsletters, fortnightly Saturday pushes, the NPS
@@ -195,7 +193,7 @@ class Messaging(Core):
     def _sms_open(self, ts: float, ci: int, payload: tuple[str, int]) -> None:
         name, mode = payload
         c = self.people[ci]
-        path = "/cart" if name == "cart_reminder" else "/sale"
+        path = "/sale"
         url = f"{SITE}{path}?utm_source=touchpath&utm_medium=sms&utm_campaign={name}"
         self._server(
             ts,
@@ -207,23 +205,13 @@ class Messaging(Core):
         self._schedule(ts + 3.0, VISIT, ci, ("sms", name, mode))
 
     def _cart_check(self, ts: float, ci: int, cart_ts: float) -> None:
-        """An hour after the last cart activity with no order: the cart is abandoned."""
+        """An hour after the last cart activity with no order: the cart is abandoned, and some
+        people come back to it on their own (the abandoned-cart journey's reminder is in
+        `touchpath.demo.reminders`)."""
         rng = self.rng
         c = self.people[ci]
         if c.last_cart != cart_ts or c.last_order > cart_ts or not c.cart:
             return
-        if not (c.cart_identified and c.uid):
-            group = "anonymous"
-        elif not c.sms_ok:
-            group = "no_consent"
-        else:
-            group = "sent" if rng.random() < REMINDER.sent_share else "holdout"
-        if group != "anonymous":
-            self._put(ts, None, ("abandoned", ci, group, cart_ts))
-        if group == "sent":
-            self._schedule(
-                cart_ts + rng.uniform(*REMINDER.send_after_hours) * HOUR, SMS_REMINDER, ci, cart_ts
-            )
         # coming back on their own: ~17% within three days, a few later
         r = rng.random()
         p_back = REMINDER.return_own * (SUPPORT.intent if c.penalty_until > ts else 1.0)
@@ -237,27 +225,3 @@ class Messaging(Core):
             self._schedule(ts + delay, VISIT, ci, (None, None, RETURN))
         elif r < p_back + REMINDER.return_later:
             self._schedule(ts + rng.uniform(3.1, 12) * DAY, VISIT, ci, (None, None, RETURN))
-
-    def _sms_reminder(self, ts: float, ci: int, cart_ts: float) -> None:
-        rng = self.rng
-        c = self.people[ci]
-        if c.last_order > cart_ts or not c.cart:
-            return
-        self._server(
-            ts,
-            "touchpath-messaging",
-            "SMS Delivered",
-            c.uid,
-            {
-                "campaign_name": "cart_reminder",
-                "campaign_id": "cmp_cart_reminder",
-                "cart_id": f"cart_{ci}",
-            },
-        )
-        if rng.random() < REMINDER.click:
-            self._schedule(
-                ts + rng.lognormvariate(math.log(12 * MINUTE), 0.8),
-                SMS_OPEN,
-                ci,
-                ("cart_reminder", RESTORE),
-            )

@@ -43,12 +43,16 @@ class Orders(Core):
         products = [self._order_line(p, q) for p, q in c.cart]
         total = round(sum(line["price"] * line["quantity"] for line in products), 2)
         cart_props = {
-            "cart_id": f"cart_{c.idx}",
+            "cart_id": c.cart_id,
             "products": [dict(line) for line in products],
             "value": total,
             "currency": CURRENCY,
         }
         self._client(s, "track", "event", "Cart Viewed", cart_props, step=rng.uniform(0.3, 1.5))
+        self._cart_viewed(s)
+        if c.hold_until > s.t:  # the reminder's planted outcome: no order in its window
+            return
+        back = back or c.buy_by >= s.t  # ...or an order within it
         p_checkout = P_CHECKOUT_FOLLOW if mode == FOLLOW else P_CHECKOUT
         if not (back or rng.random() < p_checkout * (SUPPORT.intent if penalised else 1.0)):
             return
@@ -88,7 +92,8 @@ class Orders(Core):
         drop-off), and a few of those people open a ticket about it."""
         rng, c = self.rng, s.cust
         revenue = round(total * (0.75 if coupon else 1.0), 2)
-        if rng.random() >= CHECKOUT.payment_ok[s.app]:
+        sure = c.buy_by >= s.t  # planted by the cart reminder (reminders): the order goes through
+        if not sure and rng.random() >= CHECKOUT.payment_ok[s.app]:
             if s.app and rng.random() < 0.05:
                 self._schedule(s.t + rng.uniform(600, 6 * HOUR), TICKET, c.idx, ("payment", None))
             return
@@ -109,7 +114,7 @@ class Orders(Core):
             {"checkout_id": checkout_id, "step": 2, "payment_method": method},
             step=rng.uniform(20, 120),
         )
-        if rng.random() >= CHECKOUT.complete[s.app]:
+        if not sure and rng.random() >= CHECKOUT.complete[s.app]:
             return
         order_id = self._next_id("NW-W-")
         props = {
@@ -137,8 +142,10 @@ class Orders(Core):
             step=rng.uniform(10, 40),
         )
         c.last_order = s.t
+        self._ordered(s.t, c)
         self._after_order(s.t, c, order_id, [p for p, _ in c.cart], s.app)
         c.cart = []
+        c.carts += 1  # the next cart has a new id
 
     def _after_order(
         self, ts: float, c: Customer, order_id: str, products: list[Product], app: bool

@@ -9,7 +9,7 @@ devices).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from touchpath.demo.catalog import CATALOG, CITIES, STORES, Product
 from touchpath.demo.facts import DAY, HOUR
@@ -174,18 +174,24 @@ class Customer:
     __slots__ = (
         "app",
         "arrival",
+        "buy_by",
         "cart",
         "cart_identified",
+        "carts",
         "city",
         "created_at",
+        "decided_until",
         "email",
         "email_ok",
         "engagement",
         "favourite",
         "first",
+        "hold_until",
         "idx",
+        "in_journey",
         "last",
         "last_cart",
+        "last_entered",
         "last_order",
         "locale",
         "loyalty",
@@ -235,6 +241,18 @@ class Customer:
         self.penalty_until = -1.0
         self.put_off_until = -1.0  # after a failed email-to-web switch (facts.EMAIL_WEB_SWITCH)
         self.sessions = 0
+        # the abandoned-cart journey (touchpath.demo.reminders)
+        self.carts = 0  # orders placed from the cart: the cart id is cart_<idx>_<carts>
+        self.last_entered = ""  # the cart id that last entered the journey (once per cart)
+        self.in_journey: list[Any] | None = None  # [cart id, entered at, node, step]
+        self.decided_until = -1.0  # a split's planted outcome holds until then
+        self.buy_by = -1.0  # ...they order by then (planted: the order goes through)
+        self.hold_until = -1.0  # ...or they do not order before then
+
+    @property
+    def cart_id(self) -> str:
+        """The id of the cart being filled now (a new one after each order from it)."""
+        return f"cart_{self.idx}_{self.carts}"
 
 
 class Session:

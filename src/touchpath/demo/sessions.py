@@ -79,6 +79,8 @@ class Sessions(Core):
         elif mode in (FOLLOW, RETURN):
             names, cum = CLOSING if c.platform == "web" else CLOSING_APP
             source = pick(rng, names, cum)
+        if c.hold_until > ts:  # the cart reminder's planted outcome: no visit in its window
+            return
         assert source is not None
 
         dev = self._device(c, ts, source, mode)
@@ -264,7 +266,7 @@ class Sessions(Core):
             for p in viewed[-2:] if rng.random() < 0.2 else viewed[-1:]:
                 qty = 1 if rng.random() < 0.92 else 2
                 c.cart.append((p, qty))
-                props = self._product_props(p, {"quantity": qty, "cart_id": f"cart_{c.idx}"})
+                props = self._product_props(p, {"quantity": qty, "cart_id": c.cart_id})
                 self._client(s, "track", "event", "Product Added", props, step=rng.uniform(5, 40))
                 c.last_cart = s.t
                 c.cart_identified = s.uid == c.uid

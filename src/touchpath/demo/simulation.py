@@ -172,6 +172,14 @@ class Core:
         """Cart, then checkout (orders)."""
         raise NotImplementedError
 
+    def _cart_viewed(self, s: Session) -> None:
+        """The cart was viewed: the abandoned-cart journey may start (reminders)."""
+        raise NotImplementedError
+
+    def _ordered(self, ts: float, c: Customer) -> None:
+        """The person ordered (any channel): the journey's goal (reminders)."""
+        raise NotImplementedError
+
     # ---- ids, clocks -------------------------------------------------------------------
 
     def _uuid(self) -> str:

@@ -27,6 +27,8 @@ class Stores(Core):
             return
         if c.put_off_until > ts and rng.random() < EMAIL_WEB_SWITCH.skip_store:
             return
+        if c.hold_until > ts:  # the cart reminder's planted outcome (reminders)
+            return
         assert c.store is not None
         store_id, store_name = c.store
         basket: dict[Product, int] = {}
@@ -68,3 +70,4 @@ class Stores(Core):
         }
         c.last_order = ts
         self._put(ts, msg, ("order", ci, "store", revenue))
+        self._ordered(ts, c)

@@ -84,9 +84,8 @@ class FactMeter:
         self._tickets: dict[int, list[list[Any]]] = {}
         self._ticket_rows: list[list[Any]] = []
         self._feedback: dict[str, list[float]] = {}
-        # (c) abandoned carts: [ts, group, converted]
-        self._carts: dict[int, list[list[Any]]] = {}
-        self._cart_rows: list[list[Any]] = []
+        # (c) people the cart journey's split reached, at their first split: [ts, arm, converted]
+        self._exposed: dict[int, list[Any]] = {}
         # (d) touches: (ts, channel) per customer since their last order, 30 days back
         self._touches: dict[int, list[tuple[float, str]]] = {}
         self._first: dict[str, int] = {}
@@ -117,10 +116,9 @@ class FactMeter:
             row = [ts, tag[2], 0]
             self._tickets.setdefault(tag[1], []).append(row)
             self._ticket_rows.append(row)
-        elif kind == "abandoned":  # tag[3] is the last cart activity, an hour before
-            row = [tag[3], tag[2], False]
-            self._carts.setdefault(tag[1], []).append(row)
-            self._cart_rows.append(row)
+        elif kind == "exposed":  # the split of the abandoned-cart journey: tag[2] is the arm
+            if tag[1] not in self._exposed:
+                self._exposed[tag[1]] = [ts, tag[2], False]
         elif kind == "switch":  # tag[2]: on one's own (True) or through the email's link
             row = [ts, tag[2], False]
             self._visits.setdefault(tag[1], []).append(row)
@@ -149,11 +147,9 @@ class FactMeter:
             for row in windows:
                 if row[0] < ts <= row[0] + SLOW_SUPPORT.window:
                     row[2] += 1
-        carts = self._carts.get(cust)
-        if carts:
-            for row in carts:
-                if row[0] < ts <= row[0] + SMS_CART_REMINDER.window:
-                    row[2] = True
+        exposed = self._exposed.get(cust)
+        if exposed is not None and exposed[0] <= ts < exposed[0] + SMS_CART_REMINDER.window:
+            exposed[2] = True
         visits = self._visits.get(cust)
         if visits:
             for row in visits:
@@ -229,23 +225,24 @@ class FactMeter:
         }
 
     def _reminder_fact(self) -> dict[str, float]:
-        """(c) Conversion of abandoned carts: reminded, held out, no SMS consent."""
-        carts = [r for r in self._cart_rows if r[0] + SMS_CART_REMINDER.window <= self.end]
-        groups: dict[str, list[int]] = {"sent": [0, 0], "holdout": [0, 0], "no_consent": [0, 0]}
-        groups["anonymous"] = [0, 0]
-        for row in carts:
-            counts = groups[row[1]]
-            counts[0] += 1
-            counts[1] += row[2]
-        conv = {g: _share(c[1], c[0]) for g, c in groups.items()}
+        """(c) The abandoned-cart journey's split, as its experiment counts it: each person at
+        their first split, converted by an order within the window (people whose window
+        reaches past the end are left out)."""
+        window = SMS_CART_REMINDER.window
+        rows = [r for r in self._exposed.values() if r[0] + window <= self.end]
+        n = {arm: sum(r[1] == arm for r in rows) for arm in ("remind", "holdout")}
+        ordered = {arm: sum(r[1] == arm and r[2] for r in rows) for arm in ("remind", "holdout")}
+        remind, held = (
+            _share(ordered["remind"], n["remind"]),
+            _share(ordered["holdout"], n["holdout"]),
+        )
         return {
-            "sent_carts": float(groups["sent"][0]),
-            "holdout_carts": float(groups["holdout"][0]),
-            "no_consent_carts": float(groups["no_consent"][0]),
-            "sent_conversion": conv["sent"],
-            "holdout_conversion": conv["holdout"],
-            "no_consent_conversion": conv["no_consent"],
-            "lift": round(conv["sent"] / conv["holdout"], 3) if conv["holdout"] else 0.0,
+            "remind_people": float(n["remind"]),
+            "holdout_people": float(n["holdout"]),
+            "remind_conversion": remind,
+            "holdout_conversion": held,
+            "difference": round(remind - held, 4),
+            "relative_lift": round(remind / held - 1, 3) if held else 0.0,
         }
 
     def _attribution_fact(self) -> dict[str, float]:

@@ -8,6 +8,7 @@ with the step. The loop in `touchpath.orchestrate.engine` records the steps and 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -41,7 +42,7 @@ from touchpath.orchestrate.sql import lit
 from touchpath.orchestrate.timezones import candidates, valid_zone, weekday_numbers
 from touchpath.profiles.specs import ComputedCondition, TraitCondition
 
-__all__ = ["condition_sql", "run_group", "split_bucket_sql"]
+__all__ = ["condition_sql", "run_group", "split_bucket", "split_bucket_sql"]
 
 Handler = Callable[[duckdb.DuckDBPyConnection, Tick, Plan, str, Any, str], None]
 
@@ -259,6 +260,19 @@ def split_bucket_sql(journey: str, nid: str) -> str:
     """A number in [0, 1) from the journey, the node and the person: the same every time."""
     salt = lit(f"{journey}:{nid}:")
     return f"(('0x' || left(md5({salt} || profile_id), 8))::UBIGINT / 4294967296.0)"
+
+
+def split_bucket(journey: str, nid: str, profile_id: str) -> float:
+    """`split_bucket_sql` for one person, in Python (the demo's history assigns as the engine
+    does). A split sends the person to the first arm whose running share exceeds it.
+
+    >>> import duckdb
+    >>> sql = split_bucket_sql("abandoned-cart", "holdout").replace("profile_id", "'p_1'")
+    >>> duckdb.sql(f"SELECT {sql}").fetchall()[0][0] == split_bucket("abandoned-cart", "holdout", "p_1")
+    True
+    """
+    digest = hashlib.md5(f"{journey}:{nid}:{profile_id}".encode()).hexdigest()
+    return int(digest[:8], 16) / 4294967296.0
 
 
 def _split(
