@@ -14,8 +14,8 @@ import typer
 import yaml
 
 from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows, settings_for
-from touchpath.cli.destinations_remote import Local, Remotely, jsonable
-from touchpath.cli.remote import Remote, remote_for, session
+from touchpath.cli.destinations_remote import Local, Remotely
+from touchpath.cli.remote import Remote, jsonable, remote_for, session
 from touchpath.destinations import api as dapi
 from touchpath.errors import BadRequest
 from touchpath.system import Touchpath

@@ -11,9 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import orjson
-
-from touchpath.cli.remote import Remote
+from touchpath.cli.remote import Remote, jsonable
 from touchpath.destinations import api as dapi
 from touchpath.destinations.config import DestinationOut
 from touchpath.destinations.forwarding import Rule
@@ -22,12 +20,7 @@ from touchpath.destinations.subscriptions import Group
 from touchpath.destinations.templates import TemplateSpec
 from touchpath.store import Store
 
-__all__ = ["Local", "Remotely", "jsonable"]
-
-
-def jsonable(value: Any) -> Any:
-    """`value` as the REST API answers it: JSON types, times in ISO 8601."""
-    return orjson.loads(orjson.dumps(value, default=str))
+__all__ = ["Local", "Remotely"]
 
 
 class Local:

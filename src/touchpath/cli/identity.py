@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.table import Table
@@ -23,7 +24,7 @@ from touchpath.cli.base import (
     print_rows,
     settings_for,
 )
-from touchpath.cli.remote import Remote, store_or_server
+from touchpath.cli.remote import Remote, jsonable, session, store_or_server
 from touchpath.errors import SpecError
 from touchpath.events.match import Condition, EventMatch
 from touchpath.profiles import audiences as aud
@@ -56,30 +57,52 @@ def _open(db: Path | None) -> Iterator[Store]:
         yield tp.store
 
 
+@contextlib.contextmanager
+def _served(db: Path | None) -> Iterator[Store | Remote]:
+    """The store opened here (identity and profiles listening), or the server holding it."""
+    with session(db, listen=True) as tp:
+        yield tp if isinstance(tp, Remote) else tp.store
+
+
+def _at(*parts: str) -> str:
+    return "/api/" + "/".join(quote(p, safe="") for p in parts)
+
+
 def _dump(data: Any) -> None:
-    console.print_json(json.dumps(data, default=str))
+    console.print_json(json.dumps(jsonable(data)))
 
 
 @identity_app.command("rebuild")
 def identity_rebuild(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Recompute the identity graph and profiles from the event log."""
-    with opened(db, listen=True) as tp:
-        result = rebuild(tp.store, tp.services["unify"].config.identity)
-    print_rows([result.__dict__], "Rebuilt", as_json)
+    with session(db, listen=True) as tp:
+        if isinstance(tp, Remote):
+            found = tp.call("POST", "/api/profiles/rebuild")
+        else:
+            found = rebuild(tp.store, tp.services["unify"].config.identity).__dict__
+    print_rows([found], "Rebuilt", as_json)
 
 
 @profiles_app.command("show")
 def profiles_show(ref: str, kind: KindOpt = None, db: DbOpt = None) -> None:
     """A profile by id or any identifier: identifiers, traits, audiences, consent."""
-    with _open(db) as store:
-        _dump(lookup.show(store, ref, kind))
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            params = {"kind": kind} if kind else {}
+            _dump(store.call("GET", _at("profiles", ref), params=params))
+        else:
+            _dump(lookup.show(store, ref, kind))
 
 
 @profiles_app.command("explain")
 def profiles_explain(ref: str, kind: KindOpt = None, db: DbOpt = None) -> None:
     """Why the identifiers of a profile belong together."""
-    with _open(db) as store:
-        _dump(lookup.explain(store, ref, kind))
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            params = {"kind": kind} if kind else {}
+            _dump(store.call("GET", _at("profiles", ref) + "/explain", params=params))
+        else:
+            _dump(lookup.explain(store, ref, kind))
 
 
 @profiles_app.command("timeline")
@@ -91,8 +114,12 @@ def profiles_timeline(
     as_json: JsonOpt = False,
 ) -> None:
     """The profile's events across devices and channels, oldest first."""
-    with _open(db) as store:
-        result = lookup.timeline(store, ref, kind, limit=limit)
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            params: dict[str, Any] = {"limit": limit} | ({"kind": kind} if kind else {})
+            result = store.call("GET", _at("profiles", ref) + "/timeline", params=params)
+        else:
+            result = jsonable(lookup.timeline(store, ref, kind, limit=limit))
     if as_json:
         print_json(result)
         return
@@ -172,9 +199,13 @@ def traits_add(
         },
         "computed trait",
     )
-    with _open(db) as store:
-        _known(store, spec, allow_unknown)
-        store.write_sync(lambda con: tr.define_computed(con, spec, utcnow()))
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            body = {**spec.model_dump(mode="json"), "allow_unknown": allow_unknown}
+            store.call("PUT", _at("traits", name), json=body)
+        else:
+            _known(store, spec, allow_unknown)
+            store.write_sync(lambda con: tr.define_computed(con, spec, utcnow()))
     console.print(f"computed trait [bold]{name}[/] defined")
 
 
@@ -200,8 +231,11 @@ def traits_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 @traits_app.command("remove")
 def traits_remove(name: str, db: DbOpt = None) -> None:
     """Delete a computed trait and its values."""
-    with _open(db) as store:
-        store.write_sync(lambda con: tr.remove_computed(con, name))
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            store.call("DELETE", _at("traits", name))
+        else:
+            store.write_sync(lambda con: tr.remove_computed(con, name))
     console.print(f"computed trait [bold]{name}[/] removed")
 
 
@@ -223,12 +257,16 @@ def audiences_add(
     """Define (or replace) an audience and compute its members."""
     text = Path(condition[1:]).read_text() if condition.startswith("@") else condition
     spec = parse_spec(Audience, {"name": name, "condition": _yaml(text)}, "audience")
-    with _open(db) as store:
-        _known(store, spec, allow_unknown)
-        store.write_sync(lambda con: aud.define_audience(con, spec, utcnow()))
-        refresh(store, "audiences")
-        size = store.query("SELECT count(*) FROM audience_members WHERE audience = ?", [name])
-    console.print(f"audience [bold]{name}[/]: {size[0][0]} members")
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            body = {**spec.model_dump(mode="json"), "allow_unknown": allow_unknown}
+            size = store.call("PUT", _at("audiences", name), json=body)["size"]
+        else:
+            _known(store, spec, allow_unknown)
+            store.write_sync(lambda con: aud.define_audience(con, spec, utcnow()))
+            refresh(store, "audiences")
+            size = len(lookup.members(store, name))
+    console.print(f"audience [bold]{name}[/]: {size} members")
 
 
 def _yaml(text: str) -> Any:
@@ -254,8 +292,11 @@ def audiences_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
 @audiences_app.command("remove")
 def audiences_remove(name: str, db: DbOpt = None) -> None:
     """Delete an audience."""
-    with _open(db) as store:
-        store.write_sync(lambda con: aud.remove_audience(con, name))
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            store.call("DELETE", _at("audiences", name))
+        else:
+            store.write_sync(lambda con: aud.remove_audience(con, name))
     console.print(f"audience [bold]{name}[/] removed")
 
 
@@ -275,8 +316,11 @@ def audiences_members(
     as_json: JsonOpt = False,
 ) -> None:
     """Members of an audience with their user id and email; --csv exports them."""
-    with _open(db) as store:
-        rows = lookup.members(store, name)
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            rows = store.call("GET", _at("audiences", name, "members"))["members"]
+        else:
+            rows = jsonable(lookup.members(store, name))
     if csv_out:
         write_csv(sys.stdout, ["profile_id", "user_id", "email", "entered_at"], rows)
         return
@@ -332,8 +376,12 @@ def privacy_suppress(
     db: DbOpt = None,
 ) -> None:
     """Acknowledge and drop future messages of a user."""
-    with _open(db) as store:
-        privacy.suppress(store, value, kind, reason)  # type: ignore[arg-type]
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            params = {"reason": reason} if reason else {}
+            store.call("PUT", _at("privacy", "suppressions", kind, value), params=params)
+        else:
+            privacy.suppress(store, value, kind, reason)  # type: ignore[arg-type]
     console.print(f"{kind} [bold]{value}[/] suppressed")
 
 
@@ -344,6 +392,9 @@ def privacy_unsuppress(
     db: DbOpt = None,
 ) -> None:
     """Lift a suppression."""
-    with _open(db) as store:
-        privacy.unsuppress(store, value, kind)  # type: ignore[arg-type]
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            store.call("DELETE", _at("privacy", "suppressions", kind, value))
+        else:
+            privacy.unsuppress(store, value, kind)  # type: ignore[arg-type]
     console.print(f"{kind} [bold]{value}[/] no longer suppressed")

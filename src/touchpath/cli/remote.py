@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 
 from touchpath.errors import (
     BadRequest,
@@ -31,7 +32,21 @@ from touchpath.errors import (
 from touchpath.system import Touchpath
 from touchpath.web.server import server_file
 
-__all__ = ["Remote", "analyse", "held_by_server", "session", "store_or_server", "token_file"]
+__all__ = [
+    "Remote",
+    "analyse",
+    "held_by_server",
+    "jsonable",
+    "session",
+    "store_or_server",
+    "token_file",
+]
+
+
+def jsonable(value: Any) -> Any:
+    """`value` as the REST API answers it (JSON types, times in ISO 8601), so a command prints
+    the same whether it read the store here or through the server."""
+    return orjson.loads(orjson.dumps(value, default=str))
 
 
 def token_file() -> Path:
