@@ -149,6 +149,12 @@ def test_csv_exports_neutralise_formulas(tmp_path: Path) -> None:
                 text = c.get("/api/audiences/buyers/members", params={"format": "csv"}).text
     assert "'=hyperlink" in text.lower() and "'@u1" in text
     assert "\n=" not in text and ",=" not in text and ",@" not in text
+    run = CliRunner().invoke(
+        app, ["audiences", "members", "buyers", "--csv", "--db", str(settings.db)]
+    )
+    assert run.exit_code == 0, run.output
+    assert "'=hyperlink" in run.output.lower() and "'@u1" in run.output
+    assert "\n=" not in run.output and ",=" not in run.output and ",@" not in run.output
 
 
 def test_compact_of_a_store_left_with_its_wal_leaves_no_byte(tmp_path: Path) -> None:

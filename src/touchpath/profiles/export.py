@@ -4,6 +4,8 @@ email like `=HYPERLINK(...)` stays text.
 
 >>> safe_cell("=1+1"), safe_cell("-2"), safe_cell("ann@shop.io"), safe_cell(None)
 ("'=1+1", "'-2", 'ann@shop.io', None)
+>>> safe_cell("+1"), safe_cell("@SUM(A1)"), safe_cell("\\tx"), safe_cell("\\rx")
+("'+1", "'@SUM(A1)", "'\\tx", "'\\rx")
 """
 
 from __future__ import annotations
