@@ -21,11 +21,11 @@ import orjson
 from stores import OUT, demo_store, measure  # bench/stores.py, beside this file
 
 from touchpath.analytics import api, journey
-from touchpath.analytics.discovery import DfgSpec, Stage
+from touchpath.analytics.discovery import DFG, DfgSpec, Stage
 from touchpath.analytics.funnels import FunnelSpec
 from touchpath.events.match import EventMatch, TimeRange
 from touchpath.events.message import stage_messages
-from touchpath.maps.bind import _step, bind_map, stage_step
+from touchpath.maps.bind import _funnel_jobs, bind_map
 from touchpath.maps.feedback import map_feedback
 from touchpath.maps.library import example
 from touchpath.maps.render import render_html, render_svg
@@ -46,8 +46,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     doc = example("demo-first-purchase")
-    assert doc.goal is not None
-    goal = doc.goal
     rows: list[tuple[str, float]] = []
     with Store(store_path()) as store:
         events = store.query("SELECT count(*) FROM events")[0][0]
@@ -58,17 +56,11 @@ def main() -> None:
             rows.append((f"bind, copy fresh, {workers} worker(s)", secs))
         window = doc.window
 
-        def funnels() -> None:
-            for _, t in doc.touchpoints():
-                steps = (_step(t.match, t.name), _step(goal, "goal"))
-                api.funnel(store, FunnelSpec(steps=steps, window=window))
-            stages = doc.stages
-            for i, s in enumerate(stages):
-                if i + 1 < len(stages):
-                    steps = (stage_step(s), stage_step(stages[i + 1]))
-                    api.funnel(store, FunnelSpec(steps=steps, window=window))
-                steps = (stage_step(s), _step(goal, "goal"))
-                api.funnel(store, FunnelSpec(steps=steps, window=window))
+        jobs = _funnel_jobs(doc)
+
+        def funnels() -> None:  # the binder's funnels (touchpoint, stage reach and time)
+            for steps in jobs.values():
+                api.funnel(store, FunnelSpec(steps=tuple(steps), window=window))
 
         dfg = DfgSpec(
             stages=tuple(
@@ -78,11 +70,13 @@ def main() -> None:
             collapse_repeats=True,
         )
 
+        on_copy = DFG.copy(dfg)  # the tagged pass reads the copy when the DFG can
+
         def tagged() -> None:
             with store.reading() as cur:
-                touches(cur, doc, TimeRange(), True, None, 7)
+                touches(cur, doc, TimeRange(), on_copy, None, 7)
 
-        n_funnels = len(doc.touchpoints()) + 2 * len(doc.stages) - 1
+        n_funnels = len(jobs)
         pieces = [
             (f"  {n_funnels} funnels, one after another", funnels),
             ("  DFG over the touchpoints", lambda: api.discover_dfg(store, dfg)),
