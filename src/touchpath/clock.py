@@ -68,21 +68,51 @@ class ManualClock:
 
 class ScaledClock:
     """Wall time sped up `factor` times from `start` (the living demo's accelerated business).
+    `pause()` stops it where it is and `resume()` goes on from there, so a paused business
+    loses no simulated time; a restart builds it again from the time it had reached.
 
-    >>> c = ScaledClock(datetime(2026, 1, 1), factor=60.0)
-    >>> c.now() >= datetime(2026, 1, 1)
+    >>> c = ScaledClock(datetime(2026, 1, 1), factor=60.0, running=False)
+    >>> c.now(), c.running
+    (datetime.datetime(2026, 1, 1, 0, 0), False)
+    >>> c.resume(); c.now() >= datetime(2026, 1, 1)
     True
     """
 
-    def __init__(self, start: datetime, factor: float) -> None:
+    def __init__(self, start: datetime, factor: float, *, running: bool = True) -> None:
         if factor <= 0:
             raise ValueError("factor: must be positive")
         self.start = start
         self.factor = factor
+        self._lock = threading.Lock()
+        self._base = start  # the clock's time at _t0
         self._t0 = time.monotonic()
+        self._running = running
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def _now(self) -> datetime:
+        if not self._running:
+            return self._base
+        return self._base + timedelta(seconds=(time.monotonic() - self._t0) * self.factor)
 
     def now(self) -> datetime:
-        return self.start + timedelta(seconds=(time.monotonic() - self._t0) * self.factor)
+        with self._lock:
+            return self._now()
+
+    def pause(self) -> None:
+        """Stop the clock at the time it shows."""
+        with self._lock:
+            self._base = self._now()
+            self._running = False
+
+    def resume(self) -> None:
+        """Go on from the time it was paused at."""
+        with self._lock:
+            if not self._running:
+                self._t0 = time.monotonic()
+                self._running = True
 
     def sleep(self, seconds: float) -> None:
         time.sleep(max(0.0, seconds) / self.factor)

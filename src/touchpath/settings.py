@@ -193,6 +193,22 @@ class Settings(BaseSettings):
         "unsubscribe pages in messages (default http://host:port).",
     )
 
+    # The living demo (docs/demo.md, "The living demo")
+    demo_live: bool = Field(
+        default=True,
+        description="`touchpath demo` keeps the business alive after loading its history: people "
+        "keep arriving and answer the messages sent to them (`--no-live` turns it off).",
+    )
+    demo_live_rate: float = Field(
+        default=120.0, ge=0, description="New people per simulated hour in the living demo."
+    )
+    demo_clock_factor: float = Field(
+        default=60.0,
+        gt=0,
+        description="How many times faster than the wall the living demo's clock runs, for the "
+        "business, the journeys and the outbox alike (60: an hour a minute).",
+    )
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:

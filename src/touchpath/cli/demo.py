@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -38,50 +38,113 @@ def demo(
     serve: Annotated[
         bool, typer.Option(help="Keep serving after loading (Ctrl-C to stop).")
     ] = True,
+    live: Annotated[
+        bool | None,
+        typer.Option(
+            "--live/--no-live",
+            help="Keep the business alive while serving: people keep arriving and answer the "
+            "messages sent to them, on an accelerated clock (default TOUCHPATH_DEMO_LIVE).",
+        ),
+    ] = None,
 ) -> None:
-    """Generate the demo retailer, send it through the real /v1/batch path, and serve it."""
+    """Generate the demo retailer, send it through the real /v1/batch path, and serve it; then
+    keep the business alive (docs/demo.md, "The living demo")."""
     from touchpath.demo import DemoBusiness, DemoConfig
-    from touchpath.demo.journeys import publish_demo_journeys
-    from touchpath.demo.receivers import demo_destinations, send_samples, wait_sent
+    from touchpath.demo.live import live_clock
+    from touchpath.demo.receivers import Received, demo_destinations, send_samples, wait_sent
     from touchpath.system import opened
 
     # The demo's destinations are local receivers on 127.0.0.1 (docs/destinations.md).
-    settings = settings_for(db, host=host, port=port, destinations_allow_hosts="127.0.0.1")
+    settings = settings_for(
+        db, host=host, port=port, destinations_allow_hosts="127.0.0.1", demo_live=live
+    )
+    alive = settings.demo_live and serve
+    if alive:  # the accelerated clock runs ahead of the wall: its events are not "future" ones
+        settings = settings.model_copy(update={"max_future_hours": 24.0 * 365 * 100})
     business = DemoBusiness(DemoConfig(customers=customers, days=days, seed=seed))
-    with (
-        Store(settings.db, settings) as store,
-        opened(settings, store=store, background=True) as tp,  # the app serves this one
-        demo_destinations(store, console.print, every=REPORT_SECONDS) as receivers,
-        serving(settings, store, touchpath=tp) as url,
-    ):
-        console.print(f"Touchpath is serving [bold]{url}[/] (store {settings.db})")
-        email, password = _demo_owner(store)
-        console.print(f"  sign in as    [bold]{email}[/]  password [bold]{password}[/]")
-        console.print(f"  web app       {url}/\n  REST API      {url}/docs")
-        console.print(f"  journey maps  {url}/maps")
-        loaded = store.query("SELECT count(*) FROM events")[0][0]
-        if loaded and not reload:
+    people: list[Any] = []  # the living business, once the server runs
+
+    def react(r: Received) -> None:
+        if people:
+            people[0].receive(r)
+
+    with Store(settings.db, settings) as store:
+        clock = live_clock(store, settings.demo_clock_factor) if alive else None
+        with (
+            opened(settings, store=store, clock=clock, background=True) as tp,
+            demo_destinations(
+                store, console.print, every=REPORT_SECONDS, react=react if alive else None
+            ) as receivers,
+            serving(settings, store, touchpath=tp) as url,
+        ):
+            _loaded(tp, business, url, reload)
+            now = clock.now() if clock is not None else None
             console.print(
-                f"The store already holds {loaded:,} events; pass --reload to add the demo again."
+                f"sending {send_samples(store, now=now)} sample messages to the demo receivers"
             )
-        else:
-            _load(store, business, url)
-        stats = explore.counts(store)
+            wait_sent(store)
+            console.print(f"the demo receivers got {receivers.summary()}")
+            if serve:
+                _serve(store, url, clock, people, seed)
+
+
+def _loaded(tp: Any, business: Any, url: str, reload: bool) -> None:
+    """Say where to go, load the history (unless there), publish the demo's journeys."""
+    from touchpath.demo.journeys import publish_demo_journeys
+
+    store = tp.store
+    console.print(f"Touchpath is serving [bold]{url}[/] (store {store.settings.db})")
+    email, password = _demo_owner(store)
+    console.print(f"  sign in as    [bold]{email}[/]  password [bold]{password}[/]")
+    console.print(f"  web app       {url}/\n  REST API      {url}/docs")
+    console.print(f"  journey maps  {url}/maps")
+    loaded = store.query("SELECT count(*) FROM events")[0][0]
+    if loaded and not reload:
         console.print(
-            f"[green]{stats['events']:,} events[/] in the store, "
-            f"{stats['rejected']:,} rejected messages kept with their reasons."
+            f"The store already holds {loaded:,} events; pass --reload to add the demo again."
         )
-        for p in publish_demo_journeys(tp):  # they run from here on, on the engine's clock
-            console.print(f"published journey [bold]{p.name}[/] v{p.version}")
-        console.print(f"sending {send_samples(store)} sample messages to the demo receivers")
-        wait_sent(store)
-        console.print(f"the demo receivers got {receivers.summary()}")
-        if serve:
-            console.print("Serving; press Ctrl-C to stop.")
-            try:
-                threading.Event().wait()
-            except KeyboardInterrupt:
-                console.print("stopped")
+    else:
+        _load(store, business, url)
+    stats = explore.counts(store)
+    console.print(
+        f"[green]{stats['events']:,} events[/] in the store, "
+        f"{stats['rejected']:,} rejected messages kept with their reasons."
+    )
+    for p in publish_demo_journeys(tp):  # they run from here on, on the engine's clock
+        console.print(f"published journey [bold]{p.name}[/] v{p.version}")
+
+
+def _serve(store: Store, url: str, clock: Any, people: list[Any], seed: int) -> None:
+    """Serve until Ctrl-C, with the living business on its clock when there is one."""
+    runner = _start_live(store, url, clock, people, seed) if clock is not None else None
+    console.print("Serving; press Ctrl-C to stop.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        console.print("stopped")
+    finally:
+        if runner is not None:
+            runner.stop()
+            runner.business.close()
+
+
+def _start_live(store: Store, url: str, clock: Any, people: list[Any], seed: int) -> Any:
+    """Start the living business on the accelerated clock (it resumes where it stopped)."""
+    from touchpath.demo.live import LiveBusiness, LiveRunner, live_write_key
+
+    s = store.settings
+    business = LiveBusiness(
+        store, clock, url, live_write_key(store), seed=seed, rate=s.demo_live_rate
+    )
+    people.append(business)
+    runner = LiveRunner(business, clock).start()
+    console.print(
+        f"the business is alive from {clock.now():%Y-%m-%d %H:%M} (simulated): "
+        f"{s.demo_live_rate:g} new people per simulated hour, the clock {s.demo_clock_factor:g}x "
+        f"the wall; pause it on the web app's Living demo panel ({url}/demo) "
+        "or start with --no-live"
+    )
+    return runner
 
 
 DEMO_OWNER = "owner@demo.touchpath.dev"

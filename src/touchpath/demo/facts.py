@@ -24,11 +24,15 @@ __all__ = [
     "EMAIL_WEB_SWITCH",
     "FACTS",
     "HOUR",
+    "LIVE_ARRIVALS",
+    "LIVE_REACTIONS",
     "PAID_SOCIAL_ATTRIBUTION",
     "SLOW_SUPPORT",
     "SMS_CART_REMINDER",
     "AppCheckoutDropoff",
     "EmailWebSwitch",
+    "LiveArrivals",
+    "LiveReactions",
     "PaidSocialAttribution",
     "SlowSupport",
     "SmsCartReminder",
@@ -214,3 +218,77 @@ FACTS = (
     EMAIL_WEB_SWITCH,
 )
 """Every planted fact, in the order docs/demo.md gives them."""
+
+
+# ---- the living demo (touchpath.demo.live): people who keep arriving and answer messages ----
+
+
+@dataclass(frozen=True)
+class LiveArrivals:
+    """Who arrives in the living demo and what they do before any message reaches them. App
+    payments fail as in the history (`APP_CHECKOUT_DROPOFF`), so app checkout stays the pain
+    point a journey can act on."""
+
+    name: str = "live_arrivals"
+    app_share: float = 0.5
+    """The share of new people who come through the app (the rest: the website)."""
+    sign_up: float = 0.85
+    """The chance a new person signs up in their first session (the rest stay anonymous)."""
+    checkout: float = 0.55
+    """The chance a signed-up person's session goes on to a checkout (once per person)."""
+    sessions: int = 3
+    """At most this many sessions per person (a session without a checkout may bring another)."""
+    next_session_hours: tuple[float, float] = (3.0, 30.0)
+    """When the next session comes, in hours after the last (uniform)."""
+    consent: tuple[tuple[str, float], ...] = (("email", 0.85), ("sms", 0.75), ("push", 0.7))
+    """The chance a person opts in to each channel when signing up."""
+    own_return: float = 0.15
+    """An abandoned checkout: the chance the person comes back and buys on their own."""
+    own_return_hours: tuple[float, float] = (2.0, 36.0)
+    """When they come back on their own, in hours after the checkout (uniform)."""
+
+
+@dataclass(frozen=True)
+class LiveReactions:
+    """How people answer the messages Touchpath sends them (every receiver hands each delivered
+    message to the simulation). The chance that a message brings the person back is
+
+        click[channel] x template factor x (night if sent at night in their zone) x fatigue^k
+
+    with k the messages they got in the `fatigue_window` before it; a person brought back to an
+    open checkout buys with `buy_after_click`. So a reminder's planted lift on an abandoned
+    checkout is (1 - own return) x that chance x buy_after_click."""
+
+    name: str = "live_reactions"
+    open: dict[str, float] = field(
+        default_factory=lambda: {"email": 0.5, "sms": 0.95, "push": 0.55}
+    )
+    """The chance a message is opened (email: its pixel loads; push: the app reports it)."""
+    click: dict[str, float] = field(
+        default_factory=lambda: {"email": 0.3, "sms": 0.45, "push": 0.25}
+    )
+    """The chance a fresh message at a good hour brings the person back (a click)."""
+    template: dict[str, float] = field(default_factory=lambda: {"voucher": 1.5, "plain": 0.7})
+    """A factor by a word in the template's name (others 1.0): a voucher works better."""
+    night: tuple[int, int] = (22, 7)
+    """Local hours from the first up to the second count as night."""
+    night_factor: float = 0.35
+    """The factor on coming back for a message that arrives at night."""
+    fatigue_window: float = DAY
+    """Messages received within this long before one make the person tired of them."""
+    fatigue: float = 0.6
+    """The factor on coming back per message in the window."""
+    buy_after_click: float = 0.7
+    """A person brought back to an open checkout buys with this chance."""
+    unsubscribe: float = 0.01
+    """The chance a fresh message makes the person unsubscribe."""
+    unsubscribe_per_recent: float = 0.05
+    """Added to that chance per message in the fatigue window."""
+    open_after_minutes: tuple[float, float] = (2.0, 90.0)
+    """When a message is opened, in minutes after it arrives (uniform)."""
+    click_after_minutes: tuple[float, float] = (1.0, 20.0)
+    """When a click follows the open, in minutes (uniform)."""
+
+
+LIVE_ARRIVALS = LiveArrivals()
+LIVE_REACTIONS = LiveReactions()

@@ -484,24 +484,29 @@ _PLURAL = {"email": "emails", "sms": "SMS", "push": "push notifications", "webho
 
 @contextmanager
 def demo_destinations(
-    store: Any, say: Callable[[str], None], every: float = 60.0
+    store: Any,
+    say: Callable[[str], None],
+    every: float = 60.0,
+    react: Callable[[Received], None] | None = None,
 ) -> Iterator[DemoReceivers]:
     """Start a local SMTP and HTTP receiver and configure the demo's destinations to reach them
     (`demo-email`, `demo-sms`, `demo-push`, `demo-webhook`), a welcome template, and a rule that
     forwards every Order Completed to the webhook. `say` is told what arrived every `every`
-    seconds (`DemoReceivers.report`). The store's settings must allow 127.0.0.1
+    seconds (`DemoReceivers.report`); `react` (the living demo's people) gets each message
+    before the receiver answers. The store's settings must allow 127.0.0.1
     (TOUCHPATH_DESTINATIONS_ALLOW_HOSTS)."""
     from touchpath.destinations import api
     from touchpath.destinations.webhook import new_secret
 
     secret = new_secret()
-    http = HttpReceiver(secrets=[secret], twilio_auth=("ACdemo", "demo-token"))
+    http = HttpReceiver(secrets=[secret], twilio_auth=("ACdemo", "demo-token"), on_receive=react)
     from touchpath.destinations.bounces import record_bounces
 
     smtp = SmtpReceiver(
         user=("demo", "demo-password"),
         dsn={"bounce@shop.example"},  # the demo's undeliverable address, bounced later
         on_dsn=lambda raw: record_bounces(store, raw),
+        on_receive=react,
     )
     with http, smtp:
         local = "127.0.0.1"
@@ -542,8 +547,9 @@ def demo_destinations(
             reporter.join(5)
 
 
-def send_samples(store: Any, n: int = 3) -> int:
-    """Welcome email, SMS and push to the `n` most recent demo customers with those traits."""
+def send_samples(store: Any, n: int = 3, now: Any = None) -> int:
+    """Welcome email, SMS and push to the `n` most recent demo customers with those traits,
+    due at `now` (the demo's clock; the wall by default)."""
     from touchpath.destinations import OutboxMessage, enqueue
 
     rows = store.query(
@@ -565,7 +571,7 @@ def send_samples(store: Any, n: int = 3) -> int:
                           channel="push", profile_id=pid, recipient=f"device-{pid[-8:]}",
                           content={"title": "Back in stock", "body": "Your wish-list item"}),
         ]  # fmt: skip
-    return int(store.write_sync(lambda con: enqueue(con, msgs)))
+    return int(store.write_sync(lambda con: enqueue(con, msgs, now)))
 
 
 def wait_sent(store: Any, timeout: float = 20.0) -> dict[str, int]:

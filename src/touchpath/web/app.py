@@ -24,6 +24,7 @@ from touchpath.web import (
     api,
     builder_api,
     catalogue_api,
+    demo_api,
     destinations_api,
     experiments_api,
     explore_api,
@@ -162,6 +163,7 @@ def _routes(app: FastAPI, settings: Settings) -> None:
     app.include_router(builder_api.router, dependencies=viewer)
     app.include_router(destinations_api.router)  # /api: viewer reads, admin manages; /v1/m public
     app.include_router(personalize_api.router, dependencies=viewer)
+    app.include_router(demo_api.router, dependencies=viewer)  # the living demo's panel
 
 
 def create_app(
