@@ -45,6 +45,7 @@ const ExperimentsPage = lazy(() => import("./pages/experiments/ExperimentsPage")
 const DecisionsPage = lazy(() => import("./pages/decisions/DecisionsPage"));
 const DecisionPage = lazy(() => import("./pages/decisions/DecisionPage"));
 const ExperimentPage = lazy(() => import("./pages/experiments/ExperimentPage"));
+const LiveDemoPage = lazy(() => import("./pages/demo/LiveDemoPage"));
 
 export const router = createBrowserRouter([
   {
@@ -78,6 +79,7 @@ export const router = createBrowserRouter([
       { path: "maps/:name", element: <MapViewer /> },
       { path: "maps/:name/edit", element: <MapEditor /> },
       { path: "journeys", element: <JourneysIndex /> },
+      { path: "demo", element: <LiveDemoPage /> },
       { path: "journeys/:name", element: <JourneyPage /> },
       { path: "destinations", element: <DestinationsPage /> },
       { path: "destinations/messages", element: <MessagesPage /> },

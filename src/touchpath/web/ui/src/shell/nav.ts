@@ -48,6 +48,7 @@ export const NAV: NavSection[] = [
       { to: "/experiments", label: "Experiments" },
     ],
   },
+  { title: "Demo", items: [{ to: "/demo", label: "Living demo" }] },
 ];
 
 /** Shown to admins and owners. */
