@@ -27,7 +27,7 @@ import pyarrow as pa
 
 from touchpath.catalogue.plans import TrackingPlan, compile_schema
 from touchpath.events.message import Staged
-from touchpath.store.store import RowsChecked
+from touchpath.store.outcomes import RowsChecked
 
 if TYPE_CHECKING:
     from touchpath.system import Touchpath

@@ -30,7 +30,7 @@ from sqlglot import exp
 
 from touchpath.events.channels import FIELDS, channel_case, field_expr
 from touchpath.events.message import MESSAGE_TYPES, Staged, check_message, decode_head
-from touchpath.store.store import Appended
+from touchpath.store.outcomes import Appended
 
 __all__ = [
     "CHANNEL_KEY",

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +31,7 @@ from touchpath.settings import Settings
 from touchpath.store.keys import Source
 from touchpath.store.memo import Memo
 from touchpath.store.migrations import discover
+from touchpath.store.outcomes import Appended, IngestResult, RowsChecked
 from touchpath.store.recent import RecentHashes, fresh
 from touchpath.store.sources import SourcesMixin
 
@@ -42,41 +43,6 @@ T = TypeVar("T")
 CommitListener = Callable[[duckdb.DuckDBPyConnection, int, int], None]
 """Called in the writer thread with a seq range [first, last] of committed events. Ranges from
 several commits are coalesced while ingest is queued (at most `listener_delay_seconds`)."""
-
-
-@dataclass(frozen=True)
-class IngestResult:
-    """What became of the messages of one request."""
-
-    accepted: int
-    rejected: int
-    duplicates: int
-
-
-@dataclass(frozen=True)
-class Appended:
-    """What became of the rows of one `Store.append_rows`."""
-
-    inserted: int
-    suppressed: int
-    """Rows of suppressed users, dropped."""
-    present: int
-    """Rows already in the log (same source and messageId), dropped."""
-    blocked: int = 0
-    """Rows a tracking plan in block mode refused (in `rejected` with the violations)."""
-    flagged: int = 0
-    """Rows kept with violations of a tracking plan (in `plan_violations`)."""
-
-
-@dataclass
-class RowsChecked:
-    """What a rows gate (`Store.add_rows_gate`) made of the rows of one `append_rows`: the rows
-    to append, the writes that commit with them, and how many it refused or flagged."""
-
-    rows: pa.Table
-    side_writes: list[Callable[[duckdb.DuckDBPyConnection], None]] = field(default_factory=list)
-    blocked: int = 0
-    flagged: int = 0
 
 
 @dataclass
