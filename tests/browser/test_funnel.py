@@ -81,3 +81,17 @@ def test_step_conditions_and_time_to_convert(demo_app: App, page: Any) -> None:
     assert "median" in region.inner_text()
     axe(page)
     shot(page, "funnel-conditions")
+
+
+def test_a_funnels_first_load_asks_only_for_its_numbers(demo_app: App, page: Any) -> None:
+    """The autocomplete's lookups (the catalogue's names, the latest events' keys: full scans)
+    wait until a field has focus, so a shared funnel's first numbers do not queue behind them."""
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/" in r.url else None)
+    page.goto(demo_app.url + "/insights/funnel?s=Product+Viewed&s=Order+Completed&window=7d")
+    page.get_by_role("table", name="Funnel steps and conversion").wait_for()
+    lookups = [u for u in asked if "/api/catalogue/" in u or "/api/explore/properties" in u]
+    assert lookups == [] and any("/api/analyses/funnel" in u for u in asked), asked
+    page.get_by_role("combobox", name="Step 1").focus()
+    page.wait_for_function("() => document.querySelectorAll('datalist option').length > 0")
+    assert any("/api/catalogue/events" in u for u in asked), asked

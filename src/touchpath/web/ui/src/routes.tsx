@@ -1,8 +1,12 @@
 // Every page and its URL. Pages load on demand, so the first one shows quickly.
-import { lazy } from "react";
+import { type ComponentType, lazy } from "react";
+import { withLookupsOnFocus } from "./api/lookups";
 import { createBrowserRouter } from "react-router";
 import { NotFound } from "./pages/NotFound";
 import { Shell } from "./shell/Shell";
+
+/** The analysis pages load their autocomplete only once a field has focus (api/lookups). */
+const lookupsOnFocus = (m: { default: ComponentType }) => ({ default: withLookupsOnFocus(m.default) });
 
 const HomePage = lazy(() => import("./pages/home/HomePage"));
 const EventsPage = lazy(() => import("./pages/events/EventsPage"));
@@ -15,12 +19,12 @@ const TraitsPage = lazy(() => import("./pages/traits/TraitsPage"));
 const UsersPage = lazy(() => import("./pages/admin/UsersPage"));
 const TokensPage = lazy(() => import("./pages/admin/TokensPage"));
 const SourcesPage = lazy(() => import("./pages/admin/SourcesPage"));
-const FunnelPage = lazy(() => import("./pages/insights/FunnelPage"));
-const PathsPage = lazy(() => import("./pages/insights/PathsPage"));
-const RetentionPage = lazy(() => import("./pages/insights/RetentionPage"));
-const DiscoveryPage = lazy(() => import("./pages/insights/DiscoveryPage"));
-const AttributionPage = lazy(() => import("./pages/insights/AttributionPage"));
-const FeedbackPage = lazy(() => import("./pages/insights/FeedbackPage"));
+const FunnelPage = lazy(() => import("./pages/insights/FunnelPage").then(lookupsOnFocus));
+const PathsPage = lazy(() => import("./pages/insights/PathsPage").then(lookupsOnFocus));
+const RetentionPage = lazy(() => import("./pages/insights/RetentionPage").then(lookupsOnFocus));
+const DiscoveryPage = lazy(() => import("./pages/insights/DiscoveryPage").then(lookupsOnFocus));
+const AttributionPage = lazy(() => import("./pages/insights/AttributionPage").then(lookupsOnFocus));
+const FeedbackPage = lazy(() => import("./pages/insights/FeedbackPage").then(lookupsOnFocus));
 const InsightsIndex = lazy(() => import("./pages/dashboards/InsightsIndex"));
 const SavedInsightPage = lazy(() => import("./pages/dashboards/SavedInsightPage"));
 const DashboardsIndex = lazy(() => import("./pages/dashboards/DashboardsIndex"));

@@ -1,6 +1,6 @@
 // Autocomplete sources shared by every builder: event names, property keys, property values.
 import { useQuery } from "@tanstack/react-query";
-import { createContext, useContext } from "react";
+import { type ComponentType, createContext, createElement, useContext, useState } from "react";
 import { api, unwrap } from "./client";
 
 /** Whether the lookups below may load now. A form sets it once the user first focuses one of
@@ -9,6 +9,20 @@ export const LookupsActive = createContext(true);
 
 /** Event, page and screen names from the event catalogue (docs/catalogue.md), most frequent
  * first, as `{name, count}`. */
+/** A page whose autocomplete lookups wait until one of its fields has focus: on a first load
+ * the page's own numbers are then the only requests (the catalogue's names and the latest
+ * events' property keys are full scans that competed with them on the server). */
+export function withLookupsOnFocus<P extends object>(Page: ComponentType<P>): ComponentType<P> {
+  return function LookupsOnFocus(props: P) {
+    const [active, setActive] = useState(false);
+    return createElement(
+      "div",
+      { className: "contents", onFocus: () => setActive(true) },
+      createElement(LookupsActive.Provider, { value: active }, createElement(Page, props)),
+    );
+  };
+}
+
 export function useEventNames() {
   const active = useContext(LookupsActive);
   return useQuery({
