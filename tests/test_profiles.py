@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+import duckdb
 import pytest
 
 from identity_helpers import ingest, msg, profile_of
+from touchpath.identity import IdentityRules
+from touchpath.profiles import rebuild, traits
 from touchpath.profiles.lookup import show
 from touchpath.profiles.specs import ComputedTrait, parse_spec
 from touchpath.profiles.traits import define_computed
+from touchpath.profiles.unify import memory_limit
+from touchpath.settings import Settings
 from touchpath.store import Store
 from touchpath.store.store import utcnow
 from touchpath.system import Touchpath
@@ -151,3 +159,44 @@ def test_rest_api(server) -> None:  # type: ignore[no-untyped-def]
         bad = http.put("/api/traits/x", json={"op": "sum", "event": {"event": "Order Completed"}})
         assert bad.status_code == 400 and "property" in bad.json()["error"]["message"]
         assert http.get("/api/profiles/nobody").status_code == 404
+
+
+def _limit(con: duckdb.DuckDBPyConnection) -> str:
+    return str(con.execute("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+
+def _fail_under_a_limit(con: duckdb.DuckDBPyConnection) -> None:
+    with memory_limit(con, 32):
+        assert _limit(con) == "30.5 MiB"
+        con.execute("SELECT * FROM no_such_table")  # the transaction is now aborted
+
+
+def test_rebuild_runs_under_its_memory_limit_and_resets_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+    fold = traits.update_traits
+
+    def spy(con: duckdb.DuckDBPyConnection, *args: Any, **kwargs: Any) -> Any:
+        seen.append(_limit(con))  # the limit in force while the rebuild folds traits
+        return fold(con, *args, **kwargs)
+
+    monkeypatch.setattr(traits, "update_traits", spy)
+    graphs = []
+    for mb in (None, 64):
+        db = tmp_path / f"m{mb}.duckdb"
+        with Store(db, Settings(db=db, rebuild_memory_mb=mb)) as store:
+            default = store.write_sync(_limit)
+            ingest(store, [*orders("u1", 20, 80), msg("identify", 30, userId="u1", anonymousId="a1"),
+                           msg("page", 31, anonymousId="a2", name="Home")])  # fmt: skip
+            rebuild(store, IdentityRules())
+            assert (seen[-1] == default) == (mb is None)  # the rebuild ran under the limit
+            assert store.write_sync(_limit) == default  # and it was put back
+            graphs.append(
+                store.query("SELECT kind, value, profile_id FROM identifiers ORDER BY ALL")
+            )
+
+            with pytest.raises(duckdb.CatalogException):
+                store.write_sync(_fail_under_a_limit)
+            assert store.write_sync(_limit) == default  # reset even so
+    assert graphs[0] == graphs[1] and len(graphs[0]) == 3

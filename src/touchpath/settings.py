@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         default=24.0,
         description="Messages repeating a (source, messageId) within this window are dropped.",
     )
+    rebuild_memory_mb: int | None = Field(
+        default=1024,
+        description="DuckDB's memory limit (MB) while a profiles rebuild runs; beyond it the "
+        "rebuild spills to DuckDB's temp directory (None: DuckDB's default, 80% of RAM).",
+    )
     writer_queue_max: int = Field(
         default=50_000,
         description="Messages that may wait for the writer; beyond it the collector answers 429.",
