@@ -19,7 +19,7 @@ One store, one run, three phases:
    writer thread) to the commit of the transaction that moved the person on (a commit listener
    registered after the engine's sees it), p50/p99.
 
-    python bench/journeys.py [--people 1000000] [--rate 2000] [--pings 2000]
+    python bench/journeys.py [--people 1000000] [--rate 500] [--pings 2000]
 """
 
 from __future__ import annotations
@@ -94,20 +94,25 @@ class _Count:
 
 
 def _people(con: duckdb.DuckDBPyConnection, n: int) -> None:
-    """N profiles with traits, and the static audience `everyone` of all of them."""
+    """N people (a profile, a user id, a plan and an email trait) and the static audience
+    `everyone` of all of them."""
     now = utcnow()
+    args = {"n": n, "now": now}
+    con.execute("INSERT INTO profiles SELECT 'p_' || i, 0, $now FROM range($n) t(i)", args)
     con.execute(
-        "INSERT INTO profiles SELECT 'u:p' || i, 0, $now FROM range($n) t(i)", {"n": n, "now": now}
+        "INSERT INTO identifiers (kind, value, profile_id, first_seen, last_seen) "
+        "SELECT 'user_id', 'u' || i, 'p_' || i, $now, $now FROM range($n) t(i)",
+        args,
     )
     con.execute(
-        "INSERT INTO profile_traits SELECT 'u:p' || i, 'plan', "
+        "INSERT INTO profile_traits SELECT 'p_' || i, 'plan', "
         "to_json(CASE WHEN i % 3 = 0 THEN 'pro' ELSE 'free' END), $now, 0 FROM range($n) t(i)",
-        {"n": n, "now": now},
+        args,
     )
     con.execute(
-        "INSERT INTO profile_traits SELECT 'u:p' || i, 'email', to_json('p' || i || '@x.test'), "
+        "INSERT INTO profile_traits SELECT 'p_' || i, 'email', to_json('u' || i || '@x.test'), "
         "$now, 0 FROM range($n) t(i)",
-        {"n": n, "now": now},
+        args,
     )
     save_static(con, "everyone", "SELECT profile_id FROM profiles", now)
 
@@ -180,7 +185,7 @@ def _drain_timers(engine: JourneyEngine, until: Callable[[], bool], timeout: flo
     return time.monotonic() - t0
 
 
-def run(n: int, rate: int, pings: int, quiet: float) -> list[dict[str, Any]]:
+def run(n: int, rate: int, pings: int, quiet: float, deliver: float) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory() as d:
         settings = Settings(
             db=Path(d) / "j.duckdb", journey_refresh_seconds=0, writer_queue_max=500_000
@@ -191,12 +196,16 @@ def run(n: int, rate: int, pings: int, quiet: float) -> list[dict[str, Any]]:
             tp.store.write_sync(lambda con: _people(con, n))
             _publish(engine, PING)
             gc.collect()
-            return [
-                _enter(tp, engine, n),
-                _timers(tp, engine, clock, n, rate, quiet),
-                _deliver(tp, settings, clock),
-                _latency(tp, engine, pings),
-            ]
+            rows = []
+            for phase in (
+                lambda: _enter(tp, engine, n),
+                lambda: _timers(tp, engine, clock, n, rate, quiet),
+                lambda: _deliver(tp, settings, clock, deliver),
+                lambda: _latency(tp, engine, pings),
+            ):
+                rows.append(phase())
+                print(rows[-1], flush=True)  # a long run shows each phase as it ends
+            return rows
 
 
 def _count(tp: Touchpath, sql: str) -> int:
@@ -213,6 +222,20 @@ def _until(tp: Touchpath, status: str, n: int) -> Callable[[], bool]:
     return lambda: _count(tp, sql) >= n
 
 
+def _logged(tp: Touchpath, t0: float, timeout: float = 1800) -> float | str:
+    """Seconds from t0 until every step's event is in the log."""
+    sql = (
+        "SELECT (SELECT count(*) FROM journey_steps) - (SELECT count(*) FROM events "
+        "WHERE source = 'touchpath.journeys' AND event <> 'Experiment Viewed')"
+    )
+    while _count(tp, sql) > 0:
+        if time.monotonic() - t0 > timeout:
+            return f"> {timeout:.0f}"
+        time.sleep(0.2)
+    tp.store.wait_idle(60)
+    return round(time.monotonic() - t0, 1)
+
+
 def _enter(tp: Touchpath, engine: JourneyEngine, n: int) -> dict[str, Any]:
     """Everyone enters on publishing and the timers take them to the wait."""
     steps0 = _steps(tp)
@@ -222,14 +245,13 @@ def _enter(tp: Touchpath, engine: JourneyEngine, n: int) -> dict[str, Any]:
         engine.start_timers()
         _drain_timers(engine, _until(tp, "wait", n), 3600)
         took, cpu = time.monotonic() - t0, time.process_time() - cpu0
-        tp.store.wait_idle(3600)
-        events = time.monotonic() - t0
+        events = _logged(tp, t0)
     moved = _steps(tp) - steps0
     return {
         "phase": "enter on publishing + first node", "people": entered, "transitions": moved,
         "seconds": round(took, 2), "transitions/s": round(moved / took), "CPU s": round(cpu, 1),
         "peak RSS growth MB": round((mem.peak - mem.base) / 2**20),
-        "s until their events are in the log": round(events, 1),
+        "s until their events are in the log": events,
     }  # fmt: skip
 
 
@@ -246,16 +268,15 @@ def _timers(
         clock.advance(timedelta(hours=1, seconds=30))
         _drain_timers(engine, _until(tp, "done", n), 3600)
         took, cpu = time.monotonic() - t0, time.process_time() - cpu0
-        tp.store.wait_idle(3600)
-        events = time.monotonic() - t0
         load.phase = "after"
+        events = _logged(tp, t0)
     moved = _steps(tp) - steps0
     alone, during = load.lat.get("alone", []), load.lat.get("drain", [])
     return {
         "phase": "1 h later: all timers due", "people": n, "transitions": moved,
         "seconds": round(took, 2), "transitions/s": round(moved / took), "CPU s": round(cpu, 1),
         "peak RSS growth MB": round((mem.peak - mem.base) / 2**20),
-        "s until their events are in the log": round(events, 1),
+        "s until their events are in the log": events,
         "ingest p99 ms alone": round(_p(alone, 0.99), 1),
         "ingest p99 ms during drain": round(_p(during, 0.99), 1),
         "ingest p50 ms alone / during": f"{_p(alone, 0.5):.1f} / {_p(during, 0.5):.1f}",
@@ -263,21 +284,24 @@ def _timers(
     }  # fmt: skip
 
 
-def _deliver(tp: Touchpath, settings: Settings, clock: ManualClock) -> dict[str, Any]:
-    """The sends leave through the outbox to a destination that only counts."""
+def _deliver(
+    tp: Touchpath, settings: Settings, clock: ManualClock, seconds: float
+) -> dict[str, Any]:
+    """The sends leave through the outbox to a destination that only counts (for at most
+    `seconds`: the dispatcher's own rate is bench/destinations.py's)."""
     sends = _count(tp, "SELECT count(*) FROM outbox")
     counter = _Count()
     disp = Dispatcher(tp.store, settings, clock, Vault.open(settings), {"count": counter})
     t0 = time.monotonic()
     disp.start()
-    deadline = time.monotonic() + 3600
+    deadline = time.monotonic() + seconds
     while counter.n < sends and time.monotonic() < deadline:
         time.sleep(0.1)
     took = time.monotonic() - t0
     disp.stop()
     return {
         "phase": "the sends delivered (counting destination)", "people": sends,
-        "transitions": "", "seconds": round(took, 2),
+        "transitions": f"{counter.n} delivered", "seconds": round(took, 2),
         "transitions/s": f"{round(counter.n / took)} messages/s",
     }  # fmt: skip
 
@@ -305,31 +329,38 @@ def _latency(tp: Touchpath, engine: JourneyEngine, pings: int) -> dict[str, Any]
 
     store.add_commit_listener(listener)  # after the engine's: it sees what the engine did
     try:
-        with Load(tp, 5000, batch=50):
+        with Load(tp, 5000, batch=50) as load:
             time.sleep(1)
+            load.phase = "pong"
+            t0 = time.monotonic()
             for i in range(0, pings, 10):  # 10 Pongs a request, 20 requests a second
                 part = users[i : i + 10]
                 raws = [_pong(u) for u in part]
-                staged = stage_messages(raws, source="bench", received_at=utcnow())
-                fut = store.ingest(staged)
+                fut = store.ingest(stage_messages(raws, source="bench", received_at=utcnow()))
                 fut.add_done_callback(
                     lambda _f, part=part: committed.update(
                         {f"pong-{u}": time.perf_counter() for u in part}
                     )
                 )
                 time.sleep(0.05)
-            time.sleep(2)
+            deadline = time.monotonic() + 120
+            while len(moved) < pings and time.monotonic() < deadline:
+                time.sleep(0.1)
+            took = time.monotonic() - t0
+            load.phase = "after"
     finally:
         store.remove_commit_listener(listener)
     done = int(store.query(
         "SELECT count(*) FROM journey_state WHERE journey = 'ping' AND exit_reason = 'ponged'"
     )[0][0])  # fmt: skip
     lat = [moved[k] - committed[k] for k in committed if k in moved]
+    rate = len(load.lat.get("pong", [])) * load.batch / took
     return {
         "phase": "Pong commit -> next node, ingest at 5,000 events/s", "people": pings,
-        "transitions": done, "seconds": "",
+        "transitions": done, "seconds": round(took, 1),
         "transitions/s": f"p50 {_p(lat, 0.5):.0f} ms, p99 {_p(lat, 0.99):.0f} ms, max "
         f"{max(lat) * 1000:.0f} ms" if lat else "none moved",
+        "ingest p50 ms alone / during": f"committed {rate:.0f} events/s",
     }  # fmt: skip
 
 
@@ -354,12 +385,13 @@ def _print(rows: list[dict[str, Any]], title: str) -> None:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--people", type=int, default=1_000_000)
-    p.add_argument("--rate", type=int, default=2000, help="events/s of the ingest load")
+    p.add_argument("--rate", type=int, default=500, help="events/s of the ingest load")
     p.add_argument("--pings", type=int, default=2000)
     p.add_argument("--quiet", type=float, default=10.0, help="seconds of ingest alone")
+    p.add_argument("--deliver", type=float, default=120.0, help="seconds of delivery at most")
     a = p.parse_args(argv)
     print(f"load average before: {os.getloadavg()}")
-    _print(run(a.people, a.rate, a.pings, a.quiet), f"Journeys, {a.people:,} people")
+    _print(run(a.people, a.rate, a.pings, a.quiet, a.deliver), f"Journeys, {a.people:,} people")
     print(f"\nload average after: {os.getloadavg()}")
 
 

@@ -74,3 +74,30 @@ def test_discover_a_map_in_one_step(demo_app: App, page: Any) -> None:
     assert httpx.get(
         demo_app.url + "/api/maps/discovered/versions", headers=demo_app.auth
     ).json() == [1]
+
+
+def test_compare_the_arms_of_an_experiment_on_a_map(demo_app: App, page: Any) -> None:
+    """100 people an arm saw `map-banner`; 10% of control and 40% of `bold` ordered."""
+    batch = []
+    for i in range(200):
+        arm, user = ("control" if i % 2 else "bold"), f"mb-{i}"
+        batch.append({"type": "track", "event": "Experiment Viewed", "userId": user,
+                      "properties": {"experiment_id": "map-banner", "variation_id": arm}})  # fmt: skip
+        if (i // 2) % 10 < (1 if arm == "control" else 4):
+            batch.append({"type": "track", "event": "Order Completed", "userId": user,
+                          "properties": {"revenue": 40}})  # fmt: skip
+    demo_app.send(batch)
+    spec = {"experiment_id": "map-banner", "control": "control",
+            "primary": {"name": "orders", "event": {"event": "Order Completed"}, "window": "2d"}}  # fmt: skip
+    put = httpx.put(
+        demo_app.url + "/api/experiments/map-banner", json={"spec": spec}, headers=demo_app.auth
+    )
+    assert put.status_code == 200, put.text
+    page.goto(demo_app.url + "/maps/compare?a=demo-first-purchase&experiment=map-banner")
+    page.get_by_role("heading", name="arm control", exact=False).wait_for(timeout=60_000)
+    assert "(100 people)" in page.get_by_role("heading", name="arm bold", exact=False).inner_text()
+    diffs = page.get_by_role("region", name="Differences")
+    assert "control" in diffs.inner_text() and "bold" in diffs.inner_text()
+    assert page.get_by_label("Arms of an experiment").input_value() == "map-banner"
+    axe(page)
+    shot(page, "map-compare-arms")

@@ -13,6 +13,7 @@ import typer
 from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows
 from touchpath.cli.remote import Remote, session
 from touchpath.errors import SpecError
+from touchpath.maps.arms import bind_arms
 from touchpath.maps.bind import bind_map
 from touchpath.maps.bound import BoundMap
 from touchpath.maps.compare import compare_maps, render_compare
@@ -219,10 +220,35 @@ def discover(
     _write(dump_map(doc), out)
 
 
+def _arms(
+    tp: Touchpath | Remote,
+    ref: str,
+    experiment: str,
+    arms: list[str] | None,
+    start: datetime | None,
+    end: datetime | None,
+) -> tuple[BoundMap, BoundMap, tuple[str, str]]:
+    """The map of `ref` bound for two arms of `experiment`, here or by the server."""
+    if not isinstance(tp, Remote):
+        got = bind_arms(tp.store, _doc(tp.store, ref), experiment, arms, start, end)
+        return got.a, got.b, got.arms
+    params: dict[str, Any] = {
+        k: v.isoformat() for k, v in (("start", start), ("end", end)) if v is not None
+    }
+    params.update({"a": ref, "experiment": experiment})
+    if arms:
+        params["arms"] = arms
+    found = tp.call("GET", "/api/maps/compare", params=params)
+    la, lb = found["labels"]
+    return BoundMap.model_validate(found["a"]), BoundMap.model_validate(found["b"]), (la, lb)
+
+
 @map_app.command("compare")
 def compare(
     first: Annotated[str, typer.Argument(help="A YAML file or a map name.")],
-    second: Annotated[str, typer.Argument(help="A YAML file or a map name.")],
+    second: Annotated[
+        str | None, typer.Argument(help="A YAML file or a map name (not with --experiment).")
+    ] = None,
     db: DbOpt = None,
     start: StartOpt = None,
     end: EndOpt = None,
@@ -230,14 +256,29 @@ def compare(
         datetime | None, typer.Option(help="Time range of the second map (default: the same).")
     ] = None,
     second_end: Annotated[datetime | None, typer.Option(help="End of the second range.")] = None,
+    experiment: Annotated[
+        str | None,
+        typer.Option(help="A saved experiment: the map bound once per arm, side by side."),
+    ] = None,
+    arm: Annotated[
+        list[str] | None,
+        typer.Option(help="An arm to compare (twice; default: the control and the other)."),
+    ] = None,
     out: OutOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Two maps side by side (or one map in two time ranges) with the differences marked."""
+    """Two maps side by side (or one map in two time ranges, or for two arms of an
+    experiment) with the differences marked."""
     with session(db) as tp:
-        a = _bind(tp, first, start, end)
-        b = _bind(tp, second, second_start or start, second_end or end)
+        if experiment is not None:
+            a, b, labels = _arms(tp, first, experiment, arm, start, end)
+        elif second is None:
+            raise typer.BadParameter("a second map is required, unless --experiment is given")
+        else:
+            a = _bind(tp, first, start, end)
+            b = _bind(tp, second, second_start or start, second_end or end)
+            labels = (first, second)
     if as_json:
         console.print_json(json.dumps([d.__dict__ for d in compare_maps(a, b)]))
         return
-    _write(render_compare(a, b, (first, second)), out)
+    _write(render_compare(a, b, labels), out)

@@ -76,7 +76,7 @@ SELECT {{
     }}
 }} AS msg
 FROM journey_steps st JOIN journey_state s ON s.id = st.instance
-WHERE st.id > $after AND st.id <= $upto
+WHERE st.id > $after AND st.id <= $upto AND s.id BETWEEN $lo AND $hi
 ORDER BY st.id
 """
 
@@ -95,7 +95,7 @@ SELECT {{
     }}
 }} AS msg
 FROM journey_steps st JOIN journey_state s ON s.id = st.instance
-WHERE st.id > $after AND st.id <= $upto AND st.kind = 'split'
+WHERE st.id > $after AND st.id <= $upto AND s.id BETWEEN $lo AND $hi AND st.kind = 'split'
 ORDER BY st.id
 """
 
@@ -103,7 +103,7 @@ _IDENTIFY_SQL = f"""
 SELECT {{'type': 'identify', 'messageId': {_mid("i")}, {_WHO}
          'traits': json_object(st.detail ->> '$.trait', st.detail -> '$.value')}} AS msg
 FROM journey_steps st JOIN journey_state s ON s.id = st.instance
-WHERE st.id > $after AND st.id <= $upto AND st.kind = 'update_trait'
+WHERE st.id > $after AND st.id <= $upto AND s.id BETWEEN $lo AND $hi AND st.kind = 'update_trait'
 ORDER BY st.id
 """
 
@@ -116,15 +116,18 @@ def pending_events(
 
     Each event's timestamp is its step's time (the engine's clock); it is received now, by the
     wall clock, which is what the store's dedupe window counts in."""
+    # The chunk's instances bound the scan of journey_state (its zone maps skip the rest):
+    # joined whole, a million people cost a full scan per chunk.
     row = one(
         con,
-        "SELECT max(id) FROM (SELECT id FROM journey_steps WHERE id > ? ORDER BY id LIMIT ?)",
+        "SELECT max(id), min(instance), max(instance) FROM "
+        "(SELECT id, instance FROM journey_steps WHERE id > ? ORDER BY id LIMIT ?)",
         [after, limit],
     )
-    upto = row[0] if row else None
-    if upto is None:
+    if row is None or row[0] is None:
         return after, None
-    params = {"after": after, "upto": int(upto)}
+    upto = int(row[0])
+    params = {"after": after, "upto": upto, "lo": int(row[1]), "hi": int(row[2])}
     raws: list[bytes] = []
     for sql in (_STEPS_SQL, _SPLITS_SQL):
         raws += [r.encode() for (r,) in con.execute(_as_json(sql), params).fetchall()]
@@ -133,7 +136,7 @@ def pending_events(
     identifies = [_clean(m) for m in table.column("msg").to_pylist()]
     staged = stage_internal(identifies, source=SOURCE, received_at=utcnow())
     staged.raws[:0] = raws
-    return int(upto), staged
+    return upto, staged
 
 
 _OPTIONAL = "userId|anonymousId|node|from|kind|via|outcome|reason"

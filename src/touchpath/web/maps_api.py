@@ -13,6 +13,8 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from touchpath.errors import BadRequest
+from touchpath.maps.arms import bind_arms
 from touchpath.maps.bind import bind_map
 from touchpath.maps.bound import BoundMap
 from touchpath.maps.cache import MapCache
@@ -132,6 +134,10 @@ class Comparison(BaseModel):
     a: BoundMap
     b: BoundMap
     differences: list[DifferenceOut]
+    labels: tuple[str, str] | None = None
+    """What each side is: the arms, when an experiment's arms are compared."""
+    sizes: tuple[int, int] | None = None
+    """People in each arm."""
 
 
 @router.get("/api/maps/compare", response_model=Comparison)
@@ -139,14 +145,32 @@ def maps_compare(
     request: Request,
     store: StoreDep,
     a: Annotated[str, Query(description="The first map's name.")],
-    b: Annotated[str, Query(description="The second map's name (the same, for two versions).")],
+    b: Annotated[
+        str | None, Query(description="The second map's name (the same, for two versions).")
+    ] = None,
     a_version: int | None = None,
     b_version: int | None = None,
     start: Start = None,
     end: End = None,
+    experiment: Annotated[
+        str | None,
+        Query(description="A saved experiment: map `a` bound once per arm, side by side."),
+    ] = None,
+    arms: Annotated[
+        list[str] | None,
+        Query(description="The two arms to compare (default: the control and the other)."),
+    ] = None,
 ) -> Comparison:
-    """Two maps (or two versions of one) bound to the same events, and what differs."""
-    ba = _bind(request, store, get_map(store, a, a_version)[0], start, end)
+    """Two maps (or two versions of one) bound to the same events, and what differs; or, with
+    `experiment`, one map bound for two of its arms (their audiences are refreshed)."""
+    doc = get_map(store, a, a_version)[0]
+    if experiment is not None:
+        arm = bind_arms(store, doc, experiment, arms, start, end)
+        diffs = [DifferenceOut(**d.__dict__) for d in arm.differences]
+        return Comparison(a=arm.a, b=arm.b, differences=diffs, labels=arm.arms, sizes=arm.sizes)
+    if b is None:
+        raise BadRequest("b: required (the second map), unless experiment names one to compare")
+    ba = _bind(request, store, doc, start, end)
     bb = _bind(request, store, get_map(store, b, b_version)[0], start, end)
     diffs = [DifferenceOut(**d.__dict__) for d in compare_maps(ba, bb)]
     return Comparison(a=ba, b=bb, differences=diffs)

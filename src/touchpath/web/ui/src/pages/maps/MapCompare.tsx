@@ -1,5 +1,7 @@
 // Two maps, or two versions of one, bound to the same events; the differences are listed and
-// outlined on both maps. `?a=shop&b=shop@1` (name@version).
+// outlined on both maps. `?a=shop&b=shop@1` (name@version). Or one map for two arms of a saved
+// experiment, side by side: `?a=shop&experiment=reminder` (the control against the other arm;
+// `&arms=remind,holdout` to choose).
 import { useQuery } from "@tanstack/react-query";
 import { Link, useSearchParams } from "react-router";
 import { api, unwrap } from "../../api/client";
@@ -11,18 +13,28 @@ export default function MapCompare() {
   const [params, setParams] = useSearchParams();
   const a = params.get("a") ?? "";
   const b = params.get("b") ?? "";
+  const experiment = params.get("experiment") ?? "";
+  const arms = (params.get("arms") ?? "").split(",").filter(Boolean);
   const maps = useQuery({ queryKey: ["maps"], queryFn: () => unwrap(api.GET("/api/maps")) });
   const ra = parseRef(a);
   const rb = parseRef(b);
+  const experiments = useQuery({
+    queryKey: ["experiments"],
+    queryFn: () => unwrap(api.GET("/api/experiments")),
+  });
   const cmp = useQuery({
-    queryKey: ["maps", "compare", a, b],
+    queryKey: ["maps", "compare", a, b, experiment, arms.join(",")],
     queryFn: () =>
       unwrap(
         api.GET("/api/maps/compare", {
-          params: { query: { a: ra.name, b: rb.name, a_version: ra.version ?? undefined, b_version: rb.version ?? undefined } },
+          params: {
+            query: experiment
+              ? { a: ra.name, a_version: ra.version ?? undefined, experiment, arms: arms.length ? arms : undefined }
+              : { a: ra.name, b: rb.name, a_version: ra.version ?? undefined, b_version: rb.version ?? undefined },
+          },
         }),
       ),
-    enabled: !!a && !!b,
+    enabled: !!a && (!!b || !!experiment),
   });
   const refs = (maps.data ?? []).flatMap((m) => [
     m.name,
@@ -30,7 +42,9 @@ export default function MapCompare() {
   ]);
   const set = (k: string, v: string) => {
     const next = new URLSearchParams(params);
-    next.set(k, v);
+    if (v) next.set(k, v);
+    else next.delete(k);
+    if (k === "experiment") next.delete("arms");
     setParams(next);
   };
   const marks = new Set((cmp.data?.differences ?? []).map((d) => d.mark));
@@ -41,7 +55,7 @@ export default function MapCompare() {
       </p>
       <h1>Compare maps</h1>
       <div className="toolbar">
-        {(["a", "b"] as const).map((k) => (
+        {(experiment ? (["a"] as const) : (["a", "b"] as const)).map((k) => (
           <label key={k}>
             {k === "a" ? "First" : "Second"}
             <select value={k === "a" ? a : b} onChange={(e) => set(k, e.target.value)}>
@@ -54,12 +68,27 @@ export default function MapCompare() {
             </select>
           </label>
         ))}
+        <label>
+          Arms of an experiment
+          <select value={experiment} onChange={(e) => set("experiment", e.target.value)}>
+            <option value="">none: compare two maps</option>
+            {(experiments.data ?? []).map((x) => (
+              <option key={x.name} value={x.name}>
+                {x.name}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
-      {!a || !b ? (
-        <Empty title="Choose two maps, or two versions of one" />
+      {!a || (!b && !experiment) ? (
+        <Empty title="Choose two maps, two versions of one, or a map and an experiment" />
       ) : (
         <Query q={cmp} what="both maps">
-          {(c) => (
+          {(c) => {
+            const [la = a, lb = b] = c.labels ?? [a, b];
+            const title = (label: string, i: number) =>
+              c.labels ? `${ra.name} · arm ${label} (${(c.sizes?.[i] ?? 0).toLocaleString()} people)` : label;
+            return (
             <>
               <section className="panel" aria-label="Differences">
                 <h2>{c.differences.length === 0 ? "No differences" : `${c.differences.length} differences`}</h2>
@@ -69,8 +98,8 @@ export default function MapCompare() {
                       <tr>
                         <th scope="col">Where</th>
                         <th scope="col">What</th>
-                        <th scope="col">{a}</th>
-                        <th scope="col">{b}</th>
+                        <th scope="col">{la}</th>
+                        <th scope="col">{lb}</th>
                       </tr>
                     </thead>
                     <tbody>
@@ -86,12 +115,13 @@ export default function MapCompare() {
                   </table>
                 )}
               </section>
-              <h2>{a}</h2>
+              <h2>{title(la, 0)}</h2>
               <BoundMapView bound={c.a} marks={marks} />
-              <h2>{b}</h2>
+              <h2>{title(lb, 1)}</h2>
               <BoundMapView bound={c.b} marks={marks} />
             </>
-          )}
+            );
+          }}
         </Query>
       )}
     </>
