@@ -25,7 +25,7 @@ HELP = "Touchpath: collect, unify, analyse, map and act on customer journeys."
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("core", "Serve an existing store: the /v1 tracking API, the REST API and the UI."),
-    "demo": ("demo", "Generate the demo retailer, send it through the real /v1/batch path, and serve it."),
+    "demo": ("demo", "Generate the demo retailer, send it through the real /v1/batch path, serve it, keep it alive."),
     "sources": ("core", "Sources and their write keys."),
     "stats": ("core", "Event counts by channel and type."),
     "rejected": ("core", "Show messages that were rejected, with the reason."),

@@ -47,8 +47,10 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Generate the demo retailer, send it through the real /v1/batch path, and serve it; then
-    keep the business alive (docs/demo.md, "The living demo")."""
+    """Generate the demo retailer, send it through the real /v1/batch path, serve it, keep it alive.
+
+    After the history, simulated people keep arriving and answer the demo's messages
+    (docs/demo.md, "The living demo"); `--no-live` serves the history alone."""
     from touchpath.demo import DemoBusiness, DemoConfig
     from touchpath.demo.live import live_clock
     from touchpath.demo.receivers import Received, demo_destinations, send_samples, wait_sent
