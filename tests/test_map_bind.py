@@ -8,9 +8,11 @@ from pathlib import Path
 import pytest
 
 from touchpath.analytics import api, journey
+from touchpath.analytics.discovery import DFG
 from touchpath.analytics.funnels import FunnelSpec
 from touchpath.analytics.testing import journeys_for
-from touchpath.maps.bind import bind_map, stage_step
+from touchpath.events.match import Condition, TimeRange
+from touchpath.maps.bind import _dfg_spec, bind_map, stage_step
 from touchpath.maps.document import load_map
 from touchpath.settings import Settings
 from touchpath.store import Store
@@ -62,7 +64,8 @@ def shop(store: Store) -> None:
             )
             evs += [
                 {"event": "Ticket Created", "timestamp": _at(i % 5 + 1), "channel": "support"},
-                {"event": "Ticket Resolved", "timestamp": _at(i % 5 + 1, wait), "channel": "support"},
+                {"event": "Ticket Resolved", "timestamp": _at(i % 5 + 1, wait), "channel": "support",
+                 "properties": {"wait_hours": wait}},
                 {"event": "CSAT Survey Completed", "timestamp": _at(i % 5 + 1, wait + 1),
                  "properties": {"score": 1 if slow else 5, "comment": comment}},
             ]  # fmt: skip
@@ -138,6 +141,31 @@ def test_sorted_journey_copy_gives_the_same_map(tp: Touchpath) -> None:
     with store.reading() as cur:
         assert journey.is_fresh(cur)
     assert after.model_dump(exclude={"bound_at"}) == before.model_dump(exclude={"bound_at"})
+
+
+def test_touchpoints_on_a_property_read_the_copy_and_give_the_same_map(tp: Touchpath) -> None:
+    """Resolved split by `wait_hours` (not in the copy): the DFG and the tagged pass still read
+    the copy, taking `wait_hours` from the log for `Ticket Resolved` only; same numbers."""
+    split = DOC.model_copy(deep=True)
+    experience = split.stages[-1]
+    resolved = experience.touchpoints[-1]
+    experience.touchpoints[-1:] = [
+        resolved.model_copy(update={"name": name, "match": resolved.match.model_copy(
+            update={"where": (Condition(property="wait_hours", op=op, value=24),)})})
+        for name, op in (("Resolved fast", "lte"), ("Resolved slow", "gt"))
+    ]  # fmt: skip
+    store = tp.store
+    shop(store)
+    before = bind_map(store, split)  # the log
+    after = bind_map(store, split, optimize=True)
+    assert DFG.copy(_dfg_spec(split, TimeRange())) and after.as_of is None
+    assert after.model_dump(exclude={"bound_at"}) == before.model_dump(exclude={"bound_at"})
+    assert after.touchpoint("Resolved fast").persona.reach == 4
+    assert after.touchpoint("Resolved slow").persona.reach == 4
+    assert {(f.source, f.target) for f in after.flows} >= {
+        ("Ticket", "Resolved fast"),
+        ("Ticket", "Resolved slow"),
+    }
 
 
 def test_a_lagging_copy_binds_every_number_as_of_its_time(tmp_path: Path) -> None:

@@ -4,9 +4,10 @@ support contacts, error pages and channel switches are read from that one table.
 Each journey event (track, page, screen) in the time range gets the name of the first
 touchpoint, in map order, whose event definition it meets (the same rule as the DFG's
 stages), a flag when its name looks like an error (`error`, `404`, `not found`, `fail`), and
-a flag when it meets the map's goal. Only tagged, error or goal events are kept. When the sorted journey copy is fresh (`touchpath
-optimize`) and every touchpoint tests only `event`, `type` and `channel`, the pass reads the
-copy instead of resolving identities again (the goal too must test only those).
+a flag when it meets the map's goal. Only tagged, error or goal events are kept. When the
+sorted journey copy is fresh (`touchpath optimize`), the pass reads the copy instead of
+resolving identities again (the goal must test only `event`, `type` and `channel`);
+touchpoints that test a property take it from the log for their own events only.
 
 None of these is an analytics metric: they are counts of the map's own events.
 """
@@ -22,7 +23,8 @@ from dataclasses import dataclass, field, replace
 import duckdb
 from sqlglot import exp
 
-from touchpath.analytics.discovery import Stage, stage_case
+from touchpath.analytics.discovery import DfgSpec, Stage, stage_case
+from touchpath.analytics.discovery.journeys import log_lookup, looked_up
 from touchpath.events.match import EVENTS, TimeRange, literal
 from touchpath.maps.document import JourneyMap, Touchpoint
 from touchpath.maps.words import describe
@@ -171,10 +173,10 @@ def tagged(
     events.
 
     `copy` reads the sorted journey copy (the caller checks it is fresh and sufficient for the
-    touchpoints; a goal that tests more than `event`, `type` and `channel` reads
-    `resolved_events` instead); `member` is whether the profile is in `audience` (True for
-    everyone without one). The source stays on the copy's columns, so touchpoint conditions
-    on properties need `copy=False`.
+    touchpoints with `DFG.copy`; a goal that tests more than `event`, `type` and `channel`
+    reads `resolved_events` instead); `member` is whether the profile is in `audience` (True
+    for everyone without one). Touchpoints that test properties take them from the log for
+    their events only (`log_lookup`), as the DFG does.
     """
     name = "map_touches_" + secrets.token_hex(4)
     stages = tuple(Stage(name=t.name, events=(t.match,)) for _, t in doc.touchpoints())
@@ -197,7 +199,11 @@ def tagged(
         if copy:
             members = f"SELECT pno FROM journey_profiles WHERE profile_id IN ({members})"
         member = f"profile_id IN ({members})"
-    src = _source(copy) if copy else f"SELECT * FROM {EVENTS}"  # conditions may read JSON
+    src = f"SELECT * FROM {EVENTS}"  # conditions may read JSON
+    if copy:  # touchpoints that test properties take them from the log for their events only
+        lookup = log_lookup(DfgSpec(stages=stages))
+        assert lookup is not None  # the caller asked `DFG.copy`
+        src = f"SELECT * FROM {looked_up(f'({_source(copy)})', *lookup)}"
     pop = f"{name}_pop"
     cur.execute(
         f"CREATE TEMP TABLE {pop} AS SELECT {member} AS member, count(DISTINCT profile_id) AS n "

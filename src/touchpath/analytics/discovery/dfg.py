@@ -19,6 +19,7 @@ from touchpath.analytics.discovery.journeys import (
     can_use_sorted,
     covered,
     filters,
+    log_lookup,
     match_of,
     sorted_journey,
 )
@@ -108,7 +109,8 @@ def dfg(spec: DfgSpec, sorted_copy: bool = False) -> tuple[exp.Expr, exp.Expr]:
         return _coded(spec)
     if sorted_copy and spec.coverage is None:
         steps = sorted_journey(spec)
-        edges = q(_EDGES_COPY, steps=steps)
+        lookup = log_lookup(spec)
+        edges = q(_EDGES_LOG if lookup and lookup[0] else _EDGES_COPY, steps=steps)
     else:
         steps = covered(spec, spec.coverage)
         edges = q(_EDGES_LOG, steps=steps)
@@ -165,7 +167,9 @@ def _coded(spec: DfgSpec) -> tuple[exp.Expr, exp.Expr]:
 
 
 def _copy(spec: DfgSpec) -> bool:
-    return spec.coverage is None and can_use_sorted(spec)
+    """The copy answers any DFG without coverage; stages that test properties take them
+    from the log for their events only (`log_lookup`)."""
+    return spec.coverage is None and can_use_sorted(spec, lookup=True)
 
 
 def _keep(

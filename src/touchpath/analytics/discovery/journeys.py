@@ -32,6 +32,8 @@ __all__ = [
     "covered",
     "journey",
     "journey_sql",
+    "log_lookup",
+    "looked_up",
     "match_of",
     "sorted_journey",
     "sorted_journey_sql",
@@ -183,12 +185,53 @@ def journey_sql(scope: JourneyScope) -> str:
     return render(journey(scope))
 
 
-def can_use_sorted(scope: JourneyScope) -> bool:
+_COPY_COLUMNS = frozenset({"event", "type", "channel"})
+"""What the journey copy holds of an event besides its profile, time and `seq`."""
+
+
+def log_lookup(scope: JourneyScope) -> tuple[list[str], list[str]] | None:
+    """(the log's columns, the event names) that the copy's rows take from the event log by
+    `seq` for the stages that test more than `event`, `type` and `channel` (a property, say);
+    ([], []) when no stage does, None when one cannot be looked up (it names no event, or
+    tests the resolved `profile_id`). Only the rows of those names are read from the log."""
+    columns: set[str] = set()
+    names: set[str] = set()
+    for st in scope.stages:
+        for e in st.events:
+            m = match_of(e)
+            extra = {c.name for c in m.condition().find_all(exp.Column)} - _COPY_COLUMNS
+            if not extra:
+                continue
+            if m.event is None or "profile_id" in extra:
+                return None
+            columns |= extra
+            names.add(m.event)
+    return sorted(columns), sorted(names)
+
+
+def looked_up(rows: str, columns: list[str], names: list[str]) -> str:
+    """`rows` (a subquery with `seq`) with `columns` of the log's events named `names` (NULL
+    on the other rows), joined by `seq`: the stored order is lost, sort explicitly."""
+    if not columns:
+        return rows
+    cols = ", ".join(f"e.{exp.to_identifier(c).sql('duckdb')}" for c in columns)
+    listed = ", ".join(literal(n).sql("duckdb") for n in names)
+    return (
+        f"(SELECT c.*, {cols} FROM {rows} AS c LEFT JOIN (SELECT seq, "
+        f"{cols.replace('e.', '')} FROM events WHERE event IN ({listed})) AS e USING (seq))"
+    )
+
+
+def can_use_sorted(scope: JourneyScope, lookup: bool = False) -> bool:
     """Whether the sorted journey copy (`touchpath optimize`) holds what this scope reads:
-    profile journeys whose stages and filters test only `event`, `type` and `channel`."""
+    profile journeys whose stages and filters test only `event`, `type` and `channel`; with
+    `lookup`, stages may test more when `log_lookup` can fetch it (`sorted_journey` then
+    gives its rows out of stored order)."""
     if scope.case != "profile" or scope.audience is not None:
         return False
-    matches = [match_of(e) for st in scope.stages for e in st.events]
+    matches = [] if lookup else [match_of(e) for st in scope.stages for e in st.events]
+    if lookup and log_lookup(scope) is None:
+        return False
     matches += [match_of(e) for e in (*scope.include, *scope.exclude)]
     return all(
         c.name in ("event", "type", "channel")
@@ -206,16 +249,27 @@ def sorted_journey(scope: JourneyScope) -> exp.Expr:
 
     `case_id` is the copy's profile number; the rows come out in stored order, so windows
     over `()` see each journey's steps in time order (checked against `journey` in tests).
+    When stages test more than the copy holds (`log_lookup`), their events' columns come
+    from the log by `seq` and the rows are not in stored order: the windows sort (`journey`'s
+    own `PARTITION BY case_id ORDER BY ts, seq`), still without resolving identities.
     """
+    lookup = log_lookup(scope)
+    assert lookup is not None  # the caller asked `can_use_sorted`
     rows = q(
-        f"SELECT pno AS case_id, :act AS activity, timestamp AS ts, seq FROM {COPY_ROWS} AS c "
-        "WHERE :cond",
+        f"SELECT pno AS case_id, :act AS activity, timestamp AS ts, seq "
+        f"FROM {looked_up(COPY_ROWS, *lookup)} AS c WHERE :cond",
         act=activity_expr(scope),
         cond=filters(scope),
     )
     if scope.stages:
         rows = q("SELECT * FROM :r AS r WHERE activity IS NOT NULL", r=rows)
-    if scope.collapses:
+    if scope.collapses and lookup[0]:
+        rows = q(
+            "SELECT * FROM :r AS r QUALIFY activity IS DISTINCT FROM "
+            "lag(activity) OVER (PARTITION BY case_id ORDER BY ts, seq)",
+            r=rows,
+        )
+    elif scope.collapses:
         rows = q(
             "SELECT * FROM :r AS r QUALIFY activity IS DISTINCT FROM lag(activity) OVER () "
             "OR case_id IS DISTINCT FROM lag(case_id) OVER ()",
