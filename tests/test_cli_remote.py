@@ -87,7 +87,7 @@ def test_commands_go_through_the_server_that_holds_the_store(held: tuple[Path, s
     run = cli.invoke(app, ["privacy", "delete", "u1", "--db", str(db), "--json"])
     assert run.exit_code == 0 and '"events"' in run.output, run.output
     # A command with no route names the server instead of DuckDB's lock error.
-    run = cli.invoke(app, ["feedback", "rescore", "--db", str(db)])
+    run = cli.invoke(app, ["serve", "--db", str(db), "--port", str(_free_port())])
     assert isinstance(run.exception, SpecError) and url in str(run.exception)
     # The token can come from the config file too; a wrong one says where it came from.
     (db.parent / "touchpath").mkdir()
@@ -114,6 +114,18 @@ def test_a_missing_store_is_an_error_unless_the_command_makes_one(tmp_path: Path
     assert run.exit_code == 0 and typo.exists()
 
 
+DECISION = """\
+name: banner
+variants:
+  none: {}
+  sorry: {text: "Sorry"}
+default: none
+rules:
+  - name: buyers
+    when: {kind: audience, audience: buyers}
+    variant: sorry
+goal: {event: Bought}
+"""
 JOURNEY = """\
 name: welcome
 entry: {kind: event, event: {event: Signed Up}}
@@ -146,6 +158,17 @@ SAME = [
     ["destinations", "policy", "show"],
     ["destinations", "summary", "--json"],
     ["destinations", "subscriptions", "u1"],
+    ["traits", "list", "--json"],
+    ["audiences", "list", "--json"],
+    ["experiments", "list", "--json"],
+    ["experiments", "show", "trial"],
+    ["experiments", "results", "trial", "--json"],
+    ["experiments", "results", "--experiment-id", "trial", "--goal", "Bought"],
+    ["decisions", "list", "--json"],
+    ["decisions", "show", "banner", "--json"],
+    ["decisions", "preview", "banner", "--as", "user_id:u1", "--json"],
+    ["decisions", "preview", "--file", "{tmp}/banner.yaml", "--as", "user_id:u3"],
+    ["decisions", "results", "banner", "--window", "7d", "--json"],
 ]
 
 
@@ -164,6 +187,10 @@ def test_analyses_maps_and_journeys_say_the_same_through_the_server(tmp_path: Pa
         assert r.status_code == 200 and r.json()["accepted"] == len(batch), r.text
         (tmp_path / "welcome.yaml").write_text(JOURNEY)
         (tmp_path / "feedback.yaml").write_text("allow_unknown: true\n")
+        (tmp_path / "banner.yaml").write_text(DECISION)
+        (tmp_path / "orders.csv").write_text(
+            "userId,event,timestamp\nu4,Bought,2026-01-05T10:00:00Z\nu4,,2026-01-05T11:00:00Z\n"
+        )
         template = {
             "channel": "email",
             "fields": {"subject": "Hi {{ traits.name }}"},
@@ -171,6 +198,7 @@ def test_analyses_maps_and_journeys_say_the_same_through_the_server(tmp_path: Pa
         }
         (tmp_path / "hello.yaml").write_text(json.dumps(template))
         same = [[a.format(tmp=tmp_path) for a in args] for args in SAME]
+        said: list[str] = []
         for changes in (
             ["optimize"],
             ["journeys", "save", str(tmp_path / "welcome.yaml"), "--publish"],
@@ -184,9 +212,26 @@ def test_analyses_maps_and_journeys_say_the_same_through_the_server(tmp_path: Pa
             ["destinations", "templates", "put", "hello", "-f", str(tmp_path / "hello.yaml")],
             ["destinations", "groups", "put", "news", "--channel", "email"],
             ["destinations", "subscribe", "u1", "--channel", "email", "--topic", "news"],
+            ["import", str(tmp_path / "orders.csv"), "--source", "crm"],
+            ["traits", "refresh"],
+            ["audiences", "refresh"],
+            ["feedback", "rescore"],
+            ["experiments", "save", "trial", "--experiment-id", "trial", "--goal", "Bought"],
+            ["experiments", "save", "gone", "--experiment-id", "gone", "--goal", "Bought"],
+            ["experiments", "delete", "gone"],
+            ["experiments", "audiences", "trial"],
+            ["decisions", "save", str(tmp_path / "banner.yaml")],
+            ["decisions", "publish", "banner", "--source", "web"],
+            ["decisions", "save", str(tmp_path / "banner.yaml"), "--name", "gone"],
+            ["decisions", "publish", "gone", "--source", "web"],
+            ["decisions", "unpublish", "gone", "--source", "web"],
+            ["decisions", "delete", "gone"],
         ):
             run = cli.invoke(app, [*changes, "--db", str(db)])
             assert run.exit_code == 0, (changes, run.output, run.exception)
+            said.append(run.output)
+        assert "1 imported" in said[12] and "1 bad" in said[12], said[12]
+        assert "Refreshed" in said[13] and "scored 0 texts" in said[15], said[13:16]
         served = [cli.invoke(app, [*args, "--db", str(db)]) for args in same]
         for args, run in zip(same, served, strict=True):
             assert run.exit_code == 0, (args, run.output, run.exception)

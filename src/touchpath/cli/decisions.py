@@ -5,22 +5,26 @@ the same over `/api/decisions`."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 import yaml
 from rich.table import Table
 
 from touchpath.cli.analyse import _load  # a spec file (YAML or JSON), one reader for all
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows
+from touchpath.cli.remote import Remote, session
 from touchpath.errors import SpecError
 from touchpath.events.durations import parse_duration
 from touchpath.events.match import EventMatch
 from touchpath.personalize import (
+    DecisionInfo,
+    DecisionNumbers,
     PreviewResult,
+    Publication,
+    SavedDecision,
     decision_numbers,
     delete_decision,
     get_decision,
@@ -31,7 +35,7 @@ from touchpath.personalize import (
     save_decision,
     unpublish,
 )
-from touchpath.store import Store
+from touchpath.system import Touchpath
 
 decisions_app = typer.Typer(
     help="Personalisation decisions: rules to content, per source (docs/personalize.md).",
@@ -43,11 +47,21 @@ SourceOpt = Annotated[str, typer.Option("--source", help="The source's name or i
 VersionOpt = Annotated[int | None, typer.Option(help="A saved version; the latest if omitted.")]
 
 
-@contextmanager
-def _store(db: Path | None) -> Iterator[Store]:
-    """The store through the composition root; nothing listens beside it."""
-    with opened(db) as tp:
-        yield tp.store
+def _at(name: str, *rest: str) -> str:
+    return "/".join(["/api/decisions", quote(name, safe=""), *rest])
+
+
+def _listed(tp: Touchpath | Remote) -> list[DecisionInfo]:
+    if isinstance(tp, Remote):
+        return [DecisionInfo.model_validate(d) for d in tp.call("GET", "/api/decisions")]
+    return list_decisions(tp.store)
+
+
+def _saved(tp: Touchpath | Remote, name: str, version: int | None) -> SavedDecision:
+    if isinstance(tp, Remote):
+        params = {"version": version} if version else {}
+        return SavedDecision.model_validate(tp.call("GET", _at(name), params=params))
+    return get_decision(tp.store, name, version)
 
 
 @decisions_app.command("save")
@@ -64,8 +78,12 @@ def save(
         data["name"] = name
     if "name" not in data:
         raise SpecError(f"{file}: name: required (or give --name)")
-    with _store(db) as store:
-        saved = save_decision(store, data)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            found = tp.call("PUT", _at(str(data["name"])), json=data)
+            saved = SavedDecision.model_validate(found)
+        else:
+            saved = save_decision(tp.store, data)
     what = "saved" if saved.new else "unchanged:"
     console.print(f"{what} decision [bold]{saved.name}[/] version {saved.version}")
 
@@ -73,7 +91,7 @@ def save(
 @decisions_app.command("list")
 def list_(as_json: JsonOpt = False, db: DbOpt = None) -> None:
     """The decisions, their latest version and where each is published."""
-    with _store(db) as store:
+    with session(db) as tp:
         rows = [
             {
                 "name": d.name,
@@ -84,7 +102,7 @@ def list_(as_json: JsonOpt = False, db: DbOpt = None) -> None:
                 "published": ", ".join(f"{p.source} v{p.version}" for p in d.publications),
                 "updated": f"{d.updated_at:%Y-%m-%d %H:%M} by {d.updated_by}",
             }
-            for d in list_decisions(store)
+            for d in _listed(tp)
         ]
     print_rows(rows, "Decisions", as_json)
 
@@ -92,9 +110,12 @@ def list_(as_json: JsonOpt = False, db: DbOpt = None) -> None:
 @decisions_app.command("show")
 def show(name: str, version: VersionOpt = None, as_json: JsonOpt = False, db: DbOpt = None) -> None:
     """A decision's spec (YAML, as `save` reads it) and where it is published."""
-    with _store(db) as store:
-        saved = get_decision(store, name, version)
-        pubs = publications(store, name)
+    with session(db) as tp:
+        saved = _saved(tp, name, version)
+        if isinstance(tp, Remote):
+            pubs = next((d.publications for d in _listed(tp) if d.name == name), [])
+        else:
+            pubs = publications(tp.store, name)
     spec = saved.spec.model_dump(mode="json", exclude_defaults=True)
     if as_json:
         console.print_json(json.dumps({"version": saved.version, "spec": spec,
@@ -110,24 +131,35 @@ def show(name: str, version: VersionOpt = None, as_json: JsonOpt = False, db: Db
 @decisions_app.command("delete")
 def delete(name: str, db: DbOpt = None) -> None:
     """Delete every version of a decision and take it off every source."""
-    with _store(db) as store:
-        n = delete_decision(store, name)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            n = int(tp.call("DELETE", _at(name))["versions"])
+        else:
+            n = delete_decision(tp.store, name)
     console.print(f"deleted decision [bold]{name}[/] ({n} version{'s' if n != 1 else ''})")
 
 
 @decisions_app.command("publish")
 def publish_(name: str, source: SourceOpt, version: VersionOpt = None, db: DbOpt = None) -> None:
     """Make a source answer a version of the decision on POST /v1/decide."""
-    with _store(db) as store:
-        pub = publish(store, name, source, version)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            body = {"source": source, "version": version}
+            pub = Publication.model_validate(tp.call("POST", _at(name, "publish"), json=body))
+        else:
+            pub = publish(tp.store, name, source, version)
     console.print(f"source [bold]{pub.source}[/] answers [bold]{name}[/] version {pub.version}")
 
 
 @decisions_app.command("unpublish")
 def unpublish_(name: str, source: SourceOpt, db: DbOpt = None) -> None:
     """Stop answering the decision on a source."""
-    with _store(db) as store:
-        pub = unpublish(store, name, source)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            found = tp.call("POST", _at(name, "unpublish"), json={"source": source})
+            pub = Publication.model_validate(found)
+        else:
+            pub = unpublish(tp.store, name, source)
     console.print(f"source [bold]{pub.source}[/] no longer answers [bold]{name}[/]")
 
 
@@ -164,8 +196,19 @@ def preview(
     if (name is None) == (file is None):
         raise SpecError("give a saved decision's name or --file with a draft, not both")
     spec: Any = name if name is not None else _load(file)
-    with _store(db) as store:
-        result = preview_for(store, spec, person, _context(context), version)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            body: dict[str, Any] = {
+                "identifier": person,
+                "context": _context(context),
+                "version": version,
+            }
+            path = _at(name, "preview") if name is not None else "/api/decisions/preview"
+            if name is None:
+                body["decision"] = spec
+            result = PreviewResult.model_validate(tp.call("POST", path, json=body))
+        else:
+            result = preview_for(tp.store, spec, person, _context(context), version)
     if as_json:
         console.print_json(result.model_dump_json())
         return
@@ -202,9 +245,16 @@ def results(
     seconds = parse_duration(window) if window else None
     if seconds is not None and not isinstance(seconds, int):
         raise SpecError(f"--window: not a duration: {window!r}")
-    with _store(db) as store:
-        spec = get_decision(store, name, version).spec
-        nums = decision_numbers(store, spec, EventMatch(event=goal) if goal else None, seconds)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            params = {"version": version, "goal": goal, "window": seconds}
+            found = tp.call("GET", _at(name, "results"),
+                            params={k: v for k, v in params.items() if v is not None})  # fmt: skip
+            nums = DecisionNumbers.model_validate(found)
+        else:
+            spec = get_decision(tp.store, name, version).spec
+            match = EventMatch(event=goal) if goal else None
+            nums = decision_numbers(tp.store, spec, match, seconds)
     if as_json:
         console.print_json(nums.model_dump_json())
         return

@@ -6,8 +6,6 @@ Each command builds its spec from `--spec FILE` (YAML or JSON) with the options 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,13 +19,11 @@ from touchpath.cli.base import (
     app,
     console,
     note_as_of,
-    opened,
     print_json,
     print_rows,
 )
-from touchpath.cli.remote import analyse, session
+from touchpath.cli.remote import Remote, analyse, session
 from touchpath.errors import SpecError
-from touchpath.store import Store
 
 feedback_app = typer.Typer(help="Feedback: NPS, CSAT, CES, sentiment and negative phrases.")
 app.add_typer(feedback_app, name="feedback")
@@ -71,12 +67,6 @@ def build_spec(kind: str, spec_file: Path | None, stages: list[str] | None, **op
         data["stages"] = [parse_stage(s) for s in stages]
     data.update({k: v for k, v in options.items() if v is not None})
     return api.parse_spec(kind, data)
-
-
-@contextmanager
-def _open(db: Path | None) -> Iterator[Store]:
-    with opened(db) as tp:
-        yield tp.store
 
 
 def _dump(result: Any) -> None:
@@ -287,6 +277,10 @@ def rescore(
     full: Annotated[bool, typer.Option(help="Score every text again, not only new ones.")] = False,
 ) -> None:
     """Backfill the sentiment of texts ingested while no scorer was attached."""
-    with _open(db) as store:
-        n = sentiment.rescore(store, full=full)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            found = tp.call("POST", "/api/analyses/feedback/rescore", params={"full": full})
+            n = int(found["scored"])
+        else:
+            n = sentiment.rescore(tp.store, full=full)
     console.print(f"scored {n:,} texts")

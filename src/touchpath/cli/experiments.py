@@ -4,10 +4,9 @@ results, and size a new one."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 import yaml
@@ -16,11 +15,11 @@ from rich.table import Table
 from touchpath.analytics.experiments import (
     ComparisonResult,
     ExperimentResult,
-    experiment,
     experiment_spec,
     sample_size,
 )
 from touchpath.analytics.experiments.saved import (
+    SavedExperiment,
     arm_audience,
     delete_experiment,
     get_experiment,
@@ -29,9 +28,10 @@ from touchpath.analytics.experiments.saved import (
     save_experiment,
 )
 from touchpath.cli.analyse import _load  # a spec file (YAML or JSON), one reader for all
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened, print_rows
+from touchpath.cli.base import DbOpt, JsonOpt, app, console, print_rows
+from touchpath.cli.remote import Remote, analyse, session
 from touchpath.errors import SpecError
-from touchpath.store import Store
+from touchpath.system import Touchpath
 
 experiments_app = typer.Typer(
     help="Experiments: did the change work? (docs/experiments.md)", no_args_is_help=True
@@ -43,12 +43,15 @@ SpecOpt = Annotated[
 ]
 
 
-@contextmanager
-def _store(db: Path | None) -> Iterator[Store]:
-    """The store through the composition root; experiments only read and save definitions,
-    so nothing listens beside it."""
-    with opened(db) as tp:
-        yield tp.store
+def _at(name: str, *rest: str) -> str:
+    return "/".join(["/api/experiments", quote(name, safe=""), *rest])
+
+
+def _saved(tp: Touchpath | Remote, name: str) -> SavedExperiment:
+    """A saved experiment, read here or from the server holding the store."""
+    if isinstance(tp, Remote):
+        return SavedExperiment.model_validate(tp.call("GET", _at(name)))
+    return get_experiment(tp.store, name)
 
 
 def _spec_from(
@@ -110,15 +113,23 @@ def save(
 ) -> None:
     """Save (create or replace) an experiment definition."""
     data = _spec_from(spec, experiment_id, goal, window, control, guardrail)
-    with _store(db) as store:
-        entry = save_experiment(store, name, data, description)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            body = {"spec": data, "description": description}
+            entry = SavedExperiment.model_validate(tp.call("PUT", _at(name), json=body))
+        else:
+            entry = save_experiment(tp.store, name, data, description)
     console.print(f"saved experiment [bold]{entry.name}[/] over {entry.spec.experiment_id}")
 
 
 @experiments_app.command("list")
 def list_(as_json: JsonOpt = False, db: DbOpt = None) -> None:
     """The saved experiments."""
-    with _store(db) as store:
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            found = [SavedExperiment.model_validate(e) for e in tp.call("GET", "/api/experiments")]
+        else:
+            found = list_experiments(tp.store)
         rows = [
             {
                 "name": e.name,
@@ -127,7 +138,7 @@ def list_(as_json: JsonOpt = False, db: DbOpt = None) -> None:
                 "guardrails": ", ".join(g.name for g in e.spec.guardrails),
                 "updated_at": e.updated_at,
             }
-            for e in list_experiments(store)
+            for e in found
         ]
     print_rows(rows, "experiments", as_json)
 
@@ -135,8 +146,8 @@ def list_(as_json: JsonOpt = False, db: DbOpt = None) -> None:
 @experiments_app.command("show")
 def show(name: str, db: DbOpt = None) -> None:
     """A saved experiment's definition, as YAML (give it back to `save --spec`)."""
-    with _store(db) as store:
-        entry = get_experiment(store, name)
+    with session(db) as tp:
+        entry = _saved(tp, name)
     typer.echo(
         yaml.safe_dump(entry.spec.model_dump(mode="json", exclude_defaults=True), sort_keys=False),
         nl=False,
@@ -146,8 +157,11 @@ def show(name: str, db: DbOpt = None) -> None:
 @experiments_app.command("delete")
 def delete(name: str, db: DbOpt = None) -> None:
     """Delete a saved experiment (its events stay in the log)."""
-    with _store(db) as store:
-        delete_experiment(store, name)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            tp.call("DELETE", _at(name))
+        else:
+            delete_experiment(tp.store, name)
     console.print(f"deleted experiment {name}")
 
 
@@ -155,8 +169,11 @@ def delete(name: str, db: DbOpt = None) -> None:
 def audiences_cmd(name: str, db: DbOpt = None) -> None:
     """Save each arm's people as static audience `experiment <name> <arm>` (a map's persona
     audience then binds the map for that arm, to compare arms on the map)."""
-    with _store(db) as store:
-        sizes = save_arm_audiences(store, name)
+    with session(db) as tp:
+        if isinstance(tp, Remote):
+            sizes = {a["arm"]: a["size"] for a in tp.call("POST", _at(name, "audiences"))}
+        else:
+            sizes = save_arm_audiences(tp.store, name)
     for arm, size in sizes.items():
         console.print(f"audience [bold]{arm_audience(name, arm)}[/]: {size:,} people")
 
@@ -178,14 +195,15 @@ def results(
 ) -> None:
     """Read an experiment (saved, or given by options) from the event log: the verdict, the
     numbers per metric and arm, and (--daily) the lift day by day."""
-    with _store(db) as store:
-        if name is not None:
-            data: Any = get_experiment(store, name).spec
-            if any((spec, experiment_id, goal, window, control, guardrail)):
-                raise SpecError(f"{name}: a saved experiment takes no spec options")
-        else:
-            data = _spec_from(spec, experiment_id, goal, window, control, guardrail)
-        result = experiment(store, experiment_spec(data))
+    if name is not None and any((spec, experiment_id, goal, window, control, guardrail)):
+        raise SpecError(f"{name}: a saved experiment takes no spec options")
+    with session(db) as tp:
+        data: Any = (
+            _saved(tp, name).spec
+            if name is not None
+            else _spec_from(spec, experiment_id, goal, window, control, guardrail)
+        )
+        result = analyse(tp, experiment_spec(data))
     if as_json:
         console.print_json(result.model_dump_json())
         return

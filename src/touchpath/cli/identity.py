@@ -19,12 +19,11 @@ from touchpath.cli.base import (
     JsonOpt,
     app,
     console,
-    opened,
     print_json,
     print_rows,
     settings_for,
 )
-from touchpath.cli.remote import Remote, jsonable, session, store_or_server
+from touchpath.cli.remote import Remote, jsonable, refuse_held, session, store_or_server
 from touchpath.errors import SpecError
 from touchpath.events.match import Condition, EventMatch
 from touchpath.profiles import audiences as aud
@@ -49,12 +48,6 @@ app.add_typer(privacy_app, name="privacy")
 KindOpt = Annotated[
     str | None, typer.Option("--kind", help="Identifier kind of REF (user_id, email, ...).")
 ]
-
-
-@contextlib.contextmanager
-def _open(db: Path | None) -> Iterator[Store]:
-    with opened(db, listen=True) as tp:
-        yield tp.store
 
 
 @contextlib.contextmanager
@@ -223,9 +216,19 @@ def _condition(text: str) -> Condition:
 @traits_app.command("list")
 def traits_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Computed traits and their definitions."""
-    with _open(db) as store:
-        rows = store.query_dicts("SELECT name, spec, created_at FROM computed_traits ORDER BY name")
-    print_rows(rows, "Computed traits", as_json)
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            found = store.call("GET", "/api/traits")
+        else:
+            with store.reading() as con:
+                found = [t.model_dump(mode="json") for t in tr.list_computed(con)]
+    print_rows([_spec_row(t) for t in found], "Computed traits", as_json)
+
+
+def _spec_row(item: dict[str, Any], *columns: str) -> dict[str, Any]:
+    """A listed trait or audience as a row: its name, `columns`, and the rest as its spec."""
+    rest = {k: v for k, v in item.items() if k != "name" and k not in columns}
+    return {"name": item["name"], **{c: item[c] for c in columns}, "spec": json.dumps(rest)}
 
 
 @traits_app.command("remove")
@@ -242,9 +245,12 @@ def traits_remove(name: str, db: DbOpt = None) -> None:
 @traits_app.command("refresh")
 def traits_refresh(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Recompute computed traits for every profile (windows move with time)."""
-    with _open(db) as store:
-        result = refresh(store, "traits")
-    print_rows([result.__dict__], "Refreshed", as_json)
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            result = store.call("POST", "/api/traits/refresh")
+        else:
+            result = refresh(store, "traits").__dict__
+    print_rows([result], "Refreshed", as_json)
 
 
 @audiences_app.command("add")
@@ -281,12 +287,13 @@ def _yaml(text: str) -> Any:
 @audiences_app.command("list")
 def audiences_list(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Audiences with their kind (rule or static) and size."""
-    with _open(db) as store:
-        rows = store.query_dicts(
-            "SELECT a.name, a.kind, count(m.profile_id) AS size, a.spec FROM audiences a "
-            "LEFT JOIN audience_members m ON m.audience = a.name GROUP BY ALL ORDER BY a.name"
-        )
-    print_rows(rows, "Audiences", as_json)
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            found = store.call("GET", "/api/audiences")
+        else:
+            with store.reading() as con:
+                found = aud.listed(con)
+    print_rows([_spec_row(a, "kind", "size") for a in found], "Audiences", as_json)
 
 
 @audiences_app.command("remove")
@@ -303,9 +310,12 @@ def audiences_remove(name: str, db: DbOpt = None) -> None:
 @audiences_app.command("refresh")
 def audiences_refresh(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     """Recompute every audience for every profile."""
-    with _open(db) as store:
-        result = refresh(store, "audiences")
-    print_rows([result.__dict__], "Refreshed", as_json)
+    with _served(db) as store:
+        if isinstance(store, Remote):
+            result = store.call("POST", "/api/audiences/refresh", params={"traits": False})
+        else:
+            result = refresh(store, "audiences").__dict__
+    print_rows([result], "Refreshed", as_json)
 
 
 @audiences_app.command("members")
@@ -364,6 +374,7 @@ def privacy_delete(
 def privacy_compact(db: DbOpt = None) -> None:
     """Rewrite the store file with only its live rows (after a deletion; the server stopped)."""
     path = settings_for(db).db
+    refuse_held(path)  # the server's URL, not DuckDB's lock error
     before, after = privacy.compact(path)
     console.print(f"{path} rewritten: {before:,} -> {after:,} bytes")
 

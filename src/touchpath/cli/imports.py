@@ -10,8 +10,11 @@ import typer
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, opened
+from touchpath.cli.base import DbOpt, JsonOpt, app, console
+from touchpath.cli.remote import Remote, session
 from touchpath.collect.importers import FORMATS, ImportMapping, ImportReport, import_file
+from touchpath.errors import NotFound
+from touchpath.system import Touchpath
 
 
 @app.command("import")
@@ -68,27 +71,62 @@ def import_(
         properties=properties,  # a comma list, split by the validator
         event_prefix=event_prefix,
     )
-    with opened(db, listen=True, create=True) as tp, _progress(as_json) as bar:
-        task = bar.add_task(f"importing {file.name}", total=None)
-        # Texts are scored and identities resolved as each chunk commits (the writer runs the
-        # composition root's listeners), as over HTTP.
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        report = import_file(
-            tp.store,
-            file,
-            mapping,
-            source=source,
-            fmt=fmt,
-            max_bad_rows=0 if as_json else max(show_bad, 0),
-            progress=progress,
-        )
+    bad = 0 if as_json else max(show_bad, 0)
+    with session(db, listen=True, create=True) as tp:
+        if isinstance(tp, Remote):
+            report = _upload(tp, file, mapping, source, fmt, bad)
+        else:
+            report = _import_here(tp, file, mapping, source, fmt, bad, as_json)
     if as_json:
         console.print_json(json.dumps(report.model_dump(mode="json"), default=str))
     else:
         _print_report(report, show_bad)
+
+
+def _import_here(
+    tp: Touchpath,
+    file: Path,
+    mapping: ImportMapping,
+    source: str | None,
+    fmt: str | None,
+    max_bad_rows: int,
+    quiet: bool,
+) -> ImportReport:
+    """Import into the store opened here, with a progress bar. Texts are scored and identities
+    resolved as each chunk commits (the writer runs the composition root's listeners), as over
+    HTTP."""
+    with _progress(quiet) as bar:
+        task = bar.add_task(f"importing {file.name}", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return import_file(
+            tp.store, file, mapping, source=source, fmt=fmt, max_bad_rows=max_bad_rows,
+            progress=progress,
+        )  # fmt: skip
+
+
+def _upload(
+    remote: Remote,
+    file: Path,
+    mapping: ImportMapping,
+    source: str | None,
+    fmt: str | None,
+    max_bad_rows: int,
+) -> ImportReport:
+    """Upload the file to the server holding the store (`POST /api/imports`); the report names
+    the file as given here, as an import here does."""
+    if not file.is_file():
+        raise NotFound(f"{file}: no such file")
+    form = {"mapping": mapping.model_dump_json(), "max_bad_rows": str(max_bad_rows)}
+    if source:
+        form["source"] = source
+    if fmt:
+        form["format"] = fmt
+    with file.open("rb") as body:
+        found = remote.call("POST", "/api/imports", files={"file": (file.name, body)}, data=form)
+    return ImportReport.model_validate(found).model_copy(update={"file": str(file)})
 
 
 def _progress(hidden: bool) -> Progress:

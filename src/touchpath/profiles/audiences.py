@@ -48,6 +48,7 @@ __all__ = [
     "audience_sql",
     "define_audience",
     "list_audiences",
+    "listed",
     "refresh_audiences",
     "remove_audience",
     "save_static",
@@ -171,6 +172,14 @@ def audience_rows(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         {"name": n, "kind": k, "size": int(size), "spec": json.loads(spec), "created_at": at}
         for n, k, size, spec, at in rows
     ]
+
+
+def listed(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """Audiences as listed (CLI and REST): a rule's spec, or a static one's origin, with its
+    kind and size."""
+    rules = {a.name: a.model_dump(mode="json") for a in list_audiences(con)}
+    rows = audience_rows(con)
+    return [{**rules.get(r["name"], r["spec"]), "kind": r["kind"], "size": r["size"]} for r in rows]
 
 
 def _kind_of(con: duckdb.DuckDBPyConnection, name: str) -> str | None:

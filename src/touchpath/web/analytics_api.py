@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Query
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
-from touchpath.analytics import journey, registry
+from touchpath.analytics import journey, registry, sentiment
 from touchpath.analytics.funnels import FunnelSpec, SavedAudience, save_dropped
 from touchpath.web.auth import require
 from touchpath.web.deps import StoreDep
@@ -96,3 +97,21 @@ def optimize(store: StoreDep) -> Any:
 
 for _kind in registry.kinds():
     _route(_kind)
+
+
+class Rescored(BaseModel):
+    scored: int = Field(description="Texts scored.")
+
+
+@router.post(
+    "/feedback/rescore",
+    response_model=Rescored,
+    responses=ERRORS,
+    dependencies=[Depends(require("editor"))],
+)
+async def rescore_feedback(
+    store: StoreDep,
+    full: bool = Query(False, description="Score every text again, not only new ones."),
+) -> Any:
+    """Backfill the sentiment of texts ingested while no scorer was attached."""
+    return Rescored(scored=await run_in_threadpool(sentiment.rescore, store, full=full))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from typing import Any, Literal, TypeVar
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -127,6 +127,12 @@ def _valid(cls: type[T], fields: dict[str, Any]) -> T:
         raise SpecError(problems=problems_of(exc.errors())) from None
 
 
+@traits.post("/refresh", dependencies=[Depends(require("editor"))])
+def refresh_traits(store: StoreDep) -> dict[str, Any]:
+    """Recompute computed traits for every profile (windows move with time)."""
+    return refresh(store, "traits").__dict__
+
+
 @traits.delete("/{name}", dependencies=[Depends(require("editor"))])
 def delete_trait(store: StoreDep, name: str) -> dict[str, bool]:
     store.write_sync(lambda con: tr.remove_computed(con, name))
@@ -137,9 +143,7 @@ def delete_trait(store: StoreDep, name: str) -> dict[str, bool]:
 def list_audiences(store: StoreDep) -> list[dict[str, Any]]:
     """Audiences with their kind (rule or static) and size; a static one shows its origin."""
     with store.reading() as con:
-        rules = {a.name: a.model_dump(mode="json") for a in aud.list_audiences(con)}
-        rows = aud.audience_rows(con)
-    return [{**rules.get(r["name"], r["spec"]), "kind": r["kind"], "size": r["size"]} for r in rows]
+        return aud.listed(con)
 
 
 @audiences.put("/{name}", dependencies=[Depends(require("editor"))])
@@ -165,9 +169,14 @@ def delete_audience(store: StoreDep, name: str) -> dict[str, bool]:
 
 
 @audiences.post("/refresh", dependencies=[Depends(require("editor"))])
-def refresh_audiences(store: StoreDep) -> dict[str, Any]:
+def refresh_audiences(
+    store: StoreDep,
+    traits: bool = Query(
+        True, description="Recompute computed traits first (false: only audiences)."
+    ),
+) -> dict[str, Any]:
     """Recompute computed traits and audiences for every profile."""
-    return refresh(store).__dict__
+    return refresh(store, "all" if traits else "audiences").__dict__
 
 
 @audiences.get("/{name}/members", response_model=None)
