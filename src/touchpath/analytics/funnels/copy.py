@@ -1,8 +1,10 @@
 """Funnels on the sorted journey copy (`journey_events`, touchpath.analytics.journey), DuckDB.
 
 The copy holds the journey events in (profile, time, seq) order, profiles numbered (`pno`), so
-the passes stream over it as stored, with no sort and no join; `pid` is the profile's number
-until `query.funnel` maps it back to the id at the end.
+the passes run over it with no join; `pid` is the profile's number until `query.funnel` maps it
+back to the id at the end. Every window names that order (`ORDER BY pno, ts, seq`): DuckDB
+hands a window its input from several scan threads in no set order, so the stored order is
+not what an empty window clause sees on a store of many row groups.
 
 - ordered: per level k, the start and step-k time of the latest chain at step k so far in this
   profile are carried over the stored order (`last_value(... IGNORE NULLS)`); a step-k event
@@ -45,7 +47,7 @@ def base(
             where.append(codes)
         where.append(log.step_filter(spec))
     select = q(
-        f"SELECT pno, pno AS pid, timestamp AS ts, :mask AS mask FROM {_ROWS} WHERE :filters",
+        f"SELECT pno, pno AS pid, timestamp AS ts, seq, :mask AS mask FROM {_ROWS} WHERE :filters",
         mask=log.mask(spec),
         filters=and_(where),
     )
@@ -58,12 +60,17 @@ def ties(spec: FunnelSpec) -> exp.Expr:
     """SELECT count: rows out of (profile, time) order, or sharing a time with a row of another
     step mask, which the streaming pass cannot chain exactly (then the funnel reads the log)."""
     return q(
-        "SELECT count(*) FROM (SELECT pno, ts, mask, lag(pno) OVER () AS lp, lag(ts) OVER () AS lt, "
-        "lag(mask) OVER () AS lm FROM :base AS b) "
+        f"SELECT count(*) FROM (SELECT pno, ts, mask, lag(pno) OVER ({_STORED}) AS lp, "
+        f"lag(ts) OVER ({_STORED}) AS lt, lag(mask) OVER ({_STORED}) AS lm FROM :base AS b) "
         "WHERE lp > pno OR (lp = pno AND (lt > ts OR (lt = ts AND lm <> mask)))",
         base=base(spec),
     )
 
+
+_STORED = "ORDER BY pno, ts, seq"
+"""The copy's stored order, spelt out in every window: DuckDB gathers a window's input from
+its scan threads in no set order (on a 1M-event store, profiles' rows came interleaved), so an
+empty window clause does not see the rows as stored."""
 
 NONE = -(2**62)
 """The carried value of a level with no hit yet in this profile: far enough in the past that
@@ -71,7 +78,7 @@ no window or step gap reaches it, so every test against it is false without a NU
 
 
 def _carried(hit: str, value: str, name: str) -> str:
-    over = "OVER (ROWS UNBOUNDED PRECEDING)"
+    over = f"OVER ({_STORED} ROWS UNBOUNDED PRECEDING)"
     return (
         f"last_value(CASE WHEN {hit} THEN {value} WHEN newp THEN {NONE} END IGNORE NULLS) "
         f"{over} AS {name}"
@@ -95,7 +102,7 @@ def _ordered(spec: FunnelSpec, source: str, tag: str) -> Ctes:
             q(
                 f"SELECT *, mask & 1 <> 0 AS hit0, {_carried('mask & 1 <> 0', 'us', 's0')}, "
                 "s0 AS p0 FROM (SELECT *, TP_MICROS(ts) AS us, "
-                f"lag(pno) OVER () IS DISTINCT FROM pno AS newp FROM {source})"
+                f"lag(pno) OVER ({_STORED}) IS DISTINCT FROM pno AS newp FROM {source})"
             ),
         )
     ]
@@ -120,12 +127,16 @@ def _ordered(spec: FunnelSpec, source: str, tag: str) -> Ctes:
         prev = f"l{k}{tag}"
     # A row is the profile's first hit at level k when it starts the profile or the value
     # carried to the row before is NONE. All lags in one window; the first hits go on.
-    lags = ", ".join(f"hit{k} AND (newp OR lag(s{k}) OVER () = {NONE}) AS f{k}" for k in range(n))
+    lags = ", ".join(
+        f"hit{k} AND (newp OR lag(s{k}) OVER ({_STORED}) = {NONE}) AS f{k}" for k in range(n)
+    )
     keep = ", ".join(
-        ["pno", "ts", "us"] + [f"s{k}, p{k}" for k in range(n - 1)] + [f"f{k}" for k in range(n)]
+        ["pno", "ts", "seq", "us"]
+        + [f"s{k}, p{k}" for k in range(n - 1)]
+        + [f"f{k}" for k in range(n)]
     )
     flags = " OR ".join(f"f{k}" for k in range(n))
-    over = "OVER (ROWS UNBOUNDED PRECEDING)"
+    over = f"OVER ({_STORED} ROWS UNBOUNDED PRECEDING)"
     ctes.append(
         (
             f"firsts{tag}",
@@ -155,13 +166,16 @@ def _ordered(spec: FunnelSpec, source: str, tag: str) -> Ctes:
     return [*ctes, (f"made{tag}", log.union(parts))]
 
 
+_STRICT = "ORDER BY pid, ts, seq"
+
+
 def _strict(spec: FunnelSpec) -> Ctes:
     """Strict order in one pass over the stored order: the log's `lag`s, each checking that
     the row it looks back to is of the same profile."""
     n = len(spec.steps)
     lags = "".join(
-        f", lag(mask, {i}) OVER () AS m{i}, lag(ts, {i}) OVER () AS t{i}, "
-        f"lag(pid, {i}) OVER () AS q{i}"
+        f", lag(mask, {i}) OVER ({_STRICT}) AS m{i}, lag(ts, {i}) OVER ({_STRICT}) AS t{i}, "
+        f"lag(pid, {i}) OVER ({_STRICT}) AS q{i}"
         for i in range(1, n)
     )
     ctes: Ctes = [
