@@ -28,7 +28,7 @@ from touchpath.web.spa import DIST
 pytestmark = pytest.mark.browser
 
 AXE = REPO / "src/touchpath/web/ui/node_modules/axe-core/axe.min.js"
-DEMO = DemoConfig(customers=120, days=21, seed=5)
+DEMO = DemoConfig(customers=120, days=21, seed=4)  # seed 4: every event the demo maps name occurs
 
 
 OWNER = ("owner@example.com", "correct horse battery")

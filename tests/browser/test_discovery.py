@@ -59,7 +59,9 @@ def test_attribution_models_side_by_side(demo_app: App, page: Any) -> None:
     header = table.get_by_role("row").first.inner_text()
     for label in ("First touch", "Last touch", "Linear", "Time decay", "Position-based", "Markov"):
         assert label in header
-    top = max(want["rows"], key=lambda r: r["credit"]["linear"]["conversions"])
+    # A row has a model's credit only where that model gives it some (Markov alone may credit
+    # a channel such as delivery, which no converting path ends on).
+    top = max(want["rows"], key=lambda r: r["credit"].get("linear", {}).get("conversions", 0))
     first = table.get_by_role("row").nth(1).inner_text()
     assert first.startswith(top["key"])
     assert f"{top['credit']['last_touch']['conversions']:.1f}" in first

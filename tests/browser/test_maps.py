@@ -26,7 +26,8 @@ def test_open_a_map_and_see_its_numbers(demo_app: App, page: Any) -> None:
     tp = first["touchpoints"][0]
     card = page.get_by_label(f"Touchpoint {tp['name']}")
     assert f"{tp['persona']['reach']:,}" in card.inner_text()
-    assert page.get_by_role("status").filter(has_text="no events named").count() == 0
+    missing = page.get_by_role("status").filter(has_text="no events named")
+    assert missing.count() == 0, missing.all_inner_texts()
     axe(page)
     shot(page, "map-viewer")
     png = httpx.get(
