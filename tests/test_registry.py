@@ -52,7 +52,10 @@ def test_run_plans_the_source_and_stamps_the_result(store: Store) -> None:
     where = {"event": "view", "where": [{"property": "plan", "op": "is_not_set"}]}
     assert registry.run(store, {**FUNNEL, "steps": [where, {"event": "buy"}]}).source == "log"
     assert api.discover_dfg(store).source == "copy"
-    assert api.retention(store, {"cohort_event": {"event": "view"}}).source == "log"
+    # Retention reads the copy too, unless it breaks down (the copy holds no properties).
+    assert api.retention(store, {"cohort_event": {"event": "view"}}).source == "copy"
+    split = {"cohort_event": {"event": "view"}, "breakdown": {"by": "channel"}}
+    assert api.retention(store, split).source == "log"
 
 
 def test_unknown_kinds_and_bad_specs_say_what_and_where() -> None:
