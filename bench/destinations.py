@@ -180,7 +180,7 @@ async def _floor(url: str, secret: str, n: int, concurrency: int) -> dict[str, A
             "CPU ms/msg": round(cpu / n * 1000, 3), "states": ""}  # fmt: skip
 
 
-class _Count:
+class Count:
     """A destination that only counts (the outbox's own cost, without a network)."""
 
     name = "count"
@@ -231,7 +231,7 @@ def drain(n: int) -> list[dict[str, Any]]:
                 _enqueue(store, _hooks(min(50_000, n - i), "count", f"d{i}"))
             enq = time.monotonic() - t
             gc.collect()
-            counter = _Count()
+            counter = Count()
             d_ = Dispatcher(
                 store, settings, SystemClock(), Vault.open(settings), {"count": counter}
             )

@@ -38,9 +38,9 @@ from typing import Any
 import duckdb
 import orjson
 import stores  # bench/stores.py, beside this file
+from destinations import Count  # bench/destinations.py: a destination that only counts
 
 from touchpath.clock import ManualClock, utcnow
-from touchpath.destinations import DeliveryResult, Outgoing
 from touchpath.destinations.dispatcher import Dispatcher
 from touchpath.destinations.vault import Vault
 from touchpath.events.message import stage_messages
@@ -75,22 +75,6 @@ nodes:
               on_timeout: done}
   done: {kind: exit, reason: ponged}
 """
-
-
-class _Count:
-    """A destination that only counts."""
-
-    name = "count"
-
-    def __init__(self) -> None:
-        self.n = 0
-
-    async def send(self, message: Outgoing) -> DeliveryResult:
-        self.n += 1
-        return DeliveryResult("delivered", status=200)
-
-    async def aclose(self) -> None:
-        pass
 
 
 def _people(con: duckdb.DuckDBPyConnection, n: int) -> None:
@@ -290,7 +274,7 @@ def _deliver(
     """The sends leave through the outbox to a destination that only counts (for at most
     `seconds`: the dispatcher's own rate is bench/destinations.py's)."""
     sends = _count(tp, "SELECT count(*) FROM outbox")
-    counter = _Count()
+    counter = Count()
     disp = Dispatcher(tp.store, settings, clock, Vault.open(settings), {"count": counter})
     t0 = time.monotonic()
     disp.start()
