@@ -257,7 +257,14 @@ def run(
             plan = planner.plan(cur, parsed, CopyState(False), analysis.copy, None, engine.dialect)
             read = Read(EngineCursor(engine), plan, store.settings, store.memo)  # type: ignore[arg-type]
         else:
-            state = copy or planner.copy_state(cur, store.settings.journey_max_lag_seconds)
+            # The copy's freshness is read only for a spec the copy can hold (it costs a few
+            # queries; an experiment, which reads properties, never reads the copy).
+            if copy is not None:
+                state = copy
+            elif analysis.copy(parsed):
+                state = planner.copy_state(cur, store.settings.journey_max_lag_seconds)
+            else:
+                state = CopyState(False)
             kernel = analysis.kernel_check(store)
             plan = planner.plan(cur, parsed, state, analysis.copy, analysis.fits, kernel=kernel)
             read = Read(cur, plan, store.settings, store.memo)

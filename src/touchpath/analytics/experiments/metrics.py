@@ -17,7 +17,7 @@ rendered once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 from sqlglot import exp, parse_one
@@ -109,7 +109,14 @@ def experiment_query(spec: ExperimentSpec) -> exp.Expr:
             f"sum(x{k} * x{k}) AS xx{k}, sum(x{k} * y{k}) AS xy{k}"
         )
         sum_cols.append(", ".join(f"coalesce(s.{c}{k}, 0)" for c in ("y", "yy", "x", "xx", "xy")))
-    subs["any"] = exp.or_(*any_cond) if len(any_cond) > 1 else any_cond[0]
+    subs["any"] = exp.paren(exp.or_(*any_cond)) if len(any_cond) > 1 else any_cond[0]
+    # A constant bound (zone maps skip older row groups) when the exposures have a start; the
+    # join below holds each event to its person's windows either way.
+    subs["since"] = (
+        TimeRange(start=spec.start - timedelta(seconds=max_before)).condition()
+        if spec.start is not None
+        else exp.true()
+    )
     subs["after"] = literal(max_after)
     subs["before"] = literal(max_before)
     skeleton = f"""
@@ -117,7 +124,7 @@ WITH {_UNITS},
 ev AS (
     SELECT profile_id AS pid, epoch(timestamp) AS s, {", ".join(ev_cols)}
     FROM resolved_events
-    WHERE :any AND epoch(timestamp) >= (SELECT min(us) FROM units) - :before
+    WHERE :any AND :since
 ),
 per AS (
     SELECT any_value(u.arm) AS arm, any_value(u.day) AS day, {", ".join(per_cols)}
