@@ -9,8 +9,11 @@ from pathlib import Path
 import pytest
 
 from journeys_helpers import World
+from touchpath.events.message import Staged
+from touchpath.orchestrate.emit import SOURCE
 from touchpath.profiles.specs import Audience, ComputedTrait
-from touchpath.store import utcnow
+from touchpath.store import ingest, utcnow
+from touchpath.store.ingest import EVENT_COLUMNS
 
 
 @pytest.fixture
@@ -288,3 +291,52 @@ def test_events_before_publishing_do_not_enter_and_steps_emit_once(world: World)
     world.engine.flush_events()
     world.store.wait_idle()
     assert world.store.query("SELECT count(*) FROM events")[0][0] == before
+
+
+def test_step_events_are_the_rows_the_ingest_path_makes_of_them(world: World) -> None:
+    """The engine writes its events as typed rows, past the parsing and checks of ingest: each
+    row must be what ingest makes of the same message (channel, times, JSON text and all)."""
+    world.publish(
+        """
+        name: typed
+        entry: {kind: event, event: {event: Signed Up}}
+        nodes:
+          ab:
+            kind: split
+            variants: [{name: a, weight: 1, next: mark}, {name: b, weight: 1, next: mark}]
+          mark: {kind: update_trait, trait: tier, value: {level: gold}, next: bye}
+          bye: {kind: exit, reason: done}
+        """
+    )
+    for user in ("t1", "t2", "t3"):
+        world.track(user, "Signed Up", plan="pro")
+    cols = [c for c in EVENT_COLUMNS if c != "seq"]
+    stored = world.store.query_dicts(
+        f"SELECT {', '.join(cols)} FROM events WHERE source = '{SOURCE}' ORDER BY seq"
+    )
+    kinds = {(r["type"], r["event"]) for r in stored}
+    assert ("identify", None) in kinds and ("track", "Experiment Viewed") in kinds
+    # Entered, ab, mark, bye, Exited; the split's exposure and the trait's identify.
+    assert len(stored) == 3 * 7
+    stageds = []
+    for r in stored:
+        msg = {"type": r["type"], "messageId": r["message_id"], "context": json.loads(r["context"])}
+        msg["timestamp"] = r["timestamp"].isoformat() + "Z"
+        for key, col in (
+            ("event", "event"),
+            ("userId", "user_id"),
+            ("anonymousId", "anonymous_id"),
+        ):
+            if r[col] is not None:
+                msg[key] = r[col]
+        for key in ("properties", "traits"):
+            if r[key] is not None:
+                msg[key] = json.loads(r[key])
+        stageds.append(
+            Staged(source=SOURCE, received_at=r["received_at"], raws=[json.dumps(msg).encode()])
+        )
+    with world.store.reading() as cur:
+        door = ingest.normalise(cur, ingest.staged_table(stageds)[0]).to_pylist()
+    assert all(d["valid"] for d in door)
+    for r, d in zip(stored, door, strict=True):
+        assert {c: d[c] for c in cols} == r

@@ -98,9 +98,13 @@ class Staged:
     side_writes: list[Callable[[Any], None]] = field(default_factory=list)
     """Writes that commit in the same transaction as the messages (`fn(con)`): the refused
     messages and the violations a tracking plan found (touchpath.catalogue.gate)."""
+    rows: Any = None
+    """Instead of `raws`, messages Touchpath made itself already as event-log rows (an Arrow
+    table, `touchpath.store.ingest.TYPED_COLUMNS`): the writer checks and parses nothing,
+    only drops repeats (the journeys' step events, millions at a time)."""
 
     def __len__(self) -> int:
-        return len(self.raws)
+        return len(self.raws) if self.rows is None else int(self.rows.num_rows)
 
 
 def stage_messages(

@@ -18,6 +18,7 @@ from touchpath.identity.rules import IdentityRules
 __all__ = [
     "JOIN",
     "SEP",
+    "SKIPPED",
     "Ident",
     "combos_sql",
     "extract_sql",
@@ -32,6 +33,13 @@ JOIN = "\x1e"
 """Between identifiers in a combination key."""
 
 Ident = tuple[str, str]
+
+SKIPPED = "NOT (source = 'touchpath.journeys' AND type = 'track')"
+"""Events identity does not resolve: a journey's tracks (Journey Entered / Step Reached /
+Exited, Experiment Viewed) carry only the ids the engine took from the graph for a person it
+found there, so resolving them finds nothing new (they were most of the work of a journey run:
+~4 per person and step), and a person is not "seen" because a journey acted. Its identifies
+(`update_trait`) are resolved: a trait may be an email."""
 
 
 def profile_id_for(kind: str, value: str) -> str:
@@ -73,7 +81,8 @@ def raw_sql(rules: IdentityRules, first: int, last: int) -> str:
     return f"""
         SELECT seq, ts, r, hash(r) AS h FROM (
             SELECT seq, timestamp AS ts, {{{", ".join(fields)}}} AS r
-            FROM (SELECT *, {ctx} AS c FROM events WHERE seq BETWEEN {int(first)} AND {int(last)}))
+            FROM (SELECT *, {ctx} AS c FROM events
+                  WHERE seq BETWEEN {int(first)} AND {int(last)} AND {SKIPPED}))
     """
 
 

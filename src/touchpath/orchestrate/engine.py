@@ -87,6 +87,11 @@ class Tick:
     def next_step(self, value: int) -> None:
         self._next_step = value
 
+    @property
+    def may_have_stepped(self) -> bool:
+        """Whether steps may have been recorded (the next step id was asked for)."""
+        return self._next_step is not None
+
 
 def load_plan(con: duckdb.DuckDBPyConnection, journey: str, version: int) -> Plan:
     """The plan of a published version (callers cache it: a published plan never changes)."""

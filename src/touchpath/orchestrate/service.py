@@ -67,6 +67,8 @@ class JourneyEngine:
         self._queued = 0  # last step id whose events were handed to ingest
         self._confirmed = 0  # last step id whose events are committed
         self._rewind: int | None = None  # a failed emission: emit again from here
+        self.behind = False
+        """Whether steps were left to emit (a few chunks wait for the writer at most)."""
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats = {"transitions": 0, "sends": 0, "jobs": 0}
@@ -91,9 +93,13 @@ class JourneyEngine:
             _set_meta(con, "emitted_through", self._confirmed)
         return Tick(con, self.clock.now(), self.plans(con), seq=seq)
 
-    def write(self, fn: Callable[[duckdb.DuckDBPyConnection, Tick], T]) -> T:
-        """Run `fn(con, tick)` in one writer transaction, then emit the steps it recorded."""
-        result = self.store.write_sync(lambda con: self._counted(fn, con))
+    def write(
+        self, fn: Callable[[duckdb.DuckDBPyConnection, Tick], T], *, background: bool = False
+    ) -> T:
+        """Run `fn(con, tick)` in one writer transaction, then emit the steps it recorded
+        (`background`: in the writer's lane that yields to requests)."""
+        fut = self.store.write(lambda con: self._counted(fn, con), background=background)
+        result = fut.result()
         self.flush_events()
         return result
 
@@ -147,12 +153,14 @@ class JourneyEngine:
     def on_commit(self, con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
         """Commit listener (writer thread): everything events [first, last] do to journeys."""
         con.execute("BEGIN")
+        moved = False
         try:
             seen = _get_meta(con, "listened_through") or 0
             start = max(first, seen + 1)
             if start <= last:
                 tick = self.tick(con, seq=last)
                 on_events(con, tick, start, last)
+                moved = tick.may_have_stepped
                 _set_meta(con, "listened_through", last)
                 self.stats["transitions"] += tick.transitions
                 self.stats["sends"] += tick.sends
@@ -160,7 +168,10 @@ class JourneyEngine:
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        self.flush_events(con)
+        # The steps of the timers are emitted by the timers' thread, on its own cursor: here,
+        # in the writer, only what the events did (or everything, when no timers run).
+        if moved or self._thread is None:
+            self.flush_events(con)
 
     # ------------------------------------------------------------------------ time
     def run_due(self, limit: int | None = None) -> int:
@@ -182,7 +193,7 @@ class JourneyEngine:
             )
             return ended + moved
 
-        return self.write(due)
+        return self.write(due, background=True)
 
     def drain(self, max_jobs: int = 1_000_000) -> int:
         """Run due timers until none is due (tests, the CLI's `journeys run`)."""
@@ -208,7 +219,11 @@ class JourneyEngine:
             if moved >= self.batch:  # more are due: size the next job to the time allowed
                 self.batch = next_batch(self.batch, took, self.job_seconds, self.max_batch)
                 continue
-            self._stop.wait(self.tick_seconds)
+            # Nothing more due: the events of steps left to emit go on meanwhile.
+            deadline = time.monotonic() + self.tick_seconds
+            while self.behind and time.monotonic() < deadline and not self._stop.wait(0.02):
+                self.flush_events()
+            self._stop.wait(max(0.0, deadline - time.monotonic()))
 
     # ------------------------------------------------------------------------ events out
     def flush_events(self, con: duckdb.DuckDBPyConnection | None = None) -> int:
@@ -219,7 +234,8 @@ class JourneyEngine:
             if self._rewind is not None:
                 self._queued = self._confirmed = min(self._confirmed, self._rewind)
                 self._rewind = None
-            while self._queued - self._confirmed < 2 * self.emit_chunk:
+            self.behind = True
+            while self._queued - self._confirmed < 4 * self.emit_chunk:
                 prev = self._queued
                 if con is None:
                     with self.store.reading() as cur:
@@ -227,15 +243,17 @@ class JourneyEngine:
                 else:
                     upto, staged = pending_events(con, prev, self.emit_chunk)
                 if staged is None:
+                    self.behind = False
                     break
                 try:
-                    fut = self.store.ingest(staged, internal=True)
+                    fut = self.store.ingest(staged, internal=True, background=True)
                 except StoreUnavailable:  # closing: emitted from the cursor on the next start
                     break
                 self._queued = upto
                 queued += upto - prev
                 fut.add_done_callback(self._confirm(prev, upto))
                 if upto - prev < self.emit_chunk:
+                    self.behind = False
                     break
         return queued
 

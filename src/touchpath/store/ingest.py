@@ -37,6 +37,7 @@ __all__ = [
     "EVENT_COLUMNS",
     "MAX_FUTURE",
     "NORMALISE_SQL",
+    "TYPED_COLUMNS",
     "Channels",
     "Normaliser",
     "append",
@@ -378,7 +379,9 @@ class Normaliser:
         finally:
             con.unregister("staged")
 
-    def __call__(self, staged: pa.Table) -> pa.Table:
+    def __call__(self, staged: pa.Table, typed: pa.Table | None = None) -> pa.Table:
+        if typed is not None:
+            return normalise_typed(self.con, typed, staged, self.channels)
         self.con.register("staged", staged)
         try:
             normalised = self._relation.to_arrow_table()
@@ -412,6 +415,40 @@ def _finish(
     if refused is not None:
         reasons = pc.coalesce(refused, reasons)
     return normalised.append_column("reason", reasons)
+
+
+TYPED_COLUMNS = (
+    "message_id", "source", "type", "event", "anonymous_id", "user_id", "group_id",
+    "previous_id", "timestamp", "original_timestamp", "sent_at", "received_at",
+    *(f"f_{name}" for name in FIELDS if name != "event"), "context", "properties", "traits",
+)  # fmt: skip
+"""The columns of typed rows (`Staged.rows`), in this order: the event log's but `seq` and
+`channel`, the channel fields `NORMALISE_SQL` extracts (`CHANNEL_KEY`), and the JSON objects
+as text."""
+
+
+def normalise_typed(
+    con: duckdb.DuckDBPyConnection, rows: pa.Table, staged: pa.Table, channels: Channels
+) -> pa.Table:
+    """What `Normaliser` gives for typed rows (one `Staged.rows`, `staged` its `staged_table`),
+    without parsing or checking them: Touchpath made them valid. Only the channel is derived,
+    by the same rules and memo, so a step event reads as if it came through the door."""
+    if tuple(rows.column_names) != TYPED_COLUMNS:
+        raise ValueError(f"typed rows: columns {rows.column_names}, want {TYPED_COLUMNS}")
+    n = rows.num_rows
+    con.register("_typed_ids", rows.select(["message_id", "source"]))
+    try:
+        h = con.sql("SELECT hash(source, message_id) FROM _typed_ids").to_arrow_table().column(0)
+    finally:
+        con.unregister("_typed_ids")
+    channel = channels(con, rows)
+    fields = [name for name in CHANNEL_KEY if name != "event"]
+    at = rows.schema.get_field_index(fields[0])
+    rows = rows.drop_columns(fields).add_column(at, "channel", channel)
+    rows = rows.add_column(0, "ord", staged.column("ord"))
+    rows = rows.add_column(1, "h", h).add_column(2, "given_id", pa.array(np.ones(n, bool)))
+    rows = rows.append_column("valid", pa.array(np.ones(n, bool)))
+    return rows.append_column("reason", pa.nulls(n, pa.string()))
 
 
 @cache
@@ -585,7 +622,8 @@ def staged_table(
     sizes = np.fromiter((len(st) for st in stageds), dtype=np.int64, count=len(stageds))
     owner = np.repeat(np.arange(len(stageds), dtype=np.int64), sizes)
     index = pa.array(owner)
-    raws = [raw for st in stageds for raw in st.raws]
+    # Typed rows (alone in their commit) have no raw text.
+    raws = [raw for st in stageds for raw in (st.raws if st.rows is None else [None] * len(st))]
     # bytes -> binary -> string validates UTF-8 in one pass (~30x faster than per object).
     raw = pa.array(raws, pa.binary()).cast(pa.string())
 

