@@ -210,9 +210,20 @@ class ReadModel:
             ).fetchall()
         }
         out = newer | self._unsettled
-        self._unsettled = set()
+        # Touched now but not in this settle: their values may still be on the way.
+        self._unsettled = touched - newer
         self._computed_mark = mark
         return out
+
+    def settled_since(self, con: duckdb.DuckDBPyConnection) -> int:
+        """Read again the profiles whose computed values were settled since the last look,
+        with no new commit to bring them (the settle of a commit comes after its range was
+        applied); returns how many. Only while some touched profile may still be unsettled."""
+        if not self._unsettled:
+            return 0
+        pids = self._settled(con, set())
+        self.reload(con, pids)
+        return len(pids)
 
     def _merge(self, gone: str, kept: str) -> None:
         self._records.pop(gone, None)

@@ -173,6 +173,8 @@ class Personalizer:
             first = min(f for f, _ in ranges)
             last = max(last for _, last in ranges)
             self.model.apply(cur, first, last)
+        elif self.model.ready.is_set():
+            self.model.settled_since(cur)
         self.exposures.flush(self.store, self.clock.now())
 
     # ----------------------------------------------------------------------------- decisions

@@ -34,9 +34,13 @@ __all__ = ["Refreshed", "Unify", "rebuild", "refresh", "start"]
 
 log = logging.getLogger(__name__)
 
-SETTLE_EVERY = 2.0
-"""Longest wait, in seconds, before touched profiles' computed traits and audiences are settled
-while ingest keeps the writer busy."""
+SETTLE_EVERY = 1.0
+"""While ingest keeps the writer busy, touched profiles' computed traits and audiences are
+settled at most this often (seconds): in the listener round that marks them when the last
+settle is this old, else in a later round. Bounding how often rather than how long to wait
+keeps a change's settle in the round after its commit under steady ingest (the rounds are
+about `listener_delay_seconds` apart), so a decision sees it within a second
+(docs/personalize.md); waiting 2 s after the first mark put it one or two rounds later."""
 
 CATCH_UP_CHUNK = 2_000_000
 """Events resolved per step when catching up with a long backlog."""
@@ -60,7 +64,7 @@ class Unify:
     def __init__(self, store: Store, config: UnifyConfig) -> None:
         self.store = store
         self.config = config
-        self._dirty_since: float | None = None
+        self._last_settle = 0.0
 
     def on_commit(self, con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
         """Commit listener (writer thread): update everything for seq in [first, last]."""
@@ -90,7 +94,6 @@ class Unify:
         con.execute("CREATE TEMP TABLE IF NOT EXISTS _dirty (profile_id VARCHAR)")
         if not _has_definitions(con):
             con.execute("DELETE FROM _dirty")
-            self._dirty_since = None
             return None
         con.execute(
             "INSERT INTO _dirty SELECT DISTINCT profile_id "
@@ -101,10 +104,7 @@ class Unify:
                 "INSERT INTO _dirty SELECT DISTINCT new FROM (SELECT unnest(?) AS new)",
                 [sorted(set(res.merged.values()))],
             )
-        now = time.monotonic()
-        if self._dirty_since is None:
-            self._dirty_since = now
-        if self.store.pending and now - self._dirty_since < SETTLE_EVERY:
+        if self.store.pending and time.monotonic() - self._last_settle < SETTLE_EVERY:
             return None
         return self.settle(con, last)
 
@@ -116,7 +116,7 @@ class Unify:
             "SEMI JOIN profiles p USING (profile_id)"
         )
         con.execute("DELETE FROM _dirty")
-        self._dirty_since = None
+        self._last_settle = time.monotonic()
         scope_events(con, "_touched", "_touched_events")
         now = utcnow()
         traits.refresh_computed(con, now, "_touched", events="_touched_events")
