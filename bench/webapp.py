@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import time
@@ -32,11 +33,13 @@ from touchpath.analytics import journey
 from touchpath.maps.library import get_map, list_maps
 from touchpath.settings import Settings
 from touchpath.store import Store
+from touchpath.web import spa
 from touchpath.web.server import serving
 
 CHROMIUM = "/usr/bin/chromium"
 BY_TYPE = {"match": {"event": "Product Viewed"}, "interval": "day", "breakdown": "type"}
 PASSWORD = "correct horse battery staple"
+START = time.perf_counter()
 
 
 def store_path() -> Path:
@@ -47,11 +50,38 @@ def store_path() -> Path:
     return mine
 
 
-def timed(page: Any, url: str, selector: str) -> float:
+RESOURCES = """() => performance.getEntriesByType('resource').map(e => [new URL(e.name).pathname,
+    e.startTime, e.responseEnd])"""
+
+
+def timed(page: Any, url: str, selector: str, where: list[str] | None = None) -> float:
+    """Seconds from navigation until `selector` shows; with `where`, appends where the time
+    went: when the page's first /api request started and when its last one before the numbers
+    was answered, and when the ECharts chunk arrived (ms from navigation start, the browser's
+    own Resource Timing)."""
     t = time.perf_counter()
     page.goto(url)
     page.locator(selector).first.wait_for(timeout=60_000)
-    return time.perf_counter() - t
+    seconds = time.perf_counter() - t
+    if where is not None:
+        where.append(breakdown(page.evaluate(RESOURCES)))
+    return seconds
+
+
+def breakdown(entries: list[tuple[str, float, float]]) -> str:
+    """`api 412-655 ms (3) · echarts 480 ms · page chunk 210 ms` from Resource Timing entries."""
+    api = [(a, b) for p, a, b in entries if p.startswith("/api/") and not p.startswith("/api/auth")]
+    chunks = [b for p, _, b in entries if p.startswith("/assets/") and p.endswith(".js")]
+    echarts = sorted(b for p, _, b in entries if "/assets/echarts" in p)[-1:]
+    parts = []
+    if api:
+        parts.append(f"api {min(a for a, _ in api):.0f}-{max(b for _, b in api):.0f} ms "
+                     f"({len(api)})")  # fmt: skip
+    if chunks:
+        parts.append(f"js done {max(chunks):.0f} ms")
+    if echarts:
+        parts.append(f"echarts {echarts[0]:.0f} ms")
+    return " · ".join(parts)
 
 
 def api_time(fn: Callable[[], httpx.Response]) -> float:
@@ -64,7 +94,12 @@ def api_time(fn: Callable[[], httpx.Response]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--dist", type=Path, help="serve this build of the client instead "
+                        "(e.g. one built from an older commit, to compare)")  # fmt: skip
     args = parser.parse_args()
+    if args.dist is not None:
+        spa.DIST = args.dist.resolve()
+        print(f"serving the client built in {spa.DIST}")
     path = store_path()
     settings = Settings(db=path, port=0)
     with Store(path, settings) as store:
@@ -78,9 +113,9 @@ def main() -> None:
             "LIMIT 1"
         )[0][0]
         docs = [get_map(store, e.name)[0] for e in list_maps(store)]
-        with serving(settings, store) as url:
+        with serving(settings, store, startup=600) as url:
             h = {"Authorization": f"Bearer {token}"}
-            http = httpx.Client(base_url=url, headers=h, timeout=120)
+            http = httpx.Client(base_url=url, headers=h, timeout=900)
             t = time.perf_counter()  # the cache warms at start; wait until every map is bound
             for d in docs:
                 http.get(f"/api/maps/{d.name}/bind")
@@ -94,6 +129,17 @@ def main() -> None:
     print(f"| {'-' * 44} | {'-' * 10}: | {'-' * 12}: |")
     for name, b, a in rows:
         print(f"| {name:<44} | {b:>10.3f} | {a:>12.3f} |")
+    ru_self, ru_kids = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    cpu = ru_self.ru_utime + ru_self.ru_stime + ru_kids.ru_utime + ru_kids.ru_stime
+    print(f"\nCPU seconds of the whole run (server and bench in-process, plus children: "
+          f"chromium): {cpu:.1f} s over {time.perf_counter() - START:.1f} s wall")  # fmt: skip
+    print("\nwhere the time went (last run; ms from navigation start, Resource Timing):")
+    for name, seen in WHERE.items():
+        if seen:
+            print(f"  {name}: {seen[-1]}")
 
 
 def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str, float, float]]:
@@ -121,6 +167,8 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
     ]  # fmt: skip
     pages += analysis_pages(http)
     results: dict[str, tuple[list[float], list[float]]] = {p[0]: ([], []) for p in pages}
+    WHERE.clear()
+    WHERE.update({p[0]: [] for p in pages})
     for name in CHANGES:
         results[name] = ([], [])
     results["Events: change the breakdown (re-render)"] = ([], [])
@@ -136,7 +184,7 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
         page.locator(".card-value").first.wait_for(timeout=60_000)
         for _ in range(repeat):
             for name, path, sel, call in pages:  # interleaved: browser, then the API alone
-                results[name][0].append(timed(page, url + path, sel))
+                results[name][0].append(timed(page, url + path, sel, WHERE[name]))
                 results[name][1].append(api_time(call))
             page.goto(url + "/events?event=Product+Viewed&breakdown=channel")
             page.locator("table[aria-label='Events by channel']").wait_for(timeout=60_000)
@@ -168,6 +216,9 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
         browser.close()
     return [(k, statistics.median(b), statistics.median(a)) for k, (b, a) in results.items()]
 
+
+WHERE: dict[str, list[str]] = {}
+"""Per page, each run's Resource Timing summary (see `breakdown`)."""
 
 FUNNEL = ["Product Viewed", "Checkout Started"]
 DASHBOARD = {"funnel": {"kind": "funnel", "steps": [{"event": e} for e in

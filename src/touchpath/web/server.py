@@ -45,9 +45,11 @@ def serving(
     store: Store | None = None,
     clock: Clock | None = None,
     touchpath: Touchpath | None = None,
+    startup: float = 30,
 ) -> Iterator[str]:
     """Serve on a background thread; yields the base URL and stops the server on exit.
-    (`touchpath.web.app.create_app` says what `clock` and `touchpath` do.)"""
+    (`touchpath.web.app.create_app` says what `clock` and `touchpath` do; `startup`: seconds
+    the server may take to start, more for a large store on a loaded machine.)"""
     import uvicorn
 
     from touchpath.web.app import create_app
@@ -59,7 +61,7 @@ def serving(
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="touchpath-http", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + startup
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             raise TouchpathError(f"could not serve on {settings.host}:{settings.port}")

@@ -47,8 +47,11 @@ class Assets(StaticFiles):
         return response
 
 
-def mount_spa(app: FastAPI, dist: Path = DIST) -> None:
-    """Add the assets mount and the catch-all client route; call after every API router."""
+def mount_spa(app: FastAPI, dist: Path | None = None) -> None:
+    """Add the assets mount and the catch-all client route; call after every API router.
+    `dist`: the build to serve, `DIST` as it is when called (bench/webapp.py sets it to
+    compare two builds)."""
+    dist = dist if dist is not None else DIST
     assets = dist / "assets"
     if assets.is_dir():
         app.mount("/assets", Assets(directory=assets), name="assets")

@@ -3,6 +3,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
 import { ApiError } from "./api/client";
+import { prefetchPage } from "./pages/insights/queries";
 import { router } from "./routes";
 import "./styles.css";
 
@@ -24,6 +25,9 @@ const queries: QueryClient = new QueryClient({
     },
   },
 });
+
+// An analysis page opened by its address asks for its numbers now, while its code loads.
+prefetchPage(queries, window.location.pathname, new URLSearchParams(window.location.search));
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

@@ -1,32 +1,20 @@
 // A thin wrapper over ECharts: the option comes from a pure builder in ./options (tested by
 // Vitest); this component only mounts, updates and disposes the chart.
-import { BarChart, GraphChart, HeatmapChart, LineChart, SankeyChart } from "echarts/charts";
-import {
-  DataZoomComponent,
-  GridComponent,
-  LegendComponent,
-  TooltipComponent,
-  VisualMapComponent,
-} from "echarts/components";
-import * as echarts from "echarts/core";
-import { SVGRenderer } from "echarts/renderers";
+import type { EChartsCoreOption, ECharts } from "echarts/core";
 import { useEffect, useRef } from "react";
 
-echarts.use([
-  BarChart,
-  LineChart,
-  SankeyChart,
-  HeatmapChart,
-  GraphChart,
-  GridComponent,
-  TooltipComponent,
-  LegendComponent,
-  VisualMapComponent,
-  DataZoomComponent,
-  SVGRenderer,
-]);
+/** ECharts itself, asked for as soon as a page that draws charts loads (beside the page's own
+ * requests), and awaited only by the charts: the page's numbers do not wait for it. */
+let loading: Promise<typeof import("./echarts")> | null = null;
+export const loadECharts = () => (loading ??= import("./echarts"));
+void loadECharts();
 
-export type ChartOption = echarts.EChartsCoreOption;
+/** Resolves once the browser has painted what React just committed. A chart draws (tens to
+ * hundreds of ms of main thread for ECharts) only after that, so the numbers committed with it
+ * (the tables and figures beside it) are on screen first, not held back until it is drawn. */
+const afterPaint = () => new Promise<void>((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+
+export type ChartOption = EChartsCoreOption;
 
 export interface ChartClick {
   name: string;
@@ -45,26 +33,43 @@ interface Props {
 
 export function EChart({ option, label, height = 280, onClick }: Props) {
   const el = useRef<HTMLDivElement>(null);
-  const chart = useRef<echarts.ECharts | null>(null);
+  const chart = useRef<ECharts | null>(null);
+  const latest = useRef(option);
+  latest.current = option;
   const click = useRef(onClick);
   click.current = onClick;
 
   useEffect(() => {
-    if (!el.current) return;
-    const c = echarts.init(el.current, undefined, { renderer: "svg" });
-    chart.current = c;
-    c.on("click", (p) => click.current?.(p as unknown as ChartClick));
-    const resize = new ResizeObserver(() => c.resize());
-    resize.observe(el.current);
+    let gone = false;
+    let cleanup = () => {};
+    void Promise.all([loadECharts(), afterPaint()]).then(([{ init }]) => {
+      if (gone || !el.current) return;
+      const c = init(el.current, undefined, { renderer: "svg" });
+      chart.current = c;
+      c.on("click", (p) => click.current?.(p as unknown as ChartClick));
+      c.setOption(latest.current, { notMerge: true });
+      const resize = new ResizeObserver(() => c.resize());
+      resize.observe(el.current);
+      cleanup = () => {
+        resize.disconnect();
+        c.dispose();
+        chart.current = null;
+      };
+    });
     return () => {
-      resize.disconnect();
-      c.dispose();
-      chart.current = null;
+      gone = true;
+      cleanup();
     };
   }, []);
 
   useEffect(() => {
-    chart.current?.setOption(option, { notMerge: true });
+    let gone = false;
+    void afterPaint().then(() => {
+      if (!gone) chart.current?.setOption(option, { notMerge: true });
+    });
+    return () => {
+      gone = true;
+    };
   }, [option]);
 
   return (

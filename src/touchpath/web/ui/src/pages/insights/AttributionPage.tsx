@@ -4,7 +4,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
-import { api, unwrap } from "../../api/client";
 import { useEventNames } from "../../api/lookups";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
@@ -22,6 +21,7 @@ import {
   sortedRows,
   writeAttribution,
 } from "./attribution";
+import { attributionQuery } from "./queries";
 
 export default function AttributionPage() {
   const [params, setParams] = useSearchParams();
@@ -29,10 +29,8 @@ export default function AttributionPage() {
   const [s, setS] = useState(state);
   useEffect(() => setS(state), [state]);
   const names = useEventNames();
-  const { kind: _k, ...body } = attributionSpec(state);
   const result = useQuery({
-    queryKey: ["attribution", body],
-    queryFn: () => unwrap(api.POST("/api/analyses/attribution", { body })),
+    ...attributionQuery(state),
     placeholderData: (prev) => prev,
   });
   const apply = (e: FormEvent) => {

@@ -4,7 +4,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
-import { api, unwrap } from "../../api/client";
 import { useEventNames } from "../../api/lookups";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
@@ -12,7 +11,8 @@ import { SaveInsight } from "../../components/SaveInsight";
 import { Empty, Query } from "../../components/States";
 import { Suggest } from "../../components/Suggest";
 import { fmtDuration, fmtPct } from "../../format";
-import { type DfgResult, dfgSize, dfgOption, dfgSpec, readDiscovery, variantsSpec, type View, writeDiscovery } from "./discovery";
+import { type DfgResult, dfgSize, dfgOption, dfgSpec, readDiscovery, type View, writeDiscovery } from "./discovery";
+import { dfgQuery, variantsQuery } from "./queries";
 
 export default function DiscoveryPage() {
   const [params, setParams] = useSearchParams();
@@ -21,16 +21,12 @@ export default function DiscoveryPage() {
   useEffect(() => setS(state), [state]);
   const names = useEventNames();
   const [leaveOut, setLeaveOut] = useState("");
-  const { kind: _d, ...dfgBody } = dfgSpec(state);
-  const { kind: _v, ...variantsBody } = variantsSpec(state);
   const dfg = useQuery({
-    queryKey: ["dfg", dfgBody],
-    queryFn: () => unwrap(api.POST("/api/analyses/dfg", { body: dfgBody })),
+    ...dfgQuery(state),
     placeholderData: (prev) => prev,
   });
   const variants = useQuery({
-    queryKey: ["variants", variantsBody],
-    queryFn: () => unwrap(api.POST("/api/analyses/variants", { body: variantsBody })),
+    ...variantsQuery(state),
     placeholderData: (prev) => prev,
   });
   const apply = (e: FormEvent) => {

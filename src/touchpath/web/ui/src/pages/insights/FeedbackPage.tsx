@@ -3,7 +3,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
-import { api, unwrap } from "../../api/client";
 import { COLUMNS, usePropertyKeys } from "../../api/lookups";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
@@ -12,6 +11,7 @@ import { Empty, Query } from "../../components/States";
 import { Suggest } from "../../components/Suggest";
 import { fmtPct } from "../../format";
 import { type FeedbackResult, type FeedbackRow, feedbackOption, feedbackSpec, fmtSentiment, readFeedback, writeFeedback } from "./feedback";
+import { feedbackQuery } from "./queries";
 
 const score = (v: number | null | undefined, unit = "") => (v == null ? "–" : `${Math.round(v)}${unit}`);
 const avg = (v: number | null | undefined) => (v == null ? "–" : v.toFixed(1));
@@ -22,10 +22,8 @@ export default function FeedbackPage() {
   const [s, setS] = useState(state);
   useEffect(() => setS(state), [state]);
   const keys = usePropertyKeys(null);
-  const { kind: _k, ...body } = feedbackSpec(state);
   const result = useQuery({
-    queryKey: ["feedback", body],
-    queryFn: () => unwrap(api.POST("/api/analyses/feedback", { body })),
+    ...feedbackQuery(state),
     placeholderData: (prev) => prev,
   });
   const apply = (e: FormEvent) => {

@@ -26,6 +26,7 @@ import {
   WINDOWS,
   writeFunnel,
 } from "./funnel";
+import { funnelQuery } from "./queries";
 
 export default function FunnelPage() {
   const [params, setParams] = useSearchParams();
@@ -40,8 +41,7 @@ export default function FunnelPage() {
     setParams(writeFunnel(f));
   };
   const result = useQuery({
-    queryKey: ["funnel", funnelSpec(state)],
-    queryFn: () => unwrap(api.POST("/api/analyses/funnel", { body: funnelSpec(state) })),
+    ...funnelQuery(state),
     enabled: ready(state),
     placeholderData: (prev) => prev,
   });

@@ -3,7 +3,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
-import { api, unwrap } from "../../api/client";
 import { useEventNames } from "../../api/lookups";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
@@ -11,6 +10,7 @@ import { SaveInsight } from "../../components/SaveInsight";
 import { Empty, Query } from "../../components/States";
 import { Suggest } from "../../components/Suggest";
 import { pathsSpec, readPaths, sankeyOption, writePaths } from "./paths";
+import { pathsQuery } from "./queries";
 
 export default function PathsPage() {
   const [params, setParams] = useSearchParams();
@@ -19,8 +19,7 @@ export default function PathsPage() {
   useEffect(() => setS(state), [state]);
   const names = useEventNames();
   const result = useQuery({
-    queryKey: ["paths", pathsSpec(state)],
-    queryFn: () => unwrap(api.POST("/api/analyses/paths", { body: pathsSpec(state) })),
+    ...pathsQuery(state),
     placeholderData: (prev) => prev,
   });
   const apply = (e: FormEvent) => {

@@ -3,7 +3,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { type FormEvent, useEffect, useMemo, useState } from "react";
 import { useSearchParams } from "react-router";
-import { api, unwrap } from "../../api/client";
 import { useEventNames } from "../../api/lookups";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
@@ -12,6 +11,7 @@ import { Empty, Query } from "../../components/States";
 import { Suggest } from "../../components/Suggest";
 import { fmtPct } from "../../format";
 import { heatmapOption, type Period, readRetention, retentionSpec, writeRetention } from "./retention";
+import { retentionQuery } from "./queries";
 
 export default function RetentionPage() {
   const [params, setParams] = useSearchParams();
@@ -21,8 +21,7 @@ export default function RetentionPage() {
   const names = useEventNames();
   const options = (names.data ?? []).map((n) => ({ value: n.name, hint: `${fmtInt(n.count)} events` }));
   const result = useQuery({
-    queryKey: ["retention", retentionSpec(state)],
-    queryFn: () => unwrap(api.POST("/api/analyses/retention", { body: retentionSpec(state) })),
+    ...retentionQuery(state),
     placeholderData: (prev) => prev,
   });
   const apply = (e: FormEvent) => {

@@ -14,9 +14,10 @@ import { useDebounced } from "../audiences/AudienceEditPage";
 import { DryRunPanel, TestSendBox } from "./DryRunPanel";
 import { StatusBadge } from "./JourneysIndex";
 import { JourneyCanvas } from "./JourneyCanvas";
-import { type JourneyDoc, KINDS, addNode, blankJourney, layout, removeNode, renameNode } from "./model";
+import { type JourneyDoc, KINDS, addNode, layout, removeNode, renameNode } from "./model";
 import { ChoiceLists, NodeForm, useChoices } from "./NodeForm";
 import { SettingsForm } from "./SettingsForm";
+import { newJourney } from "./touchpoints";
 import "./journeys.css";
 
 type Detail = Schemas["JourneyDetail"];
@@ -32,9 +33,14 @@ export default function JourneyPage() {
     queryFn: () => unwrap(api.GET("/api/journeys/{name}", { params: { path: { name }, query: { version } } })),
     enabled: !isNew,
   });
+  const taken = useQuery({ queryKey: ["journeys"], queryFn: () => unwrap(api.GET("/api/journeys")), enabled: isNew });
   if (isNew) {
-    const fresh = params.get("name") || "new-journey";
-    return <Builder key="new" initial={blankJourney(fresh)} detail={null} />;
+    // From a map touchpoint ("Create a journey from here"), the name must be one no journey has.
+    if (params.get("entry_touchpoint") && !params.get("name") && !taken.data) {
+      if (taken.error) return <ErrorBox error={taken.error} retry={() => void taken.refetch()} />;
+      return <Loading what="the journeys" />;
+    }
+    return <Builder key="new" initial={newJourney(params, (taken.data ?? []).map((j) => j.name))} detail={null} />;
   }
   if (detail.error) return <ErrorBox error={detail.error} retry={() => void detail.refetch()} />;
   if (!detail.data) return <Loading what="the journey" />;
@@ -253,7 +259,7 @@ function Builder({ initial, detail }: { initial: JourneyDoc; detail: Detail | nu
             ) : (
               <p className="hint">Choose a node on the canvas to configure it, or add one from the bar above the canvas (it is linked after the chosen node).</p>
             ))}
-          {tab === "settings" && <SettingsForm doc={doc} onChange={setDoc} problems={loose} />}
+          {tab === "settings" && <SettingsForm doc={doc} onChange={setDoc} problems={loose} unsaved={!saved} />}
           {tab === "dryrun" && <DryRunPanel name={name} version={shown} draft={dirty ? doc : null} saved={saved} />}
           {tab === "versions" && <Versions detail={detail} />}
         </aside>

@@ -2,12 +2,17 @@
 // re-entry, exit rules and the goal, each written the way the document has it.
 import { Check, Select, Text } from "./fields";
 import { type JourneyDoc, type Json, fmtDuration } from "./model";
+import { TouchpointPicker } from "./TouchpointPicker";
+import { refOf } from "./touchpoints";
 
-export function SettingsForm({ doc, onChange, problems }: { doc: JourneyDoc; onChange: (d: JourneyDoc) => void; problems: { path: string; message: string }[] }) {
+export function SettingsForm({ doc, onChange, problems, unsaved }: { doc: JourneyDoc; onChange: (d: JourneyDoc) => void; problems: { path: string; message: string }[]; unsaved?: boolean }) {
   const entry = doc.entry;
   const re = doc.re_entry ?? { mode: "never" };
   const exit = doc.exit ?? {};
   const goal = doc.goal ?? null;
+  const goalKind = goal === null ? "none" : goal.touchpoint ? "touchpoint" : "event";
+  // The goal is an event or a map touchpoint (one of them), within a time of entering.
+  const setGoal = (g: Json | null) => onChange({ ...doc, goal: g === null ? null : { within: goal?.within ?? "7d", ...g } });
   const setEntry = (e: Json) => onChange({ ...doc, entry: e as JourneyDoc["entry"] });
   const setRe = (r: Json) => onChange({ ...doc, re_entry: r });
   const setExit = (x: Json) => onChange({ ...doc, exit: x });
@@ -27,6 +32,7 @@ export function SettingsForm({ doc, onChange, problems }: { doc: JourneyDoc; onC
         </ul>
       )}
       <div className="form-grid">
+        {unsaved && <Text label="Name (in addresses; fixed once saved)" value={doc.name} onChange={(v) => onChange({ ...doc, name: v })} />}
         <Text label="Title" value={doc.title} onChange={(v) => onChange({ ...doc, title: blank(v) ?? null })} />
         <fieldset>
           <legend>People enter when they…</legend>
@@ -44,10 +50,7 @@ export function SettingsForm({ doc, onChange, problems }: { doc: JourneyDoc; onC
             </>
           )}
           {entry.kind === "touchpoint" && (
-            <>
-              <Text label="Map" value={entry.map} onChange={(v) => setEntry({ ...entry, map: v })} />
-              <Text label="Touchpoint" value={entry.touchpoint} onChange={(v) => setEntry({ ...entry, touchpoint: v })} />
-            </>
+            <TouchpointPicker what="Entry" value={refOf(entry) ?? { map: "", touchpoint: "" }} onChange={(r) => setEntry({ ...entry, ...r })} />
           )}
           {entry.kind === "schedule" && (
             <>
@@ -72,7 +75,14 @@ export function SettingsForm({ doc, onChange, problems }: { doc: JourneyDoc; onC
         </fieldset>
         <fieldset>
           <legend>Goal (for measurement)</legend>
-          <Text label="Goal event (empty: none)" list="jl-events" value={(goal?.event as Json | undefined)?.event} onChange={(v) => onChange({ ...doc, goal: v ? { ...(goal ?? { within: "7d" }), event: { event: v } } : null })} />
+          <Select
+            label="Goal"
+            value={goalKind}
+            onChange={(k) => setGoal(k === "none" ? null : k === "touchpoint" ? { touchpoint: refOf(entry) ? { map: String(entry.map), touchpoint: "" } : { map: "", touchpoint: "" } } : { event: { event: "" } })}
+            options={[["none", "none"], ["event", "doing an event"], ["touchpoint", "reaching a map touchpoint"]]}
+          />
+          {goalKind === "event" && <Text label="Goal event" list="jl-events" value={(goal?.event as Json | undefined)?.event} onChange={(v) => setGoal({ event: { ...(goal?.event as Json), event: v } })} />}
+          {goalKind === "touchpoint" && <TouchpointPicker what="Goal" value={refOf(goal?.touchpoint) ?? { map: "", touchpoint: "" }} onChange={(r) => setGoal({ touchpoint: r })} />}
           {goal && <Text label="within (of entering)" value={fmtDuration(goal.within)} onChange={(v) => onChange({ ...doc, goal: { ...goal, within: v } })} />}
         </fieldset>
       </div>

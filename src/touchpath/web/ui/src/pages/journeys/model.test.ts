@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addNode, blankJourney, connect, exitsOf, fmtDuration, layout, removeNode, renameNode, summary } from "./model";
+import { addNode, blankJourney, connect, entryText, exitsOf, fmtDuration, layout, removeNode, renameNode, summary } from "./model";
 
 describe("journey editing", () => {
   it("lists the exits of each kind", () => {
@@ -38,5 +38,11 @@ describe("journey editing", () => {
   it("says what a node does", () => {
     expect(fmtDuration(14400)).toBe("4h");
     expect(summary({ kind: "split", variants: [{ name: "remind", weight: 80 }], holdout: 20 })).toBe("remind 80% · holdout 20%");
+  });
+  it("says how people enter, after 'People enter when they'", () => {
+    expect(entryText({ kind: "touchpoint", map: "shop", touchpoint: "Checkout (app)" })).toBe("reach Checkout (app) on map shop");
+    expect(entryText({ kind: "touchpoint", map: "", touchpoint: "" })).toBe("reach a touchpoint (choose one) on map (choose one)");
+    expect(entryText({ kind: "event", event: { event: "Cart Viewed" } })).toBe("do Cart Viewed");
+    expect(entryText({ kind: "api" })).toBe("are entered through the API");
   });
 });

@@ -239,18 +239,18 @@ export function summary(node: JNode): string {
   }
 }
 
-/** The entry in words. */
+/** The entry in words, after "People enter when they". */
 export function entryText(entry: Json): string {
   switch (entry.kind) {
     case "event":
-      return `does ${((entry.event as Json | undefined)?.event as string) || "any event"}`;
+      return `do ${((entry.event as Json | undefined)?.event as string) || "any event"}`;
     case "audience":
-      return `joins audience ${String(entry.audience)}`;
+      return `join audience ${String(entry.audience)}`;
     case "touchpoint":
-      return `reaches ${String(entry.touchpoint)} on map ${String(entry.map)}`;
+      return `reach ${String(entry.touchpoint) || "a touchpoint (choose one)"} on map ${String(entry.map) || "(choose one)"}`;
     case "schedule":
-      return `on a schedule from ${String(entry.start)}`;
+      return `are due on the schedule from ${String(entry.start)}`;
     default:
-      return "is entered through the API";
+      return "are entered through the API";
   }
 }

@@ -1,6 +1,7 @@
 // The classic journey map, bound to live numbers: stages as columns; touchpoints with reach and
 // conversion; the emotion curve; actions and thoughts; pain points (found in the data and
 // written by people); opportunities; blueprint lanes. Marks outline what a comparison found.
+import { Link } from "react-router";
 import type { Schemas } from "../../api/client";
 import { EChart } from "../../charts/EChart";
 import { fmtInt } from "../../charts/options";
@@ -12,7 +13,9 @@ type DocStage = Schemas["Stage"];
 type Lanes = Schemas["Lanes"];
 const LANES: (keyof Lanes)[] = ["frontstage", "backstage", "people", "process", "technology"];
 
-export function BoundMapView({ bound, marks }: { bound: BoundMap; marks?: Set<string> }) {
+/** `fromHere(touchpoint)`: the address of a new journey entered at that touchpoint; when given,
+ * each card offers "Create a journey from here". */
+export function BoundMapView({ bound, marks, fromHere }: { bound: BoundMap; marks?: Set<string>; fromHere?: (touchpoint: string) => string }) {
   const stages = bound.stages;
   const docStages = new Map((bound.map.stages ?? []).map((s) => [s.name, s]));
   // Fixed column widths keep the rows aligned (each row is its own grid); wide maps scroll.
@@ -36,7 +39,7 @@ export function BoundMapView({ bound, marks }: { bound: BoundMap; marks?: Set<st
         {stages.map((s) => (
           <div key={s.name} role="cell" className="jcell">
             {(s.touchpoints ?? []).map((t) => (
-              <TouchpointCard key={t.name} t={t} pain={bound.pain_points?.some((p) => p.touchpoint === t.name)} marked={marks?.has(`tp:${t.name}`)} others={others} />
+              <TouchpointCard key={t.name} t={t} pain={bound.pain_points?.some((p) => p.touchpoint === t.name)} marked={marks?.has(`tp:${t.name}`)} others={others} fromHere={fromHere?.(t.name)} />
             ))}
           </div>
         ))}
@@ -145,7 +148,7 @@ function StageNumbers({ s, others }: { s: Stage; others: boolean }) {
   );
 }
 
-function TouchpointCard(props: { t: Schemas["BoundTouchpoint"]; pain?: boolean; marked?: boolean; others: boolean }) {
+function TouchpointCard(props: { t: Schemas["BoundTouchpoint"]; pain?: boolean; marked?: boolean; others: boolean; fromHere?: string }) {
   const { t } = props;
   const m = t.persona;
   return (
@@ -180,6 +183,11 @@ function TouchpointCard(props: { t: Schemas["BoundTouchpoint"]; pain?: boolean; 
         <div className="tp-others hint">
           others: {fmtInt(t.others.reach ?? 0)} people, {pct(t.others.to_goal)} to goal
         </div>
+      )}
+      {props.fromHere && (
+        <Link className="tp-act" to={props.fromHere} aria-label={`Create a journey from here: ${t.name}`}>
+          Create a journey from here
+        </Link>
       )}
     </div>
   );

@@ -7,6 +7,8 @@ import { useEventNames } from "../../api/lookups";
 import { fmtInt } from "../../charts/options";
 import { Query } from "../../components/States";
 import { fmtTime } from "../../format";
+import { can, useMe } from "../../auth/session";
+import { fromHereLink } from "../journeys/touchpoints";
 import { BoundMapView } from "./BoundMapView";
 import { missingEvents, STAGE_TYPES } from "./model";
 
@@ -35,6 +37,7 @@ export default function MapViewer() {
     queryFn: () => unwrap(api.GET("/api/maps/{name}/versions", { params: { path: { name } } })),
   });
   const names = useEventNames();
+  const editor = can(useMe().data, "editor");
   const known = new Set((names.data ?? []).map((n) => n.name));
   const setParam = (k: string, v: string) => {
     const next = new URLSearchParams(params);
@@ -127,7 +130,7 @@ export default function MapViewer() {
                       {fmtTime(b.as_of ?? b.bound_at)} UTC
                     </p>
                     <p className="hint stage-reach">{b.stage_reach}</p>
-                    <BoundMapView bound={b} />
+                    <BoundMapView bound={b} fromHere={editor ? (tp) => fromHereLink(m.name, tp, m.goal?.event) : undefined} />
                     {(b.pending ?? []).length > 0 && (
                       <p className="hint">Not bound: {(b.pending ?? []).join("; ")}</p>
                     )}
