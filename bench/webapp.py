@@ -61,7 +61,7 @@ def timed(page: Any, url: str, selector: str, where: list[str] | None = None) ->
     own Resource Timing)."""
     t = time.perf_counter()
     page.goto(url)
-    page.locator(selector).first.wait_for(timeout=60_000)
+    page.locator(selector).first.wait_for(timeout=300_000)
     seconds = time.perf_counter() - t
     if where is not None:
         where.append(breakdown(page.evaluate(RESOURCES)))
@@ -181,28 +181,28 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
         assert r.ok, r.text()
         page = ctx.new_page()
         page.goto(url + "/")  # load the assets once
-        page.locator(".card-value").first.wait_for(timeout=60_000)
+        page.locator(".card-value").first.wait_for(timeout=300_000)
         for _ in range(repeat):
             for name, path, sel, call in pages:  # interleaved: browser, then the API alone
                 results[name][0].append(timed(page, url + path, sel, WHERE[name]))
                 results[name][1].append(api_time(call))
             page.goto(url + "/events?event=Product+Viewed&breakdown=channel")
-            page.locator("table[aria-label='Events by channel']").wait_for(timeout=60_000)
+            page.locator("table[aria-label='Events by channel']").wait_for(timeout=300_000)
             box = page.get_by_role("combobox", name="Break down by")
             box.fill("type")
             t = time.perf_counter()
             page.get_by_role("button", name="Apply").click()
-            page.locator("table[aria-label='Events by type']").wait_for(timeout=60_000)
+            page.locator("table[aria-label='Events by type']").wait_for(timeout=300_000)
             results["Events: change the breakdown (re-render)"][0].append(time.perf_counter() - t)
             results["Events: change the breakdown (re-render)"][1].append(
                 api_time(lambda: http.post("/api/explore/trend", json=BY_TYPE))
             )
             page.goto(url + "/maps")
             link = page.get_by_role("link", name="Northwind Outfitters · first purchase")
-            link.wait_for(timeout=60_000)
+            link.wait_for(timeout=300_000)
             t = time.perf_counter()
             link.click()
-            page.locator(".jstage dd").first.wait_for(timeout=60_000)
+            page.locator(".jstage dd").first.wait_for(timeout=300_000)
             results["Journey map, from the maps list (in-app link)"][0].append(
                 time.perf_counter() - t
             )
@@ -275,11 +275,11 @@ def change_funnel(page: Any, url: str, http: httpx.Client) -> tuple[float, float
     page.goto(url + "/insights/funnel?" + "&".join(f"s={e.replace(' ', '+')}" for e in FUNNEL)
               + "&s=Order+Completed&window=7d")  # fmt: skip
     table = page.get_by_role("table", name="Funnel steps and conversion")
-    table.wait_for(timeout=60_000)
+    table.wait_for(timeout=300_000)
     page.get_by_role("combobox", name="Step 3").fill("Payment Info Entered")
     t = time.perf_counter()
     page.get_by_role("button", name="Show funnel").click()
-    table.get_by_text("3. Payment Info Entered").wait_for(timeout=60_000)
+    table.get_by_text("3. Payment Info Entered").wait_for(timeout=300_000)
     b = time.perf_counter() - t
     body = {"steps": [{"event": e} for e in [*FUNNEL, "Payment Info Entered"]], "window": "7d"}
     return b, api_time(lambda: http.post("/api/analyses/funnel", json=body))
@@ -292,11 +292,11 @@ def change_paths(page: Any, url: str, http: httpx.Client) -> tuple[float, float]
     top = " → ".join(http.post("/api/analyses/paths", json=body).json()["top_paths"][0]["path"])
     page.goto(url + "/insights/paths?event=Home")
     table = page.get_by_role("table", name="Most common paths")
-    table.wait_for(timeout=60_000)
+    table.wait_for(timeout=300_000)
     page.get_by_role("combobox", name="Event").fill("Category")
     t = time.perf_counter()
     page.get_by_role("button", name="Show paths").click()
-    table.get_by_role("cell", name=top, exact=True).first.wait_for(timeout=60_000)
+    table.get_by_role("cell", name=top, exact=True).first.wait_for(timeout=300_000)
     b = time.perf_counter() - t
     return b, api_time(lambda: http.post("/api/analyses/paths", json=body))
 

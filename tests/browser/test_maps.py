@@ -95,7 +95,7 @@ def test_compare_the_arms_of_an_experiment_on_a_map(demo_app: App, page: Any) ->
     )
     assert put.status_code == 200, put.text
     page.goto(demo_app.url + "/maps/compare?a=demo-first-purchase&experiment=map-banner")
-    page.get_by_role("heading", name="arm control", exact=False).wait_for(timeout=60_000)
+    page.get_by_role("heading", name="arm control", exact=False).wait_for(timeout=240_000)
     assert "(100 people)" in page.get_by_role("heading", name="arm bold", exact=False).inner_text()
     diffs = page.get_by_role("region", name="Differences")
     assert "control" in diffs.inner_text() and "bold" in diffs.inner_text()
