@@ -206,3 +206,82 @@ def test_kernels_equal_the_sql_on_any_journeys(
                 "cohort_type": "recurring" if recurring else "first_time"}  # fmt: skip
         kernel, sql = both(store, kept)
         assert kernel == sql == log(store, kept)  # cohorts, curve, repeat rate, gap quantiles
+
+
+@needs_numba
+def test_retention_kernel_known_answer(store: Store) -> None:
+    """The compiled retention gives the hand-counted cohort table and repeat figures (the
+    people of tests/test_retention.py), as the SQL over the copy and over the log do; periods
+    begin up to the log's last event (here a browse by someone who never buys, three weeks
+    after the last purchase)."""
+    assert warm.WARMUP.wait(600), warm.WARMUP.error
+    mon = datetime(2024, 3, 4, 12, 0, 0)
+
+    def buy(week: int, day: int = 0) -> dict[str, object]:
+        return {"event": "buy", "timestamp": (mon + timedelta(weeks=week, days=day)).isoformat()}
+
+    journeys_for(
+        store,
+        {
+            "a": [buy(0), buy(1), buy(3)],
+            "b": [buy(0, 2), buy(2)],
+            "c": [buy(1), buy(1, 1)],
+            "d": [buy(3)],
+            "e": [{"event": "browse", "timestamp": (mon + timedelta(weeks=6)).isoformat()}],
+        },
+    )
+    journey.optimize(store)
+    spec = {"kind": "retention", "cohort_event": {"event": "buy"}, "periods": 4}
+    assert planned(store, spec)
+    kernel, sql = both(store, spec)
+    assert kernel == sql == log(store, spec)
+    table = [(c.cohort.isoformat(), c.size, c.retained) for c in kernel.cohorts]
+    assert table == [
+        ("2024-03-04", 2, [2, 1, 1, 1]),
+        ("2024-03-11", 1, [1, 0, 0, 0]),
+        ("2024-03-25", 1, [1, 0, 0, 0]),
+    ]
+    rep = kernel.repeat
+    assert (rep.profiles, rep.repeaters) == (4, 3)
+    week, day = 7 * 86400.0, 86400.0  # gaps: a 1w, 2w; b 12d; c 1d
+    assert rep.median_gap_s == (week + 12 * day) / 2
+    assert rep.p90_gap_s == pytest.approx(12 * day + 0.7 * 2 * day)
+    assert rep.median_first_to_second_s == week
+    short = {**spec, "time_range": {"end": (mon + timedelta(weeks=3)).isoformat()}}
+    kernel, sql = both(store, short)  # the last period is the range's: week 2 has begun, 3 not
+    assert kernel == sql == log(store, short)
+    assert [c.retained for c in kernel.cohorts] == [[2, 1, 1, None], [1, 0, None, None]]
+
+
+@needs_numba
+@pytest.mark.slow
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    journeys=journeys,
+    steps=st.lists(st.sampled_from(NAMES), min_size=2, max_size=4),
+    window=st.integers(1, 15),
+    gap=st.none() | st.integers(1, 6),
+    tick=st.sampled_from([0.5, 1, 600, 1440]),
+)
+def test_funnel_counts_from_the_pass_equal_the_sql(
+    journeys: dict[str, list[tuple[str, int]]],
+    steps: list[str],
+    window: int,
+    gap: int | None,
+    tick: float,
+) -> None:
+    """Without a trend or drop-offs the kernel's funnel is aggregated in NumPy, not by the SQL
+    over its rows: counts, medians, p90s and both histograms equal the SQL over the copy and
+    the log's (ticks from 30 s to a day: every histogram bucket)."""
+    with tempfile.TemporaryDirectory() as d, Store(Path(d) / "t.duckdb") as store:
+        journeys_for(store, {p: [ev(e, t * tick) for e, t in evs] for p, evs in journeys.items()})
+        journey.optimize(store)
+        for order in ("ordered", "strict", "any"):
+            spec: dict[str, Any] = {"kind": "funnel", "steps": [{"event": s} for s in steps],
+                                    "window": int(window * 60 * tick), "order": order}  # fmt: skip
+            if gap is not None and order != "any":
+                spec["max_step_gap"] = int(gap * 60 * tick)
+            kernel, sql = both(store, spec)
+            assert kernel == sql == log(store, spec), order

@@ -161,13 +161,19 @@ class Analysis(Generic[S, R]):
     summary: str
     copy: Callable[[S], bool] = _never
     """Whether the sorted journey copy holds everything `spec` reads (default: never)."""
-    fits: Callable[[duckdb.DuckDBPyConnection, S], bool] | None = None
-    """A check of the copy's data before reading it (a funnel's steps must not tie)."""
+    fits: Callable[[duckdb.DuckDBPyConnection, S, Memo | None], bool] | None = None
+    """A check of the copy's data before reading it (a funnel's steps must not tie), with the
+    store's memo to keep answers that only change with the copy's build."""
     check: Callable[[duckdb.DuckDBPyConnection, S], None] | None = None
     """Checks against the store before planning (e.g. a named audience exists: NotFound)."""
     kernel: Callable[[duckdb.DuckDBPyConnection, S, Memo | None], bool] | None = None
     """Whether a compiled pass over the copy computes `spec` exactly (`analytics.kernels`);
     the runner then runs it when the plan says `kernel`."""
+
+    def fits_check(self, store: Store) -> Callable[[duckdb.DuckDBPyConnection, S], bool] | None:
+        """The planner's check of the copy's data for this analysis in `store` (its memo)."""
+        test = self.fits
+        return None if test is None else lambda cur, spec: test(cur, spec, store.memo)
 
     def kernel_check(self, store: Store) -> Callable[[duckdb.DuckDBPyConnection, S], bool] | None:
         """The planner's kernel test for this analysis in `store` (None: no kernel now; the
@@ -266,7 +272,8 @@ def run(
             else:
                 state = CopyState(False)
             kernel = analysis.kernel_check(store)
-            plan = planner.plan(cur, parsed, state, analysis.copy, analysis.fits, kernel=kernel)
+            fits = analysis.fits_check(store)
+            plan = planner.plan(cur, parsed, state, analysis.copy, fits, kernel=kernel)
             read = Read(cur, plan, store.settings, store.memo)
         result: Result = analysis.run(read, parsed)
     return result.model_copy(update={"as_of": plan.as_of, "source": plan.source})

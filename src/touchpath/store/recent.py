@@ -3,11 +3,14 @@
 The writer asks, for every group of messages, which of their (source, messageId) hashes it has
 committed within the window (24 h by default). A Python set held each hash as an int object in a
 hash table, ~80 bytes a message: ~0.8 GB for a store taking 10M messages a day, all loaded again
-at start-up. Here each hash is 8 bytes in a sorted array searched with `np.searchsorted`, plus the
-hashes added since the last merge in a small set (merged once they reach 1/16 of the array, so
-merging costs ~0.1 us a message at any size); expired hashes leave the sorted array at the next rebuild
-(a stale hit only costs the caller's check against the log, which it makes for every hit anyway,
-since different messages can share a hash).
+at start-up. Here each hash is 8 bytes in a sorted array searched with `np.searchsorted`, beside
+its commit time as 4 bytes (whole seconds since the epoch, rounded up): 12 bytes a message, ~120
+MB for 10M. The hashes added since the last merge are a second, small sorted array (merged once
+it reaches 1/16 of the first, so merging costs ~0.1 us a message at any size). The commit times
+let a rebuild drop the expired hashes with one filter that keeps the order (no sort), so the
+window never holds a second copy of its hashes by commit time; expired hashes stay until that
+rebuild (a stale hit only costs the caller's check against the log, which it makes for every hit
+anyway, since different messages can share a hash). Only the writer loads it (`Store._start`).
 
 >>> from datetime import datetime, timedelta
 >>> recent = RecentHashes()
@@ -21,6 +24,7 @@ since different messages can share a hash).
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from datetime import UTC, datetime, timedelta
 
@@ -28,11 +32,28 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-__all__ = ["RecentHashes", "fresh"]
+__all__ = ["RecentHashes", "fresh", "seconds"]
 
 _MERGE_AT = 1 << 16
 """Hashes added since the last merge beyond which (or beyond 1/16 of the sorted array, whichever
 is more) they are merged into the sorted array."""
+
+_EMPTY_H = np.empty(0, dtype=np.uint64)
+_EMPTY_S = np.empty(0, dtype=np.uint32)
+
+
+def seconds(at: datetime, up: bool) -> int:
+    """A naive UTC time as whole seconds since the epoch, rounded up (`up`) or down."""
+    t = at.replace(tzinfo=UTC).timestamp() if at.tzinfo is None else at.timestamp()
+    return max(0, min(2**32 - 1, math.ceil(t) if up else math.floor(t)))
+
+
+def _insert(
+    h: np.ndarray, s: np.ndarray, new_h: np.ndarray, new_s: np.ndarray | np.uint32
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted `h` (with `s` beside it) and sorted `new_h` (with `new_s`) as one sorted pair."""
+    at = np.searchsorted(h, new_h)
+    return np.insert(h, at, new_h), np.insert(s, at, new_s)
 
 
 class RecentHashes:
@@ -40,27 +61,32 @@ class RecentHashes:
     not yet expired (possibly also a few expired ones, see the module docstring)."""
 
     def __init__(self) -> None:
-        self._chunks: deque[tuple[datetime, np.ndarray]] = deque()  # oldest first
+        self._chunks: deque[tuple[datetime, int]] = deque()  # (commit time, hashes), oldest first
         self._live = 0
-        self._sorted = np.empty(0, dtype=np.uint64)
-        self._fresh: list[np.ndarray] = []  # added since the last merge ...
-        self._fresh_set: set[int] = set()  # ... and the same, for lookups
-        self._stale = 0  # hashes in _sorted whose chunk has expired
+        self._sorted, self._stamps = _EMPTY_H, _EMPTY_S  # hashes, commit seconds (rounded up)
+        self._fresh, self._fresh_stamps = _EMPTY_H, _EMPTY_S  # added since the last merge
+        self._stale = 0  # hashes in the arrays whose chunk has expired
 
     def __len__(self) -> int:
         """Hashes added and not expired."""
         return self._live
 
+    @property
+    def nbytes(self) -> int:
+        """The arrays' size in bytes."""
+        arrays = (self._sorted, self._stamps, self._fresh, self._fresh_stamps)
+        return sum(a.nbytes for a in arrays)
+
     def add(self, at: datetime, hashes: np.ndarray) -> None:
         """Record `hashes` as committed at `at` (times must not decrease)."""
         if not len(hashes):
             return
-        hashes = np.asarray(hashes, dtype=np.uint64)
-        self._chunks.append((at, hashes))
+        hashes = np.sort(np.asarray(hashes, dtype=np.uint64))
+        self._chunks.append((at, len(hashes)))
         self._live += len(hashes)
-        self._fresh.append(hashes)
-        self._fresh_set.update(hashes.tolist())
-        if len(self._fresh_set) > max(_MERGE_AT, len(self._sorted) // 16):
+        stamp = np.uint32(seconds(at, up=True))
+        self._fresh, self._fresh_stamps = _insert(self._fresh, self._fresh_stamps, hashes, stamp)
+        if len(self._fresh) > max(_MERGE_AT, len(self._sorted) // 16):
             self._merge()
 
     def load(self, chunks: list[tuple[datetime, np.ndarray]]) -> None:
@@ -68,49 +94,94 @@ class RecentHashes:
         chunks = [(at, np.asarray(h, dtype=np.uint64)) for at, h in chunks if len(h)]
         if not chunks:
             return
-        self._chunks.extend(chunks)
-        self._live += sum(len(h) for _, h in chunks)
-        self._sorted = np.sort(
-            np.concatenate([self._sorted, *self._fresh, *(h for _, h in chunks)])
+        stamps = np.concatenate(
+            [np.full(len(h), seconds(at, up=True), dtype=np.uint32) for at, h in chunks]
         )
-        self._fresh, self._fresh_set = [], set()
+        self.load_arrays(np.concatenate([h for _, h in chunks]), stamps,
+                         [(at, len(h)) for at, h in chunks])  # fmt: skip
+
+    def load_arrays(
+        self, hashes: np.ndarray, stamps: np.ndarray, chunks: list[tuple[datetime, int]]
+    ) -> None:
+        """Add `hashes` committed at `stamps` (whole seconds, rounded up) at once, with one sort;
+        `chunks` (time, how many), in time order, count them for expiry."""
+        self._merge()
+        order = np.argsort(hashes, kind="stable")
+        h = np.asarray(hashes, dtype=np.uint64)[order]
+        s = np.asarray(stamps, dtype=np.uint32)[order]
+        del order
+        self._sorted, self._stamps = _insert(self._sorted, self._stamps, h, s)
+        self._chunks.extend(chunks)
+        self._live += sum(n for _, n in chunks)
+
+    def load_log(self, con: duckdb.DuckDBPyConnection, cutoff: datetime) -> None:
+        """Add the messages the log received at or after `cutoff`: each hash with its receipt
+        in whole seconds (rounded up: none expires early), counted per minute of receipt (timed
+        by its last message). Two flat arrays from DuckDB (12 bytes a message), sorted here."""
+        got = con.execute(
+            "SELECT hash(source, message_id) AS h, CAST(ceil(epoch(received_at)) AS UINTEGER) "
+            "AS s FROM events WHERE received_at >= ?",
+            [cutoff],
+        ).fetchnumpy()
+        hashes, stamps = np.asarray(got.pop("h")), np.asarray(got.pop("s"))
+        self.load_arrays(hashes, stamps, _minutes(stamps))
 
     def expire(self, cutoff: datetime) -> None:
         """Forget the hashes added before `cutoff`."""
         while self._chunks and self._chunks[0][0] < cutoff:
-            _, hashes = self._chunks.popleft()
-            self._live -= len(hashes)
-            self._stale += len(hashes)
+            _, n = self._chunks.popleft()
+            self._live -= n
+            self._stale += n
         if self._live == 0:
-            self._sorted = np.empty(0, dtype=np.uint64)
-            self._fresh, self._fresh_set, self._stale = [], set(), 0
+            self._sorted, self._stamps = _EMPTY_H, _EMPTY_S
+            self._fresh, self._fresh_stamps = _EMPTY_H, _EMPTY_S
+            self._stale = 0
         elif self._stale > max(_MERGE_AT, self._live):
-            self._rebuild()
+            self._rebuild(cutoff)
 
     def contains(self, hashes: np.ndarray) -> np.ndarray:
         """A boolean per hash: added within the window (or expired but not yet rebuilt away)."""
         hashes = np.asarray(hashes, dtype=np.uint64)
         hit = np.zeros(len(hashes), dtype=bool)
-        if len(self._sorted):
-            at = np.searchsorted(self._sorted, hashes)
-            at[at == len(self._sorted)] = 0
-            hit = self._sorted[at] == hashes
-        if self._fresh_set:
-            fresh = self._fresh_set
-            hit |= np.fromiter((h in fresh for h in hashes.tolist()), dtype=bool, count=len(hashes))
+        for h in (self._sorted, self._fresh):
+            if len(h):
+                at = np.searchsorted(h, hashes)
+                at[at == len(h)] = 0
+                hit |= h[at] == hashes
         return hit
 
     def _merge(self) -> None:
-        # The sorted array and the fresh runs: a stable sort merges sorted runs in linear time.
-        self._sorted = np.sort(
-            np.concatenate([self._sorted, np.sort(np.concatenate(self._fresh))]), kind="stable"
-        )
-        self._fresh, self._fresh_set = [], set()
+        if len(self._fresh):
+            self._sorted, self._stamps = _insert(
+                self._sorted, self._stamps, self._fresh, self._fresh_stamps
+            )
+            self._fresh, self._fresh_stamps = _EMPTY_H, _EMPTY_S
 
-    def _rebuild(self) -> None:
-        live = [hashes for _, hashes in self._chunks]
-        self._sorted = np.sort(np.concatenate(live)) if live else np.empty(0, dtype=np.uint64)
-        self._fresh, self._fresh_set, self._stale = [], set(), 0
+    def _rebuild(self, cutoff: datetime) -> None:
+        # Keep what was committed at or after the cutoff's second: never a live hash (its
+        # stamp is rounded up), at most a second's worth of expired ones. Filtering keeps order.
+        self._merge()
+        keep = self._stamps >= seconds(cutoff, up=False)
+        self._sorted, self._stamps = self._sorted[keep], self._stamps[keep]
+        self._stale = 0
+
+
+def _minutes(stamps: np.ndarray) -> list[tuple[datetime, int]]:
+    """Chunks from commit seconds: per minute, its last second (as the time) and how many, in
+    time order (counted per second: no sort)."""
+    if not len(stamps):
+        return []
+    first = int(stamps.min())
+    per_second = np.bincount(stamps - np.uint32(first))
+    at = np.flatnonzero(per_second)
+    minute = (at + first) // 60
+    starts = np.concatenate(([0], np.flatnonzero(np.diff(minute)) + 1))
+    lasts = np.concatenate((starts[1:], [len(at)])) - 1
+    counts = np.add.reduceat(per_second[at], starts)
+    return [
+        (datetime.fromtimestamp(int(at[i]) + first, UTC).replace(tzinfo=None), int(n))
+        for i, n in zip(lasts, counts, strict=True)
+    ]
 
 
 def fresh(

@@ -189,19 +189,7 @@ class Store(SourcesMixin):
     def _load_state(self) -> int:
         con = self._root
         cutoff = utcnow() - self._window
-        # One chunk per minute of receipt, timed by its last message (none expires early).
-        recent = con.sql(
-            "SELECT max(received_at) AS last_at, list(hash(source, message_id)) AS h FROM events "
-            "WHERE received_at >= ? GROUP BY date_trunc('minute', received_at) ORDER BY last_at",
-            params=[cutoff],
-        ).to_arrow_table()
-        lists = recent.column("h").combine_chunks()
-        values = lists.values.to_numpy(zero_copy_only=False).astype(np.uint64, copy=False)
-        offsets = lists.offsets.to_numpy()
-        times = recent.column("last_at").to_pylist()
-        self._recent_hashes.load(
-            [(at, values[offsets[i] : offsets[i + 1]]) for i, at in enumerate(times)]
-        )
+        self._recent_hashes.load_log(con, cutoff)
         (max_seq,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone() or (0,)
         return int(max_seq) + 1
 

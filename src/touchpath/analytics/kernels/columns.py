@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import duckdb
@@ -38,6 +39,7 @@ __all__ = [
     "masks",
     "parts",
     "per_code",
+    "quantile",
     "threads",
 ]
 
@@ -65,6 +67,14 @@ class JourneyColumns:
     """The highest activity code."""
     combos: pa.Table
     """The distinct (code, type, event) rows of the copy."""
+
+    @cached_property
+    def span(self) -> tuple[int, int]:
+        """The first and last time in microseconds (0, 0 when empty): two passes over `us`,
+        made once per build, not per analysis."""
+        if not len(self.us):
+            return 0, 0
+        return int(self.us.min()), int(self.us.max())
 
 
 class _Slot:
@@ -141,6 +151,17 @@ def lerp(lo: float, hi: float, n: int, q: float) -> float:
     if math.floor(rn) == math.ceil(rn):
         return lo
     return float(_fma(lo, 1.0 - d, hi * d))
+
+
+def quantile(values: np.ndarray, q: float) -> float | None:
+    """`quantile_cont(values, q)` of DuckDB, to the bit (None for no values)."""
+    n = len(values)
+    if n == 0:
+        return None
+    rn = (n - 1) * q
+    at = [int(np.floor(rn)), int(np.ceil(rn))]
+    lo, hi = np.partition(values, at)[at]
+    return lerp(float(lo), float(hi), n, q)
 
 
 def bounds(start: datetime | None, end: datetime | None) -> tuple[int, int]:

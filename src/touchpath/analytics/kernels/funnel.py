@@ -9,14 +9,22 @@ aggregates over the rows are equal to the bit.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba
 import numpy as np
 import pyarrow as pa
 
-from touchpath.analytics.funnels.spec import FunnelSpec
-from touchpath.analytics.kernels.columns import JourneyColumns, bounds, parts, threads
+from touchpath.analytics.funnels.spec import HISTOGRAM_BUCKETS, FunnelSpec
+from touchpath.analytics.kernels.columns import (
+    JourneyColumns,
+    bounds,
+    parts,
+    quantile,
+    threads,
+)
 
-__all__ = ["made"]
+__all__ = ["made", "steps"]
 
 NONE = -(2**62)
 """A level with no hit yet: no window or gap reaches it (as in `funnels.copy`)."""
@@ -183,9 +191,11 @@ def _run(which, pno, us, code, lut, lo, hi, n, win, gap, cuts, reached, gaps, to
 _ORDERS = {"ordered": 0, "strict": 1, "any": 2}
 
 
-def made(cols: JourneyColumns, spec: FunnelSpec, lut: np.ndarray) -> pa.Table:
-    """The funnel's rows (`pid` the profile number, `step`, `reached_at`, `gap_s`, `total_s`,
-    `entry`, `grp` NULL) as the SQL over the copy gives them, from one compiled pass."""
+def _pass(
+    cols: JourneyColumns, spec: FunnelSpec, lut: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The compiled pass: the slots reached (`idx`, (profile number - 1) * steps + step, in
+    order) and, by slot, `reached`, `gaps`, `totals` and `entry`."""
     n = len(spec.steps)
     slots = cols.profiles * n
     reached = np.zeros(slots, np.int64)
@@ -202,6 +212,14 @@ def made(cols: JourneyColumns, spec: FunnelSpec, lut: np.ndarray) -> pa.Table:
     idx = np.flatnonzero(got)
     if spec.order == "strict":  # entry: the profile's step-1 time, as the SQL's join gives it
         entry[idx] = reached[idx - idx % n]
+    return idx, reached, gaps, totals, entry
+
+
+def made(cols: JourneyColumns, spec: FunnelSpec, lut: np.ndarray) -> pa.Table:
+    """The funnel's rows (`pid` the profile number, `step`, `reached_at`, `gap_s`, `total_s`,
+    `entry`, `grp` NULL) as the SQL over the copy gives them, from one compiled pass."""
+    n = len(spec.steps)
+    idx, reached, gaps, totals, entry = _pass(cols, spec, lut)
     nulls = pa.nulls(len(idx), pa.float64())
     return pa.table(
         {
@@ -214,6 +232,42 @@ def made(cols: JourneyColumns, spec: FunnelSpec, lut: np.ndarray) -> pa.Table:
             "grp": pa.nulls(len(idx), pa.string()),
         }
     )
+
+
+_HIGHS = np.array([high for _, high in HISTOGRAM_BUCKETS[:-1]], np.float64)
+
+
+def _times(values: np.ndarray | None) -> tuple[list[float | None] | None, list[int]]:
+    """`TP_QUANTILES(x, 0.5, 0.9)` and the histogram's bucket counts (`query._bucket`: the
+    first bucket whose bound is above x, none for a negative x) of one step's seconds (None:
+    NULL, as the any-order funnel gives)."""
+    if values is None or not len(values):
+        return None, [0] * len(HISTOGRAM_BUCKETS)
+    kept = values[values >= 0]
+    counts = np.bincount(np.searchsorted(_HIGHS, kept, side="right"),
+                         minlength=len(HISTOGRAM_BUCKETS))  # fmt: skip
+    return [quantile(values, 0.5), quantile(values, 0.9)], [int(c) for c in counts]
+
+
+def steps(cols: JourneyColumns, spec: FunnelSpec, lut: np.ndarray) -> list[tuple[Any, ...]]:
+    """The rows `query.steps(made, grouped_by=False)` gives over `made`'s rows (per step
+    reached: NULL group, step, count, the gap and total quantiles, everyone, the gap then the
+    total histogram), computed here from the pass without handing its rows to DuckDB: on the
+    1M demo that aggregate cost more than the pass. Equal to the SQL to the bit
+    (tests/test_kernels.py)."""
+    n = len(spec.steps)
+    idx, _, gaps, totals, _ = _pass(cols, spec, lut)
+    step = idx % n
+    rows: list[tuple[Any, ...]] = []
+    timed = spec.order != "any"
+    for k in range(n):
+        at = idx[step == k]
+        if not len(at):
+            continue
+        gq, gh = _times(gaps[at] if timed else None)
+        tq, th = _times(totals[at] if timed else None)
+        rows.append((None, k, len(at), gq, tq, 1, *gh, *th))
+    return rows
 
 
 def warm(cols: JourneyColumns) -> None:

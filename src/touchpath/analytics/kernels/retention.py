@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import numba
 import numpy as np
 
-from touchpath.analytics.kernels.columns import JourneyColumns, lerp, parts, threads
+from touchpath.analytics.kernels.columns import JourneyColumns, parts, quantile, threads
 
 __all__ = ["UNITS", "Retained", "count", "period", "warm"]
 
@@ -73,9 +73,32 @@ def _entry(pno, us, code, look, o, s, e, ep, et):  # type: ignore[no-untyped-def
 
 
 @numba.njit(nogil=True, cache=True)
-def _part(pno, us, code, look, o, a, b, size, kept, gaps, kinds, ep, et, hit):  # type: ignore[no-untyped-def]
+def _returns(us, code, look, lo, hi, s, e, gaps, firsts, at, tally):  # type: ignore[no-untyped-def]
+    # The gaps between consecutive return events of profile rows s..e-1 into gaps[at + ...]
+    # and the first of them into firsts[at + ...]; tally: gaps, firsts, profiles with a return.
+    prev = 0
+    seen = 0
+    for r in range(s, e):
+        t = us[r]
+        if look[code[r]] & 2 == 0 or t < lo or t >= hi:
+            continue
+        seen += 1
+        if seen > 1:
+            g = t / 1e6 - prev / 1e6
+            gaps[at + tally[0]] = g
+            tally[0] += 1
+            if seen == 2:
+                firsts[at + tally[1]] = g
+                tally[1] += 1
+        prev = t
+    if seen:
+        tally[2] += 1
+
+
+@numba.njit(nogil=True, cache=True)
+def _part(pno, us, code, look, o, a, b, size, kept, gaps, firsts, tally, ep, et, hit):  # type: ignore[no-untyped-def]
     # o: lo, hi, unit, periods, unbounded, recurring, base. size[c], kept[c, k] by period
-    # c - base; gaps/kinds by row (kind 1: a gap to the return before, 2: the first such).
+    # c - base; the range's gaps from gaps[a], its firsts from firsts[a] (`_returns`).
     lo, hi, unit, n, unbounded, base = o[0], o[1], o[2], o[3], o[4], o[6]
     s = a
     while s < b:
@@ -100,29 +123,18 @@ def _part(pno, us, code, look, o, a, b, size, kept, gaps, kinds, ep, et, hit):  
                 hit[: min(top + 1, n)] = 1
             for k in range(n):
                 kept[ep[j] - base, k] += hit[k]
-        prev = -1
-        seen = 0
-        for r in range(s, e):
-            t = us[r]
-            kinds[r] = 0
-            if look[code[r]] & 2 == 0 or t < lo or t >= hi:
-                continue
-            seen += 1
-            if prev >= 0:
-                gaps[r] = t / 1e6 - us[prev] / 1e6
-                kinds[r] = 2 if seen == 2 else 1
-            prev = r
+        _returns(us, code, look, lo, hi, s, e, gaps, firsts, a, tally)
         s = e
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)
-def _run(pno, us, code, look, o, cuts, size, kept, gaps, kinds):  # type: ignore[no-untyped-def]
+def _run(pno, us, code, look, o, cuts, size, kept, gaps, firsts, tally):  # type: ignore[no-untyped-def]
     for i in numba.prange(len(cuts) - 1):
         a, b = cuts[i], cuts[i + 1]
         ep = np.empty(b - a + 1, np.int64)
         et = np.empty(b - a + 1, np.int64)
         hit = np.zeros(o[3], np.int64)
-        _part(pno, us, code, look, o, a, b, size[i], kept[i], gaps, kinds, ep, et, hit)
+        _part(pno, us, code, look, o, a, b, size[i], kept[i], gaps, firsts, tally[i], ep, et, hit)
 
 
 @dataclass(frozen=True)
@@ -146,24 +158,13 @@ def _date(p: int, unit: int) -> date:
     return date(p // 12, p % 12 + 1, 1)
 
 
-def _quantile(values: np.ndarray, q: float) -> float | None:
-    """`quantile_cont(values, q)` (None for no values)."""
-    n = len(values)
-    if n == 0:
-        return None
-    rn = (n - 1) * q
-    lo, hi = np.partition(values, [int(np.floor(rn)), int(np.ceil(rn))])[
-        [int(np.floor(rn)), int(np.ceil(rn))]
-    ]
-    return lerp(float(lo), float(hi), n, q)
-
-
 def cells(cols: JourneyColumns, unit: str, periods: int) -> int:
     """How many (period, k) cells one range's table has (see MAX_CELLS)."""
     if not len(cols.us):
         return 0
     u = UNITS[unit]
-    return int(period(int(cols.us.max()), u) - period(int(cols.us.min()), u) + 1) * periods
+    first, last = cols.span
+    return int(period(last, u) - period(first, u) + 1) * periods
 
 
 def count(
@@ -179,33 +180,35 @@ def count(
     0 for a cohort event and bit 1 for a return event; `span` is [lo, hi) in microseconds."""
     u = UNITS[unit]
     rows = len(cols.code)
-    base = int(period(int(cols.us.min()), u)) if rows else 0
-    width = int(period(int(cols.us.max()), u)) - base + 1 if rows else 1
+    first, last = cols.span
+    base = int(period(first, u)) if rows else 0
+    width = int(period(last, u)) - base + 1 if rows else 1
     cuts = parts(cols, max(1, min(numba.get_num_threads(), cols.profiles // 2_000)))
     size = np.zeros((len(cuts) - 1, width), np.int64)
     kept = np.zeros((len(cuts) - 1, width, periods), np.int64)
+    # Written from each range's first row on, only as far as it has gaps (untouched pages of
+    # np.empty cost nothing): no pass over every row after the kernel's.
     gaps = np.empty(rows, np.float64)
-    kinds = np.empty(rows, np.uint8)
+    firsts = np.empty(rows, np.float64)
+    tally = np.zeros((len(cuts) - 1, 3), np.int64)
     o = np.array([span[0], span[1], u, periods, unbounded, recurring, base], np.int64)
     with threads(rows):
-        _run(cols.pno, cols.us, cols.code, look, o, cuts, size, kept, gaps, kinds)
+        _run(cols.pno, cols.us, cols.code, look, o, cuts, size, kept, gaps, firsts, tally)
     sizes, kepts = size.sum(axis=0), kept.sum(axis=0)
     cohorts = [
         (_date(base + int(c), u), int(sizes[c]), [int(x) for x in kepts[c]])
         for c in np.flatnonzero(sizes)
     ]
-    returns = np.flatnonzero((look[cols.code] & 2) != 0)
-    inside = returns[(cols.us[returns] >= span[0]) & (cols.us[returns] < span[1])]
-    profiles = len(np.unique(cols.pno[inside]))
-    all_gaps = gaps[kinds != 0]
-    firsts = gaps[kinds == 2]
+    starts = cuts[:-1]
+    all_gaps = np.concatenate([gaps[a : a + g] for a, g in zip(starts, tally[:, 0], strict=True)])
+    seconds = np.concatenate([firsts[a : a + f] for a, f in zip(starts, tally[:, 1], strict=True)])
     return Retained(
         cohorts=cohorts,
-        profiles=profiles,
-        repeaters=len(firsts),
-        median_gap_s=_quantile(all_gaps, 0.5),
-        p90_gap_s=_quantile(all_gaps, 0.9),
-        median_first_to_second_s=_quantile(firsts, 0.5),
+        profiles=int(tally[:, 2].sum()),
+        repeaters=len(seconds),
+        median_gap_s=quantile(all_gaps, 0.5),
+        p90_gap_s=quantile(all_gaps, 0.9),
+        median_first_to_second_s=quantile(seconds, 0.5),
     )
 
 

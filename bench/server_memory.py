@@ -1,0 +1,136 @@
+"""Benchmark: the server's resident memory once it has settled, on the 1M and 10M demo stores.
+
+    python bench/server_memory.py --sizes 1M 10M
+
+For each size, `touchpath serve` (uvicorn, one process, on 127.0.0.1) on a copy of the demo
+store of that size (bench/stores.py). One tracked message through /v1 (a fresh write key) makes
+sure the writer has started and loaded the duplicate window. The server then does what it
+does at start (the commit listeners catching up with the log, the journey copy, the compiled
+kernels loading); the process counts as settled once it used under 5% of a core over 10 s (or
+after `--settle` seconds). Its RSS is sampled every 0.5 s for 10 s after that: the median is
+the steady figure, beside the peak seen since start, the server's CPU seconds and the load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stores import OUT, demo_store
+
+SERVER = """
+import sys
+from touchpath.settings import Settings
+from touchpath.web.server import serve
+serve(Settings(db=sys.argv[1], port=int(sys.argv[2])))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _write_key(db: Path) -> str:
+    from touchpath.store import Store
+
+    with Store(db) as store:
+        key = store.rotate_source_key("demo", timedelta(days=1)).write_key
+    assert key is not None
+    return key
+
+
+def measure(size: str, settle: float) -> dict[str, float]:
+    db = OUT / f"server_memory_{size}.duckdb"
+    shutil.copyfile(demo_store(size), db)
+    Path(str(db) + ".wal").unlink(missing_ok=True)
+    key = _write_key(db)
+    port = _free_port()
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(db), str(port)],
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    ps = psutil.Process(proc.pid)
+    peak = 0
+
+    def rss() -> int:
+        nonlocal peak
+        now = int(ps.memory_info().rss)
+        peak = max(peak, now)
+        return now
+
+    def cpu() -> float:
+        t = ps.cpu_times()
+        return float(t.user + t.system)
+
+    try:
+        url = f"http://127.0.0.1:{port}/v1/track"
+        msg = {"userId": "bench", "event": "Server Memory", "messageId": f"sm-{time.time()}"}
+        while True:
+            rss()
+            try:
+                if httpx.post(url, json=msg, auth=(key, ""), timeout=30).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None or time.perf_counter() - t0 > 900:
+                raise SystemExit(f"the server on {db.name} did not answer /v1/track")
+            time.sleep(0.5)
+        ready = time.perf_counter() - t0
+        while time.perf_counter() - t0 < settle:
+            c0 = cpu()
+            for _ in range(20):
+                rss()
+                time.sleep(0.5)
+            if cpu() - c0 < 0.5:  # under 5% of a core over 10 s
+                break
+        settled = time.perf_counter() - t0
+        samples = []
+        for _ in range(20):
+            samples.append(rss())
+            time.sleep(0.5)
+        return {"ready": ready, "settled": settled, "rss": statistics.median(samples) / 2**20,
+                "peak": peak / 2**20, "cpu": cpu()}  # fmt: skip
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        db.unlink(missing_ok=True)
+        Path(str(db) + ".wal").unlink(missing_ok=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", default=["1M"])
+    parser.add_argument("--settle", type=float, default=600.0)
+    args = parser.parse_args(argv)
+    rows = []
+    for size in args.sizes:
+        load0 = os.getloadavg()[0]
+        got = measure(size, args.settle)
+        rows.append((size, got, load0, os.getloadavg()[0]))
+    print("| store | steady RSS MB (median of 20 samples) | peak RSS MB | answered /v1 after s "
+          "| settled after s | server CPU s | load |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for size, g, l0, l1 in rows:
+        print(f"| demo_{size} | {g['rss']:.0f} | {g['peak']:.0f} | {g['ready']:.1f} "
+              f"| {g['settled']:.0f} | {g['cpu']:.1f} | {l0:.1f}-{l1:.1f} |")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
