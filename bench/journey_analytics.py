@@ -18,7 +18,8 @@ timed and printed beside the copy's build time:
 
 Each round runs every case once in a shuffled order (interleaved: load changes hit all cases
 alike); the table gives the median, min and max over the rounds and the 1-minute load average
-seen during the case's runs. Every peer's result is checked equal to Touchpath's (funnel level
+seen during the case's runs, and CPU seconds of the process (every thread) beside the wall
+figures. Every peer's result is checked equal to Touchpath's (funnel level
 counts; DFG edges with frequency and cases, gap quantiles to 1e-9 s; paths' edges; retention's
 cohort table) and a difference fails the run.
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import resource
 import shutil
 import statistics
 import sys
@@ -324,16 +326,25 @@ def run_all(store: Store, tmp: Path, rounds: int) -> None:
     cases[r]["Polars packed key"] = lambda: pl_retention(pk)
     verify(cases)
     times: dict[tuple[str, str], list[float]] = {}
+    cpus: dict[tuple[str, str], list[float]] = {}
     loads: dict[tuple[str, str], list[float]] = {}
     order = [(a, e) for a in cases for e in cases[a]]
     for _ in range(rounds):
         random.shuffle(order)
         for a, e in order:
-            t0 = time.perf_counter()
+            c0, t0 = cpu_seconds(), time.perf_counter()
             cases[a][e]()
             times.setdefault((a, e), []).append(time.perf_counter() - t0)
+            cpus.setdefault((a, e), []).append(cpu_seconds() - c0)
             loads.setdefault((a, e), []).append(os.getloadavg()[0])
-    report(cases, times, loads, rounds)
+    report(cases, times, loads, rounds, cpus)
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process, every thread (Touchpath, DuckDB, chdb and Polars all run
+    in it)."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def verify(cases: dict[str, dict[str, Callable[[], Any]]]) -> None:
@@ -353,24 +364,31 @@ def report(
     times: dict[tuple[str, str], list[float]],
     loads: dict[tuple[str, str], list[float]],
     rounds: int,
+    cpus: dict[tuple[str, str], list[float]],
 ) -> None:
     print(f"\n{rounds} interleaved rounds; seconds: median (min-max); load: 1-min average")
-    print("| analysis | engine | median s | min-max s | load | Touchpath / this |")
-    print("|---|---|---|---|---|---|")
+    print("| analysis | engine | median s | min-max s | CPU s median (min-max) | load "
+          "| Touchpath / this (wall, CPU) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
     for a, engines in cases.items():
         ours = statistics.median(times[(a, "touchpath")])
+        ours_cpu = statistics.median(cpus[(a, "touchpath")])
         for e in engines:
-            t = times[(a, e)]
-            med = statistics.median(t)
+            t, c = times[(a, e)], cpus[(a, e)]
+            med, med_cpu = statistics.median(t), statistics.median(c)
             load = f"{min(loads[(a, e)]):.1f}-{max(loads[(a, e)]):.1f}"
-            ratio = "" if e == "touchpath" else f"{ours / med:.2f}x"
-            print(f"| {a} | {e} | {med:.3f} | {min(t):.3f}-{max(t):.3f} | {load} | {ratio} |")
+            ratio = "" if e == "touchpath" else f"{ours / med:.2f}x, {ours_cpu / med_cpu:.2f}x"
+            print(f"| {a} | {e} | {med:.3f} | {min(t):.3f}-{max(t):.3f} "
+                  f"| {med_cpu:.3f} ({min(c):.3f}-{max(c):.3f}) | {load} | {ratio} |")  # fmt: skip
     print("\nsummary: Touchpath against its strongest peer (the fastest median)")
     for a, engines in cases.items():
         ours = statistics.median(times[(a, "touchpath")])
         peers = {e: statistics.median(times[(a, e)]) for e in engines if not e.startswith("touch")}
         best = min(peers, key=peers.__getitem__)
-        print(f"  {a}: {ours:.3f} s, {ours / peers[best]:.2f}x {best} ({peers[best]:.3f} s)")
+        ours_cpu = statistics.median(cpus[(a, "touchpath")])
+        best_cpu = statistics.median(cpus[(a, best)])
+        print(f"  {a}: {ours:.3f} s, {ours / peers[best]:.2f}x {best} ({peers[best]:.3f} s); "
+              f"CPU {ours_cpu:.3f} s, {ours_cpu / best_cpu:.2f}x ({best_cpu:.3f} s)")  # fmt: skip
 
 
 if __name__ == "__main__":

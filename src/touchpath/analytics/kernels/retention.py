@@ -179,6 +179,7 @@ def count(
     """The cohort table and repeat statistics over the copy: `look` per activity code has bit
     0 for a cohort event and bit 1 for a return event; `span` is [lo, hi) in microseconds."""
     u = UNITS[unit]
+    cols = cols.only(look)  # the pass skips every other row: cohort and return rows alone
     rows = len(cols.code)
     first, last = cols.span
     base = int(period(first, u)) if rows else 0
