@@ -9,6 +9,7 @@ from datetime import datetime, time, timedelta
 from tests.test_destinations_support import T0, Env, person
 
 from touchpath.destinations import OutboxMessage
+from touchpath.destinations.protocol import DeliveryResult
 from touchpath.destinations.policy import QuietHours, SendPolicy, put_policy
 from touchpath.destinations.subscriptions import Group, put_group, set_subscription
 from touchpath.events import names
@@ -125,3 +126,23 @@ def test_quiet_hours_defer_to_the_local_morning_across_dst(env: Env) -> None:
     env.dispatcher.run_until_idle()
     assert env.row("q1")["state"] == "sent"
     assert [m.id for m in env.mem.sent][-1] == row["id"]
+
+
+def test_a_retried_message_is_not_capped_by_its_own_first_attempt(env: Env) -> None:
+    # A send that timed out may have reached the person: it counts against the cap while it
+    # waits to be tried again (a second message that day is refused), and its own retry is let
+    # out (it is the same message). Before, the retry was refused by its own first approval and
+    # the second message went out: a capped person got two (found by the living demo's caps
+    # test, tests/test_demo_live_effects.py).
+    a = person(env.tp, "ug", phone="+4915100000006", timezone="Europe/Berlin")
+    _policy(env, SendPolicy(caps={"sms": 1}))
+    answers = iter([DeliveryResult("retry", error="timed out after 2 s")])
+    env.mem._respond = lambda m: next(answers, DeliveryResult("sent", status=200))
+    env.send(_sms("r1", a))
+    assert env.row("r1")["state"] == "pending"  # to be tried again in 10 s
+    env.send(_sms("r2", a))
+    assert env.row("r2")["last_error"] == "frequency cap: 1 sms per day in Europe/Berlin"
+    env.clock.advance(timedelta(minutes=1))
+    env.dispatcher.run_until_idle()
+    assert env.row("r1")["state"] == "sent"
+    assert [m.idempotency_key for m in env.mem.sent] == ["r1", "r1"]

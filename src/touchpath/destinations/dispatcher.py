@@ -419,7 +419,11 @@ class Dispatcher:
 
     def _claim(self, n: int) -> tuple[list[dict[str, Any]], list[Outcome]]:
         now = self.clock.now()
-        lease = timedelta(seconds=self.settings.outbox_lease_seconds)
+        # The lease is wall time (how long a send may take before its dispatcher counts as
+        # dead), on the clock's scale: on the living demo's clock, 60x the wall, 120 s would
+        # run out in 2 s and a slow send would be claimed and sent again while in flight.
+        speed = float(getattr(self.clock, "factor", 1.0))
+        lease = timedelta(seconds=self.settings.outbox_lease_seconds * max(1.0, speed))
         return self.store.write_sync(lambda con: claim(con, n, now, lease))
 
     def _prepare(

@@ -273,12 +273,16 @@ def _read_facts(
     if policy.caps or policy.quiet_hours:
         _read_zones(con, facts)
     if policy.caps:
+        # What was let out: finished, in flight, or waiting to be tried again after an attempt
+        # that may have reached the person (a timed-out send); never the messages being decided
+        # (a retry's own earlier approval is not another message).
         since = now - timedelta(days=2)
         for p, ch, at in con.execute(
             "SELECT profile_id, channel, approved_at FROM outbox "
             "WHERE profile_id IN (SELECT profile_id FROM _pol_pids) AND approved_at >= ? "
-            "AND state IN ('sending', 'delivered', 'sent') AND purpose = 'message'",
-            [since],
+            "AND state IN ('sending', 'delivered', 'sent', 'pending') AND purpose = 'message' "
+            "AND id NOT IN (SELECT unnest(?::VARCHAR[]))",
+            [since, sorted({str(r["id"]) for r in rows if r.get("id")})],
         ).fetchall():
             facts.approved.setdefault((p, ch), []).append(at)
 
