@@ -40,3 +40,32 @@ def test_demo_sends_the_business_through_http_and_keeps_every_message(tmp_path: 
     assert rejected == truth.invalid_messages
     assert events == truth.events - truth.invalid_messages
     assert f"{truth.invalid_messages:,} rejected messages kept" in run.stdout
+
+
+def test_reload_into_a_store_with_live_journeys_enters_no_one(tmp_path: Path) -> None:
+    # The demo's journeys are live after a first run; loading another history (another seed:
+    # new carts, tickets) must not enter them, or months-old carts would get reminders now.
+    db = tmp_path / "demo.duckdb"
+
+    def demo(*extra: str) -> str:
+        run = subprocess.run(
+            [sys.executable, "-c", "from touchpath.cli import main; main()", "demo", "--db",
+             str(db), "--customers", "60", "--days", "14", "--port", "0", "--no-serve", *extra],
+            capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        return run.stdout
+
+    demo("--seed", "5")
+    out = demo("--seed", "6", "--reload")
+    assert "pausing the live journeys while the history is loaded: abandoned-cart" in out
+    con = duckdb.connect(str(db), read_only=True)
+    carts = con.execute(
+        "SELECT count(DISTINCT properties ->> 'cart_id') FROM events WHERE event = 'Cart Viewed'"
+    ).fetchone()
+    entered = con.execute("SELECT count(*) FROM journey_state").fetchone()
+    live = con.execute("SELECT name, status FROM journeys ORDER BY 1").fetchall()
+    con.close()
+    assert carts is not None and carts[0] > 0  # the history had carts to enter with
+    assert entered == (0,)
+    assert live == [("abandoned-cart", "live"), ("slow-support", "live")]

@@ -95,8 +95,8 @@ def _cpu() -> float:
 
 
 def _observed(w: LiveWorld) -> dict[str, Any]:
-    """The SMS the receiver got (message id, phone), when each left the outbox (the clock's
-    time) and the person's zone, and the reactions the event log holds for them."""
+    """The SMS the receiver got (message id, phone), when the person got each (the clock's
+    time) in their zone, and the reactions the event log holds for them."""
     # a message delivered again (its send timed out on a loaded machine, so the outbox tried
     # again: at least once) is one message, answered once: the first delivery stands for it
     first: dict[str, Any] = {}
@@ -106,8 +106,9 @@ def _observed(w: LiveWorld) -> dict[str, Any]:
     ids, got = list(first), list(first.values())
     answered = w.count("SELECT count(*) FROM demo_live_messages WHERE channel = 'sms'")
     assert answered == len(ids)
-    rows = w.store.query(
-        "SELECT o.id, o.node, o.done_at, t.value ->> '$' FROM outbox o "
+    rows = w.store.query(  # when the person got it (the clock's time), and their zone
+        "SELECT o.id, o.node, m.received_at, t.value ->> '$' FROM outbox o "
+        "JOIN demo_live_messages m ON m.message_id = o.id "
         "LEFT JOIN profile_traits t ON t.profile_id = o.profile_id AND t.name = 'timezone' "
         "WHERE o.id IN (SELECT unnest(?))",
         [sorted(set(ids))],

@@ -9,8 +9,8 @@ from datetime import datetime, time, timedelta
 from tests.test_destinations_support import T0, Env, person
 
 from touchpath.destinations import OutboxMessage
-from touchpath.destinations.protocol import DeliveryResult
 from touchpath.destinations.policy import QuietHours, SendPolicy, put_policy
+from touchpath.destinations.protocol import DeliveryResult
 from touchpath.destinations.subscriptions import Group, put_group, set_subscription
 from touchpath.events import names
 from touchpath.events.message import stage_messages

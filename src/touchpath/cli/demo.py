@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -105,6 +107,9 @@ def _loaded(tp: Any, business: Any, url: str, reload: bool) -> None:
         console.print(
             f"The store already holds {loaded:,} events; pass --reload to add the demo again."
         )
+    elif loaded:
+        with _journeys_held(tp):
+            _load(store, business, url)
     else:
         _load(store, business, url)
     stats = explore.counts(store)
@@ -114,6 +119,28 @@ def _loaded(tp: Any, business: Any, url: str, reload: bool) -> None:
     )
     for p in publish_demo_journeys(tp):  # they run from here on, on the engine's clock
         console.print(f"published journey [bold]{p.name}[/] v{p.version}")
+
+
+@contextmanager
+def _journeys_held(tp: Any) -> Iterator[None]:
+    """Live journeys paused while the history goes in again (`--reload`): its months-old carts
+    and tickets must not enter them and send messages now. Resumed after, they take no one for
+    the events of the paused time (`touchpath.orchestrate.library.resume`)."""
+    from touchpath.orchestrate import library
+
+    engine = tp.services["journeys"]
+    held = [j.name for j in library.list_journeys(engine) if j.status == "live"]
+    if held:
+        console.print(f"pausing the live journeys while the history is loaded: {', '.join(held)}")
+    for name in held:
+        library.pause(engine, name)
+    try:
+        yield
+    finally:
+        for name in held:
+            library.resume(engine, name)
+        if held:
+            console.print("resumed them; the history's events entered none of them")
 
 
 def _serve(store: Store, url: str, clock: Any, people: list[Any], seed: int) -> None:
