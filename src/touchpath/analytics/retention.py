@@ -272,13 +272,14 @@ def _lookup(
     cur: duckdb.DuckDBPyConnection, spec: RetentionSpec, memo: Memo | None
 ) -> tuple[Any, np.ndarray] | None:
     """The copy's columns and, per activity code, bit 0 for a cohort event and bit 1 for a
-    return event (None: not by code)."""
-    conds = [spec.cohort_event.condition(), spec.returns.condition()]
-    if any(c.name not in ("event", "type") for e in conds for c in e.find_all(exp.Column)):
-        return None
+    return event (None: not by code). Kept per build and events in the store's memo, keyed by
+    the events themselves (their conditions are built and rendered the first time only)."""
     from touchpath.analytics.kernels import columns
     from touchpath.analytics.kernels import retention as kernel
 
+    conds = columns.by_code(memo, [spec.cohort_event, spec.returns])
+    if conds is None:
+        return None
     cols = columns.load(cur, memo)
     if kernel.cells(cols, spec.period, spec.periods) > kernel.MAX_CELLS:
         return None
@@ -286,8 +287,8 @@ def _lookup(
     def make() -> Any:
         return columns.masks(cur, cols, conds)
 
-    key = ("retention masks", cols.built_at, tuple(render(c) for c in conds))
-    look = make() if memo is None else memo.get(key, make)
+    events = (spec.cohort_event.model_dump_json(), spec.returns.model_dump_json())
+    look = make() if memo is None else memo.get(("retention masks", cols.built_at, events), make)
     return None if look is None else (cols, look)
 
 

@@ -222,27 +222,27 @@ def _layout_key(layout: journey.Layout | None) -> object:
 def _kernel(cur: duckdb.DuckDBPyConnection, spec: FunnelSpec, memo: Memo | None) -> bool:
     """Whether the compiled pass computes this funnel: no breakdown, and steps on `event` and
     `type` only whose matches the copy's activity codes tell apart (a lookup by code)."""
-    if spec.breakdown is not None:
-        return False
-    conds = [s.condition() for s in spec.steps]
-    if any(c.name not in ("event", "type") for e in conds for c in e.find_all(exp.Column)):
-        return False
-    return _lookup(cur, spec, memo) is not None
+    return spec.breakdown is None and _lookup(cur, spec, memo) is not None
 
 
 def _lookup(
     cur: duckdb.DuckDBPyConnection, spec: FunnelSpec, memo: Memo | None
 ) -> tuple[Any, Any] | None:
-    """The copy's columns and the steps' bit masks by activity code (None: not by code)."""
+    """The copy's columns and the steps' bit masks by activity code (None: not by code: a
+    step reads more than `event` and `type`, or one code's rows differ). Kept per build and
+    steps in the store's memo, keyed by the steps themselves: their conditions are built and
+    rendered only the first time (a few CPU-ms a call, twice a funnel)."""
     from touchpath.analytics.kernels import columns
 
+    conds = columns.by_code(memo, list(spec.steps))
+    if conds is None:
+        return None
     cols = columns.load(cur, memo)
-    conds = [s.condition() for s in spec.steps]
 
     def make() -> Any:
         return columns.masks(cur, cols, conds)
 
-    key = ("funnel masks", cols.built_at, tuple(render(c) for c in conds))
+    key = ("funnel masks", cols.built_at, tuple(s.model_dump_json() for s in spec.steps))
     lut = make() if memo is None else memo.get(key, make)
     return None if lut is None else (cols, lut)
 

@@ -34,6 +34,7 @@ __all__ = [
     "PARALLEL_ROWS",
     "JourneyColumns",
     "bounds",
+    "by_code",
     "lerp",
     "load",
     "masks",
@@ -136,6 +137,22 @@ def load(cur: duckdb.DuckDBPyConnection, memo: Memo | None) -> JourneyColumns:
             slot.columns = None  # the old arrays go before the new ones are read
             slot.columns = _read(cur, built_at)
         return slot.columns
+
+
+def by_code(memo: Memo | None, matches: list[Any]) -> list[exp.Expr] | None:
+    """The conditions of `matches` (event matches) when they read only `event` and `type`, so
+    a lookup by activity code can answer them (None otherwise); kept in the store's memo by
+    the matches themselves, so they are built once, not on every analysis."""
+
+    def make() -> list[exp.Expr] | None:
+        conds: list[exp.Expr] = [m.condition() for m in matches]
+        if any(c.name not in ("event", "type") for e in conds for c in e.find_all(exp.Column)):
+            return None
+        return conds
+
+    if memo is None:
+        return make()
+    return memo.get(("by code", tuple(m.model_dump_json() for m in matches)), make)
 
 
 def masks(
