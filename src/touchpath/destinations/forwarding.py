@@ -36,6 +36,7 @@ __all__ = [
     "Mapping",
     "Rule",
     "build_batch",
+    "build_batches",
     "forward",
     "list_rules",
     "map_event",
@@ -346,16 +347,41 @@ def _batches_sql(
 def build_batch(con: duckdb.DuckDBPyConnection, spec: dict[str, Any], now: datetime) -> str:
     """The JSON text of a forwarded batch (`{"batch": [...], "sentAt": ...}`), built by the
     database from the events of the range that match the rule's condition."""
+    return build_batches(con, [spec], now)[0]
+
+
+def build_batches(
+    con: duckdb.DuckDBPyConnection, specs: list[dict[str, Any]], now: datetime
+) -> list[str]:
+    """`build_batch` of each spec, with one query per rule condition for all its ranges: the
+    statement's fixed cost (binding and planning the JSON expression, about 3 ms) was half of
+    building a 500-event batch when each range had its own query."""
     sent_at = orjson.dumps(now.isoformat() + "Z").decode()
-    row = con.execute(
-        f"""
-        SELECT '{{"batch":[' || coalesce(string_agg({_EVENT_JSON}::VARCHAR, ',' ORDER BY seq), '')
-            || '],"sentAt":' || $sent || '}}'
-        FROM events WHERE seq >= $lo AND seq <= $hi AND {spec["where"]}
-        """,
-        {"lo": spec["from"], "hi": spec["to"], "sent": sent_at},
-    ).fetchone()
-    return str(row[0]) if row else '{"batch":[]}'
+    out = ['{"batch":[],"sentAt":' + sent_at + "}"] * len(specs)
+    by_where: dict[str, list[int]] = {}
+    for i, spec in enumerate(specs):
+        by_where.setdefault(str(spec["where"]), []).append(i)
+    for where, idx in by_where.items():
+        lo = [int(specs[i]["from"]) for i in idx]
+        hi = [int(specs[i]["to"]) for i in idx]
+        ranges = "(SELECT 0 AS i, $min AS lo, $max AS hi)"
+        if len(idx) > 1:
+            ranges = """(SELECT unnest($lo::BIGINT[]) AS lo, unnest($hi::BIGINT[]) AS hi,
+                unnest(range(len($lo::BIGINT[]))) AS i)"""
+        rows = con.execute(
+            f"""
+            SELECT r.i, '{{"batch":[' || string_agg({_EVENT_JSON}::VARCHAR, ',' ORDER BY seq)
+                || '],"sentAt":' || $sent || '}}'
+            FROM events JOIN {ranges} r ON seq BETWEEN r.lo AND r.hi
+            WHERE seq >= $min AND seq <= $max AND {where}
+            GROUP BY r.i
+            """,
+            {"min": min(lo), "max": max(hi), "sent": sent_at}
+            | ({"lo": lo, "hi": hi} if len(idx) > 1 else {}),
+        ).fetchall()
+        for j, text in rows:
+            out[idx[int(j)]] = str(text)
+    return out
 
 
 def _audience_updates(

@@ -84,13 +84,33 @@ def prepare(
     recipient): such a message fails without an attempt."""
     people = load_people(con, [r["profile_id"] for r in rows if r.get("profile_id")])
     templates: dict[str, TemplateSpec | str] = {}
+    batches = _forwarded(con, rows)
     out: list[Outgoing | str] = []
     for row in rows:
         try:
-            out.append(_one(con, row, people, templates, renderer, links))
+            out.append(_one(con, row, people, templates, renderer, links, batches))
         except TouchpathError as exc:
             out.append(str(exc))
     return out
+
+
+def _forwarded(con: duckdb.DuckDBPyConnection, rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """The JSON of every forwarded batch among `rows` (by message id), built from the log now,
+    off the writer, with one query per rule condition (`forwarding.build_batches`)."""
+    specs: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        content = row.get("content")
+        if row.get("template") or not isinstance(content, str) or "forward_range" not in content:
+            continue
+        spec = json.loads(content).get("forward_range")
+        if isinstance(spec, dict):
+            specs[row["id"]] = spec
+    if not specs:
+        return {}
+    from touchpath.destinations.forwarding import build_batches
+
+    built = build_batches(con, list(specs.values()), utcnow())
+    return dict(zip(specs, built, strict=True))
 
 
 def _one(
@@ -100,6 +120,7 @@ def _one(
     templates: dict[str, TemplateSpec | str],
     renderer: Renderer,
     links: Links,
+    batches: dict[str, str] | None = None,
 ) -> Outgoing | str:
     pid = row.get("profile_id")
     person = people.get(pid or "", Person(profile_id=pid))
@@ -124,7 +145,10 @@ def _one(
     if isinstance(forward_range, dict):  # a forwarded batch: built from the log now, off the writer
         from touchpath.destinations.forwarding import build_batch
 
-        fields["payload_json"] = build_batch(con, forward_range, utcnow())
+        built = (batches or {}).get(msg_id)
+        fields["payload_json"] = (
+            built if built is not None else build_batch(con, forward_range, utcnow())
+        )
     if row.get("render", True):
         ctx = row.get("context")
         event = json.loads(ctx) if isinstance(ctx, str) else (ctx or {})
