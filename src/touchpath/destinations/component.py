@@ -21,6 +21,7 @@ class DispatcherComponent:
 
     def __init__(self) -> None:
         self._dispatcher: Dispatcher | None = None
+        self._store: Any = None
 
     def start(self, tp: Touchpath) -> None:
         vault = Vault.open(tp.settings)
@@ -28,8 +29,19 @@ class DispatcherComponent:
         self._dispatcher = Dispatcher(tp.store, tp.settings, tp.clock, vault, given)
         self._dispatcher.start()
         tp.services["dispatcher"] = self._dispatcher
+        # Journeys and forwarding enqueue in the transactions of commits: each commit's
+        # listeners wake the dispatcher, so it need not poll often to send promptly.
+        tp.store.add_commit_listener(self._wake)
+        self._store = tp.store
+
+    def _wake(self, con: Any, first: int, last: int) -> None:
+        if self._dispatcher is not None:
+            self._dispatcher.wake()
 
     def stop(self) -> None:
+        if self._store is not None:
+            self._store.remove_commit_listener(self._wake)
+            self._store = None
         if self._dispatcher is not None:
             self._dispatcher.stop()
 

@@ -532,6 +532,7 @@ class Dispatcher:
             signal.set()
 
         more = True  # whether the last claim may have left due messages behind
+        woke = False  # woken while idle: look now, whatever the poll interval
         poll = self.settings.outbox_poll_seconds
         last_look = 0.0
         while not self._stop.is_set() or inflight or finished or refusals:
@@ -540,10 +541,12 @@ class Dispatcher:
                     task.cancel()
             claimed = False
             room = not self._stop.is_set() and len(inflight) <= batch // 2
-            look = more or self._wake.is_set() or time.monotonic() - last_look > poll
-            if room and look and (more or await asyncio.to_thread(self._due)):
+            look = more or woke or self._wake.is_set() or time.monotonic() - last_look > poll
+            if room and look:
                 last_look = time.monotonic()
+                woke = False
                 self._wake.clear()
+            if room and look and (more or await asyncio.to_thread(self._due)):
                 want = batch - len(inflight)
                 rows, refused = await asyncio.to_thread(self._claim, want)
                 refusals += refused
@@ -568,8 +571,9 @@ class Dispatcher:
                 refusals = []
                 last_flush = time.monotonic()
             if not inflight and not claimed and not finished:
-                await asyncio.to_thread(self._wake.wait, self.settings.outbox_poll_seconds)
-                self._wake.clear()
+                # Idle: a commit or an enqueue wakes it (`wake`); else it looks again after
+                # `outbox_poll_seconds` (retries coming due, enqueues nobody announced).
+                woke = await asyncio.to_thread(self._wake.wait, poll) or woke
 
     # ------------------------------------------------------------------ for tests and tools
     def run_until_idle(self, timeout: float = 30.0) -> None:
