@@ -190,7 +190,10 @@ class Settings(BaseSettings):
         "claimed again.",
     )
     outbox_poll_seconds: float = Field(
-        default=0.2, gt=0, description="How often an idle dispatcher looks for due messages."
+        default=0.2,
+        gt=0,
+        description="How often an idle dispatcher looks for due messages no commit announced "
+        "(retries coming due); each commit wakes it at once.",
     )
     public_url: str | None = Field(
         default=None,
