@@ -190,7 +190,9 @@ class Store(SourcesMixin):
         con = self._root
         cutoff = utcnow() - self._window
         self._recent_hashes.load_log(con, cutoff)
-        (max_seq,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone() or (0,)
+        # fetchall: a result left unfinished on the root connection held its transaction open,
+        # and with it every checkpoint off (the WAL and memory grew with everything written).
+        ((max_seq,),) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchall()
         return int(max_seq) + 1
 
     @property
