@@ -21,8 +21,12 @@ here.
 The binder plans once for the whole map (`planner.copy_state`) and runs every analysis
 against that one state, so funnels and the DFG read the sorted journey copy when it is usable
 (`touchpath optimize`; `bind_map(..., optimize=True)` rebuilds a stale one first) and all of the
-map's numbers come from one source. The analyses run on a small thread pool: DuckDB releases
-the GIL, and each is one query.
+map's numbers come from one source. The funnels (about 40 on the demo map) run together
+(`funnels.many`): one read of the copy gives every step condition's rows, identical funnels run
+once, each is a compiled pass over that read, and one aggregate gives all their numbers, the
+same as each funnel run alone; a funnel it cannot compute (a step on a property the copy does
+not hold) runs alone. The other analyses run on a small thread pool beside them: DuckDB
+releases the GIL, and each is one query.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from touchpath.analytics.breakdown import NONE_VALUE, Breakdown
 from touchpath.analytics.discovery import DFG, DfgResult, DfgSpec
 from touchpath.analytics.discovery import Stage as DiscoveryStage
 from touchpath.analytics.funnels import FunnelGroup, FunnelResult, FunnelSpec, FunnelStep
+from touchpath.analytics.funnels.many import run_many
 from touchpath.errors import NotFound
 from touchpath.events.match import Condition, EventMatch, TimeRange
 from touchpath.maps.bound import (
@@ -211,12 +216,9 @@ def _run_all(
     audience = doc.persona.audience
     breakdown = Breakdown(by="audience", audiences=(audience,)) if audience else None
 
-    def run(steps: list[FunnelStep]) -> FunnelResult:
+    def spec_of(steps: list[FunnelStep]) -> FunnelSpec:
         spec = FunnelSpec(steps=tuple(steps), window=doc.window, time_range=time_range)
-        if breakdown is not None:
-            spec = spec.model_copy(update={"breakdown": breakdown})
-        result: FunnelResult = registry.run(store, spec, copy=state, names=False)  # type: ignore[assignment]
-        return result
+        return spec.model_copy(update={"breakdown": breakdown}) if breakdown else spec
 
     def dfg_of(spec: DfgSpec) -> DfgResult:
         result: DfgResult = registry.run(store, spec, copy=state, names=False)  # type: ignore[assignment]
@@ -241,8 +243,12 @@ def _run_all(
             else None
         )
         touch_future = pool.submit(tagged)
-        futures = {key: pool.submit(run, steps) for key, steps in _funnel_jobs(doc).items()}
-        funnels = {key: _groups(f.result(), audience) for key, f in futures.items()}
+        # The funnels in one pass over the sorted copy where they can (`funnels.many`), the
+        # others one by one on the pool.
+        jobs = _funnel_jobs(doc)
+        specs = [spec_of(steps) for steps in jobs.values()]
+        ran = run_many(store, specs, state, pool)
+        funnels = {key: _groups(r, audience) for key, r in zip(jobs, ran, strict=True)}
         dfg = (
             dfg_future.result() if dfg_future else DfgResult(cases=0, events=0, nodes=[], edges=[])
         )

@@ -84,11 +84,14 @@ def _bucket(column: str) -> exp.Expr:
     return case.else_(exp.Literal.number(len(HISTOGRAM_BUCKETS) - 1), copy=False)
 
 
-def steps(source: exp.Expr, grouped_by: bool = True) -> exp.Expr:
+def steps(source: exp.Expr, grouped_by: bool = True, keys: tuple[str, ...] = ()) -> exp.Expr:
     """Per (group, step) and per step: the count; the median and p90 seconds from the previous
     step and from the first; and the count in each histogram bucket of both, over the rows of
     `source` (a table or a query of `funnel`'s rows). One aggregate; without a breakdown
-    (`grouped_by=False`) no per-group grouping set."""
+    (`grouped_by=False`) no per-group grouping set. `keys` are columns of `source` that split
+    it further (the funnel of each row, when many funnels' rows are aggregated at once): they
+    come first in each row and in every grouping set."""
+    pre = "".join(f"{k}, " for k in keys)
     counts = []
     for column in ("gap_s", "total_s"):
         bucket = _bucket(column)
@@ -99,10 +102,14 @@ def steps(source: exp.Expr, grouped_by: bool = True) -> exp.Expr:
             for i in range(len(HISTOGRAM_BUCKETS))
         ]
     select = q(
-        f"SELECT {'grp' if grouped_by else 'CAST(NULL AS VARCHAR)'} AS grp, step, "
+        f"SELECT {pre}{'grp' if grouped_by else 'CAST(NULL AS VARCHAR)'} AS grp, step, "
         "count(*) AS n, TP_QUANTILES(gap_s, 0.5, 0.9) AS gq, TP_QUANTILES(total_s, 0.5, 0.9) AS tq, "
         f"{'GROUPING(grp)' if grouped_by else '1'} AS everyone FROM :rows AS rows "
-        + ("GROUP BY GROUPING SETS ((grp, step), (step))" if grouped_by else "GROUP BY step"),
+        + (
+            f"GROUP BY GROUPING SETS (({pre}grp, step), ({pre}step))"
+            if grouped_by
+            else f"GROUP BY {pre}step"
+        ),
         rows=source,
     )
     out: exp.Expr = select.select(*counts, copy=False)  # type: ignore[attr-defined]
