@@ -12,6 +12,7 @@ tokens for every role.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,32 @@ from touchpath.web.server import serving
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "data"
+
+PATIENCE = httpx.Timeout(120.0)
+"""How long a test's own request waits for a server it started (httpx's default is 5 s)."""
+
+
+def _patient_httpx() -> None:
+    """A test's request without a timeout of its own waits up to `PATIENCE`: on a loaded 2-core
+    CI machine a request to a test server can take longer than httpx's 5 s default (a fixture's
+    first /v1/batch timed out at load 20), and a test must fail on a wrong answer, not a slow
+    one. Only defaults change: a timeout a call names still applies, and Touchpath's own calls
+    (cli/remote.py, demo/) always name theirs."""
+    for call in (httpx.request, httpx.get, httpx.post, httpx.put, httpx.patch, httpx.delete,
+                 httpx.head, httpx.options, httpx.Client.__init__, httpx.AsyncClient.__init__):  # fmt: skip
+        defaults = call.__kwdefaults__
+        assert defaults is not None and "timeout" in defaults, call
+        defaults["timeout"] = PATIENCE
+
+
+_patient_httpx()
+
+# The suite's servers (in this process and the ones tests start, which inherit the environment)
+# do not load the analysis kernels as they start: most run no analysis, and each load costs a
+# process 1.4 CPU-s from numba's cache, 18 CPU-s compiling when the cache is cold (a fresh
+# clone, or while another process is still writing it). The first analysis that could use a
+# kernel still starts the load (tests/test_kernels.py checks both ways).
+os.environ.setdefault("TOUCHPATH_ANALYTICS_KERNELS_WARMUP", "false")
 
 
 def api_token(store: Store, role: str = "owner", name: str = "") -> str:

@@ -67,7 +67,9 @@ class LiveWorld:
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
-        while not self.server.started:
+        deadline = time.monotonic() + 120
+        while not self.server.started:  # a server that cannot start fails here, not at timeout
+            assert self.thread.is_alive() and time.monotonic() < deadline, "no server started"
             time.sleep(0.02)
         self.url = f"http://127.0.0.1:{port}"
         self.tp = self.app.state.touchpath

@@ -65,7 +65,7 @@ def test_pause_stop_and_restart_lose_nothing(tmp_path: Path) -> None:
     runners: list[LiveRunner] = []
     try:
         runners.append(LiveRunner(w.business, clock, tick_seconds=0.2).start())  # type: ignore[arg-type]
-        time.sleep(3)
+        _until(lambda: w.count("SELECT count(*) FROM demo_live_people") > 10)  # not a fixed sleep
         assert w.api.post("/api/demo/live/pause").json()["paused"]
         _until(lambda: not clock.running)
         paused_at = clock.now()

@@ -116,6 +116,31 @@ def test_the_sql_answers_while_the_kernels_load(
     assert planned(store, funnel)  # loaded: the kernel from now on
 
 
+@pytest.mark.parametrize("warmup", [True, False])
+def test_a_server_loads_the_kernels_as_it_starts_unless_told_not_to(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, warmup: bool
+) -> None:
+    """A long-running process starts the load (the test suite turns it off for its servers);
+    either way the first analysis a kernel could run starts it."""
+    from touchpath.system import Touchpath
+
+    started = threading.Event()
+    loads = warm.Warmup(job=started.set)
+    monkeypatch.setattr(warm, "WARMUP", loads)
+    monkeypatch.setattr(kernels, "available", lambda: True)
+    settings = Settings(db=tmp_path / "t.duckdb", analytics_kernels_warmup=warmup)
+    with Touchpath.open(settings, background=True) as tp:
+        if warmup:
+            assert started.wait(60), "a server starts the load as it starts"
+        else:
+            assert loads._thread is None and not started.is_set()  # nothing started the load
+            journeys_for(tp.store, {"ann": [ev("view", 0), ev("cart", 1)]})
+            journey.optimize(tp.store)
+            funnel = {"kind": "funnel", "steps": [{"event": "view"}, {"event": "cart"}]}
+            assert registry.run(tp.store, funnel).counts() == [1, 1]  # the SQL, meanwhile
+            assert started.wait(60), "the first analysis starts the load"
+
+
 def test_without_numba_the_sql_runs(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(kernels, "available", lambda: False)
     journeys_for(store, {"ann": [ev("view", 0), ev("cart", 1)]})

@@ -62,7 +62,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
                 {"type": "track", "event": e, "userId": f"u{i % 3}", "properties": {"plan": "pro"}}
                 for i, e in enumerate(["Signed Up", "Viewed", "Bought"] * 3)
             ]
-            r = httpx.post(f"{url}/v1/batch", json={"batch": batch}, auth=(key, ""))
+            r = httpx.post(f"{url}/v1/batch", json={"batch": batch}, auth=(key, ""), timeout=60)
             assert r.status_code == 200, r.text
             yield url, token
 

@@ -97,6 +97,15 @@ class Settings(BaseSettings):
             "`kernels` extra) where one computes the spec exactly; false: always their SQL."
         ),
     )
+    analytics_kernels_warmup: bool = Field(
+        default=True,
+        description=(
+            "A long-running process (serve, demo) loads the kernels in the background as it "
+            "starts, so its first analyses need not wait; false: on its first analysis a "
+            "kernel could run (the SQL answers meanwhile), and never in a process that runs "
+            "none (the test suite's servers)."
+        ),
+    )
     max_message_bytes: int = Field(default=32 * 1024, description="Largest accepted message.")
     max_future_hours: float = Field(
         default=24.0,

@@ -131,14 +131,16 @@ class _JourneyCopy:
 
 class _Kernels:
     """Loads the analysis kernels as the server starts, so its first funnel need not wait
-    (`touchpath.analytics.kernels.warm`); until they are loaded, the SQL answers."""
+    (`touchpath.analytics.kernels.warm`); until they are loaded, the SQL answers. With
+    `analytics_kernels_warmup` off, the first analysis that could use them starts the load."""
 
     name = "kernels"
 
     def start(self, tp: Touchpath) -> None:
         from touchpath.analytics import kernels
 
-        if tp.settings.analytics_kernels and kernels.available():
+        s = tp.settings
+        if s.analytics_kernels and s.analytics_kernels_warmup and kernels.available():
             from touchpath.analytics.kernels.warm import WARMUP
 
             WARMUP.start()

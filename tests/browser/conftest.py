@@ -137,6 +137,7 @@ def context(browser: Any, watch: Watch, request: pytest.FixtureRequest) -> Itera
     in as the owner of the app the test uses (cookies are per host, not per port: one app a
     test)."""
     ctx = browser.new_context(viewport={"width": 1360, "height": 900})
+    ctx.set_default_timeout(60_000)  # waits for a condition, not a time: patient on a loaded CI
     apps = [n for n in ("demo_app", "empty_app") if n in request.fixturenames]
     assert len(apps) <= 1, "one app per test: the session cookie of 127.0.0.1 is shared"
     for name in apps:
