@@ -30,10 +30,11 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def held(tmp_path: Path) -> Iterator[tuple[Path, str, str]]:
-    """A store served by `touchpath serve` in another process; (db, url, an owner token)."""
-    with _serving(tmp_path / "shop.duckdb") as (db, url, token, _):
+@pytest.fixture(scope="module")
+def held(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, str]]:
+    """A store served by `touchpath serve` in another process; (db, url, an owner token). One
+    for the module: the tests that share it each read their own config directory."""
+    with _serving(tmp_path_factory.mktemp("held") / "shop.duckdb") as (db, url, token, _):
         yield db, url, token
 
 
@@ -68,9 +69,11 @@ def _up(url: str) -> bool:
         return False
 
 
-def test_commands_go_through_the_server_that_holds_the_store(held: tuple[Path, str, str]) -> None:
+def test_commands_go_through_the_server_that_holds_the_store(
+    held: tuple[Path, str, str], tmp_path: Path
+) -> None:
     db, url, token = held
-    cli = CliRunner(env={"TOUCHPATH_TOKEN": token, "XDG_CONFIG_HOME": str(db.parent)})
+    cli = CliRunner(env={"TOUCHPATH_TOKEN": token, "XDG_CONFIG_HOME": str(tmp_path)})
     run = cli.invoke(app, ["sources", "add", "web", "--db", str(db)])
     assert run.exit_code == 0, run.output
     key = run.output.split("write key:")[1].split()[0]
@@ -90,15 +93,17 @@ def test_commands_go_through_the_server_that_holds_the_store(held: tuple[Path, s
     run = cli.invoke(app, ["serve", "--db", str(db), "--port", str(_free_port())])
     assert isinstance(run.exception, SpecError) and url in str(run.exception)
     # The token can come from the config file too; a wrong one says where it came from.
-    (db.parent / "touchpath").mkdir()
-    (db.parent / "touchpath" / "token").write_text("tp_wrong\n")
-    run = CliRunner(env={"XDG_CONFIG_HOME": str(db.parent)}).invoke(app, ["stats", "--db", str(db)])
+    (tmp_path / "touchpath").mkdir()
+    (tmp_path / "touchpath" / "token").write_text("tp_wrong\n")
+    run = CliRunner(env={"XDG_CONFIG_HOME": str(tmp_path)}).invoke(app, ["stats", "--db", str(db)])
     assert isinstance(run.exception, Unauthorized) and "token" in str(run.exception)
 
 
-def test_without_a_token_the_cli_says_how_to_get_one(held: tuple[Path, str, str]) -> None:
+def test_without_a_token_the_cli_says_how_to_get_one(
+    held: tuple[Path, str, str], tmp_path: Path
+) -> None:
     db, url, _ = held
-    run = CliRunner(env={"XDG_CONFIG_HOME": str(db.parent)}).invoke(
+    run = CliRunner(env={"XDG_CONFIG_HOME": str(tmp_path)}).invoke(
         app, ["sources", "list", "--db", str(db)]
     )
     assert isinstance(run.exception, Unauthorized)
