@@ -87,6 +87,10 @@ class LiveRunner:
             self._thread.join(timeout=30)
             self._thread = None
         self.clock.pause()
+        try:  # what the last tick stepped goes out now rather than at the next start
+            self.business.send()
+        except Exception:  # kept in demo_live_outbox: the next start sends it
+            log.warning("living demo: could not post what people sent before stopping")
         self.business.store.write_sync(
             lambda con: set_meta(con, {"now": self.clock.now().isoformat()})
         )
