@@ -164,7 +164,7 @@ def _nothing_lost(con: duckdb.DuckDBPyConnection) -> None:
     (signed,) = con.execute(
         "SELECT count(*) FROM demo_live_people WHERE (state::JSON ->> 'signed_up')::BOOLEAN"
     ).fetchone() or (0,)
-    assert signed > 40
+    assert signed >= 20
     # every click that is behind us came back with the message's id (an email's through its
     # tracked link, an SMS's as Message Clicked)
     lost = con.execute(
@@ -218,7 +218,7 @@ def _nothing_twice(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT count(*), count(DISTINCT message_id), sum(deliveries), "
         "count(*) FILTER (WHERE message_id NOT IN (SELECT id FROM outbox)) FROM demo_live_messages"
     ).fetchone()
-    assert answered is not None and answered[0] == answered[1] > 40 and answered[3] == 0
+    assert answered is not None and answered[0] == answered[1] > 20 and answered[3] == 0
     # a message reaches its person again only when its send was tried again: recorded (it timed
     # out), or not (it was in flight when the process died: one more at most); never was one
     # sent twice by the outbox's own record (e.g. claimed again while in flight)
@@ -239,7 +239,7 @@ def _nothing_twice(con: duckdb.DuckDBPyConnection) -> None:
         "SELECT count(*), count(DISTINCT (event, properties ->> 'message_id')) FROM events "
         "WHERE event IN ('Message Sent', 'Message Delivered')"
     ).fetchone()
-    assert sent is not None and sent[0] == sent[1] > 40, sent
+    assert sent is not None and sent[0] == sent[1] > 20, sent
     # An open or a click is the person following a link (the pixel, the tracked link): the
     # business follows one at a time and forgets it once answered, so a kill between the two
     # makes it follow that one link again after the restart, as a person reloading a page
