@@ -140,14 +140,14 @@ def test_a_failed_group_commit_is_retried_request_by_request(store: Store) -> No
     DuckDB would for a value it cannot convert) fails only its own request."""
     real = store._normalise
 
-    def normalise(table: Any) -> Any:
+    def normalise(table: Any, typed: Any = None) -> Any:
         if any(b"POISON" in raw.as_py().encode() for raw in table.column("raw")):
             import duckdb
 
             raise duckdb.ConversionException(
                 "Conversion Error: Date and time not in timestamp range"
             )
-        return real(table)
+        return real(table, typed)
 
     store._normalise = normalise  # type: ignore[method-assign]
     src = store.create_source("s").id
