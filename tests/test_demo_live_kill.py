@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +176,23 @@ def _nothing_lost(con: duckdb.DuckDBPyConnection) -> None:
     assert lost == (0,)
 
 
+EDGE = timedelta(minutes=15)
+
+
+def _at_the_edge(con: duckdb.DuckDBPyConnection, profile_id: str, entry: dict[str, Any]) -> bool:
+    """Whether the person's first order after entering came within EDGE of the wait's timeout."""
+    waits = [s for s in entry["steps"] if s["node"] == "ordered"]
+    if not waits:
+        return False
+    deadline = _t(waits[0]["at"]) + timedelta(minutes=45)
+    (order,) = con.execute(
+        "SELECT min(timestamp) FROM resolved_events WHERE profile_id = ? "
+        "AND event = 'Order Completed' AND timestamp >= ?",
+        [profile_id, _t(waits[0]["at"])],
+    ).fetchone() or (None,)
+    return order is not None and abs(order - deadline) <= EDGE
+
+
 def _journey_as_defined(
     con: duckdb.DuckDBPyConnection, people: list[dict[str, Any]], dry: dict[str, Any]
 ) -> None:
@@ -190,7 +207,12 @@ def _journey_as_defined(
         matching = [e for e in entries if e["entry_key"] == p["entry_key"]]
         assert len(matching) == 1, (p, entries)
         entry = matching[0]
-        assert (p["status"], p["node"]) == (entry["status"], entry["node"]), (p, entry)
+        if (p["status"], p["node"]) != (entry["status"], entry["node"]):
+            # Allowed only at the wait's edge: the live engine takes an order as it commits, the
+            # replay by the event's own time, and at 300x a real second is five simulated
+            # minutes. An order within EDGE of the 45-minute timeout may go either way.
+            assert _at_the_edge(con, p["profile_id"], entry), (p, entry)
+            continue
         keys = {k for (k,) in con.execute(
             "SELECT idempotency_key FROM outbox WHERE journey = 'welcome-series' AND "
             "profile_id = ? AND entry_key = ?", [p["profile_id"], p["entry_key"]]).fetchall()}  # fmt: skip
