@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -109,6 +110,32 @@ def test_wait_for_event_has_a_branch_for_the_event_and_one_for_the_timeout(world
         "WHERE s.node = 'remind' ORDER BY s.id"
     )
     assert via == [("on_timeout",), ("on_timeout",)]
+
+
+def test_an_event_after_the_timeout_is_not_heard_though_the_timer_ran_late(world: World) -> None:
+    """The timer thread may be behind (a restart, a busy writer): an event stamped after the
+    wait's deadline still leaves the person to the timeout, as a dry run's replay would."""
+    world.publish(
+        """
+        name: late
+        entry: {kind: event, event: {event: Cart Viewed}}
+        nodes:
+          wait_order: {kind: wait_for_event, event: {event: Order Completed}, timeout: 4h,
+                       on_event: thanks, on_timeout: remind}
+          thanks: {kind: exit, reason: bought}
+          remind: {kind: exit, reason: reminded}
+        """
+    )
+    world.track("in_time", "Cart Viewed")
+    world.track("too_late", "Cart Viewed")
+    world.clock.advance(timedelta(hours=3, minutes=59))  # no timer run
+    world.track("in_time", "Order Completed")
+    world.clock.advance(timedelta(minutes=2))  # past the deadline, still no timer run
+    world.track("too_late", "Order Completed")
+    assert world.where("in_time") == ("thanks", "done", "bought")
+    assert world.where("too_late") == ("wait_order", "listen", None)
+    world.later(seconds=0)
+    assert world.where("too_late") == ("remind", "done", "reminded")
 
 
 def test_an_event_before_the_wait_began_does_not_release_it(world: World) -> None:

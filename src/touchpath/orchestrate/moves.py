@@ -300,9 +300,12 @@ def _release(con: duckdb.DuckDBPyConnection, tick: Tick, versions: list[Running]
     moved = 0
     for _round in range(50):
         for r, nid, match in waits:
+            # An event after the wait's deadline is not heard: the timeout came first (the
+            # timer may run late, after a restart or when behind, but the event's own time
+            # decides, as in a dry run's replay).
             hits = _hits(
                 r,
-                match.condition().sql("duckdb"),
+                f"({match.condition().sql('duckdb')}) AND e.timestamp <= s.wake_at",
                 "s.listen_from",
                 f"status = 'listen' AND s.node = {lit(nid)}",
             )
