@@ -86,6 +86,9 @@ def self_signed(host: str = "127.0.0.1") -> tuple[bytes, bytes]:
     return cert.public_bytes(serialization.Encoding.PEM), key_pem
 
 
+_Answer = tuple[int, dict[str, str], bytes]
+
+
 class HttpReceiver:
     """A small HTTP/1.1 server (keep-alive, Content-Length bodies) in its own thread.
 
@@ -125,6 +128,7 @@ class HttpReceiver:
         self._ready = threading.Event()
         self.port = 0
         self._sids = 0
+        self._kept: Received | None = None
 
     # ------------------------------------------------------------------ control
     @property
@@ -217,21 +221,33 @@ class HttpReceiver:
                 return status, extra, b'{"scripted": true}'
         if method != "POST":
             return 405, {}, b'{"error": "POST only"}'
+        route = self._route(path)
+        if route is None:
+            return 404, {}, b'{"error": "no such path"}'
+        answer = route(path, headers, body)
+        kept, self._kept = self._kept, None
+        if kept is not None and self.on_receive is not None:
+            # The simulation records the message before the receiver answers (a kill between
+            # the two is a redelivery it recognises), on a worker thread: a slow store write
+            # holds this request, never the loop and the other connections.
+            await asyncio.to_thread(self.on_receive, kept)
+        return answer
+
+    def _route(self, path: str) -> Callable[[str, dict[str, str], bytes], _Answer] | None:
         if path.startswith("/hooks"):
-            return self._webhook(path, headers, body)
+            return self._webhook
         if path.startswith("/2010-04-01/Accounts/"):
-            return self._twilio(path, headers, body)
+            return self._twilio
         if path.startswith("/v1/projects/"):
-            return self._fcm(path, headers, body)
+            return self._fcm
         if path == "/token":
-            return self._token(path, headers, body)
-        return 404, {}, b'{"error": "no such path"}'
+            return self._token
+        return None
 
     def _keep(self, r: Received) -> None:
         self.received.append(r)
         self.count += 1
-        if self.on_receive is not None:
-            self.on_receive(r)
+        self._kept = r
 
     def _webhook(
         self, path: str, headers: dict[str, str], body: bytes
@@ -380,8 +396,8 @@ class SmtpReceiver:
                 headers = {k.lower(): str(v) for k, v in parsed.items()}
                 got = Received("email", ",".join(envelope.rcpt_tos), headers, raw, data=parsed)
                 receiver.received.append(got)
-                if receiver.on_receive is not None:
-                    receiver.on_receive(got)
+                if receiver.on_receive is not None:  # before answering, off the loop
+                    await asyncio.to_thread(receiver.on_receive, got)
                 for rcpt in envelope.rcpt_tos:
                     if rcpt in receiver.dsn and receiver.on_dsn is not None:
                         receiver._bounce_later(raw, rcpt)
