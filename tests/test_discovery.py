@@ -231,7 +231,8 @@ def test_sorted_journey_copy_gives_the_same_dfg(store: Store, spec: DfgSpec) -> 
     with store.reading() as cur:
         assert journey.is_fresh(cur)
     assert discover_dfg(store, spec) == before
-    assert not can_use_sorted(DfgSpec(case="session"))
+    assert can_use_sorted(DfgSpec(case="session"))  # cut into sessions in stored order
+    assert not can_use_sorted(DfgSpec(audience="vip"))
     assert not can_use_sorted(
         DfgSpec(include=(EventMatch(event="A", where=(Condition(property="x", value=1),)),))
     )

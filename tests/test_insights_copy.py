@@ -69,11 +69,14 @@ VARIANTS = [
     VariantsSpec(),
     VariantsSpec(stages=STAGES, limit=50),
     VariantsSpec(collapse_repeats=True, coverage=0.8, exclude=("Email Delivered",)),
+    VariantsSpec(case="session", collapse_repeats=True, stages=STAGES),
 ]
 DFGS = [
     DfgSpec(),
     DfgSpec(collapse_repeats=True, exclude=("Email Delivered",), min_frequency=2),
     DfgSpec(include=(EventMatch(type="page"), "Application Opened"), top_k=5),
+    DfgSpec(case="session", exclude=("Email Delivered",)),
+    DfgSpec(case="session", session_gap=2700, collapse_repeats=True, stages=STAGES),
 ]
 ATTRIBUTIONS = [
     AttributionSpec(touches=(EventMatch(type="page"), "Application Opened")),
@@ -137,7 +140,7 @@ def assert_close(a: AttributionResult, b: AttributionResult) -> None:
 
 
 def test_what_the_copy_cannot_hold() -> None:
-    assert not can_use_sorted(VariantsSpec(case="session"))
+    assert not can_use_sorted(VariantsSpec(audience="vip"))
     assert not attribution_can_use_sorted(AttributionSpec(by="touchpoint", touchpoint_property="x"))
     cond = EventMatch(
         event="Order Completed", where=[{"property": "revenue", "op": "gt", "value": 1}]

@@ -219,6 +219,9 @@ def test_kernels_equal_the_sql_on_any_journeys(
         dfg = {"kind": "dfg", "collapse_repeats": collapse, "exclude": exclude, "time_range": since}
         kernel, sql = both(store, dfg)
         assert kernel == sql  # nodes, edges, cases, starts, ends, medians and p90s to the bit
+        visits = {**dfg, "case": "session", "session_gap": (gap or 10) * 60 * tick}
+        kernel, sql = both(store, visits)
+        assert kernel == sql == log(store, visits)  # sessions cut as the log cuts them
         for anchor in ({}, {"start": {"event": steps[0]}}, {"end": {"event": steps[-1]}}):
             paths = {"kind": "paths", **anchor, "steps": len(steps) + 1, "session_gap": (gap or 10) * 60 * tick,
                      "collapse_repeats": collapse, "exclude": exclude, "time_range": since}  # fmt: skip

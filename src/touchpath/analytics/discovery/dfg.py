@@ -17,6 +17,7 @@ from touchpath.analytics.discovery.journeys import (
     COPY_ROWS,
     JourneyScope,
     can_use_sorted,
+    copy_sessions,
     covered,
     filters,
     log_lookup,
@@ -132,6 +133,11 @@ def _coded(spec: DfgSpec) -> tuple[exp.Expr, exp.Expr]:
     """`dfg` of event names on the sorted copy: neighbours compared as stored and grouped by
     the names' integer codes (`journey_names`), named only in the few hundred result rows."""
     steps = q(f"SELECT pno, ts, code FROM {COPY_ROWS} AS c WHERE :cond", cond=filters(spec))
+    if spec.case == "session":  # a journey per session: `pno` numbers the sessions
+        steps = q(
+            "SELECT sid AS pno, ts, code FROM :s AS s",
+            s=copy_sessions(steps, "pno", spec.session_gap),
+        )
     if spec.collapses:
         steps = q(
             "SELECT * FROM :s AS s QUALIFY code IS DISTINCT FROM lag(code) OVER () "
@@ -177,7 +183,7 @@ def _keep(
 ) -> tuple[Any, np.ndarray] | None:
     """The copy's columns and, per activity code, whether its rows are in the journeys
     (`include`, `exclude`); None when the compiled pass cannot compute this spec exactly."""
-    if spec.coverage is not None or spec.stages or spec.case != "profile":
+    if spec.coverage is not None or spec.stages:
         return None
     conds = [or_([match_of(e).condition() for e in items]) for items in (spec.include, spec.exclude) if items]  # fmt: skip
     if any(c.name not in ("event", "type") for e in conds for c in e.find_all(exp.Column)):
@@ -215,7 +221,8 @@ def _compiled(read: Read, spec: DfgSpec) -> tuple[list[Any], list[Any]]:
     cols, keep = found
     span = spec.time_range or TimeRange()
     lo, hi = columns.bounds(span.start, span.end)
-    got = count(cols, keep, lo, hi, spec.collapses)
+    gap = float(spec.session_gap) if spec.case == "session" else None
+    got = count(cols, keep, lo, hi, spec.collapses, gap)
     names: dict[int, str] = dict(read.rows("SELECT code, name FROM journey_names"))
     w = got.width
     rows = []

@@ -29,6 +29,7 @@ __all__ = [
     "Stage",
     "activity_expr",
     "can_use_sorted",
+    "copy_sessions",
     "covered",
     "journey",
     "journey_sql",
@@ -224,14 +225,16 @@ def looked_up(rows: str, columns: list[str], names: list[str]) -> str:
 
 def can_use_sorted(scope: JourneyScope, lookup: bool = False) -> bool:
     """Whether the sorted journey copy (`touchpath optimize`) holds what this scope reads:
-    profile journeys whose stages and filters test only `event`, `type` and `channel`; with
-    `lookup`, stages may test more when `log_lookup` can fetch it (`sorted_journey` then
-    gives its rows out of stored order)."""
-    if scope.case != "profile" or scope.audience is not None:
+    journeys per profile or per session whose stages and filters test only `event`, `type` and
+    `channel`; with `lookup`, profile journeys' stages may test more when `log_lookup` can
+    fetch it (`sorted_journey` then gives its rows out of stored order)."""
+    if scope.audience is not None:
         return False
     matches = [] if lookup else [match_of(e) for st in scope.stages for e in st.events]
-    if lookup and log_lookup(scope) is None:
-        return False
+    if lookup:
+        found = log_lookup(scope)
+        if found is None or (scope.case == "session" and found[0]):
+            return False  # sessions are cut in stored order, which the lookup loses
     matches += [match_of(e) for e in (*scope.include, *scope.exclude)]
     return all(
         c.name in ("event", "type", "channel")
@@ -244,23 +247,32 @@ COPY_ROWS = "(SELECT pno, ts AS timestamp, ts, seq, type, event, channel, code F
 """The journey copy's rows with the event log's column names, so conditions apply unchanged."""
 
 
-def sorted_journey(scope: JourneyScope) -> exp.Expr:
+def sorted_journey(scope: JourneyScope, coded: bool = False) -> exp.Expr:
     """`journey` on the journey copy, already in (profile, time, seq) order: no sort.
 
-    `case_id` is the copy's profile number; the rows come out in stored order, so windows
+    `case_id` is the copy's profile number (per session: the session's number in stored
+    order, `copy_sessions`); the rows come out in stored order, so windows
     over `()` see each journey's steps in time order (checked against `journey` in tests).
     When stages test more than the copy holds (`log_lookup`), their events' columns come
     from the log by `seq` and the rows are not in stored order: the windows sort (`journey`'s
     own `PARTITION BY case_id ORDER BY ts, seq`), still without resolving identities.
+    With `coded` (no stages) the activity is the name's integer code (`journey_names`).
     """
+    assert not (coded and scope.stages)
     lookup = log_lookup(scope)
     assert lookup is not None  # the caller asked `can_use_sorted`
     rows = q(
         f"SELECT pno AS case_id, :act AS activity, timestamp AS ts, seq "
         f"FROM {looked_up(COPY_ROWS, *lookup)} AS c WHERE :cond",
-        act=activity_expr(scope),
+        act=exp.column("code") if coded else activity_expr(scope),
         cond=filters(scope),
     )
+    if scope.case == "session":
+        assert not lookup[0]  # `can_use_sorted`: sessions need the stored order
+        rows = q(
+            "SELECT sid AS case_id, activity, ts, seq FROM :s AS s",
+            s=copy_sessions(rows, "case_id", scope.session_gap),
+        )
     if scope.stages:
         rows = q("SELECT * FROM :r AS r WHERE activity IS NOT NULL", r=rows)
     if scope.collapses and lookup[0]:
@@ -276,6 +288,26 @@ def sorted_journey(scope: JourneyScope) -> exp.Expr:
             r=rows,
         )
     return rows
+
+
+def copy_sessions(rows: exp.Expr, profile: str, gap: float) -> exp.Expr:
+    """`rows` of the copy in stored order, each profile's (column `profile`) in time order,
+    with `sid`: their sessions numbered 1, 2, ... in stored order. As in `journey`, a session
+    starts at a profile's first row and at each row more than `gap` seconds after the row before
+    it (of the same rows, before stages drop and repeats collapse). No sort: one comparison with
+    the row before and a running count, both streaming in stored order."""
+    col = exp.to_identifier(profile).sql("duckdb")
+    marked = q(
+        f"SELECT *, lag({col}) OVER () IS DISTINCT FROM {col} "
+        "OR TP_DIFF_SECONDS(ts, lag(ts) OVER ()) > :gap AS opens FROM :r AS r",
+        r=rows,
+        gap=float(gap),
+    )
+    return q(
+        "SELECT *, count(*) FILTER (WHERE opens) OVER (ROWS UNBOUNDED PRECEDING) AS sid "
+        "FROM :m AS m",
+        m=marked,
+    )
 
 
 def sorted_journey_sql(scope: JourneyScope) -> str:

@@ -50,11 +50,19 @@ def variants(spec: VariantsSpec, sorted_copy: bool = False) -> exp.Expr:
     """The variants, most common first, with share, cumulative share and duration.
 
     With `sorted_copy` (see `can_use_sorted`) the steps come from the journey copy numbered in
-    stored order, so each list sorts on one integer instead of (time, seq).
+    stored order, so each list sorts on one integer instead of (time, seq); without stages the
+    lists hold the names' integer codes, named once per distinct variant (half the CPU).
     """
+    named = "variant"
     if sorted_copy:
-        steps = q("SELECT *, row_number() OVER () AS rn FROM :s AS s", s=sorted_journey(spec))
+        coded = not spec.stages
+        steps = q(
+            "SELECT *, row_number() OVER () AS rn FROM :s AS s",
+            s=sorted_journey(spec, coded=coded),
+        )
         order = "rn"
+        if coded:
+            named = "list_select((SELECT list(name ORDER BY code) FROM journey_names), variant)"
     else:
         steps, order = journey(spec), "(ts, seq)"
     return q(
@@ -63,8 +71,9 @@ def variants(spec: VariantsSpec, sorted_copy: bool = False) -> exp.Expr:
         v AS (SELECT case_id, TP_ORDERED_LIST(activity, {order}) AS variant,
                      TP_DIFF_SECONDS(max(ts), min(ts)) AS duration
               FROM j GROUP BY case_id),
-        vc AS (SELECT variant, count(*) AS n, TP_QUANTILE(duration, 0.5) AS duration
+        vg AS (SELECT variant, count(*) AS n, TP_QUANTILE(duration, 0.5) AS duration
                FROM v GROUP BY variant),
+        vc AS (SELECT {named} AS variant, n, duration FROM vg),
         vr AS (SELECT variant, n, duration, sum(n) OVER () AS total,
                       count(*) OVER () AS distinct_n,
                       sum(n) OVER (ORDER BY n DESC, variant ROWS UNBOUNDED PRECEDING) AS upto

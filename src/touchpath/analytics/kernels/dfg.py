@@ -38,12 +38,23 @@ class DfgCounts:
 
 
 @numba.njit(nogil=True, cache=True)
-def _pass(pno, us, code, keep, lo, hi, collapse, w, a, b, out, eout, eid, egap):  # type: ignore[no-untyped-def]
+def _gap_seconds(us):  # type: ignore[no-untyped-def]
+    # DuckDB's epoch() of a time difference (`_seconds`), compared with a session gap.
+    return (us // 86_400_000_000) * 86400.0 + (us % 86_400_000_000) / 1e6
+
+
+@numba.njit(nogil=True, cache=True)
+def _pass(pno, us, code, keep, lo, hi, collapse, gap, w, a, b, out, eout, eid, egap):  # type: ignore[no-untyped-def]
     # out[0..3]: frequency, cases, starts, ends per code; eout[0..1]: frequency, cases per edge.
+    # A journey is a profile's rows or, with `gap` >= 0, a session of them: a new one starts
+    # after more than `gap` seconds since the profile's row before (kept, not yet collapsed).
+    # `case` numbers the journeys of this range (1, 2, ...) for the distinct-case counts.
     last_node = np.zeros(w, np.int64)
     last_edge = np.zeros(w * w, np.int64)
     cur = -1
-    prev = -1  # the row before in this profile (kept)
+    case = 0
+    prev = -1  # the row before in this journey (kept)
+    before = 0  # the time of the profile's row before (kept, before collapsing)
     for r in range(a, b):
         c = code[r]
         t = us[r]
@@ -51,42 +62,45 @@ def _pass(pno, us, code, keep, lo, hi, collapse, w, a, b, out, eout, eid, egap):
         if keep[c] == 0 or t < lo or t >= hi:
             continue
         p = pno[r]
-        if p == cur and collapse and code[prev] == c:
+        opens = p != cur or (gap >= 0 and _gap_seconds(t - before) > gap)
+        before = t
+        if not opens and collapse and code[prev] == c:
             continue
-        if p != cur:
+        if opens:
             if prev >= 0:  # the journey before ends at `prev`
                 e = code[prev] * w + (w - 1)
                 out[3, code[prev]] += 1
                 eout[0, e] += 1
-                if last_edge[e] != cur:
-                    last_edge[e] = cur
+                if last_edge[e] != case:
+                    last_edge[e] = case
                     eout[1, e] += 1
             cur = p
+            case += 1
             out[2, c] += 1
         else:
             e = code[prev] * w + c
             eout[0, e] += 1
-            if last_edge[e] != cur:
-                last_edge[e] = cur
+            if last_edge[e] != case:
+                last_edge[e] = case
                 eout[1, e] += 1
             eid[prev] = e
             egap[prev] = t - us[prev]
         out[0, c] += 1
-        if last_node[c] != p:
-            last_node[c] = p
+        if last_node[c] != case:
+            last_node[c] = case
             out[1, c] += 1
         prev = r
     if prev >= 0:
         e = code[prev] * w + (w - 1)
         out[3, code[prev]] += 1
         eout[0, e] += 1
-        if last_edge[e] != cur:
-            last_edge[e] = cur
+        if last_edge[e] != case:
+            last_edge[e] = case
             eout[1, e] += 1
 
 
 @numba.njit(parallel=True, nogil=True, cache=True)
-def _passes(pno, us, code, keep, lo, hi, collapse, w, cuts, out, eout, eid, egap):  # type: ignore[no-untyped-def]
+def _passes(pno, us, code, keep, lo, hi, collapse, gap, w, cuts, out, eout, eid, egap):  # type: ignore[no-untyped-def]
     for i in numba.prange(len(cuts) - 1):
         _pass(
             pno,
@@ -96,6 +110,7 @@ def _passes(pno, us, code, keep, lo, hi, collapse, w, cuts, out, eout, eid, egap
             lo,
             hi,
             collapse,
+            gap,
             w,
             cuts[i],
             cuts[i + 1],
@@ -142,9 +157,18 @@ def _cont(lo_us: int, hi_us: int, n: int, q: float) -> float:
     return lerp(_seconds(lo_us), _seconds(hi_us), n, q)
 
 
-def count(cols: JourneyColumns, keep: np.ndarray, lo: int, hi: int, collapse: bool) -> DfgCounts:
+def count(
+    cols: JourneyColumns,
+    keep: np.ndarray,
+    lo: int,
+    hi: int,
+    collapse: bool,
+    session_gap: float | None = None,
+) -> DfgCounts:
     """The DFG's counts and gap quantiles over the copy's rows whose code `keep` marks, in
-    [lo, hi) microseconds; `collapse` merges directly repeated activities."""
+    [lo, hi) microseconds; `collapse` merges directly repeated activities. A journey is a
+    profile's rows, or with `session_gap` (seconds) each of its sessions."""
+    gap = -1.0 if session_gap is None else float(session_gap)
     w = cols.names + 2  # codes 1..names, and the end
     nparts = max(1, min(numba.get_num_threads(), cols.profiles // 2_000))
     cuts = parts(cols, nparts)
@@ -156,8 +180,8 @@ def count(cols: JourneyColumns, keep: np.ndarray, lo: int, hi: int, collapse: bo
     keep_by_code = np.zeros(w, np.uint8)
     keep_by_code[: len(keep)] = keep
     with threads(n):
-        _passes(cols.pno, cols.us, cols.code, keep_by_code, lo, hi, collapse, w, cuts, out, eout,
-                eid, egap)  # fmt: skip
+        _passes(cols.pno, cols.us, cols.code, keep_by_code, lo, hi, collapse, gap, w, cuts, out,
+                eout, eid, egap)  # fmt: skip
     nodes = out.sum(axis=0)
     edges = eout.sum(axis=0)
     inner = edges[0].copy()
