@@ -127,7 +127,7 @@ def main() -> None:
              lambda: many.run_many(store, specs, state)),
             (f"  {n_funnels} funnels, one after another", funnels),
             ("  DFG over the touchpoints", lambda: api.discover_dfg(store, dfg)),
-            ("  feedback (2 x api.feedback)", lambda: map_feedback(store, doc, TimeRange())),
+            ("  feedback (map_feedback)", lambda: map_feedback(store, doc, TimeRange())),
             ("  tagged pass (mix, contacts, errors)", tagged),
         ]  # fmt: skip
         for name, fn in pieces:

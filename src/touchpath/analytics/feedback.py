@@ -92,6 +92,11 @@ class FeedbackSpec(Spec):
     """Only answers of this audience's current members (or, with `members=False`, of everyone
     else): a journey map's persona against the rest."""
     members: bool = True
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Named groups of `stages` (name, stage names), each a row of `FeedbackResult.groups`
+    over the answers attributed to any of its stages (a journey map's stages over its
+    touchpoints: one pass instead of a second call with the stages merged; answers of no
+    group are the group `(none)`)."""
 
 
 class FeedbackRow(BaseModel):
@@ -122,6 +127,8 @@ class FeedbackResult(Result):
     overall: FeedbackRow
     touchpoints: list[FeedbackRow]
     stages: list[FeedbackRow]
+    groups: list[FeedbackRow] = Field(default_factory=list)
+    """Per group of stages (`FeedbackSpec.groups`)."""
     negative_phrases: dict[str, list[Phrase]]
 
 
@@ -158,7 +165,7 @@ def responses(spec: FeedbackSpec) -> exp.Expr:
     )
     body = """
     SELECT f.seq, f.kind, f.score, f.rating, coalesce(f.explicit_tp, f.name) AS touchpoint,
-           coalesce({stage}, '(none)') AS stage, senti.sentiment,
+           coalesce({stage}, '(none)') AS stage, {group} AS stage_group, senti.sentiment,
            coalesce(senti.negative, FALSE) AS negative,
            CASE WHEN senti.negative THEN f.text END AS text
     FROM f {join}
@@ -178,11 +185,27 @@ def responses(spec: FeedbackSpec) -> exp.Expr:
                         "AS negative FROM sentiment WHERE seq IN (SELECT seq FROM f) GROUP BY seq")),
         ],
         q(
-            body.format(stage="s.stage" if spec.stages else "CAST(NULL AS VARCHAR)", join=staged),
+            body.format(stage="s.stage" if spec.stages else "CAST(NULL AS VARCHAR)", join=staged,
+                        group=":group"),
             stage=stage_case(spec.stages) if spec.stages else exp.null(),
             journey=journey_types(),
+            group=_group_case(spec),
         ),
     )  # fmt: skip
+
+
+def _group_case(spec: FeedbackSpec) -> exp.Expr:
+    """A response's group of stages (`FeedbackSpec.groups`): the first that holds its stage."""
+    if not spec.groups or not spec.stages or not any(stages for _, stages in spec.groups):
+        return exp.cast(exp.null(), exp.DataType.build("VARCHAR"))
+    case = exp.Case()
+    for name, stages in spec.groups:
+        if stages:
+            case = case.when(
+                exp.In(this=exp.column("stage", "s"), expressions=[literal(n) for n in stages]),
+                literal(name),
+            )
+    return exp.func("coalesce", case.else_(exp.null()), literal("(none)"))
 
 
 def responses_sql(spec: FeedbackSpec) -> str:
@@ -195,8 +218,8 @@ def feedback_query(spec: FeedbackSpec) -> exp.Expr:
     return q(
         """
     SELECT CASE WHEN grouping(touchpoint) = 0 THEN 'touchpoint'
-                WHEN grouping(stage) = 0 THEN 'stage' ELSE 'all' END AS grp,
-           coalesce(touchpoint, stage, '(all)') AS name,
+                WHEN grouping(stage) = 0 THEN 'stage'{group_label} ELSE 'all' END AS grp,
+           coalesce(touchpoint, stage, {group_name}'(all)') AS name,
            count(*) AS responses,
            count(score) FILTER (WHERE kind = 'nps' AND score >= 9) AS promoters,
            count(score) FILTER (WHERE kind = 'nps' AND score <= 6) AS detractors,
@@ -211,9 +234,13 @@ def feedback_query(spec: FeedbackSpec) -> exp.Expr:
            count(sentiment) AS texts,
            avg(sentiment) AS sentiment_avg,
            avg(negative::INT) FILTER (WHERE sentiment IS NOT NULL) AS negative_share
-    FROM r GROUP BY GROUPING SETS ((touchpoint), (stage), ())
+    FROM r GROUP BY GROUPING SETS ((touchpoint), (stage), {groups}())
     ORDER BY grp, responses DESC, name
-    """,
+    """.format(
+            groups="(stage_group), " if spec.groups else "",
+            group_label=" WHEN grouping(stage_group) = 0 THEN 'group'" if spec.groups else "",
+            group_name="stage_group, " if spec.groups else "",
+        ),
         sat=float(spec.csat_satisfied_from),
         easy=float(spec.ces_easy_from),
     )
@@ -302,6 +329,7 @@ def _run(read: Read, spec: FeedbackSpec) -> FeedbackResult:
         overall=_row(overall or empty),
         touchpoints=[_row(r) for r in rows if r[0] == "touchpoint"],
         stages=[_row(r) for r in rows if r[0] == "stage"] if spec.stages else [],
+        groups=[_row(r) for r in rows if r[0] == "group"],
         negative_phrases=by_tp,
     )
 

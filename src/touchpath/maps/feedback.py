@@ -14,7 +14,14 @@ from touchpath.events.match import TimeRange
 from touchpath.maps.document import JourneyMap, Touchpoint
 from touchpath.store import Store
 
-__all__ = ["MapFeedback", "emotion", "feedback_specs", "is_response", "map_feedback"]
+__all__ = [
+    "MapFeedback",
+    "emotion",
+    "feedback_specs",
+    "grouped_spec",
+    "is_response",
+    "map_feedback",
+]
 
 _BASE = FeedbackSpec()
 
@@ -60,10 +67,29 @@ def feedback_specs(
     return by_tp, by_stage
 
 
-class MapFeedback:
-    """The feedback rows of a map's touchpoints and stages."""
+def grouped_spec(doc: JourneyMap, by_tp: FeedbackSpec) -> FeedbackSpec:
+    """The touchpoint spec of `feedback_specs` with the map's stages as groups of its
+    touchpoints (`FeedbackSpec.groups`): one call answers both specs.
 
-    def __init__(self, doc: JourneyMap, by_tp: FeedbackResult, by_stage: FeedbackResult) -> None:
+    The same: an answer's stage in the stage spec is the first map stage holding a told
+    touchpoint that its person's last staged event meets; the stage spec's events are the
+    touchpoint spec's, and the first stage holding such a touchpoint holds the first one."""
+    told = {s.name for s in by_tp.stages}
+    groups = tuple(
+        (s.name, tuple(t.name for t in s.touchpoints if t.name in told))
+        for s in doc.stages
+        if any(not is_response(t) for t in s.touchpoints)
+    )
+    return by_tp.model_copy(update={"groups": groups})
+
+
+class MapFeedback:
+    """The feedback rows of a map's touchpoints and stages (the stages' from the stage spec
+    of `feedback_specs`, or from the groups of the touchpoint spec: `grouped_spec`)."""
+
+    def __init__(
+        self, doc: JourneyMap, by_tp: FeedbackResult, by_stage: FeedbackResult | None = None
+    ) -> None:
         told = {r.name: r for r in by_tp.stages}
         own = {r.name: r for r in by_tp.touchpoints}
         self.touchpoints: dict[str, FeedbackRow] = {}
@@ -71,7 +97,8 @@ class MapFeedback:
             row = own.get(t.match.event) if is_response(t) else told.get(t.name)
             if row is not None and row.responses:
                 self.touchpoints[t.name] = row
-        self.stages = {r.name: r for r in by_stage.stages if r.responses}
+        stages = by_stage.stages if by_stage is not None else by_tp.groups
+        self.stages = {r.name: r for r in stages if r.responses}
 
 
 def map_feedback(
@@ -81,12 +108,13 @@ def map_feedback(
     audience: str | None = None,
     members: bool = True,
 ) -> MapFeedback:
-    """Feedback per touchpoint and stage of `doc` (two calls of `api.feedback`), of
-    everyone, or of an audience's members (or non-members)."""
-    by_tp, by_stage = feedback_specs(doc, time_range, audience, members)
+    """Feedback per touchpoint and stage of `doc` (one call of `api.feedback`, the stages as
+    groups of the touchpoints: `grouped_spec`), of everyone, or of an audience's members (or
+    non-members)."""
+    by_tp, _ = feedback_specs(doc, time_range, audience, members)
     # A map may name touchpoints still to come (the catalogue's check is the binder's to skip).
-    by_tp, by_stage = (s.model_copy(update={"allow_unknown": True}) for s in (by_tp, by_stage))
-    return MapFeedback(doc, api.feedback(store, by_tp), api.feedback(store, by_stage))
+    spec = grouped_spec(doc, by_tp).model_copy(update={"allow_unknown": True})
+    return MapFeedback(doc, api.feedback(store, spec))
 
 
 def emotion(fb: FeedbackRow | None) -> float | None:

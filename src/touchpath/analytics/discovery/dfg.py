@@ -5,6 +5,7 @@ stage flow (the DFG over stages)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
@@ -178,13 +179,57 @@ def _copy(spec: DfgSpec) -> bool:
     return spec.coverage is None and can_use_sorted(spec, lookup=True)
 
 
+def _staged(
+    cur: duckdb.DuckDBPyConnection, spec: DfgSpec, memo: Memo | None
+) -> tuple[Any, np.ndarray, dict[int, str]] | None:
+    """`_keep` of a DFG over stages: the copy's columns with each row's stage number as its
+    code (the first stage that claims the row, as `stage_case`; 0: none), from the condition
+    codes the batched funnels read (`funnels.many.codes`: a map's touchpoints are its
+    funnels' steps, so a bind reads the copy once for both); stages that test a property
+    look it up by `seq` for their events only."""
+    if spec.include or spec.exclude or spec.audience is not None or spec.case != "profile":
+        return None
+    from touchpath.analytics.funnels.many import BITS, codes, row_condition
+    from touchpath.analytics.kernels import columns
+    from touchpath.analytics.kernels.dfg import MAX_NAMES
+
+    conds: dict[Any, int] = {}
+    bits: list[int] = []
+    for st in spec.stages:
+        mask = 0
+        for e in st.events:
+            m = match_of(e)
+            c = row_condition(m.condition(), m.event)
+            if c is None:
+                return None
+            mask |= 1 << conds.setdefault(c, len(conds))
+        bits.append(mask)
+    if len(conds) > BITS or len(spec.stages) > MAX_NAMES:
+        return None
+    cols = columns.load(cur, memo)
+    found = codes(cur, memo, cols, list(conds))
+    if found is None:
+        return None
+    masks, row_codes = found
+    stage = np.zeros(len(masks), np.int32)
+    for k in range(len(bits) - 1, -1, -1):  # the first stage that claims a row wins
+        stage[(masks & bits[k]) != 0] = k + 1
+    keep = np.ones(len(bits) + 1, np.uint8)
+    keep[0] = 0
+    read = dataclasses.replace(cols, code=stage[row_codes], names=len(bits))
+    return read, keep, {k + 1: st.name for k, st in enumerate(spec.stages)}
+
+
 def _keep(
     cur: duckdb.DuckDBPyConnection, spec: DfgSpec, memo: Memo | None
-) -> tuple[Any, np.ndarray] | None:
+) -> tuple[Any, np.ndarray, dict[int, str] | None] | None:
     """The copy's columns and, per activity code, whether its rows are in the journeys
-    (`include`, `exclude`); None when the compiled pass cannot compute this spec exactly."""
-    if spec.coverage is not None or spec.stages:
+    (`include`, `exclude`), and the names of the codes when they are stages (None: the
+    copy's `journey_names`); None when the compiled pass cannot compute this spec exactly."""
+    if spec.coverage is not None:
         return None
+    if spec.stages:
+        return _staged(cur, spec, memo)
     conds = [or_([match_of(e).condition() for e in items]) for items in (spec.include, spec.exclude) if items]  # fmt: skip
     if any(c.name not in ("event", "type") for e in conds for c in e.find_all(exp.Column)):
         return None
@@ -204,7 +249,7 @@ def _keep(
         bit = 1
     if spec.exclude:
         keep &= ((lut >> bit) & 1 == 0).astype(np.uint8)
-    return cols, keep
+    return cols, keep, None
 
 
 def _kernel(cur: duckdb.DuckDBPyConnection, spec: DfgSpec, memo: Memo | None) -> bool:
@@ -218,12 +263,13 @@ def _compiled(read: Read, spec: DfgSpec) -> tuple[list[Any], list[Any]]:
 
     found = _keep(read.cur, spec, read.memo)
     assert found is not None  # the planner asked `_kernel`
-    cols, keep = found
+    cols, keep, names = found
     span = spec.time_range or TimeRange()
     lo, hi = columns.bounds(span.start, span.end)
     gap = float(spec.session_gap) if spec.case == "session" else None
     got = count(cols, keep, lo, hi, spec.collapses, gap)
-    names: dict[int, str] = dict(read.rows("SELECT code, name FROM journey_names"))
+    if names is None:
+        names = dict(read.rows("SELECT code, name FROM journey_names"))
     w = got.width
     rows = []
     started: set[int] = set()

@@ -36,48 +36,98 @@ from sqlglot import exp
 from touchpath.analytics import registry
 from touchpath.analytics.breakdown import NONE_VALUE
 from touchpath.analytics.dialects import render
+from touchpath.analytics.discovery.journeys import looked_up
 from touchpath.analytics.funnels import _groups, query
 from touchpath.analytics.funnels.spec import FunnelResult, FunnelSpec, can_use_sorted
 from touchpath.analytics.planner import CopyState
 from touchpath.analytics.sql import table
 from touchpath.store import Store
+from touchpath.store.memo import Memo
 
-__all__ = ["BITS", "batchable", "condition_bits", "copy_condition", "run_many"]
+__all__ = [
+    "BITS",
+    "LogCondition",
+    "batchable",
+    "codes",
+    "condition_bits",
+    "copy_condition",
+    "row_condition",
+    "run_many",
+]
 
 BITS = 62
 """Distinct step conditions per read of the copy (one int64 mask a row)."""
 
 _ROWS = "(SELECT pno, ts AS timestamp, seq, type, event, channel, code FROM journey_events)"
+_COPY_COLUMNS = frozenset({"event", "type", "channel", "timestamp"})
+
+
+@dataclasses.dataclass(frozen=True)
+class LogCondition:
+    """A step condition on more than the copy holds (a property, say): met by the copy's rows
+    of the events `names` whose columns `columns`, taken from the event log by `seq` (as
+    `journeys.looked_up` gives them to the DFG), meet `sql`. The condition names its event,
+    so no other row can meet it."""
+
+    sql: str
+    columns: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def row_condition(match: exp.Expr, event: str | None) -> str | LogCondition | None:
+    """A step's or a stage's condition over the copy's rows (`condition_bits`): DuckDB SQL
+    when it tests only the copy's columns, a `LogCondition` when it tests more of one named
+    `event`, None when the copy cannot answer it (no event named, or the resolved profile)."""
+    extra = {c.name for c in match.find_all(exp.Column)} - _COPY_COLUMNS
+    if not extra:
+        return copy_condition(match)
+    if event is None or "profile_id" in extra:
+        return None
+    return LogCondition(copy_condition(match), tuple(sorted(extra)), (event,))
 
 
 def batchable(spec: FunnelSpec) -> bool:
     """Whether `spec` is one the batched pass computes exactly (see the module's doc)."""
     bd = spec.breakdown
+    rest = spec.model_copy(update={"steps": ()})  # the steps may look properties up
     return (
         spec.order == "ordered"
         and not spec.exclusions
         and spec.trend is None
         and spec.dropped_at is None
-        and can_use_sorted(spec)
+        and can_use_sorted(rest)
+        and all(row_condition(s.condition(), s.event) is not None for s in spec.steps)
         and (bd is None or (bd.by == "audience" and len(bd.audiences) == 1 and bd.top >= 2))
     )
 
 
 def condition_bits(
-    cur: duckdb.DuckDBPyConnection, conditions: Sequence[str]
+    cur: duckdb.DuckDBPyConnection, conditions: Sequence[str | LogCondition]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per row of the copy in stored order, the bit mask of `conditions` (DuckDB SQL over the
-    copy's columns `timestamp`, `type`, `event`, `channel`) it meets (bit i: condition i),
-    and the row's profile number: (pno, mask)."""
+    copy's columns `timestamp`, `type`, `event`, `channel`, or a `LogCondition`) it meets
+    (bit i: condition i), and the row's profile number: (pno, mask).
+
+    A `LogCondition` is met by the rows whose `seq` one more statement finds (the copy's rows
+    of its events joined to the log by `seq`): a join in the main read would give the rows
+    out of stored order."""
     assert len(conditions) <= BITS
     terms = " | ".join(f"(CASE WHEN {c} THEN {1 << i} ELSE 0 END)::BIGINT"
-                       for i, c in enumerate(conditions))  # fmt: skip
-    rows = cur.execute(f"SELECT pno, {terms or '0::BIGINT'} AS m FROM {_ROWS}").fetchnumpy()
-    return np.asarray(rows["pno"], dtype=np.int32), np.asarray(rows["m"], dtype=np.int64)
+                       for i, c in enumerate(conditions) if isinstance(c, str))  # fmt: skip
+    logged = {i: c for i, c in enumerate(conditions) if isinstance(c, LogCondition)}
+    seq = ", seq" if logged else ""
+    rows = cur.execute(f"SELECT pno{seq}, {terms or '0::BIGINT'} AS m FROM {_ROWS}").fetchnumpy()
+    mask = np.asarray(rows["m"], dtype=np.int64)
+    for i, c in logged.items():
+        src = looked_up(_ROWS, list(c.columns), list(c.names))
+        found = cur.execute(f"SELECT seq FROM {src} AS r WHERE {c.sql}").fetchnumpy()["seq"]
+        met = np.isin(np.asarray(rows["seq"]), np.asarray(found))
+        mask |= met.astype(np.int64) << np.int64(i)
+    return np.asarray(rows["pno"], dtype=np.int32), mask
 
 
 def _codes(
-    cur: duckdb.DuckDBPyConnection, cols: Any, conditions: Sequence[str]
+    cur: duckdb.DuckDBPyConnection, cols: Any, conditions: Sequence[str | LogCondition]
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The distinct masks of `condition_bits` and each row's index into them (its code in this
     read), or None when the rows did not come in the order of the copy's columns `cols`."""
@@ -86,6 +136,22 @@ def _codes(
         return None
     masks, codes = np.unique(bits, return_inverse=True)
     return masks, codes.astype(np.int32)
+
+
+def codes(
+    cur: duckdb.DuckDBPyConnection,
+    memo: Memo | None,
+    cols: Any,
+    conditions: Sequence[str | LogCondition],
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """`_codes` of the copy's columns `cols`, kept in the store's memo for the copy's build:
+    the funnels of a map, its DFG and its tagged pass share one read of the copy."""
+    chunk = tuple(conditions)
+    if memo is None:
+        return _codes(cur, cols, chunk)
+    return memo.get(
+        ("funnel condition codes", cols.built_at, chunk), lambda: _codes(cur, cols, chunk)
+    )
 
 
 def _no_join(node: exp.Expr) -> exp.Expr:
@@ -163,7 +229,12 @@ def _with_group(rows: pa.Table, fid: int, member: np.ndarray | None, audience: s
     return rows.set_column(rows.schema.get_field_index("grp"), "grp", groups)
 
 
-def _pass(cur: duckdb.DuckDBPyConnection, store: Store, jobs: list[_Job], conds: list[str]) -> None:
+def _pass(
+    cur: duckdb.DuckDBPyConnection,
+    store: Store,
+    jobs: list[_Job],
+    conds: list[str | LogCondition],
+) -> None:
     """Each job's rows from the compiled pass over one read of the copy (None for a job whose
     steps tie in the copy: it runs one by one)."""
     from touchpath.analytics.kernels import columns
@@ -176,15 +247,11 @@ def _pass(cur: duckdb.DuckDBPyConnection, store: Store, jobs: list[_Job], conds:
         ties = store.memo.get(("copy tie groups", cols.built_at),
                               lambda: _tie_groups(cols.pno, cols.us))  # fmt: skip
     for start in range(0, len(conds), BITS):
-        chunk = tuple(conds[start : start + BITS])
-        found = store.memo.get(
-            ("funnel condition codes", cols.built_at, chunk),
-            lambda c=chunk: _codes(cur, cols, c),  # type: ignore[misc]
-        )
+        found = codes(cur, store.memo, cols, conds[start : start + BITS])
         if found is None:
             return
-        masks, codes = found
-        read = dataclasses.replace(cols, code=codes, names=len(masks) - 1)
+        masks, row_codes = found
+        read = dataclasses.replace(cols, code=row_codes, names=len(masks) - 1)
         for job in jobs:
             if not job.conds or min(job.conds) < start or max(job.conds) >= start + BITS:
                 continue
@@ -192,7 +259,7 @@ def _pass(cur: duckdb.DuckDBPyConnection, store: Store, jobs: list[_Job], conds:
             for k, c in enumerate(job.conds):
                 lut |= (((masks >> (c - start)) & 1) << k).astype(np.int32)
             lo, hi = columns.bounds(job.spec.time_range.start, job.spec.time_range.end)
-            if ties is not None and _tied(ties, cols.us, lut[codes[ties[0]]], lo, hi):
+            if ties is not None and _tied(ties, cols.us, lut[row_codes[ties[0]]], lo, hi):
                 continue
             with _one_thread():  # one parallel region per funnel costs more than it gains
                 job.rows = kernel.made(read, job.spec, lut)
@@ -245,12 +312,13 @@ _MADE = "tp_funnels_made"
 """The name the batched funnels' rows are read by in the aggregate."""
 
 
-def _step_conditions(spec: FunnelSpec) -> tuple[str, ...] | None:
-    """The steps' conditions over the copy's rows (`copy_condition`), None when the batched
+def _step_conditions(spec: FunnelSpec) -> tuple[str | LogCondition, ...] | None:
+    """The steps' conditions over the copy's rows (`row_condition`), None when the batched
     pass cannot compute `spec`."""
     if not batchable(spec):
         return None
-    return tuple(copy_condition(s.condition()) for s in spec.steps)
+    found = tuple(row_condition(s.condition(), s.event) for s in spec.steps)
+    return tuple(c for c in found if c is not None) if None not in found else None
 
 
 def _kernels_ready(store: Store) -> bool:
@@ -293,7 +361,7 @@ def _batched(
 ) -> list[int]:
     """Fill `results` for the funnels the batched pass computes; the indices left to run one
     by one."""
-    conds: dict[str, int] = {}
+    conds: dict[str | LogCondition, int] = {}
     jobs: dict[str, _Job] = {}
     job_of: dict[int, str] = {}
     for i, spec in enumerate(specs):
