@@ -89,6 +89,15 @@ def self_signed(host: str = "127.0.0.1") -> tuple[bytes, bytes]:
 _Answer = tuple[int, dict[str, str], bytes]
 
 
+def _quiet_cancel(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Python 3.11's stream server logs a traceback for each connection cancelled at shutdown
+    before it began (its done-callback asks a cancelled task for its exception); a stop is not
+    an error: say nothing for those, the default for the rest."""
+    if isinstance(context.get("exception"), asyncio.CancelledError):
+        return
+    loop.default_exception_handler(context)
+
+
 class HttpReceiver:
     """A small HTTP/1.1 server (keep-alive, Content-Length bodies) in its own thread.
 
@@ -175,6 +184,7 @@ class HttpReceiver:
 
     def _run(self) -> None:
         loop = asyncio.new_event_loop()
+        loop.set_exception_handler(_quiet_cancel)
         self._loop = loop
         self._server = loop.run_until_complete(
             asyncio.start_server(self._client, "127.0.0.1", 0, backlog=1024)
