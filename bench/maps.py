@@ -119,7 +119,7 @@ def main() -> None:
 
         def tagged() -> None:
             with store.reading() as cur:
-                touches(cur, doc, TimeRange(), on_copy, None, 7)
+                touches(cur, doc, TimeRange(), on_copy, None, 7, store.memo)
 
         n_funnels = len(jobs)
         pieces = [

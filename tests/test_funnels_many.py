@@ -279,3 +279,28 @@ def test_map_feedback_in_one_call_is_the_two_calls(
         two = fb.MapFeedback(doc, tp, stage)
         assert mine.touchpoints == two.touchpoints and mine.stages == two.stages
     assert answers > 0
+
+
+@pytest.mark.parametrize("name", MAPS)
+@pytest.mark.parametrize("audience", [None, "app"])
+def test_the_tagged_pass_from_the_condition_codes_is_the_sql_pass(
+    demo: Store, name: str, audience: str | None
+) -> None:
+    """The map's tagged pass (channel mix, population, contacts, errors, switches, shop to
+    online) with the copy's rows tagged from the condition codes, by position, gives what
+    the CASE over every row (and the join to the log for `wait_hours`) gave."""
+    from touchpath.analytics.discovery import DFG
+    from touchpath.maps import touches as t
+
+    doc = example(name)
+    for time_range in (TimeRange(), TimeRange(start=datetime(2026, 10, 5), end=datetime(2026, 10, 25))):  # fmt: skip
+        copy = DFG.copy(bind._dfg_spec(doc, time_range))
+        assert copy
+        with demo.reading() as cur:
+            assert t._row_tags(cur, doc, demo.memo) is not None  # the codes path runs
+            coded = t.touches(cur, doc, time_range, copy, audience, 7, demo.memo)
+            sql = t.touches(cur, doc, time_range, copy, audience, 7)
+        assert coded == sql
+        assert coded.channel_mix and coded.population
+        if name == "demo-first-purchase" and audience is None:  # switches: members only
+            assert coded.switches

@@ -229,7 +229,7 @@ def _run_all(
 
     def tagged() -> Touches:
         with store.reading() as cur:
-            return touches(cur, doc, time_range, copy, audience, CONTACT_DAYS)
+            return touches(cur, doc, time_range, copy, audience, CONTACT_DAYS, store.memo)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         # The slowest first, so the pool ends together.

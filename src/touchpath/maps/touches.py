@@ -19,8 +19,11 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 from sqlglot import exp
 
 from touchpath.analytics.discovery import DfgSpec, Stage, stage_case
@@ -28,6 +31,7 @@ from touchpath.analytics.discovery.journeys import log_lookup, looked_up
 from touchpath.events.match import EVENTS, TimeRange, literal
 from touchpath.maps.document import JourneyMap, Touchpoint
 from touchpath.maps.words import describe
+from touchpath.store.memo import Memo
 
 __all__ = [
     "CONTACT_END",
@@ -161,6 +165,40 @@ def _source(copy: bool) -> str:
     return f"SELECT profile_id, timestamp, seq, type, event, channel FROM {EVENTS}"
 
 
+def _row_tags(cur: duckdb.DuckDBPyConnection, doc: JourneyMap, memo: Memo) -> pa.Table | None:
+    """Per row of the copy in stored order: its touchpoint's number (1-based, map order; 0:
+    none), whether it meets the goal, whether its name looks like an error, from the
+    condition codes the map's funnels and DFG read (`funnels.many.codes`, kept for the
+    copy's build); None when a condition cannot be read that way."""
+    from touchpath.analytics.funnels.many import BITS, codes, copy_condition, row_condition
+    from touchpath.analytics.kernels import columns
+
+    conds: dict[Any, int] = {}
+    bits: list[int] = []
+    for _, t in doc.touchpoints():
+        c = row_condition(t.match.condition(), t.match.event)
+        if c is None:
+            return None
+        bits.append(1 << conds.setdefault(c, len(conds)))
+    error = f"regexp_matches(coalesce(event, ''), {literal(ERROR_PATTERN).sql('duckdb')})"
+    goal_sql = copy_condition(doc.goal.condition()) if doc.goal is not None else "FALSE"
+    goal_bit, error_bit = (1 << conds.setdefault(c, len(conds)) for c in (goal_sql, error))
+    if len(conds) > BITS:
+        return None
+    found = codes(cur, memo, columns.load(cur, memo), list(conds))
+    if found is None:
+        return None
+    masks, row_codes = found
+    tp = np.zeros(len(masks), np.int16)
+    for k in range(len(bits) - 1, -1, -1):  # the first touchpoint that claims a row wins
+        tp[(masks & bits[k]) != 0] = k + 1
+    return pa.table({
+        "tp_no": tp[row_codes],
+        "is_goal": ((masks & goal_bit) != 0)[row_codes],
+        "is_error": ((masks & error_bit) != 0)[row_codes],
+    })  # fmt: skip
+
+
 @contextmanager
 def tagged(
     cur: duckdb.DuckDBPyConnection,
@@ -168,6 +206,7 @@ def tagged(
     time_range: TimeRange,
     copy: bool,
     audience: str | None,
+    memo: Memo | None = None,
 ) -> Iterator[str]:
     """A temporary table (pid, member, ts, seq, tp, event, channel, error, goal) of the tagged
     events.
@@ -176,7 +215,9 @@ def tagged(
     touchpoints with `DFG.copy`; a goal that tests more than `event`, `type` and `channel`
     reads `resolved_events` instead); `member` is whether the profile is in `audience` (True
     for everyone without one). Touchpoints that test properties take them from the log for
-    their events only (`log_lookup`), as the DFG does.
+    their events only (`log_lookup`), as the DFG does. With the store's `memo` the copy's
+    rows are tagged from the condition codes of its build (`_row_tags`: numbers, no CASE
+    over every row, no join to the log), matched to the rows by position.
     """
     name = "map_touches_" + secrets.token_hex(4)
     stages = tuple(Stage(name=t.name, events=(t.match,)) for _, t in doc.touchpoints())
@@ -210,16 +251,32 @@ def tagged(
         f"FROM (SELECT DISTINCT profile_id FROM ({_source(copy)}) WHERE type IN {_TYPES} "
         f"AND {rng}) GROUP BY ALL"
     )
-    cur.execute(
-        f"CREATE TEMP TABLE {name} AS SELECT profile_id AS pid, {member} AS member, ts, seq, tp, "
-        "event, channel, error, goal FROM (SELECT profile_id, timestamp AS ts, seq, event, "
-        f"channel, {tp} AS tp, coalesce({goal}, FALSE) AS goal, "
-        f"regexp_matches(coalesce(event, ''), {literal(ERROR_PATTERN).sql('duckdb')}) AS error "
-        f"FROM ({src}) WHERE type IN {_TYPES} AND {rng}) WHERE tp IS NOT NULL OR error OR goal"
-    )
+    tags = _row_tags(cur, doc, memo) if copy and memo is not None and stages else None
+    if tags is not None:  # the copy's rows in stored order, each beside its tags
+        names = ", ".join(literal(t.name).sql("duckdb") for _, t in doc.touchpoints())
+        src = (
+            f"(SELECT pno AS profile_id, ts AS timestamp, seq, type, event, channel, "
+            f"[{names}][tp_no] AS tp, is_goal AS goal, is_error AS error "
+            f"FROM journey_events POSITIONAL JOIN {name}_tags)"
+        )
+        cur.register(f"{name}_tags", tags)
+    else:
+        src = (
+            f"(SELECT profile_id, timestamp, seq, type, event, channel, {tp} AS tp, "
+            f"coalesce({goal}, FALSE) AS goal, regexp_matches(coalesce(event, ''), "
+            f"{literal(ERROR_PATTERN).sql('duckdb')}) AS error FROM ({src}))"
+        )
     try:
+        cur.execute(
+            f"CREATE TEMP TABLE {name} AS SELECT profile_id AS pid, {member} AS member, ts, "
+            "seq, tp, event, channel, error, goal FROM (SELECT profile_id, timestamp AS ts, "
+            f"seq, event, channel, tp, goal, error FROM {src} WHERE type IN {_TYPES} AND {rng}) "
+            "WHERE tp IS NOT NULL OR error OR goal"
+        )
         yield name
     finally:
+        if tags is not None:
+            cur.unregister(f"{name}_tags")
         cur.execute(f"DROP TABLE IF EXISTS {name}")
         cur.execute(f"DROP TABLE IF EXISTS {pop}")
 
@@ -231,10 +288,11 @@ def touches(
     copy: bool,
     audience: str | None,
     contact_days: int,
+    memo: Memo | None = None,
 ) -> Touches:
     """Population, channel mix, repeated contacts, error pages and channel switches from one
-    tagged pass."""
-    with tagged(cur, doc, time_range, copy, audience) as table:
+    tagged pass (`tagged`: with `memo`, from the copy's condition codes)."""
+    with tagged(cur, doc, time_range, copy, audience, memo) as table:
         population = {
             bool(m): int(n) for m, n in cur.execute(f"SELECT * FROM {table}_pop").fetchall()
         }
