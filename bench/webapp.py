@@ -4,7 +4,9 @@ For each page it times, from navigation, how long the first numbers take to show
 that holds them becomes visible), and for the pages that change as you edit (the events
 breakdown, the audience preview, a funnel's step, the paths' event) how long a change takes to
 show (until the table shows the new result, not the old one kept while it loads); beside each, the floor: the
-same REST request alone (httpx, no browser), in the same run, interleaved. The journey copy is
+same REST request alone (httpx, no browser), in the same run, interleaved; and the CPU seconds
+of this process (the in-process server's threads and DuckDB's, plus the harness) during each
+(see `CPU`), since on a shared machine wall time says little. The journey copy is
 fresh (`touchpath optimize`) and the server's map cache is warm (it binds every listed map at
 start; the time that took is printed too, as the cold bind the cache saves).
 
@@ -158,12 +160,15 @@ def main() -> None:
           f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")  # fmt: skip
     print(f"map cache warm-up at server start (binding {len(docs)} maps): {warm:.2f} s\n")
     print(f"| {'page / action':<44} | {'browser, s':>10} | {'in the page, s':>14} | "
-          f"{'API alone, s':>12} |")  # fmt: skip
-    print(f"| {'-' * 44} | {'-' * 10}: | {'-' * 14}: | {'-' * 12}: |")
+          f"{'API alone, s':>12} | {'server CPU-s, page':>18} | {'CPU-s, API alone':>16} |")  # fmt: skip
+    print(f"| {'-' * 44} | {'-' * 10}: | {'-' * 14}: | {'-' * 12}: | {'-' * 18}: | {'-' * 16}: |")
     for name, b, a in rows:
         inside = IN_PAGE.get(name)
         cell = f"{statistics.median(inside):.3f}" if inside else "–"
-        print(f"| {name:<44} | {b:>10.3f} | {cell:>14} | {a:>12.3f} |")
+        cpu_page, cpu_api = CPU.get(name, ([], []))
+        cp = f"{statistics.median(cpu_page):.3f}" if cpu_page else "–"
+        ca = f"{statistics.median(cpu_api):.3f}" if cpu_api else "–"
+        print(f"| {name:<44} | {b:>10.3f} | {cell:>14} | {a:>12.3f} | {cp:>18} | {ca:>16} |")
     ru_self, ru_kids = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),
@@ -205,6 +210,7 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
     WHERE.clear()
     WHERE.update({p[0]: [] for p in pages})
     IN_PAGE.clear()
+    CPU.clear()
     for name in CHANGES:
         results[name] = ([], [])
     results["Events: change the breakdown (re-render)"] = ([], [])
@@ -221,8 +227,12 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
         page.locator(".card-value").first.wait_for(timeout=300_000)
         for _ in range(repeat):
             for name, path, sel, call in pages:  # interleaved: browser, then the API alone
+                c = time.process_time()
                 results[name][0].append(timed(page, url + path, sel, WHERE[name]))
+                CPU.setdefault(name, ([], []))[0].append(time.process_time() - c)
+                c = time.process_time()
                 results[name][1].append(api_time(call))
+                CPU[name][1].append(time.process_time() - c)
             page.goto(url + "/events?event=Product+Viewed&breakdown=channel")
             page.locator("table[aria-label='Events by channel']").wait_for(timeout=300_000)
             box = page.get_by_role("combobox", name="Break down by")
@@ -247,7 +257,9 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
                 api_time(lambda: http.get("/api/maps/demo-first-purchase/bind"))
             )
             for name, change in CHANGES.items():
+                c = time.process_time()
                 b, a = change(page, url, http)
+                CPU.setdefault(name, ([], []))[0].append(time.process_time() - c)
                 results[name][0].append(b)
                 results[name][1].append(a)
         browser.close()
@@ -256,6 +268,11 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
 
 WHERE: dict[str, list[str]] = {}
 """Per page, each run's Resource Timing summary (see `breakdown`)."""
+CPU: dict[str, tuple[list[float], list[float]]] = {}
+"""Per page, each run's CPU seconds of this process (the server's threads and DuckDB's, plus
+the harness: Playwright's client, httpx) while the page loaded and while its API call ran
+alone; chromium is a child process, not in these. For a change: the whole change (the page's
+first load, the edit and the API call alone)."""
 IN_PAGE: dict[str, list[float]] = {}
 """Per page, each run's seconds from navigation start to the numbers painted, in the page."""
 
@@ -293,7 +310,7 @@ def analysis_pages(http: httpx.Client) -> list[tuple[str, str, str, Callable[[],
         ("Paths from Home", "/insights/paths?event=Home", "table[aria-label='Most common paths'] td",
          lambda: http.post("/api/analyses/paths", json={"start": {"event": "Home"}, "end": None,
                            "steps": 5, "collapse_repeats": False, "top_edges": 60})),
-        ("Retention: weekly", "/insights/retention", "section[aria-label='Retention chart'] svg",
+        ("Retention: weekly", "/insights/retention", "section[aria-label='Retention chart'] .card-value",
          lambda: http.post("/api/analyses/retention", json={"cohort_event": {}, "return_event": None,
                            "period": "week", "periods": 8})),
         ("Process discovery: graph + variants", "/insights/discovery",

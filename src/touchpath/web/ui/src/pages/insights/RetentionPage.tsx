@@ -10,7 +10,7 @@ import { SaveInsight } from "../../components/SaveInsight";
 import { Empty, Query } from "../../components/States";
 import { Suggest } from "../../components/Suggest";
 import { fmtPct } from "../../format";
-import { heatmapOption, type Period, readRetention, retentionSpec, writeRetention } from "./retention";
+import { heatmapOption, type Period, readRetention, type RetentionResult, retentionSpec, retentionFigures, writeRetention } from "./retention";
 import { retentionQuery } from "./queries";
 
 export default function RetentionPage() {
@@ -62,9 +62,11 @@ export default function RetentionPage() {
             <Empty title="No cohort: nobody did the first event in this range" />
           ) : (
             <section className="panel" aria-label="Retention chart">
+              <Figures r={r} cohort={state.cohort} />
               <p className="hint">
-                On average {fmtPct(r.groups[0]?.curve[1] ?? null)} come back in the first {r.period} after
-                {state.cohort ? ` ${state.cohort}` : " their first event"}.{result.isFetching ? " Updating…" : ""}
+                Each row is a cohort: the people who first did {state.cohort || "any event"} {r.period === "day" ? "on" : "in"} that {r.period} (how many in
+                brackets); each cell the share of them who came back that many {r.period}s later.
+                {result.isFetching ? " Updating…" : ""}
               </p>
               <EChart label="Retention by cohort" option={heatmapOption(r)} height={Math.max(240, 28 * r.cohorts.length + 80)} />
             </section>
@@ -72,5 +74,23 @@ export default function RetentionPage() {
         }
       </Query>
     </>
+  );
+}
+
+const EVERY: Record<string, string> = { day: "daily", week: "weekly", month: "monthly" };
+
+/** The headline numbers, shown at once (the heatmap draws after them). */
+function Figures({ r, cohort }: { r: RetentionResult; cohort: string }) {
+  const f = retentionFigures(r);
+  return (
+    <div className="figures">
+      <span>
+        <span className="card-value">{fmtInt(f.people)}</span> people in {fmtInt(r.cohorts.length)} {EVERY[r.period] ?? r.period} cohorts
+        {cohort ? ` (first ${cohort})` : ""}
+      </span>
+      <span>
+        <span className="card-value">{fmtPct(f.first)}</span> came back in {r.period} 1
+      </span>
+    </div>
   );
 }

@@ -60,3 +60,9 @@ export function heatmapOption(r: RetentionResult): ChartOption {
     series: [{ type: "heatmap", data, label: { show: cols.length <= 16, formatter: (p: { value: number[] }) => `${p.value[2]}%` } }],
   };
 }
+
+/** The headline figures: people in the cohorts and the share of them back one period later
+ * (over the cohorts that have had that period; null where none has). */
+export function retentionFigures(r: RetentionResult): { people: number; first: number | null } {
+  return { people: r.cohorts.reduce((n, c) => n + c.size, 0), first: r.groups[0]?.curve[1] ?? null };
+}
