@@ -326,6 +326,32 @@ def analysis_pages(http: httpx.Client) -> list[tuple[str, str, str, Callable[[],
     ]  # fmt: skip
 
 
+CHANGE_WATCH = """([table, text]) => {
+  // In the page: from the next click (the Show button) until a cell of `table` reads `text`
+  // (or, for a funnel, starts with it) and the frame after it: the page's own clock, apart
+  // from Playwright's polling and messages.
+  window.__change = {};
+  const found = () => [...document.querySelectorAll(table + ' td')].some(
+    (td) => td.textContent.trim() === text || td.textContent.trim().startsWith(text + ' '));
+  const observer = new MutationObserver(() => {
+    if (window.__change.t0 === undefined || window.__change.seen !== undefined || !found()) return;
+    window.__change.seen = performance.now();
+    observer.disconnect();
+    requestAnimationFrame(() => setTimeout(() => { window.__change.painted = performance.now(); }, 0));
+  });
+  observer.observe(document, { childList: true, subtree: true, characterData: true });
+  document.addEventListener('click', () => { window.__change.t0 = performance.now(); },
+                            { capture: true, once: true });
+}"""
+
+
+def in_page_change(page: Any, name: str) -> None:
+    """Keeps the seconds from the click to the new result painted, by the page's clock."""
+    page.wait_for_function("() => window.__change && window.__change.painted !== undefined")
+    got = page.evaluate("() => window.__change")
+    IN_PAGE.setdefault(name, []).append((got["painted"] - got["t0"]) / 1000)
+
+
 def change_funnel(page: Any, url: str, http: httpx.Client) -> tuple[float, float]:
     """A funnel's third step changed in the form: from Show funnel until the table names it."""
     page.goto(url + "/insights/funnel?" + "&".join(f"s={e.replace(' ', '+')}" for e in FUNNEL)
@@ -333,10 +359,13 @@ def change_funnel(page: Any, url: str, http: httpx.Client) -> tuple[float, float
     table = page.get_by_role("table", name="Funnel steps and conversion")
     table.wait_for(timeout=300_000)
     page.get_by_role("combobox", name="Step 3").fill("Payment Info Entered")
+    page.evaluate(CHANGE_WATCH, ["table[aria-label='Funnel steps and conversion']",
+                                 "3. Payment Info Entered"])  # fmt: skip
     t = time.perf_counter()
     page.get_by_role("button", name="Show funnel").click()
     table.get_by_text("3. Payment Info Entered").wait_for(timeout=300_000)
     b = time.perf_counter() - t
+    in_page_change(page, "Funnel: change a step (re-render)")
     body = {"steps": [{"event": e} for e in [*FUNNEL, "Payment Info Entered"]], "window": "7d"}
     return b, api_time(lambda: http.post("/api/analyses/funnel", json=body))
 
@@ -350,10 +379,12 @@ def change_paths(page: Any, url: str, http: httpx.Client) -> tuple[float, float]
     table = page.get_by_role("table", name="Most common paths")
     table.wait_for(timeout=300_000)
     page.get_by_role("combobox", name="Event").fill("Category")
+    page.evaluate(CHANGE_WATCH, ["table[aria-label='Most common paths']", top])
     t = time.perf_counter()
     page.get_by_role("button", name="Show paths").click()
     table.get_by_role("cell", name=top, exact=True).first.wait_for(timeout=300_000)
     b = time.perf_counter() - t
+    in_page_change(page, "Paths: change the event (re-render)")
     return b, api_time(lambda: http.post("/api/analyses/paths", json=body))
 
 
