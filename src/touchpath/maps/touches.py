@@ -71,6 +71,9 @@ touchpoint met just before is at most this many seconds earlier."""
 
 _TYPES = "('track', 'page', 'screen')"
 
+ORDERED = "map_touches_o_"
+"""The prefix of a tagged table whose rows are stored in the copy's (person, time, seq) order."""
+
 
 @dataclass(frozen=True)
 class Contacts:
@@ -245,13 +248,15 @@ def tagged(
         lookup = log_lookup(DfgSpec(stages=stages))
         assert lookup is not None  # the caller asked `DFG.copy`
         src = f"SELECT * FROM {looked_up(f'({_source(copy)})', *lookup)}"
+    tags = _row_tags(cur, doc, memo) if copy and memo is not None and stages else None
+    if tags is not None:  # its rows are stored in the copy's order (see `_switches`)
+        name = ORDERED + name.removeprefix("map_touches_")
     pop = f"{name}_pop"
     cur.execute(
         f"CREATE TEMP TABLE {pop} AS SELECT {member} AS member, count(DISTINCT profile_id) AS n "
         f"FROM (SELECT DISTINCT profile_id FROM ({_source(copy)}) WHERE type IN {_TYPES} "
         f"AND {rng}) GROUP BY ALL"
     )
-    tags = _row_tags(cur, doc, memo) if copy and memo is not None and stages else None
     if tags is not None:  # the copy's rows in stored order, each beside its tags
         names = ", ".join(literal(t.name).sql("duckdb") for _, t in doc.touchpoints())
         src = (
@@ -401,13 +406,22 @@ def _switches(cur: duckdb.DuckDBPyConnection, table: str, doc: JourneyMap) -> li
     days = int(doc.window // 86400)
     web = ", ".join(literal(c).sql("duckdb") for c in WEB_CHANNELS)
     medium = f"CASE WHEN channel IN ({web}) THEN 'web' ELSE channel END"
+    # In the copy's order (`ORDERED`), the row before is the one stored before when it is the
+    # same person's: no sort.
+    if table.startswith(ORDERED):
+        prev = "CASE WHEN lag(pid) OVER w = pid THEN lag({x}) OVER w END"
+        window = "()"
+    else:
+        prev, window = "lag({x}) OVER w", "(PARTITION BY pid ORDER BY ts, seq)"
+    lags = ", ".join(
+        prev.format(x=x) + f" AS {alias}"
+        for x, alias in (("tp", "prev_tp"), (medium, "prev_ch"), ("ts", "prev_ts"))
+    )
     rows = cur.execute(
         f"""WITH t AS (
-                SELECT pid, member, ts, seq, tp, {medium} AS channel, {sidx} AS sidx,
-                       lag(tp) OVER w AS prev_tp, lag({medium}) OVER w AS prev_ch,
-                       lag(ts) OVER w AS prev_ts
+                SELECT pid, member, ts, seq, tp, {medium} AS channel, {sidx} AS sidx, {lags}
                 FROM {table} WHERE tp IS NOT NULL
-                WINDOW w AS (PARTITION BY pid ORDER BY ts, seq)),
+                WINDOW w AS {window}),
             arrivals AS (
                 SELECT pid, tp, sidx, ts, seq, prev_ch, channel, prev_ch <> channel AS switched
                 FROM t WHERE member AND prev_tp IS NOT NULL AND prev_tp <> tp
