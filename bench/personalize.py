@@ -51,6 +51,8 @@ CUSTOMERS = stores.SIZES["1M"]
 
 SERVER = """
 import sys
+if sys.argv[3] == "h11":  # uvicorn's `auto` without httptools and uvloop: h11 and asyncio
+    sys.modules["httptools"] = sys.modules["uvloop"] = None
 from touchpath.settings import Settings
 from touchpath.web.server import serve
 serve(Settings(db=sys.argv[1], port=int(sys.argv[2])))
@@ -86,14 +88,14 @@ def _free_port() -> int:
 class Server:
     """`touchpath serve` on its own copy of the store, in a subprocess."""
 
-    def __init__(self, store: Path) -> None:
+    def __init__(self, store: Path, http: str = "auto") -> None:
         self.db = OUT / "personalize_run.duckdb"
         shutil.copyfile(store, self.db)
         Path(str(self.db) + ".wal").unlink(missing_ok=True)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", SERVER, str(self.db), str(self.port)],
+            [sys.executable, "-c", SERVER, str(self.db), str(self.port), http],
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self.ps = psutil.Process(self.proc.pid)
@@ -105,6 +107,24 @@ class Server:
     def cpu(self) -> float:
         t = self.ps.cpu_times()
         return float(t.user + t.system)
+
+    def settle(self, below: float = 0.1, window: float = 3.0, limit: float = 900.0) -> float:
+        """Wait until the server's own work after start (the map cache, the analysis kernels'
+        compilation, the listeners catching up) is done: under `below` CPU-s a second over
+        `window` seconds. Timing before that measured the warm-up, not the requests."""
+        t0 = time.perf_counter()
+        while time.perf_counter() - t0 < limit:
+            c = self.cpu()
+            time.sleep(window)
+            if (self.cpu() - c) / window < below:
+                break
+        return time.perf_counter() - t0
+
+    def rate(self, seconds: float = 5.0) -> float:
+        """The server's CPU seconds a second over `seconds` (the background: ingest)."""
+        c = self.cpu()
+        time.sleep(seconds)
+        return (self.cpu() - c) / seconds
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGINT)
@@ -138,6 +158,15 @@ def _wait_ready(url: str, key: str, timeout: float = 900) -> float:
             pass
         time.sleep(0.5)
     raise SystemExit("the server did not answer /v1/decide in time")
+
+
+def _http_impl() -> str:
+    """What uvicorn's `auto` picks in this environment (the server runs the same Python)."""
+    import importlib.util
+
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return f"{http}, {loop}"
 
 
 # ----------------------------------------------------------------------------- load generators
@@ -385,15 +414,21 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--ingest-rate", type=float, default=1000.0, help="events/s")
     parser.add_argument("--conns", type=int, default=32)
+    parser.add_argument(
+        "--http", choices=["auto", "h11"], default="auto",
+        help="h11: the server without httptools and uvloop (uvicorn's pure-Python fallback)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     store = prepare()
     key = _write_key(store)
     print(f"load average before: {os.getloadavg()}", flush=True)
-    server = Server(store)
+    server = Server(store, args.http)
     try:
         ready = _wait_ready(server.url, key)
         print(f"server ready (read model built) in {ready:.1f} s", flush=True)
+        settled = server.settle()
+        print(f"server settled (warm-up done) {settled:.1f} s later", flush=True)
         server.sample()
         decide = decide_requests(key)
         floor = floor_requests(key)
@@ -405,6 +440,7 @@ def main(argv: list[str] | None = None) -> None:
             text=True,
         )
         time.sleep(3)
+        background = server.rate()  # ingest alone: taken off each phase's server CPU
         load_before = os.getloadavg()
         for label, reqs, rate in [
             (f"decide, open loop at {args.rate:.0f}/s", decide, args.rate),
@@ -412,7 +448,10 @@ def main(argv: list[str] | None = None) -> None:
             ("decide, closed loop", decide, None),
             ("HTTP floor (/v1 404), closed loop", floor, None),
         ]:
+            c, t = server.cpu(), time.perf_counter()
             r = run_load(server.port, reqs, rate, args.seconds, args.conns)
+            phase = server.cpu() - c - background * (time.perf_counter() - t)
+            r["cpu_ms"] = 1000 * phase / r["requests"] if r["requests"] else None
             server.sample()
             rows.append((label, r))
             print(f"  {label}: {r}", flush=True)
@@ -429,15 +468,17 @@ def main(argv: list[str] | None = None) -> None:
 
     print(f"\n## POST /v1/decide on the 1M demo, ingest at {float(ingested):,.0f} events/s "
           f"(asked {args.ingest_rate:.0f}; {refused} refused)")  # fmt: skip
-    print("| load | requests/s | p50 ms | p99 ms | max ms | errors |")
-    print("|---|---|---|---|---|---|")
+    print("| load | requests/s | p50 ms | p99 ms | max ms | server CPU-ms a request | errors |")
+    print("|---|---|---|---|---|---|---|")
     for label, r in rows:
-        p50, p99, top = (f"{r[k]:.1f}" if r[k] is not None else "–"
-                         for k in ("p50_ms", "p99_ms", "max_ms"))  # fmt: skip
-        print(f"| {label} | {r['per_s']:,.0f} | {p50} | {p99} | {top} | {r['errors'] or 0} |")
+        p50, p99, top, cms = (f"{r[k]:.{2 if k == 'cpu_ms' else 1}f}" if r[k] is not None
+                              else "–" for k in ("p50_ms", "p99_ms", "max_ms", "cpu_ms"))  # fmt: skip
+        print(f"| {label} | {r['per_s']:,.0f} | {p50} | {p99} | {top} | {cms} "
+              f"| {r['errors'] or 0} |")  # fmt: skip
     print(f"\nserver peak RSS {server.peak_rss / 2**20:,.0f} MB, server CPU {cpu:.1f} s over the "
-          f"run; load average {load_before[0]:.1f} -> {load_after[0]:.1f} (shared machine, "
-          f"2 cores)")  # fmt: skip
+          f"run ({background:.2f} CPU-s a second with ingest alone, taken off each row's CPU per "
+          f"request); load average {load_before[0]:.1f} -> {load_after[0]:.1f} (shared "
+          f"machine, 2 cores); HTTP: {'h11, asyncio' if args.http == 'h11' else _http_impl()}")  # fmt: skip
     print(f"commit to changed answer under ingest: median {statistics.median(lags):.2f} s, "
           f"max {max(lags):.2f} s ({len(lags)} samples)")  # fmt: skip
     print("\n| in process | rate | mean ms | other |")
