@@ -11,12 +11,15 @@ import pytest
 from pydantic import ValidationError
 from typer.testing import CliRunner
 
+from touchpath.analytics import journey
 from touchpath.analytics.api import attribution
 from touchpath.analytics.attribution import (
     AttributionResult,
     AttributionSpec,
+    attribution_sql,
     decay_weight,
     markov_removal_effects,
+    transitions_sql,
 )
 from touchpath.analytics.testing import journeys_for
 from touchpath.cli import app
@@ -106,6 +109,26 @@ def test_markov_removal_effect(result: AttributionResult) -> None:
     got = credit(result, "markov")
     assert got["email"][0] == pytest.approx(1.6)
     assert got["paid_social"] == pytest.approx((0.8, 0.2 * 190))
+
+
+def test_shared_tables_give_what_the_single_statements_give(store: Store) -> None:
+    # The runner keeps conversions and paths in temporary tables shared by the credit and the
+    # Markov statements; each statement on its own (no tables) is the reference, on both sources.
+    journeys_for(store, {**JOURNEYS, "u6": [visit(2, "email"), visit(2, "sms", "11:00")]})
+    spec = AttributionSpec()
+    for source in ("log", "copy"):
+        if source == "copy":
+            journey.optimize(store)
+        res = attribution(store, spec)
+        assert res.source == source
+        chain = store.query(transitions_sql(spec, source == "copy"))
+        effects = markov_removal_effects([(str(a), str(b), int(n)) for a, b, n in chain])
+        assert res.removal_effects == pytest.approx(effects, abs=1e-6)
+        assert effects["sms"] > 0  # u6's open path reaches the chain
+        rows = store.query(attribution_sql(spec, source == "copy"))
+        last = {r[0]: r[3] for r in rows if r[0] is not None and r[3]}
+        assert {k: c for k, (c, _) in credit(res, "last_touch").items()} == pytest.approx(last)
+        assert (res.conversions, res.attributed_conversions) == (rows[0][-4], rows[0][-2])
 
 
 def test_position_based_with_middle_touches(store: Store) -> None:
