@@ -75,6 +75,9 @@ def test_builder_previews(server: Server) -> None:
         none = c.post("/api/explore/audience-preview", json={"condition": {"kind": "not",
                       "cond": cond}}).json()  # fmt: skip
         assert none["size"] == none["profiles"] - 1
+        nobody = {"kind": "performed", "event": {"event": "Never Sent"}}
+        p = c.post("/api/explore/audience-preview", json={"condition": nobody}).json()
+        assert (p["size"], p["sample"]) == (0, []) and p["profiles"] > 0
         bad = c.post("/api/explore/audience-preview", json={"condition": {"kind": "performed"}})
         assert bad.status_code == 422 and "event" in bad.text
         t = c.post(

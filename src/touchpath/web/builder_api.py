@@ -65,18 +65,16 @@ def _people(store: StoreDep, ids: list[str]) -> list[PersonHit]:
 
 @router.post("/audience-preview", response_model=AudiencePreview)
 def audience_preview(store: StoreDep, draft: AudienceDraft) -> AudiencePreview:
-    """How many profiles an audience condition selects now, with a few of them."""
+    """How many profiles an audience condition selects now, with a few of them: the size and
+    the sample from one run of the condition (two runs cost twice its CPU)."""
     with store.reading() as cur:
         sql = audience_sql(cur, Audience(name="preview", condition=draft.condition), utcnow(), None)
-        (size,) = cur.execute(f"SELECT count(*) FROM ({sql})").fetchone() or (0,)
+        rows = cur.execute(
+            f"SELECT profile_id, count(*) OVER () FROM ({sql}) ORDER BY profile_id LIMIT {SAMPLE}"
+        ).fetchall()
         (total,) = cur.execute("SELECT count(*) FROM profiles").fetchone() or (0,)
-        ids = [
-            r[0]
-            for r in cur.execute(
-                f"SELECT profile_id FROM ({sql}) ORDER BY profile_id LIMIT {SAMPLE}"
-            ).fetchall()
-        ]
-    return AudiencePreview(size=size, profiles=total, sample=_people(store, ids))
+    size = int(rows[0][1]) if rows else 0
+    return AudiencePreview(size=size, profiles=total, sample=_people(store, [r[0] for r in rows]))
 
 
 @router.post("/trait-preview", response_model=TraitPreview)
