@@ -33,9 +33,18 @@ interface Props {
   onClick?: (p: ChartClick) => void;
 }
 
+/** Whether `node` is in the document and has an area to draw in. A chart asked to lay out in
+ * no area fails inside ECharts (a Sankey's view transform has no inverse: "Cannot read
+ * properties of null (reading '0')" from `_updateViewCoordSys`), and a page left for a lazily
+ * loaded one is exactly that: React's Suspense keeps the old page mounted but hidden
+ * (display: none) until the new page's code arrives, so its ResizeObserver reports 0 x 0. */
+const hasArea = (node: HTMLElement) => node.isConnected && node.clientWidth > 0 && node.clientHeight > 0;
+
 export function EChart({ option, label, height = 280, onClick }: Props) {
   const el = useRef<HTMLDivElement>(null);
   const chart = useRef<ECharts | null>(null);
+  /** An option not yet drawn because the chart had no area when it came: drawn once it has. */
+  const stale = useRef(false);
   const latest = useRef(option);
   latest.current = option;
   const click = useRef(onClick);
@@ -49,18 +58,29 @@ export function EChart({ option, label, height = 280, onClick }: Props) {
       await afterPaint();
       const { init } = await loadECharts();
       await afterPaint(); // the module's set-up was a long task: let the page paint again first
-      if (gone || !el.current) return;
-      const c = init(el.current, undefined, { renderer: "svg" });
+      const node = el.current;
+      if (gone || !node) return;
+      const c = init(node, undefined, { renderer: "svg" });
       chart.current = c;
       c.on("click", (p) => click.current?.(p as unknown as ChartClick));
-      c.setOption(latest.current, { notMerge: true });
-      setDrawn(true);
-      const resize = new ResizeObserver(() => c.resize());
-      resize.observe(el.current);
+      stale.current = true;
+      const fit = () => {
+        if (c.isDisposed() || !hasArea(node)) return; // hidden or leaving: draw when shown again
+        if (stale.current) {
+          stale.current = false;
+          c.setOption(latest.current, { notMerge: true });
+          setDrawn(true);
+        } else {
+          c.resize();
+        }
+      };
+      fit();
+      const resize = new ResizeObserver(fit);
+      resize.observe(node);
       cleanup = () => {
         resize.disconnect();
-        c.dispose();
         chart.current = null;
+        c.dispose();
       };
     };
     void draw();
@@ -73,7 +93,14 @@ export function EChart({ option, label, height = 280, onClick }: Props) {
   useEffect(() => {
     let gone = false;
     void afterPaint().then(() => {
-      if (!gone) chart.current?.setOption(option, { notMerge: true });
+      const c = chart.current;
+      if (gone || !c || c.isDisposed()) return;
+      if (el.current && hasArea(el.current)) {
+        stale.current = false;
+        c.setOption(option, { notMerge: true });
+      } else {
+        stale.current = true; // the ResizeObserver draws it once the chart has an area again
+      }
     });
     return () => {
       gone = true;
