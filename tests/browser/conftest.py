@@ -170,7 +170,8 @@ def axe(page: Any, exclude: list[str] | None = None) -> None:
     """Run axe-core (WCAG 2 A/AA rules) on the page; fail on serious or critical violations."""
     if not AXE.is_file():
         pytest.fail(f"{AXE}: missing; run scripts/setup.sh (npm ci of the web app)")
-    page.add_script_tag(path=str(AXE))
+    if page.evaluate("typeof axe") == "undefined":  # once a document
+        page.add_script_tag(path=str(AXE))
     result = page.evaluate(
         """async (exclude) => await axe.run({include: [document], exclude: exclude},
              {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})""",
