@@ -34,10 +34,11 @@ interface Props {
 }
 
 /** Whether `node` is in the document and has an area to draw in. A chart asked to lay out in
- * no area fails inside ECharts (a Sankey's view transform has no inverse: "Cannot read
- * properties of null (reading '0')" from `_updateViewCoordSys`), and a page left for a lazily
- * loaded one is exactly that: React's Suspense keeps the old page mounted but hidden
- * (display: none) until the new page's code arrives, so its ResizeObserver reports 0 x 0. */
+ * no area fails inside ECharts: a page being left is out of the document before React runs its
+ * effects' clean-ups, a ResizeObserver (or a draw a frame later) can run in between, ECharts
+ * measures the detached element 0 px wide, and a Sankey's view transform then has no inverse
+ * ("Cannot read properties of null (reading '0')" from `_updateViewCoordSys`). A page hidden
+ * by Suspense (display: none) while the next one's code loads is waited out the same way. */
 const hasArea = (node: HTMLElement) => node.isConnected && node.clientWidth > 0 && node.clientHeight > 0;
 
 export function EChart({ option, label, height = 280, onClick }: Props) {
