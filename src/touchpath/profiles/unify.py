@@ -152,7 +152,12 @@ class Unify:
 
 
 def _has_definitions(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute("SELECT EXISTS (FROM computed_traits) OR EXISTS (FROM audiences)").fetchall()
+    """Whether settling has anything to compute: computed traits or rule-based audiences (a
+    static audience's members are left alone, so only static ones need no settling: a store
+    with one static audience read every touched profile's history at each listener round)."""
+    row = con.execute(
+        "SELECT EXISTS (FROM computed_traits) OR EXISTS (FROM audiences WHERE kind = 'rule')"
+    ).fetchall()
     return bool(row[0][0])
 
 
@@ -196,7 +201,7 @@ def start(store: Store, config: UnifyConfig) -> Unify:
         return unify.catch_up(con)
 
     staged = store.write_sync(setup)
-    store.add_commit_listener(unify.on_commit)
+    store.add_commit_listener(unify.on_commit, prompt=True)  # the journeys need identities
     if staged is not None:
         store.ingest(staged)
     return unify
