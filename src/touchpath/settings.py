@@ -68,8 +68,8 @@ class Settings(BaseSettings):
     listener_prompt_seconds: float = Field(
         default=0.2,
         description=(
-            "How soon after a commit holding an event a journey enters on or waits for the "
-            "prompt listeners (identity, the journeys) run, ahead of the others' round."
+            "How soon after a commit holding one of the store's prompt events the listeners "
+            "registered prompt run, ahead of the others' round (none are, for now)."
         ),
     )
     listener_idle_seconds: float = Field(
