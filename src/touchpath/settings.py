@@ -65,13 +65,6 @@ class Settings(BaseSettings):
             "most this long after a commit, over every event committed since they last ran."
         ),
     )
-    listener_prompt_seconds: float = Field(
-        default=0.2,
-        description=(
-            "How soon after a commit holding one of the store's prompt events the listeners "
-            "registered prompt run, ahead of the others' round (none are, for now)."
-        ),
-    )
     listener_idle_seconds: float = Field(
         default=0.05,
         description="An idle writer runs the commit listeners after this long without new work.",
