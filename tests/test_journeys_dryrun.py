@@ -72,6 +72,32 @@ def test_dry_run_shows_the_path_and_the_messages_of_each_entry(world: World) -> 
     assert world.events("Journey Entered") == []
 
 
+def test_an_event_right_after_a_timer_is_heard_by_the_wait_the_timer_began(world: World) -> None:
+    """The first relevant event after a wait (pause) whose timer starts a wait_for_event is
+    heard by it, in the dry run as in the live engine (the replay once began that listen from
+    the event's own number and missed it: the person ended at the timeout instead)."""
+    text = """
+    name: welcome
+    entry: {kind: event, event: {event: Signed Up}}
+    nodes:
+      pause: {kind: wait, duration: 15m, next: ordered}
+      ordered: {kind: wait_for_event, event: {event: Order Completed}, timeout: 45m,
+                on_event: thanks, on_timeout: nudge}
+      thanks: {kind: exit, reason: bought}
+      nudge: {kind: exit, reason: nudged}
+    """
+    doc = load_journey(text)
+    save_journey(world.engine, doc, text)
+    publish(world.engine, "welcome")
+    world.track("ann", "Signed Up")
+    world.later(minutes=30)  # the pause's timer ran: now listening
+    world.track("ann", "Order Completed")
+    world.later(hours=2)
+    assert world.where("ann") == ("thanks", "done", "bought")
+    (entry,) = dry_run(world.engine, check(world.engine, doc), world.profile("ann")).entries
+    assert (entry.node, entry.status, entry.exit_reason) == ("thanks", "done", "bought")
+
+
 def test_test_send_goes_to_one_person_from_a_send_node(world: World) -> None:
     doc = load_journey(CART)
     save_journey(world.engine, doc, CART)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -87,6 +88,35 @@ def self_signed(host: str = "127.0.0.1") -> tuple[bytes, bytes]:
 
 
 _Answer = tuple[int, dict[str, str], bytes]
+
+
+async def _off_loop(fn: Callable[[Received], None], r: Received) -> None:
+    """`fn(r)` on a daemon thread, awaited: a slow store write holds this request only, and a
+    write that never returns (the store closed under it at a stop) cannot hold the process's
+    exit, as the default executor's joined threads would."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def run() -> None:
+        error: BaseException | None = None
+        try:
+            fn(r)
+        except BaseException as e:  # handed to the awaiting request, as to_thread would
+            error = e
+        with contextlib.suppress(RuntimeError):  # the receiver stopped: no one is waiting
+            loop.call_soon_threadsafe(_settle, done, error)
+
+    threading.Thread(target=run, name="receiver-react", daemon=True).start()
+    await done
+
+
+def _settle(done: asyncio.Future[None], error: BaseException | None) -> None:
+    if done.done():  # the request was cancelled (a stop)
+        return
+    if error is None:
+        done.set_result(None)
+    else:
+        done.set_exception(error)
 
 
 def _quiet_cancel(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -240,7 +270,7 @@ class HttpReceiver:
             # The simulation records the message before the receiver answers (a kill between
             # the two is a redelivery it recognises), on a worker thread: a slow store write
             # holds this request, never the loop and the other connections.
-            await asyncio.to_thread(self.on_receive, kept)
+            await _off_loop(self.on_receive, kept)
         return answer
 
     def _route(self, path: str) -> Callable[[str, dict[str, str], bytes], _Answer] | None:
@@ -407,7 +437,7 @@ class SmtpReceiver:
                 got = Received("email", ",".join(envelope.rcpt_tos), headers, raw, data=parsed)
                 receiver.received.append(got)
                 if receiver.on_receive is not None:  # before answering, off the loop
-                    await asyncio.to_thread(receiver.on_receive, got)
+                    await _off_loop(receiver.on_receive, got)
                 for rcpt in envelope.rcpt_tos:
                     if rcpt in receiver.dsn and receiver.on_dsn is not None:
                         receiver._bounce_later(raw, rcpt)

@@ -178,7 +178,9 @@ def _replay(
         )
         advance(con, tick, "SELECT * FROM journey_state")
     for seq, at in events:
-        _run_timers(con, plan, plans, at, int(seq))
+        # The timers due by the event's time run before it: a wait they begin listens from the
+        # event before this one, so this event is heard (as live, where it commits after them).
+        _run_timers(con, plan, plans, at, int(seq) - 1)
         on_events(con, Tick(con, at, plans, seq=int(seq)), int(seq), int(seq))
     _run_timers(con, plan, plans, until, int(events[-1][0]) if events else 0)
     return DryRun(
