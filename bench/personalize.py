@@ -408,7 +408,7 @@ def freshness(url: str, key: str, samples: int = 5) -> list[float]:
     return lags
 
 
-def main(argv: list[str] | None = None) -> None:
+def _args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--rate", type=float, default=2000.0, help="open-loop requests/s")
     parser.add_argument("--seconds", type=float, default=20.0)
@@ -418,8 +418,11 @@ def main(argv: list[str] | None = None) -> None:
         "--http", choices=["auto", "h11"], default="auto",
         help="h11: the server without httptools and uvloop (uvicorn's pure-Python fallback)",
     )  # fmt: skip
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def main(argv: list[str] | None = None) -> None:
+    args = _args(argv)
     store = prepare()
     key = _write_key(store)
     print(f"load average before: {os.getloadavg()}", flush=True)

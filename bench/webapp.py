@@ -182,9 +182,10 @@ def main() -> None:
             print(f"  {name}: {seen[-1]}")
 
 
-def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str, float, float]]:
-    from playwright.sync_api import sync_playwright
-
+def _pages(
+    http: httpx.Client, user: str
+) -> list[tuple[str, str, str, Callable[[], httpx.Response]]]:
+    """Each page: its name, path, the selector of its first numbers, and its API call alone."""
     trend = {"match": {"event": "Product Viewed"}, "interval": "day", "breakdown": "channel"}
     cond = {"condition": {"kind": "performed", "event": {"event": "Order Completed"},
                           "at_least": 2}}  # fmt: skip
@@ -205,7 +206,13 @@ def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str,
          ".jstage dd", lambda: http.get("/api/maps/compare", params={"a": "demo-first-purchase",
                                                                       "b": "demo-support"})),
     ]  # fmt: skip
-    pages += analysis_pages(http)
+    return pages + analysis_pages(http)
+
+
+def run(url: str, http: httpx.Client, user: str, repeat: int) -> list[tuple[str, float, float]]:
+    from playwright.sync_api import sync_playwright
+
+    pages = _pages(http, user)
     results: dict[str, tuple[list[float], list[float]]] = {p[0]: ([], []) for p in pages}
     WHERE.clear()
     WHERE.update({p[0]: [] for p in pages})

@@ -202,6 +202,17 @@ def _row_tags(cur: duckdb.DuckDBPyConnection, doc: JourneyMap, memo: Memo) -> pa
     })  # fmt: skip
 
 
+def _member(audience: str | None, copy: bool) -> str:
+    """Whether a row's person is in `audience` (TRUE without one); the copy numbers people."""
+    if audience is None:
+        return "TRUE"
+    aud = literal(audience).sql("duckdb")
+    members = f"SELECT profile_id FROM audience_members WHERE audience = {aud}"
+    if copy:
+        members = f"SELECT pno FROM journey_profiles WHERE profile_id IN ({members})"
+    return f"profile_id IN ({members})"
+
+
 @contextmanager
 def tagged(
     cur: duckdb.DuckDBPyConnection,
@@ -234,15 +245,7 @@ def tagged(
             copy = False
         goal = cond.sql("duckdb")
     rng = time_range.condition().sql("duckdb")
-    member = "TRUE"
-    if audience is not None:
-        members = (
-            "SELECT profile_id FROM audience_members "
-            f"WHERE audience = {literal(audience).sql('duckdb')}"
-        )
-        if copy:
-            members = f"SELECT pno FROM journey_profiles WHERE profile_id IN ({members})"
-        member = f"profile_id IN ({members})"
+    member = _member(audience, copy)
     src = f"SELECT * FROM {EVENTS}"  # conditions may read JSON
     if copy:  # touchpoints that test properties take them from the log for their events only
         lookup = log_lookup(DfgSpec(stages=stages))
@@ -443,7 +446,13 @@ def _switches(cur: duckdb.DuckDBPyConnection, table: str, doc: JourneyMap) -> li
             SELECT tp, switched, prev_ch, channel, count(*), count(*) FILTER (WHERE ok)
             FROM per GROUP BY ALL ORDER BY tp, 2, 5 DESC, 3, 4"""
     ).fetchall()
-    # A handful of rows per touchpoint (one per channel pair): folded here.
+    return _fold_switches(rows, stage_no, target, days)
+
+
+def _fold_switches(
+    rows: list[Any], stage_no: dict[str, int], target: str, days: int
+) -> list[ChannelSwitch]:
+    """A handful of rows per touchpoint (one per channel pair), folded into its switches."""
     out: dict[str, ChannelSwitch] = {}
     for tp, switched, prev_ch, ch, n, ok in rows:
         c = out.get(tp) or ChannelSwitch(str(tp), 0, 0, 0, 0, None, 0, target, days)
