@@ -84,7 +84,15 @@ def test_planner_picks_the_kernel_only_where_it_is_exact(store: Store) -> None:
     assert registry.run(store, funnel).source == "copy"
     assert not planned(store, {**funnel, "breakdown": {"by": "channel"}})  # SQL over the copy
     assert planned(store, {"kind": "dfg"})
-    assert not planned(store, {"kind": "dfg", "stages": [{"name": "s", "events": ["view"]}]})
+    # over stages: the pass reads the copy's memoised condition codes (a map's bind), exactly
+    staged = {"kind": "dfg", "stages": [{"name": "s", "events": ["view"]},
+                                        {"name": "t", "events": ["cart", "buy"]}]}  # fmt: skip
+    assert planned(store, staged)
+    kernel, sql = both(store, staged)
+    assert kernel == sql and kernel.edges
+    with_prop = {"kind": "dfg", "stages": [{"name": "pro", "events": [
+        {"event": "view", "where": [{"property": "plan", "op": "eq", "value": "pro"}]}]}]}  # fmt: skip
+    assert planned(store, {**with_prop, "audience": "x"}) is False  # an audience: SQL
     assert planned(store, {"kind": "paths", "start": {"event": "view"}})
     assert not planned(store, {"kind": "paths", "start": {"event": "view", "channel": "web"}})
     assert planned(store, {"kind": "retention", "cohort_event": {"event": "view"}})
