@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from tests.browser.conftest import App, axe, shot
 
 pytestmark = pytest.mark.browser
@@ -44,7 +45,8 @@ def test_create_a_journey_from_a_map_touchpoint(demo_app: App, page: Any) -> Non
     settings = page.get_by_role("region", name="Journey settings")
     assert settings.get_by_label("Name (in addresses", exact=False).input_value() == "checkout-app"
     assert settings.get_by_label("Goal event").input_value() == "Order Completed"
-    assert "Checkout (app)" in page.locator(".jnode-entry").inner_text()
+    # the canvas draws its nodes' text after it has measured them: wait for it
+    expect(page.locator(".jnode-entry")).to_contain_text("Checkout (app)")
     # The document is valid as it stands: the server found nothing to fix.
     page.wait_for_timeout(600)  # the draft is checked 400 ms after the last change
     assert page.get_by_role("alert", name="Problems").count() == 0
