@@ -173,7 +173,13 @@ def _row_tags(cur: duckdb.DuckDBPyConnection, doc: JourneyMap, memo: Memo) -> pa
     none), whether it meets the goal, whether its name looks like an error, from the
     condition codes the map's funnels and DFG read (`funnels.many.codes`, kept for the
     copy's build); None when a condition cannot be read that way."""
-    from touchpath.analytics.funnels.many import BITS, codes, copy_condition, row_condition
+    from touchpath.analytics.funnels.many import (
+        BITS,
+        codes,
+        copy_condition,
+        first_claim,
+        row_condition,
+    )
     from touchpath.analytics.kernels import columns
 
     conds: dict[Any, int] = {}
@@ -192,9 +198,7 @@ def _row_tags(cur: duckdb.DuckDBPyConnection, doc: JourneyMap, memo: Memo) -> pa
     if found is None:
         return None
     masks, row_codes = found
-    tp = np.zeros(len(masks), np.int16)
-    for k in range(len(bits) - 1, -1, -1):  # the first touchpoint that claims a row wins
-        tp[(masks & bits[k]) != 0] = k + 1
+    tp = first_claim(masks, bits, np.int16)
     return pa.table({
         "tp_no": tp[row_codes],
         "is_goal": ((masks & goal_bit) != 0)[row_codes],

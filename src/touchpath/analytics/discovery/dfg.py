@@ -189,7 +189,7 @@ def _staged(
     look it up by `seq` for their events only."""
     if spec.include or spec.exclude or spec.audience is not None or spec.case != "profile":
         return None
-    from touchpath.analytics.funnels.many import BITS, codes, row_condition
+    from touchpath.analytics.funnels.many import BITS, codes, first_claim, row_condition
     from touchpath.analytics.kernels import columns
     from touchpath.analytics.kernels.dfg import MAX_NAMES
 
@@ -211,9 +211,7 @@ def _staged(
     if found is None:
         return None
     masks, row_codes = found
-    stage = np.zeros(len(masks), np.int32)
-    for k in range(len(bits) - 1, -1, -1):  # the first stage that claims a row wins
-        stage[(masks & bits[k]) != 0] = k + 1
+    stage = first_claim(masks, bits, np.int32)
     keep = np.ones(len(bits) + 1, np.uint8)
     keep[0] = 0
     read = dataclasses.replace(cols, code=stage[row_codes], names=len(bits))

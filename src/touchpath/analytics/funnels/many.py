@@ -51,6 +51,7 @@ __all__ = [
     "codes",
     "condition_bits",
     "copy_condition",
+    "first_claim",
     "row_condition",
     "run_many",
 ]
@@ -136,6 +137,15 @@ def _codes(
         return None
     masks, codes = np.unique(bits, return_inverse=True)
     return masks, codes.astype(np.int32)
+
+
+def first_claim(masks: np.ndarray, bits: list[int], dtype: Any) -> np.ndarray:
+    """Per condition code, the number (1-based) of the first of `bits` whose conditions its
+    mask meets; 0 when none does (a map's touchpoints and a DFG's stages: the first wins)."""
+    out = np.zeros(len(masks), dtype)
+    for k in range(len(bits) - 1, -1, -1):
+        out[(masks & bits[k]) != 0] = k + 1
+    return out
 
 
 def codes(
