@@ -9,7 +9,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from touchpath.analytics.experiments import ExperimentSpec, Metric, experiment, read_arms
+from touchpath.analytics import journey
+from touchpath.analytics.experiments import (
+    ExperimentSpec,
+    Metric,
+    experiment,
+    exposures,
+    read_arms,
+)
 from touchpath.analytics.testing import journeys_for
 from touchpath.events.match import EventMatch
 from touchpath.events.names import EXPERIMENT_VIEWED
@@ -270,3 +277,71 @@ def test_an_anonymous_exposure_joins_the_profile_that_signs_in(tp: Touchpath) ->
     assert r.exposures == {"control": 100, "test": 100}
     by = {a.arm: a for a in r.metrics[0].arms}
     assert (by["test"].total, by["control"].total) == (50, 0)
+
+
+def _mixed_people(rng: np.random.Generator, n: int) -> dict[str, list[dict[str, Any]]]:
+    """People exposed once or twice (some in two arms, some first while anonymous and then
+    signed in), with orders before and after exposure, visits, and an identify call (not in
+    the journey copy)."""
+    people: dict[str, list[dict[str, Any]]] = {}
+    day = 86400
+    for i in range(n):
+        first = T0 + timedelta(seconds=int(rng.integers(0, 10 * day)))
+        arm = ["control", "b", "c"][int(rng.integers(0, 3))]
+        evs = [_viewed(first, arm)]
+        if i % 5 == 0:  # seen anonymously first, then signs in
+            evs = [
+                {**_viewed(first, arm), "user_id": None, "anonymous_id": f"anon-{i}"},
+                {"type": "identify", "timestamp": first + timedelta(seconds=5),
+                 "anonymous_id": f"anon-{i}"},
+            ]  # fmt: skip
+        if rng.random() < 0.3:  # seen again, in the same arm or (rarely) another
+            other = arm if rng.random() < 0.8 else "b"
+            evs.append(_viewed(first + timedelta(seconds=int(rng.integers(1, 3 * day))), other))
+        for _ in range(int(rng.integers(0, 5))):
+            at = first + timedelta(seconds=int(rng.integers(-20 * day, 20 * day)))
+            evs.append({"event": "Order Completed", "timestamp": at,
+                        "properties": {"revenue": round(float(rng.uniform(1, 100)), 2)}})  # fmt: skip
+        if rng.random() < 0.4:
+            evs.append({"event": "Session Started", "timestamp": first + timedelta(days=9)})
+        people[f"p{i}"] = evs
+    return people
+
+
+def test_the_journey_copy_gives_the_logs_numbers(tp: Touchpath) -> None:
+    """With the sorted journey copy fresh, the planner reads each event's person from it (the
+    profile numbers) instead of `resolved_events`: per arm and day, the same numbers as the
+    log's statement; stale (an event after the build) or a metric the copy may lack (no event
+    name), the log."""
+    journeys_for(tp.store, _mixed_people(np.random.default_rng(17), 400))
+    tp.store.wait_idle()
+    order = EventMatch(event="Order Completed")
+    spec = ExperimentSpec(
+        experiment_id=SPLIT,
+        primary=Metric(name="conv", event=order, window="7d"),
+        guardrails=(
+            Metric(name="rev", kind="sum", property="revenue", event=order, window="14d",
+                   pre_window="10d"),
+            Metric(name="n", kind="count", event=order, window="3d"),
+            Metric(name="back", kind="retention", event=EventMatch(event="Session Started"),
+                   window_start="7d", window="14d"),
+        ),
+    )  # fmt: skip
+    assert experiment(tp.store, spec).source == "log"  # no copy yet
+    journey.optimize(tp.store)
+    with tp.store.reading() as cur:
+        log, copy = exposures(cur, spec), exposures(cur, spec, copy=True)
+    assert copy.multiple == log.multiple > 0
+    assert [(d.arm, d.day) for d in copy.days] == [(d.arm, d.day) for d in log.days]
+    for c, g in zip(copy.days, log.days, strict=True):
+        for a, b in zip(c.stats, g.stats, strict=True):
+            assert a.n == b.n and (a.total, a.pre) == pytest.approx((b.total, b.pre))
+            assert (a.total_sq, a.pre_sq, a.cross) == pytest.approx((b.total_sq, b.pre_sq, b.cross))
+    on_copy, on_log = experiment(tp.store, spec), read_arms(tp.store, spec)
+    assert on_copy.source == "copy" and on_copy.exposures == {
+        arm: stats[0].n for arm, stats in on_log.totals().items()
+    }
+    anything = spec.model_copy(update={"guardrails": (Metric(name="any", event=EventMatch()),)})
+    assert experiment(tp.store, anything).source == "log"
+    journeys_for(tp.store, {"late": [_viewed(T0, "control")]})
+    assert experiment(tp.store, spec).source == "log"

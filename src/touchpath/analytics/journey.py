@@ -89,6 +89,9 @@ def usable(cur: duckdb.DuckDBPyConnection, max_lag: float = 0.0) -> CopyUse:
     """Whether the copy may be read: it matches the log exactly, or (with `max_lag` > 0, see
     `TOUCHPATH_JOURNEY_MAX_LAG_SECONDS`) it was built at most `max_lag` seconds ago. A lagging
     copy holds the events and identity merges committed before its `as_of`, none after."""
+    # Never built (or emptied): no need to read the log's state (a hash of every identifier).
+    if not (cur.execute("SELECT count(*) FROM journey_build").fetchone() or (0,))[0]:
+        return CopyUse(False)
     fresh, built_at = cur.execute(FRESH_SQL).fetchone() or (False, None)
     if fresh:
         return CopyUse(True)

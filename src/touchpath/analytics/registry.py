@@ -264,7 +264,7 @@ def run(
             read = Read(EngineCursor(engine), plan, store.settings, store.memo)  # type: ignore[arg-type]
         else:
             # The copy's freshness is read only for a spec the copy can hold (it costs a few
-            # queries; an experiment, which reads properties, never reads the copy).
+            # queries; a spec that reads events the copy lacks never reads it).
             if copy is not None:
                 state = copy
             elif analysis.copy(parsed):

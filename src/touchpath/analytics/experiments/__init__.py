@@ -28,6 +28,7 @@ from touchpath.analytics.experiments.metrics import (
     Exposures,
     experiment_sql,
     exposures,
+    on_copy,
     read_arms,
 )
 from touchpath.analytics.experiments.power import SampleSize, sample_size
@@ -82,7 +83,7 @@ def experiment_spec(data: ExperimentSpec | Mapping[str, Any]) -> ExperimentSpec:
 
 
 def _run(read: Read, spec: ExperimentSpec) -> ExperimentResult:
-    return analyse(spec, exposures(read.cur, spec))
+    return analyse(spec, exposures(read.cur, spec, copy=read.sorted_copy))
 
 
 ANALYSIS = Analysis(
@@ -91,6 +92,7 @@ ANALYSIS = Analysis(
     ExperimentResult,
     _run,
     "Did the change work: each arm of an experiment against control, with a verdict.",
+    copy=on_copy,
 )
 """The `experiment` kind of the analysis runtime (`POST /api/analyses/experiment`)."""
 
