@@ -90,10 +90,10 @@ units AS MATERIALIZED (
 def _units(copy: bool = False) -> str:
     """The exposure CTEs (`viewed`, `arms`, `people`, `units`) as skeleton text. Arms are
     numbered (`code`, in name order) once, so the aggregates per person and per arm work on
-    integers, not text (about 15 % less CPU at 1M exposures); `arms` names them. On the log, people are
-    resolved through `resolved_events` and numbered (`uid`) for the join below, their ids being
-    text; on the sorted journey copy, an exposure's person is its row's profile number (`pno`,
-    the copy joined on `seq`), an integer that numbers them already."""
+    integers, not text (about 15 % less CPU at 1M exposures); `arms` names them. On the log,
+    people are resolved through `resolved_events` and numbered (`uid`) for the join below,
+    their ids being text; on the sorted journey copy, an exposure's person is its row's profile
+    number (`pno`, the copy joined on `seq`), an integer that numbers them already."""
     if copy:
         return _VIEWED_COPY + "," + _PEOPLE.format(uid="pid")
     return _VIEWED + "," + _PEOPLE.format(uid="row_number() OVER ()")
