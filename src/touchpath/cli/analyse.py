@@ -7,8 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
-from rich.table import Table
 
 from touchpath.analytics import api, journey
 from touchpath.analytics.funnels import SavedAudience
@@ -38,6 +36,8 @@ def _load(path: Path | None) -> dict[str, Any]:
         text = path.read_text()
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the spec: {exc}") from None
+    import yaml  # only for a spec file (a command with options alone never loads it)
+
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (ValueError, yaml.YAMLError) as exc:
@@ -155,6 +155,8 @@ def _breakdown(text: str | None) -> dict[str, Any] | None:
 
 def _print_funnel(result: FunnelResult, saved: SavedAudience | None) -> None:
     """A funnel's tables: steps per group, the trend, who dropped and the saved audience."""
+    from rich.table import Table  # tables only: a command with --json never loads rich
+
     note_as_of(result)
     for group in result.groups:
         title = "Funnel" if group.value is None else f"Funnel: {group.value}"
@@ -217,6 +219,8 @@ def paths(
         result = analyse(tp, parsed)
     if _print(result, as_json):
         return
+    from rich.table import Table
+
     note_as_of(result)
     table = Table(title=f"Path edges ({result.total:,} paths)")
     for col in ("step", "from", "to", "weight"):
@@ -267,6 +271,8 @@ def retention(
         result = analyse(tp, parsed)
     if _print(result, as_json):
         return
+    from rich.table import Table
+
     table = Table(title=f"Retention by {result.period}")
     table.add_column("cohort")
     table.add_column("size", justify="right")

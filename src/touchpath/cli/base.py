@@ -6,17 +6,17 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
-from rich.table import Table
 
 from touchpath.errors import NotFound, SpecError
 from touchpath.settings import Settings
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from touchpath.system import Touchpath
 
 __all__ = [
@@ -40,8 +40,26 @@ app = typer.Typer(
 )
 sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=True)
 app.add_typer(sources_app, name="sources")
-console = Console()
-err = Console(stderr=True)
+
+
+class _Console:
+    """A rich `Console` made when a command first prints through it: one that prints JSON
+    (`print_json`) never imports rich (about 40 CPU-ms of a 0.6 s command)."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+console = cast("Console", _Console())
+err = cast("Console", _Console(stderr=True))
 
 DbOpt = Annotated[
     Path | None,
@@ -76,10 +94,15 @@ def opened(
     pass `listen=True` (identity, profiles and sentiment then run as over HTTP); the others
     only read and start nothing beside the store. A store that does not exist is an error unless
     the command makes one (`create=True`); one a server holds is refused with its address
-    (commands that can go through the server use `touchpath.cli.remote.store_or_server`)."""
+    (commands that can go through the server use `touchpath.cli.remote.store_or_server`).
+
+    A command's analyses run as SQL, never as compiled kernels: the process ends before numba
+    could load them (about 2.4 s from its cache, docs/funnels.md), so starting the load would
+    only take the other core and the same answer comes back later (0.2-0.4 CPU-s a command)."""
     from touchpath.cli.remote import refuse_held
     from touchpath.system import Touchpath
 
+    overrides.setdefault("analytics_kernels", False)
     settings = settings_for(db, **overrides)
     if not create and not settings.db.exists():
         raise NotFound(
@@ -115,6 +138,8 @@ def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
     if as_json:
         print_json(rows)
         return
+    from rich.table import Table
+
     table = Table(title=title)
     names = list(rows[0].keys()) if rows else ["(none)"]
     for name in names:

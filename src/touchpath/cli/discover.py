@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
-from touchpath.analytics import api, sentiment
+from touchpath.analytics import api
 from touchpath.cli.base import (
     DbOpt,
     JsonOpt,
@@ -56,6 +55,8 @@ def build_spec(kind: str, spec_file: Path | None, stages: list[str] | None, **op
     """The spec of `kind` from a spec file with the given options on top."""
     data: dict[str, Any] = {}
     if spec_file is not None:
+        import yaml  # only for a spec file (a command with options alone never loads it)
+
         try:
             loaded = yaml.safe_load(spec_file.read_text())
         except (OSError, yaml.YAMLError) as exc:
@@ -282,5 +283,7 @@ def rescore(
             found = tp.call("POST", "/api/analyses/feedback/rescore", params={"full": full})
             n = int(found["scored"])
         else:
+            from touchpath.analytics import sentiment  # its scorer: only this command's
+
             n = sentiment.rescore(tp.store, full=full)
     console.print(f"scored {n:,} texts")

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import orjson
 
 from touchpath.errors import (
@@ -74,6 +73,8 @@ class Remote:
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One request; the server's error message, unchanged, as Touchpath's own error."""
+        import httpx  # here, not at the top: a command on the store here never needs it
+
         try:
             r = httpx.request(
                 method,

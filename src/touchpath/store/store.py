@@ -20,11 +20,9 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import numpy as np
-import pyarrow as pa
 
 from touchpath.errors import BadRequest, Overloaded, StoreUnavailable
 from touchpath.events.message import Staged
@@ -34,8 +32,12 @@ from touchpath.store.lanes import Lanes
 from touchpath.store.memo import Memo
 from touchpath.store.migrations import apply_migrations, discover
 from touchpath.store.outcomes import Appended, IngestResult, RowsChecked
-from touchpath.store.recent import RecentHashes, fresh
 from touchpath.store.sources import SourcesMixin
+
+if TYPE_CHECKING:  # NumPy, Arrow and the dedupe window are the writer's: loaded as it starts
+    import pyarrow as pa
+
+    from touchpath.store.recent import RecentHashes
 
 __all__ = ["Appended", "CommitListener", "IngestResult", "Source", "Store"]
 
@@ -95,8 +97,9 @@ class Store(SourcesMixin):
         self._keys_by_write_key: dict[str, tuple[str, float | None]] = {}
         """Live write keys seen: source id and the key's end (epoch seconds)."""
         self._window = timedelta(hours=self.settings.dedupe_window_hours)
-        # Hashes of (source, messageId) committed within the dedupe window, by commit time.
-        self._recent_hashes = RecentHashes()
+        # Hashes of (source, messageId) committed within the dedupe window, by commit time
+        # (made with the writer, `_start`).
+        self._recent_hashes: RecentHashes
         self._next_seq = 0
         self._closed = False
         self._failed: BaseException | None = None
@@ -140,6 +143,9 @@ class Store(SourcesMixin):
         with self._start_lock:
             if self._thread is not None:
                 return
+            from touchpath.store.recent import RecentHashes
+
+            self._recent_hashes = RecentHashes()
             self._next_seq = self._load_state()
             self._writer_con = self.cursor()
             # The channel rules' IN lists would each become a join (DuckDB's in_clause rewrite),
@@ -415,7 +421,11 @@ class Store(SourcesMixin):
         con = self._writer_con
         total = sum(len(j.staged) for j in jobs)
         try:
+            import numpy as np
+            import pyarrow as pa
+
             from touchpath.store import ingest
+            from touchpath.store.recent import fresh
 
             table, owner = ingest.staged_table([job.staged for job in jobs])
             base = self._next_seq

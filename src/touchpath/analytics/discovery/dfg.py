@@ -9,7 +9,6 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
-import numpy as np
 from pydantic import BaseModel, Field
 from sqlglot import exp
 
@@ -30,7 +29,9 @@ from touchpath.analytics.spec import Result
 from touchpath.analytics.sql import or_, q
 from touchpath.events.match import TimeRange
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # NumPy only for the compiled pass (below): the SQL's process never loads it
+    import numpy as np
+
     from touchpath.store.memo import Memo
 
 __all__ = ["DFG", "DfgEdge", "DfgNode", "DfgResult", "DfgSpec", "dfg", "dfg_sql"]
@@ -189,6 +190,8 @@ def _staged(
     look it up by `seq` for their events only."""
     if spec.include or spec.exclude or spec.audience is not None or spec.case != "profile":
         return None
+    import numpy as np
+
     from touchpath.analytics.funnels.many import BITS, codes, first_claim, row_condition
     from touchpath.analytics.kernels import columns
     from touchpath.analytics.kernels.dfg import MAX_NAMES
@@ -231,6 +234,8 @@ def _keep(
     conds = [or_([match_of(e).condition() for e in items]) for items in (spec.include, spec.exclude) if items]  # fmt: skip
     if any(c.name not in ("event", "type") for e in conds for c in e.find_all(exp.Column)):
         return None
+    import numpy as np
+
     from touchpath.analytics.kernels import columns
     from touchpath.analytics.kernels.dfg import MAX_NAMES
 
@@ -256,6 +261,8 @@ def _kernel(cur: duckdb.DuckDBPyConnection, spec: DfgSpec, memo: Memo | None) ->
 
 def _compiled(read: Read, spec: DfgSpec) -> tuple[list[Any], list[Any]]:
     """The edge and node rows `dfg` gives on the copy, from the compiled pass."""
+    import numpy as np
+
     from touchpath.analytics.kernels import columns
     from touchpath.analytics.kernels.dfg import count
 
