@@ -3,6 +3,7 @@ pm4py's read-and-discover of the same log, in the same run.
 
     python bench/cli_bpic.py               # 5 runs each (best and median)
     python bench/cli_bpic.py --repeat 9
+    python bench/cli_bpic.py --before /tmp/main/src   # an older checkout's CLI, alternately
 
 The store is the BPIC 2012 CSV imported once with `touchpath import` into bench/out/
 bpic2012.duckdb and its sorted journey copy built (`touchpath optimize`): what a user has after
@@ -13,6 +14,13 @@ read-and-discover in a warm process (imports not counted, the figure the issue q
 same as a whole process. The DFG's edge counts must equal pm4py's. Every row gives wall seconds
 (best, median) and CPU seconds (median, the process's user + system): on the shared cores the
 wall time follows the other engineers' load, the CPU time far less.
+
+`--before DIR` (the `src/` of an older checkout, e.g. `git archive main src | tar -x -C DIR`)
+adds its CLI rows, run alternately with this checkout's in the same minutes, and checks that
+both print the same JSON. The CLI processes keep their bytecode in bench/out/pycache (an
+untimed first run of each command writes it), as an installed package has it from pip: with
+PYTHONDONTWRITEBYTECODE set (as in this project's shells) every run would otherwise compile
+Touchpath's modules again (about 0.06 CPU-s).
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "out"
@@ -58,60 +67,85 @@ def store() -> Path:
     return path
 
 
+def _env(src: Path | None) -> dict[str, str]:
+    """The CLI's environment: bytecode kept in bench/out/pycache; `src` first on the path."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(OUT / "pycache")
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    return env
+
+
 def _children_cpu() -> float:
     used = resource.getrusage(resource.RUSAGE_CHILDREN)
     return used.ru_utime + used.ru_stime
 
 
-def run(cmd: list[str]) -> tuple[float, str, float]:
+def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str, float]:
     """Wall seconds of a whole process, what it printed, and its CPU seconds (user + system):
     on the shared 2 cores the wall time follows the load, the CPU time much less."""
     t, c = time.perf_counter(), _children_cpu()
-    done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=os.environ)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env or os.environ)
     return time.perf_counter() - t, done.stdout, _children_cpu() - c
 
 
 def timed(cmd: list[str], repeat: int) -> tuple[float, float, float, str]:
     """Best and median wall seconds, median CPU seconds, and the last output."""
-    times, cpus, out = [], [], ""
+    return alternately(cmd, [None], repeat)[0]
+
+
+def alternately(
+    cmd: list[str], srcs: list[Path | None], repeat: int
+) -> list[tuple[float, float, float, str]]:
+    """`timed` for the CLI of each of `srcs` (None: this checkout), their runs taken in turn
+    so that each sees the same load; one untimed run each first leaves the bytecode."""
+    envs = [_env(src) for src in srcs]
+    for env in envs:
+        run(cmd, env)
+    got: list[list[tuple[float, str, float]]] = [[] for _ in srcs]
     for _ in range(repeat):
-        secs, out, cpu = run(cmd)
-        times.append(secs)
-        cpus.append(cpu)
-    return min(times), statistics.median(times), statistics.median(cpus), out
+        for runs, env in zip(got, envs, strict=True):
+            runs.append(run(cmd, env))
+    return [
+        (min(r[0] for r in runs), statistics.median(r[0] for r in runs),
+         statistics.median(r[2] for r in runs), runs[-1][1])
+        for runs in got
+    ]  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args(argv)
-    db = str(store())
-    print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()}")
-    print(f"{'what':<52} | {'best s':>7} | {'median s':>8} | {'median CPU s':>12}")
-    print(f"{'-' * 52}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 12}")
-
-    def row(name: str, best: float, median: float, cpu: float) -> None:
-        print(f"{name:<52} | {best:7.3f} | {median:8.3f} | {cpu:12.3f}", flush=True)
-
-    row(
-        "python -c pass (the floor of any process)",
-        *timed([sys.executable, "-c", "pass"], args.repeat)[:3],
-    )
-    row("touchpath --help", *timed([*CLI, "--help"], args.repeat)[:3])
-    best, med, cpu, dfg_out = timed([*CLI, "dfg", "--db", db, "--json"], args.repeat)
-    row("touchpath dfg --json (BPIC 2012, whole process)", best, med, cpu)
+def _cli_rows(db: str, before: Path | None, repeat: int, row: Callable[..., None]) -> str:
+    """The CLI's rows (with `before`: an older checkout's, run alternately); the DFG's JSON."""
+    srcs: list[Path | None] = [None] if before is None else [before, None]
+    labels = [""] if before is None else [" [before]", ""]
     funnel = [*CLI, "funnel", *(a for s in STEPS for a in ("--step", s)), "--window", "30d"]
-    row(
-        "touchpath funnel 5 steps --json (whole process)",
-        *timed([*funnel, "--db", db, "--json"], args.repeat)[:3],
-    )
+    commands = {
+        "touchpath --help": [*CLI, "--help"],
+        "touchpath dfg --json (BPIC 2012, whole process)": [*CLI, "dfg", "--db", db, "--json"],
+        "touchpath funnel 5 steps --json (whole process)": [*funnel, "--db", db, "--json"],
+    }
+    dfg_out, same = "", True
+    for name, cmd in commands.items():
+        got = alternately(cmd, srcs, repeat)
+        for label, figures in zip(labels, got, strict=True):
+            row(name + label, *figures[:3])
+        same = same and len({out for *_, out in got}) == 1
+        if "dfg" in name:
+            dfg_out = got[-1][3]
+    if before is not None:
+        print(f"before and after printed the same: {same}")
+    return dfg_out
+
+
+def _pm4py_rows(repeat: int, row: Callable[..., None]) -> int | None:
+    """pm4py's rows (None when it is not installed); its directly-follows pair count."""
     try:
         import pm4py  # noqa: F401
     except ImportError:
         print("pm4py is not installed (pip install -e '.[peers]'): no peer rows")
-        return
+        return None
     warm, warm_cpu, whole, whole_cpu = [], [], [], []
-    for _ in range(args.repeat):
+    pm4py_total = 0
+    for _ in range(repeat):
         secs, out, cpu = run([sys.executable, "-c", PM4PY])
         inner, inner_cpu, total_text = out.split()[-3:]  # after the banner pm4py prints
         warm.append(float(inner))
@@ -123,8 +157,34 @@ def main(argv: list[str] | None = None) -> None:
         statistics.median(warm_cpu))  # fmt: skip
     row("pm4py read CSV + discover_dfg (whole process)", min(whole), statistics.median(whole),
         statistics.median(whole_cpu))  # fmt: skip
-    ours = json.loads(dfg_out)
-    total = sum(e["frequency"] for e in ours["edges"])
+    return pm4py_total
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--before", type=Path, help="an older checkout's src/: its CLI rows, run alternately"
+    )
+    args = parser.parse_args(argv)
+    db = str(store())
+    print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()}")
+    print(f"{'what':<61} | {'best s':>7} | {'median s':>8} | {'median CPU s':>12}")
+    print(f"{'-' * 61}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 12}")
+
+    def row(name: str, best: float, median: float, cpu: float) -> None:
+        print(f"{name:<61} | {best:7.3f} | {median:8.3f} | {cpu:12.3f}", flush=True)
+
+    row(
+        "python -c pass (the floor of any process)",
+        *timed([sys.executable, "-c", "pass"], args.repeat)[:3],
+    )
+    dfg_out = _cli_rows(db, args.before, args.repeat, row)
+    pm4py_total = _pm4py_rows(args.repeat, row)
+    print(f"load average after: {os.getloadavg()}")
+    if pm4py_total is None:
+        return
+    total = sum(e["frequency"] for e in json.loads(dfg_out)["edges"])
     print(f"DFG edges: touchpath {total:,} directly-follows pairs, pm4py {pm4py_total:,}; "
           f"equal={total == pm4py_total}")  # fmt: skip
 

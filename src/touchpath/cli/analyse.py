@@ -10,7 +10,8 @@ import typer
 
 from touchpath.analytics import api, journey
 from touchpath.analytics.funnels import SavedAudience
-from touchpath.cli.base import DbOpt, JsonOpt, app, console, note_as_of, print_json
+from touchpath.cli import base
+from touchpath.cli.base import DbOpt, JsonOpt, app, note_as_of, print_json
 from touchpath.cli.remote import Remote, analyse, session
 from touchpath.errors import SpecError
 
@@ -170,21 +171,21 @@ def _print_funnel(result: FunnelResult, saved: SavedAudience | None) -> None:
                 _pct(s.step_conversion), _dur(t.median_s if t else None),
                 _dur(t.p90_s if t else None),
             )  # fmt: skip
-        console.print(table)
+        base.console.print(table)
     if result.trend:
         table = Table(title="Conversion by entry period")
         for col in ("period", "entered", "converted", "conversion"):
             table.add_column(col, justify="right")
         for p in result.trend:
             table.add_row(str(p.period), f"{p.entered:,}", f"{p.converted:,}", _pct(p.conversion))
-        console.print(table)
+        base.console.print(table)
     if result.dropped:
-        console.print(
+        base.console.print(
             f"{result.dropped.total:,} dropped at step {result.dropped.step}: "
             + ", ".join(result.dropped.profiles[:20])
         )
     if saved is not None:
-        console.print(
+        base.console.print(
             f"audience [bold]{saved.audience}[/]: {saved.size:,} who dropped at step {saved.step} "
             f"({saved.entered:,} entered, {saved.exited:,} exited)"
         )
@@ -229,13 +230,13 @@ def paths(
         table.add_row(
             str(e.step), e.source.split(":", 1)[1], e.target.split(":", 1)[1], f"{e.weight:,}"
         )
-    console.print(table)
+    base.console.print(table)
     table = Table(title="Top paths")
     table.add_column("path")
     table.add_column("count", justify="right")
     for p in result.top_paths:
         table.add_row(" → ".join(p.path), f"{p.count:,}")
-    console.print(table)
+    base.console.print(table)
 
 
 @app.command()
@@ -281,9 +282,9 @@ def retention(
     for c in result.cohorts:
         table.add_row(str(c.cohort), f"{c.size:,}", *[_pct(r) for r in c.rates])
     table.add_row("average", "", *[_pct(r) for r in result.curve])
-    console.print(table)
+    base.console.print(table)
     rep = result.repeat
-    console.print(
+    base.console.print(
         f"repeat rate {_pct(rep.repeat_rate)} ({rep.repeaters:,} of {rep.profiles:,}); "
         f"time between returns: median {_dur(rep.median_gap_s)}, p90 {_dur(rep.p90_gap_s)}"
     )
@@ -301,7 +302,7 @@ def optimize(db: DbOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(out)
         return
-    console.print(
+    base.console.print(
         f"sorted {out['events']:,} journey events of {out['profiles']:,} profiles "
         f"in {out['seconds']:.1f} s"
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -42,24 +43,28 @@ sources_app = typer.Typer(help="Sources and their write keys.", no_args_is_help=
 app.add_typer(sources_app, name="sources")
 
 
-class _Console:
-    """A rich `Console` made when a command first prints through it: one that prints JSON
-    (`print_json`) never imports rich (about 40 CPU-ms of a 0.6 s command)."""
-
-    def __init__(self, **options: Any) -> None:
-        self._options = options
-        self._console: Console | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
-        return getattr(self._console, name)
+if TYPE_CHECKING:
+    console: Console
+    """Where commands print (rich); made on first use (`__getattr__`)."""
+    err: Console
+    """Where errors go (stderr)."""
 
 
-console = cast("Console", _Console())
-err = cast("Console", _Console(stderr=True))
+@cache
+def _console(stderr: bool = False) -> Console:
+    """The rich console, made when a command first prints through it: a command that prints
+    JSON (`print_json`) never imports rich (about 40 CPU-ms of a 0.6 s command)."""
+    from rich.console import Console
+
+    return Console(stderr=stderr)
+
+
+def __getattr__(name: str) -> Any:
+    """`console` and `err`, made on first use (`_console`)."""
+    if name in ("console", "err"):
+        return _console(stderr=name == "err")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DbOpt = Annotated[
     Path | None,
@@ -121,7 +126,7 @@ def note_as_of(result: Any) -> None:
     """Say so when an analysis read a journey copy that lags the log (`as_of` is set)."""
     as_of = getattr(result, "as_of", None)
     if as_of is not None:
-        console.print(
+        _console().print(
             f"[dim]as of {as_of:%Y-%m-%d %H:%M:%S} UTC: read from the journey copy, events "
             "after that are not counted (TOUCHPATH_JOURNEY_MAX_LAG_SECONDS)[/]"
         )
@@ -147,7 +152,7 @@ def print_rows(rows: list[dict[str, Any]], title: str, as_json: bool) -> None:
         table.add_column(name, justify="right" if numeric else "left")
     for row in rows:
         table.add_row(*[_cell(v) for v in row.values()])
-    console.print(table)
+    _console().print(table)
 
 
 def _is_number(v: Any) -> bool:

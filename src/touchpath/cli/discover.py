@@ -12,11 +12,11 @@ from typing import Annotated, Any
 import typer
 
 from touchpath.analytics import api
+from touchpath.cli import base
 from touchpath.cli.base import (
     DbOpt,
     JsonOpt,
     app,
-    console,
     note_as_of,
     print_json,
     print_rows,
@@ -102,7 +102,7 @@ def dfg(
     if as_json:
         return _dump(result)
     note_as_of(result)
-    console.print(f"{result.cases:,} journeys, {result.events:,} steps")
+    base.console.print(f"{result.cases:,} journeys, {result.events:,} steps")
     rows = [
         {
             "from": e.source,
@@ -134,7 +134,7 @@ def variants(
     if as_json:
         return _dump(result)
     note_as_of(result)
-    console.print(f"{result.cases:,} journeys, {result.distinct_variants:,} distinct variants")
+    base.console.print(f"{result.cases:,} journeys, {result.distinct_variants:,} distinct variants")
     rows = [
         {
             "journeys": v.cases,
@@ -167,7 +167,7 @@ def conformance_cmd(
     if as_json:
         return _dump(result)
     note_as_of(result)
-    console.print(
+    base.console.print(
         f"{result.conforming:,} of {result.cases:,} journeys follow the designed order "
         f"([bold]{result.share_conforming:.1%}[/])"
     )
@@ -211,7 +211,7 @@ def attribution_cmd(
     if as_json:
         return _dump(result)
     note_as_of(result)
-    console.print(
+    base.console.print(
         f"{result.conversions:,} conversions ({result.revenue:,.2f} revenue), "
         f"{result.attributed_conversions:,} with a touch in the window"
     )
@@ -286,4 +286,4 @@ def rescore(
             from touchpath.analytics import sentiment  # its scorer: only this command's
 
             n = sentiment.rescore(tp.store, full=full)
-    console.print(f"scored {n:,} texts")
+    base.console.print(f"scored {n:,} texts")
