@@ -20,7 +20,7 @@ adds its CLI rows, run alternately with this checkout's in the same minutes, and
 both print the same JSON. The CLI processes keep their bytecode in bench/out/pycache (an
 untimed first run of each command writes it), as an installed package has it from pip: with
 PYTHONDONTWRITEBYTECODE set (as in this project's shells) every run would otherwise compile
-Touchpath's modules again (about 0.06 CPU-s).
+Touchpath's modules again (about 0.1 CPU-s of a dfg).
 """
 
 from __future__ import annotations
