@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from live_helpers import LiveWorld
@@ -95,6 +96,52 @@ def test_pause_stop_and_restart_lose_nothing(tmp_path: Path) -> None:
     finally:
         for r in runners:
             r.stop()
+        w.close()
+
+
+class _Watched(ScaledClock):
+    """The demo's clock, noting how many posts the business still kept when it resumed."""
+
+    def __init__(self, start: datetime, kept: Callable[[], int]) -> None:
+        super().__init__(start, factor=360.0, running=False)
+        self.kept = kept
+        self.kept_at_resume: int | None = None
+
+    def resume(self) -> None:
+        if self.kept_at_resume is None:
+            self.kept_at_resume = self.kept()
+        super().resume()
+
+
+def test_a_restart_posts_what_was_kept_before_the_clock_moves(tmp_path: Path) -> None:
+    """A process killed between a step and its post kept what people did in demo_live_outbox.
+    The next start posts it before the clock (the journeys' timers run on it) moves: posted a
+    tick later, under load seconds of simulated time later, a wait timed out on an order the
+    person made before its deadline (test_demo_live_kill, 2026-12-07)."""
+    w = LiveWorld(tmp_path, rate=300, clock=ScaledClock(DEFAULT_START, 360.0, running=False))
+    runner: LiveRunner | None = None
+    try:
+        assert w.business is not None
+        w.business.step(DEFAULT_START + timedelta(minutes=30))  # ... and killed before send()
+        kept = {
+            k for (k,) in w.store.query("SELECT key FROM demo_live_outbox WHERE kind = 'event'")
+        }
+        assert kept
+        again = _Watched(
+            live_clock(w.store, 360.0).now(),
+            lambda: w.count("SELECT count(*) FROM demo_live_outbox"),
+        )
+        business = LiveBusiness(w.store, again, w.url, live_write_key(w.store), rate=300)
+        runner = LiveRunner(business, again, tick_seconds=0.2).start()
+        assert again.kept_at_resume == 0
+        posted = {m for (m,) in w.store.query("SELECT message_id FROM events")}
+        assert kept <= posted
+        runner.stop()
+        runner = None
+        business.close()
+    finally:
+        if runner is not None:
+            runner.stop()
         w.close()
 
 

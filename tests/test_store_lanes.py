@@ -4,11 +4,14 @@ one running, not for the others; the background jobs keep their order and all ru
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pytest
 
+from touchpath.errors import StoreUnavailable
 from touchpath.events.message import stage_messages
 from touchpath.store import Store, utcnow
 
@@ -61,3 +64,52 @@ def test_background_jobs_run_when_requests_never_stop(tmp_path: Path) -> None:
             stop.set()
             for t in threads:
                 t.join()
+
+
+def _hi(event: str, mid: str) -> Any:
+    raw = b'{"type":"track","event":"%s","userId":"u1","messageId":"%s"}' % (
+        event.encode(),
+        mid.encode(),
+    )
+    return stage_messages([raw], source="test", received_at=utcnow())
+
+
+def test_a_request_racing_the_close_is_refused_not_left_waiting(tmp_path: Path) -> None:
+    """A request that passed the open check (its gates still running) as the store closed was
+    queued behind the writer's stop and never answered: its caller, and a stop or an exit
+    joining that caller's thread (a component's, an executor's), waited forever. It is now
+    refused (StoreUnavailable), whichever side of the close it was queued on."""
+    store = Store(tmp_path / "close.duckdb")
+    store.ingest(_hi("Ping", "m1")).result(30)  # the writer runs
+    in_gate, release = threading.Event(), threading.Event()
+
+    def gate(staged: Any) -> Any:
+        in_gate.set()
+        release.wait(30)  # the store closes meanwhile
+        return staged
+
+    store.add_ingest_gate(gate)
+    got: list[Any] = []
+
+    def request() -> None:
+        try:
+            got.append(store.ingest(_hi("Pong", "m2")))
+        except StoreUnavailable as exc:
+            got.append(exc)
+
+    caller = threading.Thread(target=request)
+    caller.start()
+    assert in_gate.wait(30)
+    closer = threading.Thread(target=store.close)
+    closer.start()
+    closer.join(60)
+    assert not closer.is_alive()  # the writer took its stop and ended
+    release.set()
+    caller.join(60)
+    (answer,) = got
+    if isinstance(answer, Future):  # queued: answered, not left waiting
+        with pytest.raises(StoreUnavailable):
+            answer.result(timeout=30)
+    else:
+        assert isinstance(answer, StoreUnavailable)
+    assert store.pending == 0

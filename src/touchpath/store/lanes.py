@@ -24,7 +24,11 @@ import time
 from collections import deque
 from typing import Any
 
-__all__ = ["Lanes"]
+__all__ = ["Lanes", "LanesClosed"]
+
+
+class LanesClosed(Exception):
+    """A job put after the writer stopped taking any (`Lanes.close`)."""
 
 
 class Lanes:
@@ -36,6 +40,7 @@ class Lanes:
         self._last_background = True
         """Whether the last job handed out was a background one (the next prefers requests)."""
         self._final: Any = None
+        self._closed = False
 
     def put_last(self, job: Any) -> None:
         """Queue `job` after everything in both lanes (the writer's stop)."""
@@ -45,9 +50,22 @@ class Lanes:
             self._cond.notify()
 
     def put(self, job: Any, *, background: bool = False) -> None:
+        """Queue `job`; raises LanesClosed once the writer takes no more (`close`)."""
         with self._cond:
+            if self._closed:
+                raise LanesClosed
             self._lanes[background].append(job)
             self._cond.notify()
+
+    def close(self) -> list[Any]:
+        """The writer takes no more jobs: returns those still queued (their callers must be
+        told, or they wait forever) and refuses any put from now on."""
+        with self._cond:
+            self._closed = True
+            left = [*self._lanes[0], *self._lanes[1]]
+            for lane in self._lanes:
+                lane.clear()
+            return left
 
     def _take(self, lane: int | None) -> tuple[bool, Any]:
         requests, background = self._lanes

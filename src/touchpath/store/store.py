@@ -28,7 +28,7 @@ from touchpath.errors import BadRequest, Overloaded, StoreUnavailable
 from touchpath.events.message import Staged
 from touchpath.settings import Settings
 from touchpath.store.keys import Source
-from touchpath.store.lanes import Lanes
+from touchpath.store.lanes import Lanes, LanesClosed
 from touchpath.store.memo import Memo
 from touchpath.store.migrations import apply_migrations, discover
 from touchpath.store.outcomes import Appended, IngestResult, RowsChecked
@@ -172,6 +172,7 @@ class Store(SourcesMixin):
                 self._queue.put_last(_STOP)
                 self._thread.join()
                 self._writer_con.close()
+            self._refuse_left(StoreUnavailable(f"{self.path}: the store closed before it ran"))
         # A reader on another thread (a component's worker) may be mid-query: DuckDB refuses
         # to close under it rather than wait, so wait here for that query to end.
         deadline = time.monotonic() + 10
@@ -254,8 +255,14 @@ class Store(SourcesMixin):
         self._check_open()
         self._start()
         fut: Future[T] = Future()
-        self._queue.put(_WriteJob(fn, fut, background), background=background)
+        self._put(_WriteJob(fn, fut, background))
         return fut
+
+    def _put(self, job: _IngestJob | _WriteJob) -> None:
+        try:
+            self._queue.put(job, background=job.background)
+        except LanesClosed:  # the store closed meanwhile: refused as those left queued are
+            self._refuse_left(StoreUnavailable(f"{self.path}: the store is closed"), [job])
 
     def write_sync(self, fn: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
         """`write`, waiting for the result."""
@@ -293,7 +300,7 @@ class Store(SourcesMixin):
         fut: Future[IngestResult] = Future()
         self._start()
         background = internal and (background or staged.rows is not None)
-        self._queue.put(_IngestJob(staged, fut, background), background=background)
+        self._put(_IngestJob(staged, fut, background))
         return fut
 
     def add_ingest_gate(self, gate: Callable[[Staged], Staged]) -> None:
@@ -348,14 +355,16 @@ class Store(SourcesMixin):
         except BaseException as exc:  # a bug, not a failed write: those resolve their futures
             log.exception("the writer thread stopped")
             self._failed = exc
-            err = StoreUnavailable(f"{self.path}: the writer stopped: {exc}")
-            while True:
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    return
-                if isinstance(job, _IngestJob | _WriteJob) and not job.future.done():
-                    job.future.set_exception(err)
+            self._refuse_left(StoreUnavailable(f"{self.path}: the writer stopped: {exc}"))
+
+    def _refuse_left(self, err: StoreUnavailable, jobs: list[Any] | None = None) -> None:
+        """Refuse the jobs still queued (or `jobs`) and any queued from now on: one queued as
+        the writer took its stop waited forever, and any stop or exit joining its thread."""
+        for job in self._queue.close() if jobs is None else jobs:
+            if isinstance(job, _IngestJob | _WriteJob) and not job.future.done():
+                with self._pending_lock:
+                    self._pending -= len(job.staged) if isinstance(job, _IngestJob) else 0
+                job.future.set_exception(err)
 
     def _loop(self) -> None:
         carry: Any = None
