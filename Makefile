@@ -26,7 +26,7 @@ lint: $(STAMP)
 
 test: lint ui
 	$(UI)/node_modules/.bin/vitest run --root $(UI)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
