@@ -28,9 +28,9 @@ from touchpath.analytics.experiments.metrics import (
     Exposures,
     experiment_sql,
     exposures,
-    on_copy,
     read_arms,
 )
+from touchpath.analytics.experiments.metrics import on_copy as _on_copy
 from touchpath.analytics.experiments.power import SampleSize, sample_size
 from touchpath.analytics.experiments.spec import (
     ArmResult,
@@ -92,7 +92,7 @@ ANALYSIS = Analysis(
     ExperimentResult,
     _run,
     "Did the change work: each arm of an experiment against control, with a verdict.",
-    copy=on_copy,
+    copy=_on_copy,
 )
 """The `experiment` kind of the analysis runtime (`POST /api/analyses/experiment`)."""
 
