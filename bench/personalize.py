@@ -88,7 +88,7 @@ def _free_port() -> int:
 class Server:
     """`touchpath serve` on its own copy of the store, in a subprocess."""
 
-    def __init__(self, store: Path, http: str = "auto") -> None:
+    def __init__(self, store: Path, http: str = "auto", src: str | None = None) -> None:
         self.db = OUT / "personalize_run.duckdb"
         shutil.copyfile(store, self.db)
         Path(str(self.db) + ".wal").unlink(missing_ok=True)
@@ -96,7 +96,7 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [sys.executable, "-c", SERVER, str(self.db), str(self.port), http],
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **({"PYTHONPATH": src} if src else {})},
         )
         self.ps = psutil.Process(self.proc.pid)
         self.peak_rss = 0
@@ -418,6 +418,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--http", choices=["auto", "h11"], default="auto",
         help="h11: the server without httptools and uvloop (uvicorn's pure-Python fallback)",
     )  # fmt: skip
+    parser.add_argument(
+        "--server-src", default=None,
+        help="run the server from this source tree (e.g. main's src, exported with git archive) "
+        "instead of the installed package: old and new code on the same machine minutes",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -426,7 +431,7 @@ def main(argv: list[str] | None = None) -> None:
     store = prepare()
     key = _write_key(store)
     print(f"load average before: {os.getloadavg()}", flush=True)
-    server = Server(store, args.http)
+    server = Server(store, args.http, args.server_src)
     try:
         ready = _wait_ready(server.url, key)
         print(f"server ready (read model built) in {ready:.1f} s", flush=True)
@@ -481,7 +486,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"\nserver peak RSS {server.peak_rss / 2**20:,.0f} MB, server CPU {cpu:.1f} s over the "
           f"run ({background:.2f} CPU-s a second with ingest alone, taken off each row's CPU per "
           f"request); load average {load_before[0]:.1f} -> {load_after[0]:.1f} (shared "
-          f"machine, 2 cores); HTTP: {'h11, asyncio' if args.http == 'h11' else _http_impl()}")  # fmt: skip
+          f"machine, 2 cores); HTTP: {'h11, asyncio' if args.http == 'h11' else _http_impl()}; "
+          f"server code: {args.server_src or 'installed package'}")  # fmt: skip
     print(f"commit to changed answer under ingest: median {statistics.median(lags):.2f} s, "
           f"max {max(lags):.2f} s ({len(lags)} samples)")  # fmt: skip
     print("\n| in process | rate | mean ms | other |")

@@ -133,3 +133,75 @@ def test_concurrent_misses_bind_once_and_failures_are_not_kept(store: Store) -> 
     with pytest.raises(RuntimeError, match="binding failed"):
         cache.get(other)
     assert cache.get(other).bound.persona_size == 2 and binder.calls == 3
+
+
+def _exposures(store: Store, people: list[str]) -> None:
+    """Personalisation answers' exposures, as `/v1/decide` queues them (the internal source)."""
+    from touchpath.personalize.exposures import Exposures, exposure_message
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    queued = Exposures()
+    for p in people:
+        msg = exposure_message(
+            "home-hero", 1, "hero", "hero", None,
+            unit=p, user_id=p, anonymous_id=None, source_id="src", at=now,
+        )  # fmt: skip
+        queued.add(msg, now.date())
+    queued.flush(store, now)
+    store.wait_idle()
+
+
+def test_events_no_map_names_leave_it_fresh_named_ones_and_new_people_refresh(
+    store: Store,
+) -> None:
+    """An `Experiment Viewed` of people the map already counts changes none of its numbers:
+    the entry stays fresh and is not bound again. A new person (the population), an error-like
+    name and a touchpoint's event do make it stale, and the refresh shows them."""
+    _people(store, 4)
+    binder = Counting()
+    cache = MapCache(store, binder=binder, min_interval=0)
+    cache.start()
+    try:
+        first = cache.get(DOC)
+        _exposures(store, ["p0", "p1", "p2"])
+        time.sleep(0.5)  # the refresher had its chance
+        again = cache.get(DOC)
+        assert again.fresh and again.bound is first.bound and binder.calls == 1
+        assert cache.get(DOC).seq < store.query("SELECT max(seq) FROM events")[0][0]
+
+        _exposures(store, ["p9"])  # nobody the map counts: the population grows
+        assert not cache.get(DOC).fresh
+        _wait(lambda: cache.get(DOC).fresh)
+        assert binder.calls == 2 and cache.get(DOC).bound.persona_size == 5
+
+        journeys_for(store, {"p1": [{"event": "Page Error", "timestamp": "2026-10-02T10:00:00"}]})
+        store.wait_idle()  # the listeners have run
+        _wait(lambda: cache.get(DOC).fresh)
+        assert binder.calls == 3
+
+        journeys_for(store, {"p0": [{"event": "Experiment Viewed",
+                                      "timestamp": "2026-10-02T10:00:00"}]})  # fmt: skip
+        store.wait_idle()
+        time.sleep(0.5)
+        assert cache.get(DOC).fresh and binder.calls == 3
+
+        _people(store, 1, first=2, ordered=True)  # p2 again: a named event, no new person
+        store.wait_idle()
+        assert not cache.get(DOC).fresh
+        _wait(lambda: cache.get(DOC).fresh)
+        assert binder.calls == 4
+        assert cache.get(DOC).bound.touchpoint("Viewed").persona.reach == 4
+    finally:
+        cache.stop()
+
+
+def test_a_persona_audience_watches_every_event(store: Store) -> None:
+    """A persona's audience may change with any event: such a map is refreshed by all."""
+    from touchpath.maps.cache import watched
+
+    _people(store, 2)
+    plain = bind_map(store, DOC)
+    assert watched(plain) is not None and "Product Viewed" in (watched(plain) or ())
+    assert "Experiment Viewed" not in (watched(plain) or ())
+    persona = DOC.model_copy(update={"persona": DOC.persona.model_copy(update={"audience": "x"})})
+    assert watched(plain.model_copy(update={"map": persona})) is None

@@ -3,9 +3,19 @@
 `MapCache.get(doc, start, end)` answers the last binding of the same document and time range.
 When events have committed since that binding, it still answers at once (`fresh=False`) and a
 background thread binds again; the next request sees the new numbers. A commit listener notes
-the newest event, so the cache never scans the log to learn that data arrived. Refreshes of one
-entry run at most once per `min_interval` seconds, because a bind of a large store costs seconds
-of CPU; a miss binds in the caller's thread, and concurrent misses of one key bind once.
+the committed seq range, so the cache never scans the log to learn that data arrived. Refreshes of
+one entry run at most once per `min_interval` seconds, because a bind of a large store costs
+seconds of CPU; a miss binds in the caller's thread, and concurrent misses of one key bind once.
+
+Only events that can change a map make it stale (`watched`, `Touched`): events its touchpoints,
+goal or feedback name, and, whatever their name, events that may change who is who or how many
+people the map covers (an identify, alias or group; a message carrying both a user id and an
+anonymous id; a journey event of an id pair with no journey event before it) or its error pages
+(names like `error`, `404`, `failed`). A map with a persona audience, or with journeys or
+decisions linked to its touchpoints, watches every event, and a saved decision or journey change
+makes every map stale at the next commit (as before). So a personalisation answer's exposure
+(`Experiment Viewed` of a known visitor) refreshes no demo map: each refresh of the 1M demo's
+maps costs seconds of CPU (docs/benchmarks.md, Personalisation).
 
 The server starts it as a component (`touchpath.system`), warm with every listed map.
 """
@@ -14,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -24,12 +35,15 @@ from datetime import datetime
 
 import duckdb
 
+from touchpath.analytics.feedback import FeedbackSpec
+from touchpath.events.match import JOURNEY_TYPES
 from touchpath.maps.bind import bind_map
 from touchpath.maps.bound import BoundMap
 from touchpath.maps.document import JourneyMap
+from touchpath.maps.touches import ERROR_PATTERN
 from touchpath.store import Store
 
-__all__ = ["Cached", "MapCache"]
+__all__ = ["Cached", "MapCache", "Touched", "touched", "watched"]
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +68,96 @@ class _Entry:
     result: Future[tuple[BoundMap, int]]
     refreshed: float = 0.0
     used: float = 0.0
+    watch: frozenset[str] | None = None
+    """The event names that can change the binding (`watched`); None: every event."""
+    changed: int = 0
+    """The newest seq of an event that can change the binding (stale when above its seq)."""
+
+
+def watched(bound: BoundMap) -> frozenset[str] | None:
+    """The event names whose arrival can change `bound`'s numbers: its touchpoints', its goal's
+    and the feedback answers' (`FeedbackSpec`'s defaults, which the binder reads); None (every
+    event) with a persona audience (membership changes with any event) or journeys or
+    decisions linked to a touchpoint (their counts live outside the map's events). Events of
+    no watched name still count when they may change the people (`Touched.anyone`)."""
+    doc = bound.map
+    if doc.persona.audience is not None:
+        return None
+    if any(t.journeys or t.decisions for s in bound.stages for t in s.touchpoints):
+        return None
+    fb = FeedbackSpec()
+    names = {t.match.event for _, t in doc.touchpoints()}
+    names |= {doc.goal.event} if doc.goal is not None else set()
+    answers = [m.event for m in (fb.nps, fb.csat, fb.ces)]
+    answers += [t if isinstance(t, str) else t.event for t in fb.texts]
+    if None in answers:  # an answer of any name
+        return None
+    return frozenset(names | {n for n in answers if n is not None})
+
+
+@dataclass(frozen=True)
+class Touched:
+    """What a committed seq range holds, as far as bound maps care."""
+
+    names: frozenset[str]
+    """Every event name in the range."""
+    events: bool
+    """Whether the range holds any event (named or not)."""
+    anyone: bool
+    """Whether an event of any name may change a map: an identify, alias or group, a message
+    with both a user id and an anonymous id, an error-like name, a journey event whose id pair
+    had no journey event before (a new person in the population), or a decision or journey
+    saved or changed (links to touchpoints)."""
+
+    def changes(self, watch: frozenset[str] | None) -> bool:
+        if watch is None:
+            return self.events or self.anyone
+        return self.anyone or not self.names.isdisjoint(watch)
+
+
+_JT = "(" + ", ".join(f"'{t}'" for t in JOURNEY_TYPES) + ")"
+_ERROR = re.compile(ERROR_PATTERN)
+
+_NEW_PAIRS = f"""
+WITH n AS (SELECT DISTINCT user_id, anonymous_id FROM events
+           WHERE seq BETWEEN $first AND $last AND type IN {_JT}
+             AND (event IN (SELECT unnest($names)) OR ($nameless AND event IS NULL)))
+SELECT count(*) FROM n
+WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.seq < $first AND e.type IN {_JT}
+                  AND e.user_id IS NOT DISTINCT FROM n.user_id
+                  AND e.anonymous_id IS NOT DISTINCT FROM n.anonymous_id)"""
+
+
+def touched(
+    cur: duckdb.DuckDBPyConnection, first: int, last: int, watch: frozenset[str] | None = None
+) -> Touched:
+    """The events with seq in [first, last]: their names, and whether any may change a map
+    whatever its names (`Touched.anyone`; the id-pair check runs only over names outside
+    `watch`, the names every cached map already watches together)."""
+    rows = cur.execute(
+        f"SELECT event, bool_or(type NOT IN {_JT}), "
+        "bool_or(user_id IS NOT NULL AND anonymous_id IS NOT NULL) "
+        "FROM events WHERE seq BETWEEN ? AND ? GROUP BY event",
+        [first, last],
+    ).fetchall()
+    names = frozenset(r[0] for r in rows if r[0] is not None)
+    anyone = any(r[1] or r[2] or (r[0] is not None and _ERROR.search(r[0])) for r in rows)
+    others = sorted(n for n in names if watch is None or n not in watch)
+    nameless = any(r[0] is None for r in rows)
+    if not anyone and (others or nameless):
+        params = {"first": first, "last": last, "names": others, "nameless": nameless}
+        (fresh,) = cur.execute(_NEW_PAIRS, params).fetchall()[0]
+        anyone = bool(fresh)
+    return Touched(names=names, events=bool(rows), anyone=anyone)
+
+
+def _links_mark(cur: duckdb.DuckDBPyConnection) -> tuple[object, ...]:
+    """What changes when a decision is saved or a journey is saved, published or paused."""
+    rows = cur.execute(
+        "SELECT (SELECT count(*) FROM decision_versions), (SELECT count(*) FROM "
+        "journey_versions), (SELECT max(updated_at) FROM journeys), (SELECT count(*) FROM journeys)"
+    ).fetchall()
+    return tuple(rows[0])
 
 
 def _bind(store: Store, doc: JourneyMap, start: datetime | None, end: datetime | None) -> BoundMap:
@@ -88,6 +192,9 @@ class MapCache:
         self._thread: threading.Thread | None = None
         rows = store.query("SELECT coalesce(max(seq), 0) FROM events")
         self._seq = int(rows[0][0])
+        self._unseen: tuple[int, int] | None = None  # committed, not yet looked at (`_look`)
+        self._looking = threading.Lock()
+        self._links: tuple[object, ...] | None = None
 
     # -------------------------------------------------------------------------- reading
     def get(
@@ -108,7 +215,8 @@ class MapCache:
         if owner:
             self._fill(key, entry)
         bound, seq = entry.result.result()
-        fresh = seq >= self._seq
+        self._look()
+        fresh = seq >= entry.changed
         if not fresh:
             self._wake.set()
         return Cached(bound, fresh, seq)
@@ -124,6 +232,7 @@ class MapCache:
             entry.result.set_exception(exc)
             raise
         entry.refreshed = time.monotonic()
+        entry.watch = watched(bound)
         entry.result.set_result((bound, seq))
 
     def _evict(self) -> None:
@@ -132,14 +241,45 @@ class MapCache:
 
     # -------------------------------------------------------------------------- freshness
     def on_commit(self, con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
-        """Commit listener: events up to `last` exist now; wake the refresher."""
-        if last > self._seq:
-            self._seq = last
-            self._wake.set()
+        """Commit listener: events up to `last` exist now; note the range (the refresher looks
+        at what it holds, off the writer thread) and wake the refresher."""
+        with self._lock:
+            if last > self._seq:
+                self._seq = last
+            lo = first if self._unseen is None else min(first, self._unseen[0])
+            self._unseen = (lo, max(last, self._unseen[1] if self._unseen else last))
+        self._wake.set()
+
+    def _look(self) -> None:
+        """Mark the entries the committed, unseen events can change (`touched`); an entry still
+        binding, or whose binding failed, counts as watching every event."""
+        with self._looking:
+            with self._lock:
+                seen, self._unseen = self._unseen, None
+                watches = [e.watch for e in self._entries.values()]
+            if seen is None:
+                return
+            every = frozenset().union(*(w for w in watches if w is not None))
+            try:
+                with self.store.reading() as cur:
+                    what = touched(cur, seen[0], seen[1], every)
+                    links = _links_mark(cur)
+                if self._links is not None and links != self._links:
+                    what = Touched(names=what.names, events=what.events, anyone=True)
+                self._links = links
+            except Exception:
+                log.exception("reading the committed events failed: every map counts as changed")
+                what = Touched(names=frozenset(), events=True, anyone=True)
+            with self._lock:
+                for e in self._entries.values():
+                    watch = e.watch if e.result.done() else None
+                    if what.changes(watch):
+                        e.changed = max(e.changed, seen[1])
 
     def refresh_stale(self) -> int:
         """Bind again every entry older than the newest event (each at most once per
         `min_interval`); returns how many were refreshed."""
+        self._look()
         now = time.monotonic()
         with self._lock:
             due = [
@@ -147,7 +287,7 @@ class MapCache:
                 for e in self._entries.values()
                 if e.result.done()
                 and e.result.exception() is None
-                and e.result.result()[1] < self._seq
+                and e.result.result()[1] < e.changed
                 and now - e.refreshed >= self.min_interval
             ]
         done = 0
@@ -165,6 +305,7 @@ class MapCache:
             fresh.set_result((bound, seq))
             with self._lock:
                 entry.result = fresh
+                entry.watch = watched(bound)
                 entry.refreshed = time.monotonic()
             done += 1
         return done
