@@ -257,7 +257,7 @@ class MapCache:
             with self._lock:
                 seen, self._unseen = self._unseen, None
                 watches = [e.watch for e in self._entries.values()]
-            if seen is None:
+            if seen is None or not watches:  # nothing cached: nothing to mark
                 return
             every = frozenset().union(*(w for w in watches if w is not None))
             try:
@@ -320,6 +320,15 @@ class MapCache:
             except Exception:
                 log.exception("warming the bound map %s failed", doc.name)
 
+    def _pause(self) -> float:
+        """Seconds before the refresher looks at commits again: none can be refreshed before
+        its `min_interval` is over, and it looks at most once a second (each look is a query
+        over the new events; commits come up to 20 times a second). `get` looks at once."""
+        now = time.monotonic()
+        with self._lock:
+            due = [e.refreshed + self.min_interval - now for e in self._entries.values()]
+        return max(min(1.0, self.min_interval), min(due, default=0.0))
+
     # -------------------------------------------------------------------------- the thread
     def start(self, warm: Callable[[], list[JourneyMap]] | None = None) -> None:
         """Listen to commits and refresh in a background thread (first warming `warm()`)."""
@@ -336,6 +345,7 @@ class MapCache:
                 self._wake.clear()
                 if not self._stopping.is_set():
                     self.refresh_stale()
+                    self._stopping.wait(self._pause())
 
         self._thread = threading.Thread(target=run, name="touchpath-map-cache", daemon=True)
         self._thread.start()
