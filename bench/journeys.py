@@ -311,7 +311,8 @@ def _latency(tp: Touchpath, engine: JourneyEngine, pings: int) -> dict[str, Any]
         for (mid,) in rows:
             moved.setdefault(mid, t)
 
-    store.add_commit_listener(listener)  # after the engine's: it sees what the engine did
+    # After the engine's, and prompt like it: it sees what the engine did as soon as it did it.
+    store.add_commit_listener(listener, prompt=True)
     try:
         with Load(tp, 5000, batch=50) as load:
             time.sleep(1)

@@ -13,6 +13,7 @@ import pytest
 
 from touchpath.errors import StoreUnavailable
 from touchpath.events.message import stage_messages
+from touchpath.settings import Settings
 from touchpath.store import Store, utcnow
 
 
@@ -113,3 +114,36 @@ def test_a_request_racing_the_close_is_refused_not_left_waiting(tmp_path: Path) 
     else:
         assert isinstance(answer, StoreUnavailable)
     assert store.pending == 0
+
+def test_prompt_listeners_run_ahead_of_the_round(tmp_path: Path) -> None:
+    """A commit holding a prompt event runs the prompt listeners (identity, the journeys) at
+    once; the others wait for their round and then see the whole range, the prompt ones only
+    what they have not seen."""
+    settings = Settings(
+        db=tmp_path / "p.duckdb",
+        listener_delay_seconds=3600,
+        listener_idle_seconds=3600,
+        listener_prompt_seconds=0,
+    )
+    calls: list[tuple[str, int, int]] = []
+    prompted = threading.Event()
+
+    def prompt(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
+        calls.append(("prompt", first, last))
+        prompted.set()
+
+    def other(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
+        calls.append(("other", first, last))
+
+    with Store(settings.db, settings) as store:
+        store.add_commit_listener(prompt, prompt=True)
+        store.add_commit_listener(other)
+        store.set_prompt_events(frozenset({"Pong"}))
+        store.ingest(_hi("Ping", "m1")).result(30)
+        assert not prompted.wait(0.3)  # no prompt event: nothing runs before the round
+        store.ingest(_hi("Pong", "m2")).result(30)
+        assert prompted.wait(30)
+        assert calls == [("prompt", 1, 2)]
+        store.ingest(_hi("Ping", "m3")).result(30)
+        store.wait_idle()  # a write brings every listener up to date first
+    assert calls == [("prompt", 1, 2), ("prompt", 3, 3), ("other", 1, 3)]

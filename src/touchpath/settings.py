@@ -65,6 +65,13 @@ class Settings(BaseSettings):
             "most this long after a commit, over every event committed since they last ran."
         ),
     )
+    listener_prompt_seconds: float = Field(
+        default=0.2,
+        description=(
+            "How soon after a commit holding an event a journey enters on or waits for the "
+            "prompt listeners (identity, the journeys) run, ahead of the others' round."
+        ),
+    )
     listener_idle_seconds: float = Field(
         default=0.05,
         description="An idle writer runs the commit listeners after this long without new work.",

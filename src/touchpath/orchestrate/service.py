@@ -29,7 +29,7 @@ from touchpath.clock import Clock
 from touchpath.errors import StoreUnavailable
 from touchpath.orchestrate.emit import pending_events
 from touchpath.orchestrate.engine import Tick, advance, load_plan
-from touchpath.orchestrate.moves import on_events, running, time_limits
+from touchpath.orchestrate.moves import on_events, relevant_names, running, time_limits
 from touchpath.orchestrate.plan import Plan
 from touchpath.orchestrate.sql import one
 from touchpath.store import IngestResult, Store
@@ -128,7 +128,8 @@ class JourneyEngine:
                 _set_meta(con, "listened_through", int(last))
 
         self.store.write_sync(start)
-        self.store.add_commit_listener(self.on_commit)
+        self.store.write_sync(self._prompt_events)
+        self.store.add_commit_listener(self.on_commit, prompt=True)
         self.flush_events()
 
     def start_timers(self) -> None:
@@ -162,6 +163,7 @@ class JourneyEngine:
                 on_events(con, tick, start, last)
                 moved = tick.may_have_stepped
                 _set_meta(con, "listened_through", last)
+                self._prompt_events(con, tick)
                 self.stats["transitions"] += tick.transitions
                 self.stats["sends"] += tick.sends
             con.execute("COMMIT")
@@ -172,6 +174,13 @@ class JourneyEngine:
         # in the writer, only what the events did (or everything, when no timers run).
         if moved or self._thread is None:
             self.flush_events(con)
+
+    def _prompt_events(self, con: duckdb.DuckDBPyConnection, tick: Tick | None = None) -> None:
+        """Tell the store which events to hand us promptly (`listener_prompt_seconds`): those
+        the running journeys enter on or wait for (none when some takes any event: every
+        commit would then run the listeners)."""
+        names = relevant_names(running(con, tick or Tick(con, self.clock.now(), self.plans(con))))
+        self.store.set_prompt_events(frozenset(names or ()))
 
     # ------------------------------------------------------------------------ time
     def run_due(self, limit: int | None = None) -> int:

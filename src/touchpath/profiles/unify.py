@@ -201,7 +201,7 @@ def start(store: Store, config: UnifyConfig) -> Unify:
         return unify.catch_up(con)
 
     staged = store.write_sync(setup)
-    store.add_commit_listener(unify.on_commit)
+    store.add_commit_listener(unify.on_commit, prompt=True)  # the journeys need identities
     if staged is not None:
         store.ingest(staged)
     return unify

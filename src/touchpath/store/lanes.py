@@ -14,6 +14,20 @@ the order is kept.
 >>> lanes.put("r1")
 >>> [lanes.get() for _ in range(3)]
 ['r1', 'b1', 'b2']
+
+The commit listeners run outside the lanes, as a background slice: after them, waiting
+requests go first, and a background job taken before them is put back to wait its turn.
+
+>>> lanes.put("b3", background=True)
+>>> lanes.put("r2")
+>>> lanes.get()
+'r2'
+>>> job = lanes.get()  # b3: the writer runs the listeners first, then puts it back
+>>> lanes.put("r3")
+>>> lanes.yield_turn(job)
+True
+>>> [lanes.get() for _ in range(2)]
+['r3', 'b3']
 """
 
 from __future__ import annotations
@@ -66,6 +80,21 @@ class Lanes:
             for lane in self._lanes:
                 lane.clear()
             return left
+
+    def yield_turn(self, job: Any = None) -> bool:
+        """The writer just did a background slice of work outside the lanes (the commit
+        listeners): waiting requests go next. `job`, a background job taken but not run, goes
+        back to the head of its lane. Returns whether requests were waiting."""
+        with self._cond:
+            self._last_background = True
+            if job is not None:
+                self._lanes[1].appendleft(job)
+                self._cond.notify()
+            return bool(self._lanes[0])
+
+    def requests_waiting(self) -> bool:
+        with self._cond:
+            return bool(self._lanes[0])
 
     def _take(self, lane: int | None) -> tuple[bool, Any]:
         requests, background = self._lanes

@@ -29,6 +29,7 @@ from touchpath.events.message import Staged
 from touchpath.settings import Settings
 from touchpath.store.keys import Source
 from touchpath.store.lanes import Lanes, LanesClosed
+from touchpath.store.listeners import CommitListener, Listeners
 from touchpath.store.memo import Memo
 from touchpath.store.migrations import apply_migrations, discover
 from touchpath.store.outcomes import Appended, IngestResult, RowsChecked
@@ -44,11 +45,6 @@ __all__ = ["Appended", "CommitListener", "IngestResult", "Source", "Store"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CommitListener = Callable[[duckdb.DuckDBPyConnection, int, int], None]
-"""Called in the writer thread with a seq range [first, last] of committed events. Ranges from
-several commits are coalesced while ingest is queued (at most `listener_delay_seconds`)."""
-
-
 @dataclass
 class _IngestJob:
     staged: Staged
@@ -61,6 +57,7 @@ class _WriteJob:
     fn: Callable[[duckdb.DuckDBPyConnection], Any]
     future: Future[Any]
     background: bool = False
+    yielded: bool = False  # it waited once already for requests after running the listeners
 
 
 _STOP = object()
@@ -89,11 +86,9 @@ class Store(SourcesMixin):
         self._queue = Lanes()
         self._pending = 0
         self._pending_lock = threading.Lock()
-        self._listeners: list[CommitListener] = []
+        self._listeners = Listeners()
         self._gates: list[Callable[[Staged], Staged]] = []
         self._rows_gates: list[Callable[[pa.Table], RowsChecked]] = []
-        self._unlistened: tuple[int, int] | None = None  # seq range the listeners have not seen
-        self._unlistened_since = 0.0
         self._keys_by_write_key: dict[str, tuple[str, float | None]] = {}
         """Live write keys seen: source id and the key's end (epoch seconds)."""
         self._window = timedelta(hours=self.settings.dedupe_window_hours)
@@ -236,16 +231,19 @@ class Store(SourcesMixin):
             return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
     # ----------------------------------------------------------------------------- writes
-    def add_commit_listener(self, listener: CommitListener) -> None:
+    def add_commit_listener(self, listener: CommitListener, *, prompt: bool = False) -> None:
         """Run `listener` in the writer thread after each ingest commit (once, however often it
-        is added)."""
-        if listener not in self._listeners:
-            self._listeners.append(listener)
+        is added). `prompt`: also within `listener_prompt_seconds` of a commit holding one of
+        `set_prompt_events` (identity, then the journeys; `touchpath.store.listeners`)."""
+        self._listeners.add(listener, prompt=prompt)
 
     def remove_commit_listener(self, listener: CommitListener) -> None:
         """Stop running `listener` (a component stopping); unknown listeners are ignored."""
-        if listener in self._listeners:
-            self._listeners.remove(listener)
+        self._listeners.remove(listener)
+
+    def set_prompt_events(self, names: frozenset[str]) -> None:
+        """The event names whose commit runs the prompt listeners soon (the journey engine's)."""
+        self._listeners.prompt_events = names
 
     def write(
         self, fn: Callable[[duckdb.DuckDBPyConnection], T], *, background: bool = False
@@ -376,7 +374,15 @@ class Store(SourcesMixin):
                 return
             if isinstance(job, _WriteJob):
                 # A write may read what the listeners maintain (profiles, sentiment): bring
-                # them up to date first.
+                # them up to date first. A background job (a timer batch) then waits its
+                # turn again if requests came meanwhile: a request waits for one slice of
+                # work (the listeners, or the job), not both.
+                if job.background and not job.yielded and self._listeners.unlistened is not None:
+                    self._flush_listeners()
+                    job.yielded = True
+                    if self._queue.requests_waiting():
+                        self._queue.yield_turn(job)
+                        continue
                 self._flush_listeners()
                 self._run_write(job)
                 continue
@@ -403,10 +409,14 @@ class Store(SourcesMixin):
             self._commit_ingest(jobs)
             if self._listeners_overdue():
                 self._flush_listeners()
+                self._queue.yield_turn()  # a background slice: waiting requests go next
+            elif self._listeners.prompt_due(self.settings.listener_prompt_seconds):
+                self._listeners.flush_prompt(self._writer_con)
+                self._queue.yield_turn()
 
     def _next_job(self) -> Any:
         """The next job; while listeners have unseen events, an idle writer runs them first."""
-        while self._unlistened is not None:
+        while self._listeners.unlistened is not None:
             try:
                 return self._queue.get(timeout=self.settings.listener_idle_seconds)
             except queue.Empty:
@@ -496,7 +506,7 @@ class Store(SourcesMixin):
             )
         self._last_ingest = time.monotonic()
         if inserted:
-            self._note_committed(base, base + int(inserted) - 1)
+            self._listeners.committed(base, base + int(inserted) - 1, good)
 
     def _ingest_failed(self, jobs: list[_IngestJob], exc: BaseException, total: int) -> None:
         """A commit of `jobs` failed and was rolled back: retry each request alone when there
@@ -522,33 +532,15 @@ class Store(SourcesMixin):
         jobs[0].future.set_exception(err)
 
     # ----------------------------------------------------------------------------- listeners
-    def _note_committed(self, first: int, last: int) -> None:
-        if self._unlistened is None:
-            self._unlistened = (first, last)
-            self._unlistened_since = time.monotonic()
-        else:
-            self._unlistened = (self._unlistened[0], last)
-
     def _flush_listeners(self) -> None:
         """Run the commit listeners once over every seq committed since they last ran."""
-        if self._unlistened is None:
-            return
-        first, last = self._unlistened
-        self._unlistened = None
-        for listener in self._listeners:
-            try:
-                listener(self._writer_con, first, last)
-            except Exception:
-                log.exception("commit listener %r failed", listener)
+        self._listeners.flush(self._writer_con)
 
     def _listeners_overdue(self) -> bool:
         """Listeners wait while ingest keeps coming (they then cover one larger range, which
         costs less set-wise) but never longer than `listener_delay_seconds`; an idle writer runs
         them after `listener_idle_seconds` (see `_next_job`)."""
-        return (
-            self._unlistened is not None
-            and time.monotonic() - self._unlistened_since >= self.settings.listener_delay_seconds
-        )
+        return self._listeners.overdue(self.settings.listener_delay_seconds)
 
     # ----------------------------------------------------------------------------- bulk appends
     def append_rows(self, rows: pa.Table) -> Future[Appended]:
@@ -583,7 +575,7 @@ class Store(SourcesMixin):
             self._next_seq = base + got.inserted
             self._last_ingest = time.monotonic()
             if got.inserted:
-                self._note_committed(base, base + got.inserted - 1)
+                self._listeners.committed(base, base + got.inserted - 1)
                 self._flush_listeners()
             con.execute("BEGIN")  # the empty transaction `_run_write` commits
             return got
