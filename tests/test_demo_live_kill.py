@@ -57,7 +57,31 @@ def _demo(db: Path, port: int, rate: float, log: Path) -> subprocess.Popen[bytes
     exe = Path(sys.executable).with_name("touchpath")
     cmd = [str(exe), "demo", "--db", str(db), "--customers", "30", "--days", "2", "--seed", "5",
            "--port", str(port), "--live"]  # fmt: skip
-    return subprocess.Popen(cmd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    return _ctrl_c_able(cmd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def _ctrl_c_able(cmd: list[str], **kwargs: Any) -> subprocess.Popen[bytes]:
+    """Start `cmd` as from a terminal, where Ctrl-C (SIGINT) reaches it: a process inherits
+    an ignored SIGINT, and a runner started in the background of a non-interactive shell
+    (`pytest ... &`, as CI's and the engineers' scripts do) ignores it, so Python installed
+    no KeyboardInterrupt handler in the demo and the test's Ctrl-C did nothing (its clean stop
+    then timed out at 300 s: the main thread still waited in `_serve`, every other one idle)."""
+    return subprocess.Popen(
+        cmd, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs
+    )
+
+
+def test_ctrl_c_reaches_the_demo_when_the_runner_ignores_it() -> None:
+    """The helper that starts the demo gives it the default SIGINT even when this process
+    ignores it (fails without the reset: the child reports SIG_IGN)."""
+    code = "import signal; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        proc = _ctrl_c_able([sys.executable, "-c", code], stdout=subprocess.PIPE)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        signal.signal(signal.SIGINT, before)
+    assert out.strip() == b"True"
 
 
 def _until(check: Callable[[], Any], proc: subprocess.Popen[bytes], timeout: float = 600) -> Any:
