@@ -115,6 +115,7 @@ def test_a_request_racing_the_close_is_refused_not_left_waiting(tmp_path: Path) 
         assert isinstance(answer, StoreUnavailable)
     assert store.pending == 0
 
+
 def test_prompt_listeners_run_ahead_of_the_round(tmp_path: Path) -> None:
     """A commit holding a prompt event runs the prompt listeners (identity, the journeys) at
     once; the others wait for their round and then see the whole range, the prompt ones only

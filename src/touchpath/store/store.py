@@ -45,6 +45,7 @@ __all__ = ["Appended", "CommitListener", "IngestResult", "Source", "Store"]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+
 @dataclass
 class _IngestJob:
     staged: Staged
