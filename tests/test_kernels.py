@@ -12,6 +12,7 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -230,11 +231,18 @@ def test_kernels_equal_the_sql_on_any_journeys(
         visits = {**dfg, "case": "session", "session_gap": (gap or 10) * 60 * tick}
         kernel, sql = both(store, visits)
         assert kernel == sql == log(store, visits)  # sessions cut as the log cuts them
+        from touchpath.analytics.kernels import paths as paths_kernel
+
         for anchor in ({}, {"start": {"event": steps[0]}}, {"end": {"event": steps[-1]}}):
             paths = {"kind": "paths", **anchor, "steps": len(steps) + 1, "session_gap": (gap or 10) * 60 * tick,
                      "collapse_repeats": collapse, "exclude": exclude, "time_range": since}  # fmt: skip
             kernel, sql = both(store, paths)
             assert kernel == sql, anchor  # totals, nodes, edges and top paths
+            with (  # the aggregates' fallbacks: edges by sorting, paths' keys by their ranks
+                mock.patch.object(paths_kernel, "DENSE_EDGES", 0),
+                mock.patch.object(paths_kernel, "KEY_BITS", 0),
+            ):
+                assert both(store, paths)[0] == sql, anchor
         period, unbounded, recurring = retention
         kept = {"kind": "retention", "cohort_event": {"event": steps[0]}, "period": period,
                 "return_event": {"event": steps[1]}, "time_range": since, "periods": 6,

@@ -17,7 +17,7 @@ import numpy as np
 
 from touchpath.analytics.kernels.columns import JourneyColumns, parts, threads
 
-__all__ = ["ANCHORS", "Summary", "made", "summary", "warm"]
+__all__ = ["ANCHORS", "DENSE_EDGES", "KEY_BITS", "Summary", "made", "summary", "warm"]
 
 ANCHORS = {None: 0, "start": 1, "end": 2}
 """The anchor of the paths: none (a session's first row), a start event or an end event."""
@@ -132,6 +132,42 @@ def made(
     return out[1, take], out[2, take], names[_runs(cuts, counts[:, 1])]
 
 
+DENSE_EDGES = 1 << 22
+"""Edges are counted in a dense (step, name, target) table up to this many cells (32 MB),
+else by sorting their keys."""
+KEY_BITS = 62
+"""A path's key packs its names in one int64 while they fit in this many bits (`_keys`)."""
+
+
+@numba.njit(nogil=True, cache=True)
+def _tally(first, size, names, width, nodes, edges, pairs, keys):  # type: ignore[no-untyped-def]
+    # One pass over the paths: nodes[step * width + name] += 1; each edge's key
+    # (step * width + name) * width + target counted in `edges` (dense) or listed in `pairs`
+    # (when `edges` is empty); each path's names + 1 as base-`width` digits, padded with 0 to
+    # the longest path, in `keys` (unless it is empty: they overflow `KEY_BITS`).
+    longest = size.max()
+    at = 0
+    e = 0
+    for i in range(len(size)):
+        k = size[i]
+        key = 0
+        for q in range(k):
+            node = (first[i] + q) * width + names[at + q]
+            nodes[node] += 1
+            if q + 1 < k:
+                if len(edges):
+                    edges[node * width + names[at + q + 1]] += 1
+                else:
+                    pairs[e] = node * width + names[at + q + 1]
+                    e += 1
+            key = key * width + names[at + q] + 1
+        if len(keys):
+            for _ in range(k, longest):
+                key *= width
+            keys[i] = key
+        at += k
+
+
 def summary(
     made: tuple[np.ndarray, np.ndarray, np.ndarray],
     labels: list[str],
@@ -142,40 +178,77 @@ def summary(
     """The aggregates of the paths `made` (names as indices into `labels`, which are sorted,
     so index order is the SQL's text order): edges with at least `least` paths, the `most`
     heaviest (ties by step, name, target), and the `top_paths` most taken paths (ties in
-    list order, a path before its extensions)."""
+    list order, a path before its extensions). One compiled pass counts the (step, name)
+    nodes and the edges in small dense tables and gives each path an ordered key, so nothing
+    is sorted but the paths' keys."""
     first, size, names = made
+    if not len(size):
+        return 0, [], {}, []
     width = len(labels) + 1
+    cells = int((first.astype(np.int64) + size).max()) * width
+    nodes = np.zeros(cells, np.int64)
+    dense = cells * width <= DENSE_EDGES
+    edges = np.zeros(cells * width if dense else 0, np.int64)
+    pairs = np.empty(0 if dense else len(names), np.int64)
+    fits = width ** int(size.max()) < 2**KEY_BITS
+    keys = np.empty(len(size) if fits and top_paths else 0, np.int64)
+    _tally(first, size, names, width, nodes, edges, pairs, keys)
+    counts = {
+        (int(k // width), labels[int(k % width)]): int(nodes[k]) for k in np.flatnonzero(nodes)
+    }
+    if dense:
+        edge = np.flatnonzero(edges >= max(least, 1))
+        weight = edges[edge]
+    else:
+        edge, weight = np.unique(pairs[: len(names) - len(size)], return_counts=True)
+        keep = weight >= least
+        edge, weight = edge[keep], weight[keep]
+    order = np.lexsort((edge, -weight))[:most]
+    out = [(int(e // (width * width)), labels[int(e // width % width)], labels[int(e % width)],
+            int(w)) for e, w in zip(edge[order], weight[order], strict=True)]  # fmt: skip
     offsets = np.zeros(len(size) + 1, np.int64)
     np.cumsum(size, out=offsets[1:])
-    pos = np.arange(len(names)) - np.repeat(offsets[:-1], size)
-    step = np.repeat(first.astype(np.int64), size) + pos
-    node, times = np.unique(step * width + names, return_counts=True)
-    counts = {(int(k // width), labels[int(k % width)]): int(c)
-              for k, c in zip(node, times, strict=True)}  # fmt: skip
-    j = np.flatnonzero(pos[1:] > 0)  # element j is followed by j + 1 in its path
-    key = (step[j] * width + names[j]) * width + names[j + 1]
-    edge, weight = np.unique(key, return_counts=True)
-    keep = weight >= least
-    edge, weight = edge[keep], weight[keep]
-    order = np.lexsort((edge, -weight))[:most]
-    edges = [(int(e // (width * width)), labels[int(e // width % width)], labels[int(e % width)],
-              int(w)) for e, w in zip(edge[order], weight[order], strict=True)]  # fmt: skip
-    return len(size), edges, counts, _top(names, offsets, size, labels, top_paths)
+    if top_paths and not fits:
+        keys = _keys(names, offsets, size, width)
+    return len(size), out, counts, _top(keys, names, offsets, size, labels, top_paths)
+
+
+def _keys(names: np.ndarray, offsets: np.ndarray, size: np.ndarray, width: int) -> np.ndarray:
+    """Per path an int64 key whose order is the paths' list order (a path before its
+    extensions): its names + 1 as digits in base `width`, padded with 0; when the digits
+    overflow `KEY_BITS`, the key so far is replaced by its rank among the paths' keys (`np.unique`
+    keeps order), and the digits go on from it."""
+    key = np.zeros(len(size), np.int64)
+    bound = 1  # every key < bound
+    for q in range(int(size.max())):
+        if bound * width >= 2**KEY_BITS:
+            ranks, inverse = np.unique(key, return_inverse=True)
+            key, bound = inverse.astype(np.int64).reshape(-1), len(ranks)
+        digit = np.zeros(len(size), np.int64)
+        has = size > q
+        digit[has] = names[offsets[:-1][has] + q].astype(np.int64) + 1
+        key = key * width + digit
+        bound *= width
+    return key
 
 
 def _top(
-    names: np.ndarray, offsets: np.ndarray, size: np.ndarray, labels: list[str], most: int
+    key: np.ndarray,
+    names: np.ndarray,
+    offsets: np.ndarray,
+    size: np.ndarray,
+    labels: list[str],
+    most: int,
 ) -> list[tuple[list[str], int]]:
-    """The `most` most taken paths (rows padded with -1, so a path sorts before its
-    extensions, as lists compare)."""
-    if not most or not len(size):
+    """The `most` most taken paths, ties in list order (`key`: `_tally`'s or `_keys`)."""
+    if not most:
         return []
-    grid = np.full((len(size), int(size.max())), -1, np.int32)
-    rows = np.repeat(np.arange(len(size)), size)
-    grid[rows, np.arange(len(names)) - np.repeat(offsets[:-1], size)] = names
-    uniq, times = np.unique(grid, axis=0, return_counts=True)
+    _, at, times = np.unique(key, return_index=True, return_counts=True)
     order = np.argsort(-times, kind="stable")[:most]
-    return [([labels[x] for x in uniq[i] if x >= 0], int(times[i])) for i in order]
+    return [
+        ([labels[x] for x in names[offsets[at[i]] : offsets[at[i]] + size[at[i]]]], int(times[i]))
+        for i in order
+    ]
 
 
 def warm(cols: JourneyColumns) -> None:
