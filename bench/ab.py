@@ -43,6 +43,7 @@ SPECS: dict[str, dict[str, Any]] = {
     },
     "dfg": {"kind": "dfg"},
     "paths": {"kind": "paths", "start": {"event": "Home"}},
+    "paths-end": {"kind": "paths", "end": {"event": "Order Completed"}},
     "retention": {"kind": "retention", "cohort_event": {"event": "Order Completed"}},
 }
 

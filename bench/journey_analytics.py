@@ -2,6 +2,7 @@
 
     python bench/journey_analytics.py --size 10M --rounds 5
     python bench/journey_analytics.py --size 1M --rounds 3
+    python bench/journey_analytics.py --size 10M --rounds 7 --analysis paths
 
 On the demo store of `--size` (bench/stores.py: the real demo, seed 7, never copies of a smaller
 one), copied to bench/out/journey_analytics_<size>.duckdb. Touchpath runs each analysis as the planner
@@ -67,6 +68,8 @@ SPECS: dict[str, dict[str, Any]] = {
         "cohort_event": {"event": "Order Completed"},
     },
 }
+SHORT = dict(zip(["funnel", "dfg", "paths", "retention"], SPECS, strict=True))
+"""`--analysis` names of the cases."""
 
 
 def export(store: Store, parquet: Path) -> pl.DataFrame:
@@ -269,6 +272,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--size", default="10M")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--analysis", nargs="+", default=list(SHORT), choices=list(SHORT))
     args = parser.parse_args(argv)
     print(f"cpus: {psutil.cpu_count()}, load average: {os.getloadavg()}", flush=True)
     path = OUT / f"journey_analytics_{args.size}.duckdb"
@@ -290,24 +294,28 @@ def main(argv: list[str] | None = None) -> None:
         print(f"kernels loaded in {time.perf_counter() - t0:.1f} s", flush=True)
         tmp = Path(tempfile.mkdtemp(prefix="tp-bench-", dir=OUT))
         try:
-            run_all(store, tmp, args.rounds)
+            run_all(store, tmp, args.rounds, [SHORT[a] for a in args.analysis])
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run_all(store: Store, tmp: Path, rounds: int) -> None:
+def run_all(store: Store, tmp: Path, rounds: int, analyses: list[str]) -> None:
     parquet = tmp / "events.parquet"
     t0 = time.perf_counter()
     df = export(store, parquet)
     print(f"export to Parquet/Polars {time.perf_counter() - t0:.1f} s", flush=True)
-    t0 = time.perf_counter()
-    sess = merge_tree(parquet, str(tmp / "chdb"))
-    print(f"ClickHouse MergeTree set-up {time.perf_counter() - t0:.1f} s", flush=True)
+    f, d, p, r = SPECS
+    sess = None
+    if f in analyses or d in analyses:  # ClickHouse runs only the funnel and the DFG
+        t0 = time.perf_counter()
+        sess = merge_tree(parquet, str(tmp / "chdb"))
+        print(f"ClickHouse MergeTree set-up {time.perf_counter() - t0:.1f} s", flush=True)
     t0 = time.perf_counter()
     pk = packed(df)
     print(f"Polars packed-key sort {time.perf_counter() - t0:.1f} s", flush=True)
 
     def ch(sql: str) -> Any:
+        assert sess is not None
         return sess.query(sql, "CSV")
 
     src = f"file('{parquet}', Parquet)"
@@ -317,13 +325,13 @@ def run_all(store: Store, tmp: Path, rounds: int) -> None:
             "touchpath": lambda s=spec: registry.run(store, s),
             "touchpath SQL over the copy": lambda s=spec: sql_over_copy(store, s),
         }
-    f, d, p, r = SPECS
     cases[f]["ClickHouse MergeTree"] = lambda: ch_funnel(ch, "b.ev")
     cases[f]["ClickHouse Parquet"] = lambda: ch_funnel(ch, src)
     cases[d]["ClickHouse MergeTree"] = lambda: ch_dfg(ch, "b.ev")
     cases[d]["Polars packed key"] = lambda: pl_dfg(pk)
     cases[p]["Polars packed key"] = lambda: pl_paths(pk)
     cases[r]["Polars packed key"] = lambda: pl_retention(pk)
+    cases = {a: cases[a] for a in analyses}
     verify(cases)
     times: dict[tuple[str, str], list[float]] = {}
     cpus: dict[tuple[str, str], list[float]] = {}
