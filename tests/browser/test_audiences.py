@@ -54,3 +54,20 @@ def test_build_preview_save_and_export(demo_app: App, page: Any) -> None:
         page.get_by_role("table", name="Audiences").get_by_role("row").filter(has_text="web buyers")
     )
     assert "did Order Completed at least 1 time" in row.inner_text()
+
+
+def test_a_new_audiences_preview_is_asked_for_before_the_page_loads(demo_app: App, page: Any) -> None:
+    """The new-audience page opened by its address asks for its starting draft's size (any
+    event, once) before the page's code is requested, once, and shows it."""
+    loads: list[str] = []
+    page.on("request", lambda r: loads.append(r.url))
+    page.goto(demo_app.url + "/audiences/new")
+    preview = page.get_by_role("complementary", name="Preview")
+    preview.locator(".big-number").wait_for()
+    (want,) = demo_app.store.query(
+        "SELECT count(*) FROM profiles WHERE profile_id IN (SELECT profile_id FROM resolved_events)"
+    )[0]
+    assert preview.locator(".big-number").inner_text().startswith(f"{want:,} of"), loads
+    asked = [i for i, u in enumerate(loads) if u.endswith("/api/explore/audience-preview")]
+    chunk = next(i for i, u in enumerate(loads) if "/assets/AudienceEditPage-" in u)
+    assert len(asked) == 1 and asked[0] < chunk, loads

@@ -45,3 +45,22 @@ def test_unknown_person_says_not_found(demo_app: App, page: Any, watch: Watch) -
     alert = page.get_by_role("alert")
     alert.wait_for()
     assert "no profile has this id" in alert.inner_text()
+
+
+def test_a_persons_page_asks_for_profile_and_timeline_side_by_side(demo_app: App, page: Any) -> None:
+    """A person's page opened by its address asks for the profile and the timeline at once,
+    each once, both by the address's reference and before the page's code is requested (the
+    timeline used to wait for the profile's answer); the explanation follows the timeline."""
+    user_id, anon, n = _known_person(demo_app)
+    loads: list[str] = []
+    page.on("request", lambda r: loads.append(r.url))
+    page.goto(f"{demo_app.url}/people/{user_id}")
+    timeline = page.get_by_role("region", name="Timeline")
+    timeline.get_by_text(f"{n:,} events in").wait_for()
+    page.get_by_role("region", name="Identity").get_by_text(anon).wait_for()
+    chunk = next(i for i, u in enumerate(loads) if "/assets/PersonPage-" in u)
+    profile = [i for i, u in enumerate(loads) if u.endswith(f"/api/profiles/{user_id}")]
+    line = [i for i, u in enumerate(loads) if f"/api/profiles/{user_id}/timeline?" in u]
+    why = [i for i, u in enumerate(loads) if f"/api/profiles/{user_id}/explain" in u]
+    assert len(profile) == 1 and len(line) == 1 and len(why) == 1, loads
+    assert profile[0] < chunk and line[0] < chunk < why[0], loads

@@ -3,7 +3,9 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
 import { ApiError } from "./api/client";
+import { prefetchAudience } from "./pages/audiences/queries";
 import { prefetchPage } from "./pages/insights/queries";
+import { prefetchPerson } from "./pages/people/queries";
 import { router } from "./routes";
 import "./styles.css";
 
@@ -26,8 +28,12 @@ const queries: QueryClient = new QueryClient({
   },
 });
 
-// An analysis page opened by its address asks for its numbers now, while its code loads.
-prefetchPage(queries, window.location.pathname, new URLSearchParams(window.location.search));
+// An analysis page, a person's page or the new-audience page opened by its address asks for
+// its numbers now, while its code loads.
+const { pathname, search } = window.location;
+prefetchPage(queries, pathname, new URLSearchParams(search));
+prefetchPerson(queries, pathname);
+prefetchAudience(queries, pathname, new URLSearchParams(search));
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

@@ -3,21 +3,19 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router";
-import { api, send, unwrap } from "../../api/client";
+import { send } from "../../api/client";
 import { LookupsActive } from "../../api/lookups";
 import { fmtInt } from "../../charts/options";
 import { ErrorBox } from "../../components/States";
 import { displayName } from "../people/sessions";
 import { ConditionEditor } from "./ConditionEditor";
-import { complete, type Cond, decodeDraft, describe, encodeDraft, newPerformed } from "./conditions";
+import { complete, type Cond, describe, encodeDraft } from "./conditions";
+import { previewQuery, startingDraft } from "./queries";
 
 export default function AudienceEditPage() {
   const existing = useParams().name;
   const [params, setParams] = useSearchParams();
-  const draft: Cond = useMemo(
-    () => decodeDraft(params.get("c")) ?? { kind: "and", all: [newPerformed()] },
-    [params],
-  );
+  const draft: Cond = useMemo(() => startingDraft(params), [params]);
   const [name, setName] = useState(existing ?? params.get("name") ?? "");
   const [active, setActive] = useState(false); // autocomplete loads once a field has focus
   const setDraft = (c: Cond) => {
@@ -28,8 +26,7 @@ export default function AudienceEditPage() {
   const debounced = useDebounced(draft, 350);
   const ready = complete(debounced);
   const preview = useQuery({
-    queryKey: ["audience-preview", debounced],
-    queryFn: () => unwrap(api.POST("/api/explore/audience-preview", { body: { condition: debounced } })),
+    ...previewQuery(debounced),
     enabled: ready,
     placeholderData: (prev) => prev,
   });

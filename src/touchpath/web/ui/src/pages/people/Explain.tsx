@@ -5,10 +5,12 @@ import { Query } from "../../components/States";
 import { fmtTime } from "../../format";
 import type { Explanation } from "./types";
 
-export function Explain({ refId }: { refId: string }) {
+/** The identity explanation of `refId`, asked for once `enabled` (default: at once). */
+export function Explain({ refId, enabled = true }: { refId: string; enabled?: boolean }) {
   const why = useQuery({
     queryKey: ["profile", refId, "explain"],
     queryFn: () => getJson<Explanation>(`/api/profiles/${encodeURIComponent(refId)}/explain`),
+    enabled,
   });
   return (
     <section className="panel" aria-label="Identity">

@@ -2,22 +2,21 @@
 // by session, and why their identifiers are one person. Admins may delete or suppress them.
 import { useQuery } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
-import { getJson } from "../../api/client";
 import { Query } from "../../components/States";
 import { fmtTime } from "../../format";
 import { DangerZone } from "./DangerZone";
 import { Explain } from "./Explain";
 import { displayName } from "./sessions";
+import { profileQuery, timelineQuery } from "./queries";
 import { TimelineView } from "./TimelineView";
-import type { Profile } from "./types";
 
 export default function PersonPage() {
   const ref = useParams().ref ?? "";
-  const enc = encodeURIComponent(ref);
-  const profile = useQuery({
-    queryKey: ["profile", ref],
-    queryFn: () => getJson<Profile>(`/api/profiles/${enc}`),
-  });
+  // The profile and the timeline are asked for side by side, both by the address's reference
+  // (the timeline used to wait for the profile's id); the identity explanation, lowest on
+  // the page, waits until the timeline is in rather than compete with it.
+  const profile = useQuery(profileQuery(ref));
+  const timeline = useQuery(timelineQuery(ref));
   return (
     <Query q={profile} what="the person">
       {(p) => {
@@ -75,8 +74,8 @@ export default function PersonPage() {
                 )}
               </section>
             </div>
-            <TimelineView refId={p.profile_id} />
-            <Explain refId={p.profile_id} />
+            <TimelineView refId={ref} />
+            <Explain refId={ref} enabled={!timeline.isPending} />
             {userId && <DangerZone userId={userId} />}
           </>
         );

@@ -1,26 +1,15 @@
 // The person's events across devices and channels, grouped by session, newest first.
 import { useQuery } from "@tanstack/react-query";
-import { getJson } from "../../api/client";
 import { ChannelBadge } from "../../components/ChannelBadge";
 import { Query } from "../../components/States";
 import { fmtTime } from "../../format";
 import { previewProps } from "../events/EventsTable";
 import { groupSessions } from "./sessions";
-import type { Timeline } from "./types";
+import { timelineQuery } from "./queries";
 
-const LIMIT = 1000;
-
+/** The timeline of `refId` (a profile id or any identifier of the person). */
 export function TimelineView({ refId }: { refId: string }) {
-  const timeline = useQuery({
-    queryKey: ["profile", refId, "timeline"],
-    queryFn: async () => {
-      // Most people fit one page; for the others, the newest page is asked for next.
-      const base = `/api/profiles/${encodeURIComponent(refId)}/timeline?limit=${LIMIT}`;
-      const first = await getJson<Timeline>(base);
-      if (first.total <= LIMIT) return first;
-      return getJson<Timeline>(`${base}&offset=${first.total - LIMIT}`);
-    },
-  });
+  const timeline = useQuery(timelineQuery(refId));
   return (
     <section className="panel" aria-label="Timeline">
       <h2>
