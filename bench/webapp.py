@@ -187,8 +187,9 @@ def _pages(
 ) -> list[tuple[str, str, str, Callable[[], httpx.Response]]]:
     """Each page: its name, path, the selector of its first numbers, and its API call alone."""
     trend = {"match": {"event": "Product Viewed"}, "interval": "day", "breakdown": "channel"}
-    cond = {"condition": {"kind": "performed", "event": {"event": "Order Completed"},
-                          "at_least": 2}}  # fmt: skip
+    # The new-audience page's own request: its starting draft, any event at least once.
+    cond = {"condition": {"kind": "and", "all": [{"kind": "performed", "at_least": 1,
+                                                  "event": {"event": None, "where": []}}]}}  # fmt: skip
     pages: list[tuple[str, str, str, Callable[[], httpx.Response]]] = [
         ("Home: day's counts", "/", ".card-value",
          lambda: http.get("/api/explore/summary")),

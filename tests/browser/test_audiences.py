@@ -56,7 +56,9 @@ def test_build_preview_save_and_export(demo_app: App, page: Any) -> None:
     assert "did Order Completed at least 1 time" in row.inner_text()
 
 
-def test_a_new_audiences_preview_is_asked_for_before_the_page_loads(demo_app: App, page: Any) -> None:
+def test_a_new_audiences_preview_is_asked_for_before_the_page_loads(
+    demo_app: App, page: Any
+) -> None:
     """The new-audience page opened by its address asks for its starting draft's size (any
     event, once) before the page's code is requested, once, and shows it."""
     loads: list[str] = []

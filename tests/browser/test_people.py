@@ -47,7 +47,9 @@ def test_unknown_person_says_not_found(demo_app: App, page: Any, watch: Watch) -
     assert "no profile has this id" in alert.inner_text()
 
 
-def test_a_persons_page_asks_for_profile_and_timeline_side_by_side(demo_app: App, page: Any) -> None:
+def test_a_persons_page_asks_for_profile_and_timeline_side_by_side(
+    demo_app: App, page: Any
+) -> None:
     """A person's page opened by its address asks for the profile and the timeline at once,
     each once, both by the address's reference and before the page's code is requested (the
     timeline used to wait for the profile's answer); the explanation follows the timeline."""

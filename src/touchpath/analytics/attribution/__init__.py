@@ -67,7 +67,7 @@ def attribution_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
 
 def transitions_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
     """The Markov chain's transition counts (`query.transitions`) as DuckDB SQL text."""
-    return render(query.transitions(spec, query.base(spec, sorted_copy)))
+    return render(query.transitions(spec, query.base(spec, sorted_copy), sorted_copy))
 
 
 @contextmanager
@@ -90,7 +90,9 @@ def _shared(read: Read, spec: AttributionSpec, ctes: query.Ctes) -> Iterator[que
             read.table(f"attribution_conv_{tag}", with_(ctes, q("SELECT * FROM conv")))
         )
         kept.append(("conv", q("SELECT * FROM :t AS t", t=table(conv))))
-        paths = with_([*kept, ("path", query.path(spec))], q("SELECT * FROM path"))
+        paths = with_(
+            [*kept, ("path", query.path(spec, read.sorted_copy))], q("SELECT * FROM path")
+        )
         with read.table(f"attribution_path_{tag}", paths) as path:
             yield [*kept, ("path", q("SELECT * FROM :t AS t", t=table(path)))]
 
@@ -103,7 +105,8 @@ def _run(read: Read, spec: AttributionSpec) -> AttributionResult:
         with _shared(read, spec, ctes) as shared:
             rows = read.rows(query.credit(spec, shared))
             transitions = [
-                (str(a), str(b), int(n)) for a, b, n in read.rows(query.transitions(spec, shared))
+                (str(a), str(b), int(n))
+                for a, b, n in read.rows(query.transitions(spec, shared, read.sorted_copy))
             ]
     else:
         rows = read.rows(query.credit(spec, ctes))

@@ -60,10 +60,16 @@ def _parts(spec: AttributionSpec) -> dict[str, exp.Expr]:
             "lower": lower, "converted_in": when, "channels": channels}  # fmt: skip
 
 
-def path(spec: AttributionSpec) -> exp.Expr:
-    """Each conversion's touches within the lookback, after its previous conversion."""
+def path(spec: AttributionSpec, sorted_copy: bool = False) -> exp.Expr:
+    """Each conversion's touches within the lookback, after its previous conversion; on the
+    sorted copy with the touch's neighbours and the conversion's previous time too (for
+    `_streamed`)."""
+    more = ""
+    if sorted_copy:
+        more = (", c.prev_ts AS conv_prev_ts, t.profile_id, t.before_key, t.before_profile, "
+                "t.before_ts, t.after_profile, t.after_ts")  # fmt: skip
     return q(
-        "SELECT c.conv_seq, c.conv_ts, c.revenue, t.key, t.ts, t.seq FROM conv AS c "
+        f"SELECT c.conv_seq, c.conv_ts, c.revenue, t.key, t.ts, t.seq{more} FROM conv AS c "
         "JOIN touch AS t ON t.profile_id = c.profile_id AND t.ts <= c.conv_ts "
         "AND t.ts >= c.conv_ts - TP_SPAN(:lookback) AND (c.prev_ts IS NULL OR t.ts > c.prev_ts)",
         lookback=int(spec.lookback),
@@ -112,7 +118,14 @@ def base(spec: AttributionSpec, sorted_copy: bool = False) -> Ctes:
     if spec.touch == "session":
         touches += f" QUALIFY {start}"
     touch = q(f"SELECT * FROM ({touches}) AS x WHERE :channels", gap=gap, **p)
-    return [("e", events), ("conv", conv), ("touch", touch), ("path", path(spec))]
+    if sorted_copy:  # each touch's neighbours, from the same stream (`_streamed`)
+        touch = q(
+            "SELECT *, lag(key) OVER () AS before_key, lag(profile_id) OVER () AS before_profile, "
+            "lag(ts) OVER () AS before_ts, lead(profile_id) OVER () AS after_profile, "
+            "lead(ts) OVER () AS after_ts FROM :touch AS y",
+            touch=touch,
+        )
+    return [("e", events), ("conv", conv), ("touch", touch), ("path", path(spec, sorted_copy))]
 
 
 def credit(spec: AttributionSpec, ctes: Ctes) -> exp.Expr:
@@ -163,16 +176,19 @@ def credit(spec: AttributionSpec, ctes: Ctes) -> exp.Expr:
     )  # fmt: skip
 
 
-def transitions(spec: AttributionSpec, ctes: Ctes) -> exp.Expr:
+def transitions(spec: AttributionSpec, ctes: Ctes, sorted_copy: bool = False) -> exp.Expr:
     """The Markov chain's transition counts (src, dst, n) over every path.
 
     Converting paths end in `(conversion)`; a profile's touches after its last conversion
-    (within the lookback before its last touch) form one path that ends in `(null)`.
+    (within the lookback before its last touch) form one path that ends in `(null)`. On the
+    sorted copy (`sorted_copy`, with `base`'s and `path`'s neighbour columns) each step is
+    linked to its neighbours without sorting the paths (`_streamed`).
     """
-    return with_(
-        [
-            *ctes,
-            ("last_conv", q("SELECT profile_id, max(conv_ts) AS last_ts FROM conv GROUP BY profile_id")),
+    last_conv = q("SELECT profile_id, max(conv_ts) AS last_ts FROM conv GROUP BY profile_id")
+    if sorted_copy:
+        linked = _streamed(spec)
+    else:
+        linked = [
             ("open_touch", q(
                 "SELECT t.profile_id, t.ts, t.seq, t.key, max(t.ts) OVER (PARTITION BY t.profile_id) "
                 "AS end_ts FROM touch AS t LEFT JOIN last_conv AS l USING (profile_id) "
@@ -186,7 +202,9 @@ def transitions(spec: AttributionSpec, ctes: Ctes) -> exp.Expr:
                 "SELECT coalesce(lag(key) OVER w, :start) AS src, key AS dst, "
                 "lead(key) OVER w IS NULL AS last, converted FROM steps "
                 "WINDOW w AS (PARTITION BY path_id ORDER BY ts, seq)", start=START)),
-        ],
+        ]  # fmt: skip
+    return with_(
+        [*ctes, ("last_conv", last_conv), *linked],
         q(
             "SELECT src, dst, count(*) FROM linked GROUP BY src, dst UNION ALL "
             "SELECT dst, CASE WHEN converted THEN :conversion ELSE :dead END AS dst2, count(*) "
@@ -194,4 +212,36 @@ def transitions(spec: AttributionSpec, ctes: Ctes) -> exp.Expr:
             conversion=CONVERSION,
             dead=NULL,
         ),
-    )  # fmt: skip
+    )
+
+
+def _streamed(spec: AttributionSpec) -> Ctes:
+    """`linked` (src, dst, last, converted per step) on the sorted copy, with no sort.
+
+    Every path is a run of consecutive touches of one profile in (time, seq) order: a
+    conversion's touches after its previous conversion and within the lookback, or the open
+    path, the touches after the profile's last conversion and within the lookback before its
+    last touch. `touch` streams in that order, so each touch has its neighbours (`before_*`,
+    `after_*`, from `lag` and `lead` in `base`), and a step's source is the touch before it
+    when that one is in the same path (same profile, within the same bounds), else `(start)`;
+    a step is its path's last when the touch after it is not in the path. The same counts as
+    the windows sorted per path (tests/test_insights_copy.py compares them)."""
+    span = {"lookback": int(spec.lookback), "start": START}
+    return [
+        ("ends", q(
+            "SELECT t.profile_id, t.ts AS end_ts, l.last_ts FROM touch AS t LEFT JOIN last_conv "
+            "AS l USING (profile_id) WHERE t.after_profile IS DISTINCT FROM t.profile_id "
+            "AND (l.last_ts IS NULL OR t.ts > l.last_ts)")),
+        ("linked", q(
+            "SELECT CASE WHEN before_profile = profile_id AND before_ts >= conv_ts - "
+            "TP_SPAN(:lookback) AND (conv_prev_ts IS NULL OR before_ts > conv_prev_ts) "
+            "THEN before_key ELSE :start END AS src, key AS dst, (after_profile IS DISTINCT "
+            "FROM profile_id OR after_ts > conv_ts) AS last, TRUE AS converted FROM path "
+            "UNION ALL "
+            "SELECT CASE WHEN t.before_profile = t.profile_id AND (x.last_ts IS NULL OR "
+            "t.before_ts > x.last_ts) AND t.before_ts >= x.end_ts - TP_SPAN(:lookback) "
+            "THEN t.before_key ELSE :start END, t.key, t.after_profile IS DISTINCT FROM "
+            "t.profile_id, FALSE FROM touch AS t JOIN ends AS x USING (profile_id) "
+            "WHERE (x.last_ts IS NULL OR t.ts > x.last_ts) AND t.ts >= x.end_ts - TP_SPAN(:lookback)",
+            **span)),
+    ]  # fmt: skip
