@@ -135,6 +135,10 @@ def test_consent_is_kept_with_its_history(ustore: Store) -> None:
     p = show(ustore, "u1")
     assert p["consent"] == {"Advertising": False, "Analytics": True}
     assert [h["preferences"]["Advertising"] for h in p["consent_history"]] == [True, False]
+    # Without consent (the web app's person page, which does not show it): the rest is the same.
+    bare = show(ustore, "u1", consent=False)
+    assert "consent" not in bare and "consent_history" not in bare
+    assert bare == {k: v for k, v in p.items() if k not in ("consent", "consent_history")}
 
 
 def test_rest_api(server) -> None:  # type: ignore[no-untyped-def]
@@ -156,6 +160,8 @@ def test_rest_api(server) -> None:  # type: ignore[no-untyped-def]
         )
         assert r.status_code == 200, r.text
         assert http.get(f"/api/profiles/{pid}").json()["computed_traits"] == {"orders": 2}
+        bare = http.get(f"/api/profiles/{pid}", params={"consent": "false"}).json()
+        assert "consent_history" not in bare and bare["computed_traits"] == {"orders": 2}
         bad = http.put("/api/traits/x", json={"op": "sum", "event": {"event": "Order Completed"}})
         assert bad.status_code == 400 and "property" in bad.json()["error"]["message"]
         assert http.get("/api/profiles/nobody").status_code == 404

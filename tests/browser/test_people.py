@@ -61,7 +61,9 @@ def test_a_persons_page_asks_for_profile_and_timeline_side_by_side(
     timeline.get_by_text(f"{n:,} events in").wait_for()
     page.get_by_role("region", name="Identity").get_by_text(anon).wait_for()
     chunk = next(i for i, u in enumerate(loads) if "/assets/PersonPage-" in u)
-    profile = [i for i, u in enumerate(loads) if u.endswith(f"/api/profiles/{user_id}")]
+    profile = [
+        i for i, u in enumerate(loads) if u.endswith(f"/api/profiles/{user_id}?consent=false")
+    ]
     line = [i for i, u in enumerate(loads) if f"/api/profiles/{user_id}/timeline?" in u]
     why = [i for i, u in enumerate(loads) if f"/api/profiles/{user_id}/explain" in u]
     assert len(profile) == 1 and len(line) == 1 and len(why) == 1, loads

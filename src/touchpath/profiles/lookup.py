@@ -47,8 +47,10 @@ def find_profile(store: Store, ref: str, kind: str | None = None) -> str:
     return str(rows[0][0])
 
 
-def show(store: Store, ref: str, kind: str | None = None) -> dict[str, Any]:
-    """A profile: identifiers, traits, computed traits, audiences and consent with its history."""
+def show(store: Store, ref: str, kind: str | None = None, consent: bool = True) -> dict[str, Any]:
+    """A profile: identifiers, traits, computed traits, audiences and consent with its history
+    (`consent=False`: without those two keys, which read the profile's events, most of the
+    cost)."""
     pid = find_profile(store, ref, kind)
     created = store.query("SELECT created_at FROM profiles WHERE profile_id = ?", [pid])
     idents = store.query_dicts(
@@ -77,6 +79,23 @@ def show(store: Store, ref: str, kind: str | None = None) -> dict[str, Any]:
             [pid],
         )
     ]
+    out: dict[str, Any] = {
+        "profile_id": pid,
+        "created_at": created[0][0] if created else None,
+        "identifiers": idents,
+        "traits": traits,
+        "computed_traits": computed,
+        "audiences": auds,
+    }
+    if consent:
+        history = _consent_history(store, pid)
+        out["consent"] = history[-1]["preferences"] if history else None
+        out["consent_history"] = history
+    return out
+
+
+def _consent_history(store: Store, pid: str) -> list[dict[str, Any]]:
+    """Each change of the profile's consent preferences, oldest first."""
     consent = store.query_dicts(
         f"""
         SELECT timestamp, message_id, preferences FROM (
@@ -93,16 +112,7 @@ def show(store: Store, ref: str, kind: str | None = None) -> dict[str, Any]:
     )
     for row in consent:
         row["preferences"] = json.loads(row["preferences"])
-    return {
-        "profile_id": pid,
-        "created_at": created[0][0] if created else None,
-        "identifiers": idents,
-        "traits": traits,
-        "computed_traits": computed,
-        "audiences": auds,
-        "consent": consent[-1]["preferences"] if consent else None,
-        "consent_history": consent,
-    }
+    return consent
 
 
 def explain(store: Store, ref: str, kind: str | None = None) -> dict[str, Any]:

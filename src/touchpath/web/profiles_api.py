@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
@@ -78,9 +78,16 @@ def find(store: StoreDep, value: str, kind: str | None = None) -> dict[str, Any]
 
 
 @profiles.get("/{ref}")
-def show(store: StoreDep, ref: str, kind: str | None = None) -> dict[str, Any]:
+def show(
+    store: StoreDep,
+    ref: str,
+    kind: str | None = None,
+    consent: Annotated[
+        bool, Query(description="Include `consent` and `consent_history` (read from the events).")
+    ] = True,
+) -> dict[str, Any]:
     """A profile by id or identifier: identifiers, traits, computed traits, audiences, consent."""
-    return lookup.show(store, ref, kind)
+    return lookup.show(store, ref, kind, consent=consent)
 
 
 @profiles.get("/{ref}/explain")

@@ -11,7 +11,8 @@ export const TIMELINE_LIMIT = 1000;
 export function profileQuery(ref: string) {
   return {
     queryKey: ["profile", ref],
-    queryFn: () => getJson<Profile>(`/api/profiles/${encodeURIComponent(ref)}`),
+    // Without the consent history, which the page does not show (it reads the person's events).
+    queryFn: () => getJson<Profile>(`/api/profiles/${encodeURIComponent(ref)}?consent=false`),
   };
 }
 

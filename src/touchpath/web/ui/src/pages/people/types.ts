@@ -8,7 +8,6 @@ export interface Profile {
   traits: Record<string, unknown>;
   computed_traits: Record<string, unknown>;
   audiences: { audience: string; entered_at: string }[];
-  consent: Record<string, unknown> | null;
 }
 
 export interface Explanation {
