@@ -155,8 +155,10 @@ def test_events_no_map_names_leave_it_fresh_named_ones_and_new_people_refresh(
     store: Store,
 ) -> None:
     """An `Experiment Viewed` of people the map already counts changes none of its numbers:
-    the entry stays fresh and is not bound again. A new person (the population), an error-like
-    name and a touchpoint's event do make it stale, and the refresh shows them."""
+    the entry stays fresh and is not bound again; nor does an exposure of a visitor never seen
+    (exposures are left out of the population). A new person (the population, even after an
+    exposure), an error-like name and a touchpoint's event do make it stale, and the refresh
+    shows them."""
     _people(store, 4)
     binder = Counting()
     cache = MapCache(store, binder=binder, min_interval=0)
@@ -169,7 +171,17 @@ def test_events_no_map_names_leave_it_fresh_named_ones_and_new_people_refresh(
         assert again.fresh and again.bound is first.bound and binder.calls == 1
         assert cache.get(DOC).seq < store.query("SELECT max(seq) FROM events")[0][0]
 
-        _exposures(store, ["p9"])  # nobody the map counts: the population grows
+        # A visitor never seen: an exposure is what the site asked for, nobody's journey event,
+        # so the population does not grow and the entry stays fresh (a new bind agrees).
+        _exposures(store, ["p9"])
+        time.sleep(0.5)
+        assert cache.get(DOC).fresh and binder.calls == 1
+        assert bind_map(store, DOC).persona_size == cache.get(DOC).bound.persona_size == 4
+
+        # p9's first own event after that exposure: a new person (of a name the map does not
+        # watch), so the population grows.
+        journeys_for(store, {"p9": [{"event": "Home Viewed", "timestamp": "2026-10-02T09:00:00"}]})
+        store.wait_idle()
         assert not cache.get(DOC).fresh
         _wait(lambda: cache.get(DOC).fresh)
         assert binder.calls == 2 and cache.get(DOC).bound.persona_size == 5
@@ -205,3 +217,26 @@ def test_a_persona_audience_watches_every_event(store: Store) -> None:
     assert "Experiment Viewed" not in (watched(plain) or ())
     persona = DOC.model_copy(update={"persona": DOC.persona.model_copy(update={"audience": "x"})})
     assert watched(plain.model_copy(update={"map": persona})) is None
+
+
+def test_the_population_leaves_exposures_out_unless_the_map_names_them(store: Store) -> None:
+    """A decision's exposure is what the site asked for: a person whose only event is one is not
+    in a map's population, unless a touchpoint is `Experiment Viewed` (then they reached it)."""
+    _people(store, 2)
+    _exposures(store, ["p0", "v1", "v2"])
+    assert bind_map(store, DOC).persona_size == 2
+    viewed = load_map(
+        """
+name: viewed
+stages:
+  - name: decision
+    touchpoints:
+      - {name: Saw, match: {event: Experiment Viewed}}
+      - {name: Viewed, match: {event: Product Viewed}}
+"""
+    )
+    bound = bind_map(store, viewed)
+    assert bound.persona_size == 4 and bound.touchpoint("Saw").persona.reach == 3
+    # The customer's own `Experiment Viewed` (another tool's) is theirs: counted.
+    journeys_for(store, {"v3": [{"event": "Experiment Viewed", "timestamp": "2026-10-02T10:00:00"}]})
+    assert bind_map(store, DOC).persona_size == 3

@@ -27,6 +27,7 @@ __all__ = [
     "MESSAGE_FAILED",
     "MESSAGE_OPENED",
     "MESSAGE_SENT",
+    "PERSONALIZE_SOURCE",
     "PERSON_MESSAGE_EVENTS",
     "UNSUBSCRIBED",
 ]
@@ -43,6 +44,9 @@ JOURNEY_EXITED: Final = "Journey Exited"
 JOURNEY_EVENTS: Final = (JOURNEY_ENTERED, JOURNEY_STEP_REACHED, JOURNEY_EXITED)
 
 EXPERIMENT_VIEWED: Final = "Experiment Viewed"
+PERSONALIZE_SOURCE: Final = f"{INTERNAL_SOURCE}.personalize"
+"""The source of personalisation's exposures (`Experiment Viewed` of each decision answered):
+what the site asked for, not what the person did, so a map's population leaves them out."""
 
 MESSAGE_SENT: Final = "Message Sent"
 MESSAGE_DELIVERED: Final = "Message Delivered"

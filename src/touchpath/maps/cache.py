@@ -13,9 +13,11 @@ people the map covers (an identify, alias or group; a message carrying both a us
 anonymous id; a journey event of an id pair with no journey event before it) or its error pages
 (names like `error`, `404`, `failed`). A map with a persona audience, or with journeys or
 decisions linked to its touchpoints, watches every event, and a saved decision or journey change
-makes every map stale at the next commit (as before). So a personalisation answer's exposure
-(`Experiment Viewed` of a known visitor) refreshes no demo map: each refresh of the 1M demo's
-maps costs seconds of CPU (docs/benchmarks.md, Personalisation).
+makes every map stale at the next commit (as before). Personalisation's exposures (`Experiment
+Viewed` from `touchpath.personalize`) are nobody's journey event here: a map's population leaves
+them out (`touches.EXPOSURE_SEQS`), so an answer's exposure refreshes no demo map, whether the
+visitor is known or never seen (each refresh of the 1M demo's maps costs seconds of CPU:
+docs/benchmarks.md, Personalisation).
 
 The server starts it as a component (`touchpath.system`), warm with every listed map.
 """
@@ -37,6 +39,7 @@ import duckdb
 
 from touchpath.analytics.feedback import FeedbackSpec
 from touchpath.events.match import JOURNEY_TYPES
+from touchpath.events.names import EXPERIMENT_VIEWED, PERSONALIZE_SOURCE
 from touchpath.maps.bind import bind_map
 from touchpath.maps.bound import BoundMap
 from touchpath.maps.document import JourneyMap
@@ -118,12 +121,22 @@ class Touched:
 _JT = "(" + ", ".join(f"'{t}'" for t in JOURNEY_TYPES) + ")"
 _ERROR = re.compile(ERROR_PATTERN)
 
+def _own(alias: str = "") -> str:
+    """Not an exposure: no map's population counts those (`touches.EXPOSURE_SEQS`; a map that
+    names `Experiment Viewed` watches it by name)."""
+    return (
+        f"({alias}source IS DISTINCT FROM '{PERSONALIZE_SOURCE}' "
+        f"OR {alias}event IS DISTINCT FROM '{EXPERIMENT_VIEWED}')"
+    )
+
+
 _NEW_PAIRS = f"""
 WITH n AS (SELECT DISTINCT user_id, anonymous_id FROM events
-           WHERE seq BETWEEN $first AND $last AND type IN {_JT}
+           WHERE seq BETWEEN $first AND $last AND type IN {_JT} AND {_own()}
              AND (event IN (SELECT unnest($names)) OR ($nameless AND event IS NULL)))
 SELECT count(*) FROM n
 WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.seq < $first AND e.type IN {_JT}
+                  AND {_own("e.")}
                   AND e.user_id IS NOT DISTINCT FROM n.user_id
                   AND e.anonymous_id IS NOT DISTINCT FROM n.anonymous_id)"""
 

@@ -29,6 +29,7 @@ from sqlglot import exp
 from touchpath.analytics.discovery import DfgSpec, Stage, stage_case
 from touchpath.analytics.discovery.journeys import log_lookup, looked_up
 from touchpath.events.match import EVENTS, TimeRange, literal
+from touchpath.events.names import EXPERIMENT_VIEWED, PERSONALIZE_SOURCE
 from touchpath.maps.document import JourneyMap, Touchpoint
 from touchpath.maps.words import describe
 from touchpath.store.memo import Memo
@@ -36,6 +37,7 @@ from touchpath.store.memo import Memo
 __all__ = [
     "CONTACT_END",
     "ERROR_PATTERN",
+    "EXPOSURE_SEQS",
     "SWITCH_GAP",
     "WEB_CHANNELS",
     "ChannelSwitch",
@@ -43,6 +45,7 @@ __all__ = [
     "ErrorPage",
     "Touches",
     "contact_touchpoints",
+    "counts_exposures",
     "tagged",
     "touches",
 ]
@@ -206,6 +209,23 @@ def _row_tags(cur: duckdb.DuckDBPyConnection, doc: JourneyMap, memo: Memo) -> pa
     })  # fmt: skip
 
 
+EXPOSURE_SEQS = (
+    f"SELECT seq FROM events WHERE source = '{PERSONALIZE_SOURCE}' "
+    f"AND event = '{EXPERIMENT_VIEWED}'"
+)
+"""The seqs of personalisation's exposures: a decision answered is not something the person
+did, so a map's population leaves them out (`tagged`) and a new person's exposure does not make
+a bound map stale (`touchpath.maps.cache`)."""
+
+
+def counts_exposures(doc: JourneyMap) -> bool:
+    """Whether a touchpoint or the goal of `doc` is an `Experiment Viewed`: then exposures are
+    its events and its population counts their people like any touchpoint's."""
+    events = [t.match.event for _, t in doc.touchpoints()]
+    events += [doc.goal.event] if doc.goal is not None else []
+    return EXPERIMENT_VIEWED in events
+
+
 def _member(audience: str | None, copy: bool) -> str:
     """Whether a row's person is in `audience` (TRUE without one); the copy numbers people."""
     if audience is None:
@@ -232,7 +252,8 @@ def tagged(
     `copy` reads the sorted journey copy (the caller checks it is fresh and sufficient for the
     touchpoints with `DFG.copy`; a goal that tests more than `event`, `type` and `channel`
     reads `resolved_events` instead); `member` is whether the profile is in `audience` (True
-    for everyone without one). Touchpoints that test properties take them from the log for
+    for everyone without one). The population (`<table>_pop`) is the people with a journey
+    event in the range other than an exposure (`EXPOSURE_SEQS`, unless `counts_exposures`). Touchpoints that test properties take them from the log for
     their events only (`log_lookup`), as the DFG does. With the store's `memo` the copy's
     rows are tagged from the condition codes of its build (`_row_tags`: numbers, no CASE
     over every row, no join to the log), matched to the rows by position.
@@ -259,10 +280,11 @@ def tagged(
     if tags is not None:  # its rows are stored in the copy's order (see `_switches`)
         name = ORDERED + name.removeprefix("map_touches_")
     pop = f"{name}_pop"
+    own = "" if counts_exposures(doc) else f" AND seq NOT IN ({EXPOSURE_SEQS})"
     cur.execute(
         f"CREATE TEMP TABLE {pop} AS SELECT {member} AS member, count(DISTINCT profile_id) AS n "
         f"FROM (SELECT DISTINCT profile_id FROM ({_source(copy)}) WHERE type IN {_TYPES} "
-        f"AND {rng}) GROUP BY ALL"
+        f"AND {rng}{own}) GROUP BY ALL"
     )
     if tags is not None:  # the copy's rows in stored order, each beside its tags
         names = ", ".join(literal(t.name).sql("duckdb") for _, t in doc.touchpoints())

@@ -21,12 +21,12 @@ from datetime import date, datetime
 from typing import Any
 
 from touchpath.events.message import stage_internal
-from touchpath.events.names import EXPERIMENT_VIEWED, INTERNAL_SOURCE
+from touchpath.events.names import EXPERIMENT_VIEWED, PERSONALIZE_SOURCE
 from touchpath.store import Store
 
 __all__ = ["SOURCE", "Exposures", "exposure_message"]
 
-SOURCE = f"{INTERNAL_SOURCE}.personalize"
+SOURCE = PERSONALIZE_SOURCE
 
 
 def exposure_message(
