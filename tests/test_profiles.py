@@ -206,3 +206,60 @@ def test_rebuild_runs_under_its_memory_limit_and_resets_it(
                 store.write_sync(_fail_under_a_limit)
             assert store.write_sync(_limit) == default  # reset even so
     assert graphs[0] == graphs[1] and len(graphs[0]) == 3
+
+
+def _exposure(store: Store, decision: str, **who: str | None) -> None:
+    """A personalisation answer's exposure, queued as `/v1/decide` queues it (internal source)."""
+    from datetime import UTC, datetime
+
+    from touchpath.personalize.exposures import Exposures, exposure_message
+
+    now = datetime.now(UTC).replace(tzinfo=None)
+    queued = Exposures()
+    unit = who.get("user_id") or who.get("anonymous_id") or ""
+    queued.add(
+        exposure_message(decision, 1, "a", "a", None, unit=unit, user_id=who.get("user_id"),
+                         anonymous_id=who.get("anonymous_id"), source_id="src", at=now),
+        now.date(),
+    )  # fmt: skip
+    queued.flush(store, now)
+    store.wait_idle()
+
+
+def test_exposures_settle_only_what_they_can_change(ustore: Store) -> None:
+    """An exposure (`Experiment Viewed` from personalisation) cannot change a computed trait or
+    an audience defined on other events: the person is not settled again (their values keep
+    their time). A visitor never seen is settled (an audience of people who never ordered takes
+    them in), and once a trait counts every event, exposures settle their people again."""
+    from touchpath.profiles.audiences import define_audience
+    from touchpath.profiles.specs import Audience
+
+    def computed_at(uid: str) -> list[Any]:
+        return ustore.query(
+            "SELECT v.computed_at FROM computed_trait_values v JOIN identifiers i USING "
+            "(profile_id) WHERE i.kind = 'user_id' AND i.value = ? ORDER BY v.name",
+            [uid],
+        )
+
+    trait = parse_spec(ComputedTrait, {"name": "orders", "op": "count",
+                                       "event": {"event": "Order Completed"}}, "t")  # fmt: skip
+    never = parse_spec(Audience, {"name": "never-ordered", "condition": {"kind": "performed",
+                       "event": {"event": "Order Completed"}, "at_most": 0}}, "a")  # fmt: skip
+    ustore.write_sync(lambda con: define_computed(con, trait, utcnow()))
+    ustore.write_sync(lambda con: define_audience(con, never, utcnow()))
+    ingest(ustore, orders("u1", 10))
+    before = computed_at("u1")
+    assert len(before) == 1
+
+    _exposure(ustore, "home", user_id="u1")
+    _exposure(ustore, "home", anonymous_id="v1")
+    assert computed_at("u1") == before
+    v1 = profile_of(ustore, "anonymous_id", "v1")
+    members = {p for (p,) in ustore.query("SELECT profile_id FROM audience_members")}
+    assert v1 is not None and v1 in members and profile_of(ustore, "user_id", "u1") not in members
+
+    every = parse_spec(ComputedTrait, {"name": "events", "op": "count"}, "t")
+    ustore.write_sync(lambda con: define_computed(con, every, utcnow()))
+    assert show(ustore, "u1")["computed_traits"]["events"] == 2  # the order, the exposure
+    _exposure(ustore, "banner", user_id="u1")
+    assert show(ustore, "u1")["computed_traits"]["events"] == 3

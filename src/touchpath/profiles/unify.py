@@ -6,7 +6,10 @@ and audiences need each touched profile's whole history, so they are settled on 
 schedule: touched profiles are marked dirty, and the marks are settled when the writer has no
 ingest waiting or `SETTLE_EVERY` seconds after the oldest mark (and not at all while no computed
 trait or audience is defined). Settling reads only the dirty profiles' events, found through
-their identifiers (a semi-join), never a scan of the whole resolved log.
+their identifiers (a semi-join), never a scan of the whole resolved log. Personalisation's
+exposures (`Experiment Viewed` from `touchpath.personalize`, one per answer) mark nobody dirty
+unless a definition can count them (an event definition of no name or of that name) or the
+exposure created the profile: each answer would otherwise re-read its person's history.
 
 `start(store, config)` registers it on a store and catches up with events committed while
 nothing listened; the composition root (`touchpath.system`) calls it once per store.
@@ -14,15 +17,18 @@ nothing listened; the composition root (`touchpath.system`) calls it once per st
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 
 from touchpath.events.message import Staged
+from touchpath.events.names import EXPERIMENT_VIEWED, PERSONALIZE_SOURCE
 from touchpath.identity import resolve as resolver
 from touchpath.identity.rules import IdentityRules
 from touchpath.profiles import audiences, traits
@@ -65,6 +71,8 @@ class Unify:
         self.store = store
         self.config = config
         self._last_settle = 0.0
+        self._specs: tuple[str, ...] | None = None
+        self._sees_exposures = True
 
     def on_commit(self, con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
         """Commit listener (writer thread): update everything for seq in [first, last]."""
@@ -95,9 +103,11 @@ class Unify:
         if not _has_definitions(con):
             con.execute("DELETE FROM _dirty")
             return None
+        rng = f"BETWEEN {int(first)} AND {int(last)}"
+        unseen = "" if self._exposures_seen(con) else f" AND ({_NOT_EXPOSURE} OR {_NEW})"
         con.execute(
             "INSERT INTO _dirty SELECT DISTINCT profile_id "
-            f"FROM resolved_events WHERE seq BETWEEN {int(first)} AND {int(last)}"
+            f"FROM resolved_events WHERE seq {rng}{unseen.format(rng=rng)}"
         )
         if res.merged:
             con.execute(
@@ -106,7 +116,24 @@ class Unify:
             )
         if self.store.pending and time.monotonic() - self._last_settle < SETTLE_EVERY:
             return None
+        if not con.execute("SELECT EXISTS (FROM _dirty)").fetchall()[0][0]:
+            return None  # nobody to settle (only exposures of people already settled)
         return self.settle(con, last)
+
+    def _exposures_seen(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Whether a computed trait or rule audience can count a personalisation exposure (an
+        event definition of any name or of `Experiment Viewed`); read again when they change."""
+        specs = tuple(
+            s
+            for (s,) in con.execute(
+                "SELECT spec FROM computed_traits UNION ALL "
+                "SELECT spec FROM audiences WHERE kind = 'rule' ORDER BY 1"
+            ).fetchall()
+        )
+        if specs != self._specs:
+            self._specs = specs
+            self._sees_exposures = any(_sees_exposures(json.loads(s)) for s in specs)
+        return self._sees_exposures
 
     def settle(self, con: duckdb.DuckDBPyConnection, trigger: int) -> Staged | None:
         """Recompute computed traits and audiences of the dirty profiles from their events."""
@@ -149,6 +176,25 @@ class Unify:
         traits.refresh_computed(con, now, None)
         changes = audiences.refresh_audiences(con, now, None)
         return audiences.stage_changes(con, changes, int(last), now)
+
+
+_NOT_EXPOSURE = f"(source IS DISTINCT FROM '{PERSONALIZE_SOURCE}' OR event IS DISTINCT FROM '{EXPERIMENT_VIEWED}')"
+_NEW = "profile_id IN (SELECT profile_id FROM profiles WHERE created_seq {rng})"
+"""A profile created in the range: settled whatever its events (an audience of people who did
+not do something takes in a new visitor whose only event is an exposure)."""
+
+
+def _sees_exposures(spec: Any) -> bool:
+    """Whether an event definition (`"event": {...}`) anywhere in a computed trait's or an
+    audience's spec (JSON) can match an `Experiment Viewed`: no name, or that name."""
+    if isinstance(spec, list):
+        return any(_sees_exposures(v) for v in spec)
+    if not isinstance(spec, dict):
+        return False
+    match = spec.get("event")
+    if isinstance(match, dict) and match.get("event") in (None, EXPERIMENT_VIEWED):
+        return True
+    return any(_sees_exposures(v) for v in spec.values())
 
 
 def _has_definitions(con: duckdb.DuckDBPyConnection) -> bool:
