@@ -4,7 +4,8 @@ traits, audiences and last events, in memory, kept current as events commit.
 A request reads only dictionaries here: it never waits on the writer or reads the log. The
 model is built once from the profile tables (`build`), then brought up to date with each range
 of committed events (`apply`): the profiles those events resolve to, and those merged in the
-same range, are read again from the tables the identity and profiles listener has just updated.
+same range, are read again from the tables the identity and profiles listener has just updated
+(not for the model's own answers' exposures of people it holds: those change no trait).
 
 Computed traits and audiences of touched profiles are settled by that listener on its own
 schedule (at once when the writer is idle, within `touchpath.profiles.unify.SETTLE_EVERY`
@@ -31,6 +32,8 @@ import duckdb
 import orjson
 import pyarrow as pa
 
+from touchpath.events.names import EXPERIMENT_VIEWED, PERSONALIZE_SOURCE
+
 __all__ = ["SEP", "ProfileView", "ReadModel"]
 
 SEP = "\x1f"
@@ -53,6 +56,8 @@ _RECORDS = """
     WHERE {scope_p}
 """
 _IN_SCOPE = "profile_id IN (SELECT profile_id FROM _pz_scope)"
+_MARK = "SELECT max(created_seq), count(*), sum(hash(profile_id)) FROM profiles"
+_EXPOSURE = f"coalesce(source = '{PERSONALIZE_SOURCE}' AND event = '{EXPERIMENT_VIEWED}', FALSE)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,11 @@ class ReadModel:
         """The last seq whose profiles are reflected here."""
         self.ready = threading.Event()
         self.builds = 0
+        self._profiles_mark: tuple[Any, Any, Any] | None = None
+        self._added: set[str] = set()
+        """Profiles taken in since `forget_deleted` last looked."""
+        self.id_reads = 0
+        """How often `forget_deleted` read every profile id."""
 
     # ----------------------------------------------------------------------------- reads
     def profile_id(self, kind: str, value: str) -> str | None:
@@ -147,6 +157,8 @@ class ReadModel:
         self._records, self._ids, self._kinds, self._last = records, ids, kinds, last
         self._computed_mark = mark
         self._unsettled = set()
+        self._profiles_mark = None
+        self._added = set()
         self.applied_through = max(self.applied_through, int(through))
         self.builds += 1
         self.ready.set()
@@ -155,27 +167,44 @@ class ReadModel:
         """Bring the profiles of events with seq in [first, last] up to date; returns how many
         profiles were read again."""
         rows = con.execute(
-            "SELECT profile_id, seq FROM resolved_events WHERE seq BETWEEN ? AND ? ORDER BY seq",
+            f"SELECT profile_id, seq, {_EXPOSURE} FROM resolved_events WHERE seq BETWEEN ? AND ? "
+            "ORDER BY seq",
             [first, last],
         ).fetchall()
         merged = con.execute(
             "SELECT merged_profile_id, kept_profile_id FROM merges WHERE seq BETWEEN ? AND ?",
             [first, last],
         ).fetchall()
-        touched = {pid for pid, _ in rows}
+        # An exposure changes no trait of a profile the model holds (a computed value it
+        # changes comes with a newer computed_at, an audience with an Audience event): its
+        # seq is one of the person's last events, its profile is not read again.
+        touched = {pid for pid, _, exposure in rows if not exposure or pid not in self._records}
         touched.update(kept for _, kept in merged)
         self.computed_ops = self.read_ops(con)
         touched |= self._settled(con, touched)
         for gone, kept in merged:
             self._merge(gone, kept)
-        self._add_events(rows)
+        self._add_events((pid, seq) for pid, seq, _ in rows)
         self.reload(con, touched)
         self.applied_through = max(self.applied_through, last)
         return len(touched)
 
     def forget_deleted(self, con: duckdb.DuckDBPyConnection) -> int:
-        """Drop profiles the tables no longer hold (a privacy deletion); returns how many."""
-        have = {pid for (pid,) in con.execute("SELECT profile_id FROM profiles").fetchall()}
+        """Drop profiles the tables no longer hold (a privacy deletion); returns how many.
+
+        Every profile id is read only when one the model may hold is gone: those that existed
+        at the last look are checked with one aggregate (their count and the sum of their ids'
+        hashes, kept with the newest `created_seq` then: a later profile has a later seq), and
+        those the model took in since by their ids; all in one snapshot."""
+        con.execute("BEGIN TRANSACTION")
+        try:
+            have = self._ids_if_changed(con)
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+        if have is None:
+            return 0
         gone = [pid for pid in list(self._records) if pid not in have]
         if not gone:
             return 0
@@ -189,6 +218,27 @@ class ReadModel:
         return len(gone)
 
     # ----------------------------------------------------------------------------- internals
+    def _ids_if_changed(self, con: duckdb.DuckDBPyConnection) -> set[str] | None:
+        """Every profile id when a profile the model may hold is gone, else None (and the mark
+        moves on to every profile now: the model holds none that is not among them)."""
+        if self._profiles_mark is not None:
+            top, n, digest = self._profiles_mark
+            (then,) = con.execute(_MARK + " WHERE created_seq <= ?", [top]).fetchall()
+            added = sorted(self._added)
+            (present,) = con.execute(
+                "SELECT count(*) FROM profiles WHERE profile_id IN (SELECT unnest(?))", [added]
+            ).fetchall()[0]
+            if (then[1], then[2]) == (n, digest) and present == len(added):
+                (mark,) = con.execute(_MARK).fetchall()
+                self._profiles_mark = (mark[0], mark[1], mark[2])
+                self._added.clear()
+                return None
+        (mark,) = con.execute(_MARK).fetchall()
+        self._profiles_mark = (mark[0], mark[1], mark[2])
+        self._added.clear()
+        self.id_reads += 1
+        return {pid for (pid,) in con.execute("SELECT profile_id FROM profiles").fetchall()}
+
     def _settled(self, con: duckdb.DuckDBPyConnection, touched: set[str]) -> set[str]:
         """Profiles to read again because computed values were settled since the last look:
         those with newer values and those touched while their values may have lagged."""
@@ -227,6 +277,7 @@ class ReadModel:
 
     def _merge(self, gone: str, kept: str) -> None:
         self._records.pop(gone, None)
+        self._added.discard(gone)
         old = self._last.pop(gone, None)
         if old is not None:
             both = sorted(set(old) | set(self._last.get(kept, ())))
@@ -265,6 +316,8 @@ class ReadModel:
             if rec is None:  # not a profile: no identifier of its events could be used
                 self._last.pop(pid, None)
                 continue
+            if pid not in self._records:
+                self._added.add(pid)
             self._records[pid] = rec
         self._ids.update(ids)
         self._kinds |= kinds
