@@ -20,6 +20,13 @@ measured while ingest runs: seconds from an identify's commit to the changed ans
 Reported with the server's peak RSS and CPU seconds and the load average (the machine is shared).
 
     python bench/personalize.py [--rate 2000] [--seconds 20] [--ingest-rate 1000]
+
+`--quick` runs only closed loops of decisions on the settled server: `--rounds` without ingest
+(the first round writes each person's exposure of the day, later ones none), then as many with
+ingest beside it, each with the server's raw CPU per decision (nothing taken off); `--profile
+FILE` records the server with py-spy in the first round of each (FILE-<tree>-alone.json,
+FILE-<tree>-ingest.json: speedscope).
+`--ab N` runs N pairs of servers, `--server-src` (old) then `--new-src` (new), alternately.
 """
 
 from __future__ import annotations
@@ -418,6 +425,15 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--http", choices=["auto", "h11"], default="auto",
         help="h11: the server without httptools and uvloop (uvicorn's pure-Python fallback)",
     )  # fmt: skip
+    parser.add_argument("--quick", action="store_true", help="closed loops only (see above)")
+    parser.add_argument("--rounds", type=int, default=2, help="--quick: rounds each way")
+    parser.add_argument("--profile", default=None, help="--quick: py-spy output file")
+    parser.add_argument(
+        "--ab", type=int, default=0,
+        help="--quick: N pairs of servers, --server-src (old) then --new-src (new)",
+    )  # fmt: skip
+    parser.add_argument("--new-src", default=None, help="--ab: the new server's source tree "
+                        "(default: the installed package)")  # fmt: skip
     parser.add_argument(
         "--server-src", default=None,
         help="run the server from this source tree (e.g. main's src, exported with git archive) "
@@ -430,6 +446,9 @@ def main(argv: list[str] | None = None) -> None:
     args = _args(argv)
     store = prepare()
     key = _write_key(store)
+    if args.quick:
+        quick_main(args, store, key)
+        return
     print(f"load average before: {os.getloadavg()}", flush=True)
     server = Server(store, args.http, args.server_src)
     try:
@@ -498,6 +517,86 @@ def main(argv: list[str] | None = None) -> None:
         else:
             print(f"| {row['what']} | | | {row['seconds']:.1f} s, process RSS "
                   f"{row['rss_mb']:,.0f} MB |")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- --quick
+def _closed_round(server: Server, reqs: list[bytes], args: argparse.Namespace) -> dict[str, Any]:
+    c = server.cpu()
+    r = run_load(server.port, reqs, None, args.seconds, args.conns)
+    r["cpu_ms"] = 1000 * (server.cpu() - c) / r["requests"] if r["requests"] else None
+    r["load"] = os.getloadavg()[0]
+    server.sample()
+    return r
+
+
+def _profiled(server: Server, out: str | None, seconds: float) -> subprocess.Popen[bytes] | None:
+    if out is None:
+        return None
+    spy = Path(sys.executable).with_name("py-spy")
+    return subprocess.Popen(
+        [str(spy), "record", "--pid", str(server.proc.pid), "--threads", "--rate", "50",
+         "--nonblocking", "--format", "speedscope", "--output", out,
+         "--duration", str(int(seconds))],
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def quick_run(args: argparse.Namespace, store: Path, key: str, src: str | None) -> list[str]:
+    """One server: settle, `--rounds` closed loops without ingest, then with it."""
+    server = Server(store, args.http, src)
+    name = src or "installed package"
+    rows: list[str] = []
+    try:
+        ready = _wait_ready(server.url, key)
+        settled = server.settle()
+        print(f"[{name}] ready in {ready:.1f} s, settled {settled:.1f} s later", flush=True)
+        reqs = decide_requests(key)
+        for ingesting in (False, True):
+            ingest = None
+            if ingesting:
+                ingest = subprocess.Popen(
+                    [sys.executable, "-c", INGEST, server.url, key, str(args.ingest_rate)],
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                time.sleep(3)
+            for i in range(args.rounds):
+                out = None
+                if args.profile and i == 0:
+                    tag = Path(src).parent.name if src else "installed"
+                    out = f"{args.profile}-{tag}-{'ingest' if ingesting else 'alone'}.json"
+                spy = _profiled(server, out, args.seconds)
+                r = _closed_round(server, reqs, args)
+                if spy is not None:
+                    spy.wait(60)
+                row = (f"| {name} | {'with' if ingesting else 'without'} ingest, round {i + 1} "
+                       f"| {r['load']:.1f} | {r['per_s']:,.0f} | {r['p50_ms']:.1f} "
+                       f"| {r['p99_ms']:.1f} | {r['cpu_ms']:.2f} | {r['errors'] or 0} |")  # fmt: skip
+                print(row, flush=True)
+                rows.append(row)
+            if ingest is not None:
+                ingest.send_signal(signal.SIGTERM)
+                out, _ = ingest.communicate(timeout=30)
+                rows[-1] += f" ingest {float(out.split()[0]):,.0f} events/s"
+        rows[-1] += f" peak RSS {server.peak_rss / 2**20:,.0f} MB"
+    finally:
+        server.stop()
+    return rows
+
+
+def quick_main(args: argparse.Namespace, store: Path, key: str) -> None:
+    print(f"load average before: {os.getloadavg()}", flush=True)
+    rows: list[str] = []
+    pairs = [(args.server_src, args.new_src)] * args.ab if args.ab else [(args.server_src,)]
+    for pair in pairs:
+        for src in pair:
+            rows += quick_run(args, store, key, src)
+    print(f"\n## closed loops, {args.conns} connections, {args.seconds:.0f} s each; "
+          f"load average after {os.getloadavg()}")  # fmt: skip
+    print("| server | round | load | decisions/s | p50 ms | p99 ms | server CPU-ms a decision "
+          "| errors |")  # fmt: skip
+    print("|---|---|---:|---:|---:|---:|---:|---|")
+    print("\n".join(rows))
 
 
 if __name__ == "__main__":
