@@ -238,5 +238,7 @@ stages:
     bound = bind_map(store, viewed)
     assert bound.persona_size == 4 and bound.touchpoint("Saw").persona.reach == 3
     # The customer's own `Experiment Viewed` (another tool's) is theirs: counted.
-    journeys_for(store, {"v3": [{"event": "Experiment Viewed", "timestamp": "2026-10-02T10:00:00"}]})
+    journeys_for(
+        store, {"v3": [{"event": "Experiment Viewed", "timestamp": "2026-10-02T10:00:00"}]}
+    )
     assert bind_map(store, DOC).persona_size == 3

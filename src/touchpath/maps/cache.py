@@ -121,6 +121,7 @@ class Touched:
 _JT = "(" + ", ".join(f"'{t}'" for t in JOURNEY_TYPES) + ")"
 _ERROR = re.compile(ERROR_PATTERN)
 
+
 def _own(alias: str = "") -> str:
     """Not an exposure: no map's population counts those (`touches.EXPOSURE_SEQS`; a map that
     names `Experiment Viewed` watches it by name)."""
