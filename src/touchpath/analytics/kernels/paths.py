@@ -25,9 +25,10 @@ ANCHORS = {None: 0, "start": 1, "end": 2}
 
 @numba.njit(nogil=True, cache=True)
 def _part(pno, us, code, look, opts, a, b, out, names, counts, i):  # type: ignore[no-untyped-def]
-    # look[0..2] per code: name index, anchor, excluded; opts: lo, hi, gap, n, mode, collapse.
-    # Path j's profile, first step and size go to out[0..2, j], j from a; its names to names[a:]
-    # (a range has at most one path and one name per row).
+    # look per code: name index << 2 | anchor << 1 | excluded; opts: lo, hi, gap, n, mode,
+    # collapse. Path j's profile, first step and size go to out[0..2, j], j from a; its names
+    # to names[a:] (a range has at most one path and one name per row). Once a session's path
+    # is made, its other rows only carry the profile, time and name on.
     lo, hi, gap, n, mode, collapse = opts[0], opts[1], opts[2], opts[3], opts[4], opts[5] != 0
     ring = np.empty(n, np.int32)  # the session's last n names (end anchor)
     paths = a
@@ -42,27 +43,27 @@ def _part(pno, us, code, look, opts, a, b, out, names, counts, i):  # type: igno
         t = us[r]
         if t < lo or t >= hi:
             continue
-        c = code[r]
-        anc = look[1, c] != 0
-        if look[2, c] != 0 and not anc:
+        f = look[code[r]]
+        if f & 3 == 1:  # excluded, and not an anchor
             continue
         p = pno[r]
         new_s = p != cur or t > prev_t + gap
-        name = look[0, c]
-        repeat = collapse and not anc and not new_s and name == prev_name
+        name = f >> 2
+        last = prev_name
         cur = p
         prev_t = t
         prev_name = name
-        if repeat:
-            continue
+        anc = f & 2 != 0
         if new_s:
             filling = False
             done = False
             seen = 0
+        elif (done and not filling) or (collapse and not anc and name == last):
+            continue  # the session's path is made, or the name repeats
         if mode == 2:
             ring[seen % n] = name
             seen += 1
-            if anc and not done:
+            if anc:
                 done = True
                 k = min(n, seen)
                 out[0, paths] = p
@@ -77,7 +78,7 @@ def _part(pno, us, code, look, opts, a, b, out, names, counts, i):  # type: igno
             nn += 1
             out[2, paths - 1] += 1
             filling = out[2, paths - 1] < n
-        elif not done and ((mode == 0 and new_s) or (mode == 1 and anc)):
+        elif (mode == 0 and new_s) or (mode == 1 and anc):
             done = True
             filling = True
             out[0, paths] = p
@@ -126,8 +127,9 @@ def made(
     counts = np.zeros((len(cuts) - 1, 2), np.int64)
     opts = np.array([span[0], span[1], gap_s * 1_000_000, steps, ANCHORS[anchor], collapse],
                     np.int64)  # fmt: skip
+    look = (by_code[0] << 2) | ((by_code[1] != 0) << 1) | (by_code[2] != 0)
     with threads(rows):
-        _run(cols.pno, cols.us, cols.code, by_code, opts, cuts, out, names, counts)
+        _run(cols.pno, cols.us, cols.code, look.astype(np.int32), opts, cuts, out, names, counts)
     take = _runs(cuts, counts[:, 0])
     return out[1, take], out[2, take], names[_runs(cuts, counts[:, 1])]
 
