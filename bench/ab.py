@@ -107,11 +107,13 @@ class Worker:
 
     def read(self) -> dict[str, Any]:
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
-        if not line:
-            raise SystemExit(f"{self.name} worker ended (exit {self.proc.wait()})")
-        got: dict[str, Any] = json.loads(line)
-        return got
+        while True:  # lines that are not the worker's JSON (e.g. a blank one) are skipped
+            line = self.proc.stdout.readline()
+            if not line:
+                raise SystemExit(f"{self.name} worker ended (exit {self.proc.wait()})")
+            if line.startswith("{"):
+                got: dict[str, Any] = json.loads(line)
+                return got
 
     def ask(self, spec: dict[str, Any]) -> dict[str, Any]:
         assert self.proc.stdin is not None
