@@ -24,8 +24,8 @@ Reported with the server's peak RSS and CPU seconds and the load average (the ma
 `--quick` runs only closed loops of decisions on the settled server: `--rounds` without ingest
 (the first round writes each person's exposure of the day, later ones none), then as many with
 ingest beside it, each with the server's raw CPU per decision (nothing taken off); `--profile
-FILE` records the server with py-spy in the first round of each (FILE-<tree>-alone.json,
-FILE-<tree>-ingest.json: speedscope).
+FILE` records the server with py-spy in every round (FILE-<tree>-alone-<round>.json,
+FILE-<tree>-ingest-<round>.json: speedscope).
 `--ab N` runs N pairs of servers, `--server-src` (old) then `--new-src` (new), alternately.
 """
 
@@ -562,9 +562,9 @@ def quick_run(args: argparse.Namespace, store: Path, key: str, src: str | None) 
                 time.sleep(3)
             for i in range(args.rounds):
                 out = None
-                if args.profile and i == 0:
+                if args.profile:
                     tag = Path(src).parent.name if src else "installed"
-                    out = f"{args.profile}-{tag}-{'ingest' if ingesting else 'alone'}.json"
+                    out = f"{args.profile}-{tag}-{'ingest' if ingesting else 'alone'}-{i + 1}.json"
                 spy = _profiled(server, out, args.seconds)
                 r = _closed_round(server, reqs, args)
                 if spy is not None:
