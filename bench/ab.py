@@ -94,11 +94,11 @@ def unpack(rev: str, where: Path) -> Path:
 class Worker:
     """One version's process, answering one spec a line."""
 
-    def __init__(self, name: str, store: Path, pythonpath: Path) -> None:
+    def __init__(self, name: str, store: Path, pythonpath: Path, code: str = WORKER) -> None:
         env = {**os.environ, "PYTHONPATH": str(pythonpath)}
         self.name = name
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(store)],
+            [sys.executable, "-c", code, str(store)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env=env,
@@ -167,25 +167,36 @@ def run_rounds(workers: list[Worker], analyses: list[str], rounds: int) -> None:
         for a in analyses:
             for w in workers if i % 2 == 0 else workers[::-1]:
                 got.setdefault((a, w.name), []).append(w.ask(SPECS[a]))
+    table(got, analyses, [w.name for w in workers], rounds)
+
+
+def table(
+    got: dict[tuple[str, str], list[dict[str, Any]]],
+    analyses: list[str],
+    names: list[str],
+    rounds: int,
+) -> None:
+    """The rounds' figures per analysis and version (the last of `names` is the new one)."""
     print(f"\n{rounds} alternating rounds: median (min-max) of wall and CPU seconds; load: "
           "1-minute average")  # fmt: skip
     print("| analysis | version | wall s | CPU s | load | new / old (wall, CPU) |")
     print("|---|---|---|---|---|---|")
     for a in analyses:
         med = {}
-        for w in workers:
-            runs = got[(a, w.name)]
+        for name in names:
+            runs = got[(a, name)]
             wall = [r["wall"] for r in runs]
             cpu = [r["cpu"] for r in runs]
             loads = [r["load"] for r in runs]
-            med[w.name] = (statistics.median(wall), statistics.median(cpu))
+            med[name] = (statistics.median(wall), statistics.median(cpu))
             ratio = ""
-            if w.name == "new":
+            if name == names[-1]:
                 ratio = (
-                    f"{med['new'][0] / med['old'][0]:.2f}x, {med['new'][1] / med['old'][1]:.2f}x"
+                    f"{med[name][0] / med[names[0]][0]:.2f}x, "
+                    f"{med[name][1] / med[names[0]][1]:.2f}x"
                 )
-            print(f"| {a} | {w.name} | {med[w.name][0]:.3f} ({min(wall):.3f}-{max(wall):.3f}) "
-                  f"| {med[w.name][1]:.3f} ({min(cpu):.3f}-{max(cpu):.3f}) "
+            print(f"| {a} | {name} | {med[name][0]:.3f} ({min(wall):.3f}-{max(wall):.3f}) "
+                  f"| {med[name][1]:.3f} ({min(cpu):.3f}-{max(cpu):.3f}) "
                   f"| {min(loads):.1f}-{max(loads):.1f} | {ratio} |")  # fmt: skip
 
 

@@ -247,7 +247,7 @@ def test_layout_splits_profiles_and_filters_by_code(store: Store) -> None:
     journey.optimize(store)
     with store.reading() as cur:
         layout = journey.layout(cur, ["view", "nowhere"], parts=3)
-        assert journey.layout(cur, ["view"]).parts == 1  # small copies are not split
+        assert journey.layout(cur, ["view"]).parts == 1  # one part unless asked for more
     assert layout.ranges() == [(0, 2), (2, 4), (4, 7)]  # (lo, hi] over pno 1..7
     assert layout.code_filter(["view", "nowhere"]) == f"code IN ({layout.codes['view']})"
     assert layout.code_filter(["nowhere"]) == "false"  # no such activity: no row

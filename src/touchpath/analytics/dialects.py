@@ -34,15 +34,15 @@ dialect is a parameter of rendering only: `render(tree, "clickhouse")`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any, ClassVar
 
 from sqlglot import exp, parse_one
-from sqlglot.dialects.clickhouse import ClickHouse
+from sqlglot.dialects.dialect import Dialect
 from sqlglot.dialects.duckdb import DuckDB
 from sqlglot.generator import Generator
-from sqlglot.generators.clickhouse import ClickHouseGenerator
 from sqlglot.generators.duckdb import DuckDBGenerator
-from sqlglot.parsers.clickhouse import ClickHouseParser
 from sqlglot.parsers.duckdb import DuckDBParser
 
 __all__ = ["DIALECTS", "parse", "render"]
@@ -222,58 +222,85 @@ def _shift(g: Generator, e: exp.Expr, name: str) -> str:
     return f"{name}({', '.join(args)})"
 
 
-class TouchpathClickHouse(ClickHouse):
-    """ClickHouse with Touchpath's functions, and DuckDB's operators spelled its way."""
+@cache
+def _clickhouse() -> type[Dialect]:
+    """ClickHouse with Touchpath's functions, and DuckDB's operators spelled its way: built on
+    first use, so that a process rendering DuckDB only never imports sqlglot's ClickHouse
+    dialect (about 10 CPU-ms of a one-shot command)."""
+    from sqlglot.dialects.clickhouse import ClickHouse
+    from sqlglot.generators.clickhouse import ClickHouseGenerator
+    from sqlglot.parsers.clickhouse import ClickHouseParser
 
-    class Parser(ClickHouseParser):
-        FUNCTIONS: ClassVar[dict[str, Any]] = {
-            **ClickHouseParser.FUNCTIONS,
-            **{f._sql_names[0]: f.from_arg_list for f in _FUNCS},
-        }
+    class TouchpathClickHouse(ClickHouse):
+        """ClickHouse with Touchpath's functions, and DuckDB's operators spelled its way."""
 
-    class Generator(ClickHouseGenerator):
-        TRANSFORMS: ClassVar[dict[type[exp.Expr], Any]] = {
-            **ClickHouseGenerator.TRANSFORMS,
-            TpSeconds: lambda g, e: f"toUnixTimestamp64Micro({_sql(g, e)}) / 1e6",
-            TpMicros: lambda g, e: f"toUnixTimestamp64Micro({_sql(g, e)})",
-            TpProfileKey: lambda g, e: f"cityHash64({g.expressions(e, flat=True)})",
-            TpQuantile: lambda g, e: (
-                f"quantileExactInclusive({_sql(g, e, 'expression')})({_sql(g, e)})"
-            ),
-            TpOrderedList: _ordered_list,
-            TpNumbers: lambda g, e: f"range({_sql(g, e)})",
-            TpAnyTrue: lambda g, e: f"(max({_sql(g, e)}) = 1)",
-            TpBits: lambda g, e: f"bitCount({_sql(g, e)})",
-            TpSpan: lambda g, e: f"toIntervalSecond({_sql(g, e)})",
-            TpTimeKey: lambda g, e: f"(toUnixTimestamp64Micro({_sql(g, e)}) / 1e6)",
-            TpKeySpan: lambda g, e: _sql(g, e),
-            TpQuantiles: lambda g, e: (
-                f"quantilesExactInclusive({g.expressions(e, flat=True)})({_sql(g, e)})"
-            ),
-            TpDiffSeconds: lambda g, e: (
-                f"(toUnixTimestamp64Micro({_sql(g, e)}) - "
-                f"toUnixTimestamp64Micro({_sql(g, e, 'expression')})) / 1e6"
-            ),
-            TpSlice: _slice,
-            TpLen: lambda g, e: f"length({_sql(g, e)})",
-            TpReplaceAll: lambda g, e: (
-                f"replaceRegexpAll({_sql(g, e)}, {_sql(g, e, 'pattern')}, "
-                f"{_sql(g, e, 'replacement')})"
-            ),
-            TpFullMatch: lambda g, e: (
-                f"match({_sql(g, e)}, concat('^(?:', {_sql(g, e, 'pattern')}, ')$'))"
-            ),
-            exp.Lag: lambda g, e: _shift(g, e, "lag"),
-            exp.Lead: lambda g, e: _shift(g, e, "lead"),
-            exp.BitwiseOr: lambda g, e: f"bitOr({_sql(g, e)}, {_sql(g, e, 'expression')})",
-            exp.BitwiseAnd: lambda g, e: f"bitAnd({_sql(g, e)}, {_sql(g, e, 'expression')})",
-        }
+        class Parser(ClickHouseParser):
+            FUNCTIONS: ClassVar[dict[str, Any]] = {
+                **ClickHouseParser.FUNCTIONS,
+                **{f._sql_names[0]: f.from_arg_list for f in _FUNCS},
+            }
+
+        class Generator(ClickHouseGenerator):
+            TRANSFORMS: ClassVar[dict[type[exp.Expr], Any]] = {
+                **ClickHouseGenerator.TRANSFORMS,
+                TpSeconds: lambda g, e: f"toUnixTimestamp64Micro({_sql(g, e)}) / 1e6",
+                TpMicros: lambda g, e: f"toUnixTimestamp64Micro({_sql(g, e)})",
+                TpProfileKey: lambda g, e: f"cityHash64({g.expressions(e, flat=True)})",
+                TpQuantile: lambda g, e: (
+                    f"quantileExactInclusive({_sql(g, e, 'expression')})({_sql(g, e)})"
+                ),
+                TpOrderedList: _ordered_list,
+                TpNumbers: lambda g, e: f"range({_sql(g, e)})",
+                TpAnyTrue: lambda g, e: f"(max({_sql(g, e)}) = 1)",
+                TpBits: lambda g, e: f"bitCount({_sql(g, e)})",
+                TpSpan: lambda g, e: f"toIntervalSecond({_sql(g, e)})",
+                TpTimeKey: lambda g, e: f"(toUnixTimestamp64Micro({_sql(g, e)}) / 1e6)",
+                TpKeySpan: lambda g, e: _sql(g, e),
+                TpQuantiles: lambda g, e: (
+                    f"quantilesExactInclusive({g.expressions(e, flat=True)})({_sql(g, e)})"
+                ),
+                TpDiffSeconds: lambda g, e: (
+                    f"(toUnixTimestamp64Micro({_sql(g, e)}) - "
+                    f"toUnixTimestamp64Micro({_sql(g, e, 'expression')})) / 1e6"
+                ),
+                TpSlice: _slice,
+                TpLen: lambda g, e: f"length({_sql(g, e)})",
+                TpReplaceAll: lambda g, e: (
+                    f"replaceRegexpAll({_sql(g, e)}, {_sql(g, e, 'pattern')}, "
+                    f"{_sql(g, e, 'replacement')})"
+                ),
+                TpFullMatch: lambda g, e: (
+                    f"match({_sql(g, e)}, concat('^(?:', {_sql(g, e, 'pattern')}, ')$'))"
+                ),
+                exp.Lag: lambda g, e: _shift(g, e, "lag"),
+                exp.Lead: lambda g, e: _shift(g, e, "lead"),
+                exp.BitwiseOr: lambda g, e: f"bitOr({_sql(g, e)}, {_sql(g, e, 'expression')})",
+                exp.BitwiseAnd: lambda g, e: f"bitAnd({_sql(g, e)}, {_sql(g, e, 'expression')})",
+            }
+
+    return TouchpathClickHouse
 
 
-DIALECTS: dict[str, type[DuckDB] | type[ClickHouse]] = {
-    "duckdb": TouchpathDuckDB,
-    "clickhouse": TouchpathClickHouse,
-}
+class _Dialects(Mapping[str, type[Dialect]]):
+    """The dialects by name; ClickHouse's is built when first asked for."""
+
+    _names = ("duckdb", "clickhouse")
+
+    def __getitem__(self, name: str) -> type[Dialect]:
+        if name == "duckdb":
+            return TouchpathDuckDB
+        if name == "clickhouse":
+            return _clickhouse()
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+DIALECTS: Mapping[str, type[Dialect]] = _Dialects()
 """The dialects a plan may name."""
 
 
