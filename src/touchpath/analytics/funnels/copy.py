@@ -3,8 +3,8 @@
 The copy holds the journey events in (profile, time, seq) order, profiles numbered (`pno`), so
 the passes run over it with no join; `pid` is the profile's number until `query.funnel` maps it
 back to the id at the end. The rows a pass reads are not in stored order by themselves: DuckDB
-rewrites a long `IN (...)` list in the step filter into a join, which hands the next window
-its rows in no set order (on the 1M demo, empty window clauses over such a filter counted
+rewrites a long `IN (...)` list in the step conditions into a mark join, which hands the next
+window its rows in no set order (on the 1M demo, empty window clauses over such a scan counted
 profiles twice). So each pass's first window sorts its rows (`ORDER BY pno, ts, seq`), and the
 windows after it, each over the one before with only SELECT and WHERE between, keep that order
 with an empty window clause, as DuckDB documents of an empty OVER (docs: order preservation):
@@ -136,8 +136,16 @@ def _ordered(spec: FunnelSpec, source: str, tag: str) -> Ctes:
             )
         )
         prev = f"l{k}{tag}"
-    # A row is the profile's first hit at level k when it starts the profile or the value
-    # carried to the row before is NONE. All lags in one window; the first hits go on.
+    return [*ctes, *_firsts(spec, prev, tag)]
+
+
+def _firsts(spec: FunnelSpec, prev: str, tag: str) -> Ctes:
+    """The ordered pass's last steps over its level CTE `prev`: each profile's first hit at
+    each level (`firsts`), and `made` from them.
+
+    A row is the profile's first hit at level k when it starts the profile or the value carried
+    to the row before is NONE. All lags in one window; the first hits go on."""
+    n = len(spec.steps)
     lags = ", ".join(
         f"hit{k} AND (newp OR lag(s{k}) OVER ({_KEPT}) = {NONE}) AS f{k}" for k in range(n)
     )
@@ -146,17 +154,12 @@ def _ordered(spec: FunnelSpec, source: str, tag: str) -> Ctes:
     )
     flags = " OR ".join(f"f{k}" for k in range(n))
     over = f"OVER ({_KEPT} ROWS UNBOUNDED PRECEDING)"
-    ctes.append(
-        (
-            f"firsts{tag}",
-            # entry_us: the profile's entry (its first row here is where f0), carried over its
-            # later firsts.
-            q(
-                f"SELECT *, last_value(CASE WHEN f0 THEN us END IGNORE NULLS) {over} AS entry_us "
-                f"FROM (SELECT {keep} FROM (SELECT *, {lags} FROM :src) WHERE {flags})",
-                src=table(prev),
-            ),
-        )
+    # entry_us: the profile's entry (its first row here is where f0), carried over its later
+    # firsts.
+    firsts = q(
+        f"SELECT *, last_value(CASE WHEN f0 THEN us END IGNORE NULLS) {over} AS entry_us "
+        f"FROM (SELECT {keep} FROM (SELECT *, {lags} FROM :src) WHERE {flags})",
+        src=table(prev),
     )
     parts = [
         q(
@@ -175,7 +178,7 @@ def _ordered(spec: FunnelSpec, source: str, tag: str) -> Ctes:
                 src=table(f"firsts{tag}"),
             )
         )
-    return [*ctes, (f"made{tag}", log.union(parts))]
+    return [(f"firsts{tag}", firsts), (f"made{tag}", log.union(parts))]
 
 
 _STRICT = "ORDER BY pid, ts, seq"
