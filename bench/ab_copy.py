@@ -16,7 +16,8 @@ after), with the same specs as bench/analytics_funnels.py and bench/analytics_in
 - "attribution (channel, sorted copy)": six models, touches pages and "Application Opened".
 
 Each side is a worker process with its own copy of the demo store of `--size`
-(bench/stores.py), the copy built, and (where it has them) the kernels loaded; every case runs
+(bench/stores.py), the copy built, the event catalogue caught up (where the side has one, as a
+server keeps it) and the kernels loaded (where it has them); every case runs
 once first (a warm-up, its result compared between the sides), then the driver asks the two
 in turn, which goes first alternating. Each figure is the worker's own: wall seconds and CPU
 seconds of the process (every thread: getrusage RUSAGE_SELF), with the 1-minute load beside.
@@ -66,6 +67,11 @@ FUNNEL = FunnelSpec.model_validate({"steps": [{"event": e} for e in STEPS], "win
 TOUCHES = (EventMatch(type="page"), "Application Opened")
 store = Store(sys.argv[1])
 journey.optimize(store)
+try:  # fold the log into the event catalogue, as a server's listener does (bench/ab.py)
+    from touchpath.catalogue import catalogue
+    store.write_sync(catalogue.catch_up)
+except (ImportError, AttributeError):  # before the catalogue
+    pass
 with store.reading() as cur:
     layout = journey.layout(cur, STEPS)
 try:

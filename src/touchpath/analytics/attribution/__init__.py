@@ -26,8 +26,10 @@ the sorted journey copy) in `attribution.query`, the Markov chain in `attributio
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+
+from sqlglot import exp
 
 from touchpath.analytics.attribution import query
 from touchpath.analytics.attribution.markov import markov_removal_effects
@@ -70,46 +72,77 @@ def transitions_sql(spec: AttributionSpec, sorted_copy: bool = False) -> str:
     return render(query.transitions(spec, query.base(spec, sorted_copy), sorted_copy))
 
 
+_TAG = "__tp_tag__"
+"""Stands for a call's own tag in the memoised statements' temporary table names."""
+
+
 @contextmanager
-def _shared(read: Read, spec: AttributionSpec, ctes: query.Ctes) -> Iterator[query.Ctes]:
-    """`conv`, `touch` and `path` computed once into temporary tables of the read, as CTEs
-    that read them: the rule-based and Markov statements then share one scan and session
-    pass. On the sorted copy `touch` stays a CTE (only the Markov chain's open paths read it
-    again): its session pass streams, and keeping its rows (a third of the events) cost more
-    CPU than the second pass (0.44 vs 0.48 CPU-s on the 1M demo); on the log the pass sorts
-    every profile, so it is kept (0.9 vs 1.35 CPU-s)."""
+def _shared(read: Read, spec: AttributionSpec) -> Iterator[tuple[str, str]]:
+    """`conv`, `touch` and `path` computed once into temporary tables of the read, and the
+    rule-based and Markov statements over them (SQL text): they then share one scan and
+    session pass. On the sorted copy `touch` stays a CTE (only the Markov chain's open paths
+    read it again): its session pass streams, and keeping its rows (a third of the events) cost
+    more CPU than the second pass (0.44 vs 0.48 CPU-s on the 1M demo); on the log the pass
+    sorts every profile, so it is kept (0.9 vs 1.35 CPU-s).
+
+    Every statement is built and rendered once per spec and plan in the store's memo (as
+    funnels and the DFG are: about 25 CPU-ms a call on the 1M demo, the statements' own CPU
+    being 0.3 s), with `_TAG` for the call's tag in the temporary tables' names."""
     tag = secrets.token_hex(4)
-    with ExitStack() as stack:
-        kept = [(name, cte) for name, cte in ctes if name in ("e", "touch")]
+    key = ("attribution", spec.model_dump_json())
+    names = {n: f"attribution_{n}_{_TAG}" for n in ("touch", "conv", "path")}
+
+    def sql(part: str, build: Callable[[], exp.Expr]) -> str:
+        return read.sql((*key, part), build).replace(_TAG, tag)
+
+    def kept(upto: tuple[str, ...]) -> query.Ctes:
+        """The base CTEs with those in `upto` read from their tables."""
+        ctes = query.base(spec, read.sorted_copy)
+        out = [(name, cte) for name, cte in ctes if name in ("e", "touch")]
         if not read.sorted_copy:
-            touch = stack.enter_context(
-                read.table(f"attribution_touch_{tag}", with_(ctes, q("SELECT * FROM touch")))
+            out = [("touch", q("SELECT * FROM :t AS t", t=table(names["touch"])))]
+        return out + [(n, q("SELECT * FROM :t AS t", t=table(names[n]))) for n in upto]
+
+    def first(name: str) -> exp.Expr:
+        return with_(query.base(spec, read.sorted_copy), q(f"SELECT * FROM {name}"))
+
+    with ExitStack() as stack:
+        if not read.sorted_copy:
+            stack.enter_context(
+                read.table(names["touch"].replace(_TAG, tag), sql("touch", lambda: first("touch")))
             )
-            kept = [("touch", q("SELECT * FROM :t AS t", t=table(touch)))]
-        conv = stack.enter_context(
-            read.table(f"attribution_conv_{tag}", with_(ctes, q("SELECT * FROM conv")))
+        stack.enter_context(
+            read.table(names["conv"].replace(_TAG, tag), sql("conv", lambda: first("conv")))
         )
-        kept.append(("conv", q("SELECT * FROM :t AS t", t=table(conv))))
-        paths = with_(
-            [*kept, ("path", query.path(spec, read.sorted_copy))], q("SELECT * FROM path")
+        paths = sql(
+            "path",
+            lambda: with_(
+                [*kept(("conv",)), ("path", query.path(spec, read.sorted_copy))],
+                q("SELECT * FROM path"),
+            ),
         )
-        with read.table(f"attribution_path_{tag}", paths) as path:
-            yield [*kept, ("path", q("SELECT * FROM :t AS t", t=table(path)))]
+        with read.table(names["path"].replace(_TAG, tag), paths):
+            yield (
+                sql("credit", lambda: query.credit(spec, kept(("conv", "path")))),
+                sql(
+                    "transitions",
+                    lambda: query.transitions(spec, kept(("conv", "path")), read.sorted_copy),
+                ),
+            )
 
 
 def _run(read: Read, spec: AttributionSpec) -> AttributionResult:
     """Credit for the conversions by channel or touchpoint under each model."""
-    ctes = query.base(spec, read.sorted_copy)
     transitions: list[tuple[str, str, int]] = []
     if "markov" in spec.models:
-        with _shared(read, spec, ctes) as shared:
-            rows = read.rows(query.credit(spec, shared))
-            transitions = [
-                (str(a), str(b), int(n))
-                for a, b, n in read.rows(query.transitions(spec, shared, read.sorted_copy))
-            ]
+        with _shared(read, spec) as (credit_sql, transitions_sql):
+            rows = read.rows(credit_sql)
+            transitions = [(str(a), str(b), int(n)) for a, b, n in read.rows(transitions_sql)]
     else:
-        rows = read.rows(query.credit(spec, ctes))
+        alone = ("attribution", spec.model_dump_json(), "credit alone")
+        rows = read.rows(
+            read.sql(alone, lambda: query.credit(spec, query.base(spec, read.sorted_copy)))
+        )
     rule = [m for m in spec.models if m in RULE_MODELS]
     n_rule = len(RULE_MODELS)
     conversions, revenue, attributed, attributed_revenue = rows[0][1 + 2 * n_rule :]
