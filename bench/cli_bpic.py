@@ -11,7 +11,8 @@ importing. Each CLI row is a whole process, end to end (Python start, imports, o
 store, the query, printing JSON). pm4py (AGPL-3.0: `pip install -e '.[peers]'`, never in the
 runtime or the test extras) reads the CSV with pandas and discovers the DFG; its rows give the
 read-and-discover in a warm process (imports not counted, the figure the issue quotes) and the
-same as a whole process. The DFG's edge counts must equal pm4py's. Every row gives wall seconds
+same as a whole process, one run after each round of the CLI's dfg and funnel rows (so it
+sees the same minutes). The DFG's edge counts must equal pm4py's. Every row gives wall seconds
 (best, median) and CPU seconds (median, the process's user + system): on the shared cores the
 wall time follows the other engineers' load, the CPU time far less.
 
@@ -95,10 +96,14 @@ def timed(cmd: list[str], repeat: int) -> tuple[float, float, float, str]:
 
 
 def alternately(
-    cmd: list[str], srcs: list[Path | None], repeat: int
+    cmd: list[str],
+    srcs: list[Path | None],
+    repeat: int,
+    between: Callable[[], None] | None = None,
 ) -> list[tuple[float, float, float, str]]:
     """`timed` for the CLI of each of `srcs` (None: this checkout), their runs taken in turn
-    so that each sees the same load; one untimed run each first leaves the bytecode."""
+    so that each sees the same load; one untimed run each first leaves the bytecode. `between`
+    (the peer's run) goes after each round, so the peer sees the same minutes too."""
     envs = [_env(src) for src in srcs]
     for env in envs:
         run(cmd, env)
@@ -106,6 +111,8 @@ def alternately(
     for _ in range(repeat):
         for runs, env in zip(got, envs, strict=True):
             runs.append(run(cmd, env))
+        if between is not None:
+            between()
     return [
         (min(r[0] for r in runs), statistics.median(r[0] for r in runs),
          statistics.median(r[2] for r in runs), runs[-1][1])
@@ -113,8 +120,15 @@ def alternately(
     ]  # fmt: skip
 
 
-def _cli_rows(db: str, before: Path | None, repeat: int, row: Callable[..., None]) -> str:
-    """The CLI's rows (with `before`: an older checkout's, run alternately); the DFG's JSON."""
+def _cli_rows(
+    db: str,
+    before: Path | None,
+    repeat: int,
+    row: Callable[..., None],
+    between: Callable[[], None] | None = None,
+) -> str:
+    """The CLI's rows (with `before`: an older checkout's, run alternately; `between` after
+    each round of each command); the DFG's JSON."""
     srcs: list[Path | None] = [None] if before is None else [before, None]
     labels = [""] if before is None else [" [before]", ""]
     funnel = [*CLI, "funnel", *(a for s in STEPS for a in ("--step", s)), "--window", "30d"]
@@ -125,7 +139,7 @@ def _cli_rows(db: str, before: Path | None, repeat: int, row: Callable[..., None
     }
     dfg_out, same = "", True
     for name, cmd in commands.items():
-        got = alternately(cmd, srcs, repeat)
+        got = alternately(cmd, srcs, repeat, None if "help" in name else between)
         for label, figures in zip(labels, got, strict=True):
             row(name + label, *figures[:3])
         same = same and len({out for *_, out in got}) == 1
@@ -136,28 +150,44 @@ def _cli_rows(db: str, before: Path | None, repeat: int, row: Callable[..., None
     return dfg_out
 
 
-def _pm4py_rows(repeat: int, row: Callable[..., None]) -> int | None:
-    """pm4py's rows (None when it is not installed); its directly-follows pair count."""
+class Peer:
+    """pm4py's read-and-discover, one whole process a run; its runs are taken between the
+    CLI's rounds (`alternately`), so both see the same load."""
+
+    def __init__(self) -> None:
+        self.warm: list[float] = []
+        self.warm_cpu: list[float] = []
+        self.whole: list[float] = []
+        self.whole_cpu: list[float] = []
+        self.total = 0
+
+    def __call__(self) -> None:
+        secs, out, cpu = run([sys.executable, "-c", PM4PY])
+        inner, inner_cpu, total_text = out.split()[-3:]  # after the banner pm4py prints
+        self.warm.append(float(inner))
+        self.warm_cpu.append(float(inner_cpu))
+        self.whole.append(secs)
+        self.whole_cpu.append(cpu)
+        self.total = int(total_text)
+
+
+def _installed() -> bool:
     try:
         import pm4py  # noqa: F401
     except ImportError:
         print("pm4py is not installed (pip install -e '.[peers]'): no peer rows")
-        return None
-    warm, warm_cpu, whole, whole_cpu = [], [], [], []
-    pm4py_total = 0
-    for _ in range(repeat):
-        secs, out, cpu = run([sys.executable, "-c", PM4PY])
-        inner, inner_cpu, total_text = out.split()[-3:]  # after the banner pm4py prints
-        warm.append(float(inner))
-        warm_cpu.append(float(inner_cpu))
-        whole.append(secs)
-        whole_cpu.append(cpu)
-        pm4py_total = int(total_text)
+        return False
+    return True
+
+
+def _pm4py_rows(peer: Peer, row: Callable[..., None]) -> int:
+    """pm4py's rows from its runs; its directly-follows pair count."""
+    warm, warm_cpu, whole, whole_cpu = peer.warm, peer.warm_cpu, peer.whole, peer.whole_cpu
     row("pm4py read CSV + discover_dfg (in process)", min(warm), statistics.median(warm),
         statistics.median(warm_cpu))  # fmt: skip
     row("pm4py read CSV + discover_dfg (whole process)", min(whole), statistics.median(whole),
         statistics.median(whole_cpu))  # fmt: skip
-    return pm4py_total
+    return peer.total
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -179,11 +209,12 @@ def main(argv: list[str] | None = None) -> None:
         "python -c pass (the floor of any process)",
         *timed([sys.executable, "-c", "pass"], args.repeat)[:3],
     )
-    dfg_out = _cli_rows(db, args.before, args.repeat, row)
-    pm4py_total = _pm4py_rows(args.repeat, row)
+    peer = Peer() if _installed() else None
+    dfg_out = _cli_rows(db, args.before, args.repeat, row, peer)
     print(f"load average after: {os.getloadavg()}")
-    if pm4py_total is None:
+    if peer is None:
         return
+    pm4py_total = _pm4py_rows(peer, row)
     total = sum(e["frequency"] for e in json.loads(dfg_out)["edges"])
     print(f"DFG edges: touchpath {total:,} directly-follows pairs, pm4py {pm4py_total:,}; "
           f"equal={total == pm4py_total}")  # fmt: skip
