@@ -66,6 +66,25 @@ def resolve(
             FROM d JOIN ({combos_sql(rules, "d", "h")}) c USING (h) GROUP BY c.combo)
         """
     )
+    (res.messages,) = con.execute("SELECT coalesce(sum(n), 0) FROM _cmb").fetchall()[0]
+    # With no combination (a range of a journey's own tracks only, SKIPPED) every statement
+    # that follows ran on empty sets: a dozen statements a listener round for nothing.
+    if res.messages:
+        _resolve_combinations(con, rules, res, raw)
+    con.execute(
+        "INSERT OR REPLACE INTO identity_state VALUES ('resolved_through', "
+        f"greatest({int(last)}, (SELECT coalesce(max(value), 0) FROM identity_state "
+        "WHERE key = 'resolved_through')))"
+    )
+    for table in ("_cmb", "_cid", "_todo", "_seen", "_comp"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    return res
+
+
+def _resolve_combinations(
+    con: duckdb.DuckDBPyConnection, rules: IdentityRules, res: Resolution, raw: str
+) -> None:
+    """Resolve the combinations in `_cmb` (at least one) into the graph."""
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE _cid AS
@@ -80,7 +99,6 @@ def resolve(
         "CREATE OR REPLACE TEMP TABLE _seen AS "
         "SELECT kind, value, min(lo) AS lo, max(hi) AS hi FROM _cid GROUP BY ALL"
     )
-    (res.messages,) = con.execute("SELECT coalesce(sum(n), 0) FROM _cmb").fetchall()[0]
     _components(con)
     _settle_safe(con, rules, res)
     todo = con.execute(
@@ -91,14 +109,6 @@ def resolve(
         _walk(con, graph, todo, res, raw)
         save(con, graph, res)
     touch_seen(con)
-    con.execute(
-        "INSERT OR REPLACE INTO identity_state VALUES ('resolved_through', "
-        f"greatest({int(last)}, (SELECT coalesce(max(value), 0) FROM identity_state "
-        "WHERE key = 'resolved_through')))"
-    )
-    for table in ("_cmb", "_cid", "_todo", "_seen", "_comp"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
-    return res
 
 
 def _components(con: duckdb.DuckDBPyConnection) -> None:
