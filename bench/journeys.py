@@ -159,13 +159,20 @@ def _p(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000 if xs else float("nan")
 
 
+POLL_SECONDS = 0.25
+"""How often the bench asks whether the timers are done. Each look counts `journey_state` (a
+scan of N rows, on the same two cores as the engine): every 0.05 s it was a tenth of the entry
+phase's CPU at 300k people (py-spy, 2026-12-07), and grew with N twice (larger scans, a longer
+phase). 0.25 s adds at most that to the phase's wall."""
+
+
 def _drain_timers(engine: JourneyEngine, until: Callable[[], bool], timeout: float) -> float:
     """Let the timers thread work until `until()`; the seconds it took."""
     t0 = time.monotonic()
     while not until():
         if time.monotonic() - t0 > timeout:
             raise TimeoutError("the timers did not drain")
-        time.sleep(0.05)
+        time.sleep(POLL_SECONDS)
     return time.monotonic() - t0
 
 
