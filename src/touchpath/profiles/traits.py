@@ -45,21 +45,69 @@ def update_traits(
     `empty`: the table was just emptied (a rebuild), so rows are inserted without the upsert's
     conflict checks (~2 s of ~4 on the 10M demo)."""
     where = "" if first is None else f"AND seq BETWEEN {int(first)} AND {int(last or first)}"
-    con.execute(
-        f"""
-        INSERT INTO profile_traits
-        SELECT profile_id, k, arg_max(v, (timestamp, seq)), max(timestamp), max(seq)
-        FROM (
+    pairs = _pairs_by_key(con, where) if first is None else None
+    if pairs is None:
+        pairs = f"""
             SELECT profile_id, timestamp, seq, k,
                 json_extract(traits, '$."' || replace(k, '"', '\\"') || '"') AS v
             FROM (SELECT profile_id, timestamp, seq, traits, unnest(json_keys(traits)) AS k
-                  FROM resolved_events
-                  WHERE traits IS NOT NULL AND json_type(traits) = 'OBJECT' {where})
-        )
+                  FROM resolved_events WHERE {_HAS_TRAITS} {where})
+        """
+    con.execute(
+        f"""
+        INSERT INTO profile_traits
+        SELECT profile_id, k, arg_max(v, {_LATEST}), max(timestamp), max(seq)
+        FROM ({pairs})
         GROUP BY profile_id, k
         {"" if empty else _UPSERT}
         """
     )
+
+
+_HAS_TRAITS = "traits IS NOT NULL AND json_type(traits) = 'OBJECT'"
+
+_LATEST = "(epoch_us(timestamp)::HUGEINT << 64) + seq"
+"""(timestamp, seq) as one 128-bit integer in the same order (seq is positive and under 2^63):
+`arg_max` by it is a plain integer comparison instead of a struct's, 1.4 against 1.8 CPU-s for
+the 3.1M (profile, key) pairs of the 10M demo."""
+
+FOLD_KEYS_MAX = 64
+"""Most distinct trait keys for which the whole-log fold reads every key of an event in one
+JSON parse (a constant list of paths) instead of one parse per (event, key)."""
+
+
+def _pairs_by_key(con: duckdb.DuckDBPyConnection, where: str) -> str | None:
+    """SELECT profile_id, timestamp, seq, k, v: each (event, trait key) with the key's value,
+    as `update_traits` folds them, read with one JSON parse per event for every key the log's
+    traits use (json_extract's list of paths must be constant, so the keys are found first).
+    A key an event does not have gives SQL NULL and is left out; a JSON null is kept, as
+    before. None when the log uses more than `FOLD_KEYS_MAX` keys (a path per key per event
+    would then cost more than the parses it saves).
+
+    On the 10M demo (258k events with traits, 12 keys, 3.1M pairs) the fold's statement took
+    3.7-3.9 CPU-s instead of 5.0-5.3, with the same rows."""
+    keys = con.execute(
+        f"SELECT DISTINCT unnest(json_keys(traits)) AS k FROM events WHERE {_HAS_TRAITS} {where} "
+        f"ORDER BY k LIMIT {FOLD_KEYS_MAX + 1}"
+    ).fetchall()
+    if len(keys) > FOLD_KEYS_MAX:
+        return None
+    names = [str(k) for (k,) in keys]
+    if not names:
+        return "SELECT profile_id, timestamp, seq, NULL::VARCHAR AS k, NULL::JSON AS v FROM events WHERE false"
+    key_list = "[" + ", ".join(_lit(k) for k in names) + "]"
+    path_list = "[" + ", ".join(_lit('$."' + k.replace('"', '\\"') + '"') for k in names) + "]"
+    return f"""
+        SELECT * FROM (
+            SELECT profile_id, timestamp, seq, unnest({key_list}) AS k,
+                unnest(json_extract(traits, {path_list})) AS v
+            FROM resolved_events WHERE {_HAS_TRAITS} {where})
+        WHERE v IS NOT NULL
+    """
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 _REMAP = pa.schema([("old", pa.string()), ("new", pa.string())])
