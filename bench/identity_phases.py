@@ -174,7 +174,9 @@ def main() -> None:
             def timed_write(fn: Callable[[Any], Any]) -> Any:
                 """The transaction's work, then its COMMIT (the rest of write_sync's time)."""
                 t, c = time.perf_counter(), cpu()
-                inside = phases.timed("transaction", lambda con: fn(Con(con, stmts, args.explain, args.explain_dir)))
+                inside = phases.timed(
+                    "transaction", lambda con: fn(Con(con, stmts, args.explain, args.explain_dir))
+                )
                 try:
                     return write_sync(inside)
                 finally:

@@ -94,7 +94,10 @@ def _pairs_by_key(con: duckdb.DuckDBPyConnection, where: str) -> str | None:
         return None
     names = [str(k) for (k,) in keys]
     if not names:
-        return "SELECT profile_id, timestamp, seq, NULL::VARCHAR AS k, NULL::JSON AS v FROM events WHERE false"
+        return (
+            "SELECT profile_id, timestamp, seq, NULL::VARCHAR AS k, NULL::JSON AS v "
+            "FROM resolved_events WHERE false"
+        )
     key_list = "[" + ", ".join(_lit(k) for k in names) + "]"
     path_list = "[" + ", ".join(_lit('$."' + k.replace('"', '\\"') + '"') for k in names) + "]"
     return f"""
