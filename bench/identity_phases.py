@@ -120,7 +120,7 @@ class Con:
         return getattr(self._con, attr)
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     ap = argparse.ArgumentParser()
     ap.add_argument("--big", type=Path, required=True)
     ap.add_argument("--runs", type=int, default=1)
@@ -140,7 +140,11 @@ def main() -> None:
         default=[1024],
         help="`rebuild_memory_mb` of each run, in turn (0: DuckDB's default limit)",
     )
-    args = ap.parse_args()
+    return ap.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     if args.explain:
         args.explain_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=args.big.resolve().parent) as d:
