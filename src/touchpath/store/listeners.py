@@ -10,6 +10,7 @@ second while the rest keep their coalesced rounds; in a round of every listener 
 also go first (measured: from a Pong's commit to the
 person's next node, p99 1.4-5.7 s with every listener on the one-second round).
 
+>>> import pyarrow as pa
 >>> seen = []
 >>> ls = Listeners()
 >>> ls.add(lambda con, a, b: seen.append(("identity", a, b)), prompt=True)
@@ -37,10 +38,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.compute as pc
+if TYPE_CHECKING:  # Arrow is the writer's (a read-only process, e.g. a CLI query, never loads it)
+    import pyarrow as pa
 
 __all__ = ["CommitListener", "Listeners"]
 
@@ -134,6 +135,9 @@ def _holds(rows: pa.Table | None, names: frozenset[str]) -> bool:
     """Whether committed rows hold an event named in `names`."""
     if rows is None or not names:
         return False
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     return bool(pc.any(pc.is_in(rows.column("event"), pa.array(sorted(names)))).as_py())
 
 
