@@ -8,11 +8,17 @@ import pkgutil
 import subprocess
 import sys
 
+from pathlib import Path
+
 import typer.main
 
 import touchpath.cli as cli
+from touchpath.store import Store
 
-HEAVY = ("duckdb", "pyarrow", "numpy", "pandas", "sqlglot", "fastapi", "scipy", "pydantic")
+HEAVY = (
+    "duckdb", "pyarrow", "numpy", "pandas", "sqlglot", "fastapi", "scipy", "pydantic", "numba",
+    "rich",
+)  # fmt: skip
 
 
 def _loaded_after(*argv: str) -> set[str]:
@@ -47,6 +53,20 @@ def test_help_imports_no_command() -> None:
     assert _loaded_after("--help") == set()
     # A query imports the runtime, never the web server or the experiments' statistics.
     assert {"fastapi", "scipy", "pandas"}.isdisjoint(_loaded_after("funnel", "--help"))
+
+
+def test_a_query_imports_only_what_it_reads(tmp_path: Path) -> None:
+    """A dfg or a funnel with --json reads the store through DuckDB and SQLGlot and nothing
+    else heavy: not the writer's Arrow and NumPy (0.13 CPU-s of a BPIC 2012 dfg), not the
+    kernels (numba), not rich (JSON is printed plain)."""
+    db = tmp_path / "query.duckdb"
+    Store(db).close()
+    for argv in (["dfg"], ["funnel", "--step", "A", "--step", "B", "--allow-unknown"]):
+        loaded = _loaded_after(*argv, "--db", str(db), "--json")
+        assert {"duckdb", "sqlglot", "pydantic"} <= loaded, argv  # the query ran
+        assert {"pyarrow", "numpy", "pandas", "numba", "fastapi", "scipy", "rich"}.isdisjoint(
+            loaded
+        ), (argv, loaded)
 
 
 def test_a_typo_names_the_command_meant() -> None:
