@@ -7,7 +7,6 @@ import importlib
 import pkgutil
 import subprocess
 import sys
-
 from pathlib import Path
 
 import typer.main
