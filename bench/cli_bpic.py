@@ -13,8 +13,8 @@ runtime or the test extras) reads the CSV with pandas and discovers the DFG; its
 read-and-discover in a warm process (imports not counted, the figure the issue quotes) and the
 same as a whole process, one run after each round of the CLI's dfg and funnel rows (so it
 sees the same minutes). The DFG's edge counts must equal pm4py's. Every row gives wall seconds
-(best, median) and CPU seconds (median, the process's user + system): on the shared cores the
-wall time follows the other engineers' load, the CPU time far less.
+(best, median, max) and CPU seconds (median, min-max: the process's user + system): on the
+shared cores the wall time follows the other engineers' load, the CPU time far less.
 
 `--before DIR` (the `src/` of an older checkout, e.g. `git archive main src | tar -x -C DIR`)
 adds its CLI rows, run alternately with this checkout's in the same minutes, and checks that
@@ -90,8 +90,8 @@ def run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, str, 
     return time.perf_counter() - t, done.stdout, _children_cpu() - c
 
 
-def timed(cmd: list[str], repeat: int) -> tuple[float, float, float, str]:
-    """Best and median wall seconds, median CPU seconds, and the last output."""
+def timed(cmd: list[str], repeat: int) -> tuple[list[float], list[float], str]:
+    """Wall and CPU seconds of each run, and the last output."""
     return alternately(cmd, [None], repeat)[0]
 
 
@@ -100,7 +100,7 @@ def alternately(
     srcs: list[Path | None],
     repeat: int,
     between: Callable[[], None] | None = None,
-) -> list[tuple[float, float, float, str]]:
+) -> list[tuple[list[float], list[float], str]]:
     """`timed` for the CLI of each of `srcs` (None: this checkout), their runs taken in turn
     so that each sees the same load; one untimed run each first leaves the bytecode. `between`
     (the peer's run) goes after each round, so the peer sees the same minutes too."""
@@ -113,11 +113,7 @@ def alternately(
             runs.append(run(cmd, env))
         if between is not None:
             between()
-    return [
-        (min(r[0] for r in runs), statistics.median(r[0] for r in runs),
-         statistics.median(r[2] for r in runs), runs[-1][1])
-        for runs in got
-    ]  # fmt: skip
+    return [([r[0] for r in runs], [r[2] for r in runs], runs[-1][1]) for runs in got]
 
 
 def _cli_rows(
@@ -141,10 +137,10 @@ def _cli_rows(
     for name, cmd in commands.items():
         got = alternately(cmd, srcs, repeat, None if "help" in name else between)
         for label, figures in zip(labels, got, strict=True):
-            row(name + label, *figures[:3])
+            row(name + label, *figures[:2])
         same = same and len({out for *_, out in got}) == 1
         if "dfg" in name:
-            dfg_out = got[-1][3]
+            dfg_out = got[-1][2]
     if before is not None:
         print(f"before and after printed the same: {same}")
     return dfg_out
@@ -183,10 +179,8 @@ def _installed() -> bool:
 def _pm4py_rows(peer: Peer, row: Callable[..., None]) -> int:
     """pm4py's rows from its runs; its directly-follows pair count."""
     warm, warm_cpu, whole, whole_cpu = peer.warm, peer.warm_cpu, peer.whole, peer.whole_cpu
-    row("pm4py read CSV + discover_dfg (in process)", min(warm), statistics.median(warm),
-        statistics.median(warm_cpu))  # fmt: skip
-    row("pm4py read CSV + discover_dfg (whole process)", min(whole), statistics.median(whole),
-        statistics.median(whole_cpu))  # fmt: skip
+    row("pm4py read CSV + discover_dfg (in process)", warm, warm_cpu)
+    row("pm4py read CSV + discover_dfg (whole process)", whole, whole_cpu)
     return peer.total
 
 
@@ -199,16 +193,18 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     db = str(store())
     print(f"cpus: {os.cpu_count()}, load average: {os.getloadavg()}")
-    print(f"{'what':<61} | {'best s':>7} | {'median s':>8} | {'median CPU s':>12}")
-    print(f"{'-' * 61}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 12}")
+    print(f"{'what':<61} | {'best s':>7} | {'median s':>8} | {'max s':>7} | "
+          f"{'median CPU s (min-max)':>24}")  # fmt: skip
+    print(f"{'-' * 61}-+-{'-' * 7}-+-{'-' * 8}-+-{'-' * 7}-+-{'-' * 24}")
 
-    def row(name: str, best: float, median: float, cpu: float) -> None:
-        print(f"{name:<61} | {best:7.3f} | {median:8.3f} | {cpu:12.3f}", flush=True)
+    def row(name: str, wall: list[float], cpu: list[float]) -> None:
+        """Wall seconds best, median and worst; CPU seconds median (min-max)."""
+        spread = f"{statistics.median(cpu):.3f} ({min(cpu):.3f}-{max(cpu):.3f})"
+        print(f"{name:<61} | {min(wall):7.3f} | {statistics.median(wall):8.3f} | "
+              f"{max(wall):7.3f} | {spread:>24}", flush=True)  # fmt: skip
 
-    row(
-        "python -c pass (the floor of any process)",
-        *timed([sys.executable, "-c", "pass"], args.repeat)[:3],
-    )
+    row("python -c pass (the floor of any process)",
+        *timed([sys.executable, "-c", "pass"], args.repeat)[:2])  # fmt: skip
     peer = Peer() if _installed() else None
     dfg_out = _cli_rows(db, args.before, args.repeat, row, peer)
     print(f"load average after: {os.getloadavg()}")
