@@ -17,7 +17,7 @@ One store, one run, three phases:
 3. Latency: `ping` people (entered by a Ping event, waiting for a Pong) get their Pong while
    ingest runs at 5,000 events/s. From the Pong's commit (its ingest future resolves in the
    writer thread) to the commit of the transaction that moved the person on (a commit listener
-   registered after the engine's sees it), p50/p99.
+   registered after the engine's sees it), p50/p99 (bench/_lag.py, shared with bench/live.py).
 
     python bench/journeys.py [--people 1000000] [--rate 500] [--pings 2000]
 """
@@ -35,6 +35,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import _lag  # bench/_lag.py, beside this file: commit -> next node
 import duckdb
 import orjson
 import stores  # bench/stores.py, beside this file
@@ -65,15 +66,6 @@ nodes:
     holdout: 1
   hello: {kind: send, destination: count, channel: email,
           content: {subject: "Hello", text: "Hi {{ traits.plan }}"}}
-"""
-
-PING = """
-name: ping
-entry: {kind: event, event: {event: Ping}}
-nodes:
-  wait_pong: {kind: wait_for_event, event: {event: Pong}, timeout: 1d, on_event: done,
-              on_timeout: done}
-  done: {kind: exit, reason: ponged}
 """
 
 
@@ -154,11 +146,6 @@ class Load:
             self._stop.wait(max(0.0, due - time.monotonic()))
 
 
-def _p(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(len(xs) * q))] * 1000 if xs else float("nan")
-
-
 POLL_SECONDS = 0.25
 """How often the bench asks whether the timers are done. Each look counts `journey_state` (a
 scan of N rows, on the same two cores as the engine): every 0.05 s it was a tenth of the entry
@@ -185,14 +172,14 @@ def run(n: int, rate: int, pings: int, quiet: float, deliver: float) -> list[dic
         with Touchpath.open(settings, clock=clock, background=False) as tp:
             engine: JourneyEngine = tp.services["journeys"]
             tp.store.write_sync(lambda con: _people(con, n))
-            _publish(engine, PING)
+            _publish(engine, _lag.PING)
             gc.collect()
             rows = []
             for phase in (
                 lambda: _enter(tp, engine, n),
                 lambda: _timers(tp, engine, clock, n, rate, quiet),
                 lambda: _deliver(tp, settings, clock, deliver),
-                lambda: _latency(tp, engine, pings),
+                lambda: _latency(tp, pings),
             ):
                 rows.append(phase())
                 print(rows[-1], flush=True)  # a long run shows each phase as it ends
@@ -268,9 +255,9 @@ def _timers(
         "seconds": round(took, 2), "transitions/s": round(moved / took), "CPU s": round(cpu, 1),
         "peak RSS growth MB": round((mem.peak - mem.base) / 2**20),
         "s until their events are in the log": events,
-        "ingest p99 ms alone": round(_p(alone, 0.99), 1),
-        "ingest p99 ms during drain": round(_p(during, 0.99), 1),
-        "ingest p50 ms alone / during": f"{_p(alone, 0.5):.1f} / {_p(during, 0.5):.1f}",
+        "ingest p99 ms alone": round(_lag.pct(alone, 0.99), 1),
+        "ingest p99 ms during drain": round(_lag.pct(during, 0.99), 1),
+        "ingest p50 ms alone / during": f"{_lag.pct(alone, 0.5):.1f} / {_lag.pct(during, 0.5):.1f}",
         "ingest requests alone / during": f"{len(alone)} / {len(during)}",
     }  # fmt: skip
 
@@ -297,69 +284,27 @@ def _deliver(
     }  # fmt: skip
 
 
-def _latency(tp: Touchpath, engine: JourneyEngine, pings: int) -> dict[str, Any]:
-    store = tp.store
+def _latency(tp: Touchpath, pings: int) -> dict[str, Any]:
     users = [f"ping{i}" for i in range(pings)]
-    msgs = [
-        orjson.dumps({"type": "track", "event": "Ping", "userId": u, "messageId": f"ping-{u}"})
-        for u in users
-    ]
-    store.ingest(stage_messages(msgs, source="bench", received_at=utcnow())).result()
-    store.wait_idle(60)
-    committed: dict[str, float] = {}
-    moved: dict[str, float] = {}
-
-    def listener(con: duckdb.DuckDBPyConnection, first: int, last: int) -> None:
-        t = time.perf_counter()
-        rows = con.execute(
-            "SELECT message_id FROM events WHERE seq BETWEEN ? AND ? AND event = 'Pong'",
-            [first, last],
-        ).fetchall()
-        for (mid,) in rows:
-            moved.setdefault(mid, t)
-
-    # After the engine's, and prompt like it: it sees what the engine did as soon as it did it.
-    store.add_commit_listener(listener, prompt=True)
-    try:
+    with _lag.PongLag(tp.store) as lag:
+        lag.enter(users)
         with Load(tp, 5000, batch=50) as load:
             time.sleep(1)
             load.phase = "pong"
             t0 = time.monotonic()
             for i in range(0, pings, 10):  # 10 Pongs a request, 20 requests a second
-                part = users[i : i + 10]
-                raws = [_pong(u) for u in part]
-                fut = store.ingest(stage_messages(raws, source="bench", received_at=utcnow()))
-                fut.add_done_callback(
-                    lambda _f, part=part: committed.update(
-                        {f"pong-{u}": time.perf_counter() for u in part}
-                    )
-                )
+                lag.pong(users[i : i + 10])
                 time.sleep(0.05)
-            deadline = time.monotonic() + 120
-            while len(moved) < pings and time.monotonic() < deadline:
-                time.sleep(0.1)
+            lag.wait(120)
             took = time.monotonic() - t0
             load.phase = "after"
-    finally:
-        store.remove_commit_listener(listener)
-    done = int(store.query(
-        "SELECT count(*) FROM journey_state WHERE journey = 'ping' AND exit_reason = 'ponged'"
-    )[0][0])  # fmt: skip
-    lat = [moved[k] - committed[k] for k in committed if k in moved]
     rate = len(load.lat.get("pong", [])) * load.batch / took
     return {
         "phase": "Pong commit -> next node, ingest at 5,000 events/s", "people": pings,
-        "transitions": done, "seconds": round(took, 1),
-        "transitions/s": f"p50 {_p(lat, 0.5):.0f} ms, p99 {_p(lat, 0.99):.0f} ms, max "
-        f"{max(lat) * 1000:.0f} ms" if lat else "none moved",
+        "transitions": lag.ponged(), "seconds": round(took, 1),
+        "transitions/s": lag.summary(),
         "ingest p50 ms alone / during": f"committed {rate:.0f} events/s",
     }  # fmt: skip
-
-
-def _pong(user: str) -> bytes:
-    return orjson.dumps(
-        {"type": "track", "event": "Pong", "userId": user, "messageId": f"pong-{user}"}
-    )
 
 
 def _print(rows: list[dict[str, Any]], title: str) -> None:
