@@ -119,20 +119,33 @@ def on_events(
     )
     moved = 0
     try:
-        if not count(con, "SELECT count(*) FROM _jn_ev"):
+        # The names the range holds: a version whose matches name none of them has nothing to
+        # do here (most ranges hold one journey's event, and each statement has a fixed cost
+        # that the person waiting for their next node waits for).
+        present = {row[0] for row in con.execute("SELECT DISTINCT event FROM _jn_ev").fetchall()}
+        if not present:
             return 0
-        new_from = next_ids(con, "journey_state")
-        for r in versions:
-            if r.entering and r.plan.entry_match is not None:
-                _enter_from_events(con, tick, r)
-        moved += advance(con, tick, f"SELECT * FROM journey_state WHERE id >= {new_from}")
+        entering = [
+            r
+            for r in versions
+            if r.entering and r.plan.entry_match is not None and _may(r.plan.entry_match, present)
+        ]
+        if entering:
+            new_from = next_ids(con, "journey_state")
+            if sum(_enter_from_events(con, tick, r) for r in entering):
+                moved += advance(con, tick, f"SELECT * FROM journey_state WHERE id >= {new_from}")
         for r in versions:
             if r.status != "paused":
-                _exits_and_goals(con, tick, r)
-        moved += _release(con, tick, [r for r in versions if r.status != "paused"])
+                _exits_and_goals(con, tick, r, present)
+        moved += _release(con, tick, [r for r in versions if r.status != "paused"], present)
     finally:
         con.execute("DROP TABLE IF EXISTS _jn_ev")
     return moved
+
+
+def _may(match: EventMatch, present: set[str | None]) -> bool:
+    """Whether an event of a range holding the event names `present` can meet `match`."""
+    return match.event is None or match.event in present
 
 
 # ------------------------------------------------------------------------------ entering
@@ -180,7 +193,6 @@ def enter(con: duckdb.DuckDBPyConnection, tick: Tick, plan: Plan, candidates: st
 def _insert_entries(
     con: duckdb.DuckDBPyConnection, tick: Tick, plan: Plan, candidates: str, blocked: str, per: str
 ) -> int:
-    base = next_ids(con, "journey_state")
     now = ts(tick.now)
     con.execute(
         f"""
@@ -193,6 +205,7 @@ def _insert_entries(
     )
     n = count(con, "SELECT count(*) FROM _jn_in")
     if n:
+        base = next_ids(con, "journey_state")
         con.execute(
             f"""
             INSERT INTO journey_state (id, journey, version, profile_id, entry_key, node, status,
@@ -258,10 +271,14 @@ def _hits(r: Running, cond: str, after: str = "s.entry_seq", status: str = _ACTI
     )
 
 
-def _exits_and_goals(con: duckdb.DuckDBPyConnection, tick: Tick, r: Running) -> None:
+def _exits_and_goals(
+    con: duckdb.DuckDBPyConnection, tick: Tick, r: Running, present: set[str | None]
+) -> None:
+    """Goals reached and exit rules met by the range's events (`present`: its event names)."""
     doc = r.plan.doc
-    if r.plan.goal_match is not None and doc.goal is not None:
-        cond = r.plan.goal_match.condition().sql("duckdb")
+    goal = r.plan.goal_match
+    if goal is not None and doc.goal is not None and _may(goal, present):
+        cond = goal.condition().sql("duckdb")
         within = f"s.entered_at + to_seconds({doc.goal.within})"
         now = ts(tick.now)
         con.execute(
@@ -277,10 +294,10 @@ def _exits_and_goals(con: duckdb.DuckDBPyConnection, tick: Tick, r: Running) -> 
                 f"AND version = {r.plan.version} AND {_ACTIVE} AND converted_at = {now}",
                 "goal",
             )
-    if doc.exit.events:
+    if any(_may(m, present) for m in doc.exit.events):
         cond = " OR ".join(f"({m.condition().sql('duckdb')})" for m in doc.exit.events)
         finish(con, tick, _hits(r, cond), "exit_event")
-    if doc.exit.audience_left:
+    if any(_may(audience_match(AUDIENCE_EXITED, a), present) for a in doc.exit.audience_left):
         cond = " OR ".join(
             f"({audience_match(AUDIENCE_EXITED, a).condition().sql('duckdb')})"
             for a in doc.exit.audience_left
@@ -288,15 +305,19 @@ def _exits_and_goals(con: duckdb.DuckDBPyConnection, tick: Tick, r: Running) -> 
         finish(con, tick, _hits(r, cond), "audience_left")
 
 
-def _release(con: duckdb.DuckDBPyConnection, tick: Tick, versions: list[Running]) -> int:
+def _release(
+    con: duckdb.DuckDBPyConnection, tick: Tick, versions: list[Running], present: set[str | None]
+) -> int:
     """People waiting for an event that came go on to `on_event`; repeated while the range
-    holds later events for the next wait."""
+    holds later events for the next wait (`present`: the range's event names)."""
     waits = [
         (r, nid, node.event)
         for r in versions
         for nid, node in r.plan.doc.nodes.items()
-        if isinstance(node, WaitForEventNode)
+        if isinstance(node, WaitForEventNode) and _may(node.event, present)
     ]
+    if not waits:
+        return 0
     moved = 0
     for _round in range(50):
         for r, nid, match in waits:
