@@ -20,7 +20,9 @@ conversion over its path:
 Conversions with no touch in the window are reported as unattributed, never spread.
 
 The spec and result are in `attribution.spec`, the queries (on the log in any dialect, or on
-the sorted journey copy) in `attribution.query`, the Markov chain in `attribution.markov`.
+the sorted journey copy) in `attribution.query`, the Markov chain in `attribution.markov`. On
+the copy the planner may run the compiled pass instead (`attribution.compiled`), which gives
+the same rows and transitions as the SQL.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from typing import Any
 
 from sqlglot import exp
 
-from touchpath.analytics.attribution import query
+from touchpath.analytics.attribution import compiled, query
 from touchpath.analytics.attribution.markov import markov_removal_effects
 from touchpath.analytics.attribution.spec import (
     MODELS,
@@ -131,8 +134,11 @@ def _shared(read: Read, spec: AttributionSpec) -> Iterator[tuple[str, str]]:
             )
 
 
-def _run(read: Read, spec: AttributionSpec) -> AttributionResult:
-    """Credit for the conversions by channel or touchpoint under each model."""
+def _queried(
+    read: Read, spec: AttributionSpec
+) -> tuple[list[tuple[Any, ...]], list[tuple[str, str, int]]]:
+    """The rule-based credit's rows (`query.credit`) and the Markov chain's transitions (when
+    the spec has the model) from their SQL, on the log or the copy."""
     transitions: list[tuple[str, str, int]] = []
     if "markov" in spec.models:
         with _shared(read, spec) as (credit_sql, transitions_sql):
@@ -143,6 +149,14 @@ def _run(read: Read, spec: AttributionSpec) -> AttributionResult:
         rows = read.rows(
             read.sql(alone, lambda: query.credit(spec, query.base(spec, read.sorted_copy)))
         )
+    return rows, transitions
+
+
+def _run(read: Read, spec: AttributionSpec) -> AttributionResult:
+    """Credit for the conversions by channel or touchpoint under each model: from the compiled
+    pass when the plan says so (`compiled`), else from the SQL."""
+    got = compiled.credit(read, spec) if read.plan.kernel else None
+    rows, transitions = got if got is not None else _queried(read, spec)
     rule = [m for m in spec.models if m in RULE_MODELS]
     n_rule = len(RULE_MODELS)
     conversions, revenue, attributed, attributed_revenue = rows[0][1 + 2 * n_rule :]
@@ -190,4 +204,5 @@ ANALYSIS = Analysis(
     _run,
     "Conversion credit per channel or touchpoint under each attribution model.",
     copy=can_use_sorted,
+    kernel=compiled.usable,
 )

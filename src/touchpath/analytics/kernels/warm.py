@@ -48,9 +48,10 @@ def tiny() -> JourneyColumns:
 
 def _run_all() -> None:
     """Every kernel once, through the analyses' own entry points."""
-    from touchpath.analytics.kernels import dfg, funnel, paths, retention
+    from touchpath.analytics.kernels import attribution, dfg, funnel, paths, retention
 
     cols = tiny()
+    attribution.warm(cols)
     funnel.warm(cols)
     dfg.warm(cols)
     paths.warm(cols)
