@@ -22,11 +22,13 @@ import numpy as np
 
 from touchpath.analytics.kernels.columns import JourneyColumns, parts, threads
 
-__all__ = ["CONV", "ELIGIBLE", "KEPT", "Credited", "credit", "warm"]
+__all__ = ["CONV", "ELIGIBLE", "KEPT", "PROFILES_PER_RANGE", "Credited", "credit", "warm"]
 
 CONV, ELIGIBLE, KEPT = 1, 2, 4
 """`look`'s bits: a conversion, a row that may be a touch, a touch whose channel is kept."""
 MICROS_PER_DAY = 86_400_000_000
+PROFILES_PER_RANGE = 2_000
+"""The pass splits the copy into ranges of this many profiles or more (up to four a thread)."""
 
 
 @numba.njit(nogil=True, cache=True)
@@ -212,7 +214,9 @@ def credit(
     days, and the position-based first, last, both (first + last, or 1) and middle shares."""
     rows = len(cols.code)
     width = len(look) // (cols.names + 1)
-    cuts = parts(cols, max(1, min(4 * numba.get_num_threads(), cols.profiles // 2_000)))
+    cuts = parts(
+        cols, max(1, min(4 * numba.get_num_threads(), cols.profiles // PROFILES_PER_RANGE))
+    )
     n = len(cuts) - 1
     acc = np.zeros((n, n_keys, 10), np.float64)
     seen = np.zeros((n, n_keys), np.int64)
