@@ -221,3 +221,49 @@ def test_what_the_copy_cannot_hold_or_no_numba_runs_as_sql(
     monkeypatch.setattr(kernels, "available", lambda: False)
     assert not planned(demo, AttributionSpec())
     assert registry.run(demo, AttributionSpec()).source == "copy"
+
+
+def test_the_boundaries_known_answer(store: Store) -> None:
+    """A touch exactly the lookback before its conversion is in its path; an eligible row
+    exactly the session gap after the one before is not a new touch, one a microsecond later
+    is; a touch at its conversion's time but stored after it is in its path; a second
+    conversion at the same time has no touch; the touches after the last conversion end in
+    (null). By the pass, the SQL over the copy and the SQL over the log alike."""
+    day = T0.replace(hour=0)
+
+    def page(at: timedelta, channel: str, name: str = "Home") -> dict[str, Any]:
+        return {"name": name, "timestamp": (day + at).isoformat(), "channel": channel}
+
+    def buy(at: timedelta, revenue: float) -> dict[str, Any]:
+        return {"event": "Order Completed", "timestamp": (day + at).isoformat(),
+                "properties": {"revenue": revenue}}  # fmt: skip
+
+    hours = timedelta(hours=1)
+    journeys_for(store, {"a": [
+        page(0 * hours, "paid_search"),  # exactly the lookback (a day) before
+        page(10 * hours, "email"),
+        page(10.5 * hours, "direct", "Product"),  # exactly the gap after: the same visit
+        page(11 * hours + timedelta(microseconds=1), "referral"),  # a new visit
+        buy(24 * hours, 100.0),
+        page(24 * hours, "sms", "Cart"),  # the conversion's time, stored after it
+        buy(24 * hours, 50.0),  # no touch left
+        page(29 * hours, "social"),  # after the last conversion: to (null)
+    ]})  # fmt: skip
+    journey.optimize(store)
+    assert warm.WARMUP.wait(600), warm.WARMUP.error
+    spec = AttributionSpec(lookback="1d", session_gap="30m")
+    assert planned(store, spec)
+    got, sql = both(store, spec)
+    for result in (got, sql, run(store, spec, Plan("log"))):
+        credit = {r.key: {m: c.conversions for m, c in r.credit.items()} for r in result.rows}
+        assert set(credit.pop("social")) == {"markov"}  # a key of the chain only
+        assert (result.conversions, result.attributed_conversions) == (2, 1)
+        assert (result.revenue, result.attributed_revenue) == (150.0, 100.0)
+        assert {k: c["first_touch"] for k, c in credit.items()} == {
+            "paid_search": 1.0, "email": 0.0, "referral": 0.0, "sms": 0.0}  # fmt: skip
+        assert {k: c["last_touch"] for k, c in credit.items()}["sms"] == 1.0
+        assert {k: c["linear"] for k, c in credit.items()} == {
+            "paid_search": 0.25, "email": 0.25, "referral": 0.25, "sms": 0.25}  # fmt: skip
+        assert set(result.removal_effects) == {"paid_search", "email", "referral", "sms", "social"}
+        assert result.removal_effects["social"] == 0.0  # only on the path to (null)
+    assert_same(got, sql)
