@@ -260,7 +260,7 @@ def same_credit(ours: Any, sql: Any) -> bool:
     """Attribution results equal, but for a credit's last rounded digit (float sums added in
     another order: the SQL's own runs differ there too; tests/test_attribution_kernel.py)."""
     units = {"conversions": 1.01e-6, "share": 1.01e-6, "revenue": 0.0101}
-    head = {"rows", "revenue", "attributed_revenue"}
+    head = {"rows", "revenue", "attributed_revenue", "source", "as_of"}  # and provenance
     if ours.model_dump(exclude=head) != sql.model_dump(exclude=head):
         return False
     if [r.key for r in ours.rows] != [r.key for r in sql.rows]:
