@@ -63,6 +63,7 @@ class PongLag:
         self.moved: dict[str, float] = {}
         self.tags: dict[str, str] = {}
         self._pending: dict[str, str] = {}  # user id -> their Pong's message id, not yet moved
+        self._lo = 0  # the lowest journey_state id of the ping people
         self._lock = threading.Lock()
 
     def __enter__(self) -> PongLag:
@@ -79,10 +80,11 @@ class PongLag:
             waiting = list(self._pending)
         if not waiting:
             return
+        # Bounded by the ping people's ids: at 1M people, no scan of everyone each round.
         rows = con.execute(
-            "SELECT user_id FROM journey_state WHERE journey = 'ping' "
+            "SELECT user_id FROM journey_state WHERE id >= ? AND journey = 'ping' "
             "AND exit_reason = 'ponged' AND list_contains(?, user_id)",
-            [waiting],
+            [self._lo, waiting],
         ).fetchall()
         with self._lock:
             for (user,) in rows:
@@ -110,6 +112,8 @@ class PongLag:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{len(users)} people did not start waiting for a Pong")
             time.sleep(0.1)
+        sql = "SELECT min(id) FROM journey_state WHERE journey = 'ping'"
+        self._lo = int(self.store.query(sql)[0][0])
 
     def pong(self, users: list[str], tag: str = "") -> Future[Any]:
         """Ingest a Pong for each of `users` (one request); their commit time is recorded."""
