@@ -10,11 +10,16 @@ bounded memory, and what event forwarding costs ingestion.
 2. Drain: 1M messages enqueued (in 50k chunks) and drained by the dispatcher through a
    destination that only counts (no network: the outbox's own cost), with the process's peak
    RSS growth sampled during the drain.
-3. Forwarding: events/s of `Store.ingest` (batches of 500 staged messages, the writer and its
-   commit listeners) without a forwarding rule and with one that forwards every event to a
-   webhook (batches of 500) while the dispatcher delivers them; interleaved A/B/A/B.
+3. Forwarding: events/s of the real server (bench/ingest.py's `run_server`: POST /v1/batch from
+   8 clients, about 290k demo messages at the default 5,000 customers, the first four batches a
+   warm-up) without a forwarding rule and with one that forwards every event to a webhook on the
+   local receiver (batches of 500) while the server's dispatcher delivers them; alternated pairs
+   (bench/alternate.py), the server's CPU per event, and with the rule its CPU until the
+   receiver has every event and the receiver's own CPU (another process on the same cores).
+4. The forwarding listener alone (`--only listener`): `Store.ingest` in this process without a
+   dispatcher, no rule against a rule forwarding every event, the listener's writer time.
 
-    python bench/destinations.py [--webhooks 20000] [--drain 1000000] [--events 200000]
+    python bench/destinations.py [--webhooks 20000] [--drain 1000000] [--pairs 3]
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import asyncio
 import gc
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -33,10 +39,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import psutil
 import stores  # bench/stores.py, beside this file
+from alternate import Sample, alternate, report  # bench/alternate.py, beside this file
+from ingest import QUIET_SERVER, _cpu_seconds, payloads, run_server  # bench/ingest.py
 
+from touchpath import access
 from touchpath.clock import SystemClock
 from touchpath.destinations import DeliveryResult, OutboxMessage, Outgoing, enqueue
 from touchpath.destinations import api as dapi
@@ -51,11 +61,16 @@ from touchpath.store import Store
 from touchpath.system import Touchpath
 
 RECEIVER = """
-import sys, threading
+import sys
 from touchpath.demo.receivers import HttpReceiver
-r = HttpReceiver(secrets=[sys.argv[1]], keep=1000).start()
+events = [0]
+def count(received):
+    if isinstance(received.data, dict):
+        events[0] += len(received.data.get("batch", ()))
+r = HttpReceiver(secrets=[sys.argv[1]], keep=1000, on_receive=count).start()
 print(r.port, flush=True)
-threading.Event().wait()
+for _ in sys.stdin:  # a line asks how many events the forwarded batches held so far
+    print(events[0], flush=True)
 """
 
 
@@ -64,10 +79,24 @@ class Receiver:
 
     def __init__(self, secret: str) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", RECEIVER, secret], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", RECEIVER, secret],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
         )
         assert self.proc.stdout is not None
         self.url = f"http://127.0.0.1:{int(self.proc.stdout.readline())}"
+
+    def events(self) -> int:
+        """The events the forwarded batches it took held, in all."""
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write("\n")
+        self.proc.stdin.flush()
+        return int(self.proc.stdout.readline())
+
+    def cpu(self) -> float:
+        """Its CPU seconds so far (it shares the machine's cores with the server)."""
+        return _cpu_seconds(self.proc.pid)
 
     def close(self) -> None:
         self.proc.kill()
@@ -269,47 +298,59 @@ def _events(n: int, offset: int) -> list[list[bytes]]:
     return batches
 
 
-def forwarding(n: int, rounds: int) -> list[dict[str, Any]]:
+def forwarding(customers: int, pairs: int, clients: int) -> None:
+    """Ingestion through the real server without a forwarding rule and with one forwarding every
+    event to a webhook receiver in another process, alternated (bench/alternate.py). With the
+    rule, each run lasts until the receiver has every event (`settle`), so the server's CPU to
+    delivered is forwarding's whole cost: the listener, the outbox, the batches' JSON, signing
+    and the POSTs."""
+    bodies = payloads(customers, 250)
+    messages = sum(len(orjson.loads(b)["batch"]) for b in bodies)
+    print(f"{messages:,} demo messages in {len(bodies)} batches of 250, {clients} clients")
+    os.environ["TOUCHPATH_DESTINATIONS_ALLOW_HOSTS"] = "127.0.0.1"  # the server inherits it
     secret = new_secret()
     rx = Receiver(secret)
-    results: dict[str, list[float]] = {"off": [], "on": []}
+    at: dict[str, Any] = {}
+
+    def prepare(store: Store) -> None:
+        dapi.put_destination(store, "fwd", {
+            "config": {"kind": "webhook", "url": rx.url + "/hooks/fwd"},
+            "secrets": {"signing_secret": secret}})  # fmt: skip
+        dapi.put_forwarding(store, "all", {"destination": "fwd"})
+        at["token"] = access.create_token(store, "owner", "bench")[1]
+        at["events"], at["cpu"] = rx.events(), rx.cpu()
+
+    def settle(base: str) -> None:
+        auth = {"Authorization": f"Bearer {at['token']}"}
+        stored = httpx.get(f"{base}/api/stats", headers=auth, timeout=60).json()["events"]
+        deadline = time.monotonic() + 600
+        while rx.events() - at["events"] < stored:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{rx.events() - at['events']} of {stored} events forwarded")
+            time.sleep(0.05)
+
+    def run(on: bool) -> Sample:
+        r = run_server("forwarding" if on else "no rule", bodies, messages, clients, 20_000,
+                       prepare=prepare if on else None, settle=settle if on else None,
+                       env=QUIET_SERVER)  # fmt: skip
+        assert r.db is not None
+        shutil.rmtree(r.db.parent, ignore_errors=True)
+        # Messages a commit: the dispatcher's own writes (claims, results) break the group.
+        extra = {"events/commit": r.commits["messages"] / max(1, r.commits["commits"])}
+        if r.settled is not None:
+            wall, cpu = r.settled
+            extra |= {
+                "CPU us/event to delivered": cpu / r.messages * 1e6,
+                "delivered s after the last 200": wall - r.seconds,
+                "receiver CPU-s": rx.cpu() - at["cpu"],
+            }
+        return Sample(r.messages, r.seconds, r.cpu_seconds, extra=extra)
+
     try:
-        for r in range(rounds):
-            for mode in ("off", "on"):
-                with tempfile.TemporaryDirectory() as d:
-                    # The default poll: each commit wakes the dispatcher (an idle one polling
-                    # every 10 ms took 0.2-0.5 CPU-s of a 50k-event run from the ingest).
-                    settings = _settings(Path(d) / "f.duckdb", outbox_poll_seconds=0.2)
-                    with Touchpath.open(settings, background=True) as tp:
-                        if mode == "on":
-                            dapi.put_destination(tp.store, "fwd", {
-                                "config": {"kind": "webhook", "url": rx.url + "/hooks/fwd"},
-                                "secrets": {"signing_secret": secret}})  # fmt: skip
-                            dapi.put_forwarding(tp.store, "all", {"destination": "fwd"})
-                        batches = _events(n, r * n)
-                        t0 = time.monotonic()
-                        futs: list[Any] = []
-                        for b in batches:  # at most 40 requests waiting, as clients would
-                            if len(futs) >= 40:
-                                futs.pop(0).result()
-                            staged = stage_messages(b, source="bench", received_at=stores_now())
-                            futs.append(tp.store.ingest(staged))
-                        for f in futs:
-                            f.result()
-                        tp.store.wait_idle(120)
-                        results[mode].append(n / (time.monotonic() - t0))
-                        if mode == "on":
-                            _wait_done(tp.store, (n + 499) // 500, 300)
+        got = alternate("no rule", lambda: run(False), {"forwarding": lambda: run(True)}, pairs)
     finally:
         rx.close()
-    off, on = statistics.median(results["off"]), statistics.median(results["on"])
-    return [
-        {"what": "ingest, no forwarding rule", "events": n, "events/s (median)": round(off),
-         "runs": ", ".join(str(round(x)) for x in results["off"]), "cost": ""},
-        {"what": "ingest, every event forwarded", "events": n, "events/s (median)": round(on),
-         "runs": ", ".join(str(round(x)) for x in results["on"]),
-         "cost": f"{(1 - on / off) * 100:.1f}%"},
-    ]  # fmt: skip
+    report(got, "no rule", budget=0.10)
 
 
 def _ingest(tp: Touchpath, batches: list[list[bytes]]) -> float:
@@ -413,7 +454,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--concurrency", type=int, default=64)
     p.add_argument("--drain", type=int, default=1_000_000)
     p.add_argument("--events", type=int, default=200_000)
-    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=2, help="listener: runs of each mode")
+    p.add_argument("--customers", type=int, default=5000, help="forwarding: demo customers")
+    p.add_argument("--pairs", type=int, default=3, help="forwarding: alternated pairs")
+    p.add_argument("--clients", type=int, default=8, help="forwarding: HTTP clients")
     p.add_argument("--only", choices=["webhooks", "drain", "forwarding", "listener"], default=None)
     p.add_argument("--profile", action="store_true", help="cProfile the forwarding listener")
     a = p.parse_args(argv)
@@ -427,7 +471,8 @@ def main(argv: list[str] | None = None) -> None:
             listener(a.events, a.rounds, a.profile), "The forwarding listener alone (interleaved)"
         )
     if a.only in (None, "forwarding"):
-        _print(forwarding(a.events, a.rounds), "Forwarding's cost to ingestion (interleaved)")
+        print("\nForwarding's cost to ingestion (alternated)")
+        forwarding(a.customers, a.pairs, a.clients)
     print(f"\nload average after: {os.getloadavg()}")
 
 

@@ -71,6 +71,15 @@ finally:
 """
 
 
+QUIET_SERVER = {
+    "TOUCHPATH_ANALYTICS_KERNELS_WARMUP": "false",
+    "TOUCHPATH_JOURNEY_REFRESH_SECONDS": "0",
+}
+"""`run_server(env=...)` for a cost A/B: the server's background work that ingestion does not
+need, left out of both arms (the compiled kernels' load as the server starts, the journey copy's
+rebuilds when ingest pauses or lags), so neither arm catches one at random."""
+
+
 def payloads(customers: int, batch: int) -> list[bytes]:
     """Request bodies of `batch` demo messages each, with a batch-level sentAt."""
     try:
@@ -107,6 +116,8 @@ class Run:
     commits: dict[str, int]
     cpu_seconds: float
     db: Path | None = None
+    settled: tuple[float, float] | None = None
+    """(wall s, server CPU-s) from the first measured request until `settle` returned."""
 
     @property
     def rate(self) -> float:
@@ -191,7 +202,13 @@ def run_server(
     mode: str | None = None,
     src: Path | None = None,
     prepare: Callable[[Store], None] | None = None,
+    settle: Callable[[str], None] | None = None,
+    env: dict[str, str] | None = None,
 ) -> Run:
+    """One server on a fresh store: `prepare` it before the server starts (e.g. assign a
+    tracking plan, bench/plans.py), send `bodies` (the first four as a warm-up, not measured),
+    then wait for `settle(base_url)` (e.g. until forwarded events are delivered,
+    bench/destinations.py) before the server is stopped."""
     tmp = Path(tempfile.mkdtemp(prefix="touchpath-bench-"))
     db = tmp / "bench.duckdb"
     with Store(db) as store:
@@ -211,7 +228,7 @@ def run_server(
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONPATH": str(src)} if src is not None else None,
+        env={**os.environ, **(env or {}), **({"PYTHONPATH": str(src)} if src else {})},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -225,11 +242,15 @@ def run_server(
             sys.exit(f"server did not start: {proc.communicate()[1].decode()}")
     # Warm up (imports, JIT of DuckDB's plans), then measure on a fresh rate.
     asyncio.run(_send(f"{base}/v1/batch", key, bodies[:4], 2))
-    cpu = _cpu_seconds(proc.pid)
+    cpu = cpu0 = _cpu_seconds(proc.pid)
     t = time.perf_counter()
     latencies = asyncio.run(_send(f"{base}/v1/batch", key, bodies[4:], clients))
     seconds = time.perf_counter() - t
     cpu = _cpu_seconds(proc.pid) - cpu
+    settled = None
+    if settle is not None:
+        settle(base)
+        settled = (time.perf_counter() - t, _cpu_seconds(proc.pid) - cpu0)
     rss = _peak_rss_mb(proc.pid)
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
@@ -241,7 +262,7 @@ def run_server(
         )[0]
     if stored != messages and mode != "http":
         sys.exit(f"{label}: {stored} events stored or rejected, {messages} sent")
-    return Run(label, sent, seconds, latencies, rss, commits, cpu, db)
+    return Run(label, sent, seconds, latencies, rss, commits, cpu, db, settled)
 
 
 def writer_alone(bodies: list[bytes], per_commit: int) -> Run:
