@@ -45,6 +45,8 @@ def inferred_plan(bodies: list[bytes]) -> TrackingPlan:
             pending = []
             for body in bodies:
                 raws = [orjson.dumps(m) for m in orjson.loads(body)["batch"]]
+                if len(pending) >= 40:  # as clients would: the writer refuses a deeper queue
+                    pending.pop(0).result()
                 pending.append(store.ingest(stage_messages(raws, source=src.id,
                                                            received_at=utcnow())))  # fmt: skip
             for f in pending:
