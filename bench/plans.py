@@ -5,9 +5,10 @@ this machine) go to the real server (bench/ingest.py's `run_server`: uvicorn in 
 concurrent keep-alive clients, 200 only after COMMIT; the first four batches a warm-up, not
 measured; the kernels' load and the journey copy's rebuilds off in both arms) with the source
 checked against a plan inferred from those very messages (every event planned, so every message
-is checked and none violates it: the blocked and violations columns say so) in flag, block and
-drop mode, and with no plan. Each mode runs in `--pairs` pairs with a no-plan run of its own,
-alternating which goes first (bench/alternate.py); the table gives the median (min-max) of
+is checked and none violates it: the violations column says so, and "rejected" is the store's
+own refusals of the demo's malformed messages, the same in every arm) in flag, block and drop
+mode, and with no plan. Each mode runs in `--pairs` pairs with a no-plan run of its own,
+alternating which goes first (bench/_alternate.py); the table gives the median (min-max) of
 events/s and of the server process's CPU microseconds per event, and each mode's ratio to the
 no-plan run of its pair. Next to it, the check alone: `Checker.check` over every message in
 one thread (no HTTP, no store), in messages/s.
@@ -27,7 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import orjson
-from alternate import Sample, alternate, report  # bench/alternate.py, beside this file
+from _alternate import Sample, alternate, report  # bench/_alternate.py, beside this file
 from ingest import QUIET_SERVER, payloads, run_server  # bench/ingest.py, beside this file
 
 from touchpath import catalogue

@@ -11,7 +11,7 @@ to its paired baseline's (median, min-max), the 1-minute load average of the run
 verdict against the budget: "met" or "not met" only when every run's load was at most
 `QUIET_LOAD`, else "not measured quiet".
 
-    from alternate import Sample, alternate, report  # bench/alternate.py, beside the script
+    from _alternate import Sample, alternate, report  # bench/_alternate.py, beside the script
     pairs = alternate("no plan", run_none, {"flag": run_flag}, pairs=3)
     report(pairs, "no plan", budget=0.10)
 """
