@@ -267,3 +267,17 @@ def test_the_boundaries_known_answer(store: Store) -> None:
         assert set(result.removal_effects) == {"paid_search", "email", "referral", "sms", "social"}
         assert result.removal_effects["social"] == 0.0  # only on the path to (null)
     assert_same(got, sql)
+
+
+def test_too_many_channels_run_as_sql(store: Store) -> None:
+    """Past `MAX_CHANNELS` channels the planner keeps the SQL over the copy."""
+    from touchpath.analytics.attribution import compiled
+
+    journeys_for(store, {"a": [event("Home", 0, "email", None), event("Cart", 5, "app", None),
+                               event("buy", 9, None, 10.0)]})  # fmt: skip
+    journey.optimize(store)
+    assert warm.WARMUP.wait(600), warm.WARMUP.error
+    with mock.patch.object(compiled, "MAX_CHANNELS", 1):
+        assert not planned(store, AttributionSpec())
+        result = registry.run(store, AttributionSpec())
+    assert result.source == "copy" and result.attributed_conversions == 1

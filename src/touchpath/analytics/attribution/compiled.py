@@ -40,10 +40,13 @@ if TYPE_CHECKING:
     from touchpath.analytics.registry import Read
     from touchpath.store.memo import Memo
 
-__all__ = ["Lookups", "RowIndex", "credit", "usable"]
+__all__ = ["MAX_CELLS", "MAX_CHANNELS", "Lookups", "RowIndex", "credit", "row_index", "usable"]
 
 MAX_CELLS = 1 << 22
 """At most this many (code, type, channel) cells in the lookups (else SQL)."""
+MAX_CHANNELS = 255
+"""At most this many channels (else SQL): each row's channel is found by its place in the
+list, once per build."""
 _READS = {"event", "type", "channel"}
 
 
@@ -78,7 +81,7 @@ def _read_index(cur: duckdb.DuckDBPyConnection, cols: JourneyColumns) -> RowInde
     channels = tuple(sorted(c for (c,) in cur.execute(
         "SELECT DISTINCT channel FROM journey_events WHERE channel IS NOT NULL").fetchall()))  # fmt: skip
     width = len(JOURNEY_TYPES) * (len(channels) + 1)
-    if width >= 2**16 or (cols.names + 1) * width > MAX_CELLS:
+    if len(channels) > MAX_CHANNELS or (cols.names + 1) * width > MAX_CELLS:
         return None
     tc = cur.execute(
         "SELECT ((list_position(?, type) - 1) * ? + coalesce(list_position(?, channel), 0))"
