@@ -38,8 +38,16 @@ def test_rest_validate_save_bind_render(server) -> None:  # type: ignore[no-unty
         )
         assert app_checkout["persona"]["to_goal"] == pytest.approx(0.5)
         assert bound["pain_points"][0]["touchpoint"] == "Checkout app"
+        # The server's map cache answers, saying what time its numbers are as of.
+        freshness = bound["freshness"]
+        assert freshness["fresh"] is True and freshness["next_refresh"] is None
+        assert freshness["numbers_as_of"] <= bound["bound_at"]
+        assert freshness["refresh_interval_seconds"] >= 10
         fast = c.get("/api/maps/shop/bind", params={"optimize": "true"}).json()
-        assert {**fast, "bound_at": None} == {**bound, "bound_at": None}
+        assert fast["freshness"]["fresh"] is True
+        assert fast["freshness"]["numbers_as_of"] >= freshness["numbers_as_of"]
+        unset = {"bound_at": None, "freshness": None}
+        assert {**fast, **unset} == {**bound, **unset}
         with server.store.reading() as cur:
             assert journey.is_fresh(cur)  # the stale journey copy was rebuilt first
         svg = c.get("/api/maps/shop/render.svg")

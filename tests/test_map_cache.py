@@ -242,3 +242,64 @@ stages:
         store, {"v3": [{"event": "Experiment Viewed", "timestamp": "2026-10-02T10:00:00"}]}
     )
     assert bind_map(store, DOC).persona_size == 3
+
+
+class Costly(Counting):
+    """The real binder on a pretend CPU clock: each bind costs `cost` CPU seconds."""
+
+    def __init__(self, cost: float) -> None:
+        super().__init__()
+        self.cpu = 0.0
+        self.cost = cost
+        self.starts: list[tuple[str, float]] = []
+
+    def __call__(self, store: Store, doc: JourneyMap, start: Any, end: Any) -> BoundMap:
+        self.starts.append((doc.title or doc.name, time.monotonic()))
+        self.cpu += self.cost
+        return super().__call__(store, doc, start, end)
+
+
+def test_re_binds_keep_to_the_cpu_budget_and_say_when_the_numbers_are_from(store: Store) -> None:
+    """Re-binding uses at most `cpu_share` of a core: after a bind that cost c CPU-s no other
+    starts before c / cpu_share seconds, whichever map it is, and one map is re-bound at most
+    every max(min_interval, c / cpu_share). A stale answer says what its numbers are as of and
+    when the next bind may start."""
+    _people(store, 4)
+    binder = Costly(cost=0.2)  # at a tenth of a core: 2 s between binds
+    cache = MapCache(store, binder=binder, min_interval=0, cpu_share=0.1, cpu_clock=lambda: binder.cpu)
+    other = DOC.model_copy(update={"title": "Mini, edited"})
+    cache.start()
+    try:
+        first = cache.get(DOC)
+        cache.get(other)
+        assert first.fresh and first.next_refresh is None
+        assert first.cpu_seconds == pytest.approx(0.2) and first.interval == pytest.approx(2.0)
+        served = first.served()
+        assert served.freshness is not None and served.freshness.numbers_as_of == first.as_of
+        assert first.as_of <= first.bound.bound_at
+
+        _people(store, 2, first=10)  # a change to both maps
+        store.wait_idle()
+        stale = cache.get(DOC)
+        assert not stale.fresh and stale.bound is first.bound and stale.next_refresh is not None
+        assert (stale.next_refresh - stale.as_of).total_seconds() >= 2.0 - 0.05
+        assert stale.served().freshness.fresh is False  # type: ignore[union-attr]
+        _wait(lambda: cache.get(DOC).fresh and cache.get(other).fresh, timeout=15)
+        assert binder.calls == 4 and cache.get(DOC).bound.persona_size == 6
+        (_, a), (_, b) = binder.starts[2:]
+        assert b - a >= 2.0 - 0.05  # the second map waited for the first's budget
+        assert a - binder.starts[0][1] >= 2.0 - 0.05  # its own interval since its last bind
+
+        _people(store, 1, first=20)
+        store.wait_idle()
+        _wait(lambda: cache.get(DOC).fresh and cache.get(other).fresh, timeout=15)
+        starts = [t for _, t in binder.starts[2:]]
+        assert all(y - x >= 2.0 - 0.05 for x, y in zip(starts, starts[1:], strict=False))
+    finally:
+        cache.stop()
+
+
+def test_the_budget_comes_from_the_settings_and_must_be_above_zero(store: Store) -> None:
+    assert MapCache(store).cpu_share == store.settings.map_refresh_cpu_share == 0.1
+    with pytest.raises(ValueError, match="cpu_share"):
+        MapCache(store, cpu_share=0)

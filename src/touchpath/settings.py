@@ -119,6 +119,16 @@ class Settings(BaseModel):
             "on. 0: only a copy that matches the log exactly is read."
         ),
     )
+    map_refresh_cpu_share: float = Field(
+        default=0.1,
+        gt=0,
+        description=(
+            "A server re-binds its cached journey maps as events arrive using at most this "
+            "share of one core: after a bind that cost c CPU-s the next starts no sooner than "
+            "c / share seconds later (each map at least 10 s apart). Map numbers say what time "
+            "they are as of (docs/maps.md)."
+        ),
+    )
     analytics_kernels: bool = Field(
         default=True,
         description=(

@@ -21,6 +21,7 @@ __all__ = [
     "BoundStage",
     "BoundTouchpoint",
     "Flow",
+    "Freshness",
     "Kind",
     "Metrics",
     "Opportunity",
@@ -127,6 +128,24 @@ class Opportunity(_Model):
     touchpoint: str | None = None
 
 
+class Freshness(_Model):
+    """How current a served map's numbers are. A server keeps bound maps and re-binds them as
+    events arrive, on a CPU budget (maps/cache.py, `TOUCHPATH_MAP_REFRESH_CPU_SHARE`): map
+    numbers are analytics, so they may trail the log by a minute or more on a large store."""
+
+    numbers_as_of: datetime
+    """The numbers count the events committed by this time (UTC)."""
+    fresh: bool
+    """False: events that can change the numbers arrived after `numbers_as_of`; the map is
+    bound again in the background (no sooner than `next_refresh`)."""
+    next_refresh: datetime | None = None
+    """When not fresh: the earliest time the next bind may start."""
+    refresh_interval_seconds: float | None = None
+    """Seconds between two binds of this map at the CPU budget (at least 10)."""
+    bind_cpu_seconds: float | None = None
+    """The server's CPU seconds over the last bind of this map."""
+
+
 class BoundMap(_Model):
     """A journey map document with its numbers for one time range."""
 
@@ -151,6 +170,9 @@ class BoundMap(_Model):
     the events are missing, not because nobody did it (a map bound to another store)."""
     stage_reach: str = STAGE_REACH
     """How the stage numbers are defined, in words (stated on the rendered map)."""
+    freshness: Freshness | None = None
+    """Set on a server's answer: the time the numbers are as of, and whether newer events wait
+    for the next bind (none: bound for this request, as of `bound_at`)."""
 
     def touchpoint(self, name: str) -> BoundTouchpoint:
         for s in self.stages:

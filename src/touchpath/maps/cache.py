@@ -2,10 +2,19 @@
 
 `MapCache.get(doc, start, end)` answers the last binding of the same document and time range.
 When events have committed since that binding, it still answers at once (`fresh=False`) and a
-background thread binds again; the next request sees the new numbers. A commit listener notes
-the committed seq range, so the cache never scans the log to learn that data arrived. Refreshes of
-one entry run at most once per `min_interval` seconds, because a bind of a large store costs
-seconds of CPU; a miss binds in the caller's thread, and concurrent misses of one key bind once.
+background thread binds again; a later request sees the new numbers. A commit listener notes
+the committed seq range, so the cache never scans the log to learn that data arrived. A miss
+binds in the caller's thread, and concurrent misses of one key bind once.
+
+Map numbers are analytics, not request-time answers, and a bind of a large store costs seconds
+of CPU (1.6-1.9 CPU-s for a demo map of 1M events), so re-binding runs on a CPU budget:
+`cpu_share` of one core (`TOUCHPATH_MAP_REFRESH_CPU_SHARE`, 0.1 by default). After a re-bind
+that cost `c` CPU-s the refresher starts no other before `c / cpu_share` seconds have passed,
+and one entry is re-bound at most every `max(min_interval, c / cpu_share)` seconds. `c` is the
+process's CPU over the bind (every thread: the binder's pool and DuckDB's run the work), so
+whatever else ran meanwhile counts too and a busy server re-binds less often. Each answer says
+what its numbers are as of and, when newer events wait, when the next bind may start
+(`Cached.as_of`, `Cached.next_refresh`; the REST answer's `freshness`).
 
 Only events that can change a map make it stale (`watched`, `Touched`): events its touchpoints,
 goal or feedback name, and, whatever their name, events that may change who is who or how many
@@ -33,15 +42,16 @@ from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import duckdb
 
 from touchpath.analytics.feedback import FeedbackSpec
+from touchpath.clock import utcnow
 from touchpath.events.match import JOURNEY_TYPES
 from touchpath.events.names import EXPERIMENT_VIEWED, PERSONALIZE_SOURCE
 from touchpath.maps.bind import bind_map
-from touchpath.maps.bound import BoundMap
+from touchpath.maps.bound import BoundMap, Freshness
 from touchpath.maps.document import JourneyMap
 from touchpath.maps.touches import ERROR_PATTERN
 from touchpath.store import Store
@@ -58,9 +68,38 @@ Key = tuple[str, datetime | None, datetime | None]
 class Cached:
     bound: BoundMap
     fresh: bool
-    """False when events committed after this binding (a refresh is under way)."""
+    """False when events that can change the numbers committed after this binding (a refresh is
+    due, at `next_refresh`)."""
     seq: int
     """The newest event seq when the binding started."""
+    as_of: datetime
+    """When the binding started: the numbers count the events committed by then (the journey
+    copy's `bound.as_of` when it lags and is earlier)."""
+    next_refresh: datetime | None = None
+    """When not fresh: the earliest time the background bind may start (the CPU budget's pace;
+    it starts then unless other maps' binds are ahead of it)."""
+    interval: float = 0.0
+    """Seconds between two binds of this map at the CPU budget (`MapCache.interval`)."""
+    cpu_seconds: float = 0.0
+    """The process's CPU seconds over this map's last bind."""
+
+    def served(self) -> BoundMap:
+        """The bound map with its `freshness`: what the REST API answers."""
+        freshness = Freshness(
+            numbers_as_of=self.as_of,
+            fresh=self.fresh,
+            next_refresh=self.next_refresh,
+            refresh_interval_seconds=round(self.interval, 1),
+            bind_cpu_seconds=round(self.cpu_seconds, 3),
+        )
+        return self.bound.model_copy(update={"freshness": freshness})
+
+
+@dataclass(frozen=True)
+class _Binding:
+    bound: BoundMap
+    seq: int
+    as_of: datetime
 
 
 @dataclass
@@ -68,8 +107,10 @@ class _Entry:
     doc: JourneyMap
     start: datetime | None
     end: datetime | None
-    result: Future[tuple[BoundMap, int]]
+    result: Future[_Binding]
     refreshed: float = 0.0
+    cpu: float = 0.0
+    """The process's CPU seconds over the last bind (sets the entry's `interval`)."""
     used: float = 0.0
     watch: frozenset[str] | None = None
     """The event names that can change the binding (`watched`); None: every event."""
@@ -185,7 +226,8 @@ def doc_key(doc: JourneyMap, start: datetime | None, end: datetime | None) -> Ke
 
 
 class MapCache:
-    """Bound maps by document and time range, refreshed in the background as events commit."""
+    """Bound maps by document and time range, refreshed in the background as events commit, on
+    a CPU budget (`cpu_share` of one core)."""
 
     def __init__(
         self,
@@ -194,11 +236,20 @@ class MapCache:
         binder: Binder = _bind,
         min_interval: float = 10.0,
         capacity: int = 32,
+        cpu_share: float | None = None,
+        cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
         self.store = store
         self._binder = binder
         self.min_interval = min_interval
         self.capacity = capacity
+        share = store.settings.map_refresh_cpu_share if cpu_share is None else cpu_share
+        if share <= 0:
+            raise ValueError(f"cpu_share: {share} is not a share of a core above 0")
+        self.cpu_share = share
+        self._cpu_clock = cpu_clock
+        self._gate = 0.0
+        """Monotonic time before which the refresher starts no bind (the last one's cost)."""
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -228,17 +279,36 @@ class MapCache:
             entry.used = time.monotonic()
         if owner:
             self._fill(key, entry)
-        bound, seq = entry.result.result()
+        binding = entry.result.result()
         self._look()
-        fresh = seq >= entry.changed
+        fresh = binding.seq >= entry.changed
         if not fresh:
             self._wake.set()
-        return Cached(bound, fresh, seq)
+        interval = self.interval(entry)
+        as_of = binding.as_of
+        if binding.bound.as_of is not None:
+            as_of = min(as_of, binding.bound.as_of)
+        due = None
+        if not fresh:
+            with self._lock:
+                wait = max(entry.refreshed + interval, self._gate) - time.monotonic()
+            due = utcnow() + timedelta(seconds=max(0.0, wait))
+        return Cached(binding.bound, fresh, binding.seq, as_of, due, interval, entry.cpu)
+
+    def interval(self, entry: _Entry) -> float:
+        """Seconds between two binds of `entry`: `min_interval`, or longer when its last bind
+        cost more than `cpu_share` of a core over that time."""
+        return max(self.min_interval, entry.cpu / self.cpu_share)
+
+    def _bind_now(self, entry: _Entry) -> tuple[_Binding, float]:
+        """Bind `entry` (in this thread): the binding and the process's CPU seconds it took."""
+        seq, as_of, cpu = self._seq, utcnow(), self._cpu_clock()
+        bound = self._binder(self.store, entry.doc, entry.start, entry.end)
+        return _Binding(bound, seq, as_of), max(0.0, self._cpu_clock() - cpu)
 
     def _fill(self, key: Key, entry: _Entry) -> None:
-        seq = self._seq
         try:
-            bound = self._binder(self.store, entry.doc, entry.start, entry.end)
+            binding, cpu = self._bind_now(entry)
         except BaseException as exc:
             with self._lock:
                 if self._entries.get(key) is entry:
@@ -246,8 +316,9 @@ class MapCache:
             entry.result.set_exception(exc)
             raise
         entry.refreshed = time.monotonic()
-        entry.watch = watched(bound)
-        entry.result.set_result((bound, seq))
+        entry.cpu = cpu
+        entry.watch = watched(binding.bound)
+        entry.result.set_result(binding)
 
     def _evict(self) -> None:
         while len(self._entries) > self.capacity:
@@ -290,39 +361,48 @@ class MapCache:
                     if what.changes(watch):
                         e.changed = max(e.changed, seen[1])
 
-    def refresh_stale(self) -> int:
-        """Bind again every entry older than the newest event (each at most once per
-        `min_interval`); returns how many were refreshed."""
-        self._look()
-        now = time.monotonic()
+    def _due(self, now: float) -> list[_Entry]:
+        """The stale entries whose interval is over, the longest waiting first."""
         with self._lock:
             due = [
                 e
                 for e in self._entries.values()
                 if e.result.done()
                 and e.result.exception() is None
-                and e.result.result()[1] < e.changed
-                and now - e.refreshed >= self.min_interval
+                and e.result.result().seq < e.changed
+                and now - e.refreshed >= self.interval(e)
             ]
-        done = 0
-        for entry in due:
-            if self._stopping.is_set():
-                break
-            seq = self._seq
-            try:
-                bound = self._binder(self.store, entry.doc, entry.start, entry.end)
-            except Exception:
-                log.exception("refreshing the bound map %s failed", entry.doc.name)
-                entry.refreshed = time.monotonic()
-                continue
-            fresh: Future[tuple[BoundMap, int]] = Future()
-            fresh.set_result((bound, seq))
+        return sorted(due, key=lambda e: e.refreshed)
+
+    def refresh_stale(self) -> int:
+        """Bind again the stale entry that waited longest, if its interval and the budget's
+        pause after the last bind are over; returns how many were refreshed (0 or 1)."""
+        self._look()
+        now = time.monotonic()
+        if now < self._gate or self._stopping.is_set():
+            return 0
+        due = self._due(now)
+        if not due:
+            return 0
+        entry = due[0]
+        try:
+            binding, cpu = self._bind_now(entry)
+        except Exception:
+            log.exception("refreshing the bound map %s failed", entry.doc.name)
             with self._lock:
-                entry.result = fresh
-                entry.watch = watched(bound)
-                entry.refreshed = time.monotonic()
-            done += 1
-        return done
+                entry.refreshed = time.monotonic()  # tried again after its interval
+            return 0
+        fresh: Future[_Binding] = Future()
+        fresh.set_result(binding)
+        with self._lock:
+            entry.result = fresh
+            entry.watch = watched(binding.bound)
+            entry.refreshed = time.monotonic()
+            entry.cpu = cpu
+            self._gate = now + cpu / self.cpu_share
+        log.debug("re-bound map %s: %.2f CPU-s, next bind in %.1f s", entry.doc.name, cpu,
+                  cpu / self.cpu_share)  # fmt: skip
+        return 1
 
     def warm(self, docs: list[JourneyMap]) -> None:
         """Bind `docs` (whole time range) unless cached: the maps a server lists."""
@@ -336,12 +416,14 @@ class MapCache:
 
     def _pause(self) -> float:
         """Seconds before the refresher looks at commits again: none can be refreshed before
-        its `min_interval` is over, and it looks at most once a second (each look is a query
-        over the new events; commits come up to 20 times a second). `get` looks at once."""
+        its interval and the budget's pause after the last bind are over, and it looks at most
+        once a second (each look is a query over the new events; commits come up to 20 times a
+        second). `get` looks at once."""
         now = time.monotonic()
         with self._lock:
-            due = [e.refreshed + self.min_interval - now for e in self._entries.values()]
-        return max(min(1.0, self.min_interval), min(due, default=0.0))
+            due = [e.refreshed + self.interval(e) - now for e in self._entries.values()]
+            gate = self._gate - now
+        return max(min(1.0, self.min_interval), min(due, default=0.0), gate)
 
     # -------------------------------------------------------------------------- the thread
     def start(self, warm: Callable[[], list[JourneyMap]] | None = None) -> None:

@@ -13,10 +13,11 @@ from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from touchpath.clock import utcnow
 from touchpath.errors import BadRequest
 from touchpath.maps.arms import bind_arms
 from touchpath.maps.bind import bind_map
-from touchpath.maps.bound import BoundMap
+from touchpath.maps.bound import BoundMap, Freshness
 from touchpath.maps.cache import MapCache
 from touchpath.maps.compare import compare_maps
 from touchpath.maps.discover import discover_map
@@ -197,8 +198,23 @@ def _bind(
     tp = getattr(request.app.state, "touchpath", None)
     cache: MapCache | None = tp.services.get("map_cache") if tp is not None else None
     if cache is None:
-        return bind_map(store, doc, start, end)
-    return cache.get(doc, start, end).bound
+        return _bound_now(store, doc, start, end)
+    return cache.get(doc, start, end).served()
+
+
+def _bound_now(
+    store: Store,
+    doc: JourneyMap,
+    start: datetime | None,
+    end: datetime | None,
+    optimize: bool = False,
+) -> BoundMap:
+    """Bound for this request: fresh, its numbers as of the bind's start (or the journey
+    copy's `as_of` when that lags)."""
+    began = utcnow()
+    bound = bind_map(store, doc, start, end, optimize=optimize)
+    as_of = began if bound.as_of is None else min(began, bound.as_of)
+    return bound.model_copy(update={"freshness": Freshness(numbers_as_of=as_of, fresh=True)})
 
 
 def _bound(
@@ -218,11 +234,12 @@ def maps_bind(
 ) -> Any:
     """The map bound to the events: numbers per stage and touchpoint, pain points, opportunities.
 
-    A server answers from its map cache (`bound_at` says when the numbers were computed; events
-    that arrived since are bound in the background). `optimize=true` rebuilds a stale sorted
+    A server answers from its map cache: `freshness` says what time the numbers are as of and,
+    when newer events wait, the earliest time of the next bind (re-binds run on a CPU budget,
+    `TOUCHPATH_MAP_REFRESH_CPU_SHARE`, docs/maps.md). `optimize=true` rebuilds a stale sorted
     journey copy first (as `touchpath optimize`) and binds afresh."""
     if optimize:
-        return bind_map(store, get_map(store, name)[0], start, end, optimize=True)
+        return _bound_now(store, get_map(store, name)[0], start, end, optimize=True)
     return _bound(request, store, name, start, end)
 
 

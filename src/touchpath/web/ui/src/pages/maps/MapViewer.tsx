@@ -6,11 +6,10 @@ import { api, unwrap } from "../../api/client";
 import { useEventNames } from "../../api/lookups";
 import { fmtInt } from "../../charts/options";
 import { Query } from "../../components/States";
-import { fmtTime } from "../../format";
 import { can, useMe } from "../../auth/session";
 import { fromHereLink } from "../journeys/touchpoints";
 import { BoundMapView } from "./BoundMapView";
-import { missingEvents, STAGE_TYPES } from "./model";
+import { freshnessLine, missingEvents, STAGE_TYPES, type BoundMap } from "./model";
 
 export default function MapViewer() {
   const name = useParams().name ?? "";
@@ -126,9 +125,9 @@ export default function MapViewer() {
                     <p className="hint">
                       {fmtInt(b.persona_size)} people in the persona
                       {b.others_size != null ? `, ${fmtInt(b.others_size)} others` : ""}
-                      {b.goal_reach != null ? ` · ${fmtInt(b.goal_reach)} reached the goal` : ""} · numbers as of{" "}
-                      {fmtTime(b.as_of ?? b.bound_at)} UTC
+                      {b.goal_reach != null ? ` · ${fmtInt(b.goal_reach)} reached the goal` : ""}
                     </p>
+                    <Freshness bound={b} />
                     <p className="hint stage-reach">{b.stage_reach}</p>
                     <BoundMapView bound={b} fromHere={editor ? (tp) => fromHereLink(m.name, tp, m.goal?.event) : undefined} />
                     {(b.pending ?? []).length > 0 && (
@@ -142,5 +141,15 @@ export default function MapViewer() {
         }}
       </Query>
     </>
+  );
+}
+
+/** "Numbers as of 14:32:05 UTC (2 min ago) · newer events arrived; next refresh from ...". */
+function Freshness({ bound }: { bound: BoundMap }) {
+  const f = freshnessLine(bound, new Date());
+  return (
+    <p className={`freshness${f.stale ? " stale" : ""}`} role="status" data-testid="map-freshness">
+      <strong>Numbers as of {f.asOf}</strong> ({f.age}){f.state ? ` · ${f.state}` : ""}
+    </p>
   );
 }

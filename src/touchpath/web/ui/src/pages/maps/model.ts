@@ -66,3 +66,22 @@ export function parseRef(ref: string): { name: string; version: number | null } 
   const m = ref.match(/^(.*)@(\d+)$/);
   return m ? { name: m[1]!, version: Number(m[2]) } : { name: ref, version: null };
 }
+
+/** What the map page says about how current the numbers are: "Numbers as of 14:32:05 UTC",
+ * how long ago (from `now`), and whether newer events wait for the next background bind (map
+ * numbers are analytics, re-bound on a CPU budget: docs/maps.md). */
+export function freshnessLine(bound: BoundMap, now: Date): { asOf: string; age: string; state: string; stale: boolean } {
+  const f = bound.freshness;
+  const iso = f?.numbers_as_of ?? bound.as_of ?? bound.bound_at;
+  const clock = (s: string) => s.match(/T(\d{2}:\d{2}:\d{2})/)?.[1] ?? s;
+  const day = iso.slice(0, 10);
+  const today = now.toISOString().slice(0, 10);
+  const secs = Math.max(0, (now.getTime() - Date.parse(iso.endsWith("Z") || /[+-]\d\d:\d\d$/.test(iso) ? iso : `${iso}Z`)) / 1000);
+  const age = secs < 90 ? `${Math.round(secs)} s ago` : secs < 5400 ? `${Math.round(secs / 60)} min ago` : `${(secs / 3600).toFixed(1)} h ago`;
+  const stale = f != null && !f.fresh;
+  let state = "up to date with the events";
+  if (stale) {
+    state = f.next_refresh ? `newer events arrived; next refresh from ${clock(f.next_refresh)} UTC` : "newer events arrived; a refresh is under way";
+  } else if (f == null) state = "";
+  return { asOf: `${clock(iso)} UTC${day === today ? "" : ` on ${day}`}`, age, state, stale };
+}
