@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -266,7 +267,9 @@ def test_re_binds_keep_to_the_cpu_budget_and_say_when_the_numbers_are_from(store
     when the next bind may start."""
     _people(store, 4)
     binder = Costly(cost=0.2)  # at a tenth of a core: 2 s between binds
-    cache = MapCache(store, binder=binder, min_interval=0, cpu_share=0.1, cpu_clock=lambda: binder.cpu)
+    cache = MapCache(
+        store, binder=binder, min_interval=0, cpu_share=0.1, cpu_clock=lambda: binder.cpu
+    )
     other = DOC.model_copy(update={"title": "Mini, edited"})
     cache.start()
     try:
@@ -294,7 +297,7 @@ def test_re_binds_keep_to_the_cpu_budget_and_say_when_the_numbers_are_from(store
         store.wait_idle()
         _wait(lambda: cache.get(DOC).fresh and cache.get(other).fresh, timeout=15)
         starts = [t for _, t in binder.starts[2:]]
-        assert all(y - x >= 2.0 - 0.05 for x, y in zip(starts, starts[1:], strict=False))
+        assert all(y - x >= 2.0 - 0.05 for x, y in pairwise(starts))
     finally:
         cache.stop()
 
