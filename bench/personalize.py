@@ -178,27 +178,37 @@ def _http_impl() -> str:
 
 # ----------------------------------------------------------------------------- load generators
 INGEST = """
-import signal, sys, time, orjson, httpx
+import itertools, signal, sys, threading, time, orjson, httpx
 from touchpath.demo import DemoBusiness, DemoConfig
-url, key, rate = sys.argv[1], sys.argv[2], float(sys.argv[3])
+url, key, rate, inflight = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
 msgs = (m for b in DemoBusiness(DemoConfig(customers=4000, days=30, seed=99)).batches(100) for m in b)
-sent = refused = 0
+take = threading.Lock()
+slots = itertools.count()
+counts = {"sent": 0, "refused": 0}
 t0 = time.perf_counter()
-try:
+
+def work():
+    # Batch i is due at t0 + 100 i / rate; up to `inflight` batches wait for their commit at once
+    # (SDKs and servers send concurrently), so a slow answer does not lower the rate asked.
     with httpx.Client(base_url=url, auth=(key, ""), timeout=60) as c:
         while True:
-            batch = [next(msgs) for _ in range(100)]
+            with take:
+                i = next(slots)
+                batch = [next(msgs) for _ in range(100)]
+            time.sleep(max(0.0, t0 + 100 * i / rate - time.perf_counter()))
             r = c.post("/v1/batch", content=orjson.dumps({"batch": batch}),
                        headers={"Content-Type": "application/json"})
-            if r.status_code == 200:
-                sent += 100
-            else:
-                refused += 100
-            due = t0 + (sent + refused) / rate
-            time.sleep(max(0.0, due - time.perf_counter()))
+            with take:
+                counts["sent" if r.status_code == 200 else "refused"] += 100
+
+for _ in range(inflight):
+    threading.Thread(target=work, daemon=True).start()
+try:
+    while True:
+        time.sleep(1)
 finally:
-    print(sent / (time.perf_counter() - t0), refused, flush=True)
+    print(counts["sent"] / (time.perf_counter() - t0), counts["refused"], flush=True)
 """
 
 
@@ -420,6 +430,11 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=2000.0, help="open-loop requests/s")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--ingest-rate", type=float, default=1000.0, help="events/s")
+    parser.add_argument(
+        "--ingest-inflight", type=int, default=1,
+        help="batches ingest keeps in flight at once (1: one connection, waiting for each "
+        "commit, as before; more holds --ingest-rate when a commit takes longer)",
+    )  # fmt: skip
     parser.add_argument("--conns", type=int, default=32)
     parser.add_argument(
         "--http", choices=["auto", "h11"], default="auto",
@@ -462,7 +477,15 @@ def main(argv: list[str] | None = None) -> None:
         rows: list[tuple[str, dict[str, Any]]] = []
         cpu0 = server.cpu()
         ingest = subprocess.Popen(
-            [sys.executable, "-c", INGEST, server.url, key, str(args.ingest_rate)],
+            [
+                sys.executable,
+                "-c",
+                INGEST,
+                server.url,
+                key,
+                str(args.ingest_rate),
+                str(args.ingest_inflight),
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
@@ -555,7 +578,15 @@ def quick_run(args: argparse.Namespace, store: Path, key: str, src: str | None) 
             ingest = None
             if ingesting:
                 ingest = subprocess.Popen(
-                    [sys.executable, "-c", INGEST, server.url, key, str(args.ingest_rate)],
+                    [
+                        sys.executable,
+                        "-c",
+                        INGEST,
+                        server.url,
+                        key,
+                        str(args.ingest_rate),
+                        str(args.ingest_inflight),
+                    ],
                     stdout=subprocess.PIPE,
                     text=True,
                 )

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+from tests.conftest import Server, browser_sign_in
 from typer.testing import CliRunner
 
 from test_map_bind import DOC, shop
@@ -15,8 +19,11 @@ from touchpath.maps.bind import bind_map
 from touchpath.maps.compare import compare_maps, render_compare
 from touchpath.maps.discover import discover_map, load_taxonomy
 from touchpath.maps.document import load_map
+from touchpath.maps.library import save_map
 from touchpath.maps.render.browser import open_page
+from touchpath.settings import Settings
 from touchpath.store import Store
+from touchpath.web.server import serving
 
 
 def test_rest_validate_save_bind_render(server) -> None:  # type: ignore[no-untyped-def]
@@ -128,3 +135,38 @@ def test_compare_marks_differences(store: Store) -> None:
     with open_page(html) as page:
         assert page.locator("#map svg").count() == 2
         assert page.locator("tr.changed").count() == len(compare_maps(a, b))
+
+
+def test_the_map_page_says_what_time_its_numbers_are_as_of(tmp_path: Path, browser: Any) -> None:
+    """A marketer sees "Numbers as of 14:32:05 UTC" on the map page, and, when events arrived
+    that the next background bind will count, that they did and when that bind may start (a
+    budget so small here that it is minutes away)."""
+    settings = Settings(db=tmp_path / "touchpath.duckdb", port=0, map_refresh_cpu_share=0.001)
+    with Store(settings.db, settings) as store:
+        shop(store)
+        save_map(store, DOC)
+        with serving(settings, store) as url:
+            server = Server(url, store, "", "")
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(120_000)  # a loaded machine
+            browser_sign_in(page, server, "viewer")
+            page.goto(f"{url}/maps/shop")
+            line = page.get_by_test_id("map-freshness")
+            line.wait_for(timeout=60_000)
+            text = line.inner_text()
+            assert re.match(r"Numbers as of \d\d:\d\d:\d\d UTC \(\d+ s ago\)", text), text
+            assert "up to date with the events" in text
+            page.screenshot(path=str(tmp_path / "map-fresh.png"))
+
+            shop(store)  # the same people again: events the map names
+            store.wait_idle()
+            with httpx.Client(base_url=url, headers=server.headers("viewer")) as c:
+                for _ in range(100):  # the cache looks at the commits on the next request
+                    if not c.get("/api/maps/shop/bind").json()["freshness"]["fresh"]:
+                        break
+            page.reload()
+            line.wait_for(timeout=60_000)
+            stale = line.inner_text()
+            assert re.search(r"newer events arrived; next refresh from \d\d:\d\d:\d\d UTC", stale)
+            assert stale.startswith(text.split(" (")[0])  # the same numbers, as of the same time
+            page.screenshot(path=str(tmp_path / "map-stale.png"))

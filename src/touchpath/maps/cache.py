@@ -35,7 +35,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import re
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -219,6 +221,23 @@ def _bind(store: Store, doc: JourneyMap, start: datetime | None, end: datetime |
     return bind_map(store, doc, start, end)
 
 
+NICE = 10
+"""How much lower the refresher thread's CPU priority is than the server's (Linux `nice`, per
+thread; the bind's pool threads it starts inherit it): on a busy machine, requests first."""
+
+
+def _lower_priority() -> None:
+    """Lower this thread's priority by `NICE` (Linux: a thread id is a process id to
+    setpriority); nothing where that is not so."""
+    if sys.platform != "linux":
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + NICE))
+    except OSError:
+        log.warning("could not lower the map refresher's priority")
+
+
 def doc_key(doc: JourneyMap, start: datetime | None, end: datetime | None) -> Key:
     """Documents are keyed by their content, so a new version or an edit is a new entry."""
     digest = hashlib.sha256(doc.model_dump_json().encode()).hexdigest()[:24]
@@ -249,7 +268,8 @@ class MapCache:
         self.cpu_share = share
         self._cpu_clock = cpu_clock
         self._gate = 0.0
-        """Monotonic time before which the refresher starts no bind (the last one's cost)."""
+        """Monotonic time before which the refresher starts no bind: each bind, a miss's too,
+        holds it back by its CPU seconds over `cpu_share` (`_spent`)."""
         self._entries: OrderedDict[Key, _Entry] = OrderedDict()
         self._lock = threading.Lock()
         self._wake = threading.Event()
@@ -301,10 +321,19 @@ class MapCache:
         return max(self.min_interval, entry.cpu / self.cpu_share)
 
     def _bind_now(self, entry: _Entry) -> tuple[_Binding, float]:
-        """Bind `entry` (in this thread): the binding and the process's CPU seconds it took."""
-        seq, as_of, cpu = self._seq, utcnow(), self._cpu_clock()
+        """Bind `entry` (in this thread): the binding and the process's CPU seconds it took,
+        which hold the refresher back (`_spent`)."""
+        seq, as_of, cpu, began = self._seq, utcnow(), self._cpu_clock(), time.monotonic()
         bound = self._binder(self.store, entry.doc, entry.start, entry.end)
-        return _Binding(bound, seq, as_of), max(0.0, self._cpu_clock() - cpu)
+        spent = max(0.0, self._cpu_clock() - cpu)
+        self._spent(began, spent)
+        return _Binding(bound, seq, as_of), spent
+
+    def _spent(self, began: float, cpu: float) -> None:
+        """A bind that began at `began` cost `cpu` seconds: the next re-bind waits until the
+        budget has paid for it (binds at once, e.g. the warm-up's, add up)."""
+        with self._lock:
+            self._gate = max(self._gate, began) + cpu / self.cpu_share
 
     def _fill(self, key: Key, entry: _Entry) -> None:
         try:
@@ -399,9 +428,8 @@ class MapCache:
             entry.watch = watched(binding.bound)
             entry.refreshed = time.monotonic()
             entry.cpu = cpu
-            self._gate = now + cpu / self.cpu_share
-        log.debug("re-bound map %s: %.2f CPU-s, next bind in %.1f s", entry.doc.name, cpu,
-                  cpu / self.cpu_share)  # fmt: skip
+        log.info("re-bound map %s: %.2f CPU-s, next bind in %.0f s at the budget", entry.doc.name,
+                 cpu, self._gate - time.monotonic())  # fmt: skip
         return 1
 
     def warm(self, docs: list[JourneyMap]) -> None:
@@ -431,6 +459,7 @@ class MapCache:
         self.store.add_commit_listener(self.on_commit)
 
         def run() -> None:
+            _lower_priority()
             if warm is not None and self._seq > 0:  # a new, empty store has nothing to warm
                 try:
                     self.warm(warm())
