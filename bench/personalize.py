@@ -212,6 +212,12 @@ finally:
 """
 
 
+def _start_ingest(server: Server, key: str, args: argparse.Namespace) -> subprocess.Popen[str]:
+    """The ingest load (`INGEST`) against `server`, in its own process."""
+    cmd = [sys.executable, "-c", INGEST, server.url, key, str(args.ingest_rate)]
+    return subprocess.Popen([*cmd, str(args.ingest_inflight)], stdout=subprocess.PIPE, text=True)
+
+
 def _request(path: str, body: bytes, key: str) -> bytes:
     auth = base64.b64encode(f"{key}:".encode()).decode()
     return (
@@ -476,19 +482,7 @@ def main(argv: list[str] | None = None) -> None:
         floor = floor_requests(key)
         rows: list[tuple[str, dict[str, Any]]] = []
         cpu0 = server.cpu()
-        ingest = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                INGEST,
-                server.url,
-                key,
-                str(args.ingest_rate),
-                str(args.ingest_inflight),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
+        ingest = _start_ingest(server, key, args)
         time.sleep(3)
         background = server.rate()  # ingest alone: taken off each phase's server CPU
         load_before = os.getloadavg()
@@ -577,19 +571,7 @@ def quick_run(args: argparse.Namespace, store: Path, key: str, src: str | None) 
         for ingesting in (False, True):
             ingest = None
             if ingesting:
-                ingest = subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-c",
-                        INGEST,
-                        server.url,
-                        key,
-                        str(args.ingest_rate),
-                        str(args.ingest_inflight),
-                    ],
-                    stdout=subprocess.PIPE,
-                    text=True,
-                )
+                ingest = _start_ingest(server, key, args)
                 time.sleep(3)
             for i in range(args.rounds):
                 out = None
