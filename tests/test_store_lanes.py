@@ -148,3 +148,56 @@ def test_prompt_listeners_run_ahead_of_the_round(tmp_path: Path) -> None:
         store.ingest(_hi("Ping", "m3")).result(30)
         store.wait_idle()  # a write brings every listener up to date first
     assert calls == [("prompt", 1, 2), ("prompt", 3, 3), ("other", 1, 3)]
+
+
+def test_a_request_waits_for_one_listener_not_the_round(tmp_path: Path) -> None:
+    """A request that comes while a round of listeners runs is committed between two of them
+    (its own listeners run in the next round), so it waits for one listener, not the round."""
+    settings = Settings(db=tmp_path / "r.duckdb", listener_idle_seconds=0.01)
+    seen: list[tuple[str, int, int]] = []
+    request: list[Future[Any]] = []
+    done_when_second_ran: list[bool] = []
+    second_ran = threading.Event()
+
+    def first(con: duckdb.DuckDBPyConnection, a: int, b: int) -> None:
+        seen.append(("first", a, b))
+        if not request:  # a request arrives while the round runs
+            request.append(store.ingest(_hi("Later", "m2")))
+            while not store._queue.requests_waiting():
+                pass
+
+    def second(con: duckdb.DuckDBPyConnection, a: int, b: int) -> None:
+        seen.append(("second", a, b))
+        done_when_second_ran.append(request[0].done())
+        second_ran.set()
+
+    with Store(settings.db, settings) as store:
+        store.add_commit_listener(first)
+        store.add_commit_listener(second)
+        store.ingest(_hi("Hi", "m1")).result(30)
+        assert second_ran.wait(30)
+        assert request[0].result(30).accepted == 1
+        store.wait_idle()
+    assert done_when_second_ran[0] is True
+    assert seen == [("first", 1, 1), ("second", 1, 1), ("first", 2, 2), ("second", 2, 2)]
+
+
+def test_the_writer_checkpoints_in_a_slice_of_its_own(tmp_path: Path) -> None:
+    """Once the write-ahead log holds `checkpoint_wal_mb`, the writer checkpoints between
+    slices (DuckDB's own checkpoint, inside a commit, only at 4x that)."""
+    settings = Settings(db=tmp_path / "c.duckdb", checkpoint_wal_mb=0.05)
+    wal = Path(f"{settings.db}.wal")
+    with Store(settings.db, settings) as store:
+        raws = [
+            b'{"type":"track","event":"Hi","userId":"u%d","messageId":"m%d"}' % (i, i)
+            for i in range(400)
+        ]
+        store.ingest(stage_messages(raws, source="test", received_at=utcnow())).result(30)
+        store.wait_idle()
+        (threshold,) = store.query("SELECT current_setting('checkpoint_threshold')")[0]
+        assert threshold == "204.7 KiB"  # 4 x 0.05 MB
+        # the commit's log was over 0.05 MB and under 0.2 MB: only the writer's slice
+        # checkpointed it (the next write finds the log empty, or nearly)
+        store.write_sync(lambda con: None)
+        assert not wal.exists() or wal.stat().st_size < 0.05 * 2**20
+        assert store.query("SELECT count(*) FROM events") == [(400,)]

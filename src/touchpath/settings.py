@@ -94,6 +94,16 @@ class Settings(BaseModel):
             "prompt listeners (identity, the journeys) run, ahead of the others' round."
         ),
     )
+    checkpoint_wal_mb: float = Field(
+        default=4.0,
+        gt=0,
+        description=(
+            "While ingest requests come, the writer checkpoints (moves the write-ahead log into "
+            "the database file) in a slice of its own, when no request waits, once the log is "
+            "this large; DuckDB's own checkpoint, run inside whichever commit crosses its "
+            "threshold, is set to 4x this."
+        ),
+    )
     listener_idle_seconds: float = Field(
         default=0.05,
         description="An idle writer runs the commit listeners after this long without new work.",

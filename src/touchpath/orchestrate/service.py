@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
+from datetime import datetime
 from typing import Any, TypeVar
 
 import duckdb
@@ -31,7 +32,7 @@ from touchpath.orchestrate.emit import pending_events
 from touchpath.orchestrate.engine import Tick, advance, load_plan
 from touchpath.orchestrate.moves import on_events, relevant_names, running, time_limits
 from touchpath.orchestrate.plan import Plan
-from touchpath.orchestrate.sql import one
+from touchpath.orchestrate.sql import one, ts
 from touchpath.store import IngestResult, Store
 
 __all__ = ["MIN_BATCH", "JourneyEngine", "next_batch"]
@@ -185,21 +186,36 @@ class JourneyEngine:
     # ------------------------------------------------------------------------ time
     def run_due(self, limit: int | None = None) -> int:
         """Advance up to `limit` (the batch size) people whose time has come; end those past
-        a time limit and run due schedules. Returns how many were moved."""
+        a time limit and run due schedules. Returns how many were moved.
+
+        Who is due is looked up first on a read cursor, outside the writer (a scan of every
+        instance: at a million people the largest statement of a job). When a whole batch is
+        due (a drain), the job takes those rows, checking again that each is still due;
+        otherwise it chooses in the writer, after the listeners, as it always did."""
         n = limit or self.batch
+        pick = f"ORDER BY wake_at, id LIMIT {int(n)}"
+        with self.store.reading() as cur:
+            ids = cur.execute(
+                f"SELECT id FROM journey_state WHERE {_due(self.clock.now())} {pick}"
+            ).to_arrow_table()
 
         def due(con: duckdb.DuckDBPyConnection, tick: Tick) -> int:
             versions = running(con, tick)
             ended = time_limits(con, tick, versions)
-            moved = advance(
-                con,
-                tick,
-                f"SELECT * REPLACE ({tick.seq} AS listen_from) FROM journey_state "
-                "WHERE status IN ('run', 'wait', 'listen') "
-                f"AND wake_at <= TIMESTAMP '{tick.now.isoformat(sep=' ')}' "
-                "AND journey IN (SELECT name FROM journeys WHERE status IN ('live', 'archived')) "
-                f"ORDER BY wake_at LIMIT {int(n)}",
-            )
+            claim = f"SELECT * REPLACE ({tick.seq} AS listen_from) FROM journey_state WHERE "
+            if ids.num_rows < n:
+                return ended + advance(con, tick, f"{claim} {_due(tick.now)} {pick}")
+            con.register("_due_ids", ids)
+            try:
+                lo, hi = one(con, "SELECT min(id), max(id) FROM _due_ids") or (0, 0)
+                moved = advance(
+                    con,
+                    tick,
+                    f"{claim} id BETWEEN {int(lo)} AND {int(hi)} "
+                    f"AND id IN (SELECT id FROM _due_ids) AND {_due(tick.now)}",
+                )
+            finally:
+                con.unregister("_due_ids")
             return ended + moved
 
         return self.write(due, background=True)
@@ -226,7 +242,11 @@ class JourneyEngine:
             took = time.monotonic() - started
             self.stats["jobs"] += 1
             if moved >= self.batch:  # more are due: size the next job to the time allowed
-                self.batch = next_batch(self.batch, took, self.job_seconds, self.max_batch)
+                # While requests come, shorter jobs: a request waits for at most one.
+                busy = self.store.requests_recent()
+                budget = self.job_seconds * (BUSY_SHARE if busy else 1.0)
+                least = MIN_BUSY_BATCH if busy else MIN_BATCH
+                self.batch = next_batch(self.batch, took, budget, self.max_batch, least)
                 continue
             # Nothing more due: the events of steps left to emit go on meanwhile.
             deadline = time.monotonic() + self.tick_seconds
@@ -279,16 +299,29 @@ class JourneyEngine:
         return done
 
 
+def _due(now: datetime) -> str:
+    """The instances due for the timers at `now` (a condition on journey_state)."""
+    return (
+        f"status IN ('run', 'wait', 'listen') AND wake_at <= {ts(now)} "
+        "AND journey IN (SELECT name FROM journeys WHERE status IN ('live', 'archived'))"
+    )
+
+
+BUSY_SHARE = 0.4
+"""While ingest requests come, a timer job's time budget is this share of `job_seconds`."""
+MIN_BUSY_BATCH = 2_000
+"""The fewest people a timer job moves while more are due and requests come."""
+
 MIN_BATCH = 5_000
 """The fewest people a timer job moves while more are due: a job has a fixed cost (its
 statements run whatever the number of people), so smaller jobs move fewer people per second
 (measured: jobs halved down to ~300 under a load of 25 moved 50k people 7x slower)."""
 
 
-def next_batch(batch: int, took: float, budget: float, most: int) -> int:
+def next_batch(batch: int, took: float, budget: float, most: int, least: int = MIN_BATCH) -> int:
     """The size of the next timer job: at most doubling, at most halving, toward the number
     of people that fit in `budget` seconds at the rate of the last job, within
-    [MIN_BATCH, most].
+    [least, most].
 
     >>> next_batch(20_000, 0.1, 0.25, 200_000)
     40000
@@ -298,9 +331,11 @@ def next_batch(batch: int, took: float, budget: float, most: int) -> int:
     16666
     >>> next_batch(6_000, 5.0, 0.25, 200_000)
     5000
+    >>> next_batch(6_000, 5.0, 0.1, 200_000, least=2_000)
+    3000
     """
     fit = int(batch * budget / max(took, 1e-6))
-    return max(MIN_BATCH, min(most, batch * 2, max(batch // 2, fit)))
+    return max(least, min(most, batch * 2, max(batch // 2, fit)))
 
 
 def _get_meta(con: duckdb.DuckDBPyConnection, key: str) -> int | None:

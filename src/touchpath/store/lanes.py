@@ -36,6 +36,7 @@ import queue
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["Lanes", "LanesClosed"]
@@ -91,6 +92,12 @@ class Lanes:
                 self._lanes[1].appendleft(job)
                 self._cond.notify()
             return bool(self._lanes[0])
+
+    def take_request(self, when: Callable[[Any], bool]) -> Any:
+        """The request at the head of its lane if `when(request)`, else None (left queued)."""
+        with self._cond:
+            requests = self._lanes[0]
+            return requests.popleft() if requests and when(requests[0]) else None
 
     def requests_waiting(self) -> bool:
         with self._cond:

@@ -23,13 +23,15 @@ person's next node, p99 1.4-5.7 s with every listener on the one-second round).
 (True, False)
 >>> ls.flush_prompt(None)
 >>> ls.committed(11, 12, pa.table({"event": ["Ping"] * 2}))
->>> ls.flush(None)
+>>> ls.flush(None, between=lambda: seen.append("between"))
 >>> for call in seen:
 ...     print(call)
 ('identity', 0, 10)
 ('journeys', 0, 10)
 ('identity', 11, 12)
+between
 ('journeys', 11, 12)
+between
 ('catalogue', 0, 12)
 """
 
@@ -101,11 +103,15 @@ class Listeners:
         """Whether the prompt listeners should run: a prompt event waited `delay` s."""
         return self._prompt_since is not None and time.monotonic() - self._prompt_since >= delay
 
-    def flush(self, con: Any) -> None:
+    def flush(self, con: Any, between: Callable[[], Any] | None = None) -> None:
         """Run every listener once over what it has not seen: the prompt ones first (a person
         waiting for an event in the range moves on before the catalogue's fold, sentiment,
         forwarding and the read models have had their turn; none of those is read by identity
-        or the journeys), then the others, each group in the order added."""
+        or the journeys), then the others, each group in the order added.
+
+        `between` runs between two listeners (the writer commits the requests that came
+        meanwhile, so a request waits for one listener, not the round); what it commits is a
+        new range, for the next round."""
         if self.unlistened is None:
             return
         first, last = self.unlistened
@@ -113,11 +119,12 @@ class Listeners:
         prompt = list(self._prompt)
         start = max(first, self._prompt_seen + 1)
         self._prompt_seen = max(self._prompt_seen, last)
-        for listener in prompt if start <= last else ():
-            _call(listener, con, start, last)
-        for listener in list(self._all):
-            if listener not in prompt:
-                _call(listener, con, first, last)
+        calls = [(listener, start) for listener in prompt] if start <= last else []
+        calls += [(listener, first) for listener in list(self._all) if listener not in prompt]
+        for i, (listener, since) in enumerate(calls):
+            if i and between is not None:
+                between()
+            _call(listener, con, since, last)
 
     def flush_prompt(self, con: Any) -> None:
         """Run only the prompt listeners, in the order added, over what they have not seen."""
