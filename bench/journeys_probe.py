@@ -184,8 +184,8 @@ def report(probe: Probe, t0: float, t1: float, label: str) -> None:
         f"the slowest 2 % ({len(slow)}): queue wait {total / len(slow) * 1000:.0f} ms each, "
         "spent by the writer on:"
     )
-    for kind, s in sorted(share.items(), key=lambda kv: -kv[1]):
-        print(f"  {kind:44} {s / len(slow) * 1000:8.1f} ms")
+    for kind, spent in sorted(share.items(), key=lambda kv: -kv[1]):
+        print(f"  {kind:44} {spent / len(slow) * 1000:8.1f} ms")
     g = probe.gil.get(label, [])
     if g:
         print(f"GIL probe (1 ms sleep overshoot): p50 {_q(g, .5):.2f} p99 {_q(g, .99):.2f} "
@@ -204,16 +204,15 @@ def main() -> None:
     probe.install()
     marks: dict[str, float] = {}
     enter, timers = journeys._enter, journeys._timers
-    Load = journeys.Load
 
-    class PLoad(Load):  # mirror the phase into the probe
+    class PLoad(journeys.Load):  # mirror the phase into the probe
         def __setattr__(self, k: str, v: Any) -> None:
             object.__setattr__(self, k, v)
             if k == "phase":
                 probe.phase = v
                 marks[v] = time.monotonic()
 
-    journeys.Load = PLoad  # type: ignore[misc]
+    journeys.Load = PLoad  # type: ignore[misc,unused-ignore]
 
     def _enter(*args: Any) -> Any:
         marks["enter"] = time.monotonic()

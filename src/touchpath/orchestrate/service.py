@@ -198,12 +198,13 @@ class JourneyEngine:
             ids = cur.execute(
                 f"SELECT id FROM journey_state WHERE {_due(self.clock.now())} {pick}"
             ).to_arrow_table()
+        found = ids.num_rows if ids is not None else 0
 
         def due(con: duckdb.DuckDBPyConnection, tick: Tick) -> int:
             versions = running(con, tick)
             ended = time_limits(con, tick, versions)
             claim = f"SELECT * REPLACE ({tick.seq} AS listen_from) FROM journey_state WHERE "
-            if ids.num_rows < n:
+            if found < n:
                 return ended + advance(con, tick, f"{claim} {_due(tick.now)} {pick}")
             con.register("_due_ids", ids)
             try:
