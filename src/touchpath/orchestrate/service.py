@@ -195,7 +195,7 @@ class JourneyEngine:
         n = limit or self.batch
         pick = f"ORDER BY wake_at, id LIMIT {int(n)}"
         with self.store.reading() as cur:
-            ids = cur.execute(
+            ids = cur.sql(
                 f"SELECT id FROM journey_state WHERE {_due(self.clock.now())} {pick}"
             ).to_arrow_table()
         found = ids.num_rows if ids is not None else 0
