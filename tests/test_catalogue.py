@@ -88,6 +88,31 @@ def test_a_store_without_the_catalogue_is_backfilled_when_opened(tmp_path: Path)
         assert again == rows
 
 
+def test_folding_in_chunks_gives_the_rows_of_one_pass(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long backlog is folded a chunk of seqs at a time (bounded memory): every count, first
+    and last seen must be those of one pass over the whole log."""
+    from touchpath.catalogue import catalogue as cat
+
+    tables = (
+        "SELECT * FROM catalogue_events ORDER BY ALL",
+        "SELECT * FROM catalogue_properties ORDER BY ALL",
+    )
+    with Store(tmp_path / "c.duckdb") as store:
+        journeys_for(store, JOURNEYS)
+        journeys_for(store, {"cy": JOURNEYS["bob"] + JOURNEYS["ann"]})
+        store.wait_idle()
+        got = {}
+        for chunk in (1_000_000, 2, 1):
+            monkeypatch.setattr(cat, "FOLD_CHUNK", chunk)
+            assert store.write_sync(cat.rebuild) == 12
+            got[chunk] = [store.query(q) for q in tables]
+        assert got[2] == got[1_000_000] and got[1] == got[1_000_000]
+        assert sum(n for *_, n, _f, _l in got[1][0]) == 12
+        assert len(got[1][1]) == 11
+
+
 @pytest.mark.parametrize(
     ("spec", "path", "hint"),
     [

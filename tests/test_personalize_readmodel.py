@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from identity_helpers import ingest, msg, profile_of
 from touchpath.personalize import Personalizer
 from touchpath.personalize.exposures import Exposures, exposure_message
@@ -89,3 +91,28 @@ def test_forget_deleted_reads_every_id_only_after_a_deletion(tp: Touchpath) -> N
         assert model.profile_id("user_id", "u1") is None
         assert model.forget_deleted(cur) == 0 and model.id_reads == 3
         assert model.profile_id("user_id", "u2") is not None and len(model) == 2
+
+
+def test_a_build_read_in_batches_holds_what_one_read_holds(
+    tp: Touchpath, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The build turns its results into the model a batch of rows at a time (bounded memory on
+    a big store): every identifier, record and profile's last events as with one batch."""
+    from touchpath.personalize import readmodel
+
+    people = [f"u{i}" for i in range(7)]
+    ingest(tp.store, [msg("identify", i, userId=u, anonymousId=f"a{i}", traits={"n": i})
+                      for i, u in enumerate(people)])  # fmt: skip
+    ingest(tp.store, [msg("track", 10 + i, userId=people[i % 7], event="E") for i in range(40)])
+    models = {}
+    for batch in (1_000_000, 3, 1):
+        monkeypatch.setattr(readmodel, "BATCH", batch)
+        model = readmodel.ReadModel(last_events=4)
+        with tp.store.reading() as cur:
+            model.build(cur)
+        models[batch] = model
+    one = models[1_000_000]
+    assert len(one) == 7 and len(one._ids) == 14 and sum(map(len, one._last.values())) == 28
+    for model in (models[3], models[1]):
+        assert model._ids == one._ids and model._kinds == one._kinds
+        assert model._records == one._records and model._last == one._last

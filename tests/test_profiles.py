@@ -172,7 +172,7 @@ def _limit(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def _fail_under_a_limit(con: duckdb.DuckDBPyConnection) -> None:
-    with memory_limit(con, 32):
+    with memory_limit(con, 32, then=Settings().memory_limit_mb):
         assert _limit(con) == "30.5 MiB"
         con.execute("SELECT * FROM no_such_table")  # the transaction is now aborted
 
@@ -206,6 +206,27 @@ def test_rebuild_runs_under_its_memory_limit_and_resets_it(
                 store.write_sync(_fail_under_a_limit)
             assert store.write_sync(_limit) == default  # reset even so
     assert graphs[0] == graphs[1] and len(graphs[0]) == 3
+
+
+def test_the_store_runs_under_its_memory_limit(tmp_path: Path) -> None:
+    """DuckDB's memory limit is the store's `memory_limit_mb` (DuckDB's own default, 80% of RAM,
+    only with None), and work larger than it spills instead of failing."""
+    db = tmp_path / "limit.duckdb"
+    with Store(db, Settings(db=db, memory_limit_mb=100)) as store:
+        assert store.write_sync(_limit) == "95.3 MiB"
+        with store.reading() as cur:
+            assert _limit(cur) == "95.3 MiB"
+            # ~160 MB of rows to sort: beyond the limit, so spilled to the temp directory
+            (n, s) = cur.execute(
+                "SELECT count(*), sum(i * (rn - 1)) FROM (SELECT i, row_number() OVER "
+                "(ORDER BY hash(i)) AS rn FROM range(10000000) t(i))"
+            ).fetchall()[0]
+            assert n == 10_000_000 and s is not None
+    big = tmp_path / "default.duckdb"
+    with Store(big, Settings(db=big, memory_limit_mb=None)) as store:
+        assert store.write_sync(_limit) not in ("95.3 MiB", "1.9 GiB")
+    with Store(tmp_path / "d.duckdb") as store:
+        assert store.write_sync(_limit) == "1.9 GiB"  # the default: 2048 MB
 
 
 def _exposure(store: Store, decision: str, **who: str | None) -> None:

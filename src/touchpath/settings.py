@@ -61,6 +61,14 @@ class Settings(BaseModel):
         default=24.0,
         description="Messages repeating a (source, messageId) within this window are dropped.",
     )
+    memory_limit_mb: int | None = Field(
+        default=2048,
+        ge=64,
+        description="DuckDB's memory limit (MB) for the store: its cache of the file's blocks "
+        "and every query's working memory together; a sort, join or aggregate beyond it spills "
+        "to DuckDB's temp directory beside the store (None: DuckDB's default, 80% of RAM, "
+        "which it keeps as cache once used: a first start on the 10M demo peaked at 8.8 GB).",
+    )
     rebuild_memory_mb: int | None = Field(
         default=1024,
         description="DuckDB's memory limit (MB) while a profiles rebuild runs; beyond it the "

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import threading
 from array import array
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -147,11 +147,12 @@ class ReadModel:
         last: dict[str, array[int]] = {}
         n = int(self.last_events)
         if n > 0:
-            rows = con.execute(
+            result = con.execute(
                 f"SELECT profile_id, list_reverse(arg_max(seq, seq, {n})) FROM resolved_events "
                 "WHERE profile_id LIKE 'p\\_%' ESCAPE '\\' GROUP BY profile_id"
-            ).fetchall()
-            last = {pid: array("q", seqs) for pid, seqs in rows if pid in records}
+            )
+            for rows in _batches(result):
+                last.update((pid, array("q", seqs)) for pid, seqs in rows if pid in records)
         (mark,) = con.execute("SELECT max(computed_at) FROM computed_trait_values").fetchall()[0]
         self.computed_ops = ops
         self._records, self._ids, self._kinds, self._last = records, ids, kinds, last
@@ -333,24 +334,38 @@ class ReadModel:
     def _read_records(
         con: duckdb.DuckDBPyConnection, scope: str, scope_p: str
     ) -> Iterable[tuple[str, _Record]]:
-        rows = con.execute(_RECORDS.format(scope=scope, scope_p=scope_p)).fetchall()
-        for pid, traits, computed, auds in rows:
-            yield (
-                pid,
-                _Record(
-                    traits.encode() if traits else _EMPTY,
-                    computed.encode() if computed else _EMPTY,
-                    frozenset(auds) if auds else frozenset(),
-                ),
-            )
+        result = con.execute(_RECORDS.format(scope=scope, scope_p=scope_p))
+        for rows in _batches(result):
+            for pid, traits, computed, auds in rows:
+                yield (
+                    pid,
+                    _Record(
+                        traits.encode() if traits else _EMPTY,
+                        computed.encode() if computed else _EMPTY,
+                        frozenset(auds) if auds else frozenset(),
+                    ),
+                )
 
     @staticmethod
     def _read_ids(con: duckdb.DuckDBPyConnection, scope: str) -> tuple[dict[str, str], set[str]]:
-        rows = con.execute(
-            f"SELECT kind, value, profile_id FROM identifiers WHERE {scope}"
-        ).fetchall()
+        result = con.execute(f"SELECT kind, value, profile_id FROM identifiers WHERE {scope}")
         pids: dict[str, str] = {}
         ids: dict[str, str] = {}
-        for kind, value, pid in rows:
-            ids[kind + SEP + value] = pids.setdefault(pid, pid)
-        return ids, {k for k, _, _ in rows}
+        kinds: set[str] = set()
+        for rows in _batches(result):
+            for kind, value, pid in rows:
+                ids[kind + SEP + value] = pids.setdefault(pid, pid)
+                kinds.add(kind)
+        return ids, kinds
+
+
+BATCH = 50_000
+"""Rows a build turns into Python objects at a time: the whole result as tuples at once (every
+profile's identifiers, records and last events) was a transient of several hundred MB on the
+10M demo, on top of the model it became."""
+
+
+def _batches(result: duckdb.DuckDBPyConnection) -> Iterator[list[Any]]:
+    """A query's rows, `BATCH` at a time."""
+    while rows := result.fetchmany(BATCH):
+        yield rows

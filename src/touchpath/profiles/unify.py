@@ -277,7 +277,8 @@ def rebuild(store: Store, rules: IdentityRules) -> Refreshed:
     transaction."""
 
     def run(con: duckdb.DuckDBPyConnection) -> tuple[Refreshed, Staged | None]:
-        with memory_limit(con, store.settings.rebuild_memory_mb):
+        s = store.settings
+        with memory_limit(con, s.rebuild_memory_mb, then=s.memory_limit_mb):
             return rebuild_all(con)
 
     def rebuild_all(con: duckdb.DuckDBPyConnection) -> tuple[Refreshed, Staged | None]:
@@ -301,14 +302,17 @@ def rebuild(store: Store, rules: IdentityRules) -> Refreshed:
 
 
 @contextmanager
-def memory_limit(con: duckdb.DuckDBPyConnection, mb: int | None) -> Iterator[None]:
-    """DuckDB's memory limit set to `mb` while the block runs, then reset (None: unchanged).
+def memory_limit(
+    con: duckdb.DuckDBPyConnection, mb: int | None, then: int | None
+) -> Iterator[None]:
+    """DuckDB's memory limit set to `mb` while the block runs, then put back to `then` (the
+    store's `memory_limit_mb`; None: DuckDB's default), unchanged when `mb` is None.
 
-    DuckDB keeps the blocks it reads cached up to its limit (80% of RAM by default, which the
-    store never changes), so a rebuild, which scans the whole log, grew RSS by ~3 GB on the 10M
-    demo; the limit makes it evict and spill to its temp directory instead. The limit is the
-    database's, so readers share it while the rebuild runs. It is reset through a cursor of its
-    own, which works even when the caller's transaction has failed."""
+    DuckDB keeps the blocks it reads cached up to its limit, so a rebuild, which scans the whole
+    log, grew RSS by ~3 GB on the 10M demo under DuckDB's default (80% of RAM); the limit makes
+    it evict and spill to its temp directory instead. The limit is the database's, so readers
+    share it while the rebuild runs. It is put back through a cursor of its own, which works
+    even when the caller's transaction has failed."""
     if mb is None:
         yield
         return
@@ -318,7 +322,10 @@ def memory_limit(con: duckdb.DuckDBPyConnection, mb: int | None) -> Iterator[Non
     finally:
         cur = con.cursor()
         try:
-            cur.execute("RESET memory_limit")
+            if then is None:
+                cur.execute("RESET memory_limit")
+            else:
+                cur.execute(f"SET memory_limit = '{int(then)}MB'")
         finally:
             cur.close()
 

@@ -80,6 +80,10 @@ class Store(SourcesMixin):
         except duckdb.Error as exc:
             raise StoreUnavailable(f"{self.path}: cannot open the store: {exc}") from exc
         self._root.execute("SET GLOBAL TimeZone = 'UTC'")
+        if self.settings.memory_limit_mb is not None:
+            self._root.execute(
+                f"SET GLOBAL memory_limit = '{int(self.settings.memory_limit_mb)}MB'"
+            )
         self._root_lock = threading.Lock()
         self._migrate()
         self.memo = Memo()
