@@ -1,6 +1,6 @@
 """Benchmark: the server's resident memory once it has settled, on the 1M and 10M demo stores.
 
-    python bench/server_memory.py --sizes 1M 10M
+    python bench/server_memory.py --sizes 1M 10M [--old main --runs 2]
 
 For each size, `touchpath serve` (uvicorn, one process, on 127.0.0.1) on a copy of the demo
 store of that size (bench/stores.py). One tracked message through /v1 (a fresh write key) makes
@@ -30,6 +30,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -38,6 +39,7 @@ import httpx
 import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ab import unpack
 from stores import OUT, demo_store
 
 SERVER = """
@@ -63,15 +65,18 @@ def _write_key(db: Path) -> str:
     return key
 
 
-def measure(size: str, settle: float) -> dict[str, float]:
+def measure(size: str, settle: float, src: Path | None = None) -> dict[str, float]:
+    """One server's figures (`src`: the package of an older commit, else this checkout's)."""
     db = OUT / f"server_memory_{size}.duckdb"
     shutil.copyfile(demo_store(size), db)
     Path(str(db) + ".wal").unlink(missing_ok=True)
     key = _write_key(db)
     port = _free_port()
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(db), str(port)],
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})  # fmt: skip
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    proc = subprocess.Popen([sys.executable, "-c", SERVER, str(db), str(port)], env=env)
     ps = psutil.Process(proc.pid)
     peak = 0
 
@@ -133,18 +138,30 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", nargs="+", default=["1M"])
     parser.add_argument("--settle", type=float, default=600.0)
+    parser.add_argument("--old", help="also an older commit's server, alternately")
+    parser.add_argument("--runs", type=int, default=1, help="servers per version and size")
     args = parser.parse_args(argv)
+    tmp = Path(tempfile.mkdtemp(prefix="tp-srv-", dir=OUT))
+    versions: dict[str, Path | None] = {"this checkout": None}
+    if args.old:
+        versions = {f"old ({args.old})": unpack(args.old, tmp), **versions}
     rows = []
-    for size in args.sizes:
-        load0 = os.getloadavg()[0]
-        got = measure(size, args.settle)
-        rows.append((size, got, load0, os.getloadavg()[0]))
+    try:
+        for size in args.sizes:
+            for i in range(args.runs):
+                for v in list(versions)[:: 1 if i % 2 == 0 else -1]:
+                    load0 = os.getloadavg()[0]
+                    got = measure(size, args.settle, versions[v])
+                    rows.append((f"demo_{size}, {v}", got, load0, os.getloadavg()[0]))
+                    print(rows[-1], flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     print("| store | steady RSS MB (median over 30 s) | peak RSS MB | answered /v1 after s "
           "| settled after s | server CPU s | idle CPU (share of a core) | load |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
     for size, g, l0, l1 in rows:
         late = "" if g["ok"] else " (not settled)"
-        print(f"| demo_{size} | {g['rss']:.0f}{late} | {g['peak']:.0f} | {g['ready']:.1f} "
+        print(f"| {size} | {g['rss']:.0f}{late} | {g['peak']:.0f} | {g['ready']:.1f} "
               f"| {g['settled']:.0f} | {g['cpu']:.1f} | {g['idle']:.3f} "
               f"| {l0:.1f}-{l1:.1f} |")  # fmt: skip
 
