@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from demo_helpers import ingest_demo
 from touchpath.analytics import journey, kernels, planner, registry
 from touchpath.analytics.attribution import AttributionResult, AttributionSpec
 from touchpath.analytics.kernels import warm
@@ -30,7 +30,6 @@ from touchpath.analytics.planner import Plan
 from touchpath.analytics.registry import Read
 from touchpath.analytics.testing import journeys_for
 from touchpath.events.match import EventMatch
-from touchpath.events.message import stage_messages
 from touchpath.store import Store
 
 pytestmark = pytest.mark.skipif(
@@ -168,17 +167,12 @@ def test_the_pass_equals_the_sql_on_any_journeys(
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The demo business (300 people, 60 days) with its journey copy built."""
-    from touchpath.demo import DemoBusiness, DemoConfig
+    from touchpath.demo import DemoConfig
     from touchpath.system import Touchpath
 
     path = tmp_path_factory.mktemp("attribution") / "demo.duckdb"
     with Touchpath.open(db=path) as tp:
-        now = datetime.now(UTC).replace(tzinfo=None)
-        source = tp.store.create_source("demo").id
-        for batch in DemoBusiness(DemoConfig(customers=300, days=60, seed=5)).batches(2000):
-            raws = [orjson.dumps(m) for m in batch]
-            tp.store.ingest(stage_messages(raws, source=source, received_at=now)).result()
-        tp.store.wait_idle(120)
+        ingest_demo(tp.store, DemoConfig(customers=300, days=60, seed=5))
         journey.optimize(tp.store)
         assert warm.WARMUP.wait(600), warm.WARMUP.error
         yield tp.store

@@ -5,18 +5,17 @@ the demo's maps, with and without a persona audience, and the bound maps themsel
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-import orjson
 import pytest
 
+from demo_helpers import ingest_demo
 from touchpath.analytics import journey, kernels, planner, registry
 from touchpath.analytics.breakdown import Breakdown
 from touchpath.analytics.funnels import FunnelResult, FunnelSpec, many
 from touchpath.analytics.kernels import warm
 from touchpath.events.match import TimeRange
-from touchpath.events.message import stage_messages
 from touchpath.maps import bind
 from touchpath.maps.library import example
 from touchpath.profiles import audiences as aud
@@ -33,16 +32,11 @@ MAPS = ("demo-first-purchase", "demo-support")
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Store]:
     """The demo business (200 people, 40 days), its journey copy built, an audience `app`."""
-    from touchpath.demo import DemoBusiness, DemoConfig
+    from touchpath.demo import DemoConfig
 
     path = tmp_path_factory.mktemp("many") / "demo.duckdb"
     with Touchpath.open(db=path) as tp:
-        now = datetime.now(UTC).replace(tzinfo=None)
-        source = tp.store.create_source("demo").id
-        for batch in DemoBusiness(DemoConfig(customers=200, days=40, seed=4)).batches(2000):
-            raws = [orjson.dumps(m) for m in batch]
-            tp.store.ingest(stage_messages(raws, source=source, received_at=now)).result()
-        tp.store.wait_idle(120)
+        ingest_demo(tp.store, DemoConfig(customers=200, days=40, seed=4))
         app = Audience.model_validate(
             {"name": "app", "condition": {"kind": "performed", "event": {"channel": "app"}}}
         )

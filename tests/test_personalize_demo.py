@@ -6,23 +6,16 @@ from __future__ import annotations
 
 from collections import Counter
 
-import orjson
-
-from touchpath.demo import DemoBusiness, DemoConfig
+from demo_helpers import ingest_demo
+from touchpath.demo import DemoConfig
 from touchpath.demo import personalize as demo_personalize
-from touchpath.events.message import stage_messages
 from touchpath.personalize import Personalizer
-from touchpath.store.store import utcnow
 from touchpath.system import Touchpath
 
 
 def test_the_demo_home_page_personalises(tp: Touchpath) -> None:
     store = tp.store
-    src = store.create_source("demo")
-    for batch in DemoBusiness(DemoConfig(customers=300, days=30, seed=3)).batches(500):
-        raws = [orjson.dumps(m) for m in batch]
-        store.ingest(stage_messages(raws, source=src.id, received_at=utcnow())).result()
-    store.wait_idle()
+    source = ingest_demo(store, DemoConfig(customers=300, days=30, seed=3), batch=500)
     assert demo_personalize.setup(store, "demo") == ["home-hero", "support-banner"]
     p: Personalizer = tp.services["personalize"]
     p.sync()
@@ -48,7 +41,7 @@ def test_the_demo_home_page_personalises(tp: Touchpath) -> None:
     assert len(last) > 100 and len(waited) > 5
     seen: Counter[str] = Counter()
     for user in users:
-        hero, banner = p.decide(src.id, None, user_id=user, anonymous_id=None, record=False)
+        hero, banner = p.decide(source, None, user_id=user, anonymous_id=None, record=False)
         seen[hero.arm] += 1
         if hero.arm == "last-category":
             assert hero.content == {
@@ -60,5 +53,5 @@ def test_the_demo_home_page_personalises(tp: Touchpath) -> None:
         assert (banner.variant == "priority-support") == (user in waited), user
     assert seen["last-category"] > 100 and 0 < seen["holdout"] < seen["last-category"] / 4
     # A visitor never seen gets the default hero and no banner.
-    hero, banner = p.decide(src.id, None, user_id=None, anonymous_id="first-visit")
+    hero, banner = p.decide(source, None, user_id=None, anonymous_id="first-visit")
     assert (hero.variant, banner.variant, banner.content) == ("new-season", "none", {})
