@@ -313,10 +313,10 @@ statements run whatever the number of people), so smaller jobs move fewer people
 (measured: jobs halved down to ~300 under a load of 25 moved 50k people 7x slower)."""
 
 
-def next_batch(batch: int, took: float, budget: float, most: int, least: int = MIN_BATCH) -> int:
+def next_batch(batch: int, took: float, budget: float, most: int) -> int:
     """The size of the next timer job: at most doubling, at most halving, toward the number
     of people that fit in `budget` seconds at the rate of the last job, within
-    [least, most].
+    [MIN_BATCH, most].
 
     >>> next_batch(20_000, 0.1, 0.25, 200_000)
     40000
@@ -326,11 +326,9 @@ def next_batch(batch: int, took: float, budget: float, most: int, least: int = M
     16666
     >>> next_batch(6_000, 5.0, 0.25, 200_000)
     5000
-    >>> next_batch(6_000, 5.0, 0.1, 200_000, least=2_000)
-    3000
     """
     fit = int(batch * budget / max(took, 1e-6))
-    return max(least, min(most, batch * 2, max(batch // 2, fit)))
+    return max(MIN_BATCH, min(most, batch * 2, max(batch // 2, fit)))
 
 
 def _get_meta(con: duckdb.DuckDBPyConnection, key: str) -> int | None:
